@@ -1,0 +1,260 @@
+//! Typed settings: built-in defaults → TOML file → `STEWARD__SECTION__KEY` environment
+//! variables. `config/default.toml` documents every key.
+//!
+//! Secrets (database passwords, platform tokens) are read from the environment only and are
+//! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
+
+mod load;
+mod secret;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::domain::identity::{Account, Directory, Person, Role, Team};
+use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
+
+pub use load::{ConfigError, ConfigSource, default_config_path, load};
+pub use secret::Secret;
+
+/// Everything Steward can be configured with.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub jobs: JobSettings,
+    pub outbox: OutboxSettings,
+    pub console: ConsoleSettings,
+    pub teams: Vec<TeamConfig>,
+    pub people: Vec<PersonConfig>,
+    pub accounts: Vec<AccountConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address of the HTTP server (health checks, platform webhooks).
+    pub listen: SocketAddr,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { listen: SocketAddr::from(([127, 0, 0, 1], 8080)) }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// Connection URL; `DATABASE_URL` in the environment wins. Unset: private cluster.
+    pub url: Option<Secret>,
+    /// Where the private PostgreSQL cluster lives when no URL is set.
+    pub state_dir: PathBuf,
+    pub max_connections: u32,
+    pub connect_timeout_seconds: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: None,
+            state_dir: PathBuf::from(".steward"),
+            max_connections: 10,
+            connect_timeout_seconds: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `tracing` env-filter directives; `RUST_LOG` wins.
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings { filter: "info".into(), format: LogFormat::Pretty }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobSettings {
+    /// Concurrent job workers per process.
+    pub workers: usize,
+    /// How often an idle worker looks for due jobs.
+    pub poll_interval_ms: u64,
+    /// How long a worker owns a job before another may take it over.
+    pub lease_seconds: u64,
+    /// Attempts before a failing job is dead-lettered.
+    pub max_attempts: i32,
+    /// Backoff after the first failure; doubles per attempt, capped at `backoff_max_seconds`.
+    pub backoff_base_seconds: u64,
+    pub backoff_max_seconds: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings {
+            workers: 2,
+            poll_interval_ms: 500,
+            lease_seconds: 60,
+            max_attempts: 8,
+            backoff_base_seconds: 5,
+            backoff_max_seconds: 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSettings {
+    /// How often the idle dispatcher looks for messages to send.
+    pub poll_interval_ms: u64,
+    /// Messages claimed per round.
+    pub batch_size: i64,
+    /// How long a dispatcher owns a claimed message.
+    pub lease_seconds: u64,
+    /// Send attempts before a message is marked failed.
+    pub max_attempts: i32,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            poll_interval_ms: 250,
+            batch_size: 20,
+            lease_seconds: 30,
+            max_attempts: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Person the console acts as at start; default: the first person configured.
+    pub person: Option<String>,
+    /// Channel name the console's own commands come from.
+    pub channel: String,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings { person: None, channel: "console".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamConfig {
+    pub key: TeamKey,
+    pub name: String,
+    pub time_zone: Tz,
+    /// Channel per platform for the team's cards, e.g. `{ console = "ops", slack = "C0123" }`.
+    #[serde(default)]
+    pub channels: BTreeMap<Platform, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonConfig {
+    pub key: PersonKey,
+    pub name: String,
+    pub team: TeamKey,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// Defaults to the team's time zone.
+    pub time_zone: Option<Tz>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// Slack user id (`U…`).
+    pub slack: Option<String>,
+    /// Discord user id (snowflake).
+    pub discord: Option<String>,
+    /// Console name; defaults to the person key.
+    pub console: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub key: AccountKey,
+    pub name: String,
+    #[serde(default = "default_tier")]
+    pub tier: String,
+    pub owner: Option<PersonKey>,
+}
+
+fn default_tier() -> String {
+    "standard".into()
+}
+
+impl Settings {
+    /// Builds the people/teams/accounts directory from the configuration.
+    pub fn directory(&self) -> Result<Directory, crate::domain::identity::DirectoryError> {
+        let teams = self
+            .teams
+            .iter()
+            .map(|t| Team {
+                key: t.key.clone(),
+                name: t.name.clone(),
+                time_zone: t.time_zone,
+                channels: t.channels.clone(),
+            })
+            .collect();
+        let team_zone = |key: &TeamKey| {
+            self.teams.iter().find(|t| &t.key == key).map(|t| t.time_zone).unwrap_or(Tz::UTC)
+        };
+        let people = self
+            .people
+            .iter()
+            .map(|p| {
+                let mut identities = BTreeMap::new();
+                let console = p.console.clone().unwrap_or_else(|| p.key.to_string());
+                identities.insert(Platform::Console, console);
+                if let Some(id) = &p.slack {
+                    identities.insert(Platform::Slack, id.clone());
+                }
+                if let Some(id) = &p.discord {
+                    identities.insert(Platform::Discord, id.clone());
+                }
+                Person {
+                    key: p.key.clone(),
+                    display_name: p.name.clone(),
+                    team: p.team.clone(),
+                    roles: p.roles.iter().copied().collect(),
+                    time_zone: p.time_zone.unwrap_or_else(|| team_zone(&p.team)),
+                    skills: p.skills.iter().cloned().collect(),
+                    identities,
+                }
+            })
+            .collect();
+        let accounts = self
+            .accounts
+            .iter()
+            .map(|a| Account {
+                key: a.key.clone(),
+                name: a.name.clone(),
+                tier: a.tier.clone(),
+                owner: a.owner.clone(),
+            })
+            .collect();
+        Directory::new(teams, people, accounts)
+    }
+}

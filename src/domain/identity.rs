@@ -1,0 +1,235 @@
+//! Who is who: people, their platform identities, teams, roles and accounts.
+//!
+//! The directory is built from configuration (see `config.rs`) and is immutable at run time;
+//! storage keeps a copy in the database so that SQL reports can join on it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
+
+/// What a person may do. A person can hold several roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Works items: accepts, resolves, requests credits.
+    Agent,
+    /// Leads a team: reassigns, escalates, approves within authority.
+    Supervisor,
+    /// Approves credits and adjustments above supervisor authority.
+    Finance,
+    /// Administers Steward itself.
+    Admin,
+    /// Reads the audit trail; changes nothing.
+    Auditor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+            Role::Finance => "finance",
+            Role::Admin => "admin",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A person who uses Steward.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub key: PersonKey,
+    pub display_name: String,
+    pub team: TeamKey,
+    pub roles: BTreeSet<Role>,
+    pub time_zone: Tz,
+    pub skills: BTreeSet<String>,
+    /// Platform user ids: Slack `U…`, Discord snowflake, console name.
+    pub identities: BTreeMap<Platform, String>,
+}
+
+impl Person {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// A team of people, with the time zone its calendar runs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub key: TeamKey,
+    pub name: String,
+    pub time_zone: Tz,
+    /// Channel per platform where the team's cards go (e.g. escalations).
+    pub channels: BTreeMap<Platform, String>,
+}
+
+/// A customer account that items refer to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub key: AccountKey,
+    pub name: String,
+    pub tier: String,
+    pub owner: Option<PersonKey>,
+}
+
+/// Everyone and everything Steward knows by name, with lookups by platform identity.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    people: BTreeMap<PersonKey, Person>,
+    teams: BTreeMap<TeamKey, Team>,
+    accounts: BTreeMap<AccountKey, Account>,
+    by_identity: HashMap<(Platform, String), PersonKey>,
+}
+
+/// A directory that does not hang together (dangling team reference, duplicate identity).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DirectoryError(pub String);
+
+impl Directory {
+    /// Builds the directory, checking that references resolve and identities are unique.
+    pub fn new(
+        teams: Vec<Team>,
+        people: Vec<Person>,
+        accounts: Vec<Account>,
+    ) -> Result<Directory, DirectoryError> {
+        let mut directory = Directory::default();
+        for team in teams {
+            if directory.teams.insert(team.key.clone(), team.clone()).is_some() {
+                return Err(DirectoryError(format!("team `{}` is defined twice", team.key)));
+            }
+        }
+        for person in people {
+            if !directory.teams.contains_key(&person.team) {
+                return Err(DirectoryError(format!(
+                    "person `{}` belongs to unknown team `{}`",
+                    person.key, person.team
+                )));
+            }
+            for (platform, user) in &person.identities {
+                let previous =
+                    directory.by_identity.insert((*platform, user.clone()), person.key.clone());
+                if let Some(other) = previous {
+                    return Err(DirectoryError(format!(
+                        "{platform} identity `{user}` is claimed by both `{other}` and `{}`",
+                        person.key
+                    )));
+                }
+            }
+            if directory.people.insert(person.key.clone(), person.clone()).is_some() {
+                return Err(DirectoryError(format!("person `{}` is defined twice", person.key)));
+            }
+        }
+        for account in accounts {
+            if let Some(owner) = &account.owner
+                && !directory.people.contains_key(owner)
+            {
+                return Err(DirectoryError(format!(
+                    "account `{}` is owned by unknown person `{owner}`",
+                    account.key
+                )));
+            }
+            if directory.accounts.insert(account.key.clone(), account.clone()).is_some() {
+                return Err(DirectoryError(format!("account `{}` is defined twice", account.key)));
+            }
+        }
+        Ok(directory)
+    }
+
+    /// The person behind a platform user id, if registered.
+    pub fn resolve(&self, platform: Platform, user: &str) -> Option<&Person> {
+        let key = self.by_identity.get(&(platform, user.to_owned()))?;
+        self.people.get(key)
+    }
+
+    pub fn person(&self, key: &PersonKey) -> Option<&Person> {
+        self.people.get(key)
+    }
+
+    pub fn team(&self, key: &TeamKey) -> Option<&Team> {
+        self.teams.get(key)
+    }
+
+    pub fn account(&self, key: &AccountKey) -> Option<&Account> {
+        self.accounts.get(key)
+    }
+
+    pub fn people(&self) -> impl Iterator<Item = &Person> {
+        self.people.values()
+    }
+
+    pub fn teams(&self) -> impl Iterator<Item = &Team> {
+        self.teams.values()
+    }
+
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    pub fn team(key: &str) -> Team {
+        Team {
+            key: TeamKey::parse(key).unwrap(),
+            name: key.to_owned(),
+            time_zone: chrono_tz::Europe::London,
+            channels: BTreeMap::new(),
+        }
+    }
+
+    pub fn person(key: &str, team: &str, roles: &[Role]) -> Person {
+        Person {
+            key: PersonKey::parse(key).unwrap(),
+            display_name: key.to_owned(),
+            team: TeamKey::parse(team).unwrap(),
+            roles: roles.iter().copied().collect(),
+            time_zone: chrono_tz::Europe::London,
+            skills: BTreeSet::new(),
+            identities: [(Platform::Console, key.to_owned())].into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn resolves_people_by_platform_identity() {
+        let dir =
+            Directory::new(vec![team("ops")], vec![person("alice", "ops", &[Role::Agent])], vec![])
+                .unwrap();
+        assert_eq!(dir.resolve(Platform::Console, "alice").unwrap().key.as_str(), "alice");
+        assert!(dir.resolve(Platform::Slack, "alice").is_none());
+    }
+
+    #[test]
+    fn rejects_people_in_unknown_teams() {
+        let err = Directory::new(vec![], vec![person("alice", "ops", &[])], vec![]).unwrap_err();
+        assert!(err.0.contains("unknown team `ops`"), "{err}");
+    }
+
+    #[test]
+    fn rejects_an_identity_claimed_twice() {
+        let mut bob = person("bob", "ops", &[]);
+        bob.identities.insert(Platform::Console, "alice".into());
+        let err = Directory::new(vec![team("ops")], vec![person("alice", "ops", &[]), bob], vec![])
+            .unwrap_err();
+        assert!(err.0.contains("claimed by both"), "{err}");
+    }
+}

@@ -1,0 +1,48 @@
+//! The neutral input model: one inbound event from any platform, after verification and
+//! decoding by its adapter.
+
+use std::collections::BTreeMap;
+
+use super::ids::Platform;
+
+/// One thing a person did in chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    /// Unique per intent: a platform event id, or for clicks the button's action id plus the
+    /// actor, so that retries and double clicks are recognised as the same intent.
+    pub dedupe_key: String,
+    pub platform: Platform,
+    /// The platform's user id of the actor (Slack `U…`, Discord snowflake, console name).
+    pub actor: String,
+    /// The channel the event came from; replies and cards go there.
+    pub channel: String,
+    pub kind: InboundKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundKind {
+    /// A slash command: `name` without the slash (`steward`, `escalate`), `args` the rest.
+    Command { name: String, args: String },
+    /// A button click carrying the button's action id.
+    Action { action: String },
+    /// A click whose button asked for text first (modal submit).
+    Submission { action: String, fields: BTreeMap<String, String> },
+}
+
+impl Inbound {
+    /// A short description for logs and spans: the command name or the action id.
+    pub fn summary(&self) -> String {
+        match &self.kind {
+            InboundKind::Command { name, .. } => format!("/{name}"),
+            InboundKind::Action { action } | InboundKind::Submission { action, .. } => {
+                action.clone()
+            }
+        }
+    }
+
+    /// The dedupe key of a click: the same person pressing the same button on the same card
+    /// version twice is one intent, on any platform.
+    pub fn click_dedupe_key(platform: Platform, actor: &str, action: &str) -> String {
+        format!("{platform}:click:{actor}:{action}")
+    }
+}

@@ -1,0 +1,214 @@
+//! Every user-visible string Steward produces, in one place to review tone and wording.
+//!
+//! Functions take the values they interpolate; nothing here does IO. Adapters may add
+//! platform chrome (emoji, markup) but never their own wording.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::identity::Person;
+use super::ids::Platform;
+
+/// One entry of the command catalogue: how to call a command and what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandHelp {
+    pub usage: &'static str,
+    pub summary: &'static str,
+}
+
+pub const HELP_HELP: CommandHelp =
+    CommandHelp { usage: "/steward help", summary: "List every command with its usage line." };
+pub const HELP_WHOAMI: CommandHelp = CommandHelp {
+    usage: "/steward whoami",
+    summary: "Show who Steward thinks you are: person, team, roles, time zone.",
+};
+pub const HELP_STATUS: CommandHelp = CommandHelp {
+    usage: "/steward status",
+    summary: "Show Steward's health: messages waiting to be sent, failed sends, failed jobs.",
+};
+
+/// Every chat command, in the order `/steward help` lists them.
+pub const COMMANDS: &[CommandHelp] = &[HELP_HELP, HELP_WHOAMI, HELP_STATUS];
+
+/// Commands only the local console understands.
+pub const CONSOLE_COMMANDS: &[CommandHelp] = &[
+    CommandHelp { usage: "/as <person>", summary: "Act as another person (console only)." },
+    CommandHelp { usage: "<number> [text]", summary: "Press a button of the last card." },
+    CommandHelp { usage: "/quit", summary: "Leave the console." },
+];
+
+pub fn help() -> String {
+    let mut out = String::from("Steward commands (each also works as /steward <command>):\n");
+    for help in COMMANDS {
+        out.push_str(&format!("  {:<28} {}\n", help.usage, help.summary));
+    }
+    out
+}
+
+pub fn console_help() -> String {
+    let mut out = String::from("Console commands:\n");
+    for help in CONSOLE_COMMANDS {
+        out.push_str(&format!("  {:<28} {}\n", help.usage, help.summary));
+    }
+    out
+}
+
+pub fn usage_error(problem: &str, usage: &str) -> String {
+    format!("{problem}\nUsage: {usage}")
+}
+
+pub fn unknown_command(name: &str) -> String {
+    format!("I don't know the command `{name}`. Type /steward help for the list.")
+}
+
+pub fn unexpected_arguments(args: &str) -> String {
+    format!("This command takes no arguments, but got `{args}`.")
+}
+
+pub fn invalid_key(what: &str, raw: &str) -> String {
+    format!("`{raw}` is not a valid {what} key.")
+}
+
+pub fn whoami(person: &Person, team_name: &str, platform: Platform, user: &str) -> String {
+    let roles: Vec<&str> = person.roles.iter().map(|r| r.as_str()).collect();
+    let roles = if roles.is_empty() { "none".to_owned() } else { roles.join(", ") };
+    format!(
+        "You are {} ({}) on {platform} as `{user}`.\nTeam: {team_name}\nRoles: {roles}\nTime zone: {}",
+        person.display_name, person.key, person.time_zone
+    )
+}
+
+pub fn unknown_person(platform: Platform, user: &str) -> String {
+    format!(
+        "Steward doesn't know {platform} user `{user}` yet. Ask an admin to add your {platform} \
+         id `{user}` to a person in Steward's configuration ([[people]] … identities), then try \
+         /steward whoami."
+    )
+}
+
+pub fn unknown_console_person(name: &str, known: &[String]) -> String {
+    format!("There is no person `{name}`. Known people: {}.", known.join(", "))
+}
+
+pub fn console_now_acting_as(person: &Person) -> String {
+    format!("You are now {} ({}).", person.display_name, person.key)
+}
+
+pub fn console_no_card() -> String {
+    "There is no card with buttons to press yet.".to_owned()
+}
+
+pub fn console_no_such_button(number: usize, count: usize) -> String {
+    format!("The last card has buttons 1 to {count}; there is no button {number}.")
+}
+
+pub fn console_prompt_required(label: &str) -> String {
+    format!("That button needs text: type the number followed by the {label}.")
+}
+
+pub fn console_prompt(title: &str, label: &str) -> String {
+    format!("{title}: type the {label} on the next line.")
+}
+
+pub fn console_confirm(title: &str, text: &str) -> String {
+    format!("{title}: {text} [y/N]")
+}
+
+pub fn console_cancelled() -> String {
+    "Cancelled; nothing was sent.".to_owned()
+}
+
+pub fn console_post_heading(channel: &str, message_id: &str) -> String {
+    format!("[#{channel}] message {message_id}")
+}
+
+pub fn console_thread_heading(channel: &str, parent_id: &str) -> String {
+    format!("[#{channel} · thread of message {parent_id}]")
+}
+
+pub fn console_update_heading(channel: &str, message_id: &str) -> String {
+    format!("[#{channel}] message {message_id} (updated)")
+}
+
+pub fn console_dm_heading(user: &str) -> String {
+    format!("[direct message to @{user}]")
+}
+
+pub fn console_not_a_command() -> String {
+    "Commands start with /. Type /steward help for the list.".to_owned()
+}
+
+pub fn console_welcome(person: &Person) -> String {
+    format!(
+        "Steward console. You are {} ({}). Type /steward help, or /quit to leave.",
+        person.display_name, person.key
+    )
+}
+
+/// The operator's view of Steward's queues.
+pub struct StatusFigures {
+    pub outbox_pending: i64,
+    pub outbox_failed: i64,
+    pub jobs_pending: i64,
+    pub jobs_dead: i64,
+    pub last_failure: Option<String>,
+}
+
+pub fn status(figures: &StatusFigures) -> String {
+    let mut out = format!(
+        "Outbox: {} waiting, {} failed.\nJobs: {} scheduled, {} dead.",
+        figures.outbox_pending, figures.outbox_failed, figures.jobs_pending, figures.jobs_dead
+    );
+    if let Some(failure) = &figures.last_failure {
+        out.push_str(&format!("\nLast failure: {failure}"));
+    }
+    out
+}
+
+pub fn already_handled() -> String {
+    "Already done: that request was handled before.".to_owned()
+}
+
+/// An unexpected failure; the reference lets an operator find the full error in the log.
+pub fn internal_error(reference: &str) -> String {
+    format!("Something went wrong on Steward's side; nothing was changed. Reference: {reference}.")
+}
+
+pub fn unknown_button(action: &str) -> String {
+    format!(
+        "That button (`{action}`) is not valid any more. Run the command again for a fresh card."
+    )
+}
+
+pub fn forbidden(reason: &str) -> String {
+    format!("You can't do that: {reason}")
+}
+
+pub fn not_found(what: &str) -> String {
+    format!("{what} was not found.")
+}
+
+/// A time in the reader's zone, e.g. `Mon 23 Nov 14:05 GMT`.
+pub fn local_time(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone).format("%a %d %b %H:%M %Z").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_lists_every_usage_line() {
+        let text = help();
+        for entry in COMMANDS {
+            assert!(text.contains(entry.usage), "{} missing from help", entry.usage);
+        }
+    }
+
+    #[test]
+    fn local_time_uses_the_readers_zone() {
+        let at = DateTime::parse_from_rfc3339("2026-07-01T12:00:00Z").unwrap().to_utc();
+        assert_eq!(local_time(at, chrono_tz::Europe::Berlin), "Wed 01 Jul 14:00 CEST");
+        assert_eq!(local_time(at, chrono_tz::America::New_York), "Wed 01 Jul 08:00 EDT");
+    }
+}

@@ -1,0 +1,146 @@
+//! The neutral output model: what Steward says, independent of any chat platform.
+//!
+//! Adapters render a [`Message`] into Block Kit, Discord embeds or console text. Nothing here
+//! knows about a platform; if a platform needs something this model cannot express, the model
+//! grows (for every platform), not the adapter.
+
+use serde::{Deserialize, Serialize};
+
+/// An answer to an inbound event, shown to the person who sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    /// Only the actor sees an ephemeral reply.
+    pub ephemeral: bool,
+    pub message: Message,
+}
+
+impl Reply {
+    /// A private text answer: usage errors, refusals, confirmations.
+    pub fn private(text: impl Into<String>) -> Reply {
+        Reply { ephemeral: true, message: Message::text(text) }
+    }
+
+    /// A card visible to the channel.
+    pub fn card(card: Card) -> Reply {
+        Reply { ephemeral: false, message: Message::card(card) }
+    }
+
+    /// A card only the actor sees (previews, lists).
+    pub fn private_card(card: Card) -> Reply {
+        Reply { ephemeral: true, message: Message::card(card) }
+    }
+}
+
+/// A chat message: some text, a card, or both, optionally in the thread of a living message.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Message {
+    pub text: Option<String>,
+    pub card: Option<Card>,
+    /// Post into the thread of the living message with this key (an item's history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_of: Option<String>,
+}
+
+impl Message {
+    pub fn text(text: impl Into<String>) -> Message {
+        Message { text: Some(text.into()), ..Message::default() }
+    }
+
+    pub fn card(card: Card) -> Message {
+        Message { card: Some(card), ..Message::default() }
+    }
+
+    /// The key of the living message this message *is* (not the one it threads under).
+    pub fn living_key(&self) -> Option<&str> {
+        self.card.as_ref().and_then(|card| card.living_key.as_deref())
+    }
+}
+
+/// A structured message about one item, with buttons.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Card {
+    /// When set, this card is the one living message for an item (e.g. `esc:42`): later cards
+    /// with the same key update it in place instead of posting anew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub living_key: Option<String>,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Field>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Small print under the card: ids, "updated 10:42 by bob".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<Button>,
+}
+
+/// A labelled value on a card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    pub label: String,
+    pub value: String,
+}
+
+impl Field {
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Field {
+        Field { label: label.into(), value: value.into() }
+    }
+}
+
+/// A button. Its `action` names the item, the verb and the card version it was shown on
+/// (e.g. `esc:42:ack:v3`); it grants nothing by itself, the service checks who clicked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    pub label: String,
+    pub action: String,
+    #[serde(default)]
+    pub style: ButtonStyle,
+    /// Ask "are you sure?" before sending the click (destructive actions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<Confirm>,
+    /// Ask for a line of text before sending the click (a modal on Slack/Discord).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Prompt>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ButtonStyle {
+    #[default]
+    Default,
+    Primary,
+    Danger,
+}
+
+/// A confirmation dialog shown before a destructive click is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirm {
+    pub title: String,
+    pub text: String,
+    pub confirm: String,
+    pub deny: String,
+}
+
+/// A request for text input that accompanies a click (reject reason, resolution note).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// Dialog title.
+    pub title: String,
+    /// Label of the single text field; its value arrives under [`Prompt::FIELD`].
+    pub label: String,
+    pub required: bool,
+}
+
+impl Prompt {
+    /// The field name under which the entered text arrives in a submission.
+    pub const FIELD: &'static str = "text";
+}
+
+/// Where a sent message lives on its platform (Slack channel + ts, Discord channel + message
+/// id, console channel + sequence number), kept so it can be updated in place later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRef {
+    pub channel: String,
+    pub message_id: String,
+}

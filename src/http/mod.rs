@@ -1,0 +1,47 @@
+//! Steward's HTTP server: health checks now, Slack and Discord endpoints as their adapters
+//! land. The server takes a bound listener and a shutdown token so tests can drive it.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::storage;
+
+/// What the HTTP handlers need.
+#[derive(Clone)]
+pub struct HttpState {
+    pub pool: PgPool,
+}
+
+pub fn router(state: HttpState) -> Router {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(state)
+}
+
+/// The process is up.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The process can serve: the database answers.
+async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
+    match storage::ping(&state.pool).await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await
+}

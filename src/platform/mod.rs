@@ -1,0 +1,6 @@
+//! Platform adapters: decode inbound events into the neutral model and render and send the
+//! neutral model out. No workflow logic lives here.
+//!
+//! - `console/`: the local terminal chat, always available, no tokens needed.
+
+pub mod console;

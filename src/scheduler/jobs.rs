@@ -1,0 +1,163 @@
+//! Job workers: claim a due job, run its handler inside a transaction that also marks the
+//! job done, so a job's database effects happen exactly once even if a worker dies midway.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::backoff;
+use crate::config::JobSettings;
+use crate::services::Services;
+use crate::storage::Tx;
+use crate::storage::jobs::{self, Job};
+
+/// How a job run failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Try again after a backoff (until `max_attempts`).
+    #[error("{0}")]
+    Retryable(String),
+    /// Trying again cannot help: dead-letter now.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// Runs one kind of job.
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    /// Runs inside the job's transaction; its writes commit together with the job's
+    /// completion. Re-check the state you act on: the world may have moved since scheduling.
+    async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError>;
+}
+
+/// Handlers by job kind.
+#[derive(Default, Clone)]
+pub struct JobRegistry {
+    handlers: HashMap<String, Arc<dyn JobHandler>>,
+}
+
+impl JobRegistry {
+    pub fn register(&mut self, kind: &str, handler: Arc<dyn JobHandler>) {
+        self.handlers.insert(kind.to_owned(), handler);
+    }
+}
+
+/// What happened to a claimed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done {
+        id: i64,
+    },
+    Retrying {
+        id: i64,
+        error: String,
+    },
+    Dead {
+        id: i64,
+        error: String,
+    },
+    /// Another worker took the job over after our lease ran out; our work was rolled back.
+    LeaseLost {
+        id: i64,
+    },
+}
+
+/// One job worker.
+pub struct JobWorker {
+    services: Services,
+    registry: Arc<JobRegistry>,
+    settings: JobSettings,
+    id: String,
+}
+
+impl JobWorker {
+    pub fn new(services: Services, registry: Arc<JobRegistry>, id: impl Into<String>) -> JobWorker {
+        let settings = services.settings.jobs.clone();
+        JobWorker { services, registry, settings, id: id.into() }
+    }
+
+    /// Claims and runs the next due job; `None` when nothing is due.
+    pub async fn run_one(&self) -> anyhow::Result<Option<JobOutcome>> {
+        let now = self.services.clock.now();
+        let lease = chrono::Duration::seconds(self.settings.lease_seconds as i64);
+        let Some(job) = jobs::claim_next(&self.services.pool, &self.id, now, now + lease).await?
+        else {
+            return Ok(None);
+        };
+        let result = if job.attempts > job.max_attempts {
+            // Claimed again after lease expiries more often than allowed: its workers keep dying.
+            Err(JobError::Fatal(format!("gave up after {} attempts", job.max_attempts)))
+        } else {
+            self.run_in_transaction(&job).await?
+        };
+        let now = self.services.clock.now();
+        let outcome = match result {
+            Ok(true) => JobOutcome::Done { id: job.id },
+            Ok(false) => JobOutcome::LeaseLost { id: job.id },
+            Err(err) => {
+                let retry_at = match &err {
+                    JobError::Retryable(_) if job.attempts < job.max_attempts => {
+                        let base = Duration::from_secs(self.settings.backoff_base_seconds);
+                        let max = Duration::from_secs(self.settings.backoff_max_seconds);
+                        let wait = backoff(job.attempts, base, max);
+                        Some(now + chrono::Duration::from_std(wait)?)
+                    }
+                    _ => None,
+                };
+                let error = err.to_string();
+                let owned =
+                    jobs::fail(&self.services.pool, job.id, &self.id, &error, retry_at, now)
+                        .await?;
+                match (owned, retry_at) {
+                    (false, _) => JobOutcome::LeaseLost { id: job.id },
+                    (true, Some(_)) => JobOutcome::Retrying { id: job.id, error },
+                    (true, None) => JobOutcome::Dead { id: job.id, error },
+                }
+            }
+        };
+        tracing::info!(job = job.id, kind = %job.kind, ?outcome, "job finished");
+        Ok(Some(outcome))
+    }
+
+    /// Runs the handler and completes the job in one transaction. `Ok(false)`: lease lost.
+    async fn run_in_transaction(&self, job: &Job) -> anyhow::Result<Result<bool, JobError>> {
+        let Some(handler) = self.registry.handlers.get(&job.kind) else {
+            return Ok(Err(JobError::Fatal(format!("no handler for job kind `{}`", job.kind))));
+        };
+        let mut tx = self.services.pool.begin().await?;
+        if let Err(err) = handler.run(&self.services, job, &mut tx).await {
+            tx.rollback().await?;
+            return Ok(Err(err));
+        }
+        let now = self.services.clock.now();
+        if jobs::complete(&mut *tx, job.id, &self.id, now).await? {
+            tx.commit().await?;
+            Ok(Ok(true))
+        } else {
+            tx.rollback().await?;
+            Ok(Ok(false))
+        }
+    }
+
+    /// Runs jobs until `shutdown`, polling when idle.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let idle = Duration::from_millis(self.settings.poll_interval_ms);
+        loop {
+            let pause = match self.run_one().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => idle,
+                Err(err) => {
+                    tracing::error!(worker = %self.id, error = ?err, "job worker error");
+                    idle * 4
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Application errors, translated once into a reply for the user and a log line for operators.
+
+use crate::domain::command::UsageError;
+use crate::domain::messages;
+use crate::domain::reply::Reply;
+
+/// What can go wrong while handling an inbound event.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The user said it wrong: show what and how to say it right.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// The user may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Something the user named does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The user is not registered.
+    #[error("unknown person")]
+    UnknownPerson(Reply),
+    /// The item changed under the user (lost a race): the message says what happened.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A bug or an outage; the user sees a reference, the log the cause.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> AppError {
+        AppError::Unexpected(err.into())
+    }
+}
+
+impl AppError {
+    /// The ephemeral reply the user sees. `reference` identifies the log line of an
+    /// unexpected error.
+    pub fn to_reply(&self, reference: &str) -> Reply {
+        match self {
+            AppError::Usage(err) => Reply::private(messages::usage_error(&err.problem, err.usage)),
+            AppError::Forbidden(reason) => Reply::private(messages::forbidden(reason)),
+            AppError::NotFound(what) => Reply::private(messages::not_found(what)),
+            AppError::UnknownPerson(reply) => reply.clone(),
+            AppError::Conflict(text) => Reply::private(text.clone()),
+            AppError::Unexpected(_) => Reply::private(messages::internal_error(reference)),
+        }
+    }
+}

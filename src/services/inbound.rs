@@ -1,0 +1,129 @@
+//! The inbound path (DESIGN.md §3) after verification and decoding: resolve the actor, claim
+//! the dedupe key, route to a use case, store the reply, commit — all in one transaction.
+
+use chrono::{DateTime, Utc};
+use tracing::Instrument;
+
+use super::Services;
+use super::error::AppError;
+use super::steward_commands;
+use crate::domain::command::{self, Command};
+use crate::domain::identity::Person;
+use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::messages;
+use crate::domain::reply::Reply;
+use crate::storage::{self, Tx};
+
+/// One inbound event being handled: who, what, when.
+pub struct Request<'a> {
+    pub actor: &'a Person,
+    pub inbound: &'a Inbound,
+    pub now: DateTime<Utc>,
+}
+
+impl Services {
+    /// Handles one inbound event and returns the reply for the actor. Never fails: errors
+    /// become clear ephemeral replies, and nothing is written unless the event succeeds.
+    pub async fn handle_inbound(&self, inbound: Inbound) -> Reply {
+        let span = tracing::info_span!(
+            "inbound",
+            platform = %inbound.platform,
+            actor = %inbound.actor,
+            command = %inbound.summary(),
+            dedupe_key = %inbound.dedupe_key,
+        );
+        async move {
+            let reply = self.handle_inbound_inner(&inbound).await;
+            match reply {
+                Ok(reply) => reply,
+                Err(err) => {
+                    let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+                    match &err {
+                        AppError::Unexpected(cause) => {
+                            tracing::error!(reference, error = ?cause, "inbound event failed")
+                        }
+                        other => {
+                            tracing::info!(reference, outcome = %other, "inbound event refused")
+                        }
+                    }
+                    err.to_reply(&reference)
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn handle_inbound_inner(&self, inbound: &Inbound) -> Result<Reply, AppError> {
+        let actor = self.directory.resolve(inbound.platform, &inbound.actor).ok_or_else(|| {
+            AppError::UnknownPerson(Reply::private(messages::unknown_person(
+                inbound.platform,
+                &inbound.actor,
+            )))
+        })?;
+        // Parse before touching the database: bad input writes nothing.
+        let intent = Intent::parse(inbound)?;
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let fresh = storage::inbox::claim(
+            &mut *tx,
+            &inbound.dedupe_key,
+            inbound.platform.as_str(),
+            &inbound.actor,
+            &inbound.summary(),
+            now,
+        )
+        .await?;
+        if !fresh {
+            tx.rollback().await?;
+            tracing::info!("duplicate delivery; answering with the stored reply");
+            let stored = storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?;
+            return Ok(stored.unwrap_or_else(|| Reply::private(messages::already_handled())));
+        }
+        let request = Request { actor, inbound, now };
+        let reply = self.route(&mut tx, &request, intent).await?;
+        storage::inbox::store_reply(&mut *tx, &inbound.dedupe_key, &reply).await?;
+        tx.commit().await?;
+        Ok(reply)
+    }
+
+    async fn route(
+        &self,
+        tx: &mut Tx,
+        request: &Request<'_>,
+        intent: Intent,
+    ) -> Result<Reply, AppError> {
+        match intent {
+            Intent::Command(Command::Help) => Ok(steward_commands::help()),
+            Intent::Command(Command::Whoami) => Ok(steward_commands::whoami(self, request)),
+            Intent::Command(Command::Status) => steward_commands::status(tx).await,
+            Intent::Click { action, text } => {
+                tracing::info!(%action, with_text = text.is_some(), "click on an unknown action");
+                Err(AppError::Conflict(messages::unknown_button(&action)))
+            }
+        }
+    }
+}
+
+/// What the actor wants, parsed from the inbound event.
+enum Intent {
+    Command(Command),
+    /// A button click, with the text entered in its prompt, if any.
+    Click {
+        action: String,
+        text: Option<String>,
+    },
+}
+
+impl Intent {
+    fn parse(inbound: &Inbound) -> Result<Intent, AppError> {
+        Ok(match &inbound.kind {
+            InboundKind::Command { name, args } => Intent::Command(command::parse(name, args)?),
+            InboundKind::Action { action } => Intent::Click { action: action.clone(), text: None },
+            InboundKind::Submission { action, fields } => Intent::Click {
+                action: action.clone(),
+                text: fields.get(crate::domain::reply::Prompt::FIELD).cloned(),
+            },
+        })
+    }
+}

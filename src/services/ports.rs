@@ -1,0 +1,82 @@
+//! The outside world as the services see it: a clock and chat platforms.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::ids::Platform;
+use crate::domain::reply::{Message, MessageRef};
+
+/// The time, as a port so tests control it (DESIGN.md §1.5).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to (tests, benchmarks, `--at` previews).
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> ManualClock {
+        ManualClock(Mutex::new(at))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Why a send failed, as far as retrying is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Worth trying again (rate limit, 5xx, connection trouble); not before `retry_after`
+    /// when the platform said so.
+    #[error("temporary failure: {reason}")]
+    Retryable { reason: String, retry_after: Option<Duration> },
+    /// Trying again cannot help (unknown channel, missing access).
+    #[error("permanent failure: {reason}")]
+    Permanent { reason: String },
+}
+
+/// Sends messages to one chat platform. Implemented by each adapter in `platform/`.
+#[async_trait]
+pub trait ChatPort: Send + Sync {
+    fn platform(&self) -> Platform;
+
+    /// Posts a message to a channel, optionally in the thread of an earlier message.
+    async fn post(
+        &self,
+        channel: &str,
+        message: &Message,
+        thread: Option<&MessageRef>,
+    ) -> Result<MessageRef, SendError>;
+
+    /// Replaces a message posted earlier (a living card) in place.
+    async fn update(&self, at: &MessageRef, message: &Message) -> Result<(), SendError>;
+
+    /// Sends a direct message to a platform user.
+    async fn direct_message(&self, user: &str, message: &Message) -> Result<MessageRef, SendError>;
+}

@@ -1,0 +1,36 @@
+//! `/steward help`, `/steward whoami`, `/steward status`.
+
+use super::Services;
+use super::error::AppError;
+use super::inbound::Request;
+use crate::domain::messages::{self, StatusFigures};
+use crate::domain::reply::Reply;
+use crate::storage::{self, Tx};
+
+pub fn help() -> Reply {
+    Reply::private(messages::help())
+}
+
+pub fn whoami(services: &Services, request: &Request<'_>) -> Reply {
+    let person = request.actor;
+    let team_name =
+        services.directory.team(&person.team).map(|t| t.name.as_str()).unwrap_or("(none)");
+    Reply::private(messages::whoami(
+        person,
+        team_name,
+        request.inbound.platform,
+        &request.inbound.actor,
+    ))
+}
+
+pub async fn status(tx: &mut Tx) -> Result<Reply, AppError> {
+    let outbox = storage::outbox::counts(&mut **tx).await?;
+    let (jobs_pending, jobs_dead) = storage::jobs::counts(&mut **tx).await?;
+    Ok(Reply::private(messages::status(&StatusFigures {
+        outbox_pending: outbox.pending,
+        outbox_failed: outbox.failed,
+        jobs_pending,
+        jobs_dead,
+        last_failure: outbox.last_error,
+    })))
+}

@@ -1,0 +1,173 @@
+//! The composition root: database (own or configured), migrations, services, background
+//! tasks and adapters, wired together for `serve` and `console`.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::http::{self, HttpState};
+use crate::local_pg::{LocalPostgres, LocalPostgresOptions};
+use crate::platform::console::{Console, ConsoleChat, ConsoleOutput};
+use crate::scheduler::jobs::{JobRegistry, JobWorker};
+use crate::scheduler::outbox::Dispatcher;
+use crate::services::ChatPort;
+use crate::services::Services;
+use crate::services::ports::SystemClock;
+use crate::storage;
+
+/// The database Steward runs on, and the private cluster behind it when Steward started one.
+pub struct Database {
+    pub pool: PgPool,
+    cluster: Option<LocalPostgres>,
+}
+
+impl Database {
+    /// Connects to `DATABASE_URL`/`[database] url`, or starts (or reuses) the private cluster
+    /// in `[database] state_dir`; then applies pending migrations.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Database> {
+        let (url, cluster) = match &settings.database.url {
+            Some(url) => (url.expose().to_owned(), None),
+            None => {
+                let options = LocalPostgresOptions {
+                    state_dir: settings.database.state_dir.clone(),
+                    ephemeral: false,
+                    database: "steward".into(),
+                };
+                let cluster = tokio::task::spawn_blocking(move || LocalPostgres::start(options))
+                    .await?
+                    .context("could not start Steward's private PostgreSQL")?;
+                (cluster.url(), Some(cluster))
+            }
+        };
+        let timeout = Duration::from_secs(settings.database.connect_timeout_seconds);
+        let pool = storage::connect(&url, settings.database.max_connections, timeout)
+            .await
+            .context("could not connect to the database")?;
+        storage::migrate(&pool).await.context("could not apply database migrations")?;
+        Ok(Database { pool, cluster })
+    }
+
+    /// Closes the pool and stops the private cluster if this process started it.
+    pub async fn close(mut self) {
+        self.pool.close().await;
+        if let Some(mut cluster) = self.cluster.take()
+            && let Err(err) = tokio::task::spawn_blocking(move || cluster.stop()).await
+        {
+            tracing::warn!(error = %err, "could not stop the private PostgreSQL");
+        }
+    }
+}
+
+/// Builds the services on an open database: loads the directory and mirrors it into SQL.
+pub async fn services(settings: &Settings, pool: PgPool) -> anyhow::Result<Services> {
+    let directory = settings.directory().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let mut conn = pool.acquire().await?;
+    storage::directory::sync_directory(&mut conn, &directory).await?;
+    drop(conn);
+    Ok(Services::new(pool, Arc::new(SystemClock), directory, settings.clone()))
+}
+
+/// Job handlers for every job kind the workflows schedule.
+pub fn job_registry() -> JobRegistry {
+    JobRegistry::default()
+}
+
+/// Starts the job workers and the outbox dispatcher as tasks in `tasks`.
+pub fn spawn_background(
+    services: &Services,
+    ports: Vec<Arc<dyn ChatPort>>,
+    tasks: &mut JoinSet<()>,
+    shutdown: &CancellationToken,
+) -> Dispatcher {
+    let registry = Arc::new(job_registry());
+    let host = std::process::id();
+    for index in 0..services.settings.jobs.workers {
+        let worker = JobWorker::new(services.clone(), registry.clone(), format!("{host}-{index}"));
+        tasks.spawn(worker.run(shutdown.clone()));
+    }
+    let dispatcher = Dispatcher::new(services.clone(), ports);
+    tasks.spawn(dispatcher.clone().run(shutdown.clone()));
+    dispatcher
+}
+
+/// `steward serve`: HTTP server, adapters and background work until SIGINT/SIGTERM.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let database = Database::open(&settings).await?;
+    let services = services(&settings, database.pool.clone()).await?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    // Platform adapters register their ports here as they land (Slack, Discord).
+    spawn_background(&services, Vec::new(), &mut tasks, &shutdown);
+    let listener = tokio::net::TcpListener::bind(settings.server.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", settings.server.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "steward is serving");
+    let router = http::router(HttpState { pool: database.pool.clone() });
+    let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    server.await??;
+    while tasks.join_next().await.is_some() {}
+    database.close().await;
+    Ok(())
+}
+
+/// `steward console`: the local chat on stdin/stdout.
+pub async fn console(settings: Settings, act_as: Option<String>) -> anyhow::Result<()> {
+    let mut settings = settings;
+    if act_as.is_some() {
+        settings.console.person = act_as;
+    }
+    let database = Database::open(&settings).await?;
+    let services = services(&settings, database.pool.clone()).await?;
+    let output = ConsoleOutput::stdout();
+    let shutdown = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    let port: Arc<dyn ChatPort> = Arc::new(ConsoleChat::new(output.clone()));
+    let dispatcher = spawn_background(&services, vec![port], &mut tasks, &shutdown);
+    let interactive = std::io::stdin().is_terminal();
+    let console = Console::new(services, dispatcher, output, interactive)?;
+    let input = tokio::io::BufReader::new(tokio::io::stdin());
+    let result = tokio::select! {
+        result = console.run(input) => result,
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    };
+    shutdown.cancel();
+    while tasks.join_next().await.is_some() {}
+    database.close().await;
+    result
+}
+
+/// `steward migrate`: apply migrations and report the schema version.
+pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let database = Database::open(&settings).await?;
+    let latest = storage::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    println!("Database is migrated (schema version {latest}).");
+    database.close().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or(());
+}

@@ -1,0 +1,182 @@
+//! The durable job queue: timers and background tasks (DESIGN.md §5).
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgExecutor};
+
+/// A job to schedule.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub run_at: DateTime<Utc>,
+    /// Unique per intended run (e.g. `esc:42:level:2`): scheduling it twice runs it once.
+    pub dedupe_key: Option<String>,
+    pub max_attempts: i32,
+}
+
+/// A job a worker holds the lease on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub run_at: DateTime<Utc>,
+    /// Including the current one.
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+#[derive(FromRow)]
+struct JobRow {
+    id: i64,
+    kind: String,
+    payload: Json<serde_json::Value>,
+    run_at: DateTime<Utc>,
+    attempts: i32,
+    max_attempts: i32,
+}
+
+impl From<JobRow> for Job {
+    fn from(row: JobRow) -> Job {
+        Job {
+            id: row.id,
+            kind: row.kind,
+            payload: row.payload.0,
+            run_at: row.run_at,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+        }
+    }
+}
+
+/// Schedules a job; returns its id, or `None` if the dedupe key was already scheduled.
+pub async fn enqueue(
+    executor: impl PgExecutor<'_>,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(&job.kind)
+    .bind(Json(&job.payload))
+    .bind(&job.dedupe_key)
+    .bind(job.run_at)
+    .bind(job.max_attempts)
+    .bind(now)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Claims the next due job for `worker` until `lease_until`: a pending job whose time has
+/// come, or a running job whose previous worker's lease ran out (it died or hung).
+pub async fn claim_next(
+    executor: impl PgExecutor<'_>,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> sqlx::Result<Option<Job>> {
+    let row: Option<JobRow> = sqlx::query_as(
+        "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $3,
+                         attempts = attempts + 1
+         WHERE id = (
+             SELECT id FROM jobs
+             WHERE (state = 'pending' AND run_at <= $2)
+                OR (state = 'running' AND locked_until < $2)
+             ORDER BY run_at, id
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED)
+         RETURNING id, kind, payload, run_at, attempts, max_attempts",
+    )
+    .bind(worker)
+    .bind(now)
+    .bind(lease_until)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(Job::from))
+}
+
+/// Marks a job done if `worker` still holds it. Returns `false` when the lease was lost to
+/// another worker: run this in the job's own transaction and roll back on `false`.
+pub async fn complete(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE jobs SET state = 'done', finished_at = $3, locked_until = NULL, last_error = NULL
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(now)
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Records a failed attempt: back to pending at `retry_at`, or dead when `retry_at` is
+/// `None`. Ignored if `worker` no longer holds the job.
+pub async fn fail(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE jobs SET state = CASE WHEN $4::timestamptz IS NULL THEN 'dead' ELSE 'pending' END,
+                         run_at = COALESCE($4, run_at), last_error = $3, locked_until = NULL,
+                         locked_by = NULL,
+                         finished_at = CASE WHEN $4::timestamptz IS NULL THEN $5 END
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(error)
+    .bind(retry_at)
+    .bind(now)
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// A job's state and last error, for tests and operators.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct JobStatus {
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub run_at: DateTime<Utc>,
+}
+
+pub async fn status(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<JobStatus>> {
+    sqlx::query_as("SELECT state, attempts, last_error, run_at FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// Job counts: scheduled (pending or running) and dead.
+pub async fn counts(executor: impl PgExecutor<'_>) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state IN ('pending', 'running')),
+                count(*) FILTER (WHERE state = 'dead')
+         FROM jobs",
+    )
+    .fetch_one(executor)
+    .await
+}
+
+/// The earliest time a pending job is due, if any (workers sleep until then).
+pub async fn next_run_at(executor: impl PgExecutor<'_>) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar("SELECT min(run_at) FROM jobs WHERE state = 'pending'")
+        .fetch_one(executor)
+        .await
+}

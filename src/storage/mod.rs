@@ -1,0 +1,73 @@
+//! The only module with SQL. Functions take `impl PgExecutor` so the same function serves a
+//! pool or a transaction; callers decide the transaction boundaries (services).
+
+pub mod audit_log;
+pub mod directory;
+pub mod inbox;
+pub mod jobs;
+pub mod outbox;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Postgres};
+
+/// A transaction on the Steward database.
+pub type Tx = sqlx::Transaction<'static, Postgres>;
+
+/// The embedded migrations in `./migrations`, applied at start and by `steward migrate`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens a pool. Statement logging is at debug level so `info` logs stay readable.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    timeout: Duration,
+) -> Result<PgPool, sqlx::Error> {
+    let options: PgConnectOptions = url.parse()?;
+    let options = options.log_statements(log::LevelFilter::Debug);
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(timeout)
+        .connect_with(options)
+        .await
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
+/// Cheap liveness probe for `/readyz`.
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+}
+
+/// Creates a database on the server `pool` is connected to, optionally from a template.
+/// Database names cannot be bind parameters, so the name is checked and quoted here.
+pub async fn create_database(
+    pool: &PgPool,
+    name: &str,
+    template: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let mut sql = format!("CREATE DATABASE {}", quote_ident(name));
+    if let Some(template) = template {
+        sql.push_str(&format!(" TEMPLATE {}", quote_ident(template)));
+    }
+    sqlx::query(AssertSqlSafe(sql)).execute(pool).await.map(|_| ())
+}
+
+pub async fn drop_database(pool: &PgPool, name: &str) -> Result<(), sqlx::Error> {
+    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+    sqlx::query(AssertSqlSafe(sql)).execute(pool).await.map(|_| ())
+}
+
+pub async fn database_exists(pool: &PgPool, name: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(pool)
+        .await
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

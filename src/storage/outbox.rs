@@ -1,0 +1,272 @@
+//! The outbox: messages written with the state change that caused them, sent later by the
+//! dispatcher (`scheduler::outbox`).
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgExecutor};
+
+use crate::domain::reply::{Message, MessageRef};
+
+/// How a message is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxKind {
+    /// To a channel; a card with a living key is posted once and then updated in place.
+    Post,
+    /// A direct message to a platform user id.
+    Dm,
+}
+
+impl OutboxKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Post => "post",
+            OutboxKind::Dm => "dm",
+        }
+    }
+
+    fn parse(raw: &str) -> OutboxKind {
+        if raw == "dm" { OutboxKind::Dm } else { OutboxKind::Post }
+    }
+}
+
+/// A message to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewOutboxMessage {
+    pub platform: String,
+    pub kind: OutboxKind,
+    /// Channel id or platform user id.
+    pub target: String,
+    pub message: Message,
+    /// Unique per intended message: enqueueing the same key twice sends once.
+    pub dedupe_key: String,
+    pub not_before: DateTime<Utc>,
+}
+
+/// A claimed message, ready to send.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub platform: String,
+    pub kind: OutboxKind,
+    pub target: String,
+    pub message: Message,
+    pub attempts: i32,
+}
+
+#[derive(FromRow)]
+struct OutboxRow {
+    id: i64,
+    platform: String,
+    kind: String,
+    target: String,
+    payload: Json<Message>,
+    attempts: i32,
+}
+
+/// Enqueues a message; returns `false` if its dedupe key was already used. A newer card for
+/// the same living message supersedes older ones nobody has started sending, so a burst of
+/// changes produces one update, not a stream of them.
+pub async fn enqueue(
+    conn: &mut sqlx::PgConnection,
+    new: &NewOutboxMessage,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let living_key = new.message.living_key();
+    if let Some(key) = living_key {
+        sqlx::query(
+            "UPDATE outbox SET state = 'superseded'
+             WHERE platform = $1 AND living_key = $2 AND state = 'pending'
+               AND (locked_until IS NULL OR locked_until < $3)",
+        )
+        .bind(&new.platform)
+        .bind(key)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key, not_before, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(&new.platform)
+    .bind(new.kind.as_str())
+    .bind(&new.target)
+    .bind(Json(&new.message))
+    .bind(living_key)
+    .bind(&new.dedupe_key)
+    .bind(new.not_before)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Claims up to `limit` due messages for `platforms` with a lease until `lease_until`. A
+/// message waits while an earlier message for the same living key is pending, so a card is
+/// never updated before it was posted, and two dispatchers never post the same card twice.
+pub async fn claim_due(
+    executor: impl PgExecutor<'_>,
+    platforms: &[String],
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<OutboxMessage>> {
+    let rows: Vec<OutboxRow> = sqlx::query_as(
+        "UPDATE outbox SET locked_until = $3, attempts = attempts + 1
+         WHERE id IN (
+             SELECT o.id FROM outbox o
+             WHERE o.state = 'pending' AND o.not_before <= $2 AND o.platform = ANY($1)
+               AND (o.locked_until IS NULL OR o.locked_until < $2)
+               AND NOT EXISTS (
+                   SELECT 1 FROM outbox e
+                   WHERE o.living_key IS NOT NULL AND e.platform = o.platform
+                     AND e.living_key = o.living_key AND e.state = 'pending' AND e.id < o.id)
+             ORDER BY o.not_before, o.id
+             LIMIT $4
+             FOR UPDATE SKIP LOCKED)
+         RETURNING id, platform, kind, target, payload, attempts",
+    )
+    .bind(platforms)
+    .bind(now)
+    .bind(lease_until)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| OutboxMessage {
+            id: row.id,
+            platform: row.platform,
+            kind: OutboxKind::parse(&row.kind),
+            target: row.target,
+            message: row.payload.0,
+            attempts: row.attempts,
+        })
+        .collect())
+}
+
+pub async fn mark_sent(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    platform_ref: Option<&MessageRef>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'sent', sent_at = $3, platform_ref = $2, locked_until = NULL,
+             last_error = NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(platform_ref.map(Json))
+    .bind(now)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Puts a message back to be tried again no earlier than `not_before`.
+pub async fn mark_retry(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    not_before: DateTime<Utc>,
+    error: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET not_before = $2, last_error = $3, locked_until = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(not_before)
+    .bind(error)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Gives up on a message, recording why.
+pub async fn mark_failed(executor: impl PgExecutor<'_>, id: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'failed', last_error = $2, locked_until = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Where the living message with `key` was posted, if it was.
+pub async fn living_ref(
+    executor: impl PgExecutor<'_>,
+    platform: &str,
+    key: &str,
+) -> sqlx::Result<Option<MessageRef>> {
+    let found: Option<Json<MessageRef>> = sqlx::query_scalar(
+        "SELECT platform_ref FROM living_messages WHERE platform = $1 AND living_key = $2",
+    )
+    .bind(platform)
+    .bind(key)
+    .fetch_optional(executor)
+    .await?;
+    Ok(found.map(|Json(r)| r))
+}
+
+pub async fn set_living_ref(
+    executor: impl PgExecutor<'_>,
+    platform: &str,
+    key: &str,
+    platform_ref: &MessageRef,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO living_messages (platform, living_key, platform_ref, updated_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (platform, living_key) DO UPDATE
+             SET platform_ref = EXCLUDED.platform_ref, updated_at = EXCLUDED.updated_at",
+    )
+    .bind(platform)
+    .bind(key)
+    .bind(Json(platform_ref))
+    .bind(now)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Message counts by state, and the newest failure reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, FromRow)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub last_error: Option<String>,
+}
+
+pub async fn counts(executor: impl PgExecutor<'_>) -> sqlx::Result<OutboxCounts> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state = 'pending') AS pending,
+                count(*) FILTER (WHERE state = 'sent') AS sent,
+                count(*) FILTER (WHERE state = 'failed') AS failed,
+                (SELECT last_error FROM outbox WHERE state = 'failed' ORDER BY id DESC LIMIT 1)
+                    AS last_error
+         FROM outbox",
+    )
+    .fetch_one(executor)
+    .await
+}
+
+/// Whether anything is pending and due by `now` (the console flushes until this is false).
+pub async fn has_due(
+    executor: impl PgExecutor<'_>,
+    platforms: &[String],
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND platform = ANY($1)
+                        AND not_before <= $2)",
+    )
+    .bind(platforms)
+    .bind(now)
+    .fetch_one(executor)
+    .await
+}

@@ -1,0 +1,86 @@
+//! The `steward` binary itself, run as a user would run it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::support::TestDb;
+
+fn steward(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let state_dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("STEWARD__DATABASE__STATE_DIR", state_dir.path())
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn piped_console_prints_help_and_identity_and_exits_zero() {
+    let db = TestDb::create().await;
+    let url = db.url();
+    let out = steward(
+        &["--config", "config/demo.toml", "console"],
+        &[("DATABASE_URL", &url)],
+        "/steward help\n/steward whoami\n",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("/steward status"), "{stdout}");
+    assert!(stdout.contains("You are Alice Archer (alice)"), "{stdout}");
+}
+
+#[test]
+fn config_check_accepts_the_shipped_files() {
+    for file in ["config/demo.toml", "config/default.toml"] {
+        let out = steward(&["config", "check", file], &[], "");
+        assert!(out.status.success(), "{file}: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("OK"), "{out:?}");
+    }
+}
+
+#[test]
+fn config_check_names_file_key_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[jobs]\nworkers = 0\n").unwrap();
+    let out = steward(&["config", "check", file.to_str().unwrap()], &[], "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr.contains("bad.toml"), "{stderr}");
+    assert!(stderr.contains("`jobs.workers`"), "{stderr}");
+    assert!(stderr.contains("must be greater than zero"), "{stderr}");
+}
+
+#[test]
+fn environment_overrides_are_validated_too() {
+    let out = steward(
+        &["config", "check", "config/demo.toml"],
+        &[("STEWARD__SERVER__LISTEN", "nowhere")],
+        "",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr.contains("environment variable STEWARD__SERVER__LISTEN"), "{stderr}");
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["console", "--help"],
+        &["migrate", "--help"],
+        &["config", "check", "--help"],
+    ] {
+        let out = steward(args, &[], "");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: steward"), "{args:?}");
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests against real PostgreSQL. One binary, so one server per run.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod audit_log;
+mod cli;
+mod console;
+mod http;
+mod inbox;
+mod jobs;
+mod layering;
+mod outbox;
