@@ -2,17 +2,19 @@
 //! tasks and adapters, wired together for `serve` and `console`.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::http::{self, HttpState};
-use crate::local_pg::{LocalPostgres, LocalPostgresOptions};
+use crate::local_pg::{LocalPgError, LocalPostgres, LocalPostgresOptions};
 use crate::platform::console::{Console, ConsoleChat, ConsoleOutput};
 use crate::scheduler::jobs::{JobRegistry, JobWorker};
 use crate::scheduler::outbox::Dispatcher;
@@ -34,12 +36,8 @@ impl Database {
         let (url, cluster) = match &settings.database.url {
             Some(url) => (url.expose().to_owned(), None),
             None => {
-                let options = LocalPostgresOptions {
-                    state_dir: settings.database.state_dir.clone(),
-                    ephemeral: false,
-                    database: "steward".into(),
-                };
-                let cluster = tokio::task::spawn_blocking(move || LocalPostgres::start(options))
+                let state_dir = settings.database.state_dir.clone();
+                let cluster = tokio::task::spawn_blocking(move || start_private_cluster(state_dir))
                     .await?
                     .context("could not start Steward's private PostgreSQL")?;
                 (cluster.url(), Some(cluster))
@@ -61,6 +59,34 @@ impl Database {
         {
             tracing::warn!(error = %err, "could not stop the private PostgreSQL");
         }
+    }
+}
+
+/// Starts (or reuses) the private cluster in `state_dir`. When Steward runs as root from a
+/// directory the unprivileged PostgreSQL user cannot reach (anything under `/root`), the
+/// cluster moves to a stable directory under the system temp dir instead, so the quick start
+/// works from any checkout.
+fn start_private_cluster(state_dir: PathBuf) -> Result<LocalPostgres, LocalPgError> {
+    let options = |state_dir| LocalPostgresOptions {
+        state_dir,
+        ephemeral: false,
+        database: "steward".into(),
+    };
+    match LocalPostgres::start(options(state_dir.clone())) {
+        Err(LocalPgError::StateDirUnreachable { dir, user }) => {
+            let absolute = std::path::absolute(&state_dir).unwrap_or(state_dir);
+            let digest = Sha256::digest(absolute.to_string_lossy().as_bytes());
+            let fallback =
+                std::env::temp_dir().join(format!("steward-{}", &hex::encode(digest)[..12]));
+            tracing::warn!(
+                unreachable = %dir.display(),
+                %user,
+                fallback = %fallback.display(),
+                "PostgreSQL's user cannot reach the state directory; using a temp directory"
+            );
+            LocalPostgres::start(options(fallback))
+        }
+        other => other,
     }
 }
 

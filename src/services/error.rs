@@ -1,6 +1,7 @@
 //! Application errors, translated once into a reply for the user and a log line for operators.
 
 use crate::domain::command::UsageError;
+use crate::domain::ids::Platform;
 use crate::domain::messages;
 use crate::domain::reply::Reply;
 
@@ -16,9 +17,9 @@ pub enum AppError {
     /// Something the user named does not exist.
     #[error("not found: {0}")]
     NotFound(String),
-    /// The user is not registered.
-    #[error("unknown person")]
-    UnknownPerson(Reply),
+    /// The actor's platform identity belongs to no configured person.
+    #[error("unknown {platform} user {user}")]
+    UnknownPerson { platform: Platform, user: String },
     /// The item changed under the user (lost a race): the message says what happened.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -41,7 +42,9 @@ impl AppError {
             AppError::Usage(err) => Reply::private(messages::usage_error(&err.problem, err.usage)),
             AppError::Forbidden(reason) => Reply::private(messages::forbidden(reason)),
             AppError::NotFound(what) => Reply::private(messages::not_found(what)),
-            AppError::UnknownPerson(reply) => reply.clone(),
+            AppError::UnknownPerson { platform, user } => {
+                Reply::private(messages::unknown_person(*platform, user))
+            }
             AppError::Conflict(text) => Reply::private(text.clone()),
             AppError::Unexpected(_) => Reply::private(messages::internal_error(reference)),
         }

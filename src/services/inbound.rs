@@ -56,10 +56,7 @@ impl Services {
 
     async fn handle_inbound_inner(&self, inbound: &Inbound) -> Result<Reply, AppError> {
         let actor = self.directory.resolve(inbound.platform, &inbound.actor).ok_or_else(|| {
-            AppError::UnknownPerson(Reply::private(messages::unknown_person(
-                inbound.platform,
-                &inbound.actor,
-            )))
+            AppError::UnknownPerson { platform: inbound.platform, user: inbound.actor.clone() }
         })?;
         // Parse before touching the database: bad input writes nothing.
         let intent = Intent::parse(inbound)?;
