@@ -36,7 +36,9 @@ impl Database {
         let (url, cluster) = match &settings.database.url {
             Some(url) => (url.expose().to_owned(), None),
             None => {
-                let state_dir = settings.database.state_dir.clone();
+                // A directory of its own: PostgreSQL's user must own it, the rest of the state
+                // dir (the console log) stays ours.
+                let state_dir = settings.database.state_dir.join("postgres");
                 let cluster = tokio::task::spawn_blocking(move || start_private_cluster(state_dir))
                     .await?
                     .context("could not start Steward's private PostgreSQL")?;
