@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, LogFormat, Settings};
+use crate::domain::ids::TeamKey;
+use crate::domain::messages::escalation as esc_text;
+use crate::domain::severity::Severity;
 use crate::startup;
 use crate::telemetry::{self, LogTarget};
 
@@ -38,6 +41,51 @@ pub enum Commands {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// SLA tools.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+    /// Load measurements that print figures (each in a scratch database).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// Print the due times an escalation would get and how they were computed.
+    Explain {
+        /// When it opened: RFC 3339 (2026-11-27T15:00:00Z) or local "2026-11-27 15:00" in the
+        /// team's time zone.
+        #[arg(long)]
+        opened: String,
+        /// sev1, sev2, sev3 or sev4.
+        #[arg(long)]
+        severity: String,
+        /// Account tier (for tier overrides).
+        #[arg(long, default_value = "standard")]
+        tier: String,
+        /// Team whose calendar counts (default: the first team).
+        #[arg(long)]
+        team: Option<String>,
+        /// Standing as of this time (same formats as --opened; default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Open + acknowledge escalations through the service path; compare to a bare transaction.
+    Escalations {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Transactions in the measured run (half opens, half acknowledgements).
+        #[arg(long, default_value_t = 4000)]
+        count: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,8 +111,20 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Commands::Config(ConfigCommand::Check { .. }) = cli.command {
-        return config_check(file, &settings);
+    match &cli.command {
+        Commands::Config(ConfigCommand::Check { .. }) => return config_check(file, &settings),
+        Commands::Sla(SlaCommand::Explain { opened, severity, tier, team, at, json }) => {
+            return sla_explain(
+                &settings,
+                opened,
+                severity,
+                tier,
+                team.as_deref(),
+                at.as_deref(),
+                *json,
+            );
+        }
+        _ => {}
     }
     let format = cli.log_format.unwrap_or(settings.log.format);
     let log_file = settings.database.state_dir.join("console.log");
@@ -104,7 +164,72 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Serve => startup::serve(settings).await,
         Commands::Console { act_as } => startup::console(settings, act_as).await,
         Commands::Migrate => startup::migrate(settings).await,
-        Commands::Config(ConfigCommand::Check { .. }) => unreachable!("handled before logging"),
+        Commands::Bench(BenchCommand::Escalations { clients, count }) => {
+            crate::bench::escalations::run(settings, clients, count).await
+        }
+        // Offline tools, answered before the runtime starts.
+        Commands::Config(_) | Commands::Sla(_) => Ok(()),
+    }
+}
+
+/// Parses RFC 3339, or a local "YYYY-MM-DD HH:MM" in `zone`.
+fn parse_time(raw: &str, zone: chrono_tz::Tz) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(at.to_utc());
+    }
+    let local = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M").map_err(|_| {
+        format!("`{raw}` is not a time: use 2026-11-27T15:00:00Z or \"2026-11-27 15:00\"")
+    })?;
+    local
+        .and_local_timezone(zone)
+        .earliest()
+        .map(|at| at.to_utc())
+        .ok_or_else(|| format!("`{raw}` does not exist in {zone} (a daylight-saving gap)"))
+}
+
+fn sla_explain(
+    settings: &Settings,
+    opened: &str,
+    severity: &str,
+    tier: &str,
+    team: Option<&str>,
+    at: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    let result = (|| -> Result<String, String> {
+        let severity =
+            Severity::parse(severity).ok_or_else(|| esc_text::unknown_severity(severity))?;
+        let team = match team {
+            Some(raw) => TeamKey::parse(raw).map_err(|e| e.0)?,
+            None => {
+                settings.teams.first().map(|t| t.key.clone()).ok_or("no teams are configured")?
+            }
+        };
+        let zone = settings.team_calendar(&team).time_zone;
+        let opened = parse_time(opened, zone)?;
+        let at = at.map(|raw| parse_time(raw, zone)).transpose()?.unwrap_or_else(chrono::Utc::now);
+        let explained =
+            crate::services::escalations::explain_plan(settings, opened, severity, tier, &team, at)
+                .map_err(|e| e.to_string())?;
+        if json {
+            serde_json::to_string(&explained).map_err(|e| e.to_string())
+        } else {
+            Ok(format!(
+                "{}{}",
+                esc_text::clock_explanation("Acknowledge", &explained.acknowledge, zone),
+                esc_text::clock_explanation("Resolve", &explained.resolve, zone)
+            ))
+        }
+    })();
+    match result {
+        Ok(text) => {
+            println!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(problem) => {
+            eprintln!("steward sla explain: {problem}");
+            ExitCode::from(2)
+        }
     }
 }
 

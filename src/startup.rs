@@ -26,6 +26,7 @@ use crate::storage;
 /// The database Steward runs on, and the private cluster behind it when Steward started one.
 pub struct Database {
     pub pool: PgPool,
+    url: String,
     cluster: Option<LocalPostgres>,
 }
 
@@ -50,7 +51,15 @@ impl Database {
             .await
             .context("could not connect to the database")?;
         storage::migrate(&pool).await.context("could not apply database migrations")?;
-        Ok(Database { pool, cluster })
+        Ok(Database { pool, url, cluster })
+    }
+
+    /// The URL of another database on the same server (benchmarks use a scratch database).
+    pub fn url_for(&self, database: &str) -> String {
+        match &self.cluster {
+            Some(cluster) => cluster.url_for(database),
+            None => replace_database(&self.url, database),
+        }
     }
 
     /// Closes the pool and stops the private cluster if this process started it.
@@ -62,6 +71,20 @@ impl Database {
             tracing::warn!(error = %err, "could not stop the private PostgreSQL");
         }
     }
+}
+
+/// `postgres://u@h:5432/old?x=1` → `postgres://u@h:5432/<database>?x=1`.
+fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let server = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    format!("{server}/{database}{query}")
 }
 
 /// Starts (or reuses) the private cluster in `state_dir`. When Steward runs as root from a
@@ -98,12 +121,14 @@ pub async fn services(settings: &Settings, pool: PgPool) -> anyhow::Result<Servi
     let mut conn = pool.acquire().await?;
     storage::directory::sync_directory(&mut conn, &directory).await?;
     drop(conn);
-    Ok(Services::new(pool, Arc::new(SystemClock), directory, settings.clone()))
+    Services::new(pool, Arc::new(SystemClock), directory, settings.clone())
 }
 
 /// Job handlers for every job kind the workflows schedule.
 pub fn job_registry() -> JobRegistry {
-    JobRegistry::default()
+    let mut registry = JobRegistry::default();
+    crate::services::escalations::register_jobs(&mut registry);
+    registry
 }
 
 /// Starts the job workers and the outbox dispatcher as tasks in `tasks`.

@@ -178,6 +178,20 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
             ));
         }
     }
+    for (index, team) in settings.teams.iter().enumerate() {
+        if let Err(err) = settings.team_calendar(&team.key).calendar() {
+            return Err((format!("teams[{index}].hours"), err.to_string()));
+        }
+    }
+    for (index, person) in settings.people.iter().enumerate() {
+        if let Some(shift) = &person.shift {
+            let zone = person.time_zone.unwrap_or(chrono_tz::UTC);
+            crate::domain::calendar::Calendar::from_weekly(zone, shift, &[])
+                .map_err(|e| (format!("people[{index}].shift"), e.to_string()))?;
+        }
+    }
+    settings.sla_rules()?;
+    settings.policy_book()?;
     settings.directory().map(|_| ()).map_err(|e| ("people".into(), e.0))
 }
 

@@ -4,6 +4,7 @@
 //! Secrets (database passwords, platform tokens) are read from the environment only and are
 //! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
 
+mod escalation;
 mod load;
 mod secret;
 
@@ -17,6 +18,7 @@ use serde::Deserialize;
 use crate::domain::identity::{Account, Directory, Person, Role, Team};
 use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
+pub use escalation::{PolicyConfig, SlaSettings, TargetConfig, TierTargetConfig};
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
 pub use secret::Secret;
 
@@ -30,6 +32,8 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub outbox: OutboxSettings,
     pub console: ConsoleSettings,
+    pub sla: SlaSettings,
+    pub escalation_policies: Vec<PolicyConfig>,
     pub teams: Vec<TeamConfig>,
     pub people: Vec<PersonConfig>,
     pub accounts: Vec<AccountConfig>,
@@ -169,6 +173,11 @@ pub struct TeamConfig {
     /// Channel per platform for the team's cards, e.g. `{ console = "ops", slack = "C0123" }`.
     #[serde(default)]
     pub channels: BTreeMap<Platform, String>,
+    /// Working hours per weekday (`mon` … `sun` → `"09:00-17:30"`); default Mon–Fri 09–17.
+    pub hours: Option<BTreeMap<String, String>>,
+    /// Local dates the team does not work.
+    #[serde(default)]
+    pub holidays: Vec<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +198,9 @@ pub struct PersonConfig {
     pub discord: Option<String>,
     /// Console name; defaults to the person key.
     pub console: Option<String>,
+    /// Weekly shift in the person's own time zone (`mon` → `"08:00-16:00"`); default: the
+    /// team's working hours.
+    pub shift: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,7 +4,10 @@
 //! can register either. Every parse error carries the usage line of the command it was meant
 //! to be, so the user sees how to say it right.
 
+use super::ids::AccountKey;
+use super::messages::escalation as esc_text;
 use super::messages::{self, CommandHelp};
+use super::severity::Severity;
 
 /// A parsed command, ready for a service to handle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +18,28 @@ pub enum Command {
     Whoami,
     /// `/steward status`: outbox and job queue health.
     Status,
+    /// `/escalate <account> <severity> <summary>`.
+    Escalate { account: AccountKey, severity: Severity, summary: String },
+    /// `/escalations [mine|team|all] [open|at-risk|breached]`.
+    Escalations { scope: ListScope, status: ListStatus },
+    /// `/sla <escalation-id>`.
+    Sla { id: i64 },
+}
+
+/// Whose items a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListScope {
+    Mine,
+    Team,
+    All,
+}
+
+/// Which items by SLA standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStatus {
+    Open,
+    AtRisk,
+    Breached,
 }
 
 /// Why a command could not be parsed, with the usage line to show.
@@ -53,6 +78,9 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "help" => no_args(&messages::HELP_HELP, args, Command::Help),
         "whoami" => no_args(&messages::HELP_WHOAMI, args, Command::Whoami),
         "status" => no_args(&messages::HELP_STATUS, args, Command::Status),
+        "escalate" => parse_escalate(args),
+        "escalations" => parse_escalations(args),
+        "sla" => parse_sla(args),
         unknown => Err(UsageError {
             usage: messages::HELP_HELP.usage,
             problem: messages::unknown_command(unknown),
@@ -66,6 +94,51 @@ fn no_args(help: &CommandHelp, args: &str, command: Command) -> Result<Command, 
     } else {
         Err(UsageError::new(help, messages::unexpected_arguments(args)))
     }
+}
+
+fn parse_escalate(args: &str) -> Result<Command, UsageError> {
+    let help = &esc_text::HELP_ESCALATE;
+    let (account, rest) = split_first_word(args);
+    if account.is_empty() {
+        return Err(UsageError::new(help, esc_text::missing_account()));
+    }
+    let account = AccountKey::parse(account).map_err(|e| UsageError::new(help, e.0))?;
+    let (severity, summary) = split_first_word(rest);
+    let severity = Severity::parse(severity)
+        .ok_or_else(|| UsageError::new(help, esc_text::unknown_severity(severity)))?;
+    if summary.is_empty() {
+        return Err(UsageError::new(help, esc_text::missing_summary()));
+    }
+    Ok(Command::Escalate { account, severity, summary: summary.to_owned() })
+}
+
+fn parse_escalations(args: &str) -> Result<Command, UsageError> {
+    let mut scope = ListScope::Team;
+    let mut status = ListStatus::Open;
+    for word in args.split_whitespace() {
+        match word.to_ascii_lowercase().as_str() {
+            "mine" => scope = ListScope::Mine,
+            "team" => scope = ListScope::Team,
+            "all" => scope = ListScope::All,
+            "open" => status = ListStatus::Open,
+            "at-risk" | "atrisk" | "at_risk" => status = ListStatus::AtRisk,
+            "breached" => status = ListStatus::Breached,
+            _ => {
+                return Err(UsageError::new(
+                    &esc_text::HELP_ESCALATIONS,
+                    esc_text::invalid_list_filter(word),
+                ));
+            }
+        }
+    }
+    Ok(Command::Escalations { scope, status })
+}
+
+fn parse_sla(args: &str) -> Result<Command, UsageError> {
+    let raw = args.trim().trim_start_matches('#');
+    raw.parse::<i64>().ok().filter(|id| *id > 0).map(|id| Command::Sla { id }).ok_or_else(|| {
+        UsageError::new(&esc_text::HELP_SLA, esc_text::invalid_escalation_id(args.trim()))
+    })
 }
 
 /// Splits off the first whitespace-separated word.
@@ -105,6 +178,56 @@ mod tests {
         let err = parse("steward", "whoami please").unwrap_err();
         assert_eq!(err.usage, messages::HELP_WHOAMI.usage);
         assert!(err.problem.contains("please"), "{err:?}");
+    }
+
+    #[test]
+    fn escalate_parses_account_severity_and_summary() {
+        assert_eq!(
+            parse("escalate", "ACME-1042 sev1 Invoices are not generated"),
+            Ok(Command::Escalate {
+                account: AccountKey::parse("ACME-1042").unwrap(),
+                severity: Severity::Sev1,
+                summary: "Invoices are not generated".into(),
+            })
+        );
+        assert_eq!(parse("steward", "escalate ACME-1 2 x").map(|_| ()), Ok(()));
+    }
+
+    #[test]
+    fn escalate_refuses_bad_input_with_the_usage_line() {
+        let cases = [
+            ("", "Name the account"),
+            ("ACME!1 sev1 x", "not a valid account key"),
+            ("ACME-1 sev9 x", "`sev9` is not a severity"),
+            ("ACME-1 sev1", "summary is empty"),
+            ("ACME-1 sev1    ", "summary is empty"),
+        ];
+        for (args, problem) in cases {
+            let err = parse("escalate", args).unwrap_err();
+            assert_eq!(err.usage, esc_text::HELP_ESCALATE.usage);
+            assert!(err.problem.contains(problem), "{args}: {}", err.problem);
+        }
+    }
+
+    #[test]
+    fn escalations_filters_parse_in_any_order() {
+        assert_eq!(
+            parse("escalations", "breached all"),
+            Ok(Command::Escalations { scope: ListScope::All, status: ListStatus::Breached })
+        );
+        assert_eq!(
+            parse("escalations", ""),
+            Ok(Command::Escalations { scope: ListScope::Team, status: ListStatus::Open })
+        );
+        assert!(parse("escalations", "closed").unwrap_err().problem.contains("`closed`"));
+    }
+
+    #[test]
+    fn sla_takes_a_positive_escalation_id() {
+        assert_eq!(parse("sla", "#42"), Ok(Command::Sla { id: 42 }));
+        assert!(parse("sla", "forty-two").is_err());
+        assert!(parse("sla", "0").is_err());
+        assert!(parse("sla", "").is_err());
     }
 
     #[test]

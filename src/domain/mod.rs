@@ -2,9 +2,16 @@
 //! every function that needs the time takes `now` as a parameter.
 
 pub mod audit;
+pub mod calendar;
 pub mod command;
+pub mod duration;
+pub mod escalation;
 pub mod identity;
 pub mod ids;
 pub mod inbound;
 pub mod messages;
+pub mod policy;
 pub mod reply;
+pub mod severity;
+pub mod sla;
+pub mod sla_policy;

@@ -1,49 +1,16 @@
 //! Job workers: claim a due job, run its handler inside a transaction that also marks the
 //! job done, so a job's database effects happen exactly once even if a worker dies midway.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff;
 use crate::config::JobSettings;
 use crate::services::Services;
-use crate::storage::Tx;
+pub use crate::services::jobs::{JobError, JobHandler, JobRegistry};
 use crate::storage::jobs::{self, Job};
-
-/// How a job run failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JobError {
-    /// Try again after a backoff (until `max_attempts`).
-    #[error("{0}")]
-    Retryable(String),
-    /// Trying again cannot help: dead-letter now.
-    #[error("{0}")]
-    Fatal(String),
-}
-
-/// Runs one kind of job.
-#[async_trait]
-pub trait JobHandler: Send + Sync {
-    /// Runs inside the job's transaction; its writes commit together with the job's
-    /// completion. Re-check the state you act on: the world may have moved since scheduling.
-    async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError>;
-}
-
-/// Handlers by job kind.
-#[derive(Default, Clone)]
-pub struct JobRegistry {
-    handlers: HashMap<String, Arc<dyn JobHandler>>,
-}
-
-impl JobRegistry {
-    pub fn register(&mut self, kind: &str, handler: Arc<dyn JobHandler>) {
-        self.handlers.insert(kind.to_owned(), handler);
-    }
-}
 
 /// What happened to a claimed job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +91,7 @@ impl JobWorker {
 
     /// Runs the handler and completes the job in one transaction. `Ok(false)`: lease lost.
     async fn run_in_transaction(&self, job: &Job) -> anyhow::Result<Result<bool, JobError>> {
-        let Some(handler) = self.registry.handlers.get(&job.kind) else {
+        let Some(handler) = self.registry.get(&job.kind) else {
             return Ok(Err(JobError::Fatal(format!("no handler for job kind `{}`", job.kind))));
         };
         let mut tx = self.services.pool.begin().await?;

@@ -14,12 +14,15 @@ pub enum AppError {
     /// The user may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
-    /// Something the user named does not exist.
+    /// Something the user named does not exist; the message says what.
     #[error("not found: {0}")]
     NotFound(String),
     /// The actor's platform identity belongs to no configured person.
     #[error("unknown {platform} user {user}")]
     UnknownPerson { platform: Platform, user: String },
+    /// Refused for a reason the message explains (unknown account, not allowed now).
+    #[error("refused: {0}")]
+    Refused(String),
     /// The item changed under the user (lost a race): the message says what happened.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -41,11 +44,12 @@ impl AppError {
         match self {
             AppError::Usage(err) => Reply::private(messages::usage_error(&err.problem, err.usage)),
             AppError::Forbidden(reason) => Reply::private(messages::forbidden(reason)),
-            AppError::NotFound(what) => Reply::private(messages::not_found(what)),
             AppError::UnknownPerson { platform, user } => {
                 Reply::private(messages::unknown_person(*platform, user))
             }
-            AppError::Conflict(text) => Reply::private(text.clone()),
+            AppError::NotFound(text) | AppError::Conflict(text) | AppError::Refused(text) => {
+                Reply::private(text.clone())
+            }
             AppError::Unexpected(_) => Reply::private(messages::internal_error(reference)),
         }
     }

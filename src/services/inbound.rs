@@ -6,8 +6,9 @@ use tracing::Instrument;
 
 use super::Services;
 use super::error::AppError;
-use super::steward_commands;
+use super::{escalations, steward_commands};
 use crate::domain::command::{self, Command};
+use crate::domain::escalation::parse_action_id;
 use crate::domain::identity::Person;
 use crate::domain::inbound::{Inbound, InboundKind};
 use crate::domain::messages;
@@ -94,10 +95,22 @@ impl Services {
             Intent::Command(Command::Help) => Ok(steward_commands::help()),
             Intent::Command(Command::Whoami) => Ok(steward_commands::whoami(self, request)),
             Intent::Command(Command::Status) => steward_commands::status(tx).await,
-            Intent::Click { action, text } => {
-                tracing::info!(%action, with_text = text.is_some(), "click on an unknown action");
-                Err(AppError::Conflict(messages::unknown_button(&action)))
+            Intent::Command(Command::Escalate { account, severity, summary }) => {
+                escalations::open(self, tx, request, &account, severity, &summary).await
             }
+            Intent::Command(Command::Escalations { scope, status }) => {
+                escalations::list(self, tx, request, scope, status).await
+            }
+            Intent::Command(Command::Sla { id }) => escalations::explain(tx, request, id).await,
+            Intent::Click { action, text } => match parse_action_id(&action) {
+                Some(action_ref) => {
+                    escalations::handle_click(self, tx, request, &action_ref, text.as_deref()).await
+                }
+                None => {
+                    tracing::info!(%action, "click on an unknown action");
+                    Err(AppError::Refused(messages::unknown_button(&action)))
+                }
+            },
         }
     }
 }

@@ -2,7 +2,9 @@
 //! the state change, audit records, outgoing messages (outbox) and timers (jobs).
 
 pub mod error;
+pub mod escalations;
 pub mod inbound;
+pub mod jobs;
 pub mod ports;
 mod steward_commands;
 
@@ -14,24 +16,47 @@ use sqlx::PgPool;
 
 use crate::config::Settings;
 use crate::domain::identity::Directory;
+use crate::domain::policy::PolicyBook;
+use crate::domain::sla_policy::SlaRules;
 use ports::Clock;
 
-/// What every use case needs: the database, the time, who is who, and the settings.
+/// What every use case needs: the database, the time, who is who, the settings and the
+/// policies derived from them.
 #[derive(Clone)]
 pub struct Services {
     pub pool: PgPool,
     pub clock: Arc<dyn Clock>,
     pub directory: Arc<Directory>,
     pub settings: Arc<Settings>,
+    pub policies: Arc<Policies>,
+}
+
+/// Rules parsed once from the settings.
+#[derive(Debug, Clone)]
+pub struct Policies {
+    pub sla: SlaRules,
+    pub escalation: PolicyBook,
 }
 
 impl Services {
+    /// Fails only for settings that did not pass `config::load`'s validation.
     pub fn new(
         pool: PgPool,
         clock: Arc<dyn Clock>,
         directory: Directory,
         settings: Settings,
-    ) -> Services {
-        Services { pool, clock, directory: Arc::new(directory), settings: Arc::new(settings) }
+    ) -> anyhow::Result<Services> {
+        let problem = |(key, problem): (String, String)| anyhow::anyhow!("{key}: {problem}");
+        let policies = Policies {
+            sla: settings.sla_rules().map_err(problem)?,
+            escalation: settings.policy_book().map_err(problem)?,
+        };
+        Ok(Services {
+            pool,
+            clock,
+            directory: Arc::new(directory),
+            settings: Arc::new(settings),
+            policies: Arc::new(policies),
+        })
     }
 }

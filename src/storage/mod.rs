@@ -2,7 +2,9 @@
 //! pool or a transaction; callers decide the transaction boundaries (services).
 
 pub mod audit_log;
+pub mod bench;
 pub mod directory;
+pub mod escalations;
 pub mod inbox;
 pub mod jobs;
 pub mod outbox;

@@ -6,6 +6,7 @@ mod support;
 mod audit_log;
 mod cli;
 mod console;
+mod escalations;
 mod http;
 mod inbox;
 mod jobs;

@@ -51,7 +51,7 @@ impl TestApp {
         let mut conn = pool.acquire().await.unwrap();
         steward::storage::directory::sync_directory(&mut conn, &directory).await.unwrap();
         drop(conn);
-        let services = Services::new(pool.clone(), clock.clone(), directory, settings);
+        let services = Services::new(pool.clone(), clock.clone(), directory, settings).unwrap();
         TestApp { services, clock, pool, db }
     }
 
@@ -59,6 +59,50 @@ impl TestApp {
     pub fn now(&self) -> DateTime<Utc> {
         use steward::services::ports::Clock;
         self.clock.now()
+    }
+
+    /// Runs every job that is due at the test clock's time, as the daemon's workers would.
+    pub async fn run_due_jobs(&self) -> Vec<steward::scheduler::jobs::JobOutcome> {
+        let registry = Arc::new(steward::startup::job_registry());
+        let worker = steward::scheduler::jobs::JobWorker::new(
+            self.services.clone(),
+            registry,
+            "test-worker",
+        );
+        let mut outcomes = Vec::new();
+        while let Some(outcome) = worker.run_one().await.unwrap() {
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
+    /// Sends everything due in the outbox through `chat`.
+    pub async fn flush_outbox(&self, chat: &Arc<chat::RecordingChat>) {
+        let port: Arc<dyn steward::services::ChatPort> = chat.clone();
+        steward::scheduler::outbox::Dispatcher::new(self.services.clone(), vec![port])
+            .flush()
+            .await
+            .unwrap();
+    }
+
+    /// Presses a button as a console user (the dedupe key is the click's, as in production).
+    pub async fn click(&self, user: &str, action: &str, text: Option<&str>) -> Reply {
+        let kind = match text {
+            Some(text) => InboundKind::Submission {
+                action: action.to_owned(),
+                fields: [(steward::domain::reply::Prompt::FIELD.to_owned(), text.to_owned())]
+                    .into(),
+            },
+            None => InboundKind::Action { action: action.to_owned() },
+        };
+        let inbound = Inbound {
+            dedupe_key: Inbound::click_dedupe_key(Platform::Console, user, action),
+            platform: Platform::Console,
+            actor: user.to_owned(),
+            channel: "emea-ops".to_owned(),
+            kind,
+        };
+        self.services.handle_inbound(inbound).await
     }
 
     /// Runs a slash command as a console user, e.g. `app.command("alice", "/steward whoami")`.

@@ -3,6 +3,8 @@
 //! Functions take the values they interpolate; nothing here does IO. Adapters may add
 //! platform chrome (emoji, markup) but never their own wording.
 
+pub mod escalation;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -28,7 +30,14 @@ pub const HELP_STATUS: CommandHelp = CommandHelp {
 };
 
 /// Every chat command, in the order `/steward help` lists them.
-pub const COMMANDS: &[CommandHelp] = &[HELP_HELP, HELP_WHOAMI, HELP_STATUS];
+pub const COMMANDS: &[CommandHelp] = &[
+    HELP_HELP,
+    HELP_WHOAMI,
+    HELP_STATUS,
+    escalation::HELP_ESCALATE,
+    escalation::HELP_ESCALATIONS,
+    escalation::HELP_SLA,
+];
 
 /// Commands only the local console understands.
 pub const CONSOLE_COMMANDS: &[CommandHelp] = &[
@@ -182,10 +191,6 @@ pub fn unknown_button(action: &str) -> String {
 
 pub fn forbidden(reason: &str) -> String {
     format!("You can't do that: {reason}")
-}
-
-pub fn not_found(what: &str) -> String {
-    format!("{what} was not found.")
 }
 
 /// A time in the reader's zone, e.g. `Mon 23 Nov 14:05 GMT`.

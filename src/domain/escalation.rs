@@ -1,0 +1,354 @@
+//! The escalation aggregate and its state machine.
+//!
+//! ```text
+//!   open ──ack/claim──▶ acknowledged ──wait──▶ waiting on customer
+//!     │                   │    ▲                  │
+//!     │                   │    └─────resume───────┘
+//!     └──────resolve──────┴──────resolve──────────┴──▶ resolved ──reopen──▶ acknowledged
+//! ```
+//!
+//! Transitions are pure: [`apply`] takes the current escalation, the actor, the action and
+//! `now`, and returns the next escalation or a [`Refusal`]. The service loads the row
+//! `FOR UPDATE`, applies, and writes back with `version + 1`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::calendar::{Calendar, CalendarError};
+use super::identity::{Person, Role};
+use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
+use super::policy::EscalationPolicy;
+use super::severity::Severity;
+use super::sla::Pause;
+use super::sla_policy::{ClockKind, ClockView, SlaPlan, clock_view};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationState {
+    /// Nobody has acknowledged it: the policy is paging.
+    Open,
+    Acknowledged,
+    /// Waiting on the customer: the resolve clock is paused.
+    WaitingOnCustomer,
+    Resolved,
+}
+
+impl EscalationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationState::Open => "open",
+            EscalationState::Acknowledged => "acknowledged",
+            EscalationState::WaitingOnCustomer => "waiting_on_customer",
+            EscalationState::Resolved => "resolved",
+        }
+    }
+}
+
+/// Who did something, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub by: PersonKey,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    pub by: PersonKey,
+    pub at: DateTime<Utc>,
+    pub note: String,
+}
+
+/// A stored pause of the resolve clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseSpan {
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// SLA notifications already sent, so each is sent once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SlaAlerts {
+    pub acknowledge_at_risk: bool,
+    pub acknowledge_breached: bool,
+    pub resolve_at_risk: bool,
+    pub resolve_breached: bool,
+}
+
+/// An escalation, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub id: i64,
+    /// Bumped by every transition; buttons carry it (compare-and-set).
+    pub version: i32,
+    pub team: TeamKey,
+    pub account: AccountKey,
+    pub tier: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub opened_by: PersonKey,
+    pub opened_at: DateTime<Utc>,
+    pub state: EscalationState,
+    pub owner: Option<PersonKey>,
+    /// The first acknowledgement (stops the acknowledge clock).
+    pub acknowledged: Option<Stamp>,
+    pub resolved: Option<Resolution>,
+    /// Paging step, 0-based across the policy's levels and passes.
+    pub step: u32,
+    /// Display names of those paged at the current step.
+    pub paging: Vec<String>,
+    pub policy: EscalationPolicy,
+    pub sla: SlaPlan,
+    pub pauses: Vec<PauseSpan>,
+    pub alerts: SlaAlerts,
+    /// Where the card lives.
+    pub platform: Platform,
+    pub channel: String,
+}
+
+/// What someone asks to do to an escalation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EscalationAction {
+    Acknowledge,
+    Claim,
+    Reassign { to: PersonKey },
+    EscalateNow,
+    WaitOnCustomer,
+    Resume,
+    Resolve { note: String },
+    Reopen,
+}
+
+impl EscalationAction {
+    /// The verb in action ids and the audit log.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            EscalationAction::Acknowledge => "acknowledge",
+            EscalationAction::Claim => "claim",
+            EscalationAction::Reassign { .. } => "reassign",
+            EscalationAction::EscalateNow => "escalate",
+            EscalationAction::WaitOnCustomer => "wait",
+            EscalationAction::Resume => "resume",
+            EscalationAction::Resolve { .. } => "resolve",
+            EscalationAction::Reopen => "reopen",
+        }
+    }
+}
+
+/// Why an action was refused. Nothing is written for a refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    AlreadyAcknowledged(Stamp),
+    AlreadyResolved(Resolution),
+    /// The action does not apply in the current state.
+    NotInState {
+        action: &'static str,
+        state: EscalationState,
+    },
+    /// The actor lacks a role the action needs.
+    Role {
+        action: &'static str,
+        needs: &'static [Role],
+    },
+    NoteRequired,
+    AlreadyOwner(PersonKey),
+    /// Every level of every pass has been paged.
+    NoFurtherLevels,
+}
+
+const WORKERS: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
+const LEADS: &[Role] = &[Role::Supervisor, Role::Admin];
+
+fn require(actor: &Person, action: &'static str, needs: &'static [Role]) -> Result<(), Refusal> {
+    if needs.iter().any(|role| actor.has_role(*role)) {
+        Ok(())
+    } else {
+        Err(Refusal::Role { action, needs })
+    }
+}
+
+/// Applies `action` by `actor` at `now`; returns the next state (version not yet bumped).
+pub fn apply(
+    current: &Escalation,
+    actor: &Person,
+    action: &EscalationAction,
+    now: DateTime<Utc>,
+) -> Result<Escalation, Refusal> {
+    use EscalationAction as A;
+    use EscalationState as S;
+    let verb = action.verb();
+    let mut next = current.clone();
+    if let (S::Resolved, false) = (current.state, matches!(action, A::Reopen)) {
+        let resolution = current
+            .resolved
+            .clone()
+            .ok_or(Refusal::NotInState { action: verb, state: current.state })?;
+        return Err(Refusal::AlreadyResolved(resolution));
+    }
+    let me = || actor.key.clone();
+    let stamp = || Stamp { by: actor.key.clone(), at: now };
+    match action {
+        A::Acknowledge => {
+            require(actor, verb, WORKERS)?;
+            if current.state != S::Open {
+                let first = current
+                    .acknowledged
+                    .clone()
+                    .ok_or(Refusal::NotInState { action: verb, state: current.state })?;
+                return Err(Refusal::AlreadyAcknowledged(first));
+            }
+            next.state = S::Acknowledged;
+            next.acknowledged.get_or_insert_with(stamp);
+            next.owner.get_or_insert_with(me);
+        }
+        A::Claim => {
+            require(actor, verb, WORKERS)?;
+            if current.owner.as_ref() == Some(&actor.key) {
+                return Err(Refusal::AlreadyOwner(actor.key.clone()));
+            }
+            next.owner = Some(me());
+            if current.state == S::Open {
+                next.state = S::Acknowledged;
+                next.acknowledged.get_or_insert_with(stamp);
+            }
+        }
+        A::Reassign { to } => {
+            let is_owner = current.owner.as_ref() == Some(&actor.key);
+            if !is_owner {
+                require(actor, verb, LEADS)?;
+            }
+            if current.owner.as_ref() == Some(to) {
+                return Err(Refusal::AlreadyOwner(to.clone()));
+            }
+            next.owner = Some(to.clone());
+        }
+        A::EscalateNow => {
+            require(actor, verb, WORKERS)?;
+            if current.step + 1 >= current.policy.total_steps() {
+                return Err(Refusal::NoFurtherLevels);
+            }
+            next.step += 1;
+        }
+        A::WaitOnCustomer => {
+            require(actor, verb, WORKERS)?;
+            if current.state != S::Acknowledged {
+                return Err(Refusal::NotInState { action: verb, state: current.state });
+            }
+            next.state = S::WaitingOnCustomer;
+            next.pauses.push(PauseSpan { start: now, end: None });
+        }
+        A::Resume => {
+            require(actor, verb, WORKERS)?;
+            if current.state != S::WaitingOnCustomer {
+                return Err(Refusal::NotInState { action: verb, state: current.state });
+            }
+            next.state = S::Acknowledged;
+            close_open_pause(&mut next, now);
+        }
+        A::Resolve { note } => {
+            require(actor, verb, WORKERS)?;
+            let note = note.trim();
+            if note.is_empty() {
+                return Err(Refusal::NoteRequired);
+            }
+            close_open_pause(&mut next, now);
+            next.state = S::Resolved;
+            next.resolved = Some(Resolution { by: me(), at: now, note: note.to_owned() });
+            next.acknowledged.get_or_insert_with(stamp);
+            next.owner.get_or_insert_with(me);
+        }
+        A::Reopen => {
+            if current.opened_by != actor.key {
+                require(actor, verb, LEADS)?;
+            }
+            let Some(resolution) = &current.resolved else {
+                return Err(Refusal::NotInState { action: verb, state: current.state });
+            };
+            // The time it spent resolved does not count against the resolve clock.
+            next.pauses.push(PauseSpan { start: resolution.at, end: Some(now) });
+            next.state = S::Acknowledged;
+            next.resolved = None;
+        }
+    }
+    Ok(next)
+}
+
+fn close_open_pause(escalation: &mut Escalation, now: DateTime<Utc>) {
+    if let Some(pause) = escalation.pauses.iter_mut().find(|p| p.end.is_none()) {
+        pause.end = Some(now);
+    }
+}
+
+/// Both clocks of an escalation at a moment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlaView {
+    pub acknowledge: ClockView,
+    pub resolve: ClockView,
+}
+
+impl Escalation {
+    pub fn pauses(&self) -> Vec<Pause> {
+        self.pauses.iter().map(|p| Pause { start: p.start, end: p.end }).collect()
+    }
+
+    /// The standing of both clocks at `now`.
+    pub fn sla_view(&self, now: DateTime<Utc>) -> Result<SlaView, CalendarError> {
+        let calendar: Calendar = self.sla.calendar()?;
+        let acknowledge = clock_view(
+            &calendar,
+            &self.sla.target(ClockKind::Acknowledge),
+            self.opened_at,
+            &[],
+            self.acknowledged.as_ref().map(|s| s.at),
+            now,
+        );
+        let resolve = clock_view(
+            &calendar,
+            &self.sla.target(ClockKind::Resolve),
+            self.opened_at,
+            &self.pauses(),
+            self.resolved.as_ref().map(|r| r.at),
+            now,
+        );
+        Ok(SlaView { acknowledge, resolve })
+    }
+
+    /// The living-message key of this escalation's card.
+    pub fn card_key(&self) -> String {
+        format!("esc:{}", self.id)
+    }
+
+    /// The audit subject of this escalation.
+    pub fn subject(&self) -> String {
+        format!("escalation:{}", self.id)
+    }
+}
+
+/// A button's action id: `esc:<id>:<verb>:v<version>`.
+pub fn action_id(id: i64, verb: &str, version: i32) -> String {
+    format!("esc:{id}:{verb}:v{version}")
+}
+
+/// A parsed escalation action id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRef {
+    pub id: i64,
+    pub verb: String,
+    pub version: i32,
+}
+
+pub fn parse_action_id(raw: &str) -> Option<ActionRef> {
+    let mut parts = raw.split(':');
+    let (Some("esc"), Some(id), Some(verb), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some(ActionRef {
+        id: id.parse().ok()?,
+        verb: verb.to_owned(),
+        version: version.strip_prefix('v')?.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,481 @@
+//! Words for escalations: usage, the living card, refusals, pages, thread lines, lists.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::{CommandHelp, local_time};
+use crate::domain::duration::format_duration;
+use crate::domain::escalation::{
+    Escalation, EscalationAction, EscalationState, Refusal, SlaView, action_id,
+};
+use crate::domain::identity::Directory;
+use crate::domain::ids::PersonKey;
+use crate::domain::reply::{Button, ButtonStyle, Card, Confirm, Field, Prompt};
+use crate::domain::sla::{Explanation, SlaStatus};
+use crate::domain::sla_policy::ClockView;
+
+pub const HELP_ESCALATE: CommandHelp = CommandHelp {
+    usage: "/escalate <account> <sev1|sev2|sev3|sev4> <summary>",
+    summary: "Open an escalation: pages the on-call policy and starts the SLA clocks.",
+};
+pub const HELP_ESCALATIONS: CommandHelp = CommandHelp {
+    usage: "/escalations [mine|team|all] [open|at-risk|breached]",
+    summary: "List escalations with their ages and owners (default: team open).",
+};
+pub const HELP_SLA: CommandHelp = CommandHelp {
+    usage: "/sla <escalation-id>",
+    summary: "Explain an escalation's due times: calendar, hours counted, pauses.",
+};
+
+pub fn unknown_severity(raw: &str) -> String {
+    format!("`{raw}` is not a severity. Use sev1, sev2, sev3 or sev4.")
+}
+
+pub fn missing_summary() -> String {
+    "Say what is wrong: the summary is empty.".to_owned()
+}
+
+pub fn missing_account() -> String {
+    "Name the account, e.g. ACME-1042.".to_owned()
+}
+
+pub fn unknown_account(key: &str) -> String {
+    format!("There is no account `{key}`. Check the key (e.g. ACME-1042).")
+}
+
+pub fn invalid_escalation_id(raw: &str) -> String {
+    format!("`{raw}` is not an escalation id; use the number shown on the card, e.g. 42.")
+}
+
+pub fn unknown_escalation(id: i64) -> String {
+    format!("There is no escalation #{id}.")
+}
+
+pub fn unknown_person_key(key: &str) -> String {
+    format!("There is no person `{key}`.")
+}
+
+pub fn invalid_list_filter(raw: &str) -> String {
+    format!("`{raw}` is not a filter: use mine, team or all, and open, at-risk or breached.")
+}
+
+pub fn no_policy(severity: &str, team: &str) -> String {
+    format!("No escalation policy covers {severity} for team {team}; ask an admin to add one.")
+}
+
+pub fn opened(escalation: &Escalation) -> String {
+    format!(
+        "Escalation #{} opened for {} ({}). The card is in #{}.",
+        escalation.id, escalation.account, escalation.severity, escalation.channel
+    )
+}
+
+pub fn done(action: &EscalationAction, id: i64) -> String {
+    let what = match action {
+        EscalationAction::Acknowledge => "acknowledged",
+        EscalationAction::Claim => "is yours now",
+        EscalationAction::Reassign { .. } => "reassigned",
+        EscalationAction::EscalateNow => "escalated to the next level",
+        EscalationAction::WaitOnCustomer => {
+            "is waiting on the customer; the resolve clock is paused"
+        }
+        EscalationAction::Resume => "resumed; the resolve clock runs again",
+        EscalationAction::Resolve { .. } => "resolved",
+        EscalationAction::Reopen => "reopened",
+    };
+    format!("Escalation #{id} {what}.")
+}
+
+pub fn stale_card(id: i64) -> String {
+    format!("Escalation #{id} changed since you looked; here is the current card.")
+}
+
+fn name(directory: &Directory, key: &PersonKey) -> String {
+    directory.person(key).map(|p| p.display_name.clone()).unwrap_or_else(|| key.to_string())
+}
+
+pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
+    match refusal {
+        Refusal::AlreadyAcknowledged(stamp) => format!(
+            "Already acknowledged by {} at {}.",
+            name(directory, &stamp.by),
+            local_time(stamp.at, zone)
+        ),
+        Refusal::AlreadyResolved(resolution) => format!(
+            "Already resolved by {} at {}. Reopen it first if it needs more work.",
+            name(directory, &resolution.by),
+            local_time(resolution.at, zone)
+        ),
+        Refusal::NotInState { action, state } => {
+            format!("You can't {action} an escalation that is {}.", state_word(*state))
+        }
+        Refusal::Role { action, needs } => {
+            let roles: Vec<&str> = needs.iter().map(|r| r.as_str()).collect();
+            format!("To {action} an escalation you need one of these roles: {}.", roles.join(", "))
+        }
+        Refusal::NoteRequired => "Resolving needs a resolution note.".to_owned(),
+        Refusal::AlreadyOwner(key) => format!("{} already owns it.", name(directory, key)),
+        Refusal::NoFurtherLevels => {
+            "Every level of the policy has been paged; there is nobody further to escalate to."
+                .to_owned()
+        }
+    }
+}
+
+fn state_word(state: EscalationState) -> &'static str {
+    match state {
+        EscalationState::Open => "open",
+        EscalationState::Acknowledged => "acknowledged",
+        EscalationState::WaitingOnCustomer => "waiting on the customer",
+        EscalationState::Resolved => "resolved",
+    }
+}
+
+fn clock_text(view: &ClockView, zone: Tz) -> String {
+    let due = view.due.map(|due| local_time(due, zone));
+    let status = match view.status {
+        SlaStatus::OnTrack => "on track",
+        SlaStatus::AtRisk => "AT RISK",
+        SlaStatus::Breached => "BREACHED",
+        SlaStatus::Met => "met",
+        SlaStatus::Missed => "missed",
+        SlaStatus::Paused => return "paused (waiting on customer)".to_owned(),
+    };
+    match due {
+        Some(due) => format!("{due} · {status}"),
+        None => status.to_owned(),
+    }
+}
+
+/// The living card, with times in `zone` (the team's zone: a channel has many readers).
+pub fn card(
+    escalation: &Escalation,
+    sla: Option<&SlaView>,
+    directory: &Directory,
+    zone: Tz,
+) -> Card {
+    let e = escalation;
+    let account = directory
+        .account(&e.account)
+        .map(|a| format!("{} ({}, {})", a.key, a.name, a.tier))
+        .unwrap_or_else(|| e.account.to_string());
+    let state = match (&e.state, &e.acknowledged, &e.resolved) {
+        (EscalationState::Resolved, _, Some(r)) => {
+            format!(
+                "Resolved by {} at {}: {}",
+                name(directory, &r.by),
+                local_time(r.at, zone),
+                r.note
+            )
+        }
+        (EscalationState::Open, _, _) => "Open, not acknowledged".to_owned(),
+        (EscalationState::WaitingOnCustomer, _, _) => "Waiting on customer".to_owned(),
+        (_, Some(ack), _) => format!("Acknowledged by {}", name(directory, &ack.by)),
+        _ => state_word(e.state).to_owned(),
+    };
+    let owner = e.owner.as_ref().map(|o| name(directory, o)).unwrap_or_else(|| "nobody yet".into());
+    let mut fields = vec![
+        Field::new("Account", account),
+        Field::new("Severity", e.severity.as_str().to_uppercase()),
+        Field::new("State", state),
+        Field::new("Owner", owner),
+    ];
+    if e.state == EscalationState::Open {
+        fields.push(Field::new("Paging", paging_text(e)));
+    }
+    if let Some(sla) = sla {
+        fields.push(Field::new("Acknowledge by", clock_text(&sla.acknowledge, zone)));
+        fields.push(Field::new("Resolve by", clock_text(&sla.resolve, zone)));
+    }
+    fields.push(Field::new(
+        "Opened",
+        format!("by {} at {}", name(directory, &e.opened_by), local_time(e.opened_at, zone)),
+    ));
+    Card {
+        living_key: Some(e.card_key()),
+        title: format!(
+            "Escalation #{} · {} · {}",
+            e.id,
+            e.severity.as_str().to_uppercase(),
+            e.account
+        ),
+        fields,
+        body: Some(e.summary.clone()),
+        context: vec![format!(
+            "policy {} · {} clock · version {}",
+            e.policy.name,
+            if e.sla.always_open { "24x7" } else { "business-hours" },
+            e.version
+        )],
+        buttons: buttons(e),
+    }
+}
+
+fn paging_text(e: &Escalation) -> String {
+    let levels = e.policy.levels.len().max(1);
+    let level = e.step as usize % levels + 1;
+    let pass = e.policy.pass_of(e.step) + 1;
+    let who = if e.paging.is_empty() { "nobody reachable".to_owned() } else { e.paging.join(", ") };
+    if e.policy.repeat > 0 {
+        format!("level {level} of {levels} (pass {pass} of {}): {who}", e.policy.repeat + 1)
+    } else {
+        format!("level {level} of {levels}: {who}")
+    }
+}
+
+fn button(e: &Escalation, label: &str, verb: &str, style: ButtonStyle) -> Button {
+    Button {
+        label: label.to_owned(),
+        action: action_id(e.id, verb, e.version),
+        style,
+        confirm: None,
+        prompt: None,
+    }
+}
+
+fn buttons(e: &Escalation) -> Vec<Button> {
+    use ButtonStyle::{Danger, Default, Primary};
+    let ack = button(e, "Acknowledge", "acknowledge", Primary);
+    let claim = button(e, "Claim", "claim", Default);
+    let reassign = Button {
+        prompt: Some(Prompt {
+            title: "Reassign".into(),
+            label: "person to own it (their key, e.g. sam)".into(),
+            required: true,
+        }),
+        ..button(e, "Reassign", "reassign", Default)
+    };
+    let escalate = Button {
+        confirm: Some(Confirm {
+            title: "Escalate now?".into(),
+            text: "This pages the next level of the policy right away.".into(),
+            confirm: "Escalate".into(),
+            deny: "Cancel".into(),
+        }),
+        ..button(e, "Escalate now", "escalate", Danger)
+    };
+    let wait = button(e, "Waiting on customer", "wait", Default);
+    let resume = button(e, "Resume", "resume", Primary);
+    let resolve = Button {
+        prompt: Some(Prompt {
+            title: "Resolve".into(),
+            label: "resolution note".into(),
+            required: true,
+        }),
+        ..button(e, "Resolve", "resolve", Default)
+    };
+    let reopen = button(e, "Reopen", "reopen", Default);
+    let can_escalate = e.step + 1 < e.policy.total_steps();
+    let mut list = match e.state {
+        EscalationState::Open => vec![ack, claim, reassign],
+        EscalationState::Acknowledged => vec![claim, reassign, wait],
+        EscalationState::WaitingOnCustomer => vec![resume, reassign],
+        EscalationState::Resolved => return vec![reopen],
+    };
+    if can_escalate {
+        list.push(escalate);
+    }
+    list.push(resolve);
+    list
+}
+
+/// A line in the card's thread recording a transition.
+pub fn thread_line(action: &EscalationAction, actor: &str, directory: &Directory) -> String {
+    match action {
+        EscalationAction::Acknowledge => format!("{actor} acknowledged."),
+        EscalationAction::Claim => format!("{actor} claimed it."),
+        EscalationAction::Reassign { to } => {
+            format!("{actor} reassigned it to {}.", name(directory, to))
+        }
+        EscalationAction::EscalateNow => format!("{actor} escalated to the next level."),
+        EscalationAction::WaitOnCustomer => {
+            format!("{actor}: waiting on the customer (resolve clock paused).")
+        }
+        EscalationAction::Resume => format!("{actor}: customer replied (resolve clock running)."),
+        EscalationAction::Resolve { note } => format!("{actor} resolved it: {note}"),
+        EscalationAction::Reopen => format!("{actor} reopened it."),
+    }
+}
+
+pub fn opened_line(actor: &str) -> String {
+    format!("{actor} opened this escalation.")
+}
+
+pub fn paged_line(level: usize, who: &[String], automatic: bool) -> String {
+    let who = if who.is_empty() { "nobody reachable".to_owned() } else { who.join(", ") };
+    if automatic {
+        format!("Not acknowledged in time: paging level {level}: {who}.")
+    } else {
+        format!("Paging level {level}: {who}.")
+    }
+}
+
+pub fn paging_exhausted_line() -> String {
+    "Every level of the policy was paged without an acknowledgement; paging has stopped.".to_owned()
+}
+
+/// The page a person or channel receives.
+pub fn page(escalation: &Escalation, level: usize) -> String {
+    format!(
+        "You are paged (level {level}) for escalation #{} · {} · {}: {}. Acknowledge it on its card.",
+        escalation.id,
+        escalation.severity.as_str().to_uppercase(),
+        escalation.account,
+        escalation.summary
+    )
+}
+
+pub fn reassigned_to_you(escalation: &Escalation, by: &str) -> String {
+    format!(
+        "{by} assigned escalation #{} ({}) to you: {}",
+        escalation.id, escalation.account, escalation.summary
+    )
+}
+
+pub fn sla_line(clock: &str, breached: bool, due: Option<DateTime<Utc>>, zone: Tz) -> String {
+    let when = due.map(|d| local_time(d, zone)).unwrap_or_default();
+    if breached {
+        format!("SLA breached: {clock} was due {when}.")
+    } else {
+        format!("SLA at risk: {clock} is due {when}.")
+    }
+}
+
+/// The direct message an owner (or supervisor) gets for SLA alerts.
+pub fn sla_alert_dm(escalation: &Escalation, lines: &[String]) -> String {
+    format!("Escalation #{} ({}): {}", escalation.id, escalation.account, lines.join(" "))
+}
+
+/// One line of `/escalations`.
+pub fn list_line(
+    e: &Escalation,
+    sla: Option<&SlaView>,
+    directory: &Directory,
+    now: DateTime<Utc>,
+) -> String {
+    let owner = e.owner.as_ref().map(|o| name(directory, o)).unwrap_or_else(|| "unowned".into());
+    let age = format_duration(now - e.opened_at);
+    let flag = match sla {
+        Some(view)
+            if [view.acknowledge.status, view.resolve.status].contains(&SlaStatus::Breached) =>
+        {
+            " · BREACHED"
+        }
+        Some(view)
+            if [view.acknowledge.status, view.resolve.status].contains(&SlaStatus::AtRisk) =>
+        {
+            " · at risk"
+        }
+        _ => "",
+    };
+    format!(
+        "#{} {} {} · {} · {} · age {age}{flag} — {}",
+        e.id,
+        e.severity,
+        e.account,
+        state_word(e.state),
+        owner,
+        e.summary
+    )
+}
+
+pub fn empty_list() -> String {
+    "No escalations match.".to_owned()
+}
+
+pub fn list_title(scope: &str, status: &str, count: usize) -> String {
+    format!("Escalations ({scope}, {status}): {count}")
+}
+
+fn status_word(status: SlaStatus) -> &'static str {
+    match status {
+        SlaStatus::OnTrack => "on track",
+        SlaStatus::AtRisk => "at risk",
+        SlaStatus::Breached => "breached",
+        SlaStatus::Met => "met",
+        SlaStatus::Missed => "missed",
+        SlaStatus::Paused => "paused",
+    }
+}
+
+/// How one clock's due time was computed, times in `zone`.
+pub fn clock_explanation(label: &str, x: &Explanation, zone: Tz) -> String {
+    let hhmm = |at: DateTime<Utc>| at.with_timezone(&zone).format("%H:%M").to_string();
+    let mut out = format!(
+        "{label}: target {}, at risk after {} ({:.0} %). Started {}.\n",
+        x.target.text,
+        x.at_risk_after.text,
+        x.at_risk_fraction * 100.0,
+        local_time(x.started, zone)
+    );
+    if x.always_open {
+        out.push_str("  Counted around the clock (24x7).\n");
+    } else if !x.windows.is_empty() {
+        let windows: Vec<String> = x
+            .windows
+            .iter()
+            .map(|w| format!("{}–{} ({})", local_time(w.from, zone), hhmm(w.to), w.counted.text))
+            .collect();
+        out.push_str(&format!("  Working hours counted: {}.\n", windows.join("; ")));
+    }
+    if !x.holidays_skipped.is_empty() {
+        let days: Vec<String> =
+            x.holidays_skipped.iter().map(|d| d.format("%a %d %b").to_string()).collect();
+        out.push_str(&format!("  Holidays skipped: {}.\n", days.join(", ")));
+    }
+    for pause in &x.pauses {
+        let end = pause.end.map(|e| local_time(e, zone)).unwrap_or_else(|| "now".into());
+        out.push_str(&format!(
+            "  Paused {} → {end}: {} of working time not counted.\n",
+            local_time(pause.start, zone),
+            pause.excluded.text
+        ));
+    }
+    match (x.due, x.at_risk_at) {
+        (Some(due), Some(at_risk)) => out.push_str(&format!(
+            "  Due {} (at risk from {}). Used {}, {} left: {}.\n",
+            local_time(due, zone),
+            local_time(at_risk, zone),
+            x.elapsed.text,
+            x.remaining.text,
+            status_word(x.status)
+        )),
+        _ => out.push_str(&format!(
+            "  Paused: {} used, {} left when the clock resumes.\n",
+            x.elapsed.text, x.remaining.text
+        )),
+    }
+    out
+}
+
+/// `/sla <id>`: both clocks of an escalation, in the reader's zone.
+pub fn explanation(
+    e: &Escalation,
+    acknowledge: &Explanation,
+    resolve: &Explanation,
+    zone: Tz,
+) -> String {
+    let calendar = if e.sla.always_open {
+        "24x7".to_owned()
+    } else {
+        format!("business hours of {} ({})", e.team, e.sla.calendar.time_zone.name())
+    };
+    let mut out = format!(
+        "Escalation #{} · {} · {}: SLA on {calendar}; times in {}.\n",
+        e.id,
+        e.severity.as_str().to_uppercase(),
+        e.account,
+        zone.name()
+    );
+    let ack_label = match &e.acknowledged {
+        Some(stamp) => format!("Acknowledge (done {})", local_time(stamp.at, zone)),
+        None => "Acknowledge".to_owned(),
+    };
+    out.push_str(&clock_explanation(&ack_label, acknowledge, zone));
+    let resolve_label = match &e.resolved {
+        Some(r) => format!("Resolve (done {})", local_time(r.at, zone)),
+        None => "Resolve".to_owned(),
+    };
+    out.push_str(&clock_explanation(&resolve_label, resolve, zone));
+    out
+}

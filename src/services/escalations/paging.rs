@@ -1,0 +1,78 @@
+//! Resolving a policy level to people and channels, and writing the pages.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::escalation::Escalation;
+use crate::domain::identity::{Person, Role};
+use crate::domain::messages::escalation as text;
+use crate::domain::policy::PageTarget;
+use crate::domain::reply::Message;
+use crate::services::Services;
+use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
+
+/// The pages for one step: who (for the card) and the messages to send.
+pub(crate) struct Pages {
+    /// 1-based level number.
+    pub level: usize,
+    pub names: Vec<String>,
+    pub messages: Vec<NewOutboxMessage>,
+}
+
+/// Pages the level at `escalation.step`; `None` when the policy is exhausted.
+pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>) -> Option<Pages> {
+    let (index, level) = e.policy.level_at(e.step)?;
+    let mut people: Vec<&Person> = Vec::new();
+    let mut channels = BTreeSet::new();
+    for target in &level.targets {
+        match target {
+            PageTarget::Person(key) => people.extend(services.directory.person(key)),
+            PageTarget::Role(role) => people.extend(
+                services.directory.people().filter(|p| p.team == e.team && p.has_role(*role)),
+            ),
+            PageTarget::Shift(team) => {
+                let team = team.as_ref().unwrap_or(&e.team);
+                people.extend(services.directory.people().filter(|p| {
+                    &p.team == team
+                        && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor))
+                        && services.settings.shift_calendar(p).is_some_and(|c| c.is_open_at(now))
+                }));
+            }
+            PageTarget::Channel(name) => {
+                channels.insert(name.clone());
+            }
+        }
+    }
+    people.sort_by(|a, b| a.key.cmp(&b.key));
+    people.dedup_by(|a, b| a.key == b.key);
+    let page = Message::text(text::page(e, index + 1));
+    let dedupe = |to: &str| format!("esc:{}:page:{}:{to}", e.id, e.step);
+    let mut messages = Vec::new();
+    let mut names = Vec::new();
+    for person in people {
+        names.push(person.display_name.clone());
+        if let Some(user) = person.identities.get(&e.platform) {
+            messages.push(NewOutboxMessage {
+                platform: e.platform.as_str().to_owned(),
+                kind: OutboxKind::Dm,
+                target: user.clone(),
+                message: page.clone(),
+                dedupe_key: dedupe(person.key.as_str()),
+                not_before: now,
+            });
+        }
+    }
+    for channel in channels {
+        names.push(format!("#{channel}"));
+        messages.push(NewOutboxMessage {
+            platform: e.platform.as_str().to_owned(),
+            kind: OutboxKind::Post,
+            target: channel.clone(),
+            message: page.clone(),
+            dedupe_key: dedupe(&format!("#{channel}")),
+            not_before: now,
+        });
+    }
+    Some(Pages { level: index + 1, names, messages })
+}

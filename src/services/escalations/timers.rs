@@ -1,0 +1,224 @@
+//! The escalation timers: the next paging step when a level's wait runs out unacknowledged,
+//! and SLA checks when a clock turns at-risk or breached. Both re-check the escalation inside
+//! their transaction: an acknowledged escalation pages nobody, a resolved one alerts nobody.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::paging::page_step;
+use super::{Change, save_change, sla_view, snapshot, team_zone};
+use crate::domain::escalation::{Escalation, EscalationState, SlaView};
+use crate::domain::identity::Role;
+use crate::domain::messages::escalation as text;
+use crate::domain::reply::Message;
+use crate::domain::sla::SlaStatus;
+use crate::services::Services;
+use crate::services::jobs::{JobError, JobHandler};
+use crate::storage::jobs::{Job, NewJob};
+use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
+use crate::storage::{self, Tx};
+
+pub const STEP_JOB: &str = "escalation.step";
+pub const SLA_CHECK_JOB: &str = "escalation.sla";
+
+/// Who acts when a timer changes an escalation.
+const SYSTEM_ACTOR: &str = "steward";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StepPayload {
+    escalation: i64,
+    /// The step that was paged when the timer was set.
+    step: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SlaPayload {
+    escalation: i64,
+}
+
+fn payload<T: for<'de> Deserialize<'de>>(job: &Job) -> Result<T, JobError> {
+    serde_json::from_value(job.payload.clone())
+        .map_err(|e| JobError::Fatal(format!("bad payload: {e}")))
+}
+
+fn retry(err: impl std::fmt::Display) -> JobError {
+    JobError::Retryable(err.to_string())
+}
+
+/// Sets the timer that pages the next level if the current one does not acknowledge.
+pub(crate) async fn schedule_step(
+    tx: &mut Tx,
+    e: &Escalation,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let Some((_, level)) = e.policy.level_at(e.step) else { return Ok(()) };
+    let job = NewJob {
+        kind: STEP_JOB.into(),
+        payload: serde_json::to_value(StepPayload { escalation: e.id, step: e.step })
+            .unwrap_or_default(),
+        run_at: now + Duration::seconds(level.wait_seconds),
+        dedupe_key: Some(format!("esc:{}:step:{}", e.id, e.step)),
+        max_attempts: 10,
+    };
+    storage::jobs::enqueue(&mut **tx, &job, now).await.map(|_| ())
+}
+
+/// Pages the next level when the current one's wait ran out unacknowledged.
+pub struct StepTimer;
+
+#[async_trait]
+impl JobHandler for StepTimer {
+    async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let StepPayload { escalation, step } = payload(job)?;
+        let Some(current) =
+            storage::escalations::get_for_update(tx, escalation).await.map_err(retry)?
+        else {
+            return Ok(());
+        };
+        if current.state != EscalationState::Open || current.step != step {
+            return Ok(()); // acknowledged, resolved, or already moved on
+        }
+        let now = services.clock.now();
+        let mut next = current.clone();
+        next.step += 1;
+        next.version += 1;
+        let (lines, messages, action) = match page_step(services, &next, now) {
+            Some(pages) => {
+                next.paging = pages.names.clone();
+                (vec![text::paged_line(pages.level, &pages.names, true)], pages.messages, "page")
+            }
+            None => {
+                next.step = next.policy.total_steps();
+                next.paging.clear();
+                (vec![text::paging_exhausted_line()], Vec::new(), "paging_exhausted")
+            }
+        };
+        let change = Change {
+            before: snapshot(&current),
+            after: next,
+            actor: SYSTEM_ACTOR.into(),
+            action: action.into(),
+            lines,
+            messages,
+        };
+        let saved = save_change(services, tx, change, now).await.map_err(retry)?;
+        schedule_step(tx, &saved, now).await.map_err(retry)
+    }
+}
+
+/// The next moment one of the clocks crosses a threshold not yet alerted.
+pub(crate) fn next_sla_check(e: &Escalation, view: &SlaView) -> Option<DateTime<Utc>> {
+    let mut candidates = Vec::new();
+    if e.acknowledged.is_none() {
+        if !e.alerts.acknowledge_at_risk {
+            candidates.push(view.acknowledge.at_risk_at);
+        }
+        if !e.alerts.acknowledge_breached {
+            candidates.push(view.acknowledge.due);
+        }
+    }
+    if e.resolved.is_none() && e.state != EscalationState::WaitingOnCustomer {
+        if !e.alerts.resolve_at_risk {
+            candidates.push(view.resolve.at_risk_at);
+        }
+        if !e.alerts.resolve_breached {
+            candidates.push(view.resolve.due);
+        }
+    }
+    candidates.into_iter().flatten().min()
+}
+
+/// Raises at-risk and breach alerts once each, on the card, in its thread and to the owner.
+pub struct SlaCheck;
+
+#[async_trait]
+impl JobHandler for SlaCheck {
+    async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let SlaPayload { escalation } = payload(job)?;
+        let Some(current) =
+            storage::escalations::get_for_update(tx, escalation).await.map_err(retry)?
+        else {
+            return Ok(());
+        };
+        if current.state == EscalationState::Resolved {
+            return Ok(());
+        }
+        let now = services.clock.now();
+        let view = sla_view(&current, now).map_err(retry)?;
+        let zone = team_zone(services, &current);
+        let mut next = current.clone();
+        let mut lines = Vec::new();
+        let mut raise = |status: SlaStatus, due, at_risk: &mut bool, breached: &mut bool, clock| {
+            if status == SlaStatus::Breached && !*breached {
+                *breached = true;
+                *at_risk = true;
+                lines.push(text::sla_line(clock, true, due, zone));
+            } else if status == SlaStatus::AtRisk && !*at_risk {
+                *at_risk = true;
+                lines.push(text::sla_line(clock, false, due, zone));
+            }
+        };
+        let alerts = &mut next.alerts;
+        raise(
+            view.acknowledge.status,
+            view.acknowledge.due,
+            &mut alerts.acknowledge_at_risk,
+            &mut alerts.acknowledge_breached,
+            "acknowledgement",
+        );
+        raise(
+            view.resolve.status,
+            view.resolve.due,
+            &mut alerts.resolve_at_risk,
+            &mut alerts.resolve_breached,
+            "resolution",
+        );
+        if lines.is_empty() {
+            // Deadlines moved (a pause): look again at the new moment.
+            return super::schedule_sla_check(tx, &current, &view, now).await.map_err(retry);
+        }
+        next.version += 1;
+        let messages = alert_recipients(services, &next, &lines, now);
+        let change = Change {
+            before: snapshot(&current),
+            after: next,
+            actor: SYSTEM_ACTOR.into(),
+            action: "sla_alert".into(),
+            lines,
+            messages,
+        };
+        save_change(services, tx, change, now).await.map(|_| ()).map_err(retry)
+    }
+}
+
+/// SLA alerts go to the owner, or to the team's supervisors while nobody owns it.
+fn alert_recipients(
+    services: &Services,
+    e: &Escalation,
+    lines: &[String],
+    now: DateTime<Utc>,
+) -> Vec<NewOutboxMessage> {
+    let people: Vec<_> = match &e.owner {
+        Some(owner) => services.directory.person(owner).into_iter().collect(),
+        None => services
+            .directory
+            .people()
+            .filter(|p| p.team == e.team && p.has_role(Role::Supervisor))
+            .collect(),
+    };
+    people
+        .into_iter()
+        .filter_map(|person| {
+            let user = person.identities.get(&e.platform)?;
+            Some(NewOutboxMessage {
+                platform: e.platform.as_str().to_owned(),
+                kind: OutboxKind::Dm,
+                target: user.clone(),
+                message: Message::text(text::sla_alert_dm(e, lines)),
+                dedupe_key: format!("esc:{}:alert:v{}:{}", e.id, e.version, person.key),
+                not_before: now,
+            })
+        })
+        .collect()
+}

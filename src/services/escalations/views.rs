@@ -1,0 +1,122 @@
+//! `/escalations` lists and `/sla` explanations.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Settings;
+use crate::domain::command::{ListScope, ListStatus};
+use crate::domain::escalation::Escalation;
+use crate::domain::ids::TeamKey;
+use crate::domain::messages::escalation as text;
+use crate::domain::reply::{Card, Reply};
+use crate::domain::severity::Severity;
+use crate::domain::sla::Explanation;
+use crate::domain::sla::explain as explain_clock;
+use crate::domain::sla_policy::ClockKind;
+use crate::services::Services;
+use crate::services::error::AppError;
+use crate::services::inbound::Request;
+use crate::storage::escalations::{Scope, StatusFilter};
+use crate::storage::{self, Tx};
+
+/// Most items a list shows; the title says how many matched.
+const LIST_LIMIT: i64 = 25;
+
+pub async fn list(
+    services: &Services,
+    tx: &mut Tx,
+    request: &Request<'_>,
+    scope: ListScope,
+    status: ListStatus,
+) -> Result<Reply, AppError> {
+    let actor = request.actor;
+    let (storage_scope, scope_word) = match scope {
+        ListScope::Mine => (Scope::OwnedBy(actor.key.to_string()), "mine"),
+        ListScope::Team => (Scope::Team(actor.team.to_string()), "team"),
+        ListScope::All => (Scope::All, "all"),
+    };
+    let (filter, status_word) = match status {
+        ListStatus::Open => (StatusFilter::Open, "open"),
+        ListStatus::AtRisk => (StatusFilter::AtRisk, "at risk"),
+        ListStatus::Breached => (StatusFilter::Breached, "breached"),
+    };
+    let now = request.now;
+    let rows =
+        storage::escalations::list(&mut **tx, &storage_scope, filter, now, LIST_LIMIT).await?;
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|e| text::list_line(e, e.sla_view(now).ok().as_ref(), &services.directory, now))
+        .collect();
+    let body = if lines.is_empty() { text::empty_list() } else { lines.join("\n") };
+    Ok(Reply::private_card(Card {
+        title: text::list_title(scope_word, status_word, rows.len()),
+        body: Some(body),
+        ..Card::default()
+    }))
+}
+
+/// `/sla <id>`: how both due times were computed, in the reader's time zone.
+pub async fn explain(tx: &mut Tx, request: &Request<'_>, id: i64) -> Result<Reply, AppError> {
+    let escalation = storage::escalations::get(&mut **tx, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(text::unknown_escalation(id)))?;
+    Ok(Reply::private(explain_text(&escalation, request)?))
+}
+
+fn explain_text(e: &Escalation, request: &Request<'_>) -> Result<String, AppError> {
+    let calendar = e
+        .sla
+        .calendar()
+        .map_err(|err| AppError::Unexpected(anyhow::anyhow!("escalation {}: {err}", e.id)))?;
+    let zone = request.actor.time_zone;
+    let acknowledge = explain_clock(
+        &calendar,
+        e.opened_at,
+        &e.sla.target(ClockKind::Acknowledge),
+        &[],
+        request.now,
+    );
+    let resolve = explain_clock(
+        &calendar,
+        e.opened_at,
+        &e.sla.target(ClockKind::Resolve),
+        &e.pauses(),
+        request.now,
+    );
+    Ok(text::explanation(e, &acknowledge, &resolve, zone))
+}
+
+/// `steward sla explain`: the due times an escalation opened at `opened` would get.
+#[derive(Debug, serde::Serialize)]
+pub struct PlanExplanation {
+    pub severity: Severity,
+    pub tier: String,
+    pub team: String,
+    pub acknowledge: Explanation,
+    pub resolve: Explanation,
+}
+
+/// Explains the SLA plan for a hypothetical escalation; errors are for the command line.
+pub fn explain_plan(
+    settings: &Settings,
+    opened: DateTime<Utc>,
+    severity: Severity,
+    tier: &str,
+    team: &TeamKey,
+    at: DateTime<Utc>,
+) -> anyhow::Result<PlanExplanation> {
+    let rules =
+        settings.sla_rules().map_err(|(key, problem)| anyhow::anyhow!("{key}: {problem}"))?;
+    let calendar_spec = settings.team_calendar(team);
+    let plan = rules
+        .plan(severity, tier, &calendar_spec)
+        .ok_or_else(|| anyhow::anyhow!("no SLA targets for {severity}"))?;
+    let calendar = plan.calendar()?;
+    let clock = |kind| explain_clock(&calendar, opened, &plan.target(kind), &[], at);
+    Ok(PlanExplanation {
+        severity,
+        tier: tier.to_owned(),
+        team: team.to_string(),
+        acknowledge: clock(ClockKind::Acknowledge),
+        resolve: clock(ClockKind::Resolve),
+    })
+}
