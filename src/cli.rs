@@ -216,8 +216,8 @@ fn sla_explain(
         } else {
             Ok(format!(
                 "{}{}",
-                esc_text::clock_explanation("Acknowledge", &explained.acknowledge, zone),
-                esc_text::clock_explanation("Resolve", &explained.resolve, zone)
+                esc_text::clock_explanation("Acknowledge", &explained.acknowledge, None, zone),
+                esc_text::clock_explanation("Resolve", &explained.resolve, None, zone)
             ))
         }
     })();

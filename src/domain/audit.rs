@@ -44,6 +44,20 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
+/// The last record of a chain, kept by the subject's own row so that appending needs no
+/// extra lookup (the row is locked by the transition anyway).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl AuditRecord {
+    pub fn head(&self) -> ChainHead {
+        ChainHead { seq: self.subject_seq, hash: self.hash.clone() }
+    }
+}
+
 /// The hash of a record: SHA-256 over a canonical JSON rendering of every field and the
 /// previous hash, hex encoded.
 pub fn record_hash(prev_hash: &str, subject_seq: i64, entry: &AuditEntry) -> String {

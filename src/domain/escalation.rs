@@ -14,6 +14,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
 use super::calendar::{Calendar, CalendarError};
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
@@ -103,6 +104,9 @@ pub struct Escalation {
     /// Where the card lives.
     pub platform: Platform,
     pub channel: String,
+    /// The last record of this escalation's audit chain.
+    #[serde(default)]
+    pub audit_head: Option<ChainHead>,
 }
 
 /// What someone asks to do to an escalation.
@@ -320,6 +324,14 @@ impl Escalation {
     /// The audit subject of this escalation.
     pub fn subject(&self) -> String {
         format!("escalation:{}", self.id)
+    }
+
+    /// Chains `entry` onto this escalation's audit chain and moves the head.
+    pub fn chain_audit(&mut self, entry: AuditEntry) -> AuditRecord {
+        let prev = self.audit_head.as_ref().map(|head| (head.seq, head.hash.as_str()));
+        let record = audit::chain(prev, entry);
+        self.audit_head = Some(record.head());
+        record
     }
 }
 

@@ -13,6 +13,7 @@ use crate::domain::identity::Person;
 use crate::domain::inbound::{Inbound, InboundKind};
 use crate::domain::messages;
 use crate::domain::reply::Reply;
+use crate::storage::effects::{Effects, InboxRecord};
 use crate::storage::{self, Tx};
 
 /// One inbound event being handled: who, what, when.
@@ -62,25 +63,41 @@ impl Services {
         // Parse before touching the database: bad input writes nothing.
         let intent = Intent::parse(inbound)?;
         let now = self.clock.now();
+        let request = Request { actor, inbound, now };
         let mut tx = self.pool.begin().await?;
-        let fresh = storage::inbox::claim(
-            &mut *tx,
-            &inbound.dedupe_key,
-            inbound.platform.as_str(),
-            &inbound.actor,
-            &inbound.summary(),
-            now,
-        )
-        .await?;
-        if !fresh {
+        let mut effects = Effects::default();
+        let routed = self.route(&mut tx, &mut effects, &request, intent).await;
+        let reply = match routed {
+            Ok(reply) => reply,
+            Err(err) => {
+                tx.rollback().await?;
+                // A refusal may only mean this is a redelivery of an intent that already
+                // succeeded (a double click sees its own change); answer as the first time.
+                if !matches!(err, AppError::Unexpected(_))
+                    && let Some(stored) =
+                        storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?
+                {
+                    tracing::info!("duplicate delivery; answering with the stored reply");
+                    return Ok(stored);
+                }
+                return Err(err);
+            }
+        };
+        // The inbox row goes last, with the reply, in the same statement as the effects: a
+        // duplicate (even a concurrent one) finds the key taken and its work is rolled back.
+        let record = InboxRecord {
+            dedupe_key: &inbound.dedupe_key,
+            platform: inbound.platform.as_str(),
+            actor: &inbound.actor,
+            summary: &inbound.summary(),
+            reply: &reply,
+        };
+        if !storage::effects::write(&mut tx, &effects, Some(record), now).await? {
             tx.rollback().await?;
             tracing::info!("duplicate delivery; answering with the stored reply");
             let stored = storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?;
             return Ok(stored.unwrap_or_else(|| Reply::private(messages::already_handled())));
         }
-        let request = Request { actor, inbound, now };
-        let reply = self.route(&mut tx, &request, intent).await?;
-        storage::inbox::store_reply(&mut *tx, &inbound.dedupe_key, &reply).await?;
         tx.commit().await?;
         Ok(reply)
     }
@@ -88,6 +105,7 @@ impl Services {
     async fn route(
         &self,
         tx: &mut Tx,
+        effects: &mut Effects,
         request: &Request<'_>,
         intent: Intent,
     ) -> Result<Reply, AppError> {
@@ -96,7 +114,7 @@ impl Services {
             Intent::Command(Command::Whoami) => Ok(steward_commands::whoami(self, request)),
             Intent::Command(Command::Status) => steward_commands::status(tx).await,
             Intent::Command(Command::Escalate { account, severity, summary }) => {
-                escalations::open(self, tx, request, &account, severity, &summary).await
+                escalations::open(self, tx, effects, request, &account, severity, &summary).await
             }
             Intent::Command(Command::Escalations { scope, status }) => {
                 escalations::list(self, tx, request, scope, status).await
@@ -104,7 +122,15 @@ impl Services {
             Intent::Command(Command::Sla { id }) => escalations::explain(tx, request, id).await,
             Intent::Click { action, text } => match parse_action_id(&action) {
                 Some(action_ref) => {
-                    escalations::handle_click(self, tx, request, &action_ref, text.as_deref()).await
+                    escalations::handle_click(
+                        self,
+                        tx,
+                        effects,
+                        request,
+                        &action_ref,
+                        text.as_deref(),
+                    )
+                    .await
                 }
                 None => {
                     tracing::info!(%action, "click on an unknown action");

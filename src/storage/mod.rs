@@ -4,6 +4,7 @@
 pub mod audit_log;
 pub mod bench;
 pub mod directory;
+pub mod effects;
 pub mod escalations;
 pub mod inbox;
 pub mod jobs;

@@ -17,7 +17,7 @@ pub enum OutboxKind {
 }
 
 impl OutboxKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             OutboxKind::Post => "post",
             OutboxKind::Dm => "dm",
@@ -133,6 +133,9 @@ pub async fn claim_due(
     .bind(limit)
     .fetch_all(executor)
     .await?;
+    // RETURNING has no order; send in the order the messages were meant to go out.
+    let mut rows = rows;
+    rows.sort_by_key(|row| row.id);
     Ok(rows
         .into_iter()
         .map(|row| OutboxMessage {

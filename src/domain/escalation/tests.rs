@@ -44,6 +44,7 @@ fn escalation() -> Escalation {
         alerts: SlaAlerts::default(),
         platform: Platform::Console,
         channel: "ops".into(),
+        audit_head: None,
     }
 }
 

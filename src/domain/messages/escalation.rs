@@ -398,8 +398,14 @@ fn status_word(status: SlaStatus) -> &'static str {
     }
 }
 
-/// How one clock's due time was computed, times in `zone`.
-pub fn clock_explanation(label: &str, x: &Explanation, zone: Tz) -> String {
+/// How one clock's due time was computed, times in `zone`. `stopped` is when the clock
+/// stopped (acknowledged, resolved), if it did.
+pub fn clock_explanation(
+    label: &str,
+    x: &Explanation,
+    stopped: Option<DateTime<Utc>>,
+    zone: Tz,
+) -> String {
     let hhmm = |at: DateTime<Utc>| at.with_timezone(&zone).format("%H:%M").to_string();
     let mut out = format!(
         "{label}: target {}, at risk after {} ({:.0} %). Started {}.\n",
@@ -431,8 +437,14 @@ pub fn clock_explanation(label: &str, x: &Explanation, zone: Tz) -> String {
             pause.excluded.text
         ));
     }
-    match (x.due, x.at_risk_at) {
-        (Some(due), Some(at_risk)) => out.push_str(&format!(
+    match (x.due, x.at_risk_at, stopped) {
+        (Some(due), _, Some(stopped)) => out.push_str(&format!(
+            "  Due {}; done {}: {}.\n",
+            local_time(due, zone),
+            local_time(stopped, zone),
+            if stopped <= due { "met" } else { "missed" }
+        )),
+        (Some(due), Some(at_risk), None) => out.push_str(&format!(
             "  Due {} (at risk from {}). Used {}, {} left: {}.\n",
             local_time(due, zone),
             local_time(at_risk, zone),
@@ -467,15 +479,9 @@ pub fn explanation(
         e.account,
         zone.name()
     );
-    let ack_label = match &e.acknowledged {
-        Some(stamp) => format!("Acknowledge (done {})", local_time(stamp.at, zone)),
-        None => "Acknowledge".to_owned(),
-    };
-    out.push_str(&clock_explanation(&ack_label, acknowledge, zone));
-    let resolve_label = match &e.resolved {
-        Some(r) => format!("Resolve (done {})", local_time(r.at, zone)),
-        None => "Resolve".to_owned(),
-    };
-    out.push_str(&clock_explanation(&resolve_label, resolve, zone));
+    let acknowledged = e.acknowledged.as_ref().map(|stamp| stamp.at);
+    out.push_str(&clock_explanation("Acknowledge", acknowledge, acknowledged, zone));
+    let resolved = e.resolved.as_ref().map(|r| r.at);
+    out.push_str(&clock_explanation("Resolve", resolve, resolved, zone));
     out
 }

@@ -48,18 +48,20 @@ pub const CONSOLE_COMMANDS: &[CommandHelp] = &[
 
 pub fn help() -> String {
     let mut out = String::from("Steward commands (each also works as /steward <command>):\n");
-    for help in COMMANDS {
-        out.push_str(&format!("  {:<28} {}\n", help.usage, help.summary));
-    }
+    out.push_str(&catalogue(COMMANDS));
     out
 }
 
 pub fn console_help() -> String {
     let mut out = String::from("Console commands:\n");
-    for help in CONSOLE_COMMANDS {
-        out.push_str(&format!("  {:<28} {}\n", help.usage, help.summary));
-    }
+    out.push_str(&catalogue(CONSOLE_COMMANDS));
     out
+}
+
+/// Usage lines in one column, summaries aligned after the longest.
+fn catalogue(commands: &[CommandHelp]) -> String {
+    let width = commands.iter().map(|c| c.usage.chars().count()).max().unwrap_or(0);
+    commands.iter().map(|c| format!("  {:<width$}  {}\n", c.usage, c.summary)).collect()
 }
 
 pub fn usage_error(problem: &str, usage: &str) -> String {

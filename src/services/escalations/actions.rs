@@ -10,6 +10,7 @@ use crate::domain::reply::{Message, Reply};
 use crate::services::Services;
 use crate::services::error::AppError;
 use crate::services::inbound::Request;
+use crate::storage::effects::Effects;
 use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
 use crate::storage::{self, Tx};
 
@@ -18,6 +19,7 @@ use crate::storage::{self, Tx};
 pub async fn handle_click(
     services: &Services,
     tx: &mut Tx,
+    effects: &mut Effects,
     request: &Request<'_>,
     action_ref: &ActionRef,
     typed: Option<&str>,
@@ -51,7 +53,7 @@ pub async fn handle_click(
                 lines.push(text::paged_line(pages.level, &pages.names, false));
                 messages.extend(pages.messages);
             }
-            timers::schedule_step(tx, &next, now).await?;
+            timers::schedule_step(effects, &next, now);
         }
         EscalationAction::Reassign { to } => {
             messages.extend(direct_message(services, &next, to, now, &actor.display_name));
@@ -69,7 +71,7 @@ pub async fn handle_click(
         lines,
         messages,
     };
-    let saved = save_change(services, tx, change, now).await?;
+    let saved = save_change(services, tx, effects, change, now).await?;
     Ok(Reply::private(text::done(&action, saved.id)))
 }
 

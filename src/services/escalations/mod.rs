@@ -27,6 +27,7 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::escalation::{Escalation, SlaView};
 use crate::domain::messages::escalation as text;
 use crate::domain::reply::Message;
+use crate::storage::effects::Effects;
 use crate::storage::escalations::Deadlines;
 use crate::storage::jobs::NewJob;
 use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
@@ -110,18 +111,16 @@ pub(crate) fn card_messages(
     messages
 }
 
-/// Persists a change (see the module docs). Fails with a conflict if the row moved on.
+/// Persists a change (see the module docs): the row now, the rest into `effects`. Fails with
+/// a conflict if the row moved on.
 pub(crate) async fn save_change(
     services: &Services,
     tx: &mut Tx,
+    effects: &mut Effects,
     change: Change,
     now: DateTime<Utc>,
 ) -> Result<Escalation, AppError> {
-    let e = change.after;
-    let view = sla_view(&e, now)?;
-    if !storage::escalations::update(tx, &e, &deadlines(&view), now).await? {
-        return Err(AppError::Conflict(text::stale_card(e.id)));
-    }
+    let mut e = change.after;
     let entry = AuditEntry {
         at: now,
         actor: change.actor,
@@ -130,33 +129,32 @@ pub(crate) async fn save_change(
         before: change.before,
         after: snapshot(&e),
     };
-    storage::audit_log::append(tx, entry).await?;
-    let mut messages = card_messages(services, &e, &view, &change.lines, now);
-    messages.extend(change.messages);
-    for message in &messages {
-        storage::outbox::enqueue(tx, message, now).await?;
+    effects.audit.push(e.chain_audit(entry));
+    let view = sla_view(&e, now)?;
+    if !storage::escalations::update(tx, &e, &deadlines(&view), now).await? {
+        return Err(AppError::Conflict(text::stale_card(e.id)));
     }
-    schedule_sla_check(tx, &e, &view, now).await?;
+    effects.outbox.extend(card_messages(services, &e, &view, &change.lines, now));
+    effects.outbox.extend(change.messages);
+    schedule_sla_check(effects, &e, &view, now);
     Ok(e)
 }
 
 /// Schedules the SLA check for the next moment a clock turns at-risk or breached.
-pub(crate) async fn schedule_sla_check(
-    tx: &mut Tx,
+pub(crate) fn schedule_sla_check(
+    effects: &mut Effects,
     e: &Escalation,
     view: &SlaView,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let Some(at) = timers::next_sla_check(e, view) else { return Ok(()) };
+) {
+    let Some(at) = timers::next_sla_check(e, view) else { return };
     // Never "now" itself: a check that finds nothing new must not reschedule onto its own key.
     let at = at.max(now + chrono::Duration::seconds(1));
-    let job = NewJob {
+    effects.schedule(NewJob {
         kind: SLA_CHECK_JOB.into(),
         payload: serde_json::json!({ "escalation": e.id }),
         run_at: at,
         dedupe_key: Some(format!("esc:{}:sla:{}", e.id, at.timestamp())),
         max_attempts: 5,
-    };
-    storage::jobs::enqueue(&mut **tx, &job, now).await?;
-    Ok(())
+    });
 }

@@ -11,11 +11,13 @@ use crate::domain::severity::Severity;
 use crate::services::Services;
 use crate::services::error::AppError;
 use crate::services::inbound::Request;
+use crate::storage::effects::Effects;
 use crate::storage::{self, Tx};
 
 pub async fn open(
     services: &Services,
     tx: &mut Tx,
+    effects: &mut Effects,
     request: &Request<'_>,
     account: &AccountKey,
     severity: Severity,
@@ -65,6 +67,7 @@ pub async fn open(
         alerts: SlaAlerts::default(),
         platform,
         channel,
+        audit_head: None,
     };
     // The id comes first: pages and the card name it, and both are stored with the row.
     escalation.id = storage::escalations::next_id(&mut **tx).await?;
@@ -74,8 +77,6 @@ pub async fn open(
         escalation.paging = pages.names.clone();
         lines.push(text::paged_line(pages.level, &pages.names, false));
     }
-    let view = sla_view(&escalation, now)?;
-    storage::escalations::insert(tx, &escalation, &deadlines(&view), now).await?;
     let entry = AuditEntry {
         at: now,
         actor: actor.key.to_string(),
@@ -90,13 +91,12 @@ pub async fn open(
             "state": snapshot(&escalation),
         }),
     };
-    storage::audit_log::append(tx, entry).await?;
-    let mut messages = card_messages(services, &escalation, &view, &lines, now);
-    messages.extend(pages.into_iter().flat_map(|p| p.messages));
-    for message in &messages {
-        storage::outbox::enqueue(tx, message, now).await?;
-    }
-    timers::schedule_step(tx, &escalation, now).await?;
-    schedule_sla_check(tx, &escalation, &view, now).await?;
+    effects.audit.push(escalation.chain_audit(entry));
+    let view = sla_view(&escalation, now)?;
+    storage::escalations::insert(tx, &escalation, &deadlines(&view), now).await?;
+    effects.outbox.extend(card_messages(services, &escalation, &view, &lines, now));
+    effects.outbox.extend(pages.into_iter().flat_map(|p| p.messages));
+    timers::schedule_step(effects, &escalation, now);
+    schedule_sla_check(effects, &escalation, &view, now);
     Ok(Reply::private(text::opened(&escalation)))
 }

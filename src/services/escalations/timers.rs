@@ -15,6 +15,7 @@ use crate::domain::reply::Message;
 use crate::domain::sla::SlaStatus;
 use crate::services::Services;
 use crate::services::jobs::{JobError, JobHandler};
+use crate::storage::effects::Effects;
 use crate::storage::jobs::{Job, NewJob};
 use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
 use crate::storage::{self, Tx};
@@ -47,21 +48,21 @@ fn retry(err: impl std::fmt::Display) -> JobError {
 }
 
 /// Sets the timer that pages the next level if the current one does not acknowledge.
-pub(crate) async fn schedule_step(
-    tx: &mut Tx,
-    e: &Escalation,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    let Some((_, level)) = e.policy.level_at(e.step) else { return Ok(()) };
-    let job = NewJob {
+pub(crate) fn schedule_step(effects: &mut Effects, e: &Escalation, now: DateTime<Utc>) {
+    let Some((_, level)) = e.policy.level_at(e.step) else { return };
+    effects.schedule(NewJob {
         kind: STEP_JOB.into(),
         payload: serde_json::to_value(StepPayload { escalation: e.id, step: e.step })
             .unwrap_or_default(),
         run_at: now + Duration::seconds(level.wait_seconds),
         dedupe_key: Some(format!("esc:{}:step:{}", e.id, e.step)),
         max_attempts: 10,
-    };
-    storage::jobs::enqueue(&mut **tx, &job, now).await.map(|_| ())
+    });
+}
+
+/// Writes a timer's effects in its transaction.
+async fn write(tx: &mut Tx, effects: &Effects, now: DateTime<Utc>) -> Result<(), JobError> {
+    storage::effects::write(tx, effects, None, now).await.map(|_| ()).map_err(retry)
 }
 
 /// Pages the next level when the current one's wait ran out unacknowledged.
@@ -102,8 +103,10 @@ impl JobHandler for StepTimer {
             lines,
             messages,
         };
-        let saved = save_change(services, tx, change, now).await.map_err(retry)?;
-        schedule_step(tx, &saved, now).await.map_err(retry)
+        let mut effects = Effects::default();
+        let saved = save_change(services, tx, &mut effects, change, now).await.map_err(retry)?;
+        schedule_step(&mut effects, &saved, now);
+        write(tx, &effects, now).await
     }
 }
 
@@ -174,9 +177,11 @@ impl JobHandler for SlaCheck {
             &mut alerts.resolve_breached,
             "resolution",
         );
+        let mut effects = Effects::default();
         if lines.is_empty() {
             // Deadlines moved (a pause): look again at the new moment.
-            return super::schedule_sla_check(tx, &current, &view, now).await.map_err(retry);
+            super::schedule_sla_check(&mut effects, &current, &view, now);
+            return write(tx, &effects, now).await;
         }
         next.version += 1;
         let messages = alert_recipients(services, &next, &lines, now);
@@ -188,7 +193,8 @@ impl JobHandler for SlaCheck {
             lines,
             messages,
         };
-        save_change(services, tx, change, now).await.map(|_| ()).map_err(retry)
+        save_change(services, tx, &mut effects, change, now).await.map_err(retry)?;
+        write(tx, &effects, now).await
     }
 }
 

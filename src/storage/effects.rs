@@ -1,0 +1,142 @@
+//! The write set of one transaction, written in a single statement.
+//!
+//! A transition produces audit records, outgoing messages and timers, and an inbound event
+//! also its inbox row with the reply. Writing them one statement each costs a round trip
+//! apiece; collected into [`Effects`] they go to Postgres as one statement of data-modifying
+//! CTEs over arrays, so a whole transition costs about as many round trips as the bare
+//! "two inserts and an update" it is measured against (see `steward bench`).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+
+use super::jobs::NewJob;
+use super::outbox::NewOutboxMessage;
+use crate::domain::audit::AuditRecord;
+use crate::domain::reply::{Message, Reply};
+
+/// Everything a transition writes besides its aggregate row.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Chained records for subjects whose chain head lives in their own row.
+    pub audit: Vec<AuditRecord>,
+    pub outbox: Vec<NewOutboxMessage>,
+    pub jobs: Vec<NewJob>,
+}
+
+impl Effects {
+    pub fn send(&mut self, message: NewOutboxMessage) {
+        self.outbox.push(message);
+    }
+
+    pub fn schedule(&mut self, job: NewJob) {
+        self.jobs.push(job);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.audit.is_empty() && self.outbox.is_empty() && self.jobs.is_empty()
+    }
+}
+
+/// The inbox row of the inbound event that caused the effects.
+#[derive(Debug)]
+pub struct InboxRecord<'a> {
+    pub dedupe_key: &'a str,
+    pub platform: &'a str,
+    pub actor: &'a str,
+    pub summary: &'a str,
+    pub reply: &'a Reply,
+}
+
+/// Writes `effects` (and the inbox row, if given) in one statement. Returns `false` when the
+/// inbox row's dedupe key was already recorded: the event is a duplicate and the caller must
+/// roll back. A concurrent duplicate blocks on the key until the first transaction ends.
+pub async fn write(
+    conn: &mut PgConnection,
+    effects: &Effects,
+    inbox: Option<InboxRecord<'_>>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    if effects.is_empty() && inbox.is_none() {
+        return Ok(true);
+    }
+    let audit = &effects.audit;
+    let outbox = &effects.outbox;
+    let jobs = &effects.jobs;
+    let living: Vec<(&str, &str)> = outbox
+        .iter()
+        .filter_map(|m| m.message.living_key().map(|key| (m.platform.as_str(), key)))
+        .collect();
+    let inserted: i64 = sqlx::query_scalar(
+        "WITH inbox_row AS (
+             INSERT INTO inbox (dedupe_key, platform, actor, summary, received_at, reply)
+             SELECT k, p, a, s, $30, r
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+                 AS i(k, p, a, s, r)
+             ON CONFLICT (dedupe_key) DO NOTHING
+             RETURNING 1),
+         audit_rows AS (
+             INSERT INTO audit_log (at, actor, subject, subject_seq, action, before, after,
+                                    prev_hash, hash)
+             SELECT * FROM UNNEST($6::timestamptz[], $7::text[], $8::text[], $9::bigint[],
+                                  $10::text[], $11::jsonb[], $12::jsonb[], $13::text[],
+                                  $14::text[])),
+         superseded AS (
+             UPDATE outbox o SET state = 'superseded'
+             FROM UNNEST($15::text[], $16::text[]) AS l(platform, living_key)
+             WHERE o.platform = l.platform AND o.living_key = l.living_key
+               AND o.state = 'pending' AND (o.locked_until IS NULL OR o.locked_until < $30)),
+         outbox_rows AS (
+             INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key,
+                                 not_before, created_at)
+             SELECT p, k, t, m, l, d, n, $30
+             FROM UNNEST($17::text[], $18::text[], $19::text[], $20::jsonb[], $21::text[],
+                         $22::text[], $23::timestamptz[]) AS x(p, k, t, m, l, d, n)
+             ON CONFLICT (dedupe_key) DO NOTHING),
+         job_rows AS (
+             INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
+             SELECT k, p, d, r, m, $30
+             FROM UNNEST($24::text[], $25::jsonb[], $26::text[], $27::timestamptz[],
+                         $28::integer[]) AS j(k, p, d, r, m)
+             ON CONFLICT (dedupe_key) DO NOTHING)
+         SELECT count(*) FROM inbox_row WHERE $29",
+    )
+    // inbox
+    .bind(inbox.iter().map(|i| i.dedupe_key).collect::<Vec<_>>())
+    .bind(inbox.iter().map(|i| i.platform).collect::<Vec<_>>())
+    .bind(inbox.iter().map(|i| i.actor).collect::<Vec<_>>())
+    .bind(inbox.iter().map(|i| i.summary).collect::<Vec<_>>())
+    .bind(inbox.iter().map(|i| Json(i.reply)).collect::<Vec<_>>())
+    // audit
+    .bind(audit.iter().map(|r| r.entry.at).collect::<Vec<_>>())
+    .bind(audit.iter().map(|r| r.entry.actor.as_str()).collect::<Vec<_>>())
+    .bind(audit.iter().map(|r| r.entry.subject.as_str()).collect::<Vec<_>>())
+    .bind(audit.iter().map(|r| r.subject_seq).collect::<Vec<_>>())
+    .bind(audit.iter().map(|r| r.entry.action.as_str()).collect::<Vec<_>>())
+    .bind(audit.iter().map(|r| Json(&r.entry.before)).collect::<Vec<_>>())
+    .bind(audit.iter().map(|r| Json(&r.entry.after)).collect::<Vec<_>>())
+    .bind(audit.iter().map(|r| r.prev_hash.as_str()).collect::<Vec<_>>())
+    .bind(audit.iter().map(|r| r.hash.as_str()).collect::<Vec<_>>())
+    // superseded living cards
+    .bind(living.iter().map(|(platform, _)| *platform).collect::<Vec<_>>())
+    .bind(living.iter().map(|(_, key)| *key).collect::<Vec<_>>())
+    // outbox
+    .bind(outbox.iter().map(|m| m.platform.as_str()).collect::<Vec<_>>())
+    .bind(outbox.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>())
+    .bind(outbox.iter().map(|m| m.target.as_str()).collect::<Vec<_>>())
+    .bind(outbox.iter().map(|m| Json::<&Message>(&m.message)).collect::<Vec<_>>())
+    .bind(outbox.iter().map(|m| m.message.living_key()).collect::<Vec<_>>())
+    .bind(outbox.iter().map(|m| m.dedupe_key.as_str()).collect::<Vec<_>>())
+    .bind(outbox.iter().map(|m| m.not_before).collect::<Vec<_>>())
+    // jobs
+    .bind(jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| Json(&j.payload)).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| j.dedupe_key.as_deref()).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| j.run_at).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| j.max_attempts).collect::<Vec<_>>())
+    .bind(inbox.is_some())
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(inbox.is_none() || inserted == 1)
+}
