@@ -94,6 +94,11 @@ impl Dispatcher {
         let Some(port) = Platform::parse(&message.platform).and_then(|p| self.ports.get(&p)) else {
             return Ok(()); // claimed only for platforms we have; unreachable in practice
         };
+        if let Some(key) = message.message.living_key()
+            && outbox::supersede_if_newer(pool, message.id, &message.platform, key).await?
+        {
+            return Ok(());
+        }
         let result = self.send(port.as_ref(), message).await?;
         let now = self.services.clock.now();
         match result {

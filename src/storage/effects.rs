@@ -63,14 +63,10 @@ pub async fn write(
     let audit = &effects.audit;
     let outbox = &effects.outbox;
     let jobs = &effects.jobs;
-    let living: Vec<(&str, &str)> = outbox
-        .iter()
-        .filter_map(|m| m.message.living_key().map(|key| (m.platform.as_str(), key)))
-        .collect();
     let inserted: i64 = sqlx::query_scalar(
         "WITH inbox_row AS (
              INSERT INTO inbox (dedupe_key, platform, actor, summary, received_at, reply)
-             SELECT k, p, a, s, $30, r
+             SELECT k, p, a, s, $28, r
              FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
                  AS i(k, p, a, s, r)
              ON CONFLICT (dedupe_key) DO NOTHING
@@ -81,25 +77,20 @@ pub async fn write(
              SELECT * FROM UNNEST($6::timestamptz[], $7::text[], $8::text[], $9::bigint[],
                                   $10::text[], $11::jsonb[], $12::jsonb[], $13::text[],
                                   $14::text[])),
-         superseded AS (
-             UPDATE outbox o SET state = 'superseded'
-             FROM UNNEST($15::text[], $16::text[]) AS l(platform, living_key)
-             WHERE o.platform = l.platform AND o.living_key = l.living_key
-               AND o.state = 'pending' AND (o.locked_until IS NULL OR o.locked_until < $30)),
          outbox_rows AS (
              INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key,
                                  not_before, created_at)
-             SELECT p, k, t, m, l, d, n, $30
-             FROM UNNEST($17::text[], $18::text[], $19::text[], $20::jsonb[], $21::text[],
-                         $22::text[], $23::timestamptz[]) AS x(p, k, t, m, l, d, n)
+             SELECT p, k, t, m, l, d, n, $28
+             FROM UNNEST($15::text[], $16::text[], $17::text[], $18::jsonb[], $19::text[],
+                         $20::text[], $21::timestamptz[]) AS x(p, k, t, m, l, d, n)
              ON CONFLICT (dedupe_key) DO NOTHING),
          job_rows AS (
              INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
-             SELECT k, p, d, r, m, $30
-             FROM UNNEST($24::text[], $25::jsonb[], $26::text[], $27::timestamptz[],
-                         $28::integer[]) AS j(k, p, d, r, m)
+             SELECT k, p, d, r, m, $28
+             FROM UNNEST($22::text[], $23::jsonb[], $24::text[], $25::timestamptz[],
+                         $26::integer[]) AS j(k, p, d, r, m)
              ON CONFLICT (dedupe_key) DO NOTHING)
-         SELECT count(*) FROM inbox_row WHERE $29",
+         SELECT count(*) FROM inbox_row WHERE $27",
     )
     // inbox
     .bind(inbox.iter().map(|i| i.dedupe_key).collect::<Vec<_>>())
@@ -117,9 +108,6 @@ pub async fn write(
     .bind(audit.iter().map(|r| Json(&r.entry.after)).collect::<Vec<_>>())
     .bind(audit.iter().map(|r| r.prev_hash.as_str()).collect::<Vec<_>>())
     .bind(audit.iter().map(|r| r.hash.as_str()).collect::<Vec<_>>())
-    // superseded living cards
-    .bind(living.iter().map(|(platform, _)| *platform).collect::<Vec<_>>())
-    .bind(living.iter().map(|(_, key)| *key).collect::<Vec<_>>())
     // outbox
     .bind(outbox.iter().map(|m| m.platform.as_str()).collect::<Vec<_>>())
     .bind(outbox.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>())

@@ -63,27 +63,12 @@ struct OutboxRow {
     attempts: i32,
 }
 
-/// Enqueues a message; returns `false` if its dedupe key was already used. A newer card for
-/// the same living message supersedes older ones nobody has started sending, so a burst of
-/// changes produces one update, not a stream of them.
+/// Enqueues a message; returns `false` if its dedupe key was already used.
 pub async fn enqueue(
     conn: &mut sqlx::PgConnection,
     new: &NewOutboxMessage,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let living_key = new.message.living_key();
-    if let Some(key) = living_key {
-        sqlx::query(
-            "UPDATE outbox SET state = 'superseded'
-             WHERE platform = $1 AND living_key = $2 AND state = 'pending'
-               AND (locked_until IS NULL OR locked_until < $3)",
-        )
-        .bind(&new.platform)
-        .bind(key)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
     let inserted = sqlx::query(
         "INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key, not_before, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
@@ -92,7 +77,7 @@ pub async fn enqueue(
     .bind(new.kind.as_str())
     .bind(&new.target)
     .bind(Json(&new.message))
-    .bind(living_key)
+    .bind(new.message.living_key())
     .bind(&new.dedupe_key)
     .bind(new.not_before)
     .bind(now)
@@ -100,6 +85,30 @@ pub async fn enqueue(
     .await?
     .rows_affected();
     Ok(inserted == 1)
+}
+
+/// Marks a claimed living card superseded if a newer version of it is waiting, so a burst
+/// of changes produces one update, not a stream of them. Done at send time rather than at
+/// enqueue time, so that writers never scan the outbox.
+pub async fn supersede_if_newer(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    platform: &str,
+    living_key: &str,
+) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE outbox SET state = 'superseded', locked_until = NULL
+         WHERE id = $1 AND EXISTS (
+             SELECT 1 FROM outbox n
+             WHERE n.platform = $2 AND n.living_key = $3 AND n.state = 'pending' AND n.id > $1)",
+    )
+    .bind(id)
+    .bind(platform)
+    .bind(living_key)
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
 }
 
 /// Claims up to `limit` due messages for `platforms` with a lease until `lease_until`. A

@@ -297,10 +297,6 @@ pub fn thread_line(action: &EscalationAction, actor: &str, directory: &Directory
     }
 }
 
-pub fn opened_line(actor: &str) -> String {
-    format!("{actor} opened this escalation.")
-}
-
 pub fn paged_line(level: usize, who: &[String], automatic: bool) -> String {
     let who = if who.is_empty() { "nobody reachable".to_owned() } else { who.join(", ") };
     if automatic {

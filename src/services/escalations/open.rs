@@ -71,11 +71,10 @@ pub async fn open(
     };
     // The id comes first: pages and the card name it, and both are stored with the row.
     escalation.id = storage::escalations::next_id(&mut **tx).await?;
+    // The card itself says who opened it and who is paged: no thread lines yet.
     let pages = page_step(services, &escalation, now);
-    let mut lines = vec![text::opened_line(&actor.display_name)];
     if let Some(pages) = &pages {
         escalation.paging = pages.names.clone();
-        lines.push(text::paged_line(pages.level, &pages.names, false));
     }
     let entry = AuditEntry {
         at: now,
@@ -94,7 +93,7 @@ pub async fn open(
     effects.audit.push(escalation.chain_audit(entry));
     let view = sla_view(&escalation, now)?;
     storage::escalations::insert(tx, &escalation, &deadlines(&view), now).await?;
-    effects.outbox.extend(card_messages(services, &escalation, &view, &lines, now));
+    effects.outbox.extend(card_messages(services, &escalation, &view, &[], now));
     effects.outbox.extend(pages.into_iter().flat_map(|p| p.messages));
     timers::schedule_step(effects, &escalation, now);
     schedule_sla_check(effects, &escalation, &view, now);
