@@ -84,3 +84,55 @@ fn every_command_has_help() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: steward"), "{args:?}");
     }
 }
+
+#[test]
+fn sla_explain_prints_due_times_as_text_and_json() {
+    let args = ["--config", "config/demo.toml", "sla", "explain", "--opened", "2026-11-27 15:00"];
+    let text = steward(
+        &[&args[..], &["--severity", "sev3", "--at", "2026-11-27 15:30"]].concat(),
+        &[],
+        "",
+    );
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(text.status.success(), "{text:?}");
+    assert!(stdout.contains("Acknowledge: target 4h"), "{stdout}");
+    assert!(stdout.contains("Due Mon 30 Nov 12:00 GMT"), "{stdout}");
+    assert!(stdout.contains("Fri 27 Nov 15:00 GMT–16:00 (1h)"), "{stdout}");
+
+    let json = steward(&[&args[..], &["--severity", "sev3", "--json"]].concat(), &[], "");
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON object");
+    assert_eq!(value["acknowledge"]["due"], "2026-11-30T12:00:00Z");
+    assert_eq!(value["resolve"]["due"], "2026-12-02T15:00:00Z");
+    assert_eq!(value["acknowledge"]["time_zone"], "Europe/London");
+}
+
+#[test]
+fn sla_explain_refuses_bad_arguments_clearly() {
+    let base = ["--config", "config/demo.toml", "sla", "explain"];
+    let out =
+        steward(&[&base[..], &["--opened", "yesterday", "--severity", "sev1"]].concat(), &[], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`yesterday` is not a time"));
+    let out = steward(
+        &[&base[..], &["--opened", "2026-11-27 15:00", "--severity", "sev9"]].concat(),
+        &[],
+        "",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`sev9` is not a severity"));
+}
+
+#[test]
+fn config_check_refuses_policies_that_leave_an_escalation_without_anyone_to_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gap.toml");
+    let demo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml")).unwrap();
+    // Drop the catch-all "standard" policy: sev3 and sev4 are no longer covered.
+    let start = demo.find("[[escalation_policies]]\nname = \"standard\"").unwrap();
+    let end = demo.find("[[teams]]").unwrap();
+    std::fs::write(&file, format!("{}{}", &demo[..start], &demo[end..])).unwrap();
+    let out = steward(&["config", "check", file.to_str().unwrap()], &[], "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr.contains("key `escalation_policies`: no policy matches sev3"), "{stderr}");
+}
