@@ -1,5 +1,6 @@
-//! The inbound path (DESIGN.md §3) after verification and decoding: resolve the actor, claim
-//! the dedupe key, route to a use case, store the reply, commit — all in one transaction.
+//! The inbound path (DESIGN.md §3) after verification and decoding: resolve the actor, parse
+//! the intent, route it to a use case, then write its effects together with the inbox row
+//! (dedupe key + reply) and commit — all in one transaction.
 
 use chrono::{DateTime, Utc};
 use tracing::Instrument;

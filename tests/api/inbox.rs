@@ -1,5 +1,8 @@
 use futures::future::join_all;
+use steward::domain::reply::{Message, Reply};
 use steward::storage;
+use steward::storage::effects::{Effects, InboxRecord};
+use steward::storage::outbox::{NewOutboxMessage, OutboxKind};
 
 use crate::support::{TestApp, command_inbound, t0, text_of};
 
@@ -34,33 +37,43 @@ async fn concurrent_duplicates_produce_one_inbox_row_and_identical_replies() {
 #[tokio::test]
 async fn racing_transactions_on_one_key_apply_their_effect_once() {
     let app = TestApp::spawn().await;
+    let reply = Reply::private("done");
     let attempts = (0..16).map(|i| {
-        let pool = app.pool.clone();
+        let (pool, reply) = (app.pool.clone(), reply.clone());
         tokio::spawn(async move {
+            // Each attempt does its work (here: a message only the winner may send), then
+            // records the event, as `handle_inbound` does.
+            let mut effects = Effects::default();
+            effects.send(NewOutboxMessage {
+                platform: "console".into(),
+                kind: OutboxKind::Post,
+                target: "ops".into(),
+                message: Message::text(format!("effect {i}")),
+                dedupe_key: format!("effect-{i}"),
+                not_before: t0(),
+            });
+            let record = InboxRecord {
+                dedupe_key: "evt-effect",
+                platform: "console",
+                actor: "alice",
+                summary: "/x",
+                reply: &reply,
+            };
             let mut tx = pool.begin().await.unwrap();
             let fresh =
-                storage::inbox::claim(&mut *tx, "evt-effect", "console", "alice", "/x", t0())
-                    .await
-                    .unwrap();
+                storage::effects::write(&mut tx, &effects, Some(record), t0()).await.unwrap();
             if fresh {
-                // The effect: a message that only the winner may enqueue.
-                let message = storage::outbox::NewOutboxMessage {
-                    platform: "console".into(),
-                    kind: storage::outbox::OutboxKind::Post,
-                    target: "ops".into(),
-                    message: steward::domain::reply::Message::text(format!("effect {i}")),
-                    dedupe_key: format!("effect-{i}"),
-                    not_before: t0(),
-                };
-                storage::outbox::enqueue(&mut tx, &message, t0()).await.unwrap();
+                tx.commit().await.unwrap();
+            } else {
+                tx.rollback().await.unwrap();
             }
-            tx.commit().await.unwrap();
             fresh
         })
     });
     let winners = join_all(attempts).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
     assert_eq!(winners, 1);
     assert_eq!(storage::outbox::counts(&app.pool).await.unwrap().pending, 1);
+    assert_eq!(storage::inbox::get_reply(&app.pool, "evt-effect").await.unwrap(), Some(reply));
 }
 
 #[tokio::test]
