@@ -2,7 +2,6 @@
 //! `storage::effects::write`, last in the event's transaction; see the `inbox` migration for
 //! why that is race-free.
 
-use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use sqlx::types::Json;
 
