@@ -130,6 +130,16 @@ pub struct Prompt {
     /// Label of the single text field; its value arrives under [`Prompt::FIELD`].
     pub label: String,
     pub required: bool,
+    /// When not empty, the answer is one of these (a select menu on Slack and Discord).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
+}
+
+/// One option of a [`Prompt`] with choices: the value sent back and the label shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
 }
 
 impl Prompt {

@@ -8,9 +8,9 @@ use crate::domain::duration::format_duration;
 use crate::domain::escalation::{
     Escalation, EscalationAction, EscalationState, Refusal, SlaView, action_id,
 };
-use crate::domain::identity::Directory;
+use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
-use crate::domain::reply::{Button, ButtonStyle, Card, Confirm, Field, Prompt};
+use crate::domain::reply::{Button, ButtonStyle, Card, Choice, Confirm, Field, Prompt};
 use crate::domain::sla::{Explanation, SlaStatus};
 use crate::domain::sla_policy::ClockView;
 
@@ -207,8 +207,18 @@ pub fn card(
             if e.sla.always_open { "24x7" } else { "business-hours" },
             e.version
         )],
-        buttons: buttons(e),
+        buttons: buttons(e, &owner_choices(e, directory)),
     }
+}
+
+/// People who can own the escalation: the team's agents and supervisors.
+fn owner_choices(e: &Escalation, directory: &Directory) -> Vec<Choice> {
+    directory
+        .people()
+        .filter(|p| p.team == e.team && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor)))
+        .filter(|p| e.owner.as_ref() != Some(&p.key))
+        .map(|p| Choice { value: p.key.to_string(), label: p.display_name.clone() })
+        .collect()
 }
 
 fn paging_text(e: &Escalation) -> String {
@@ -233,15 +243,16 @@ fn button(e: &Escalation, label: &str, verb: &str, style: ButtonStyle) -> Button
     }
 }
 
-fn buttons(e: &Escalation) -> Vec<Button> {
+fn buttons(e: &Escalation, candidates: &[Choice]) -> Vec<Button> {
     use ButtonStyle::{Danger, Default, Primary};
     let ack = button(e, "Acknowledge", "acknowledge", Primary);
     let claim = button(e, "Claim", "claim", Default);
     let reassign = Button {
         prompt: Some(Prompt {
             title: "Reassign".into(),
-            label: "person to own it (their key, e.g. sam)".into(),
+            label: "person to own it".into(),
             required: true,
+            choices: candidates.to_vec(),
         }),
         ..button(e, "Reassign", "reassign", Default)
     };
@@ -261,6 +272,7 @@ fn buttons(e: &Escalation) -> Vec<Button> {
             title: "Resolve".into(),
             label: "resolution note".into(),
             required: true,
+            choices: Vec::new(),
         }),
         ..button(e, "Resolve", "resolve", Default)
     };

@@ -117,8 +117,12 @@ pub fn console_prompt_required(label: &str) -> String {
     format!("That button needs text: type the number followed by the {label}.")
 }
 
-pub fn console_prompt(title: &str, label: &str) -> String {
-    format!("{title}: type the {label} on the next line.")
+pub fn console_prompt(title: &str, label: &str, choices: &[String]) -> String {
+    if choices.is_empty() {
+        format!("{title}: type the {label} on the next line.")
+    } else {
+        format!("{title}: type the {label} on the next line ({}).", choices.join(", "))
+    }
 }
 
 pub fn console_confirm(title: &str, text: &str) -> String {

@@ -139,7 +139,13 @@ impl Console {
         let text = (!text.is_empty()).then(|| text.to_owned());
         match (&button.prompt, text) {
             (Some(prompt), None) if prompt.required => {
-                self.output.write(&messages::console_prompt(&prompt.title, &prompt.label));
+                let choices: Vec<String> =
+                    prompt.choices.iter().map(|c| format!("{} = {}", c.value, c.label)).collect();
+                self.output.write(&messages::console_prompt(
+                    &prompt.title,
+                    &prompt.label,
+                    &choices,
+                ));
                 self.pending = Some(Pending::Text(button));
                 Ok(())
             }

@@ -79,6 +79,7 @@ mod tests {
                         title: "Resolve".into(),
                         label: "note".into(),
                         required: true,
+                        choices: vec![],
                     }),
                 },
             ],
