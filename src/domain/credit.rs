@@ -252,8 +252,8 @@ pub enum Refusal {
     /// Already approved, rejected, expired or cancelled; the last decision if any.
     Closed {
         state: CreditState,
-        last: Option<Decision>,
-        closed: Option<Closure>,
+        last: Option<Box<Decision>>,
+        closed: Option<Box<Closure>>,
     },
     OwnRequest,
     /// One person decides at most once per chain.
@@ -310,8 +310,8 @@ impl CreditRequest {
     fn closed_refusal(&self) -> Refusal {
         Refusal::Closed {
             state: self.state,
-            last: self.decisions.last().cloned(),
-            closed: self.closed.clone(),
+            last: self.decisions.last().cloned().map(Box::new),
+            closed: self.closed.clone().map(Box::new),
         }
     }
 

@@ -92,7 +92,7 @@ fn group_thousands(value: Decimal) -> String {
     let digits = value.trunc().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -207,9 +207,11 @@ fn verdict_word(verdict: Verdict) -> &'static str {
 
 pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
     match refusal {
-        Refusal::Closed { state, last: Some(d), .. }
-            if matches!(state, CreditState::Approved | CreditState::Rejected) =>
-        {
+        Refusal::Closed {
+            state: CreditState::Approved | CreditState::Rejected,
+            last: Some(d),
+            ..
+        } => {
             format!(
                 "Already {} by {} at {}.",
                 verdict_word(d.verdict),
