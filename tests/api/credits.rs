@@ -154,11 +154,17 @@ async fn the_requester_and_people_without_the_role_are_refused_and_nothing_is_wr
     assert_eq!(storage::inbox::count(&app.pool).await.unwrap(), inbox);
     assert_eq!(state(&app, 1).await, CreditState::Pending);
 
-    let reply = app.click("sam", "cr:1:reject:v1", Some("Duplicate of last week's credit")).await;
+    let reply = app.click("fran", "cr:1:ask:v1", Some("Which invoice was affected?")).await;
+    assert_eq!(text_of(&reply), "Credit #1 — your question was sent to the requester.");
+    let chat = Arc::new(RecordingChat::default());
+    app.flush_outbox(&chat).await;
+    assert!(dms(&chat).iter().any(|(u, t)| u == "alice"
+        && t.ends_with("Fran Fischer asked the requester: Which invoice was affected?")));
+    let reply = app.click("sam", "cr:1:reject:v2", Some("Duplicate of last week's credit")).await;
     assert_eq!(text_of(&reply), "Credit #1 rejected.");
-    let reply = app.click("fran", "cr:1:approve:v1", None).await;
+    let reply = app.click("fran", "cr:1:approve:v2", None).await;
     assert!(text_of(&reply).starts_with("Already rejected by Sam Sutherland at "), "{reply:?}");
-    assert_eq!(audit_actions(&app, 1).await, ["request", "reject"]);
+    assert_eq!(audit_actions(&app, 1).await, ["request", "ask", "reject"]);
 }
 
 #[tokio::test]
@@ -237,6 +243,7 @@ async fn two_levels_above_the_threshold_and_an_edit_after_the_first_approval_res
     assert_eq!(field(&card, "State"), "Pending: level 1 of 2 (supervisor or finance)");
     assert!(field(&card, "Voided by an edit").starts_with("approved by Sam Sutherland"));
     assert!(thread_lines(&chat).iter().any(|l| l.contains("1 earlier approval(s) voided")));
+    assert!(dms(&chat).iter().any(|(u, t)| u == "sam" && t.contains("approval(s) voided")));
     // fran's old button is stale: she sees what changed and the current card.
     let reply = app.click("fran", &fran_button, None).await;
     assert!(text_of(&reply).contains("changed since you looked"), "{}", text_of(&reply));

@@ -20,6 +20,7 @@ use crate::services::error::AppError;
 use crate::services::inbound::Request;
 use crate::storage::credits::Filter;
 use crate::storage::effects::Effects;
+use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
 use crate::storage::{self, Tx};
 
 /// Most requests a list shows.
@@ -156,8 +157,18 @@ pub async fn edit(
     let voided = next.voided.len() - current.voided.len();
     let line = text::edited_line(&actor.display_name, &next, voided);
     let mut messages = approver_dms(services, &next, now, false);
-    // Approvers who already approved the old payload learn that their approval is void.
-    messages.extend(requester_dm(services, &next, &line, now).filter(|_| voided > 0));
+    // Those who decided on the old payload learn that their decision is void.
+    messages.extend(next.voided[current.voided.len()..].iter().filter_map(|decision| {
+        let user = services.directory.person(&decision.by)?.identities.get(&next.platform)?;
+        Some(NewOutboxMessage {
+            platform: next.platform.as_str().to_owned(),
+            kind: OutboxKind::Dm,
+            target: user.clone(),
+            message: Message::text(text::requester_update(&next, &line)),
+            dedupe_key: format!("cr:{}:voided:v{}:{}", next.id, next.version, decision.by),
+            not_before: now,
+        })
+    }));
     let change = Change {
         before: snapshot(&current),
         after: next,
