@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{self, LogFormat, Settings};
 use crate::domain::ids::TeamKey;
+use crate::domain::messages::credit as credit_text;
 use crate::domain::messages::escalation as esc_text;
 use crate::domain::severity::Severity;
 use crate::startup;
@@ -47,6 +48,26 @@ pub enum Commands {
     /// Load measurements that print figures (each in a scratch database).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The audit trail: verify the hash chains, export an auditor's extract.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every chain and compare it with its recorded head; exit 1 when broken.
+    Verify,
+    /// Write the records of a date range (UTC days, inclusive) to stdout.
+    Export {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: crate::services::audit::ExportFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +104,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 16)]
         clients: usize,
         /// Transactions in the measured run (half opens, half acknowledgements).
+        #[arg(long, default_value_t = 4000)]
+        count: usize,
+    },
+    /// Request + approve credits through the service path; compare to a bare transaction.
+    Credits {
+        /// Concurrent clients (each with its own requester and approver).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Transactions in the measured run (half requests, half approvals).
         #[arg(long, default_value_t = 4000)]
         count: usize,
     },
@@ -146,7 +176,14 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(dispatch(cli.command, settings));
+    let result = match cli.command {
+        Commands::Audit(command) => {
+            let code = runtime.block_on(audit_command(command, settings));
+            runtime.shutdown_background();
+            return code;
+        }
+        command => runtime.block_on(dispatch(command, settings)),
+    };
     // The console's stdin reader is a blocking thread that may never return; don't wait.
     runtime.shutdown_background();
     match result {
@@ -167,9 +204,54 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Bench(BenchCommand::Escalations { clients, count }) => {
             crate::bench::escalations::run(settings, clients, count).await
         }
-        // Offline tools, answered before the runtime starts.
-        Commands::Config(_) | Commands::Sla(_) => Ok(()),
+        Commands::Bench(BenchCommand::Credits { clients, count }) => {
+            crate::bench::credits::run(settings, clients, count).await
+        }
+        // Offline tools, answered before the runtime starts; audit has its own exit codes.
+        Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) => Ok(()),
     }
+}
+
+/// `steward audit …`: exit 0 when intact (or exported), 1 when a chain is broken, 2 when
+/// the command itself failed.
+async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
+    let database = match startup::Database::open(&settings).await {
+        Ok(database) => database,
+        Err(err) => {
+            eprintln!("steward audit: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let pool = &database.pool;
+    let code = match command {
+        AuditCommand::Verify => match crate::services::audit::verify(pool).await {
+            Ok(report) => {
+                println!("{}", credit_text::verify_summary(&report));
+                if report.intact() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            }
+            Err(err) => {
+                eprintln!("steward audit verify: {err:#}");
+                ExitCode::from(2)
+            }
+        },
+        AuditCommand::Export { from, to, .. } if from > to => {
+            let problem = credit_text::export_range_problem(&from.to_string(), &to.to_string());
+            eprintln!("steward audit export: {problem}");
+            ExitCode::from(2)
+        }
+        AuditCommand::Export { from, to, format } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match crate::services::audit::export(pool, from, to, format, &mut out).await {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("steward audit export: {err:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    };
+    database.close().await;
+    code
 }
 
 /// Parses RFC 3339, or a local "YYYY-MM-DD HH:MM" in `zone`.

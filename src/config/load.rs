@@ -192,6 +192,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     }
     settings.sla_rules()?;
     settings.policy_book()?;
+    settings.credit_policy()?;
     settings.directory().map(|_| ()).map_err(|e| ("people".into(), e.0))
 }
 

@@ -4,6 +4,7 @@
 //! Secrets (database passwords, platform tokens) are read from the environment only and are
 //! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
 
+mod credit;
 mod escalation;
 mod load;
 mod secret;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use crate::domain::identity::{Account, Directory, Person, Role, Team};
 use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
+pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettings, LimitConfig};
 pub use escalation::{PolicyConfig, SlaSettings, TargetConfig, TierTargetConfig};
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
 pub use secret::Secret;
@@ -37,6 +39,10 @@ pub struct Settings {
     pub teams: Vec<TeamConfig>,
     pub people: Vec<PersonConfig>,
     pub accounts: Vec<AccountConfig>,
+    /// Credit and adjustment approvals: `[credits]`, `[[credits.chain]]`.
+    pub credits: CreditSettings,
+    /// Delegated authority per role and person: `[authority]`.
+    pub authority: AuthoritySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -24,6 +24,10 @@ pub enum Command {
     Escalations { scope: ListScope, status: ListStatus },
     /// `/sla <escalation-id>`.
     Sla { id: i64 },
+    /// `/credit …`, `/adjust …`, `/credits …` (see `credit_command`).
+    Credit(super::credit_command::CreditCommand),
+    /// `/audit <account>`: an account's audit history.
+    Audit { account: AccountKey },
 }
 
 /// Whose items a list shows.
@@ -81,6 +85,10 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "escalate" => parse_escalate(args),
         "escalations" => parse_escalations(args),
         "sla" => parse_sla(args),
+        "credit" => super::credit_command::parse_credit(args),
+        "adjust" => super::credit_command::parse_adjust(args),
+        "credits" => super::credit_command::parse_credits(args),
+        "audit" => super::credit_command::parse_audit(args),
         unknown => Err(UsageError {
             usage: messages::HELP_HELP.usage,
             problem: messages::unknown_command(unknown),

@@ -2,14 +2,18 @@
 //! every function that needs the time takes `now` as a parameter.
 
 pub mod audit;
+pub mod audit_verify;
 pub mod calendar;
 pub mod command;
+pub mod credit;
+pub mod credit_command;
 pub mod duration;
 pub mod escalation;
 pub mod identity;
 pub mod ids;
 pub mod inbound;
 pub mod messages;
+pub mod money;
 pub mod policy;
 pub mod reply;
 pub mod severity;

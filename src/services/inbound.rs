@@ -7,8 +7,9 @@ use tracing::Instrument;
 
 use super::Services;
 use super::error::AppError;
-use super::{escalations, steward_commands};
+use super::{audit, credits, escalations, steward_commands};
 use crate::domain::command::{self, Command};
+use crate::domain::credit_command::CreditCommand;
 use crate::domain::escalation::parse_action_id;
 use crate::domain::identity::Person;
 use crate::domain::inbound::{Inbound, InboundKind};
@@ -121,6 +122,28 @@ impl Services {
                 escalations::list(self, tx, request, scope, status).await
             }
             Intent::Command(Command::Sla { id }) => escalations::explain(tx, request, id).await,
+            Intent::Command(Command::Credit(command)) => {
+                self.route_credit(tx, effects, request, command).await
+            }
+            Intent::Command(Command::Audit { account }) => {
+                audit::history(self, tx, request, &account).await
+            }
+            Intent::Click { action, text } if action.starts_with("cr:") => {
+                match crate::domain::credit::parse_action_id(&action) {
+                    Some(action_ref) => {
+                        credits::handle_click(
+                            self,
+                            tx,
+                            effects,
+                            request,
+                            &action_ref,
+                            text.as_deref(),
+                        )
+                        .await
+                    }
+                    None => Err(AppError::Refused(messages::unknown_button(&action))),
+                }
+            }
             Intent::Click { action, text } => match parse_action_id(&action) {
                 Some(action_ref) => {
                     escalations::handle_click(
@@ -138,6 +161,28 @@ impl Services {
                     Err(AppError::Refused(messages::unknown_button(&action)))
                 }
             },
+        }
+    }
+}
+
+impl Services {
+    async fn route_credit(
+        &self,
+        tx: &mut Tx,
+        effects: &mut Effects,
+        request: &Request<'_>,
+        command: CreditCommand,
+    ) -> Result<Reply, AppError> {
+        match command {
+            CreditCommand::Request { kind, account, details } => {
+                credits::request(self, tx, effects, request, kind, &account, details).await
+            }
+            CreditCommand::Edit { id, details } => {
+                credits::edit(self, tx, effects, request, id, details).await
+            }
+            CreditCommand::Cancel { id } => credits::cancel(self, tx, effects, request, id).await,
+            CreditCommand::Show { id } => credits::show(self, tx, request, id).await,
+            CreditCommand::List(filter) => credits::list(self, tx, request, &filter).await,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Use cases. Each inbound event is handled in one transaction that covers dedupe (inbox),
 //! the state change, audit records, outgoing messages (outbox) and timers (jobs).
 
+pub mod audit;
+pub mod credits;
 pub mod error;
 pub mod escalations;
 pub mod inbound;
@@ -14,7 +16,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::config::Settings;
+use crate::config::{CreditPolicy, Settings};
 use crate::domain::identity::Directory;
 use crate::domain::policy::PolicyBook;
 use crate::domain::sla_policy::SlaRules;
@@ -36,6 +38,8 @@ pub struct Services {
 pub struct Policies {
     pub sla: SlaRules,
     pub escalation: PolicyBook,
+    /// Authority matrix and approval chain rules.
+    pub credit: CreditPolicy,
 }
 
 impl Services {
@@ -50,6 +54,7 @@ impl Services {
         let policies = Policies {
             sla: settings.sla_rules().map_err(problem)?,
             escalation: settings.policy_book().map_err(problem)?,
+            credit: settings.credit_policy().map_err(problem)?,
         };
         Ok(Services {
             pool,

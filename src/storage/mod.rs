@@ -2,7 +2,9 @@
 //! pool or a transaction; callers decide the transaction boundaries (services).
 
 pub mod audit_log;
+pub mod audit_trail;
 pub mod bench;
+pub mod credits;
 pub mod directory;
 pub mod effects;
 pub mod escalations;

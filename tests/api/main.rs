@@ -3,9 +3,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod audit;
 mod audit_log;
 mod cli;
 mod console;
+mod credits;
 mod escalations;
 mod http;
 mod inbox;

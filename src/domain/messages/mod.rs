@@ -3,6 +3,7 @@
 //! Functions take the values they interpolate; nothing here does IO. Adapters may add
 //! platform chrome (emoji, markup) but never their own wording.
 
+pub mod credit;
 pub mod escalation;
 
 use chrono::{DateTime, Utc};
@@ -37,6 +38,13 @@ pub const COMMANDS: &[CommandHelp] = &[
     escalation::HELP_ESCALATE,
     escalation::HELP_ESCALATIONS,
     escalation::HELP_SLA,
+    credit::HELP_CREDIT,
+    credit::HELP_ADJUST,
+    credit::HELP_CREDIT_EDIT,
+    credit::HELP_CREDIT_CANCEL,
+    credit::HELP_CREDIT_SHOW,
+    credit::HELP_CREDITS,
+    credit::HELP_AUDIT,
 ];
 
 /// Commands only the local console understands.

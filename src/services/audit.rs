@@ -1,0 +1,135 @@
+//! The audit trail as a whole: `steward audit verify`, `steward audit export` and the
+//! `/audit <account>` chat command.
+
+use std::io::Write;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+
+use super::Services;
+use super::error::AppError;
+use super::inbound::Request;
+use crate::domain::audit::AuditRecord;
+use crate::domain::audit_verify::{ChainVerifier, VerifyReport};
+use crate::domain::identity::Role;
+use crate::domain::ids::AccountKey;
+use crate::domain::messages::credit as text;
+use crate::domain::reply::{Card, Reply};
+use crate::storage::{self, Tx};
+
+/// Most records `/audit` shows (the most recent).
+const HISTORY_LIMIT: i64 = 50;
+
+/// Roles that may read an account's audit history in chat.
+const READERS: &[Role] = &[Role::Auditor, Role::Admin, Role::Supervisor, Role::Finance];
+
+/// Recomputes every chain and compares each with its recorded head. The heads are read
+/// first: a chain that grows meanwhile then shows as "appended", never as a false deletion.
+pub async fn verify(pool: &PgPool) -> anyhow::Result<VerifyReport> {
+    let heads = storage::audit_trail::recorded_heads(pool).await?;
+    let mut verifier = ChainVerifier::default();
+    storage::audit_trail::for_each_record(pool, |record| verifier.push(&record)).await?;
+    Ok(verifier.finish(&heads))
+}
+
+/// The extract's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+const CSV_HEADER: &str = "seq,at,actor,subject,subject_seq,action,before,after,prev_hash,hash";
+
+fn csv_field(raw: &str) -> String {
+    if raw.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", raw.replace('"', "\"\""))
+    } else {
+        raw.to_owned()
+    }
+}
+
+fn export_line(seq: i64, r: &AuditRecord, format: ExportFormat) -> String {
+    let at = r.entry.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    match format {
+        ExportFormat::Jsonl => serde_json::json!({
+            "seq": seq,
+            "at": at,
+            "actor": r.entry.actor,
+            "subject": r.entry.subject,
+            "subject_seq": r.subject_seq,
+            "action": r.entry.action,
+            "before": r.entry.before,
+            "after": r.entry.after,
+            "prev_hash": r.prev_hash,
+            "hash": r.hash,
+        })
+        .to_string(),
+        ExportFormat::Csv => [
+            seq.to_string(),
+            at,
+            r.entry.actor.clone(),
+            r.entry.subject.clone(),
+            r.subject_seq.to_string(),
+            r.entry.action.clone(),
+            r.entry.before.to_string(),
+            r.entry.after.to_string(),
+            r.prev_hash.clone(),
+            r.hash.clone(),
+        ]
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(","),
+    }
+}
+
+/// Writes the records from the start of `from` to the end of `to` (UTC days, inclusive).
+/// Each record carries its hashes, so an auditor can recompute the chains from the extract.
+pub async fn export(
+    pool: &PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+    format: ExportFormat,
+    out: &mut impl Write,
+) -> anyhow::Result<usize> {
+    let start: DateTime<Utc> = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let end = to.succ_opt().unwrap_or(to).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    if format == ExportFormat::Csv {
+        writeln!(out, "{CSV_HEADER}")?;
+    }
+    let mut count = 0;
+    storage::audit_trail::for_each_in_range(pool, start, end, |seq, record| {
+        count += 1;
+        writeln!(out, "{}", export_line(seq, &record, format))
+    })
+    .await?;
+    out.flush()?;
+    Ok(count)
+}
+
+/// `/audit <account>`: the account's credits and escalations as recorded in the audit log.
+pub async fn history(
+    services: &Services,
+    tx: &mut Tx,
+    request: &Request<'_>,
+    account: &AccountKey,
+) -> Result<Reply, AppError> {
+    let actor = request.actor;
+    if !READERS.iter().any(|role| actor.has_role(*role)) {
+        return Err(AppError::Forbidden(text::audit_forbidden()));
+    }
+    if services.directory.account(account).is_none() {
+        return Err(AppError::NotFound(text::unknown_account(account.as_str())));
+    }
+    let records =
+        storage::audit_trail::account_history(&mut **tx, account.as_str(), HISTORY_LIMIT).await?;
+    let lines: Vec<String> =
+        records.iter().map(|r| text::audit_line(r, &services.directory, actor.time_zone)).collect();
+    let body = if lines.is_empty() { text::audit_empty() } else { lines.join("\n") };
+    Ok(Reply::private_card(Card {
+        title: text::audit_title(account.as_str(), records.len()),
+        body: Some(body),
+        ..Card::default()
+    }))
+}

@@ -1,0 +1,432 @@
+//! Credit approval stories through the neutral layer, against Postgres, on a controlled
+//! clock: "alice runs /credit ACME-1042 250.00 USD goodwill; sam clicks Approve; the card
+//! shows Approved by sam".
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::future::join_all;
+use steward::config::PersonConfig;
+use steward::domain::credit::CreditState;
+use steward::domain::identity::Role;
+use steward::domain::ids::{PersonKey, TeamKey};
+use steward::domain::reply::{Card, Message};
+use steward::storage;
+
+use crate::support::chat::{ChatCall, RecordingChat};
+use crate::support::{TestApp, demo_settings, text_of};
+
+fn latest_card(chat: &RecordingChat, key: &str) -> Card {
+    chat.calls()
+        .into_iter()
+        .rev()
+        .find_map(|call| match call {
+            ChatCall::Post { message, .. } | ChatCall::Update { message, .. } => {
+                message.card.filter(|c| c.living_key.as_deref() == Some(key))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no card {key}"))
+}
+
+fn field<'a>(card: &'a Card, label: &str) -> &'a str {
+    &card
+        .fields
+        .iter()
+        .find(|f| f.label.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
+        .value
+}
+
+fn button(card: &Card, label: &str) -> String {
+    card.buttons
+        .iter()
+        .find(|b| b.label == label)
+        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
+        .action
+        .clone()
+}
+
+fn dms(chat: &RecordingChat) -> Vec<(String, String)> {
+    chat.calls()
+        .into_iter()
+        .filter_map(|call| match call {
+            ChatCall::Dm { user, message } => Some((user, message.text.unwrap_or_default())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn thread_lines(chat: &RecordingChat) -> Vec<String> {
+    chat.calls()
+        .into_iter()
+        .filter_map(|call| match call {
+            ChatCall::Post {
+                message: Message { text: Some(text), thread_of: Some(_), .. },
+                ..
+            } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn audit_actions(app: &TestApp, id: i64) -> Vec<String> {
+    let records =
+        storage::audit_log::list_subject(&app.pool, &format!("credit:{id}")).await.unwrap();
+    assert_eq!(steward::domain::audit::verify_subject(&records), Ok(()));
+    records.into_iter().map(|r| r.entry.action).collect()
+}
+
+async fn state(app: &TestApp, id: i64) -> CreditState {
+    storage::credits::get(&app.pool, id).await.unwrap().unwrap().state
+}
+
+fn at(raw: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(raw).unwrap().to_utc()
+}
+
+#[tokio::test]
+async fn alice_requests_a_credit_sam_approves_and_the_card_shows_who_decided() {
+    let app = TestApp::spawn().await;
+    let chat = Arc::new(RecordingChat::default());
+    let reply =
+        app.command("alice", "/credit ACME-1042 250 USD goodwill Invoice run failed twice").await;
+    assert_eq!(
+        text_of(&reply),
+        "Credit #1 requested: 250.00 USD for ACME-1042 (goodwill). The approval card is in #emea-ops."
+    );
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "credit:1");
+    assert_eq!(card.title, "Credit #1 · 250.00 USD · ACME-1042");
+    assert_eq!(field(&card, "State"), "Pending: level 1 of 1 (supervisor or finance)");
+    assert_eq!(field(&card, "Reason"), "goodwill — Invoice run failed twice");
+    assert_eq!(field(&card, "Recent credits"), "none");
+    let asked: Vec<String> = dms(&chat).into_iter().map(|(user, _)| user).collect();
+    assert_eq!(asked, ["fran", "sam"], "the approvers of level 1 are asked, never alice");
+
+    let reply = app.click("sam", &button(&card, "Approve"), None).await;
+    assert_eq!(text_of(&reply), "Credit #1 approved.");
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "credit:1");
+    assert_eq!(field(&card, "State"), "Approved");
+    assert!(
+        field(&card, "Approval chain").starts_with(
+            "1. supervisor or finance, within authority: approved by Sam Sutherland at "
+        ),
+        "{card:#?}"
+    );
+    assert!(card.buttons.is_empty());
+    assert!(
+        dms(&chat)
+            .iter()
+            .any(|(user, text)| user == "alice"
+                && text.contains("Sam Sutherland approved 250.00 USD")),
+        "{:?}",
+        dms(&chat)
+    );
+    assert_eq!(audit_actions(&app, 1).await, ["request", "approve"]);
+
+    // The next request of the account lists this one as a recent credit.
+    app.command("alice", "/adjust ACME-1042 -20.5 USD billing-error").await;
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "credit:2");
+    assert_eq!(card.title, "Adjustment #2 · -20.50 USD · ACME-1042");
+    assert!(field(&card, "Recent credits").starts_with("#1 250.00 USD goodwill · approved"));
+}
+
+#[tokio::test]
+async fn the_requester_and_people_without_the_role_are_refused_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    app.command("alice", "/credit GLOBEX-7 100 EUR goodwill").await;
+    let before = storage::outbox::counts(&app.pool).await.unwrap().pending;
+    let inbox = storage::inbox::count(&app.pool).await.unwrap();
+    // alice crafts the click on her own request; ada (admin) was never shown the button.
+    let reply = app.click("alice", "cr:1:approve:v1", None).await;
+    assert!(text_of(&reply).contains("can't decide your own request"), "{}", text_of(&reply));
+    let reply = app.click("ada", "cr:1:approve:v1", None).await;
+    assert_eq!(
+        text_of(&reply),
+        "Level 1 needs a supervisor or finance; it stays for someone who holds that role."
+    );
+    let reply = app.click("sam", "cr:1:reject:v1", Some("   ")).await;
+    assert_eq!(text_of(&reply), "Rejecting needs a reason.");
+    assert_eq!(storage::outbox::counts(&app.pool).await.unwrap().pending, before);
+    assert_eq!(storage::inbox::count(&app.pool).await.unwrap(), inbox);
+    assert_eq!(state(&app, 1).await, CreditState::Pending);
+
+    let reply = app.click("fran", "cr:1:ask:v1", Some("Which invoice was affected?")).await;
+    assert_eq!(text_of(&reply), "Credit #1 — your question was sent to the requester.");
+    let chat = Arc::new(RecordingChat::default());
+    app.flush_outbox(&chat).await;
+    assert!(dms(&chat).iter().any(|(u, t)| u == "alice"
+        && t.ends_with("Fran Fischer asked the requester: Which invoice was affected?")));
+    let reply = app.click("sam", "cr:1:reject:v2", Some("Duplicate of last week's credit")).await;
+    assert_eq!(text_of(&reply), "Credit #1 rejected.");
+    let reply = app.click("fran", "cr:1:approve:v2", None).await;
+    assert!(text_of(&reply).starts_with("Already rejected by Sam Sutherland at "), "{reply:?}");
+    assert_eq!(audit_actions(&app, 1).await, ["request", "ask", "reject"]);
+}
+
+#[tokio::test]
+async fn exactly_the_per_request_limit_is_approved_and_one_cent_more_stays_for_finance() {
+    let app = TestApp::spawn().await;
+    app.command("alice", "/credit ACME-1042 500.00 USD goodwill").await;
+    assert_eq!(text_of(&app.click("sam", "cr:1:approve:v1", None).await), "Credit #1 approved.");
+
+    app.command("alice", "/credit ACME-1042 500.01 USD goodwill").await;
+    let reply = app.click("sam", "cr:2:approve:v1", None).await;
+    assert_eq!(
+        text_of(&reply),
+        "This is above your per-request limit of 500.00 USD; it stays for another approver."
+    );
+    assert_eq!(state(&app, 2).await, CreditState::Pending);
+    assert_eq!(text_of(&app.click("fran", "cr:2:approve:v1", None).await), "Credit #2 approved.");
+    // No threshold is configured for yen, so both levels apply (the safe side); nobody holds
+    // authority in JPY, so the request stays at the authority level.
+    app.command("alice", "/credit ACME-1042 5000 JPY goodwill").await;
+    let reply = app.click("sam", "cr:3:approve:v1", None).await;
+    assert_eq!(text_of(&reply), "Credit #3 approved at your level; it now waits for level 2.");
+    let reply = app.click("fran", "cr:3:approve:v2", None).await;
+    assert_eq!(
+        text_of(&reply),
+        "You have no approval authority in JPY; it stays for another approver."
+    );
+    assert_eq!(state(&app, 3).await, CreditState::Pending);
+}
+
+#[tokio::test]
+async fn the_monthly_limit_counts_in_the_approvers_zone_and_rolls_over_at_their_midnight() {
+    let app = TestApp::spawn().await;
+    // sam works in Berlin: 22:30 UTC on 30 November is 23:30 there, still November.
+    app.clock.set(at("2026-11-30T10:00:00Z"));
+    for id in 1..=10 {
+        app.command("alice", "/credit ACME-1042 500 USD goodwill").await;
+        let reply = app.click("sam", &format!("cr:{id}:approve:v1"), None).await;
+        assert_eq!(text_of(&reply), format!("Credit #{id} approved."), "exactly 5,000.00 fits");
+    }
+    app.clock.set(at("2026-11-30T22:30:00Z"));
+    app.command("alice", "/credit ACME-1042 0.01 USD goodwill").await;
+    let reply = app.click("sam", "cr:11:approve:v1", None).await;
+    assert_eq!(
+        text_of(&reply),
+        "This would exceed your monthly limit: 5000.00 USD approved this month of 5000.00 USD; \
+         it stays for another approver."
+    );
+    // Midnight in Berlin (23:00 UTC): a new month for sam, though still November in London.
+    app.clock.set(at("2026-11-30T23:00:00Z"));
+    assert_eq!(text_of(&app.click("sam", "cr:11:approve:v1", None).await), "Credit #11 approved.");
+}
+
+#[tokio::test]
+async fn two_levels_above_the_threshold_and_an_edit_after_the_first_approval_restarts_the_chain() {
+    let app = TestApp::spawn().await;
+    let chat = Arc::new(RecordingChat::default());
+    app.command("alice", "/credit ACME-1042 2000 USD service-outage").await;
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "credit:1");
+    assert_eq!(field(&card, "State"), "Pending: level 1 of 2 (supervisor or finance)");
+    // Level 1 is a review: sam may pass it although 2,000 is above his own limit.
+    let reply = app.click("sam", &button(&card, "Approve"), None).await;
+    assert_eq!(text_of(&reply), "Credit #1 approved at your level; it now waits for level 2.");
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "credit:1");
+    assert_eq!(field(&card, "State"), "Pending: level 2 of 2 (finance)");
+    assert!(dms(&chat).iter().any(|(u, t)| u == "fran" && t.contains("level 2 of 2")));
+    let fran_button = button(&card, "Approve");
+
+    // alice lowers the amount: sam's approval is void and the chain restarts at level 1.
+    let reply = app.command("alice", "/credit edit 1 1500 USD service-outage Partial outage").await;
+    assert!(text_of(&reply).contains("earlier approvals are void"), "{}", text_of(&reply));
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "credit:1");
+    assert_eq!(card.title, "Credit #1 · 1500.00 USD · ACME-1042");
+    assert_eq!(field(&card, "State"), "Pending: level 1 of 2 (supervisor or finance)");
+    assert!(field(&card, "Voided by an edit").starts_with("approved by Sam Sutherland"));
+    assert!(thread_lines(&chat).iter().any(|l| l.contains("1 earlier approval(s) voided")));
+    assert!(dms(&chat).iter().any(|(u, t)| u == "sam" && t.contains("approval(s) voided")));
+    // fran's old button is stale: she sees what changed and the current card.
+    let reply = app.click("fran", &fran_button, None).await;
+    assert!(text_of(&reply).contains("changed since you looked"), "{}", text_of(&reply));
+    assert!(reply.message.card.is_some());
+    assert_eq!(state(&app, 1).await, CreditState::Pending);
+
+    assert!(text_of(&app.click("sam", &button(&card, "Approve"), None).await).contains("level 2"));
+    let reply = app.click("sam", "cr:1:approve:v4", None).await;
+    assert!(text_of(&reply).contains("You already decided level 1"), "{}", text_of(&reply));
+    assert_eq!(text_of(&app.click("fran", "cr:1:approve:v4", None).await), "Credit #1 approved.");
+    let stored = storage::credits::get(&app.pool, 1).await.unwrap().unwrap();
+    assert!(stored.approvals().count() == 2 && stored.voided.len() == 1);
+    assert_eq!(audit_actions(&app, 1).await, ["request", "approve", "edit", "approve", "approve"]);
+}
+
+fn with_finance_people(count: usize) -> steward::config::Settings {
+    let mut settings = demo_settings();
+    for n in 0..count {
+        settings.people.push(PersonConfig {
+            key: PersonKey::parse(&format!("fin{n}")).unwrap(),
+            name: format!("Finance {n}"),
+            team: TeamKey::parse("accounts-emea").unwrap(),
+            roles: vec![Role::Finance],
+            time_zone: None,
+            skills: Vec::new(),
+            slack: None,
+            discord: None,
+            console: None,
+            shift: None,
+        });
+    }
+    settings
+}
+
+/// Twenty approvers click `action` at once; returns (who, reply text).
+async fn twenty_clicks(app: &TestApp, action: &str) -> Vec<(String, String)> {
+    let clicks = (0..20).map(|n| {
+        let services = app.services.clone();
+        let user = format!("fin{n}");
+        let inbound = steward::domain::inbound::Inbound {
+            dedupe_key: steward::domain::inbound::Inbound::click_dedupe_key(
+                steward::domain::ids::Platform::Console,
+                &user,
+                action,
+            ),
+            platform: steward::domain::ids::Platform::Console,
+            actor: user.clone(),
+            channel: "emea-ops".into(),
+            kind: steward::domain::inbound::InboundKind::Action { action: action.into() },
+        };
+        tokio::spawn(async move { (user, text_of(&services.handle_inbound(inbound).await)) })
+    });
+    join_all(clicks).await.into_iter().map(Result::unwrap).collect()
+}
+
+#[tokio::test]
+async fn twenty_approvers_clicking_at_once_make_exactly_one_decision_per_level() {
+    let app = TestApp::spawn_with(with_finance_people(20)).await;
+    app.command("alice", "/credit ACME-1042 2000 USD goodwill").await;
+
+    let replies = twenty_clicks(&app, "cr:1:approve:v1").await;
+    let winners: Vec<_> =
+        replies.iter().filter(|(_, t)| t.contains("approved at your level")).collect();
+    assert_eq!(winners.len(), 1, "{replies:#?}");
+    let first = winners[0].0.clone();
+    let first_name = format!("Finance {}", &first[3..]);
+    for (_, text) in replies.iter().filter(|(who, _)| *who != first) {
+        assert!(text.contains(&format!("level 1 was approved by {first_name}")), "{text}");
+    }
+
+    let replies = twenty_clicks(&app, "cr:1:approve:v2").await;
+    let winners: Vec<_> = replies.iter().filter(|(_, t)| t == "Credit #1 approved.").collect();
+    assert_eq!(winners.len(), 1, "{replies:#?}");
+    let second_name = format!("Finance {}", &winners[0].0[3..]);
+    for (who, text) in replies.iter().filter(|(who, _)| *who != winners[0].0) {
+        if *who == first && !text.starts_with("Already approved") {
+            assert!(text.contains("You already decided level 1"), "{text}");
+        } else {
+            assert!(text.starts_with(&format!("Already approved by {second_name} at ")), "{text}");
+        }
+    }
+    let stored = storage::credits::get(&app.pool, 1).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.state, stored.decisions.len(), stored.version),
+        (CreditState::Approved, 2, 3)
+    );
+    assert_eq!(audit_actions(&app, 1).await, ["request", "approve", "approve"]);
+}
+
+#[tokio::test]
+async fn bad_amounts_and_reason_codes_get_the_usage_line_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    let usage = "Usage: /credit <account> <amount> <currency> <reason-code> [note]";
+    let cases = [
+        ("/credit ACME-1042 0 USD goodwill", "more than zero"),
+        ("/credit ACME-1042 -10 USD goodwill", "cannot be negative"),
+        ("/credit ACME-1042 10.001 USD goodwill", "USD has 2 decimal places at most"),
+        ("/credit ACME-1042 10.5 JPY goodwill", "JPY has no minor unit"),
+        ("/credit ACME-1042 10 XYZ goodwill", "`XYZ` is not a currency"),
+        ("/credit ACME-1042 1000000000.01 USD goodwill", "at most 1,000,000,000"),
+        ("/credit ACME-1042 10 USD because", "`because` is not a reason code"),
+    ];
+    for (line, problem) in cases {
+        let text = text_of(&app.command("alice", line).await);
+        assert!(text.contains(problem) && text.contains(usage), "{line}: {text}");
+    }
+    let text = text_of(&app.command("alice", "/credit NOPE-1 10 USD goodwill").await);
+    assert!(text.contains("There is no account `NOPE-1`"), "{text}");
+    assert_eq!(
+        storage::credits::list(&app.pool, &storage::credits::Filter::Pending, 10)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(storage::outbox::counts(&app.pool).await.unwrap().pending, 0);
+    assert_eq!(storage::inbox::count(&app.pool).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_pending_request_is_reminded_then_expires_and_both_are_audited() {
+    let app = TestApp::spawn().await;
+    let chat = Arc::new(RecordingChat::default());
+    app.command("alice", "/credit ACME-1042 80 GBP goodwill").await;
+    app.command("alice", "/credit ACME-1042 90 GBP goodwill").await;
+    app.click("sam", "cr:2:approve:v1", None).await;
+    app.flush_outbox(&chat).await;
+    let before = dms(&chat).len();
+
+    app.clock.advance(Duration::hours(24));
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    let reminders: Vec<_> = dms(&chat).into_iter().skip(before).collect();
+    assert_eq!(reminders.len(), 2, "fran and sam, for #1 only: {reminders:?}");
+    assert!(
+        reminders
+            .iter()
+            .all(|(_, t)| t.starts_with("Reminder: your decision is needed on credit #1"))
+    );
+
+    app.clock.advance(Duration::hours(48));
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    assert_eq!(state(&app, 1).await, CreditState::Expired);
+    assert_eq!(state(&app, 2).await, CreditState::Approved);
+    assert_eq!(field(&latest_card(&chat, "credit:1"), "State"), "Expired without a decision");
+    assert!(
+        dms(&chat)
+            .iter()
+            .any(|(u, t)| u == "alice" && t.ends_with("Expired: no decision in time."))
+    );
+    assert_eq!(audit_actions(&app, 1).await, ["request", "remind", "expire"]);
+    assert_eq!(audit_actions(&app, 2).await, ["request", "approve"]);
+    let reply = app.click("sam", "cr:1:approve:v3", None).await;
+    assert!(text_of(&reply).starts_with("This request is expired"), "{}", text_of(&reply));
+}
+
+#[tokio::test]
+async fn lists_show_cancel_and_the_account_audit_history() {
+    let app = TestApp::spawn().await;
+    app.command("alice", "/credit ACME-1042 10 USD goodwill").await;
+    app.command("alice", "/credit GLOBEX-7 20 USD promo").await;
+    app.command("alice", "/escalate ACME-1042 sev3 Statement missing").await;
+    let reply = app.command("fran", "/credit cancel 1").await;
+    assert_eq!(text_of(&reply), "Only the requester can change or cancel this request.");
+    assert_eq!(text_of(&app.command("alice", "/credit cancel 1").await), "Credit #1 cancelled.");
+
+    let pending = app.command("sam", "/credits").await;
+    let body = pending.message.card.as_ref().unwrap().body.clone().unwrap();
+    assert!(body.starts_with("#2 credit GLOBEX-7 20.00 USD · promo · pending"), "{body}");
+    assert!(!body.contains("#1 "));
+    let mine = app.command("alice", "/credits mine").await;
+    assert!(text_of(&mine).contains("(mine): 2"));
+    let shown = app.command("sam", "/credit show 1").await;
+    let card = shown.message.card.unwrap();
+    assert!(field(&card, "State").starts_with("Cancelled by Alice Archer"), "{card:#?}");
+
+    let history = app.command("ada", "/audit ACME-1042").await;
+    let card = history.message.card.unwrap();
+    assert_eq!(card.title, "Audit history of ACME-1042: 3 records");
+    let body = card.body.unwrap();
+    assert!(body.contains("credit:1 #2 · Alice Archer · cancel"), "{body}");
+    assert!(body.contains("escalation:1 #1 · Alice Archer · open"), "{body}");
+    let refused = app.command("alice", "/audit ACME-1042").await;
+    assert!(text_of(&refused).starts_with("You can't do that: the audit history is for"));
+}
