@@ -412,6 +412,7 @@ fn buttons(c: &CreditRequest) -> Vec<Button> {
                 title: "Reject".into(),
                 label: "reason for rejecting".into(),
                 required: true,
+                choices: Vec::new(),
             }),
             ..button("Reject", "reject", ButtonStyle::Danger)
         },
@@ -420,6 +421,7 @@ fn buttons(c: &CreditRequest) -> Vec<Button> {
                 title: "Ask for info".into(),
                 label: "question for the requester".into(),
                 required: true,
+                choices: Vec::new(),
             }),
             ..button("Ask for info", "ask", ButtonStyle::Default)
         },
