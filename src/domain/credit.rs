@@ -54,6 +54,18 @@ pub enum CreditState {
 }
 
 impl CreditState {
+    pub const ALL: [CreditState; 5] = [
+        CreditState::Pending,
+        CreditState::Approved,
+        CreditState::Rejected,
+        CreditState::Expired,
+        CreditState::Cancelled,
+    ];
+
+    pub fn parse(raw: &str) -> Option<CreditState> {
+        CreditState::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CreditState::Pending => "pending",
@@ -196,6 +208,17 @@ pub struct Payload {
     pub currency: Currency,
     pub reason: String,
     pub note: Option<String>,
+}
+
+/// Another request of the same account, as the approval card lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentCredit {
+    pub id: i64,
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub reason: String,
+    pub state: CreditState,
+    pub requested_at: DateTime<Utc>,
 }
 
 /// A credit or adjustment request, as stored.

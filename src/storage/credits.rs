@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
-use crate::domain::credit::CreditRequest;
+use crate::domain::credit::{CreditRequest, CreditState, RecentCredit};
+use crate::domain::money::Currency;
 
 #[derive(FromRow)]
 struct CreditRow {
@@ -161,16 +162,17 @@ pub async fn record_approval(
     .map(|_| ())
 }
 
-/// The account's other requests since `since`, newest first.
+/// The account's other requests since `since`, newest first: the summary columns only, so
+/// that rendering a card never loads other requests' documents.
 pub async fn recent_for_account(
     executor: impl PgExecutor<'_>,
     account: &str,
     since: DateTime<Utc>,
     except: i64,
     limit: i64,
-) -> sqlx::Result<Vec<CreditRequest>> {
-    let rows: Vec<CreditRow> = sqlx::query_as(
-        "SELECT id, version, doc FROM credits
+) -> sqlx::Result<Vec<RecentCredit>> {
+    let rows: Vec<(i64, Decimal, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT id, amount, currency, reason, state, requested_at FROM credits
          WHERE account_key = $1 AND requested_at >= $2 AND id <> $3
          ORDER BY requested_at DESC, id DESC LIMIT $4",
     )
@@ -180,7 +182,19 @@ pub async fn recent_for_account(
     .bind(limit)
     .fetch_all(executor)
     .await?;
-    Ok(rows.into_iter().map(CreditRequest::from).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, amount, currency, reason, state, requested_at)| {
+            Some(RecentCredit {
+                id,
+                amount,
+                currency: Currency::parse(&currency)?,
+                reason,
+                state: CreditState::parse(&state)?,
+                requested_at,
+            })
+        })
+        .collect())
 }
 
 /// Which requests a list shows.

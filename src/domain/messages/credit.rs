@@ -9,7 +9,8 @@ use super::{CommandHelp, local_time};
 use crate::domain::audit::{AuditRecord, ChainBreak};
 use crate::domain::audit_verify::VerifyReport;
 use crate::domain::credit::{
-    CreditAction, CreditKind, CreditRequest, CreditState, Decision, Refusal, Verdict, action_id,
+    CreditAction, CreditKind, CreditRequest, CreditState, Decision, RecentCredit, Refusal, Verdict,
+    action_id,
 };
 use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
@@ -323,12 +324,12 @@ fn chain_text(c: &CreditRequest, directory: &Directory, zone: Tz) -> String {
 }
 
 /// One line about another request of the same account (the card's recent credits).
-pub fn recent_line(c: &CreditRequest, zone: Tz) -> String {
+pub fn recent_line(c: &RecentCredit, zone: Tz) -> String {
     format!(
         "#{} {} {} · {} · {}",
         c.id,
-        amount(c),
-        c.payload.reason,
+        c.currency.format(c.amount),
+        c.reason,
         c.state.as_str(),
         c.requested_at.with_timezone(&zone).format("%d %b %Y")
     )
@@ -338,7 +339,7 @@ pub fn recent_line(c: &CreditRequest, zone: Tz) -> String {
 /// requests of the last `recent_days` days.
 pub fn card(
     c: &CreditRequest,
-    recent: &[CreditRequest],
+    recent: &[RecentCredit],
     recent_days: u32,
     directory: &Directory,
     zone: Tz,
