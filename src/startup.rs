@@ -128,6 +128,7 @@ pub async fn services(settings: &Settings, pool: PgPool) -> anyhow::Result<Servi
 pub fn job_registry() -> JobRegistry {
     let mut registry = JobRegistry::default();
     crate::services::escalations::register_jobs(&mut registry);
+    crate::services::requests::register_jobs(&mut registry);
     registry
 }
 

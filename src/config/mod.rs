@@ -5,6 +5,7 @@
 //! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
 
 mod escalation;
+mod intake;
 mod load;
 mod secret;
 
@@ -19,6 +20,10 @@ use crate::domain::identity::{Account, Directory, Person, Role, Team};
 use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
 pub use escalation::{PolicyConfig, SlaSettings, TargetConfig, TierTargetConfig};
+pub use intake::{
+    AssignmentConfig, INTAKE_SECRETS_ENV, KeywordConfig, RequestSettings, RequestTargetConfig,
+    RequestTypeConfig, parse_intake_secrets,
+};
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
 pub use secret::Secret;
 
@@ -37,6 +42,8 @@ pub struct Settings {
     pub teams: Vec<TeamConfig>,
     pub people: Vec<PersonConfig>,
     pub accounts: Vec<AccountConfig>,
+    /// Account requests: types, triage, targets, assignment (`[requests]`).
+    pub requests: RequestSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -201,6 +208,9 @@ pub struct PersonConfig {
     /// Weekly shift in the person's own time zone (`mon` → `"08:00-16:00"`); default: the
     /// team's working hours.
     pub shift: Option<BTreeMap<String, String>>,
+    /// Local dates (in the person's zone) they are away: never assigned requests then.
+    #[serde(default)]
+    pub out_of_office: Vec<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

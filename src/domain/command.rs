@@ -7,6 +7,7 @@
 use super::ids::AccountKey;
 use super::messages::escalation as esc_text;
 use super::messages::{self, CommandHelp};
+use super::request_command::{self, RequestCommand};
 use super::severity::Severity;
 
 /// A parsed command, ready for a service to handle.
@@ -24,6 +25,8 @@ pub enum Command {
     Escalations { scope: ListScope, status: ListStatus },
     /// `/sla <escalation-id>`.
     Sla { id: i64 },
+    /// Account requests: `/request`, `/assign`, `/handoff`, `/workload`, `/backlog`.
+    Request(RequestCommand),
 }
 
 /// Whose items a list shows.
@@ -81,6 +84,9 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "escalate" => parse_escalate(args),
         "escalations" => parse_escalations(args),
         "sla" => parse_sla(args),
+        name if request_command::NAMES.contains(&name) => {
+            request_command::parse(name, args).map(Command::Request)
+        }
         unknown => Err(UsageError {
             usage: messages::HELP_HELP.usage,
             problem: messages::unknown_command(unknown),

@@ -6,7 +6,7 @@ use tracing::Instrument;
 
 use super::Services;
 use super::error::AppError;
-use super::{escalations, steward_commands};
+use super::{escalations, requests, steward_commands};
 use crate::domain::command::{self, Command};
 use crate::domain::escalation::parse_action_id;
 use crate::domain::identity::Person;
@@ -120,6 +120,12 @@ impl Services {
                 escalations::list(self, tx, request, scope, status).await
             }
             Intent::Command(Command::Sla { id }) => escalations::explain(tx, request, id).await,
+            Intent::Command(Command::Request(command)) => {
+                requests::command(self, tx, effects, request, command).await
+            }
+            Intent::Click { action, text } if action.starts_with("req:") => {
+                requests::handle_click(self, tx, effects, request, &action, text.as_deref()).await
+            }
             Intent::Click { action, text } => match parse_action_id(&action) {
                 Some(action_ref) => {
                     escalations::handle_click(

@@ -6,6 +6,7 @@ pub mod escalations;
 pub mod inbound;
 pub mod jobs;
 pub mod ports;
+pub mod requests;
 mod steward_commands;
 
 pub use ports::ChatPort;
@@ -18,6 +19,7 @@ use crate::config::Settings;
 use crate::domain::identity::Directory;
 use crate::domain::policy::PolicyBook;
 use crate::domain::sla_policy::SlaRules;
+use crate::domain::triage::RequestRules;
 use ports::Clock;
 
 /// What every use case needs: the database, the time, who is who, the settings and the
@@ -36,6 +38,7 @@ pub struct Services {
 pub struct Policies {
     pub sla: SlaRules,
     pub escalation: PolicyBook,
+    pub requests: RequestRules,
 }
 
 impl Services {
@@ -50,6 +53,7 @@ impl Services {
         let policies = Policies {
             sla: settings.sla_rules().map_err(problem)?,
             escalation: settings.policy_book().map_err(problem)?,
+            requests: settings.request_rules().map_err(problem)?,
         };
         Ok(Services {
             pool,

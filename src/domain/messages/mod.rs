@@ -4,6 +4,7 @@
 //! platform chrome (emoji, markup) but never their own wording.
 
 pub mod escalation;
+pub mod request;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -37,6 +38,12 @@ pub const COMMANDS: &[CommandHelp] = &[
     escalation::HELP_ESCALATE,
     escalation::HELP_ESCALATIONS,
     escalation::HELP_SLA,
+    request::HELP_REQUEST,
+    request::HELP_SHOW,
+    request::HELP_ASSIGN,
+    request::HELP_HANDOFF,
+    request::HELP_WORKLOAD,
+    request::HELP_BACKLOG,
 ];
 
 /// Commands only the local console understands.
