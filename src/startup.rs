@@ -162,7 +162,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", settings.server.listen))?;
     tracing::info!(address = %listener.local_addr()?, "steward is serving");
-    let router = http::router(HttpState { pool: database.pool.clone() });
+    let router = http::router(HttpState { pool: database.pool.clone() })
+        .merge(http::intake::routes(http::intake::IntakeState::new(services.clone())));
     let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down");

@@ -20,7 +20,7 @@ pub use actions::handle_click;
 pub use assign::choose;
 pub use commands::command;
 pub use jobs::{ASSIGN_RETRY_JOB, AssignRetry};
-pub use open::{NewRequest, Opened, open_request};
+pub use open::{IntakeOutcome, NewRequest, Opened, intake, open_request};
 
 use super::Services;
 use super::error::AppError;

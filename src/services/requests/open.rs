@@ -286,3 +286,33 @@ pub(crate) fn schedule_retry(
         max_attempts: 5,
     });
 }
+
+/// What the intake endpoint answers: the request's id, and whether this delivery created it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntakeOutcome {
+    pub id: i64,
+    pub created: bool,
+}
+
+/// Opens a request delivered by another system, in a transaction of its own. A retry of the
+/// same `(source, external_id)` — even a concurrent one — gets the first delivery's id.
+pub async fn intake(services: &Services, new: NewRequest) -> Result<IntakeOutcome, AppError> {
+    let now = services.clock.now();
+    let mut tx = services.pool.begin().await?;
+    let mut effects = Effects::default();
+    match open_request(services, &mut tx, &mut effects, new, now).await {
+        Ok(Opened::Created(request)) => {
+            storage::effects::write(&mut tx, &effects, None, now).await?;
+            tx.commit().await?;
+            Ok(IntakeOutcome { id: request.id, created: true })
+        }
+        Ok(Opened::Existing(id)) => {
+            tx.rollback().await?;
+            Ok(IntakeOutcome { id, created: false })
+        }
+        Err(err) => {
+            tx.rollback().await?;
+            Err(err)
+        }
+    }
+}
