@@ -160,7 +160,10 @@ async fn receive(State(state): State<IntakeState>, headers: HeaderMap, body: Byt
         Err(AppError::Usage(err)) => error(StatusCode::UNPROCESSABLE_ENTITY, err.problem),
         Err(AppError::Unexpected(err)) => {
             tracing::error!(error = ?err, "intake failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, crate::domain::messages::internal_error("intake"))
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::domain::messages::internal_error("intake"),
+            )
         }
         Err(other) => error(StatusCode::UNPROCESSABLE_ENTITY, other.to_string()),
     }

@@ -9,6 +9,8 @@ mod console;
 mod escalations;
 mod http;
 mod inbox;
+mod intake_http;
 mod jobs;
 mod layering;
 mod outbox;
+mod requests;
