@@ -38,3 +38,8 @@ pub async fn baseline_transaction(conn: &mut PgConnection, n: i64) -> sqlx::Resu
         .await?;
     Ok(())
 }
+
+/// Refreshes the planner's statistics after a bulk seed.
+pub async fn analyze(executor: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query("ANALYZE").execute(executor).await.map(|_| ())
+}
