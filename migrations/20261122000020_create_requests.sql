@@ -36,8 +36,8 @@ CREATE INDEX requests_open_load_idx ON requests (assignee_key) INCLUDE (weight)
     WHERE state <> 'resolved';
 CREATE INDEX requests_team_open_idx ON requests (team_key, opened_at) WHERE state <> 'resolved';
 
--- The rotation cursor of each team: the last person its assignment picked. Assignment locks
--- the team's row, so concurrent decisions for one team see each other's loads.
+-- The rotation cursor of each team: the last person its assignment picked (a fairness hint,
+-- written outside the intake transaction so its row lock is never held to commit).
 CREATE TABLE assignment_cursors (
     team_key    text PRIMARY KEY,
     last_person text

@@ -103,7 +103,7 @@ pub async fn run(
 
     println!("assignment: {people} people on shift, {open} open requests, {decisions} decisions");
     println!(
-        "decision: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms (cursor lock + loads + strategy + cursor update)",
+        "decision: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms (cursor + loads of those on shift + strategy + cursor move)",
         decision.p50_ms, decision.p99_ms, decision.max_ms
     );
     println!(

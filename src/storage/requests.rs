@@ -151,26 +151,35 @@ pub async fn update(
     Ok(updated == 1)
 }
 
-/// Locks the team's rotation cursor (creating it) and returns the last person it picked.
-/// Held until the transaction ends, so one team's assignment decisions run one at a time.
-pub async fn lock_cursor(conn: &mut PgConnection, team: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "INSERT INTO assignment_cursors (team_key) VALUES ($1)
-         ON CONFLICT (team_key) DO UPDATE SET team_key = EXCLUDED.team_key
-         RETURNING last_person",
-    )
-    .bind(team)
-    .fetch_one(conn)
-    .await
+/// The last person the team's rotation picked.
+pub async fn read_cursor(
+    executor: impl PgExecutor<'_>,
+    team: &str,
+) -> sqlx::Result<Option<String>> {
+    let cursor: Option<Option<String>> =
+        sqlx::query_scalar("SELECT last_person FROM assignment_cursors WHERE team_key = $1")
+            .bind(team)
+            .fetch_optional(executor)
+            .await?;
+    Ok(cursor.flatten())
 }
 
-pub async fn set_cursor(conn: &mut PgConnection, team: &str, person: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE assignment_cursors SET last_person = $2 WHERE team_key = $1")
-        .bind(team)
-        .bind(person)
-        .execute(conn)
-        .await
-        .map(|_| ())
+/// Moves the team's rotation cursor, in a tiny transaction of its own with asynchronous
+/// commit: the cursor is a fairness hint (who is next among equals), so its row lock must not
+/// be held for the length of an intake transaction, and losing the last move in a crash costs
+/// nothing but one turn.
+pub async fn advance_cursor(pool: &sqlx::PgPool, team: &str, person: &str) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO assignment_cursors (team_key, last_person) VALUES ($1, $2)
+         ON CONFLICT (team_key) DO UPDATE SET last_person = EXCLUDED.last_person",
+    )
+    .bind(team)
+    .bind(person)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
 
 /// Open items and their summed priority weights of each of `people` who has any.

@@ -1,5 +1,10 @@
-//! One assignment decision: the team's cursor (locked), who is on shift now, their loads,
+//! One assignment decision: the team's rotation cursor, who is on shift now, their loads,
 //! then the pure strategy.
+//!
+//! Decisions for one team are not serialised: a team-wide lock held to commit would cap
+//! intake at one request per commit. Two decisions at the same instant may therefore both
+//! pick the same least-loaded person; the next decisions see both in the loads, so the skew
+//! is at most the number of concurrent intakes and corrects itself.
 
 use chrono::{DateTime, Utc};
 
@@ -12,8 +17,7 @@ use crate::services::error::AppError;
 use crate::storage::{self, Tx};
 
 /// Decides who in `team` gets a request of `kind` at `now`, and moves the team's rotation
-/// cursor to them. The cursor row stays locked until `tx` ends, so concurrent decisions for
-/// one team see each other's assignments in the loads.
+/// cursor to them (outside `tx`: see `storage::requests::advance_cursor`).
 pub async fn choose(
     services: &Services,
     tx: &mut Tx,
@@ -21,7 +25,7 @@ pub async fn choose(
     kind: &RequestType,
     now: DateTime<Utc>,
 ) -> Result<Result<Decision, NoAssignee>, AppError> {
-    let cursor = storage::requests::lock_cursor(tx, team.as_str()).await?;
+    let cursor = storage::requests::read_cursor(&mut **tx, team.as_str()).await?;
     let cursor = cursor.and_then(|c| PersonKey::parse(&c).ok());
     let candidates: Vec<Candidate> = services
         .directory
@@ -49,7 +53,8 @@ pub async fn choose(
     let strategy = services.policies.requests.strategy(team);
     let decision = decide(strategy, &candidates, &loads, cursor.as_ref(), &kind.skills);
     if let Ok(decision) = &decision {
-        storage::requests::set_cursor(tx, team.as_str(), decision.person.as_str()).await?;
+        storage::requests::advance_cursor(&services.pool, team.as_str(), decision.person.as_str())
+            .await?;
     }
     Ok(decision)
 }
