@@ -116,6 +116,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 4000)]
         count: usize,
     },
+    /// Time assignment decisions with seeded open requests; intake throughput over HTTP.
+    Assignment {
+        /// People on shift in the team.
+        #[arg(long, default_value_t = 50)]
+        people: usize,
+        /// Open requests seeded before measuring.
+        #[arg(long, default_value_t = 10_000)]
+        open: i64,
+        /// Assignment decisions timed.
+        #[arg(long, default_value_t = 1000)]
+        decisions: usize,
+        /// Concurrent HTTP intake clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Signed intake requests posted in total.
+        #[arg(long, default_value_t = 8000)]
+        count: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +224,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         }
         Commands::Bench(BenchCommand::Credits { clients, count }) => {
             crate::bench::credits::run(settings, clients, count).await
+        }
+        Commands::Bench(BenchCommand::Assignment { people, open, decisions, clients, count }) => {
+            crate::bench::assignment::run(settings, people, open, decisions, clients, count).await
         }
         // Offline tools, answered before the runtime starts; audit has its own exit codes.
         Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) => Ok(()),

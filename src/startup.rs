@@ -129,6 +129,7 @@ pub fn job_registry() -> JobRegistry {
     let mut registry = JobRegistry::default();
     crate::services::escalations::register_jobs(&mut registry);
     crate::services::credits::register_jobs(&mut registry);
+    crate::services::requests::register_jobs(&mut registry);
     registry
 }
 
@@ -162,7 +163,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", settings.server.listen))?;
     tracing::info!(address = %listener.local_addr()?, "steward is serving");
-    let router = http::router(HttpState { pool: database.pool.clone() });
+    let router = http::router(HttpState { pool: database.pool.clone() })
+        .merge(http::intake::routes(http::intake::IntakeState::new(services.clone())));
     let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down");

@@ -44,6 +44,7 @@ fn person(
         discord: None,
         console: None,
         shift: None,
+        out_of_office: Vec::new(),
     })
 }
 

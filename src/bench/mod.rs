@@ -4,6 +4,7 @@
 //! cluster), drives the same service path the adapters use, and measures a bare transaction
 //! of the same shape on the same pool as the baseline Postgres allows.
 
+pub mod assignment;
 pub mod credits;
 pub mod escalations;
 

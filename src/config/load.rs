@@ -61,9 +61,12 @@ pub fn load(
     };
     let mut env_keys = BTreeMap::new();
     let mut database_url = None;
+    let mut intake_secrets = Vec::new();
     for (var, raw) in env {
         if var == "DATABASE_URL" && !raw.is_empty() {
             database_url = Some(raw);
+        } else if var == super::INTAKE_SECRETS_ENV {
+            intake_secrets = super::parse_intake_secrets(&raw);
         } else if let Some(path) = var.strip_prefix(ENV_PREFIX) {
             let segments: Vec<String> = path.split("__").map(|s| s.to_ascii_lowercase()).collect();
             set_path(&mut tree, &segments, env_value(&raw)).map_err(|problem| ConfigError {
@@ -88,6 +91,7 @@ pub fn load(
     if let Some(url) = database_url {
         settings.database.url = Some(Secret::new(url));
     }
+    settings.requests.intake_secrets = intake_secrets;
     validate(&settings).map_err(|(key, problem)| ConfigError {
         origin: env_keys.get(&key).cloned().map(ConfigSource::Env).unwrap_or(file_source),
         key,
@@ -193,6 +197,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     settings.sla_rules()?;
     settings.policy_book()?;
     settings.credit_policy()?;
+    settings.request_rules()?;
     settings.directory().map(|_| ()).map_err(|e| ("people".into(), e.0))
 }
 

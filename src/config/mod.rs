@@ -6,6 +6,7 @@
 
 mod credit;
 mod escalation;
+mod intake;
 mod load;
 mod secret;
 
@@ -21,6 +22,10 @@ use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
 pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettings, LimitConfig};
 pub use escalation::{PolicyConfig, SlaSettings, TargetConfig, TierTargetConfig};
+pub use intake::{
+    AssignmentConfig, INTAKE_SECRETS_ENV, KeywordConfig, RequestSettings, RequestTargetConfig,
+    RequestTypeConfig, parse_intake_secrets,
+};
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
 pub use secret::Secret;
 
@@ -43,6 +48,8 @@ pub struct Settings {
     pub credits: CreditSettings,
     /// Delegated authority per role and person: `[authority]`.
     pub authority: AuthoritySettings,
+    /// Account requests: types, triage, targets, assignment (`[requests]`).
+    pub requests: RequestSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -207,6 +214,9 @@ pub struct PersonConfig {
     /// Weekly shift in the person's own time zone (`mon` → `"08:00-16:00"`); default: the
     /// team's working hours.
     pub shift: Option<BTreeMap<String, String>>,
+    /// Local dates (in the person's zone) they are away: never assigned requests then.
+    #[serde(default)]
+    pub out_of_office: Vec<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@
 use super::ids::AccountKey;
 use super::messages::escalation as esc_text;
 use super::messages::{self, CommandHelp};
+use super::request_command::{self, RequestCommand};
 use super::severity::Severity;
 
 /// A parsed command, ready for a service to handle.
@@ -28,6 +29,8 @@ pub enum Command {
     Credit(super::credit_command::CreditCommand),
     /// `/audit <account>`: an account's audit history.
     Audit { account: AccountKey },
+    /// Account requests: `/request`, `/assign`, `/handoff`, `/workload`, `/backlog`.
+    Request(RequestCommand),
 }
 
 /// Whose items a list shows.
@@ -89,6 +92,9 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "adjust" => super::credit_command::parse_adjust(args),
         "credits" => super::credit_command::parse_credits(args),
         "audit" => super::credit_command::parse_audit(args),
+        name if request_command::NAMES.contains(&name) => {
+            request_command::parse(name, args).map(Command::Request)
+        }
         unknown => Err(UsageError {
             usage: messages::HELP_HELP.usage,
             problem: messages::unknown_command(unknown),

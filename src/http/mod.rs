@@ -1,5 +1,8 @@
-//! Steward's HTTP server: health checks now, Slack and Discord endpoints as their adapters
-//! land. The server takes a bound listener and a shutdown token so tests can drive it.
+//! Steward's HTTP server: health checks, the signed request intake (`intake`), Slack and
+//! Discord endpoints as their adapters land. The server takes a bound listener and a shutdown
+//! token so tests can drive it.
+
+pub mod intake;
 
 use axum::Router;
 use axum::extract::State;

@@ -7,7 +7,7 @@ use tracing::Instrument;
 
 use super::Services;
 use super::error::AppError;
-use super::{audit, credits, escalations, steward_commands};
+use super::{audit, credits, escalations, requests, steward_commands};
 use crate::domain::command::{self, Command};
 use crate::domain::credit_command::CreditCommand;
 use crate::domain::escalation::parse_action_id;
@@ -143,6 +143,12 @@ impl Services {
                     }
                     None => Err(AppError::Refused(messages::unknown_button(&action))),
                 }
+            }
+            Intent::Command(Command::Request(command)) => {
+                requests::command(self, tx, effects, request, command).await
+            }
+            Intent::Click { action, text } if action.starts_with("req:") => {
+                requests::handle_click(self, tx, effects, request, &action, text.as_deref()).await
             }
             Intent::Click { action, text } => match parse_action_id(&action) {
                 Some(action_ref) => {

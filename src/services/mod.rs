@@ -8,6 +8,7 @@ pub mod escalations;
 pub mod inbound;
 pub mod jobs;
 pub mod ports;
+pub mod requests;
 mod steward_commands;
 
 pub use ports::ChatPort;
@@ -20,6 +21,7 @@ use crate::config::{CreditPolicy, Settings};
 use crate::domain::identity::Directory;
 use crate::domain::policy::PolicyBook;
 use crate::domain::sla_policy::SlaRules;
+use crate::domain::triage::RequestRules;
 use ports::Clock;
 
 /// What every use case needs: the database, the time, who is who, the settings and the
@@ -40,6 +42,7 @@ pub struct Policies {
     pub escalation: PolicyBook,
     /// Authority matrix and approval chain rules.
     pub credit: CreditPolicy,
+    pub requests: RequestRules,
 }
 
 impl Services {
@@ -55,6 +58,7 @@ impl Services {
             sla: settings.sla_rules().map_err(problem)?,
             escalation: settings.policy_book().map_err(problem)?,
             credit: settings.credit_policy().map_err(problem)?,
+            requests: settings.request_rules().map_err(problem)?,
         };
         Ok(Services {
             pool,

@@ -38,3 +38,10 @@ pub async fn baseline_transaction(conn: &mut PgConnection, n: i64) -> sqlx::Resu
         .await?;
     Ok(())
 }
+
+/// Refreshes the planner's statistics and visibility map after a bulk seed.
+pub async fn analyze(executor: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    // VACUUM too: it sets the visibility map, so loads are index-only scans as in a system
+    // where autovacuum has run.
+    sqlx::query("VACUUM ANALYZE").execute(executor).await.map(|_| ())
+}

@@ -11,6 +11,7 @@ pub mod escalations;
 pub mod inbox;
 pub mod jobs;
 pub mod outbox;
+pub mod requests;
 
 use std::time::Duration;
 

@@ -273,6 +273,7 @@ fn with_finance_people(count: usize) -> steward::config::Settings {
             discord: None,
             console: None,
             shift: None,
+            out_of_office: Vec::new(),
         });
     }
     settings

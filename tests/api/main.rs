@@ -11,6 +11,8 @@ mod credits;
 mod escalations;
 mod http;
 mod inbox;
+mod intake_http;
 mod jobs;
 mod layering;
 mod outbox;
+mod requests;

@@ -5,6 +5,7 @@
 
 pub mod credit;
 pub mod escalation;
+pub mod request;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -45,6 +46,12 @@ pub const COMMANDS: &[CommandHelp] = &[
     credit::HELP_CREDIT_SHOW,
     credit::HELP_CREDITS,
     credit::HELP_AUDIT,
+    request::HELP_REQUEST,
+    request::HELP_SHOW,
+    request::HELP_ASSIGN,
+    request::HELP_HANDOFF,
+    request::HELP_WORKLOAD,
+    request::HELP_BACKLOG,
 ];
 
 /// Commands only the local console understands.

@@ -1,0 +1,424 @@
+//! The account-request aggregate and its pure state machine.
+//!
+//! ```text
+//!   queued ──assign──▶ assigned ──accept──▶ in progress ◀──resume── waiting on customer
+//!     │                  │  ▲                  │  └──need info──────────▲
+//!     │                  │  └──reassign/handoff┘                        │
+//!     └──accept──────────┴──────resolve──────────┴──────resolve─────────┴─▶ resolved
+//!                                                            resolved ──reopen──▶ in progress
+//! ```
+//!
+//! The first-response clock stops at the first accept (or resolve); the resolution clock
+//! pauses while waiting on the customer. A request resolved by its first assignee with no
+//! reassignment, hand-off or reopen counts as first-contact resolution.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
+use super::calendar::CalendarError;
+use super::escalation::{PauseSpan, Resolution, Stamp};
+use super::identity::{Person, Role};
+use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
+use super::sla::Pause;
+use super::sla_policy::{ClockKind, ClockView, SlaPlan, clock_view};
+use super::triage::{Priority, PrioritySource};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    /// Nobody suitable was on shift: it waits in the team queue.
+    Queued,
+    /// Someone has it but has not accepted it yet.
+    Assigned,
+    InProgress,
+    /// Needs information from the customer: the resolution clock is paused.
+    WaitingOnCustomer,
+    Resolved,
+}
+
+impl RequestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Queued => "queued",
+            RequestState::Assigned => "assigned",
+            RequestState::InProgress => "in_progress",
+            RequestState::WaitingOnCustomer => "waiting_on_customer",
+            RequestState::Resolved => "resolved",
+        }
+    }
+}
+
+/// The latest assignment and why it was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub to: PersonKey,
+    /// Person key, or `steward` for automatic assignment.
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// In words, e.g. "least loaded of 3 on shift with skill billing: Bob, 2 open".
+    pub reason: String,
+}
+
+/// An account request, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: i64,
+    /// Bumped by every transition; buttons carry it (compare-and-set).
+    pub version: i32,
+    pub team: TeamKey,
+    pub account: AccountKey,
+    pub tier: String,
+    /// The request type's key (`billing`, …).
+    pub kind: String,
+    pub priority: Priority,
+    pub priority_source: PrioritySource,
+    pub summary: String,
+    pub fields: BTreeMap<String, String>,
+    /// Who sent it: `chat` or the intake source (`helpdesk`, `crm`, …).
+    pub source: String,
+    /// The sender's own id of the request, for deduplication of retries.
+    pub external_id: Option<String>,
+    /// Person key, or the intake source.
+    pub requested_by: String,
+    pub opened_at: DateTime<Utc>,
+    pub state: RequestState,
+    pub assignee: Option<PersonKey>,
+    pub assignment: Option<Assignment>,
+    pub first_assignee: Option<PersonKey>,
+    /// Moved to another person after the first assignment (reassign, hand-off).
+    pub reassigned: bool,
+    pub reopened: bool,
+    /// The first accept: stops the first-response clock.
+    pub accepted: Option<Stamp>,
+    pub resolved: Option<Resolution>,
+    /// Resolved by its first assignee with no reassignment, hand-off or reopen.
+    pub first_contact_resolution: bool,
+    pub sla: SlaPlan,
+    pub pauses: Vec<PauseSpan>,
+    /// Where the card lives.
+    pub platform: Platform,
+    pub channel: String,
+    #[serde(default)]
+    pub audit_head: Option<ChainHead>,
+}
+
+/// What someone (or Steward) asks to do to a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestAction {
+    /// Automatic assignment or `/assign`.
+    Assign {
+        to: PersonKey,
+        reason: String,
+    },
+    Accept,
+    Reassign {
+        to: PersonKey,
+    },
+    /// `/handoff`: the assignee passes it on at shift end.
+    Handoff {
+        to: PersonKey,
+    },
+    NeedInfo,
+    Resume,
+    Resolve {
+        note: String,
+    },
+    Reopen,
+}
+
+impl RequestAction {
+    /// The verb in action ids and the audit log.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            RequestAction::Assign { .. } => "assign",
+            RequestAction::Accept => "accept",
+            RequestAction::Reassign { .. } => "reassign",
+            RequestAction::Handoff { .. } => "handoff",
+            RequestAction::NeedInfo => "needinfo",
+            RequestAction::Resume => "resume",
+            RequestAction::Resolve { .. } => "resolve",
+            RequestAction::Reopen => "reopen",
+        }
+    }
+}
+
+/// Why an action was refused. Nothing is written for a refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    AlreadyResolved(Resolution),
+    AlreadyAccepted(Stamp),
+    NotInState {
+        action: &'static str,
+        state: RequestState,
+    },
+    Role {
+        action: &'static str,
+        needs: &'static [Role],
+    },
+    /// Only the assignee (or a lead) may do this.
+    NotAssignee(Option<PersonKey>),
+    AlreadyAssignee(PersonKey),
+    NoteRequired,
+}
+
+const WORKERS: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
+const LEADS: &[Role] = &[Role::Supervisor, Role::Admin];
+
+fn require(actor: &Person, action: &'static str, needs: &'static [Role]) -> Result<(), Refusal> {
+    if needs.iter().any(|role| actor.has_role(*role)) {
+        Ok(())
+    } else {
+        Err(Refusal::Role { action, needs })
+    }
+}
+
+fn is_lead(actor: &Person) -> bool {
+    LEADS.iter().any(|role| actor.has_role(*role))
+}
+
+/// Applies `action` at `now`; `actor` is `None` for Steward itself (automatic assignment).
+/// Returns the next state (version not yet bumped).
+pub fn apply(
+    current: &Request,
+    actor: Option<&Person>,
+    action: &RequestAction,
+    now: DateTime<Utc>,
+) -> Result<Request, Refusal> {
+    use RequestAction as A;
+    use RequestState as S;
+    let verb = action.verb();
+    if current.state == S::Resolved && !matches!(action, A::Reopen) {
+        return match &current.resolved {
+            Some(resolution) => Err(Refusal::AlreadyResolved(resolution.clone())),
+            None => Err(Refusal::NotInState { action: verb, state: current.state }),
+        };
+    }
+    let is_assignee = |p: &Person| current.assignee.as_ref() == Some(&p.key);
+    // The assignee, or a lead, may work on it; Steward may always.
+    let assignee_or_lead = || match actor {
+        Some(p) if !is_assignee(p) && !is_lead(p) => {
+            Err(Refusal::NotAssignee(current.assignee.clone()))
+        }
+        _ => Ok(()),
+    };
+    let mut next = current.clone();
+    match action {
+        A::Assign { to, .. } | A::Reassign { to } | A::Handoff { to } => {
+            match (action, actor) {
+                (A::Handoff { .. }, Some(p)) if !is_assignee(p) => {
+                    return Err(Refusal::NotAssignee(current.assignee.clone()));
+                }
+                (A::Reassign { .. }, Some(p)) if !is_assignee(p) => require(p, verb, LEADS)?,
+                (A::Assign { .. }, Some(p)) => require(p, verb, LEADS)?,
+                _ => {}
+            }
+            if current.assignee.as_ref() == Some(to) {
+                return Err(Refusal::AlreadyAssignee(to.clone()));
+            }
+            let reason = match action {
+                A::Assign { reason, .. } => reason.clone(),
+                _ => String::new(),
+            };
+            assign(&mut next, to, actor, reason, now);
+        }
+        A::Accept => {
+            let Some(p) = actor else {
+                return Err(Refusal::NotInState { action: verb, state: current.state });
+            };
+            require(p, verb, WORKERS)?;
+            if !matches!(current.state, S::Queued | S::Assigned) {
+                return match &current.accepted {
+                    Some(stamp) => Err(Refusal::AlreadyAccepted(stamp.clone())),
+                    None => Err(Refusal::NotInState { action: verb, state: current.state }),
+                };
+            }
+            if current.assignee.is_some() && !is_assignee(p) && !is_lead(p) {
+                return Err(Refusal::NotAssignee(current.assignee.clone()));
+            }
+            if !is_assignee(p) {
+                // Taking it from the queue (or a lead taking it over) assigns it first.
+                assign(&mut next, &p.key, actor, String::new(), now);
+            }
+            next.state = S::InProgress;
+            next.accepted.get_or_insert(Stamp { by: p.key.clone(), at: now });
+        }
+        A::NeedInfo => {
+            assignee_or_lead()?;
+            if !matches!(current.state, S::Assigned | S::InProgress) {
+                return Err(Refusal::NotInState { action: verb, state: current.state });
+            }
+            next.state = S::WaitingOnCustomer;
+            next.pauses.push(PauseSpan { start: now, end: None });
+        }
+        A::Resume => {
+            assignee_or_lead()?;
+            if current.state != S::WaitingOnCustomer {
+                return Err(Refusal::NotInState { action: verb, state: current.state });
+            }
+            next.state = if current.accepted.is_some() { S::InProgress } else { S::Assigned };
+            close_open_pause(&mut next, now);
+        }
+        A::Resolve { note } => {
+            let Some(p) = actor else {
+                return Err(Refusal::NotInState { action: verb, state: current.state });
+            };
+            require(p, verb, WORKERS)?;
+            assignee_or_lead()?;
+            let note = note.trim();
+            if note.is_empty() {
+                return Err(Refusal::NoteRequired);
+            }
+            close_open_pause(&mut next, now);
+            next.state = S::Resolved;
+            next.resolved = Some(Resolution { by: p.key.clone(), at: now, note: note.to_owned() });
+            // Resolving answers the customer: it is a first response too.
+            next.accepted.get_or_insert(Stamp { by: p.key.clone(), at: now });
+            next.first_contact_resolution = !current.reassigned
+                && !current.reopened
+                && current.first_assignee.as_ref() == Some(&p.key);
+        }
+        A::Reopen => {
+            let Some(p) = actor else {
+                return Err(Refusal::NotInState { action: verb, state: current.state });
+            };
+            require(p, verb, WORKERS)?;
+            let Some(resolution) = &current.resolved else {
+                return Err(Refusal::NotInState { action: verb, state: current.state });
+            };
+            // The time it spent resolved does not count against the resolution clock.
+            next.pauses.push(PauseSpan { start: resolution.at, end: Some(now) });
+            next.resolved = None;
+            next.reopened = true;
+            next.first_contact_resolution = false;
+            next.state = if current.assignee.is_some() { S::InProgress } else { S::Queued };
+        }
+    }
+    Ok(next)
+}
+
+fn assign(
+    next: &mut Request,
+    to: &PersonKey,
+    actor: Option<&Person>,
+    reason: String,
+    now: DateTime<Utc>,
+) {
+    match &next.first_assignee {
+        None => next.first_assignee = Some(to.clone()),
+        Some(first) if first != to => next.reassigned = true,
+        Some(_) => {}
+    }
+    if next.assignee.is_some() {
+        next.reassigned = true;
+    }
+    next.assignee = Some(to.clone());
+    next.assignment = Some(Assignment {
+        to: to.clone(),
+        by: actor.map(|p| p.key.to_string()).unwrap_or_else(|| SYSTEM_ACTOR.to_owned()),
+        at: now,
+        reason,
+    });
+    // A new person has to accept it; a request waiting on the customer keeps waiting.
+    if next.state != RequestState::WaitingOnCustomer {
+        next.state = RequestState::Assigned;
+    }
+}
+
+/// The audit actor of automatic transitions.
+pub const SYSTEM_ACTOR: &str = "steward";
+
+fn close_open_pause(request: &mut Request, now: DateTime<Utc>) {
+    if let Some(pause) = request.pauses.iter_mut().find(|p| p.end.is_none()) {
+        pause.end = Some(now);
+    }
+}
+
+/// Both clocks of a request at a moment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RequestSla {
+    pub first_response: ClockView,
+    pub resolve: ClockView,
+}
+
+impl Request {
+    pub fn pauses(&self) -> Vec<Pause> {
+        self.pauses.iter().map(|p| Pause { start: p.start, end: p.end }).collect()
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.state != RequestState::Resolved
+    }
+
+    /// The standing of both clocks at `now`.
+    pub fn sla_view(&self, now: DateTime<Utc>) -> Result<RequestSla, CalendarError> {
+        let calendar = self.sla.calendar()?;
+        let first_response = clock_view(
+            &calendar,
+            &self.sla.target(ClockKind::Acknowledge),
+            self.opened_at,
+            &[],
+            self.accepted.as_ref().map(|s| s.at),
+            now,
+        );
+        let resolve = clock_view(
+            &calendar,
+            &self.sla.target(ClockKind::Resolve),
+            self.opened_at,
+            &self.pauses(),
+            self.resolved.as_ref().map(|r| r.at),
+            now,
+        );
+        Ok(RequestSla { first_response, resolve })
+    }
+
+    /// The living-message key of this request's card.
+    pub fn card_key(&self) -> String {
+        format!("req:{}", self.id)
+    }
+
+    /// The audit subject of this request.
+    pub fn subject(&self) -> String {
+        format!("request:{}", self.id)
+    }
+
+    /// Chains `entry` onto this request's audit chain and moves the head.
+    pub fn chain_audit(&mut self, entry: AuditEntry) -> AuditRecord {
+        let prev = self.audit_head.as_ref().map(|head| (head.seq, head.hash.as_str()));
+        let record = audit::chain(prev, entry);
+        self.audit_head = Some(record.head());
+        record
+    }
+}
+
+/// A button's action id: `req:<id>:<verb>:v<version>`.
+pub fn action_id(id: i64, verb: &str, version: i32) -> String {
+    format!("req:{id}:{verb}:v{version}")
+}
+
+/// A parsed request action id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRef {
+    pub id: i64,
+    pub verb: String,
+    pub version: i32,
+}
+
+pub fn parse_action_id(raw: &str) -> Option<ActionRef> {
+    let mut parts = raw.split(':');
+    let (Some("req"), Some(id), Some(verb), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some(ActionRef {
+        id: id.parse().ok()?,
+        verb: verb.to_owned(),
+        version: version.strip_prefix('v')?.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

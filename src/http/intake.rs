@@ -1,0 +1,170 @@
+//! `POST /intake/requests`: helpdesk, billing and CRM systems create requests.
+//!
+//! The raw body is verified before anything else: `X-Steward-Timestamp` (unix seconds,
+//! within ±`requests.signature_window_seconds` of now) and `X-Steward-Signature:
+//! v1=<hex HMAC-SHA256(secret, "v1:{timestamp}:{raw body}")>` against every configured
+//! secret (several while rotating), compared in constant time. A failure is a 401 with no
+//! database access at all. Deliveries are deduplicated by the sender's `(source,
+//! external_id)`: 201 with the new id, 200 with the existing id for a retry.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use crate::config::Secret;
+use crate::domain::messages::request as text;
+use crate::domain::triage::Priority;
+use crate::services::Services;
+use crate::services::error::AppError;
+use crate::services::requests::{self, NewRequest};
+
+pub const TIMESTAMP_HEADER: &str = "x-steward-timestamp";
+pub const SIGNATURE_HEADER: &str = "x-steward-signature";
+pub const PATH: &str = "/intake/requests";
+
+/// What the intake route needs.
+#[derive(Clone)]
+pub struct IntakeState {
+    pub services: Services,
+    pub secrets: Arc<Vec<Secret>>,
+    pub window_seconds: i64,
+}
+
+impl IntakeState {
+    /// The secrets and window come from the services' settings.
+    pub fn new(services: Services) -> IntakeState {
+        let secrets = Arc::new(services.settings.requests.intake_secrets.clone());
+        let window_seconds = services.settings.requests.signature_window_seconds;
+        IntakeState { services, secrets, window_seconds }
+    }
+}
+
+pub fn routes(state: IntakeState) -> Router {
+    Router::new().route(PATH, post(receive)).with_state(state)
+}
+
+/// The JSON body a sender posts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntakeBody {
+    external_id: String,
+    source: String,
+    account: String,
+    #[serde(rename = "type")]
+    kind: String,
+    summary: String,
+    priority: Option<String>,
+    #[serde(default)]
+    fields: BTreeMap<String, String>,
+}
+
+/// The signature header value for `body` sent at `timestamp` (senders, tests, benchmarks).
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mac = mac(secret, &timestamp.to_string(), body);
+    format!("v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn mac(secret: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length; this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(b"v1:");
+    mac.update(timestamp.as_bytes());
+    mac.update(b":");
+    mac.update(body);
+    mac
+}
+
+/// Whether the headers sign `body` with one of `secrets` within the window around `now`.
+pub fn verify(
+    secrets: &[Secret],
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+    window_seconds: i64,
+) -> bool {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let (Some(timestamp), Some(signature)) = (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER))
+    else {
+        return false;
+    };
+    let Ok(sent_at) = timestamp.parse::<i64>() else { return false };
+    if (now - sent_at).abs() > window_seconds {
+        return false;
+    }
+    let Some(Ok(signature)) = signature.strip_prefix("v1=").map(hex::decode) else {
+        return false;
+    };
+    secrets
+        .iter()
+        .any(|secret| mac(secret.expose(), timestamp, body).verify_slice(&signature).is_ok())
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+async fn receive(State(state): State<IntakeState>, headers: HeaderMap, body: Bytes) -> Response {
+    let now = state.services.clock.now().timestamp();
+    if !verify(&state.secrets, &headers, &body, now, state.window_seconds) {
+        tracing::info!("intake request with a missing, invalid or stale signature");
+        return error(StatusCode::UNAUTHORIZED, text::intake_unauthorized());
+    }
+    let body: IntakeBody = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(err) => {
+            return error(StatusCode::BAD_REQUEST, text::intake_malformed(&err.to_string()));
+        }
+    };
+    for (name, value) in [("external_id", &body.external_id), ("source", &body.source)] {
+        if value.trim().is_empty() {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, text::intake_missing(name));
+        }
+    }
+    let priority = match body.priority.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(raw) => match Priority::parse(raw) {
+            Some(priority) => Some(priority),
+            None => {
+                return error(StatusCode::UNPROCESSABLE_ENTITY, text::invalid_priority(raw));
+            }
+        },
+    };
+    let source = body.source.trim().to_owned();
+    let new = NewRequest {
+        account: body.account,
+        kind: body.kind,
+        summary: body.summary,
+        priority,
+        fields: body.fields.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect(),
+        requested_by: source.clone(),
+        source,
+        external_id: Some(body.external_id.trim().to_owned()),
+        team: None,
+        platform: None,
+    };
+    match requests::intake(&state.services, new).await {
+        Ok(outcome) => {
+            let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+            let body = serde_json::json!({ "id": outcome.id, "created": outcome.created });
+            (status, axum::Json(body)).into_response()
+        }
+        Err(AppError::Usage(err)) => error(StatusCode::UNPROCESSABLE_ENTITY, err.problem),
+        Err(AppError::Unexpected(err)) => {
+            tracing::error!(error = ?err, "intake failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::domain::messages::internal_error("intake"),
+            )
+        }
+        Err(other) => error(StatusCode::UNPROCESSABLE_ENTITY, other.to_string()),
+    }
+}

@@ -1,0 +1,142 @@
+//! The request commands: `/request`, `/request show`, `/assign`, `/handoff`, `/workload`,
+//! `/backlog`.
+
+use super::actions::{known_person, transition};
+use super::open::{NewRequest, Opened, open_request};
+use super::{direct_message, sla_view};
+use crate::domain::identity::Directory;
+use crate::domain::ids::TeamKey;
+use crate::domain::messages::request as text;
+use crate::domain::reply::{Card, Reply};
+use crate::domain::request::RequestAction;
+use crate::domain::request_command::RequestCommand;
+use crate::domain::triage::Priority;
+use crate::services::Services;
+use crate::services::error::AppError;
+use crate::services::inbound::Request as Inbound;
+use crate::storage::effects::Effects;
+use crate::storage::{self, Tx};
+
+pub async fn command(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    request: &Inbound<'_>,
+    command: RequestCommand,
+) -> Result<Reply, AppError> {
+    let actor = request.actor;
+    let now = request.now;
+    match command {
+        RequestCommand::Open { account, kind, summary, priority, fields } => {
+            let new = NewRequest {
+                account: account.to_string(),
+                kind,
+                summary,
+                priority,
+                fields,
+                source: "chat".into(),
+                external_id: None,
+                requested_by: actor.key.to_string(),
+                team: Some(actor.team.clone()),
+                platform: Some(request.inbound.platform),
+            };
+            match open_request(services, tx, effects, new, now).await? {
+                Opened::Created(r) => Ok(Reply::private(text::opened(&r, &services.directory))),
+                Opened::Existing(id) => Err(AppError::Unexpected(anyhow::anyhow!(
+                    "chat request deduplicated as #{id} without an external id"
+                ))),
+            }
+        }
+        RequestCommand::Show { id } => {
+            let r = storage::requests::get(&mut **tx, id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(text::unknown_request(id)))?;
+            let view = sla_view(&r, now)?;
+            let mut card = text::card(&r, Some(&view), &services.directory, actor.time_zone);
+            card.living_key = None;
+            Ok(Reply::private_card(card))
+        }
+        RequestCommand::Assign { id, to } => {
+            let to = known_person(services, to.as_str())?;
+            let current = storage::requests::get_for_update(tx, id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(text::unknown_request(id)))?;
+            let reason = text::manual_assignment_reason(&actor.display_name);
+            let action = RequestAction::Assign { to, reason };
+            let saved = transition(services, tx, effects, actor, current, &action, now).await?;
+            Ok(Reply::private(text::done(&action, saved.id, &services.directory)))
+        }
+        RequestCommand::Handoff { to } => {
+            let to = known_person(services, to.as_str())?;
+            if to == actor.key {
+                return Err(AppError::Refused(text::handoff_to_self()));
+            }
+            let mine =
+                storage::requests::open_assigned_to_for_update(tx, actor.key.as_str()).await?;
+            if mine.is_empty() {
+                return Err(AppError::Refused(text::nothing_to_hand_off()));
+            }
+            let action = RequestAction::Handoff { to: to.clone() };
+            let mut moved = Vec::new();
+            for current in mine {
+                moved.push(transition(services, tx, effects, actor, current, &action, now).await?);
+            }
+            // One summary to the receiver, on the platform the hand-off came from.
+            let first = &moved[0];
+            let receiver = services.directory.person(&to).map(|p| p.display_name.clone());
+            let summary = text::handoff_summary(&actor.display_name, &moved);
+            let key = format!("req:handoff:{}:{}:{}", actor.key, to, now.timestamp_micros());
+            let mut summary_to = first.clone();
+            summary_to.platform = request.inbound.platform;
+            effects.outbox.extend(direct_message(services, &summary_to, &to, summary, key, now));
+            Ok(Reply::private(text::handed_off(moved.len(), &receiver.unwrap_or_default())))
+        }
+        RequestCommand::Workload { team } => {
+            let team = team_or_own(services, team, &actor.team)?;
+            let rows = storage::requests::workload(&mut **tx, team.as_str(), now).await?;
+            let queued = rows.iter().filter(|r| r.assignee.is_none()).map(|r| r.open).sum();
+            let people: Vec<text::WorkloadRow> = rows
+                .into_iter()
+                .filter_map(|row| {
+                    let key = row.assignee?;
+                    Some(text::WorkloadRow {
+                        person: display_name(&services.directory, &key),
+                        open: row.open,
+                        oldest: row.oldest,
+                        at_risk: row.at_risk,
+                    })
+                })
+                .collect();
+            Ok(Reply::private_card(text::workload(team.as_str(), &people, queued, now)))
+        }
+        RequestCommand::Backlog { team } => {
+            let team = team_or_own(services, team, &actor.team)?;
+            let rows = storage::requests::backlog(&mut **tx, team.as_str(), now).await?;
+            let rows: Vec<(Priority, [i64; 4])> = rows
+                .into_iter()
+                .filter_map(|(p, a, b, c, d)| Some((Priority::parse(&p)?, [a, b, c, d])))
+                .collect();
+            let card: Card = text::backlog(team.as_str(), &rows);
+            Ok(Reply::private_card(card))
+        }
+    }
+}
+
+fn team_or_own(
+    services: &Services,
+    team: Option<TeamKey>,
+    own: &TeamKey,
+) -> Result<TeamKey, AppError> {
+    let team = team.unwrap_or_else(|| own.clone());
+    match services.directory.team(&team) {
+        Some(_) => Ok(team),
+        None => Err(AppError::NotFound(text::unknown_team(team.as_str()))),
+    }
+}
+
+fn display_name(directory: &Directory, key: &str) -> String {
+    crate::domain::ids::PersonKey::parse(key)
+        .ok()
+        .and_then(|k| directory.person(&k).map(|p| p.display_name.clone()))
+        .unwrap_or_else(|| key.to_owned())
+}

@@ -1,0 +1,79 @@
+//! The queue retry: a queued request looks for someone on shift again every
+//! `requests.retry_every` until it is assigned (it is never dropped).
+
+use async_trait::async_trait;
+
+use super::{Change, direct_message, save_change, snapshot};
+use crate::domain::messages::request as text;
+use crate::domain::request::{RequestAction, RequestState, SYSTEM_ACTOR, apply};
+use crate::services::Services;
+use crate::services::jobs::{JobError, JobHandler};
+use crate::storage::effects::Effects;
+use crate::storage::jobs::Job;
+use crate::storage::{self, Tx};
+
+pub const ASSIGN_RETRY_JOB: &str = "request_assign_retry";
+
+pub struct AssignRetry;
+
+fn retry(err: impl std::fmt::Display) -> JobError {
+    JobError::Retryable(err.to_string())
+}
+
+#[async_trait]
+impl JobHandler for AssignRetry {
+    async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let id = job
+            .payload
+            .get("request")
+            .and_then(|v| v.as_i64())
+            .ok_or_else(|| JobError::Fatal(format!("bad payload {}", job.payload)))?;
+        let Some(current) = storage::requests::get_for_update(tx, id).await.map_err(retry)? else {
+            return Ok(());
+        };
+        // Someone took it meanwhile (accept, /assign): nothing to do.
+        if current.state != RequestState::Queued || current.assignee.is_some() {
+            return Ok(());
+        }
+        let now = services.clock.now();
+        let Some(kind) = services.policies.requests.request_type(&current.kind).cloned() else {
+            return Err(JobError::Fatal(format!("request type {} is gone", current.kind)));
+        };
+        let mut effects = Effects::default();
+        match super::choose(services, tx, &current.team, &kind, now).await.map_err(retry)? {
+            Ok(decision) => {
+                let reason = text::assignment_reason(&decision, &services.directory);
+                let action =
+                    RequestAction::Assign { to: decision.person.clone(), reason: reason.clone() };
+                let mut next =
+                    apply(&current, None, &action, now).map_err(|r| retry(format!("{r:?}")))?;
+                next.version += 1;
+                let message = direct_message(
+                    services,
+                    &next,
+                    &decision.person,
+                    text::assigned_to_you(&next, &reason),
+                    format!("req:{}:assigned:v{}", next.id, next.version),
+                    now,
+                );
+                let change = Change {
+                    before: snapshot(&current),
+                    after: next,
+                    actor: SYSTEM_ACTOR.into(),
+                    action: "assign".into(),
+                    lines: vec![text::thread_line(
+                        &action,
+                        SYSTEM_ACTOR,
+                        &reason,
+                        &services.directory,
+                    )],
+                    messages: message.into_iter().collect(),
+                };
+                save_change(services, tx, &mut effects, change, now).await.map_err(retry)?;
+            }
+            Err(_) => super::open::schedule_retry(services, &mut effects, &current, now),
+        }
+        storage::effects::write(tx, &effects, None, now).await.map_err(retry)?;
+        Ok(())
+    }
+}

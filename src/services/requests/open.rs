@@ -1,0 +1,318 @@
+//! Opening a request, from chat (`/request`) or the intake endpoint: validate, deduplicate
+//! by the sender's id, triage, start the SLA clocks, assign (or queue), post the card.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{card_messages, deadlines, direct_message, sla_view, snapshot};
+use crate::domain::assignment::Decision;
+use crate::domain::audit::AuditEntry;
+use crate::domain::command::UsageError;
+use crate::domain::identity::{Person, Role};
+use crate::domain::ids::{AccountKey, Platform, TeamKey};
+use crate::domain::messages::request as text;
+use crate::domain::request::{Request, RequestAction, RequestState, SYSTEM_ACTOR, apply};
+use crate::domain::triage::Priority;
+use crate::services::Services;
+use crate::services::error::AppError;
+use crate::storage::effects::Effects;
+use crate::storage::jobs::NewJob;
+use crate::storage::outbox::NewOutboxMessage;
+use crate::storage::{self, Tx};
+
+/// What a sender (a person in chat, or a system over HTTP) asks for.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub account: String,
+    pub kind: String,
+    pub summary: String,
+    pub priority: Option<Priority>,
+    pub fields: BTreeMap<String, String>,
+    /// `chat`, or the intake source (`helpdesk`, `crm`, …).
+    pub source: String,
+    pub external_id: Option<String>,
+    /// Person key, or the source.
+    pub requested_by: String,
+    /// The team whose queue it joins; default: the account owner's team, else the first.
+    pub team: Option<TeamKey>,
+    /// Where the card goes; default: the team's first configured channel.
+    pub platform: Option<Platform>,
+}
+
+/// The outcome of opening.
+#[derive(Debug)]
+pub enum Opened {
+    Created(Box<Request>),
+    /// The sender delivered this `(source, external_id)` before: the request's id. Roll back.
+    Existing(i64),
+}
+
+fn invalid(problem: String) -> AppError {
+    AppError::Usage(UsageError { usage: text::HELP_REQUEST.usage, problem })
+}
+
+/// Opens a request in `tx`; the audit records, card, messages and jobs go into `effects`.
+pub async fn open_request(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    new: NewRequest,
+    now: DateTime<Utc>,
+) -> Result<Opened, AppError> {
+    // Everything the sender could have said wrong is checked before the database.
+    let rules = &services.policies.requests;
+    let kind = rules
+        .request_type(new.kind.trim())
+        .ok_or_else(|| invalid(text::unknown_type(new.kind.trim(), &rules.type_keys())))?
+        .clone();
+    let account = AccountKey::parse(&new.account)
+        .ok()
+        .and_then(|key| services.directory.account(&key))
+        .ok_or_else(|| invalid(text::unknown_account(new.account.trim())))?
+        .clone();
+    let missing = rules.missing_fields(&kind, &new.fields);
+    if !missing.is_empty() {
+        return Err(invalid(text::missing_fields(&kind.key, &missing)));
+    }
+    let summary = new.summary.trim().to_owned();
+    if summary.is_empty() {
+        return Err(invalid(text::missing_summary()));
+    }
+    if let Some(external_id) = &new.external_id
+        && let Some(id) =
+            storage::requests::find_external(&mut **tx, &new.source, external_id).await?
+    {
+        return Ok(Opened::Existing(id));
+    }
+    let team_key = new
+        .team
+        .clone()
+        .or_else(|| {
+            let owner = account.owner.as_ref()?;
+            services.directory.person(owner).map(|p| p.team.clone())
+        })
+        .or_else(|| services.directory.teams().next().map(|t| t.key.clone()))
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no team configured")))?;
+    let team = services
+        .directory
+        .team(&team_key)
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {team_key} missing")))?;
+    let (platform, channel) = match new.platform {
+        Some(platform) => (platform, team.channels.get(&platform).cloned()),
+        None => match team.channels.iter().next() {
+            Some((platform, channel)) => (*platform, Some(channel.clone())),
+            None => (Platform::Console, None),
+        },
+    };
+    let channel = channel.unwrap_or_else(|| team.key.to_string());
+    let (priority, priority_source) = rules.triage(&kind, &account.tier, &summary, new.priority);
+    let calendar = services.settings.team_calendar(&team.key);
+    let sla = rules
+        .plan(priority, &calendar)
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no targets for {priority}")))?;
+    let mut request = Request {
+        id: 0,
+        version: 1,
+        team: team.key.clone(),
+        account: account.key.clone(),
+        tier: account.tier.clone(),
+        kind: kind.key.clone(),
+        priority,
+        priority_source,
+        summary,
+        fields: new.fields,
+        source: new.source,
+        external_id: new.external_id,
+        requested_by: new.requested_by,
+        opened_at: now,
+        state: RequestState::Queued,
+        assignee: None,
+        assignment: None,
+        first_assignee: None,
+        reassigned: false,
+        reopened: false,
+        accepted: None,
+        resolved: None,
+        first_contact_resolution: false,
+        sla,
+        pauses: Vec::new(),
+        platform,
+        channel,
+        audit_head: None,
+    };
+    request.id = storage::requests::next_id(&mut **tx).await?;
+    let entry = AuditEntry {
+        at: now,
+        actor: request.requested_by.clone(),
+        subject: request.subject(),
+        action: "open".into(),
+        before: serde_json::Value::Null,
+        after: serde_json::json!({
+            "account": request.account.as_str(),
+            "type": request.kind,
+            "summary": request.summary,
+            "fields": request.fields,
+            "source": request.source,
+            "external_id": request.external_id,
+            "priority": request.priority.as_str(),
+            "priority_source": request.priority_source,
+        }),
+    };
+    effects.audit.push(request.chain_audit(entry));
+    let mut lines = Vec::new();
+    let mut messages = Vec::new();
+    match super::choose(services, tx, &team.key, &kind, now).await? {
+        Ok(decision) => {
+            let (assigned, message) = assign_decided(services, effects, &request, &decision, now)?;
+            request = assigned;
+            messages.extend(message);
+        }
+        Err(why) => {
+            let why = text::queued_reason(&why);
+            lines.push(text::queued_line(&why));
+            messages.extend(tell_supervisors(services, &request, &why, now));
+            schedule_retry(services, effects, &request, now);
+            let entry = AuditEntry {
+                at: now,
+                actor: SYSTEM_ACTOR.into(),
+                subject: request.subject(),
+                action: "queue".into(),
+                before: serde_json::Value::Null,
+                after: serde_json::json!({ "state": "queued", "reason": why }),
+            };
+            effects.audit.push(request.chain_audit(entry));
+        }
+    }
+    let view = sla_view(&request, now)?;
+    if !storage::requests::insert(tx, &request, &deadlines(&request, &view), now).await? {
+        // A concurrent delivery of the same (source, external_id) committed first.
+        let existing = match &request.external_id {
+            Some(external_id) => {
+                storage::requests::find_external(&mut **tx, &request.source, external_id).await?
+            }
+            None => None,
+        };
+        return existing
+            .map(Opened::Existing)
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("request insert conflicted")));
+    }
+    effects.outbox.extend(card_messages(services, &request, &view, &lines, now));
+    effects.outbox.extend(messages);
+    Ok(Opened::Created(Box::new(request)))
+}
+
+/// Applies Steward's assignment after a decision: the transition, its audit record (with
+/// the reason) into `effects`, and the direct message to the new assignee. The version is not
+/// bumped (the caller does for an existing row; a new row starts at 1).
+pub(crate) fn assign_decided(
+    services: &Services,
+    effects: &mut Effects,
+    request: &Request,
+    decision: &Decision,
+    now: DateTime<Utc>,
+) -> Result<(Request, Option<NewOutboxMessage>), AppError> {
+    let reason = text::assignment_reason(decision, &services.directory);
+    let action = RequestAction::Assign { to: decision.person.clone(), reason: reason.clone() };
+    let before = snapshot(request);
+    let mut next = apply(request, None, &action, now).map_err(|refusal| {
+        AppError::Unexpected(anyhow::anyhow!("automatic assignment refused: {refusal:?}"))
+    })?;
+    let entry = AuditEntry {
+        at: now,
+        actor: SYSTEM_ACTOR.into(),
+        subject: next.subject(),
+        action: "assign".into(),
+        before,
+        after: serde_json::json!({
+            "assignee": decision.person.as_str(),
+            "reason": reason,
+            "strategy": decision.strategy.as_str(),
+            "considered": decision.considered,
+        }),
+    };
+    effects.audit.push(next.chain_audit(entry));
+    let message = direct_message(
+        services,
+        &next,
+        &decision.person,
+        text::assigned_to_you(&next, &reason),
+        format!("req:{}:assigned:{}:{}", next.id, decision.person, now.timestamp()),
+        now,
+    );
+    Ok((next, message))
+}
+
+/// Tells the team's supervisors that a request waits in the queue.
+fn tell_supervisors(
+    services: &Services,
+    r: &Request,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Vec<NewOutboxMessage> {
+    let supervisors: Vec<&Person> = services
+        .directory
+        .people()
+        .filter(|p| p.team == r.team && p.has_role(Role::Supervisor))
+        .collect();
+    supervisors
+        .into_iter()
+        .filter_map(|p| {
+            direct_message(
+                services,
+                r,
+                &p.key,
+                text::queued_for_supervisor(r, why),
+                format!("req:{}:queued:v{}:{}", r.id, r.version, p.key),
+                now,
+            )
+        })
+        .collect()
+}
+
+/// Schedules the next attempt to assign a queued request.
+pub(crate) fn schedule_retry(
+    services: &Services,
+    effects: &mut Effects,
+    r: &Request,
+    now: DateTime<Utc>,
+) {
+    let at = now + chrono::Duration::seconds(services.policies.requests.retry_seconds);
+    effects.schedule(NewJob {
+        kind: super::ASSIGN_RETRY_JOB.into(),
+        payload: serde_json::json!({ "request": r.id }),
+        run_at: at,
+        dedupe_key: Some(format!("req:{}:assign:{}", r.id, at.timestamp())),
+        max_attempts: 5,
+    });
+}
+
+/// What the intake endpoint answers: the request's id, and whether this delivery created it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntakeOutcome {
+    pub id: i64,
+    pub created: bool,
+}
+
+/// Opens a request delivered by another system, in a transaction of its own. A retry of the
+/// same `(source, external_id)` — even a concurrent one — gets the first delivery's id.
+pub async fn intake(services: &Services, new: NewRequest) -> Result<IntakeOutcome, AppError> {
+    let now = services.clock.now();
+    let mut tx = services.pool.begin().await?;
+    let mut effects = Effects::default();
+    match open_request(services, &mut tx, &mut effects, new, now).await {
+        Ok(Opened::Created(request)) => {
+            storage::effects::write(&mut tx, &effects, None, now).await?;
+            tx.commit().await?;
+            Ok(IntakeOutcome { id: request.id, created: true })
+        }
+        Ok(Opened::Existing(id)) => {
+            tx.rollback().await?;
+            Ok(IntakeOutcome { id, created: false })
+        }
+        Err(err) => {
+            tx.rollback().await?;
+            Err(err)
+        }
+    }
+}
