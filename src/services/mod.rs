@@ -13,12 +13,18 @@ mod steward_commands;
 
 pub use ports::ChatPort;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
 
 use sqlx::PgPool;
 
 use crate::config::{CreditPolicy, Settings};
+use crate::domain::assignment::on_shift;
+use crate::domain::calendar::Calendar;
 use crate::domain::identity::Directory;
+use crate::domain::ids::PersonKey;
 use crate::domain::policy::PolicyBook;
 use crate::domain::sla_policy::SlaRules;
 use crate::domain::triage::RequestRules;
@@ -43,6 +49,25 @@ pub struct Policies {
     /// Authority matrix and approval chain rules.
     pub credit: CreditPolicy,
     pub requests: RequestRules,
+    /// When each person works (shift and out-of-office dates), parsed once: every paging step
+    /// and assignment decision asks it for everyone in a team.
+    pub rosters: BTreeMap<PersonKey, Roster>,
+}
+
+/// A person's working time.
+#[derive(Debug, Clone)]
+pub struct Roster {
+    pub shift: Calendar,
+    pub out_of_office: Vec<NaiveDate>,
+}
+
+impl Policies {
+    /// Whether `person` is on shift at `now` (unknown people are not).
+    pub fn on_shift(&self, person: &PersonKey, now: DateTime<Utc>) -> bool {
+        self.rosters
+            .get(person)
+            .is_some_and(|roster| on_shift(&roster.shift, &roster.out_of_office, now))
+    }
 }
 
 impl Services {
@@ -59,6 +84,16 @@ impl Services {
             escalation: settings.policy_book().map_err(problem)?,
             credit: settings.credit_policy().map_err(problem)?,
             requests: settings.request_rules().map_err(problem)?,
+            rosters: directory
+                .people()
+                .filter_map(|person| {
+                    let roster = Roster {
+                        shift: settings.shift_calendar(person)?,
+                        out_of_office: settings.out_of_office(&person.key).to_vec(),
+                    };
+                    Some((person.key.clone(), roster))
+                })
+                .collect(),
         };
         Ok(Services {
             pool,

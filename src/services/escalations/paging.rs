@@ -36,7 +36,7 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
                 people.extend(services.directory.people().filter(|p| {
                     &p.team == team
                         && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor))
-                        && services.settings.shift_calendar(p).is_some_and(|c| c.is_open_at(now))
+                        && services.policies.on_shift(&p.key, now)
                 }));
             }
             PageTarget::Channel(name) => {

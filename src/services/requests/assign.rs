@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::assignment::{Candidate, Decision, Load, NoAssignee, decide, on_shift};
+use crate::domain::assignment::{Candidate, Decision, Load, NoAssignee, decide};
 use crate::domain::identity::Role;
 use crate::domain::ids::{PersonKey, TeamKey};
 use crate::domain::triage::RequestType;
@@ -31,12 +31,7 @@ pub async fn choose(
         .directory
         .people()
         .filter(|p| &p.team == team && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor)))
-        .filter(|p| {
-            services
-                .settings
-                .shift_calendar(p)
-                .is_some_and(|shift| on_shift(&shift, services.settings.out_of_office(&p.key), now))
-        })
+        .filter(|p| services.policies.on_shift(&p.key, now))
         .map(|p| Candidate { key: p.key.clone(), skills: p.skills.clone() })
         .collect();
     if candidates.is_empty() {
