@@ -34,11 +34,5 @@ CREATE TABLE requests (
 -- The load of the people on shift is one index-only sum per assignment decision.
 CREATE INDEX requests_open_load_idx ON requests (assignee_key) INCLUDE (weight)
     WHERE state <> 'resolved';
+-- Team views, and the rotation point of round robin (the team's latest assignment).
 CREATE INDEX requests_team_open_idx ON requests (team_key, opened_at) WHERE state <> 'resolved';
-
--- The rotation cursor of each team: the last person its assignment picked (a fairness hint,
--- written outside the intake transaction so its row lock is never held to commit).
-CREATE TABLE assignment_cursors (
-    team_key    text PRIMARY KEY,
-    last_person text
-);

@@ -1,5 +1,5 @@
-//! `steward bench assignment`: one assignment decision (cursor lock, loads of the people on
-//! shift, strategy, cursor update) with P people and N open requests seeded; then intake
+//! `steward bench assignment`: one assignment decision (rotation point and loads of the
+//! people on shift in one query, strategy) with P people and N open requests seeded; then intake
 //! throughput over the real HTTP endpoint from C concurrent clients with signed requests.
 
 use std::collections::BTreeMap;
@@ -103,7 +103,7 @@ pub async fn run(
 
     println!("assignment: {people} people on shift, {open} open requests, {decisions} decisions");
     println!(
-        "decision: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms (cursor + loads of those on shift + strategy + cursor move)",
+        "decision: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms (rotation point + loads of those on shift + strategy)",
         decision.p50_ms, decision.p99_ms, decision.max_ms
     );
     println!(

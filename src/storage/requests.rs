@@ -1,4 +1,4 @@
-//! Account-request rows, assignment cursors and the views over open requests.
+//! Account-request rows, assignment inputs and the views over open requests.
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -151,50 +151,42 @@ pub async fn update(
     Ok(updated == 1)
 }
 
-/// The last person the team's rotation picked.
-pub async fn read_cursor(
+/// What an assignment decision reads, in one statement: the team's rotation point (the
+/// assignee of its most recently opened open request that has one) and the open count and
+/// summed priority weight of each of `people` who has any.
+///
+/// Deriving the rotation point from the requests themselves means no cursor row to write:
+/// a team-wide row would either serialise every intake of the team (locked to commit) or
+/// cost a transaction of its own per decision.
+pub async fn assignment_inputs(
     executor: impl PgExecutor<'_>,
     team: &str,
-) -> sqlx::Result<Option<String>> {
-    let cursor: Option<Option<String>> =
-        sqlx::query_scalar("SELECT last_person FROM assignment_cursors WHERE team_key = $1")
-            .bind(team)
-            .fetch_optional(executor)
-            .await?;
-    Ok(cursor.flatten())
-}
-
-/// Moves the team's rotation cursor, in a tiny transaction of its own with asynchronous
-/// commit: the cursor is a fairness hint (who is next among equals), so its row lock must not
-/// be held for the length of an intake transaction, and losing the last move in a crash costs
-/// nothing but one turn.
-pub async fn advance_cursor(pool: &sqlx::PgPool, team: &str, person: &str) -> sqlx::Result<()> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO assignment_cursors (team_key, last_person) VALUES ($1, $2)
-         ON CONFLICT (team_key) DO UPDATE SET last_person = EXCLUDED.last_person",
-    )
-    .bind(team)
-    .bind(person)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
-}
-
-/// Open items and their summed priority weights of each of `people` who has any.
-pub async fn open_loads(
-    executor: impl PgExecutor<'_>,
     people: &[&str],
-) -> sqlx::Result<Vec<(String, i64, i64)>> {
-    sqlx::query_as(
-        "SELECT assignee_key, count(*), sum(weight)::bigint FROM requests
-         WHERE state <> 'resolved' AND assignee_key = ANY($1)
-         GROUP BY assignee_key",
-    )
-    .bind(people)
-    .fetch_all(executor)
-    .await
+) -> sqlx::Result<(Option<String>, Vec<(String, i64, i64)>)> {
+    let (cursor, keys, counts, weights): (Option<String>, Vec<String>, Vec<i64>, Vec<i64>) =
+        sqlx::query_as(
+            "SELECT (SELECT assignee_key FROM requests
+                     WHERE team_key = $1 AND state <> 'resolved' AND assignee_key IS NOT NULL
+                     ORDER BY opened_at DESC, id DESC LIMIT 1),
+                    coalesce(array_agg(l.assignee_key), '{}'),
+                    coalesce(array_agg(l.open), '{}'),
+                    coalesce(array_agg(l.weight), '{}')
+             FROM (SELECT assignee_key, count(*) AS open, sum(weight)::bigint AS weight
+                   FROM requests
+                   WHERE state <> 'resolved' AND assignee_key = ANY($2)
+                   GROUP BY assignee_key) l",
+        )
+        .bind(team)
+        .bind(people)
+        .fetch_one(executor)
+        .await?;
+    let loads = keys
+        .into_iter()
+        .zip(counts)
+        .zip(weights)
+        .map(|((key, open), weight)| (key, open, weight))
+        .collect();
+    Ok((cursor, loads))
 }
 
 /// A person's open requests, locked, oldest first (for a hand-off).

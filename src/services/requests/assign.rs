@@ -1,5 +1,5 @@
-//! One assignment decision: the team's rotation cursor, who is on shift now, their loads,
-//! then the pure strategy.
+//! One assignment decision: who is on shift now, the team's rotation point and their loads
+//! (one query), then the pure strategy.
 //!
 //! Decisions for one team are not serialised: a team-wide lock held to commit would cap
 //! intake at one request per commit. Two decisions at the same instant may therefore both
@@ -16,8 +16,9 @@ use crate::services::Services;
 use crate::services::error::AppError;
 use crate::storage::{self, Tx};
 
-/// Decides who in `team` gets a request of `kind` at `now`, and moves the team's rotation
-/// cursor to them (outside `tx`: see `storage::requests::advance_cursor`).
+/// Decides who in `team` gets a request of `kind` at `now`. Writes nothing: the next
+/// decision's rotation point is this request's assignee (see
+/// `storage::requests::assignment_inputs`).
 pub async fn choose(
     services: &Services,
     tx: &mut Tx,
@@ -25,8 +26,6 @@ pub async fn choose(
     kind: &RequestType,
     now: DateTime<Utc>,
 ) -> Result<Result<Decision, NoAssignee>, AppError> {
-    let cursor = storage::requests::read_cursor(&mut **tx, team.as_str()).await?;
-    let cursor = cursor.and_then(|c| PersonKey::parse(&c).ok());
     let candidates: Vec<Candidate> = services
         .directory
         .people()
@@ -38,18 +37,15 @@ pub async fn choose(
         return Ok(Err(NoAssignee::NobodyOnShift));
     }
     let keys: Vec<&str> = candidates.iter().map(|c| c.key.as_str()).collect();
-    let loads = storage::requests::open_loads(&mut **tx, &keys)
-        .await?
+    let (cursor, loads) =
+        storage::requests::assignment_inputs(&mut **tx, team.as_str(), &keys).await?;
+    let cursor = cursor.and_then(|c| PersonKey::parse(&c).ok());
+    let loads = loads
         .into_iter()
         .filter_map(|(key, open, weight)| {
             Some((PersonKey::parse(&key).ok()?, Load { open, weight }))
         })
         .collect();
     let strategy = services.policies.requests.strategy(team);
-    let decision = decide(strategy, &candidates, &loads, cursor.as_ref(), &kind.skills);
-    if let Ok(decision) = &decision {
-        storage::requests::advance_cursor(&services.pool, team.as_str(), decision.person.as_str())
-            .await?;
-    }
-    Ok(decision)
+    Ok(decide(strategy, &candidates, &loads, cursor.as_ref(), &kind.skills))
 }
