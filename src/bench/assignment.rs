@@ -82,11 +82,13 @@ pub async fn run(
     let kind = services.policies.requests.types.first().context("no request types")?.clone();
 
     // One decision = what intake does to pick someone; rolled back so the loads stay put.
+    // The process's load cache is dropped first, so every timed decision runs its query.
     let mut samples = Vec::with_capacity(decisions);
     for n in 0..decisions + 50 {
+        services.loads.invalidate(&team);
         let mut tx = db.pool.begin().await?;
         let started = Instant::now();
-        let decision = choose(&services, &mut tx, &team, &kind, chrono::Utc::now()).await?;
+        let decision = choose(&services, &mut tx, &team, &kind, 2, chrono::Utc::now()).await?;
         let elapsed = started.elapsed();
         tx.rollback().await?;
         decision.map_err(|why| anyhow::anyhow!("nobody chosen: {why:?}"))?;

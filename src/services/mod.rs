@@ -39,6 +39,8 @@ pub struct Services {
     pub directory: Arc<Directory>,
     pub settings: Arc<Settings>,
     pub policies: Arc<Policies>,
+    /// Recent assignment inputs per team (see `requests::loads`).
+    pub loads: Arc<requests::loads::LoadCache>,
 }
 
 /// Rules parsed once from the settings.
@@ -101,6 +103,7 @@ impl Services {
             directory: Arc::new(directory),
             settings: Arc::new(settings),
             policies: Arc::new(policies),
+            loads: Arc::default(),
         })
     }
 }

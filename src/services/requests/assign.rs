@@ -9,43 +9,63 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::assignment::{Candidate, Decision, Load, NoAssignee, decide};
-use crate::domain::identity::Role;
+use crate::domain::identity::{Person, Role};
 use crate::domain::ids::{PersonKey, TeamKey};
 use crate::domain::triage::RequestType;
 use crate::services::Services;
 use crate::services::error::AppError;
+use crate::services::requests::loads::TeamInputs;
 use crate::storage::{self, Tx};
 
-/// Decides who in `team` gets a request of `kind` at `now`. Writes nothing: the next
-/// decision's rotation point is this request's assignee (see
-/// `storage::requests::assignment_inputs`).
+/// Decides who in `team` gets a request of `kind` weighing `weight` at `now`. Writes
+/// nothing: the next decision's rotation point is this request's assignee (see
+/// `storage::requests::assignment_inputs`), and the loads come from [`LoadCache`] when this
+/// process read them less than a second ago.
 pub async fn choose(
     services: &Services,
     tx: &mut Tx,
     team: &TeamKey,
     kind: &RequestType,
+    weight: i64,
     now: DateTime<Utc>,
 ) -> Result<Result<Decision, NoAssignee>, AppError> {
-    let candidates: Vec<Candidate> = services
+    let members: Vec<&Person> = services
         .directory
         .people()
         .filter(|p| &p.team == team && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor)))
+        .collect();
+    let candidates: Vec<Candidate> = members
+        .iter()
         .filter(|p| services.policies.on_shift(&p.key, now))
         .map(|p| Candidate { key: p.key.clone(), skills: p.skills.clone() })
         .collect();
     if candidates.is_empty() {
         return Ok(Err(NoAssignee::NobodyOnShift));
     }
-    let keys: Vec<&str> = candidates.iter().map(|c| c.key.as_str()).collect();
-    let (cursor, loads) =
-        storage::requests::assignment_inputs(&mut **tx, team.as_str(), &keys).await?;
-    let cursor = cursor.and_then(|c| PersonKey::parse(&c).ok());
-    let loads = loads
-        .into_iter()
-        .filter_map(|(key, open, weight)| {
-            Some((PersonKey::parse(&key).ok()?, Load { open, weight }))
-        })
-        .collect();
+    let inputs = match services.loads.fresh(team, now) {
+        Some(inputs) => inputs,
+        None => {
+            let keys: Vec<&str> = members.iter().map(|p| p.key.as_str()).collect();
+            let (cursor, loads) =
+                storage::requests::assignment_inputs(&mut **tx, team.as_str(), &keys).await?;
+            let inputs = TeamInputs {
+                cursor: cursor.and_then(|c| PersonKey::parse(&c).ok()),
+                loads: loads
+                    .into_iter()
+                    .filter_map(|(key, open, weight)| {
+                        Some((PersonKey::parse(&key).ok()?, Load { open, weight }))
+                    })
+                    .collect(),
+            };
+            services.loads.store(team, now, inputs.clone());
+            inputs
+        }
+    };
     let strategy = services.policies.requests.strategy(team);
-    Ok(decide(strategy, &candidates, &loads, cursor.as_ref(), &kind.skills))
+    let decision =
+        decide(strategy, &candidates, &inputs.loads, inputs.cursor.as_ref(), &kind.skills);
+    if let Ok(decision) = &decision {
+        services.loads.assigned(team, &decision.person, weight);
+    }
+    Ok(decision)
 }

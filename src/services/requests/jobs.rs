@@ -40,7 +40,8 @@ impl JobHandler for AssignRetry {
             return Err(JobError::Fatal(format!("request type {} is gone", current.kind)));
         };
         let mut effects = Effects::default();
-        match super::choose(services, tx, &current.team, &kind, now).await.map_err(retry)? {
+        let weight = i64::from(current.priority.weight());
+        match super::choose(services, tx, &current.team, &kind, weight, now).await.map_err(retry)? {
             Ok(decision) => {
                 let reason = text::assignment_reason(&decision, &services.directory);
                 let action =

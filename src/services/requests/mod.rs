@@ -9,6 +9,7 @@ mod actions;
 mod assign;
 mod commands;
 mod jobs;
+pub mod loads;
 mod open;
 
 use std::sync::Arc;
@@ -139,6 +140,8 @@ pub(crate) async fn save_change(
     now: DateTime<Utc>,
 ) -> Result<Request, AppError> {
     let mut r = change.after;
+    // Accepts, reassignments and resolutions move loads in ways the cache does not follow.
+    services.loads.invalidate(&r.team);
     let entry = AuditEntry {
         at: now,
         actor: change.actor,

@@ -162,7 +162,8 @@ pub async fn open_request(
     effects.audit.push(request.chain_audit(entry));
     let mut lines = Vec::new();
     let mut messages = Vec::new();
-    match super::choose(services, tx, &team.key, &kind, now).await? {
+    let weight = i64::from(request.priority.weight());
+    match super::choose(services, tx, &team.key, &kind, weight, now).await? {
         Ok(decision) => {
             let (assigned, message) = assign_decided(services, effects, &request, &decision, now)?;
             request = assigned;
