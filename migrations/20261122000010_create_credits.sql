@@ -19,7 +19,8 @@ CREATE TABLE credits (
     updated_at    timestamptz NOT NULL
 );
 
-CREATE INDEX credits_account_idx ON credits (account_key, requested_at);
+-- The card's "recent credits": newest first, straight off the index.
+CREATE INDEX credits_account_idx ON credits (account_key, requested_at, id);
 CREATE INDEX credits_pending_idx ON credits (requested_at) WHERE state = 'pending';
 CREATE INDEX credits_requested_by_idx ON credits (requested_by, requested_at);
 
