@@ -10,65 +10,10 @@ use steward::config::PersonConfig;
 use steward::domain::credit::CreditState;
 use steward::domain::identity::Role;
 use steward::domain::ids::{PersonKey, TeamKey};
-use steward::domain::reply::{Card, Message};
 use steward::storage;
 
-use crate::support::chat::{ChatCall, RecordingChat};
+use crate::support::chat::{RecordingChat, button, dms, field, latest_card, thread_lines};
 use crate::support::{TestApp, demo_settings, text_of};
-
-fn latest_card(chat: &RecordingChat, key: &str) -> Card {
-    chat.calls()
-        .into_iter()
-        .rev()
-        .find_map(|call| match call {
-            ChatCall::Post { message, .. } | ChatCall::Update { message, .. } => {
-                message.card.filter(|c| c.living_key.as_deref() == Some(key))
-            }
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no card {key}"))
-}
-
-fn field<'a>(card: &'a Card, label: &str) -> &'a str {
-    &card
-        .fields
-        .iter()
-        .find(|f| f.label.starts_with(label))
-        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
-        .value
-}
-
-fn button(card: &Card, label: &str) -> String {
-    card.buttons
-        .iter()
-        .find(|b| b.label == label)
-        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
-        .action
-        .clone()
-}
-
-fn dms(chat: &RecordingChat) -> Vec<(String, String)> {
-    chat.calls()
-        .into_iter()
-        .filter_map(|call| match call {
-            ChatCall::Dm { user, message } => Some((user, message.text.unwrap_or_default())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn thread_lines(chat: &RecordingChat) -> Vec<String> {
-    chat.calls()
-        .into_iter()
-        .filter_map(|call| match call {
-            ChatCall::Post {
-                message: Message { text: Some(text), thread_of: Some(_), .. },
-                ..
-            } => Some(text),
-            _ => None,
-        })
-        .collect()
-}
 
 async fn audit_actions(app: &TestApp, id: i64) -> Vec<String> {
     let records =

@@ -5,66 +5,12 @@ use std::sync::Arc;
 use chrono::Duration;
 use futures::future::join_all;
 use steward::domain::escalation::EscalationState;
-use steward::domain::reply::{Card, Message};
 use steward::storage;
 
-use crate::support::chat::{ChatCall, RecordingChat};
+use crate::support::chat::{
+    ChatCall, RecordingChat, button, dms, field, latest_card, thread_lines,
+};
 use crate::support::{TestApp, text_of};
-
-/// The latest version of the card with `key` that `chat` was asked to post or update.
-fn latest_card(chat: &RecordingChat, key: &str) -> Card {
-    chat.calls()
-        .into_iter()
-        .rev()
-        .find_map(|call| match call {
-            ChatCall::Post { message, .. } | ChatCall::Update { message, .. } => {
-                message.card.filter(|c| c.living_key.as_deref() == Some(key))
-            }
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no card {key}"))
-}
-
-fn field<'a>(card: &'a Card, label: &str) -> &'a str {
-    &card
-        .fields
-        .iter()
-        .find(|f| f.label == label)
-        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
-        .value
-}
-
-fn button(card: &Card, label: &str) -> String {
-    card.buttons
-        .iter()
-        .find(|b| b.label == label)
-        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
-        .action
-        .clone()
-}
-
-fn dms(chat: &RecordingChat) -> Vec<(String, String)> {
-    chat.calls()
-        .into_iter()
-        .filter_map(|call| match call {
-            ChatCall::Dm { user, message } => Some((user, message.text.unwrap_or_default())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn thread_lines(chat: &RecordingChat) -> Vec<String> {
-    chat.calls()
-        .into_iter()
-        .filter_map(|call| match call {
-            ChatCall::Post {
-                message: Message { text: Some(text), thread_of: Some(_), .. },
-                ..
-            } => Some(text),
-            _ => None,
-        })
-        .collect()
-}
 
 async fn audit_actions(app: &TestApp, id: i64) -> Vec<String> {
     let records =

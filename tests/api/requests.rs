@@ -5,53 +5,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use futures::future::join_all;
 use steward::domain::inbound::{Inbound, InboundKind};
-use steward::domain::reply::{Card, Prompt};
+use steward::domain::reply::Prompt;
 use steward::domain::request::RequestState;
 use steward::storage;
 
-use crate::support::chat::{ChatCall, RecordingChat};
+use crate::support::chat::{RecordingChat, button, dms, field, latest_card};
 use crate::support::{TestApp, demo_settings, text_of};
-
-fn latest_card(chat: &RecordingChat, key: &str) -> Card {
-    chat.calls()
-        .into_iter()
-        .rev()
-        .find_map(|call| match call {
-            ChatCall::Post { message, .. } | ChatCall::Update { message, .. } => {
-                message.card.filter(|c| c.living_key.as_deref() == Some(key))
-            }
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no card {key}"))
-}
-
-fn field<'a>(card: &'a Card, label: &str) -> &'a str {
-    &card
-        .fields
-        .iter()
-        .find(|f| f.label == label)
-        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
-        .value
-}
-
-fn button(card: &Card, label: &str) -> String {
-    card.buttons
-        .iter()
-        .find(|b| b.label == label)
-        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
-        .action
-        .clone()
-}
-
-fn dms(chat: &RecordingChat) -> Vec<(String, String)> {
-    chat.calls()
-        .into_iter()
-        .filter_map(|call| match call {
-            ChatCall::Dm { user, message } => Some((user, message.text.unwrap_or_default())),
-            _ => None,
-        })
-        .collect()
-}
 
 async fn audit(app: &TestApp, id: i64) -> Vec<(String, serde_json::Value)> {
     let records =

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use steward::domain::ids::Platform;
-use steward::domain::reply::{Message, MessageRef};
+use steward::domain::reply::{Card, Message, MessageRef};
 use steward::services::ports::{ChatPort, SendError};
 
 /// One call the dispatcher made.
@@ -74,4 +74,63 @@ impl ChatPort for RecordingChat {
     async fn direct_message(&self, user: &str, message: &Message) -> Result<MessageRef, SendError> {
         self.answer(ChatCall::Dm { user: user.into(), message: message.clone() }, user)
     }
+}
+
+/// The latest version of the card with living key `key` that `chat` posted or updated.
+pub fn latest_card(chat: &RecordingChat, key: &str) -> Card {
+    chat.calls()
+        .into_iter()
+        .rev()
+        .find_map(|call| match call {
+            ChatCall::Post { message, .. } | ChatCall::Update { message, .. } => {
+                message.card.filter(|c| c.living_key.as_deref() == Some(key))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no card {key}"))
+}
+
+/// The value of the card's field whose label starts with `label`.
+pub fn field<'a>(card: &'a Card, label: &str) -> &'a str {
+    &card
+        .fields
+        .iter()
+        .find(|f| f.label.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
+        .value
+}
+
+/// The action id of the card's button labelled `label`.
+pub fn button(card: &Card, label: &str) -> String {
+    card.buttons
+        .iter()
+        .find(|b| b.label == label)
+        .unwrap_or_else(|| panic!("no {label}: {card:#?}"))
+        .action
+        .clone()
+}
+
+/// Every direct message sent: (platform user, text).
+pub fn dms(chat: &RecordingChat) -> Vec<(String, String)> {
+    chat.calls()
+        .into_iter()
+        .filter_map(|call| match call {
+            ChatCall::Dm { user, message } => Some((user, message.text.unwrap_or_default())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every line posted into a card's thread.
+pub fn thread_lines(chat: &RecordingChat) -> Vec<String> {
+    chat.calls()
+        .into_iter()
+        .filter_map(|call| match call {
+            ChatCall::Post {
+                message: Message { text: Some(text), thread_of: Some(_), .. },
+                ..
+            } => Some(text),
+            _ => None,
+        })
+        .collect()
 }
