@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use super::{BenchDatabase, Latency};
+use super::{BenchDatabase, Latency, round};
 use crate::config::{AssignmentConfig, PersonConfig, Secret, Settings};
 use crate::domain::assignment::Strategy;
 use crate::domain::identity::Role;
@@ -131,10 +131,6 @@ pub async fn run(
     services.pool.close().await;
     db.drop().await;
     Ok(())
-}
-
-fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 /// Fresh statistics after seeding, as autovacuum would have them in a running system.

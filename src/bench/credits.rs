@@ -8,12 +8,12 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use rust_decimal::Decimal;
 
-use super::{BenchDatabase, Latency, baseline};
+use super::{BenchDatabase, ClientRun};
 use crate::config::{ChainLevelConfig, LimitConfig, PersonConfig, Settings};
 use crate::domain::identity::Role;
 use crate::domain::ids::{PersonKey, Platform};
@@ -21,12 +21,6 @@ use crate::domain::inbound::{Inbound, InboundKind};
 use crate::services::Services;
 use crate::services::ports::SystemClock;
 use crate::storage;
-
-#[derive(Default)]
-struct ClientRun {
-    latencies: Vec<Duration>,
-    errors: usize,
-}
 
 fn person(
     key: &str,
@@ -80,45 +74,12 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
 
     // Warm the pool and the plan caches.
     drive(&services, &shape, clients, clients * 4).await;
-    let baseline_before = baseline(&db.pool, clients, count).await?;
-    let started = Instant::now();
-    let runs = drive(&services, &shape, clients, count / 2).await;
-    let elapsed = started.elapsed();
-    let baseline_after = baseline(&db.pool, clients, count).await?;
-    let baseline_ops = (baseline_before + baseline_after) / 2.0;
-
-    let errors: usize = runs.iter().map(|r| r.errors).sum();
-    let mut latencies: Vec<Duration> = runs.into_iter().flat_map(|r| r.latencies).collect();
-    let transactions = latencies.len() + errors;
-    let ops_per_s = transactions as f64 / elapsed.as_secs_f64();
-    let latency = Latency::of(&mut latencies);
-    println!(
-        "credits: {transactions} transactions (request + approve, one each) from {clients} clients"
-    );
-    println!(
-        "service:  {ops_per_s:.0} ops/s  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  errors {errors}",
-        latency.p50_ms, latency.p99_ms, latency.max_ms
-    );
-    println!("baseline: {baseline_ops:.0} ops/s (bare transaction: two inserts and an update)");
-    println!("ratio:    {:.2} × baseline", ops_per_s / baseline_ops);
-    let figures = serde_json::json!({
-        "bench": "credits",
-        "clients": clients,
-        "transactions": transactions,
-        "ops_per_s": round(ops_per_s),
-        "p50_ms": round(latency.p50_ms),
-        "p99_ms": round(latency.p99_ms),
-        "max_ms": round(latency.max_ms),
-        "errors": errors,
-        "baseline_ops_per_s": round(baseline_ops),
-    });
-    println!("{figures}");
+    super::measure("credits", "request + approve", &db.pool, clients, count, || {
+        drive(&services, &shape, clients, count / 2)
+    })
+    .await?;
     db.drop().await;
     Ok(())
-}
-
-fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 /// `clients` loops requesting and approving credits, `pairs` pairs in total.

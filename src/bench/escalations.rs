@@ -2,11 +2,11 @@
 //! transaction each, from C concurrent clients.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 
-use super::{BenchDatabase, Latency, baseline};
+use super::{BenchDatabase, ClientRun};
 use crate::config::Settings;
 use crate::domain::identity::Role;
 use crate::domain::ids::Platform;
@@ -14,13 +14,6 @@ use crate::domain::inbound::{Inbound, InboundKind};
 use crate::services::Services;
 use crate::services::ports::SystemClock;
 use crate::storage;
-
-/// One client's results: latencies of successful transactions, and failures.
-#[derive(Default)]
-struct ClientRun {
-    latencies: Vec<Duration>,
-    errors: usize,
-}
 
 pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
     let clients = clients.max(1);
@@ -40,45 +33,12 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
 
     // Warm the pool and the plan caches.
     drive(&services, &actor, account.as_str(), clients, clients * 4).await;
-    let baseline_before = baseline(&db.pool, clients, count).await?;
-    let started = Instant::now();
-    let runs = drive(&services, &actor, account.as_str(), clients, count / 2).await;
-    let elapsed = started.elapsed();
-    let baseline_after = baseline(&db.pool, clients, count).await?;
-    let baseline_ops = (baseline_before + baseline_after) / 2.0;
-
-    let errors: usize = runs.iter().map(|r| r.errors).sum();
-    let mut latencies: Vec<Duration> = runs.into_iter().flat_map(|r| r.latencies).collect();
-    let transactions = latencies.len() + errors;
-    let ops_per_s = transactions as f64 / elapsed.as_secs_f64();
-    let latency = Latency::of(&mut latencies);
-    println!(
-        "escalations: {transactions} transactions (open + acknowledge, one each) from {clients} clients"
-    );
-    println!(
-        "service:  {ops_per_s:.0} ops/s  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  errors {errors}",
-        latency.p50_ms, latency.p99_ms, latency.max_ms
-    );
-    println!("baseline: {baseline_ops:.0} ops/s (bare transaction: two inserts and an update)");
-    println!("ratio:    {:.2} × baseline", ops_per_s / baseline_ops);
-    let figures = serde_json::json!({
-        "bench": "escalations",
-        "clients": clients,
-        "transactions": transactions,
-        "ops_per_s": round(ops_per_s),
-        "p50_ms": round(latency.p50_ms),
-        "p99_ms": round(latency.p99_ms),
-        "max_ms": round(latency.max_ms),
-        "errors": errors,
-        "baseline_ops_per_s": round(baseline_ops),
-    });
-    println!("{figures}");
+    super::measure("escalations", "open + acknowledge", &db.pool, clients, count, || {
+        drive(&services, &actor, account.as_str(), clients, count / 2)
+    })
+    .await?;
     db.drop().await;
     Ok(())
-}
-
-fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 /// `clients` loops opening and acknowledging escalations, `pairs` pairs in total.

@@ -88,3 +88,64 @@ pub async fn baseline(pool: &PgPool, clients: usize, count: usize) -> anyhow::Re
     }
     Ok((per_client * clients) as f64 / started.elapsed().as_secs_f64())
 }
+
+/// One client's results: latencies of successful transactions, and failures.
+#[derive(Debug, Default)]
+pub struct ClientRun {
+    pub latencies: Vec<Duration>,
+    pub errors: usize,
+}
+
+/// Runs a service benchmark's measured phase between two baseline runs on the same pool, then
+/// prints the figures and, last, one JSON line. `drive` runs the clients; `what` describes a
+/// transaction pair for the first line, e.g. "open + acknowledge".
+pub async fn measure<F, Fut>(
+    name: &str,
+    what: &str,
+    pool: &PgPool,
+    clients: usize,
+    count: usize,
+    drive: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Vec<ClientRun>>,
+{
+    let baseline_before = baseline(pool, clients, count).await?;
+    let started = std::time::Instant::now();
+    let runs = drive().await;
+    let elapsed = started.elapsed();
+    let baseline_after = baseline(pool, clients, count).await?;
+    let baseline_ops = (baseline_before + baseline_after) / 2.0;
+
+    let errors: usize = runs.iter().map(|r| r.errors).sum();
+    let mut latencies: Vec<Duration> = runs.into_iter().flat_map(|r| r.latencies).collect();
+    let transactions = latencies.len() + errors;
+    let ops_per_s = transactions as f64 / elapsed.as_secs_f64();
+    let latency = Latency::of(&mut latencies);
+    println!("{name}: {transactions} transactions ({what}, one each) from {clients} clients");
+    println!(
+        "service:  {ops_per_s:.0} ops/s  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  errors {errors}",
+        latency.p50_ms, latency.p99_ms, latency.max_ms
+    );
+    println!("baseline: {baseline_ops:.0} ops/s (bare transaction: two inserts and an update)");
+    println!("ratio:    {:.2} × baseline", ops_per_s / baseline_ops);
+    let figures = serde_json::json!({
+        "bench": name,
+        "clients": clients,
+        "transactions": transactions,
+        "ops_per_s": round(ops_per_s),
+        "p50_ms": round(latency.p50_ms),
+        "p99_ms": round(latency.p99_ms),
+        "max_ms": round(latency.max_ms),
+        "errors": errors,
+        "baseline_ops_per_s": round(baseline_ops),
+    });
+    println!("{figures}");
+    Ok(())
+}
+
+/// Two decimals, for the JSON line.
+pub fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
