@@ -163,6 +163,12 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", settings.server.listen))?;
     tracing::info!(address = %listener.local_addr()?, "steward is serving");
+    if settings.requests.intake_secrets.is_empty() {
+        tracing::warn!(
+            variable = crate::config::INTAKE_SECRETS_ENV,
+            "no intake secrets: POST /intake/requests will refuse every call with 401"
+        );
+    }
     let router = http::router(HttpState { pool: database.pool.clone() })
         .merge(http::intake::routes(http::intake::IntakeState::new(services.clone())));
     let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
