@@ -11,5 +11,3 @@ CREATE TABLE inbox (
     received_at  timestamptz NOT NULL,
     reply        jsonb
 );
-
-CREATE INDEX inbox_received_at_idx ON inbox (received_at);
