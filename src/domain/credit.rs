@@ -20,6 +20,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::action;
+pub use super::action::ActionRef;
 use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
@@ -488,29 +490,12 @@ pub fn check_authority(
 
 /// A button's action id: `cr:<id>:<verb>:v<version>`.
 pub fn action_id(id: i64, verb: &str, version: i32) -> String {
-    format!("cr:{id}:{verb}:v{version}")
+    action::format("cr", id, verb, version)
 }
 
-/// A parsed credit action id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionRef {
-    pub id: i64,
-    pub verb: String,
-    pub version: i32,
-}
-
+/// Parses a credit action id.
 pub fn parse_action_id(raw: &str) -> Option<ActionRef> {
-    let mut parts = raw.split(':');
-    let (Some("cr"), Some(id), Some(verb), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    Some(ActionRef {
-        id: id.parse().ok()?,
-        verb: verb.to_owned(),
-        version: version.strip_prefix('v')?.parse().ok()?,
-    })
+    action::parse("cr", raw)
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::action;
+pub use super::action::ActionRef;
 use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
 use super::calendar::{Calendar, CalendarError};
 use super::identity::{Person, Role};
@@ -337,29 +339,12 @@ impl Escalation {
 
 /// A button's action id: `esc:<id>:<verb>:v<version>`.
 pub fn action_id(id: i64, verb: &str, version: i32) -> String {
-    format!("esc:{id}:{verb}:v{version}")
+    action::format("esc", id, verb, version)
 }
 
-/// A parsed escalation action id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionRef {
-    pub id: i64,
-    pub verb: String,
-    pub version: i32,
-}
-
+/// Parses a escalation action id.
 pub fn parse_action_id(raw: &str) -> Option<ActionRef> {
-    let mut parts = raw.split(':');
-    let (Some("esc"), Some(id), Some(verb), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    Some(ActionRef {
-        id: id.parse().ok()?,
-        verb: verb.to_owned(),
-        version: version.strip_prefix('v')?.parse().ok()?,
-    })
+    action::parse("esc", raw)
 }
 
 #[cfg(test)]

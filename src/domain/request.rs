@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::action;
+pub use super::action::ActionRef;
 use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
 use super::calendar::CalendarError;
 use super::escalation::{PauseSpan, Resolution, Stamp};
@@ -395,29 +397,12 @@ impl Request {
 
 /// A button's action id: `req:<id>:<verb>:v<version>`.
 pub fn action_id(id: i64, verb: &str, version: i32) -> String {
-    format!("req:{id}:{verb}:v{version}")
+    action::format("req", id, verb, version)
 }
 
-/// A parsed request action id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionRef {
-    pub id: i64,
-    pub verb: String,
-    pub version: i32,
-}
-
+/// Parses a request action id.
 pub fn parse_action_id(raw: &str) -> Option<ActionRef> {
-    let mut parts = raw.split(':');
-    let (Some("req"), Some(id), Some(verb), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    Some(ActionRef {
-        id: id.parse().ok()?,
-        verb: verb.to_owned(),
-        version: version.strip_prefix('v')?.parse().ok()?,
-    })
+    action::parse("req", raw)
 }
 
 #[cfg(test)]
