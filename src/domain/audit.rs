@@ -86,6 +86,13 @@ pub fn chain(prev: Option<(i64, &str)>, entry: AuditEntry) -> AuditRecord {
     AuditRecord { entry, subject_seq, prev_hash, hash }
 }
 
+/// Chains `entry` after the chain head kept in a subject's own row, and moves the head.
+pub fn chain_onto(head: &mut Option<ChainHead>, entry: AuditEntry) -> AuditRecord {
+    let record = chain(head.as_ref().map(|h| (h.seq, h.hash.as_str())), entry);
+    *head = Some(record.head());
+    record
+}
+
 /// The first place a chain does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("subject {subject}, record {subject_seq}: {problem}")]

@@ -326,10 +326,7 @@ impl CreditRequest {
     }
 
     pub fn chain_audit(&mut self, entry: AuditEntry) -> AuditRecord {
-        let prev = self.audit_head.as_ref().map(|head| (head.seq, head.hash.as_str()));
-        let record = audit::chain(prev, entry);
-        self.audit_head = Some(record.head());
-        record
+        audit::chain_onto(&mut self.audit_head, entry)
     }
 
     fn closed_refusal(&self) -> Refusal {

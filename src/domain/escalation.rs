@@ -17,13 +17,13 @@ use serde::{Deserialize, Serialize};
 use super::action;
 pub use super::action::ActionRef;
 use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
-use super::calendar::{Calendar, CalendarError};
+use super::calendar::CalendarError;
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
 use super::policy::EscalationPolicy;
 use super::severity::Severity;
 use super::sla::Pause;
-use super::sla_policy::{ClockKind, ClockView, SlaPlan, clock_view};
+use super::sla_policy::{ClockView, SlaPlan, both_clocks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -298,23 +298,14 @@ impl Escalation {
 
     /// The standing of both clocks at `now`.
     pub fn sla_view(&self, now: DateTime<Utc>) -> Result<SlaView, CalendarError> {
-        let calendar: Calendar = self.sla.calendar()?;
-        let acknowledge = clock_view(
-            &calendar,
-            &self.sla.target(ClockKind::Acknowledge),
+        let (acknowledge, resolve) = both_clocks(
+            &self.sla,
             self.opened_at,
-            &[],
             self.acknowledged.as_ref().map(|s| s.at),
-            now,
-        );
-        let resolve = clock_view(
-            &calendar,
-            &self.sla.target(ClockKind::Resolve),
-            self.opened_at,
             &self.pauses(),
             self.resolved.as_ref().map(|r| r.at),
             now,
-        );
+        )?;
         Ok(SlaView { acknowledge, resolve })
     }
 
@@ -330,10 +321,7 @@ impl Escalation {
 
     /// Chains `entry` onto this escalation's audit chain and moves the head.
     pub fn chain_audit(&mut self, entry: AuditEntry) -> AuditRecord {
-        let prev = self.audit_head.as_ref().map(|head| (head.seq, head.hash.as_str()));
-        let record = audit::chain(prev, entry);
-        self.audit_head = Some(record.head());
-        record
+        audit::chain_onto(&mut self.audit_head, entry)
     }
 }
 
@@ -342,7 +330,7 @@ pub fn action_id(id: i64, verb: &str, version: i32) -> String {
     action::format("esc", id, verb, version)
 }
 
-/// Parses a escalation action id.
+/// Parses an escalation action id.
 pub fn parse_action_id(raw: &str) -> Option<ActionRef> {
     action::parse("esc", raw)
 }

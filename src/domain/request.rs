@@ -25,7 +25,7 @@ use super::escalation::{PauseSpan, Resolution, Stamp};
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
 use super::sla::Pause;
-use super::sla_policy::{ClockKind, ClockView, SlaPlan, clock_view};
+use super::sla_policy::{ClockView, SlaPlan, both_clocks};
 use super::triage::{Priority, PrioritySource};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -356,23 +356,14 @@ impl Request {
 
     /// The standing of both clocks at `now`.
     pub fn sla_view(&self, now: DateTime<Utc>) -> Result<RequestSla, CalendarError> {
-        let calendar = self.sla.calendar()?;
-        let first_response = clock_view(
-            &calendar,
-            &self.sla.target(ClockKind::Acknowledge),
+        let (first_response, resolve) = both_clocks(
+            &self.sla,
             self.opened_at,
-            &[],
             self.accepted.as_ref().map(|s| s.at),
-            now,
-        );
-        let resolve = clock_view(
-            &calendar,
-            &self.sla.target(ClockKind::Resolve),
-            self.opened_at,
             &self.pauses(),
             self.resolved.as_ref().map(|r| r.at),
             now,
-        );
+        )?;
         Ok(RequestSla { first_response, resolve })
     }
 
@@ -388,10 +379,7 @@ impl Request {
 
     /// Chains `entry` onto this request's audit chain and moves the head.
     pub fn chain_audit(&mut self, entry: AuditEntry) -> AuditRecord {
-        let prev = self.audit_head.as_ref().map(|head| (head.seq, head.hash.as_str()));
-        let record = audit::chain(prev, entry);
-        self.audit_head = Some(record.head());
-        record
+        audit::chain_onto(&mut self.audit_head, entry)
     }
 }
 

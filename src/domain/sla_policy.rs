@@ -133,3 +133,21 @@ pub fn clock_view(
     };
     ClockView { status, due, at_risk_at }
 }
+
+/// The two clocks of an item opened at `opened`: the first one (acknowledge / first response)
+/// stopped at `first_stop`, the resolve one minus `pauses` and stopped at `resolved`.
+pub fn both_clocks(
+    plan: &SlaPlan,
+    opened: DateTime<Utc>,
+    first_stop: Option<DateTime<Utc>>,
+    pauses: &[Pause],
+    resolved: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(ClockView, ClockView), CalendarError> {
+    let calendar = plan.calendar()?;
+    let first =
+        clock_view(&calendar, &plan.target(ClockKind::Acknowledge), opened, &[], first_stop, now);
+    let resolve =
+        clock_view(&calendar, &plan.target(ClockKind::Resolve), opened, pauses, resolved, now);
+    Ok((first, resolve))
+}
