@@ -39,6 +39,39 @@ pub struct Message {
     /// Post into the thread of the living message with this key (an item's history).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_of: Option<String>,
+    /// Files that go with the message (a digest's chart).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with a message. Platforms that can upload files show it; the others (the
+/// console) print `fallback` instead, e.g. a text sparkline for a chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub title: String,
+    /// MIME type, e.g. `image/png`.
+    pub media_type: String,
+    /// The file's bytes, base64 in the stored JSON.
+    #[serde(with = "base64_bytes")]
+    pub data: Vec<u8>,
+    /// What to show where files cannot be shown.
+    pub fallback: String,
+}
+
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Message {

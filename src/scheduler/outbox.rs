@@ -12,7 +12,7 @@ use super::backoff;
 use crate::domain::ids::Platform;
 use crate::domain::reply::MessageRef;
 use crate::services::Services;
-use crate::services::ports::{ChatPort, SendError};
+use crate::services::ports::{ChatPort, Delivery, SendError};
 use crate::storage::outbox::{self, OutboxKind, OutboxMessage};
 
 /// First retry delay after a temporary failure without `Retry-After`.
@@ -112,6 +112,10 @@ impl Dispatcher {
                 tracing::warn!(outbox_id = message.id, %reason, "message failed permanently");
                 outbox::mark_failed(pool, message.id, &reason).await?;
             }
+            Err(SendError::Paced { retry_after }) => {
+                let not_before = now + chrono::Duration::from_std(retry_after)?;
+                outbox::defer(pool, message.id, not_before).await?;
+            }
             Err(SendError::Retryable { reason, retry_after }) => {
                 let max_attempts = self.services.settings.outbox.max_attempts;
                 if message.attempts >= max_attempts {
@@ -137,13 +141,17 @@ impl Dispatcher {
     ) -> anyhow::Result<Result<Option<MessageRef>, SendError>> {
         let pool = &self.services.pool;
         let platform = &message.platform;
+        let delivery = Delivery { outbox_id: message.id, attempt: message.attempts };
         if message.kind == OutboxKind::Dm {
-            return Ok(port.direct_message(&message.target, &message.message).await.map(Some));
+            return Ok(port
+                .direct_message(delivery, &message.target, &message.message)
+                .await
+                .map(Some));
         }
         if let Some(key) = message.message.living_key()
             && let Some(existing) = outbox::living_ref(pool, platform, key).await?
         {
-            return Ok(port.update(&existing, &message.message).await.map(|()| None));
+            return Ok(port.update(delivery, &existing, &message.message).await.map(|()| None));
         }
         let thread = match &message.message.thread_of {
             Some(parent) => match outbox::living_ref(pool, platform, parent).await? {
@@ -157,7 +165,7 @@ impl Dispatcher {
             },
             None => None,
         };
-        Ok(port.post(&message.target, &message.message, thread.as_ref()).await.map(Some))
+        Ok(port.post(delivery, &message.target, &message.message, thread.as_ref()).await.map(Some))
     }
 }
 

@@ -59,6 +59,28 @@ pub enum SendError {
     /// Trying again cannot help (unknown channel, missing access).
     #[error("permanent failure: {reason}")]
     Permanent { reason: String },
+    /// Not sent, and not a failure: the platform's pacing (per-channel or per-route rate
+    /// limits known in advance) says wait. The dispatcher reschedules without counting an
+    /// attempt.
+    #[error("paced: not before {retry_after:?}")]
+    Paced { retry_after: Duration },
+}
+
+/// Which outbox row a send is for. Adapters use it to make sends idempotent across retries:
+/// Slack carries the id in message metadata and looks for it before re-posting an attempt
+/// whose outcome is unknown; Discord sends it as the message nonce with `enforce_nonce`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    pub outbox_id: i64,
+    /// 1 for the first try; higher when an earlier try may or may not have arrived.
+    pub attempt: i32,
+}
+
+impl Delivery {
+    /// A stable idempotency token for this outbox row (the same on every attempt).
+    pub fn nonce(&self) -> String {
+        format!("steward-{}", self.outbox_id)
+    }
 }
 
 /// Sends messages to one chat platform. Implemented by each adapter in `platform/`.
@@ -69,14 +91,25 @@ pub trait ChatPort: Send + Sync {
     /// Posts a message to a channel, optionally in the thread of an earlier message.
     async fn post(
         &self,
+        delivery: Delivery,
         channel: &str,
         message: &Message,
         thread: Option<&MessageRef>,
     ) -> Result<MessageRef, SendError>;
 
     /// Replaces a message posted earlier (a living card) in place.
-    async fn update(&self, at: &MessageRef, message: &Message) -> Result<(), SendError>;
+    async fn update(
+        &self,
+        delivery: Delivery,
+        at: &MessageRef,
+        message: &Message,
+    ) -> Result<(), SendError>;
 
     /// Sends a direct message to a platform user.
-    async fn direct_message(&self, user: &str, message: &Message) -> Result<MessageRef, SendError>;
+    async fn direct_message(
+        &self,
+        delivery: Delivery,
+        user: &str,
+        message: &Message,
+    ) -> Result<MessageRef, SendError>;
 }

@@ -195,6 +195,24 @@ pub async fn mark_retry(
     .map(|_| ())
 }
 
+/// Puts a message back unsent because the platform's pacing said wait: this claim does not
+/// count as an attempt.
+pub async fn defer(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    not_before: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET not_before = $2, attempts = attempts - 1, locked_until = NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(not_before)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
 /// Gives up on a message, recording why.
 pub async fn mark_failed(executor: impl PgExecutor<'_>, id: i64, error: &str) -> sqlx::Result<()> {
     sqlx::query(

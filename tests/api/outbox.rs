@@ -101,6 +101,27 @@ async fn retry_after_is_honoured_and_the_message_is_sent_after_the_wait() {
 }
 
 #[tokio::test]
+async fn pacing_defers_a_send_without_using_up_its_attempts() {
+    let app = TestApp::spawn().await;
+    enqueue(&app, "k", Message::text("busy channel")).await;
+    let chat = Arc::new(RecordingChat::default());
+    let max_attempts = app.services.settings.outbox.max_attempts;
+    let paced =
+        (0..max_attempts + 2).map(|_| SendError::Paced { retry_after: Duration::from_secs(1) });
+    chat.fail_next(paced);
+    let dispatcher = app.dispatcher(&chat);
+    for _ in 0..max_attempts + 2 {
+        assert_eq!(dispatcher.dispatch_once().await.unwrap(), 1);
+        assert_eq!(dispatcher.dispatch_once().await.unwrap(), 0, "must wait for the pacing");
+        app.clock.advance(chrono::Duration::seconds(1));
+    }
+    dispatcher.flush().await.unwrap();
+    assert_eq!(chat.calls().len(), 1);
+    let counts = outbox::counts(&app.pool).await.unwrap();
+    assert_eq!((counts.pending, counts.failed), (0, 0));
+}
+
+#[tokio::test]
 async fn a_permanent_error_marks_the_message_failed_with_the_reason() {
     let app = TestApp::spawn().await;
     enqueue(&app, "k", Message::text("to nowhere")).await;

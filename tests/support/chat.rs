@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use steward::domain::ids::Platform;
 use steward::domain::reply::{Card, Message, MessageRef};
-use steward::services::ports::{ChatPort, SendError};
+use steward::services::ports::{ChatPort, Delivery, SendError};
 
 /// One call the dispatcher made.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,7 @@ impl ChatPort for RecordingChat {
 
     async fn post(
         &self,
+        _delivery: Delivery,
         channel: &str,
         message: &Message,
         thread: Option<&MessageRef>,
@@ -66,12 +67,22 @@ impl ChatPort for RecordingChat {
         self.answer(call, channel)
     }
 
-    async fn update(&self, at: &MessageRef, message: &Message) -> Result<(), SendError> {
+    async fn update(
+        &self,
+        _delivery: Delivery,
+        at: &MessageRef,
+        message: &Message,
+    ) -> Result<(), SendError> {
         self.answer(ChatCall::Update { at: at.clone(), message: message.clone() }, &at.channel)
             .map(|_| ())
     }
 
-    async fn direct_message(&self, user: &str, message: &Message) -> Result<MessageRef, SendError> {
+    async fn direct_message(
+        &self,
+        _delivery: Delivery,
+        user: &str,
+        message: &Message,
+    ) -> Result<MessageRef, SendError> {
         self.answer(ChatCall::Dm { user: user.into(), message: message.clone() }, user)
     }
 }

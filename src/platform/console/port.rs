@@ -11,7 +11,7 @@ use super::render::render_message;
 use crate::domain::ids::Platform;
 use crate::domain::messages;
 use crate::domain::reply::{Card, Message, MessageRef};
-use crate::services::ports::{ChatPort, SendError};
+use crate::services::ports::{ChatPort, Delivery, SendError};
 
 /// Where console text goes (stdout, or a buffer in tests), shared by the prompt loop and the
 /// outbox dispatcher so their lines never interleave. It also remembers the last card with
@@ -89,6 +89,7 @@ impl ChatPort for ConsoleChat {
 
     async fn post(
         &self,
+        _delivery: Delivery,
         channel: &str,
         message: &Message,
         thread: Option<&MessageRef>,
@@ -102,13 +103,23 @@ impl ChatPort for ConsoleChat {
         Ok(sent)
     }
 
-    async fn update(&self, at: &MessageRef, message: &Message) -> Result<(), SendError> {
+    async fn update(
+        &self,
+        _delivery: Delivery,
+        at: &MessageRef,
+        message: &Message,
+    ) -> Result<(), SendError> {
         let heading = messages::console_update_heading(&at.channel, &at.message_id);
         self.output.show(Some(&heading), message);
         Ok(())
     }
 
-    async fn direct_message(&self, user: &str, message: &Message) -> Result<MessageRef, SendError> {
+    async fn direct_message(
+        &self,
+        _delivery: Delivery,
+        user: &str,
+        message: &Message,
+    ) -> Result<MessageRef, SendError> {
         let sent = self.next_ref(&format!("@{user}"));
         self.output.show(Some(&messages::console_dm_heading(user)), message);
         Ok(sent)

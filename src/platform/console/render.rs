@@ -12,6 +12,11 @@ pub fn render_message(message: &Message) -> String {
     if let Some(card) = &message.card {
         out.push_str(&render_card(card));
     }
+    // The console cannot show files: print what stands in for them (a chart's sparkline).
+    for attachment in &message.attachments {
+        out.push_str(attachment.fallback.trim_end());
+        out.push('\n');
+    }
     out
 }
 
