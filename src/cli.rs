@@ -51,6 +51,19 @@ pub enum Commands {
     /// The audit trail: verify the hash chains, export an auditor's extract.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Discord tools.
+    #[command(subcommand)]
+    Discord(DiscordCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscordCommand {
+    /// Register every application command with Discord (bulk overwrite).
+    Register {
+        /// Register in this guild only (instant) instead of globally.
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +145,15 @@ pub enum BenchCommand {
         clients: usize,
         /// Signed intake requests posted in total.
         #[arg(long, default_value_t = 8000)]
+        count: usize,
+    },
+    /// Signed Discord button clicks over loopback HTTP; compare to a bare transaction.
+    Discord {
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Clicks in the measured run.
+        #[arg(long, default_value_t = 4000)]
         count: usize,
     },
 }
@@ -227,6 +249,12 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         }
         Commands::Bench(BenchCommand::Assignment { people, open, decisions, clients, count }) => {
             crate::bench::assignment::run(settings, people, open, decisions, clients, count).await
+        }
+        Commands::Bench(BenchCommand::Discord { clients, count }) => {
+            crate::bench::discord::run(settings, clients, count).await
+        }
+        Commands::Discord(DiscordCommand::Register { guild }) => {
+            crate::platform::discord::register_command(&settings, guild).await
         }
         // Offline tools, answered before the runtime starts; audit has its own exit codes.
         Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) => Ok(()),

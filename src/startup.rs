@@ -158,7 +158,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
     // Platform adapters register their ports here as they land (Slack, Discord).
-    spawn_background(&services, Vec::new(), &mut tasks, &shutdown);
+    let mut ports: Vec<Arc<dyn ChatPort>> = Vec::new();
+    let discord = crate::platform::discord::start(&services, &mut tasks, &shutdown).await?;
+    ports.extend(discord.port.clone());
+    spawn_background(&services, ports, &mut tasks, &shutdown);
     let listener = tokio::net::TcpListener::bind(settings.server.listen)
         .await
         .with_context(|| format!("could not listen on {}", settings.server.listen))?;
@@ -170,7 +173,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
     let router = http::router(HttpState { pool: database.pool.clone() })
-        .merge(http::intake::routes(http::intake::IntakeState::new(services.clone())));
+        .merge(http::intake::routes(http::intake::IntakeState::new(services.clone())))
+        .merge(discord.routes.unwrap_or_default());
     let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down");

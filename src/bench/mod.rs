@@ -6,6 +6,7 @@
 
 pub mod assignment;
 pub mod credits;
+pub mod discord;
 pub mod escalations;
 
 use std::time::Duration;

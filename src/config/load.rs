@@ -62,11 +62,14 @@ pub fn load(
     let mut env_keys = BTreeMap::new();
     let mut database_url = None;
     let mut intake_secrets = Vec::new();
+    let mut discord_token = None;
     for (var, raw) in env {
         if var == "DATABASE_URL" && !raw.is_empty() {
             database_url = Some(raw);
         } else if var == super::INTAKE_SECRETS_ENV {
             intake_secrets = super::parse_intake_secrets(&raw);
+        } else if var == super::DISCORD_TOKEN_ENV && !raw.trim().is_empty() {
+            discord_token = Some(Secret::new(raw.trim()));
         } else if let Some(path) = var.strip_prefix(ENV_PREFIX) {
             let segments: Vec<String> = path.split("__").map(|s| s.to_ascii_lowercase()).collect();
             set_path(&mut tree, &segments, env_value(&raw)).map_err(|problem| ConfigError {
@@ -92,6 +95,7 @@ pub fn load(
         settings.database.url = Some(Secret::new(url));
     }
     settings.requests.intake_secrets = intake_secrets;
+    settings.discord.bot_token = discord_token;
     validate(&settings).map_err(|(key, problem)| ConfigError {
         origin: env_keys.get(&key).cloned().map(ConfigSource::Env).unwrap_or(file_source),
         key,
@@ -194,6 +198,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
                 .map_err(|e| (format!("people[{index}].shift"), e.to_string()))?;
         }
     }
+    settings.discord.validate()?;
     settings.sla_rules()?;
     settings.policy_book()?;
     settings.credit_policy()?;

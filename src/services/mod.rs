@@ -7,6 +7,7 @@ pub mod error;
 pub mod escalations;
 pub mod inbound;
 pub mod jobs;
+pub mod lookup;
 pub mod ports;
 pub mod requests;
 mod steward_commands;

@@ -4,6 +4,8 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod chat;
+pub mod discord;
+pub mod discord_fake;
 pub mod postgres;
 
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 //! platform chrome (emoji, markup) but never their own wording.
 
 pub mod credit;
+pub mod discord;
 pub mod escalation;
 pub mod request;
 
@@ -105,10 +106,11 @@ pub fn whoami(person: &Person, team_name: &str, platform: Platform, user: &str) 
 }
 
 pub fn unknown_person(platform: Platform, user: &str) -> String {
+    // The key is the platform's name in [[people]] (`slack = "U…"`, `discord = "…"`).
     format!(
-        "Steward doesn't know {platform} user `{user}` yet. Ask an admin to add your {platform} \
-         id `{user}` to a person in Steward's configuration ([[people]] … identities), then try \
-         /steward whoami."
+        "Steward doesn't know {platform} user `{user}` yet. Ask an admin to add \
+         `{platform} = \"{user}\"` to your [[people]] entry in Steward's configuration, then \
+         try /steward whoami."
     )
 }
 

@@ -1,0 +1,184 @@
+//! `steward bench discord`: Ed25519-signed button clicks (Discord component interactions)
+//! over loopback HTTP against the real `/discord/interactions` router and PostgreSQL, from C
+//! concurrent clients; each click acknowledges one escalation (one transaction). The bare
+//! transaction baseline runs on the same pool in the same run.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use super::{BenchDatabase, ClientRun};
+use crate::config::Settings;
+use crate::domain::identity::Role;
+use crate::domain::ids::Platform;
+use crate::domain::inbound::{Inbound, InboundKind};
+use crate::platform::discord::http::{DiscordHttpState, PATH, routes};
+use crate::platform::discord::verify::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use crate::platform::discord::{Interactions, render};
+use crate::services::Services;
+use crate::services::ports::SystemClock;
+use crate::storage;
+
+pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
+    let clients = clients.max(1);
+    let db = BenchDatabase::create(&settings, clients as u32 + 4).await?;
+    let (signing, public) = verify::test_key(rand::random());
+    let mut settings = settings;
+    settings.discord.public_key = Some(public);
+    let directory = settings.directory().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut conn = db.pool.acquire().await?;
+    storage::directory::sync_directory(&mut conn, &directory).await?;
+    drop(conn);
+    let actor = directory
+        .people()
+        .filter(|p| p.has_role(Role::Agent) || p.has_role(Role::Supervisor))
+        .find_map(|p| {
+            Some((
+                p.identities.get(&Platform::Console)?.clone(),
+                p.identities.get(&Platform::Discord)?.clone(),
+            ))
+        })
+        .context("the configuration needs an agent or supervisor with a Discord id")?;
+    let account =
+        directory.accounts().next().context("the configuration needs an account")?.key.clone();
+    let services = Services::new(db.pool.clone(), Arc::new(SystemClock), directory, settings)?;
+
+    let warm = clients * 4;
+    let ids = open_escalations(&services, &actor.0, account.as_str(), clients, warm + count).await?;
+    let state = DiscordHttpState::new(Interactions::new(services.clone(), None))
+        .map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}{PATH}", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(crate::http::serve(listener, routes(state), shutdown.clone()));
+    let signing = Arc::new(signing);
+
+    let (warm_ids, measured_ids) = ids.split_at(warm.min(ids.len()));
+    drive(&url, &signing, &actor.1, warm_ids, clients).await;
+    super::measure("discord", "signed click → acknowledge", &db.pool, clients, count, || {
+        drive(&url, &signing, &actor.1, measured_ids, clients)
+    })
+    .await?;
+    shutdown.cancel();
+    server.await??;
+    db.drop().await;
+    Ok(())
+}
+
+/// Opens `total` escalations through the service (not measured); returns their ids.
+async fn open_escalations(
+    services: &Services,
+    actor: &str,
+    account: &str,
+    clients: usize,
+    total: usize,
+) -> anyhow::Result<Vec<i64>> {
+    let per_client = total.div_ceil(clients);
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in 0..clients {
+        let (services, actor, account) = (services.clone(), actor.to_owned(), account.to_owned());
+        tasks.spawn(async move {
+            let mut ids = Vec::with_capacity(per_client);
+            for n in 0..per_client {
+                let inbound = Inbound {
+                    dedupe_key: format!("bench:discord:{client}:{n}:{}", uuid::Uuid::new_v4()),
+                    platform: Platform::Console,
+                    actor: actor.clone(),
+                    channel: "bench".into(),
+                    kind: InboundKind::Command {
+                        name: "escalate".into(),
+                        args: format!("{account} sev3 Discord benchmark {client}-{n}"),
+                    },
+                };
+                let reply = services.handle_inbound(inbound).await;
+                let text = reply.message.text.unwrap_or_default();
+                let id = text
+                    .strip_prefix("Escalation #")
+                    .and_then(|rest| rest.split_once(' '))
+                    .and_then(|(id, _)| id.parse::<i64>().ok())
+                    .with_context(|| format!("could not open an escalation: {text}"))?;
+                ids.push(id);
+            }
+            anyhow::Ok(ids)
+        });
+    }
+    let mut ids = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        ids.extend(result??);
+    }
+    Ok(ids)
+}
+
+/// `clients` keep-alive connections clicking Acknowledge on `ids`, split between them.
+async fn drive(
+    url: &str,
+    signing: &Arc<ed25519_dalek::SigningKey>,
+    user: &str,
+    ids: &[i64],
+    clients: usize,
+) -> Vec<ClientRun> {
+    let per_client = ids.len().div_ceil(clients).max(1);
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in ids.chunks(per_client) {
+        let (url, signing, user, chunk) =
+            (url.to_owned(), signing.clone(), user.to_owned(), chunk.to_vec());
+        tasks.spawn(async move {
+            let mut run = ClientRun::default();
+            let Ok(http) = reqwest::Client::builder().pool_max_idle_per_host(1).build() else {
+                run.errors += chunk.len();
+                return run;
+            };
+            for id in chunk {
+                let action = format!("esc:{id}:acknowledge:v1");
+                let body = serde_json::json!({
+                    "id": format!("{}", 1_000_000_000_000 + id),
+                    "application_id": "1",
+                    "type": 3,
+                    "token": format!("bench-token-{id}"),
+                    "channel_id": "200000000000000001",
+                    "member": { "user": { "id": user } },
+                    "data": {
+                        "custom_id": render::custom_id(render::ControlKind::Act, &action),
+                        "component_type": 2,
+                    },
+                })
+                .to_string();
+                let timestamp = chrono::Utc::now().timestamp();
+                let signature = verify::sign(&signing, timestamp, body.as_bytes());
+                let sent = Instant::now();
+                let response = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header(TIMESTAMP_HEADER, timestamp.to_string())
+                    .header(SIGNATURE_HEADER, signature)
+                    .body(body)
+                    .send()
+                    .await;
+                let ok = match response {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(bytes) => acknowledged(&bytes),
+                        Err(_) => false,
+                    },
+                    _ => false,
+                };
+                if ok {
+                    run.latencies.push(sent.elapsed());
+                } else {
+                    run.errors += 1;
+                }
+            }
+            run
+        });
+    }
+    tasks.join_all().await
+}
+
+/// Whether the interaction answer says the escalation was acknowledged.
+fn acknowledged(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["data"]["content"].as_str().map(|t| t.ends_with("acknowledged.")))
+        .unwrap_or(false)
+}

@@ -1,0 +1,155 @@
+//! The outbox's way out to Discord: create messages (with the outbox row's nonce and
+//! `enforce_nonce`, so a retried send cannot post twice), edit living cards in place, post an
+//! item's history in a thread started from its card, and DM people.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use serenity::http::{LightMethod, Route};
+use serenity::model::id::{ChannelId, MessageId};
+
+use super::render;
+use super::rest::{CallError, Rest, codes, snowflake};
+use crate::domain::ids::Platform;
+use crate::domain::messages::discord as text;
+use crate::domain::reply::{Message, MessageRef};
+use crate::services::ports::{ChatPort, Delivery, SendError};
+
+/// How long an idle thread stays open (minutes): a week.
+const THREAD_ARCHIVE_MINUTES: u32 = 10080;
+
+pub struct DiscordChat {
+    rest: Arc<Rest>,
+    /// Discord user id → DM channel id (stable per user, so asked for once).
+    dm_channels: Mutex<HashMap<String, String>>,
+    /// Thread ids known to exist (a thread started from a message has the message's id).
+    threads: Mutex<HashSet<String>>,
+}
+
+impl DiscordChat {
+    pub fn new(rest: Arc<Rest>) -> DiscordChat {
+        DiscordChat { rest, dm_channels: Mutex::default(), threads: Mutex::default() }
+    }
+
+    async fn create(
+        &self,
+        delivery: Delivery,
+        channel: &str,
+        message: &Message,
+    ) -> Result<MessageRef, CallError> {
+        let channel_id = snowflake(channel, "channel")?;
+        let mut body = render::message(message);
+        body["nonce"] = json!(delivery.nonce());
+        body["enforce_nonce"] = json!(true);
+        let route = Route::ChannelMessages { channel_id: ChannelId::new(channel_id) };
+        let key = format!("POST channels/{channel_id}/messages");
+        let created = self.rest.call(&key, route, LightMethod::Post, Some(&body)).await?;
+        let id = created.get("id").and_then(Value::as_str).ok_or_else(|| CallError {
+            error: SendError::Permanent { reason: "created message has no id".into() },
+            code: None,
+        })?;
+        Ok(MessageRef { channel: channel.to_owned(), message_id: id.to_owned() })
+    }
+
+    /// Starts the thread on `parent` unless it is known to exist; returns the thread id.
+    async fn ensure_thread(&self, parent: &MessageRef, name: &str) -> Result<String, CallError> {
+        let thread = parent.message_id.clone();
+        if self.threads.lock().unwrap_or_else(|e| e.into_inner()).contains(&thread) {
+            return Ok(thread);
+        }
+        let channel_id = snowflake(&parent.channel, "channel")?;
+        let message_id = snowflake(&parent.message_id, "message")?;
+        let route = Route::ChannelMessageThreads {
+            channel_id: ChannelId::new(channel_id),
+            message_id: MessageId::new(message_id),
+        };
+        let body = json!({ "name": name, "auto_archive_duration": THREAD_ARCHIVE_MINUTES });
+        let key = format!("POST channels/{channel_id}/messages/threads");
+        match self.rest.call(&key, route, LightMethod::Post, Some(&body)).await {
+            Ok(_) => {}
+            // Started before (by an earlier process): fine.
+            Err(err) if err.code == Some(codes::THREAD_ALREADY_CREATED) => {}
+            Err(err) => return Err(err),
+        }
+        self.threads.lock().unwrap_or_else(|e| e.into_inner()).insert(thread.clone());
+        Ok(thread)
+    }
+
+    async fn dm_channel(&self, user: &str) -> Result<String, CallError> {
+        if let Some(channel) = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner()).get(user)
+        {
+            return Ok(channel.clone());
+        }
+        let recipient = snowflake(user, "user")?;
+        let body = json!({ "recipient_id": recipient.to_string() });
+        let channel = self
+            .rest
+            .call("POST users/@me/channels", Route::UserMeDmChannels, LightMethod::Post, Some(&body))
+            .await?;
+        let id = channel.get("id").and_then(Value::as_str).ok_or_else(|| CallError {
+            error: SendError::Permanent { reason: "DM channel has no id".into() },
+            code: None,
+        })?;
+        self.dm_channels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(user.to_owned(), id.to_owned());
+        Ok(id.to_owned())
+    }
+}
+
+#[async_trait]
+impl ChatPort for DiscordChat {
+    fn platform(&self) -> Platform {
+        Platform::Discord
+    }
+
+    async fn post(
+        &self,
+        delivery: Delivery,
+        channel: &str,
+        message: &Message,
+        thread: Option<&MessageRef>,
+    ) -> Result<MessageRef, SendError> {
+        let target = match thread {
+            Some(parent) => {
+                let name = text::thread_name(message.thread_of.as_deref().unwrap_or("history"));
+                self.ensure_thread(parent, &name).await.map_err(|e| e.error)?
+            }
+            None => channel.to_owned(),
+        };
+        self.create(delivery, &target, message).await.map_err(|e| e.error)
+    }
+
+    async fn update(
+        &self,
+        _delivery: Delivery,
+        at: &MessageRef,
+        message: &Message,
+    ) -> Result<(), SendError> {
+        let channel_id = snowflake(&at.channel, "channel").map_err(|e| e.error)?;
+        let message_id = snowflake(&at.message_id, "message").map_err(|e| e.error)?;
+        let route = Route::ChannelMessage {
+            channel_id: ChannelId::new(channel_id),
+            message_id: MessageId::new(message_id),
+        };
+        let key = format!("PATCH channels/{channel_id}/messages");
+        let body = render::message(message);
+        match self.rest.call(&key, route, LightMethod::Patch, Some(&body)).await {
+            Ok(_) => Ok(()),
+            Err(err) => Err(err.error),
+        }
+    }
+
+    async fn direct_message(
+        &self,
+        delivery: Delivery,
+        user: &str,
+        message: &Message,
+    ) -> Result<MessageRef, SendError> {
+        let channel = self.dm_channel(user).await.map_err(|e| e.error)?;
+        self.create(delivery, &channel, message).await.map_err(|e| e.error)
+    }
+}

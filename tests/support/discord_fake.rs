@@ -1,0 +1,357 @@
+//! A fake Discord at the network boundary: the REST API (v10 paths, as serenity builds them)
+//! and a gateway WebSocket. The real adapter is pointed at it with `discord.api_url`.
+//!
+//! REST: records every call, checks `Authorization: Bot <token>`, creates messages (honouring
+//! `nonce` + `enforce_nonce`), edits them, starts threads, opens DM channels, takes
+//! interaction callbacks and webhook edits, echoes command registrations, and answers with
+//! queued failures on demand (429 with `retry_after` JSON and headers, 5xx, error codes).
+//! Gateway: `GET /gateway[/bot]` returns the fake's `ws://` URL; the socket sends Hello,
+//! answers Identify with READY, acks heartbeats and pushes dispatches from the test.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{Notify, broadcast};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+pub const TOKEN: &str = "fake-bot-token";
+pub const APPLICATION_ID: u64 = 4_000_000_000_000_001;
+
+/// One REST call the fake received.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    /// Path after `/api/v10`, e.g. `/channels/1/messages`.
+    pub path: String,
+    pub body: Value,
+    /// The status the fake answered with.
+    pub status: u16,
+}
+
+/// A failure to answer the next matching call with.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    RateLimited { retry_after: f64 },
+    ServerError,
+    Error { status: u16, code: i64 },
+}
+
+#[derive(Default)]
+struct FakeState {
+    calls: Mutex<Vec<Call>>,
+    /// Failures to answer with, each for any call or for calls matching (method, path part).
+    failures: Mutex<VecDeque<(Option<(String, String)>, Failure)>>,
+    next_id: AtomicU64,
+    /// (channel, nonce) → created message, for `enforce_nonce`.
+    nonces: Mutex<HashMap<(String, String), Value>>,
+    /// Messages by id (latest body).
+    messages: Mutex<HashMap<String, Value>>,
+    changed: Notify,
+    gateway_url: Mutex<String>,
+    dispatches: Mutex<Option<broadcast::Sender<Value>>>,
+    identified: Notify,
+    identifies: AtomicU64,
+}
+
+pub struct DiscordFake {
+    pub url: String,
+    state: Arc<FakeState>,
+}
+
+impl DiscordFake {
+    pub async fn start() -> DiscordFake {
+        let state = Arc::new(FakeState {
+            next_id: AtomicU64::new(5_000_000_000_000_000),
+            ..FakeState::default()
+        });
+        let ws = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        *state.gateway_url.lock().unwrap() = format!("ws://{}", ws.local_addr().unwrap());
+        let (sender, _) = broadcast::channel(64);
+        *state.dispatches.lock().unwrap() = Some(sender);
+        tokio::spawn(gateway(ws, state.clone()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let app = Router::new().fallback(rest).with_state(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        DiscordFake { url: format!("http://{addr}"), state }
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.calls.lock().unwrap().clone()
+    }
+
+    /// Calls whose method and path match, e.g. ("POST", "/channels/").
+    pub fn calls_to(&self, method: &str, path_contains: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method && c.path.contains(path_contains))
+            .collect()
+    }
+
+    /// The next calls fail like this, in order.
+    pub fn fail_next(&self, failures: impl IntoIterator<Item = Failure>) {
+        self.state.failures.lock().unwrap().extend(failures.into_iter().map(|f| (None, f)));
+    }
+
+    /// The next calls with this method and a path containing `path` fail like this.
+    pub fn fail_next_on(&self, method: &str, path: &str, failures: impl IntoIterator<Item = Failure>) {
+        let filter = Some((method.to_owned(), path.to_owned()));
+        self.state.failures.lock().unwrap().extend(failures.into_iter().map(|f| (filter.clone(), f)));
+    }
+
+    /// The current body of a message created through the fake.
+    pub fn message(&self, id: &str) -> Option<Value> {
+        self.state.messages.lock().unwrap().get(id).cloned()
+    }
+
+    /// Waits (at most 10 s) until `check` holds for the recorded calls.
+    pub async fn wait_for(&self, what: &str, check: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.state.changed.notified();
+            let calls = self.calls();
+            if check(&calls) {
+                return calls;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("timed out waiting for {what}; calls: {calls:#?}");
+            }
+        }
+    }
+
+    /// Waits until a gateway client has identified.
+    pub async fn wait_identified(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let notified = self.state.identified.notified();
+            if self.state.identifies.load(Ordering::SeqCst) > 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("no gateway client identified");
+            }
+        }
+    }
+
+    /// Pushes a dispatch (`t`, `d`) to connected gateway clients.
+    pub fn dispatch(&self, event: &str, data: Value) {
+        let sender = self.state.dispatches.lock().unwrap().clone().unwrap();
+        let _ = sender.send(json!({ "op": 0, "t": event, "d": data }));
+    }
+}
+
+fn id(state: &FakeState) -> String {
+    state.next_id.fetch_add(1, Ordering::SeqCst).to_string()
+}
+
+fn rate_headers(remaining: u32, reset_after: f64) -> [(String, String); 4] {
+    [
+        ("x-ratelimit-limit".into(), "5".into()),
+        ("x-ratelimit-remaining".into(), remaining.to_string()),
+        ("x-ratelimit-reset-after".into(), format!("{reset_after:.3}")),
+        ("x-ratelimit-bucket".into(), "fakebucket".into()),
+    ]
+}
+
+fn respond(status: StatusCode, headers: [(String, String); 4], body: Value) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    for (name, value) in headers {
+        response.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    response
+}
+
+async fn rest(
+    State(state): State<Arc<FakeState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().strip_prefix("/api/v10").unwrap_or(uri.path()).to_owned();
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth != format!("Bot {TOKEN}") {
+        return respond(
+            StatusCode::UNAUTHORIZED,
+            rate_headers(5, 1.0),
+            json!({ "code": 0, "message": "401: Unauthorized" }),
+        );
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let response = answer(&state, &method, &path, &body);
+    let status = response.status().as_u16();
+    state.calls.lock().unwrap().push(Call { method: method.to_string(), path, body, status });
+    state.changed.notify_waiters();
+    response
+}
+
+fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Response {
+    let ok = |body: Value| respond(StatusCode::OK, rate_headers(4, 1.0), body);
+    if path.starts_with("/gateway") {
+        let url = state.gateway_url.lock().unwrap().clone();
+        return ok(json!({
+            "url": url, "shards": 1,
+            "session_start_limit": { "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1 },
+        }));
+    }
+    let failure = {
+        let mut failures = state.failures.lock().unwrap();
+        let position = failures.iter().position(|(filter, _)| match filter {
+            None => true,
+            Some((m, p)) => m == method.as_str() && path.contains(p.as_str()),
+        });
+        position.and_then(|i| failures.remove(i)).map(|(_, f)| f)
+    };
+    if let Some(failure) = failure {
+        return match failure {
+            Failure::RateLimited { retry_after } => {
+                let mut response = respond(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    rate_headers(0, retry_after),
+                    json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }),
+                );
+                response.headers_mut().insert("retry-after", format!("{}", retry_after.ceil()).parse().unwrap());
+                response
+            }
+            Failure::ServerError => respond(
+                StatusCode::BAD_GATEWAY,
+                rate_headers(4, 1.0),
+                json!({ "message": "upstream trouble", "code": 0 }),
+            ),
+            Failure::Error { status, code } => respond(
+                StatusCode::from_u16(status).unwrap(),
+                rate_headers(4, 1.0),
+                json!({ "message": format!("error {code}"), "code": code }),
+            ),
+        };
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("POST", ["channels", channel, "messages"]) => {
+            let nonce = body.get("nonce").and_then(Value::as_str).map(str::to_owned);
+            let enforce = body.get("enforce_nonce").and_then(Value::as_bool) == Some(true);
+            if let (Some(nonce), true) = (&nonce, enforce)
+                && let Some(existing) =
+                    state.nonces.lock().unwrap().get(&(channel.to_string(), nonce.clone()))
+            {
+                return ok(existing.clone());
+            }
+            let mut message = body.clone();
+            let id = id(state);
+            message["id"] = json!(id);
+            message["channel_id"] = json!(channel);
+            state.messages.lock().unwrap().insert(id.clone(), message.clone());
+            if let (Some(nonce), true) = (nonce, enforce) {
+                state.nonces.lock().unwrap().insert((channel.to_string(), nonce), message.clone());
+            }
+            ok(message)
+        }
+        ("PATCH", ["channels", channel, "messages", message]) => {
+            let mut stored = state.messages.lock().unwrap();
+            let Some(existing) = stored.get_mut(*message) else {
+                return respond(
+                    StatusCode::NOT_FOUND,
+                    rate_headers(4, 1.0),
+                    json!({ "message": "Unknown Message", "code": 10008 }),
+                );
+            };
+            for (key, value) in body.as_object().cloned().unwrap_or_default() {
+                existing[key] = value;
+            }
+            existing["channel_id"] = json!(channel);
+            ok(existing.clone())
+        }
+        ("POST", ["channels", _, "messages", message, "threads"]) => {
+            ok(json!({ "id": message, "type": 11, "name": body["name"] }))
+        }
+        ("POST", ["users", "@me", "channels"]) => ok(json!({ "id": id(state), "type": 1 })),
+        ("POST", ["interactions", _, _, "callback"]) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => ok(body.clone()),
+        ("POST", ["webhooks", _, _]) => ok(json!({ "id": id(state) })),
+        ("PUT", ["applications", _, "commands"])
+        | ("PUT", ["applications", _, "guilds", _, "commands"]) => ok(body.clone()),
+        _ => respond(
+            StatusCode::NOT_FOUND,
+            rate_headers(4, 1.0),
+            json!({ "message": "404: Not Found", "code": 0 }),
+        ),
+    }
+}
+
+/// The fake gateway: Hello, READY after Identify, heartbeat acks, pushed dispatches.
+async fn gateway(listener: tokio::net::TcpListener, state: Arc<FakeState>) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let Ok(socket) = tokio_tungstenite::accept_async(stream).await else { return };
+            let (mut sink, mut stream) = socket.split();
+            let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41250 } });
+            if sink.send(WsMessage::Text(hello.to_string())).await.is_err() {
+                return;
+            }
+            let mut dispatches = state.dispatches.lock().unwrap().as_ref().unwrap().subscribe();
+            let mut sequence = 1u64;
+            loop {
+                tokio::select! {
+                    incoming = stream.next() => {
+                        let Some(Ok(message)) = incoming else { return };
+                        let text = match message {
+                            WsMessage::Text(text) => text,
+                            WsMessage::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                            WsMessage::Close(_) => return,
+                            _ => continue,
+                        };
+                        let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
+                        let reply = match payload["op"].as_u64() {
+                            Some(1) => json!({ "op": 11 }),
+                            Some(2) => {
+                                sequence += 1;
+                                json!({ "op": 0, "t": "READY", "s": sequence, "d": {
+                                    "v": 10,
+                                    "user": { "id": "4000000000000002", "username": "steward", "bot": true },
+                                    "guilds": [],
+                                    "session_id": "fake-session",
+                                    "resume_gateway_url": state.gateway_url.lock().unwrap().clone(),
+                                    "shard": [0, 1],
+                                    "application": { "id": APPLICATION_ID.to_string(), "flags": 0 },
+                                }})
+                            }
+                            _ => continue,
+                        };
+                        let identified = payload["op"].as_u64() == Some(2);
+                        if sink.send(WsMessage::Text(reply.to_string())).await.is_err() {
+                            return;
+                        }
+                        if identified {
+                            state.identifies.fetch_add(1, Ordering::SeqCst);
+                            state.identified.notify_waiters();
+                        }
+                    }
+                    pushed = dispatches.recv() => {
+                        let Ok(mut dispatch) = pushed else { return };
+                        sequence += 1;
+                        dispatch["s"] = json!(sequence);
+                        if sink.send(WsMessage::Text(dispatch.to_string())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
