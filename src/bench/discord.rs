@@ -46,7 +46,8 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     let services = Services::new(db.pool.clone(), Arc::new(SystemClock), directory, settings)?;
 
     let warm = clients * 4;
-    let ids = open_escalations(&services, &actor.0, account.as_str(), clients, warm + count).await?;
+    let ids =
+        open_escalations(&services, &actor.0, account.as_str(), clients, warm + count).await?;
     let state = DiscordHttpState::new(Interactions::new(services.clone(), None))
         .map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -42,7 +42,9 @@ async fn a_command_over_the_gateway_is_answered_through_the_callback() {
     let calls = t
         .fake
         .wait_for("the interaction callback", |calls| {
-            calls.iter().any(|c| c.path.contains("/interactions/800000000000000001/gateway-token/callback"))
+            calls
+                .iter()
+                .any(|c| c.path.contains("/interactions/800000000000000001/gateway-token/callback"))
         })
         .await;
     let callback = calls.iter().find(|c| c.path.ends_with("/callback")).unwrap();

@@ -15,26 +15,38 @@ use crate::support::discord::{ALICE, CHANNEL, DiscordTest, command};
 use crate::support::discord_fake::Failure;
 
 async fn open_escalation(t: &DiscordTest) {
-    let payload = command(&t.next_id(), ALICE, "escalate", None, &[
-        ("account", json!("GLOBEX-7")),
-        ("severity", json!("sev3")),
-        ("summary", json!("Portal login loops")),
-    ]);
+    let payload = command(
+        &t.next_id(),
+        ALICE,
+        "escalate",
+        None,
+        &[
+            ("account", json!("GLOBEX-7")),
+            ("severity", json!("sev3")),
+            ("summary", json!("Portal login loops")),
+        ],
+    );
     let (_, answer) = t.post(&payload).await;
     assert!(answer["data"]["content"].as_str().unwrap().contains("opened"), "{answer:#}");
 }
 
 fn card_posts(t: &DiscordTest) -> Vec<u16> {
-    t.fake.calls_to("POST", &format!("/channels/{CHANNEL}/messages")).iter().map(|c| c.status).collect()
+    t.fake
+        .calls_exact("POST", &format!("/channels/{CHANNEL}/messages"))
+        .iter()
+        .map(|c| c.status)
+        .collect()
 }
 
 #[tokio::test]
 async fn a_rate_limited_card_is_delivered_after_the_wait_and_not_before() {
     let t = DiscordTest::spawn().await;
     open_escalation(&t).await;
-    t.fake.fail_next_on("POST", &format!("/channels/{CHANNEL}/messages"), [
-        Failure::RateLimited { retry_after: 30.0 },
-    ]);
+    t.fake.fail_next_on(
+        "POST",
+        &format!("/channels/{CHANNEL}/messages"),
+        [Failure::RateLimited { retry_after: 30.0 }],
+    );
     t.flush().await;
     let before = card_posts(&t);
     assert_eq!(before.first(), Some(&429), "{:#?}", t.fake.calls());
@@ -83,10 +95,13 @@ async fn server_errors_are_retried_and_missing_access_fails_for_good() {
 async fn a_retried_create_with_the_same_nonce_posts_once() {
     let t = DiscordTest::spawn().await;
     let message = Message::text("only once");
-    let first = t.port.post(Delivery { outbox_id: 7, attempt: 1 }, CHANNEL, &message, None).await.unwrap();
-    let again = t.port.post(Delivery { outbox_id: 7, attempt: 2 }, CHANNEL, &message, None).await.unwrap();
+    let first =
+        t.port.post(Delivery { outbox_id: 7, attempt: 1 }, CHANNEL, &message, None).await.unwrap();
+    let again =
+        t.port.post(Delivery { outbox_id: 7, attempt: 2 }, CHANNEL, &message, None).await.unwrap();
     assert_eq!(first, again);
-    let other = t.port.post(Delivery { outbox_id: 8, attempt: 1 }, CHANNEL, &message, None).await.unwrap();
+    let other =
+        t.port.post(Delivery { outbox_id: 8, attempt: 1 }, CHANNEL, &message, None).await.unwrap();
     assert_ne!(first.message_id, other.message_id);
 }
 

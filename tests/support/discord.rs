@@ -89,7 +89,11 @@ impl DiscordTest {
     }
 
     /// Posts `body` with the given (timestamp, signature) headers, or none.
-    pub async fn post_with(&self, body: &str, signed: Option<(i64, String)>) -> (StatusCode, Value) {
+    pub async fn post_with(
+        &self,
+        body: &str,
+        signed: Option<(i64, String)>,
+    ) -> (StatusCode, Value) {
         let mut request = Request::post(PATH).header("content-type", "application/json");
         if let Some((timestamp, signature)) = signed {
             request = request
@@ -138,7 +142,13 @@ fn envelope(id: &str, kind: u64, user: &str, data: Value) -> Value {
 }
 
 /// An application command: `options` as (name, value) leaves, under `sub` when given.
-pub fn command(id: &str, user: &str, name: &str, sub: Option<&str>, options: &[(&str, Value)]) -> Value {
+pub fn command(
+    id: &str,
+    user: &str,
+    name: &str,
+    sub: Option<&str>,
+    options: &[(&str, Value)],
+) -> Value {
     let leaves: Vec<Value> = options
         .iter()
         .map(|(n, v)| json!({ "name": n, "type": if v.is_i64() { 4 } else { 3 }, "value": v }))

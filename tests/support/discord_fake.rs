@@ -98,15 +98,29 @@ impl DiscordFake {
             .collect()
     }
 
+    /// Calls with exactly this method and path.
+    pub fn calls_exact(&self, method: &str, path: &str) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.method == method && c.path == path).collect()
+    }
+
     /// The next calls fail like this, in order.
     pub fn fail_next(&self, failures: impl IntoIterator<Item = Failure>) {
         self.state.failures.lock().unwrap().extend(failures.into_iter().map(|f| (None, f)));
     }
 
     /// The next calls with this method and a path containing `path` fail like this.
-    pub fn fail_next_on(&self, method: &str, path: &str, failures: impl IntoIterator<Item = Failure>) {
+    pub fn fail_next_on(
+        &self,
+        method: &str,
+        path: &str,
+        failures: impl IntoIterator<Item = Failure>,
+    ) {
         let filter = Some((method.to_owned(), path.to_owned()));
-        self.state.failures.lock().unwrap().extend(failures.into_iter().map(|f| (filter.clone(), f)));
+        self.state
+            .failures
+            .lock()
+            .unwrap()
+            .extend(failures.into_iter().map(|f| (filter.clone(), f)));
     }
 
     /// The current body of a message created through the fake.
@@ -223,7 +237,9 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
                     rate_headers(0, retry_after),
                     json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }),
                 );
-                response.headers_mut().insert("retry-after", format!("{}", retry_after.ceil()).parse().unwrap());
+                response
+                    .headers_mut()
+                    .insert("retry-after", format!("{}", retry_after.ceil()).parse().unwrap());
                 response
             }
             Failure::ServerError => respond(
@@ -278,9 +294,7 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
             ok(json!({ "id": message, "type": 11, "name": body["name"] }))
         }
         ("POST", ["users", "@me", "channels"]) => ok(json!({ "id": id(state), "type": 1 })),
-        ("POST", ["interactions", _, _, "callback"]) => {
-            StatusCode::NO_CONTENT.into_response()
-        }
+        ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) => ok(body.clone()),
         ("POST", ["webhooks", _, _]) => ok(json!({ "id": id(state) })),
         ("PUT", ["applications", _, "commands"])

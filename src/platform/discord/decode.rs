@@ -35,14 +35,30 @@ pub struct Meta {
 pub enum Decoded {
     Ping,
     /// Goes to the service.
-    Run { meta: Meta, inbound: Inbound },
+    Run {
+        meta: Meta,
+        inbound: Inbound,
+    },
     /// A button that asks first: show a modal (`Prompt`) or a confirmation (`Confirm`).
-    Ask { meta: Meta, kind: ControlKind, action: String },
+    Ask {
+        meta: Meta,
+        kind: ControlKind,
+        action: String,
+    },
     /// Cancel on a confirmation step.
-    Cancel { meta: Meta },
-    Autocomplete { meta: Meta, lookup: Option<Lookup>, typed: String },
+    Cancel {
+        meta: Meta,
+    },
+    Autocomplete {
+        meta: Meta,
+        lookup: Option<Lookup>,
+        typed: String,
+    },
     /// Not something Steward can act on; answered with a private explanation.
-    Unusable { meta: Option<Meta>, problem: Unusable },
+    Unusable {
+        meta: Option<Meta>,
+        problem: Unusable,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +102,11 @@ fn value_text(value: &Value) -> String {
 
 /// The subcommand (if any) and the leaf options of a command's data.
 fn command_options(data: &Value) -> (Option<String>, Vec<&Value>) {
-    let options: Vec<&Value> =
-        data.get("options").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let options: Vec<&Value> = data
+        .get("options")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
     match options.first() {
         Some(first) if first.get("type").and_then(Value::as_u64) == Some(SUB_COMMAND) => {
             let sub = first.get("name").and_then(Value::as_str).map(str::to_owned);
@@ -149,9 +168,8 @@ pub fn decode(payload: &Value, catalogue: &Catalogue) -> Decoded {
         Some(AUTOCOMPLETE) => {
             let name = data.get("name").and_then(Value::as_str).unwrap_or_default();
             let (sub, options) = command_options(&data);
-            let focused = options
-                .iter()
-                .find(|o| o.get("focused").and_then(Value::as_bool) == Some(true));
+            let focused =
+                options.iter().find(|o| o.get("focused").and_then(Value::as_bool) == Some(true));
             let (option, typed) = match focused {
                 Some(o) => (
                     o.get("name").and_then(Value::as_str).unwrap_or_default(),
@@ -178,7 +196,11 @@ pub fn decode(payload: &Value, catalogue: &Catalogue) -> Decoded {
                         return unusable(Unusable::Malformed);
                     };
                     let fields = BTreeMap::from([(Prompt::FIELD.to_owned(), chosen.to_owned())]);
-                    click(&meta, InboundKind::Submission { action: action.to_owned(), fields }, action)
+                    click(
+                        &meta,
+                        InboundKind::Submission { action: action.to_owned(), fields },
+                        action,
+                    )
                 }
                 Some((kind @ (ControlKind::Prompt | ControlKind::Confirm), action)) => {
                     Decoded::Ask { meta, kind, action: action.to_owned() }
@@ -193,7 +215,8 @@ pub fn decode(payload: &Value, catalogue: &Catalogue) -> Decoded {
                 return unusable(Unusable::UnknownComponent);
             };
             let mut fields = BTreeMap::new();
-            let rows = data.get("components").and_then(Value::as_array).cloned().unwrap_or_default();
+            let rows =
+                data.get("components").and_then(Value::as_array).cloned().unwrap_or_default();
             for input in rows.iter().filter_map(|r| r.get("components")?.as_array()).flatten() {
                 if let (Some(id), Some(value)) = (
                     input.get("custom_id").and_then(Value::as_str),
@@ -229,9 +252,12 @@ mod tests {
 
     #[test]
     fn a_slash_command_with_a_subcommand_becomes_command_text() {
-        let payload = base(2, json!({ "name": "credit", "options": [{
-            "type": 1, "name": "cancel", "options": [{ "type": 4, "name": "id", "value": 7 }]
-        }]}));
+        let payload = base(
+            2,
+            json!({ "name": "credit", "options": [{
+                "type": 1, "name": "cancel", "options": [{ "type": 4, "name": "id", "value": 7 }]
+            }]}),
+        );
         let Decoded::Run { inbound, meta } = decode(&payload, &catalogue()) else { panic!() };
         assert_eq!(meta.token, "tok");
         assert_eq!(inbound.dedupe_key, "discord:interaction:900");
@@ -247,14 +273,20 @@ mod tests {
         let click = base(3, json!({ "custom_id": "a|esc:1:ack:v1", "component_type": 2 }));
         let Decoded::Run { inbound, .. } = decode(&click, &catalogue()) else { panic!() };
         assert_eq!(inbound.dedupe_key, "discord:click:100000000000000001:esc:1:ack:v1");
-        let modal = base(5, json!({ "custom_id": "m|cr:1:reject:v1", "components": [
-            { "type": 1, "components": [{ "type": 4, "custom_id": "text", "value": "no budget" }] }
-        ]}));
+        let modal = base(
+            5,
+            json!({ "custom_id": "m|cr:1:reject:v1", "components": [
+                { "type": 1, "components": [{ "type": 4, "custom_id": "text", "value": "no budget" }] }
+            ]}),
+        );
         let Decoded::Run { inbound, .. } = decode(&modal, &catalogue()) else { panic!() };
         let InboundKind::Submission { action, fields } = inbound.kind else { panic!() };
         assert_eq!((action.as_str(), fields["text"].as_str()), ("cr:1:reject:v1", "no budget"));
         let ask = base(3, json!({ "custom_id": "c|esc:1:resolve:v2" }));
-        assert!(matches!(decode(&ask, &catalogue()), Decoded::Ask { kind: ControlKind::Confirm, .. }));
+        assert!(matches!(
+            decode(&ask, &catalogue()),
+            Decoded::Ask { kind: ControlKind::Confirm, .. }
+        ));
         let forged = base(3, json!({ "custom_id": "whatever" }));
         assert!(matches!(decode(&forged, &catalogue()), Decoded::Unusable { .. }));
     }

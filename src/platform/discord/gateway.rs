@@ -17,14 +17,24 @@ struct Handler {
 #[serenity::async_trait]
 impl EventHandler for Handler {
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
-        // serenity's model serialises back to Discord's JSON: one decoder for both ways in.
-        let payload: Value = match serde_json::to_value(&interaction) {
+        // serenity's model serialises back to Discord's JSON (all but the `type` tag, which
+        // the enum variant carries): one decoder for both ways in.
+        let kind = match &interaction {
+            Interaction::Ping(_) => 1,
+            Interaction::Command(_) => 2,
+            Interaction::Component(_) => 3,
+            Interaction::Autocomplete(_) => 4,
+            Interaction::Modal(_) => 5,
+            _ => 0,
+        };
+        let mut payload: Value = match serde_json::to_value(&interaction) {
             Ok(payload) => payload,
             Err(err) => {
                 tracing::warn!(error = %err, "cannot read a gateway interaction");
                 return;
             }
         };
+        payload["type"] = kind.into();
         let interactions = self.interactions.clone();
         // Each interaction on its own task, so a slow one does not hold up the next.
         tokio::spawn(async move {
@@ -52,9 +62,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let settings = interactions.services().settings.discord.clone();
     let http = serenity_http(&settings, &token);
-    let intents = GatewayIntents::GUILDS
-        | GatewayIntents::GUILD_MESSAGES
-        | GatewayIntents::DIRECT_MESSAGES;
+    let intents =
+        GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
     let mut client =
         ClientBuilder::new_with_http(http, intents).event_handler(Handler { interactions }).await?;
     let shards = client.shard_manager.clone();

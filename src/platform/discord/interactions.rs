@@ -76,17 +76,22 @@ impl Interactions {
                     Ok(Ok(reply)) => Answer::now(render::reply(&reply)),
                     Ok(Err(err)) => {
                         tracing::error!(error = %err, "interaction task failed");
-                        Answer::now(render::private_text(
-                            crate::domain::messages::internal_error(&meta.id),
-                        ))
+                        Answer::now(render::private_text(crate::domain::messages::internal_error(
+                            &meta.id,
+                        )))
                     }
                     Err(_) => {
                         tracing::info!(interaction = %meta.id, "slow interaction; deferring");
-                        Answer { initial: render::deferred(true), pending: Some(Pending { meta, task }) }
+                        Answer {
+                            initial: render::deferred(true),
+                            pending: Some(Pending { meta, task }),
+                        }
                     }
                 }
             }
-            Decoded::Ask { meta, kind, action } => Answer::now(self.ask(&meta, kind, &action).await),
+            Decoded::Ask { meta, kind, action } => {
+                Answer::now(self.ask(&meta, kind, &action).await)
+            }
             Decoded::Cancel { .. } => Answer::now(render::update_text(text::cancelled())),
             Decoded::Autocomplete { meta, lookup, typed } => {
                 Answer::now(self.autocomplete(&meta, lookup, &typed).await)
@@ -152,8 +157,12 @@ impl Interactions {
         let rest = self.rest.as_ref().ok_or_else(|| anyhow::anyhow!("no Discord REST client"))?;
         let id = payload.get("id").and_then(Value::as_str).unwrap_or_default();
         let token = payload.get("token").and_then(Value::as_str).unwrap_or_default();
-        let interaction_id = snowflake(id, "interaction").map_err(|e| anyhow::anyhow!("{}", e.error))?;
-        let route = Route::InteractionResponse { interaction_id: InteractionId::new(interaction_id), token };
+        let interaction_id =
+            snowflake(id, "interaction").map_err(|e| anyhow::anyhow!("{}", e.error))?;
+        let route = Route::InteractionResponse {
+            interaction_id: InteractionId::new(interaction_id),
+            token,
+        };
         rest.call_unpaced(route, LightMethod::Post, Some(initial))
             .await
             .map_err(|e| anyhow::anyhow!("interaction callback failed: {}", e.error))?;

@@ -39,7 +39,11 @@ pub fn rest(settings: &Settings, clock: Arc<dyn Clock>) -> Option<Arc<Rest>> {
 
 /// Registers every application command (bulk overwrite), in `guild` only when given;
 /// returns how many commands Discord now has.
-pub async fn register(rest: &Rest, settings: &Settings, guild: Option<u64>) -> anyhow::Result<usize> {
+pub async fn register(
+    rest: &Rest,
+    settings: &Settings,
+    guild: Option<u64>,
+) -> anyhow::Result<usize> {
     let application = settings
         .discord
         .application_id
@@ -115,9 +119,8 @@ pub async fn start(
 /// `steward discord register [--guild <id>]`.
 pub async fn register_command(settings: &Settings, guild: Option<u64>) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(crate::services::ports::SystemClock);
-    let rest = rest(settings, clock).ok_or_else(|| {
-        anyhow::anyhow!("{} is not set", crate::config::DISCORD_TOKEN_ENV)
-    })?;
+    let rest = rest(settings, clock)
+        .ok_or_else(|| anyhow::anyhow!("{} is not set", crate::config::DISCORD_TOKEN_ENV))?;
     let guild = guild.or(settings.discord.guild_id);
     let count = register(&rest, settings, guild).await?;
     match guild {

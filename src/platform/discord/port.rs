@@ -86,7 +86,12 @@ impl DiscordChat {
         let body = json!({ "recipient_id": recipient.to_string() });
         let channel = self
             .rest
-            .call("POST users/@me/channels", Route::UserMeDmChannels, LightMethod::Post, Some(&body))
+            .call(
+                "POST users/@me/channels",
+                Route::UserMeDmChannels,
+                LightMethod::Post,
+                Some(&body),
+            )
             .await?;
         let id = channel.get("id").and_then(Value::as_str).ok_or_else(|| CallError {
             error: SendError::Permanent { reason: "DM channel has no id".into() },

@@ -350,7 +350,10 @@ mod tests {
         assert_eq!(body["embeds"][0]["fields"][0]["value"], "USD 10.00");
         let row = &body["components"][0]["components"];
         assert_eq!(row[0]["custom_id"], "a|cr:1:approve:v1");
-        assert_eq!((row[1]["custom_id"].as_str(), row[1]["style"].as_u64()), (Some("p|cr:1:reject:v1"), Some(4)));
+        assert_eq!(
+            (row[1]["custom_id"].as_str(), row[1]["style"].as_u64()),
+            (Some("p|cr:1:reject:v1"), Some(4))
+        );
         assert!(body.get("content").is_none());
     }
 

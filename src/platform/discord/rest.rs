@@ -68,7 +68,9 @@ impl Pacer {
         }
         if self.recent.len() >= GLOBAL_PER_SECOND {
             let oldest = self.recent.front().copied().unwrap_or(now);
-            return Some(until(oldest + chrono::Duration::seconds(1)).unwrap_or(Duration::from_millis(20)));
+            return Some(
+                until(oldest + chrono::Duration::seconds(1)).unwrap_or(Duration::from_millis(20)),
+            );
         }
         if let Some((remaining, reset)) = self.routes.get_mut(route)
             && let Some(wait) = until(*reset)
@@ -257,7 +259,10 @@ mod tests {
         }
         let wait = pacer.admit("POST channels/1/messages", now).unwrap();
         assert!(wait <= Duration::from_secs(1) && !wait.is_zero());
-        assert_eq!(pacer.admit("POST channels/1/messages", now + chrono::Duration::seconds(1)), None);
+        assert_eq!(
+            pacer.admit("POST channels/1/messages", now + chrono::Duration::seconds(1)),
+            None
+        );
     }
 
     #[test]
