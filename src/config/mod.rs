@@ -5,6 +5,7 @@
 //! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
 
 mod credit;
+mod digest;
 mod escalation;
 mod intake;
 mod load;
@@ -21,6 +22,7 @@ use crate::domain::identity::{Account, Directory, Person, Role, Team};
 use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
 pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettings, LimitConfig};
+pub use digest::{DigestConfig, DigestSettings};
 pub use escalation::{PolicyConfig, SlaSettings, TargetConfig, TierTargetConfig};
 pub use intake::{
     AssignmentConfig, INTAKE_SECRETS_ENV, KeywordConfig, RequestSettings, RequestTargetConfig,
@@ -50,6 +52,9 @@ pub struct Settings {
     pub authority: AuthoritySettings,
     /// Account requests: types, triage, targets, assignment (`[requests]`).
     pub requests: RequestSettings,
+    /// Scheduled digests: `[[digests]]`, and `[digest]` for what they share.
+    pub digests: Vec<DigestConfig>,
+    pub digest: DigestSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

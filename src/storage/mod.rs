@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod audit_trail;
 pub mod bench;
 pub mod credits;
+pub mod digests;
 pub mod directory;
 pub mod effects;
 pub mod escalations;

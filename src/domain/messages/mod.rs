@@ -4,6 +4,7 @@
 //! platform chrome (emoji, markup) but never their own wording.
 
 pub mod credit;
+pub mod digest;
 pub mod escalation;
 pub mod request;
 
@@ -52,6 +53,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     request::HELP_HANDOFF,
     request::HELP_WORKLOAD,
     request::HELP_BACKLOG,
+    digest::HELP_DIGEST,
 ];
 
 /// Commands only the local console understands.
