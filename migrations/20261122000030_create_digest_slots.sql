@@ -39,6 +39,10 @@ ALTER TABLE requests ADD COLUMN resolved_within_sla boolean;
 
 CREATE FUNCTION steward_record_sla_outcome() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- An import (`steward seed`) inserts resolved history with the outcome it knows.
+    IF TG_OP = 'INSERT' AND NEW.resolved_within_sla IS NOT NULL THEN
+        RETURN NEW;
+    END IF;
     IF NEW.resolved_at IS NULL THEN
         NEW.resolved_within_sla := NULL;
     ELSIF TG_OP = 'UPDATE' AND OLD.resolved_at IS NOT DISTINCT FROM NEW.resolved_at THEN

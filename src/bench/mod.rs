@@ -6,6 +6,8 @@
 
 pub mod assignment;
 pub mod credits;
+pub mod digest;
+pub mod seed;
 pub mod escalations;
 
 use std::time::Duration;

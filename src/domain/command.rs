@@ -109,7 +109,7 @@ fn parse_digest(args: &str) -> Result<Command, UsageError> {
     let help = &messages::digest::HELP_DIGEST;
     let (name, rest) = split_first_word(args);
     if name.is_empty() {
-        return Err(UsageError::new(help, messages::digest::missing_name(&[])));
+        return Err(UsageError::new(help, messages::digest::missing_name()));
     }
     if !rest.trim().is_empty() {
         return Err(UsageError::new(help, messages::unexpected_arguments(rest.trim())));

@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod outbox;
 pub mod requests;
+pub mod seed;
 
 use std::time::Duration;
 

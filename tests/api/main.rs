@@ -8,6 +8,8 @@ mod audit_log;
 mod cli;
 mod console;
 mod credits;
+mod digests;
+mod digests_kpi;
 mod escalations;
 mod http;
 mod inbox;

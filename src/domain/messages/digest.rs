@@ -16,8 +16,8 @@ pub const HELP_DIGEST: CommandHelp = CommandHelp {
     summary: "Preview a configured digest (SLA, KPI or standup) as of now, only for you.",
 };
 
-pub fn missing_name(known: &[&str]) -> String {
-    format!("Which digest? Configured: {}.", list_or_none(known))
+pub fn missing_name() -> String {
+    "Which digest? Name one; an unknown name lists the configured digests.".to_owned()
 }
 
 pub fn unknown_digest(name: &str, known: &[&str]) -> String {

@@ -3,6 +3,7 @@
 //! (`scheduler::digests`), `steward digest run` and `/digest` all come through here.
 
 mod compute;
+pub mod run;
 
 pub use compute::compute;
 
