@@ -54,6 +54,12 @@ pub enum Commands {
     /// Discord tools.
     #[command(subcommand)]
     Discord(DiscordCommand),
+    /// Scheduled digests: compute one on demand.
+    #[command(subcommand)]
+    Digest(DigestCommand),
+    /// Fill the database with realistic history (teams, shifts, tiers, currencies) for demos
+    /// and benchmarks, written in SQL.
+    Seed(crate::bench::seed::SeedArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +69,21 @@ pub enum DiscordCommand {
         /// Register in this guild only (instant) instead of globally.
         #[arg(long, value_name = "ID")]
         guild: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DigestCommand {
+    /// Compute digest <name> as of --at (default: now) and queue it (slot = --at), or with
+    /// --dry-run only print it.
+    Run {
+        name: String,
+        /// RFC 3339 (2026-11-27T08:00:00Z) or local "2026-11-27 08:00" in the digest's zone.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print the digest; claim and send nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -155,6 +176,14 @@ pub enum BenchCommand {
         /// Clicks in the measured run.
         #[arg(long, default_value_t = 4000)]
         count: usize,
+    },
+    /// Time each digest's computation on seeded history (p50 over several runs).
+    Digest {
+        #[command(flatten)]
+        seed: crate::bench::seed::SeedArgs,
+        /// Timed runs per digest kind.
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
     },
 }
 
@@ -256,6 +285,13 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Discord(DiscordCommand::Register { guild }) => {
             crate::platform::discord::register_command(&settings, guild).await
         }
+        Commands::Digest(DigestCommand::Run { name, at, dry_run }) => {
+            digest_run(settings, &name, at.as_deref(), dry_run).await
+        }
+        Commands::Seed(args) => crate::bench::seed::run(settings, args).await,
+        Commands::Bench(BenchCommand::Digest { seed, runs }) => {
+            crate::bench::digest::run(settings, seed, runs).await
+        }
         // Offline tools, answered before the runtime starts; audit has its own exit codes.
         Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) => Ok(()),
     }
@@ -301,6 +337,34 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
     };
     database.close().await;
     code
+}
+
+/// `steward digest run`: prints the digest and what was done with it.
+async fn digest_run(
+    settings: Settings,
+    name: &str,
+    at: Option<&str>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let zone = settings
+        .digests
+        .iter()
+        .find(|d| d.name == name)
+        .map(|d| d.time_zone)
+        .unwrap_or(chrono_tz::UTC);
+    let at = at.map(|raw| parse_time(raw, zone)).transpose().map_err(anyhow::Error::msg)?;
+    let database = startup::Database::open(&settings).await?;
+    let result = async {
+        let services = startup::services(&settings, database.pool.clone()).await?;
+        let at = at.unwrap_or_else(chrono::Utc::now);
+        crate::services::digests::run::run(&services, name, at, dry_run).await
+    }
+    .await;
+    database.close().await;
+    let outcome = result?;
+    print!("{}", crate::platform::console::render::render_message(&outcome.message));
+    println!("{}", outcome.summary);
+    Ok(())
 }
 
 /// Parses RFC 3339, or a local "YYYY-MM-DD HH:MM" in `zone`.

@@ -146,6 +146,14 @@ pub fn spawn_background(
         let worker = JobWorker::new(services.clone(), registry.clone(), format!("{host}-{index}"));
         tasks.spawn(worker.run(shutdown.clone()));
     }
+    if !services.settings.digests.is_empty() {
+        match crate::scheduler::digests::DigestScheduler::new(services.clone(), format!("{host}")) {
+            Ok(scheduler) => {
+                tasks.spawn(scheduler.run(shutdown.clone()));
+            }
+            Err(err) => tracing::error!(error = %err, "digest scheduler not started"),
+        }
+    }
     let dispatcher = Dispatcher::new(services.clone(), ports);
     tasks.spawn(dispatcher.clone().run(shutdown.clone()));
     dispatcher

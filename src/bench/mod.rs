@@ -7,6 +7,8 @@
 pub mod assignment;
 pub mod credits;
 pub mod discord;
+pub mod digest;
+pub mod seed;
 pub mod escalations;
 
 use std::time::Duration;

@@ -203,6 +203,11 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     settings.policy_book()?;
     settings.credit_policy()?;
     settings.request_rules()?;
+    settings.digest_definitions()?;
+    settings.digest_grace()?;
+    if settings.digest.poll_interval_ms == 0 {
+        return Err(("digest.poll_interval_ms".into(), "must be greater than zero".into()));
+    }
     settings.directory().map(|_| ()).map_err(|e| ("people".into(), e.0))
 }
 

@@ -6,6 +6,7 @@
 
 mod credit;
 mod discord;
+mod digest;
 mod escalation;
 mod intake;
 mod load;
@@ -23,6 +24,7 @@ use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
 pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettings, LimitConfig};
 pub use discord::{DISCORD_TOKEN_ENV, DiscordMode, DiscordSettings};
+pub use digest::{DigestConfig, DigestSettings};
 pub use escalation::{PolicyConfig, SlaSettings, TargetConfig, TierTargetConfig};
 pub use intake::{
     AssignmentConfig, INTAKE_SECRETS_ENV, KeywordConfig, RequestSettings, RequestTargetConfig,
@@ -54,6 +56,9 @@ pub struct Settings {
     pub requests: RequestSettings,
     /// The Discord adapter: `[discord]`.
     pub discord: DiscordSettings,
+    /// Scheduled digests: `[[digests]]`, and `[digest]` for what they share.
+    pub digests: Vec<DigestConfig>,
+    pub digest: DigestSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -31,6 +31,8 @@ pub enum Command {
     Audit { account: AccountKey },
     /// Account requests: `/request`, `/assign`, `/handoff`, `/workload`, `/backlog`.
     Request(RequestCommand),
+    /// `/digest <name>`: an ephemeral preview of a configured digest.
+    Digest { name: String },
 }
 
 /// Whose items a list shows.
@@ -92,6 +94,7 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "adjust" => super::credit_command::parse_adjust(args),
         "credits" => super::credit_command::parse_credits(args),
         "audit" => super::credit_command::parse_audit(args),
+        "digest" => parse_digest(args),
         name if request_command::NAMES.contains(&name) => {
             request_command::parse(name, args).map(Command::Request)
         }
@@ -100,6 +103,18 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
             problem: messages::unknown_command(unknown),
         }),
     }
+}
+
+fn parse_digest(args: &str) -> Result<Command, UsageError> {
+    let help = &messages::digest::HELP_DIGEST;
+    let (name, rest) = split_first_word(args);
+    if name.is_empty() {
+        return Err(UsageError::new(help, messages::digest::missing_name()));
+    }
+    if !rest.trim().is_empty() {
+        return Err(UsageError::new(help, messages::unexpected_arguments(rest.trim())));
+    }
+    Ok(Command::Digest { name: name.to_owned() })
 }
 
 fn no_args(help: &CommandHelp, args: &str, command: Command) -> Result<Command, UsageError> {

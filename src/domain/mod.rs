@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod command;
 pub mod credit;
 pub mod credit_command;
+pub mod digest;
 pub mod duration;
 pub mod escalation;
 pub mod identity;

@@ -1,6 +1,7 @@
 //! Background work: job workers (timers, tasks) and the outbox dispatcher. Both claim rows
 //! with `FOR UPDATE SKIP LOCKED` and a lease, so any number of replicas can run them.
 
+pub mod digests;
 pub mod jobs;
 pub mod outbox;
 

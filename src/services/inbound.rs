@@ -7,7 +7,7 @@ use tracing::Instrument;
 
 use super::Services;
 use super::error::AppError;
-use super::{audit, credits, escalations, requests, steward_commands};
+use super::{audit, credits, digests, escalations, requests, steward_commands};
 use crate::domain::command::{self, Command};
 use crate::domain::credit_command::CreditCommand;
 use crate::domain::escalation::parse_action_id;
@@ -144,6 +144,7 @@ impl Services {
                     None => Err(AppError::Refused(messages::unknown_button(&action))),
                 }
             }
+            Intent::Command(Command::Digest { name }) => digests::preview(self, &name).await,
             Intent::Command(Command::Request(command)) => {
                 requests::command(self, tx, effects, request, command).await
             }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod credits;
+pub mod digests;
 pub mod error;
 pub mod escalations;
 pub mod inbound;

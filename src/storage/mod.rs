@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod audit_trail;
 pub mod bench;
 pub mod credits;
+pub mod digests;
 pub mod directory;
 pub mod effects;
 pub mod escalations;
@@ -13,6 +14,7 @@ pub mod jobs;
 pub mod lookup;
 pub mod outbox;
 pub mod requests;
+pub mod seed;
 
 use std::time::Duration;
 

@@ -11,6 +11,8 @@ mod credits;
 mod discord;
 mod discord_gateway;
 mod discord_outbox;
+mod digests;
+mod digests_kpi;
 mod escalations;
 mod http;
 mod inbox;

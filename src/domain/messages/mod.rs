@@ -5,6 +5,7 @@
 
 pub mod credit;
 pub mod discord;
+pub mod digest;
 pub mod escalation;
 pub mod request;
 
@@ -53,6 +54,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     request::HELP_HANDOFF,
     request::HELP_WORKLOAD,
     request::HELP_BACKLOG,
+    digest::HELP_DIGEST,
 ];
 
 /// Commands only the local console understands.

@@ -6,7 +6,7 @@
 //! piped input the console exits at end of input, after the outbox is flushed.
 
 mod port;
-mod render;
+pub mod render;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
