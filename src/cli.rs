@@ -51,6 +51,15 @@ pub enum Commands {
     /// The audit trail: verify the hash chains, export an auditor's extract.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Slack tools.
+    #[command(subcommand)]
+    Slack(SlackCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlackCommand {
+    /// Print a Slack app manifest (JSON) for `[slack]`: commands, scopes, URLs or Socket Mode.
+    Manifest,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +107,16 @@ pub enum SlaCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Signed Slack button clicks over loopback HTTP against the real router; compare to a
+    /// bare transaction.
+    Slack {
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Clicks in the measured run.
+        #[arg(long, default_value_t = 4000)]
+        count: usize,
+    },
     /// Open + acknowledge escalations through the service path; compare to a bare transaction.
     Escalations {
         /// Concurrent clients.
@@ -161,6 +180,11 @@ pub fn run() -> ExitCode {
     };
     match &cli.command {
         Commands::Config(ConfigCommand::Check { .. }) => return config_check(file, &settings),
+        Commands::Slack(SlackCommand::Manifest) => {
+            let manifest = crate::platform::slack::manifest::manifest(&settings.slack);
+            println!("{}", serde_json::to_string_pretty(&manifest).unwrap_or_default());
+            return ExitCode::SUCCESS;
+        }
         Commands::Sla(SlaCommand::Explain { opened, severity, tier, team, at, json }) => {
             return sla_explain(
                 &settings,
@@ -222,6 +246,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Bench(BenchCommand::Escalations { clients, count }) => {
             crate::bench::escalations::run(settings, clients, count).await
         }
+        Commands::Bench(BenchCommand::Slack { clients, count }) => {
+            crate::bench::slack::run(settings, clients, count).await
+        }
         Commands::Bench(BenchCommand::Credits { clients, count }) => {
             crate::bench::credits::run(settings, clients, count).await
         }
@@ -229,7 +256,7 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
             crate::bench::assignment::run(settings, people, open, decisions, clients, count).await
         }
         // Offline tools, answered before the runtime starts; audit has its own exit codes.
-        Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) => Ok(()),
+        Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) | Commands::Slack(_) => Ok(()),
     }
 }
 

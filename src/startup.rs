@@ -157,8 +157,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let services = services(&settings, database.pool.clone()).await?;
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
-    // Platform adapters register their ports here as they land (Slack, Discord).
-    spawn_background(&services, Vec::new(), &mut tasks, &shutdown);
+    // Platform adapters register their ports here (Slack; Discord as it lands).
+    let slack = crate::platform::slack::startup::start(&services).await?;
+    spawn_background(&services, slack.ports(), &mut tasks, &shutdown);
     let listener = tokio::net::TcpListener::bind(settings.server.listen)
         .await
         .with_context(|| format!("could not listen on {}", settings.server.listen))?;
@@ -170,12 +171,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
     let router = http::router(HttpState { pool: database.pool.clone() })
-        .merge(http::intake::routes(http::intake::IntakeState::new(services.clone())));
+        .merge(http::intake::routes(http::intake::IntakeState::new(services.clone())))
+        .merge(slack.routes());
     let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down");
     shutdown.cancel();
     server.await??;
+    slack.shutdown().await;
     while tasks.join_next().await.is_some() {}
     database.close().await;
     Ok(())

@@ -7,6 +7,7 @@
 pub mod assignment;
 pub mod credits;
 pub mod escalations;
+pub mod slack;
 
 use std::time::Duration;
 

@@ -9,6 +9,7 @@ mod escalation;
 mod intake;
 mod load;
 mod secret;
+mod slack;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -28,6 +29,10 @@ pub use intake::{
 };
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
 pub use secret::Secret;
+pub use slack::{
+    SLACK_APP_TOKEN_ENV, SLACK_BOT_TOKEN_ENV, SLACK_SIGNING_SECRETS_ENV, SlackSettings, SlackTransport,
+    parse_signing_secrets,
+};
 
 /// Everything Steward can be configured with.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -50,6 +55,8 @@ pub struct Settings {
     pub authority: AuthoritySettings,
     /// Account requests: types, triage, targets, assignment (`[requests]`).
     pub requests: RequestSettings,
+    /// The Slack adapter (`[slack]`).
+    pub slack: SlackSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -2,5 +2,7 @@
 //! neutral model out. No workflow logic lives here.
 //!
 //! - `console/`: the local terminal chat, always available, no tokens needed.
+//! - `slack/`: Slack over HTTP or Socket Mode (slack-morphism lives only there).
 
 pub mod console;
+pub mod slack;

@@ -5,6 +5,7 @@
 
 pub mod chat;
 pub mod postgres;
+pub mod slack_fake;
 
 use std::sync::Arc;
 

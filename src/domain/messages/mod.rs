@@ -6,6 +6,7 @@
 pub mod credit;
 pub mod escalation;
 pub mod request;
+pub mod slack;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
