@@ -52,9 +52,14 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
 
     let (warm_ids, measured_ids) = ids.split_at(warm);
     drive(&shape, warm_ids, clients).await;
-    super::measure("slack", "signed click → acknowledge, over HTTP", &db.pool, clients, count, || {
-        drive(&shape, measured_ids, clients)
-    })
+    super::measure(
+        "slack",
+        "signed click → acknowledge, over HTTP",
+        &db.pool,
+        clients,
+        count,
+        || drive(&shape, measured_ids, clients),
+    )
     .await?;
     shutdown.cancel();
     server.await??;
@@ -87,8 +92,8 @@ fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Result<Settings
 async fn serve_stub(shutdown: CancellationToken) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let stub = axum::Router::new()
-        .fallback(|| async { axum::Json(serde_json::json!({ "ok": true })) });
+    let stub =
+        axum::Router::new().fallback(|| async { axum::Json(serde_json::json!({ "ok": true })) });
     tokio::spawn(crate::http::serve(listener, stub, shutdown));
     Ok(url)
 }

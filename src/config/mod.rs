@@ -30,8 +30,8 @@ pub use intake::{
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
 pub use secret::Secret;
 pub use slack::{
-    SLACK_APP_TOKEN_ENV, SLACK_BOT_TOKEN_ENV, SLACK_SIGNING_SECRETS_ENV, SlackSettings, SlackTransport,
-    parse_signing_secrets,
+    SLACK_APP_TOKEN_ENV, SLACK_BOT_TOKEN_ENV, SLACK_SIGNING_SECRETS_ENV, SlackSettings,
+    SlackTransport, parse_signing_secrets,
 };
 
 /// Everything Steward can be configured with.

@@ -90,7 +90,10 @@ impl SlackSettings {
     /// Checks what types cannot: a usable transport has its secrets.
     pub fn validate(&self) -> Result<(), (String, String)> {
         if self.signature_window_seconds <= 0 {
-            return Err(("slack.signature_window_seconds".into(), "must be greater than zero".into()));
+            return Err((
+                "slack.signature_window_seconds".into(),
+                "must be greater than zero".into(),
+            ));
         }
         if !self.enabled {
             return Ok(());
@@ -106,10 +109,9 @@ impl SlackSettings {
                 "slack.transport".into(),
                 format!("\"http\" needs {SLACK_SIGNING_SECRETS_ENV}"),
             )),
-            SlackTransport::Socket if self.app_token.is_none() => Err((
-                "slack.transport".into(),
-                format!("\"socket\" needs {SLACK_APP_TOKEN_ENV}"),
-            )),
+            SlackTransport::Socket if self.app_token.is_none() => {
+                Err(("slack.transport".into(), format!("\"socket\" needs {SLACK_APP_TOKEN_ENV}")))
+            }
             _ => Ok(()),
         }
     }
@@ -135,8 +137,11 @@ mod tests {
 
     #[test]
     fn an_enabled_http_adapter_needs_signing_secrets() {
-        let mut settings =
-            SlackSettings { enabled: true, bot_token: Some(Secret::new("xoxb")), ..Default::default() };
+        let mut settings = SlackSettings {
+            enabled: true,
+            bot_token: Some(Secret::new("xoxb")),
+            ..Default::default()
+        };
         let (key, problem) = settings.validate().unwrap_err();
         assert_eq!(key, "slack.transport");
         assert!(problem.contains(SLACK_SIGNING_SECRETS_ENV));

@@ -37,7 +37,10 @@ pub fn slack_settings(fake: &SlackFake, transport: SlackTransport) -> SlackSetti
         api_url: fake.api_url(),
         bot_token: Some(Secret::new(slack_fake::BOT_TOKEN)),
         app_token: Some(Secret::new(slack_fake::APP_TOKEN)),
-        signing_secrets: vec![Secret::new("retired-secret"), Secret::new(slack_fake::SIGNING_SECRET)],
+        signing_secrets: vec![
+            Secret::new("retired-secret"),
+            Secret::new(slack_fake::SIGNING_SECRET),
+        ],
         ..SlackSettings::default()
     }
 }
@@ -90,7 +93,8 @@ impl SlackStory {
                 .header("X-Slack-Request-Timestamp", timestamp.to_string())
                 .header("X-Slack-Signature", signature);
         }
-        let response = self.router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+        let response =
+            self.router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
@@ -293,7 +297,13 @@ async fn forged_stale_and_unsigned_requests_get_401_and_nothing_is_written() {
     let future = (now + 301, sign(slack_fake::SIGNING_SECRET, now + 301, body.as_bytes()));
     let tampered = (now, sign(slack_fake::SIGNING_SECRET, now, b"text=something+else"));
     for path in [COMMANDS_PATH, INTERACTIVITY_PATH, EVENTS_PATH] {
-        for signed in [Some(forged.clone()), Some(stale.clone()), Some(future.clone()), Some(tampered.clone()), None] {
+        for signed in [
+            Some(forged.clone()),
+            Some(stale.clone()),
+            Some(future.clone()),
+            Some(tampered.clone()),
+            None,
+        ] {
             let (status, _) = story.send_with(path, FORM, body.clone(), signed).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
         }
@@ -303,7 +313,12 @@ async fn forged_stale_and_unsigned_requests_get_401_and_nothing_is_written() {
     assert!(story.fake.calls().is_empty(), "no outbound call: {:?}", story.fake.calls());
     // The retired secret still verifies during rotation.
     let (status, _) = story
-        .send_with(COMMANDS_PATH, FORM, body.clone(), Some((now, sign("retired-secret", now, body.as_bytes()))))
+        .send_with(
+            COMMANDS_PATH,
+            FORM,
+            body.clone(),
+            Some((now, sign("retired-secret", now, body.as_bytes()))),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(story.inbox_rows().await, 1);
@@ -326,8 +341,10 @@ async fn an_event_delivered_four_times_some_concurrently_has_one_effect() {
     .to_string();
     let first_two =
         join_all((0..2).map(|_| story.send(EVENTS_PATH, "application/json", event.clone()))).await;
-    let retries = [story.send(EVENTS_PATH, "application/json", event.clone()).await,
-        story.send(EVENTS_PATH, "application/json", event.clone()).await];
+    let retries = [
+        story.send(EVENTS_PATH, "application/json", event.clone()).await,
+        story.send(EVENTS_PATH, "application/json", event.clone()).await,
+    ];
     assert!(first_two.iter().chain(retries.iter()).all(|(status, _)| *status == StatusCode::OK));
     assert_eq!(story.escalations_in(EscalationState::Open).await, 1);
     assert_eq!(story.inbox_rows().await, 1);
@@ -368,7 +385,10 @@ async fn a_429_is_retried_after_its_retry_after_and_not_before() {
     story.slash(ALICE, "/escalate", "ACME-1042 sev2 Checkout is down").await;
     story.flush().await;
     let to_channel = |fake: &SlackFake| {
-        fake.calls_of("chat.postMessage").into_iter().filter(|c| c.params["channel"] == CHANNEL).count()
+        fake.calls_of("chat.postMessage")
+            .into_iter()
+            .filter(|c| c.params["channel"] == CHANNEL)
+            .count()
     };
     assert_eq!(to_channel(&story.fake), 1, "the first try was refused with 429");
 
@@ -402,7 +422,8 @@ async fn a_post_whose_response_was_lost_is_found_by_its_metadata_not_posted_twic
     assert_eq!(story.fake.calls_of("conversations.history").len(), 1);
     // The found message is the living card: a click updates it.
     let card = card_post(&story.fake);
-    let payload = click_payload(SAM, &button(&card, "Acknowledge"), "x", &story.fake.response_url("a"));
+    let payload =
+        click_payload(SAM, &button(&card, "Acknowledge"), "x", &story.fake.response_url("a"));
     story.interact(payload).await;
     story.flush().await;
     assert_eq!(story.fake.calls_of("chat.update")[0].params["ts"], card.params["_ts"]);

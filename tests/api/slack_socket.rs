@@ -29,9 +29,14 @@ fn command_envelope(id: &str, user: &str, command: &str, text: &str) -> Value {
 async fn socket_mode_command_click_and_modal_submit() {
     let story = SlackStory::start(SlackTransport::Socket).await;
     let socket = SocketMode::start(story.inbound.clone()).await.unwrap();
-    assert_eq!(story.fake.calls_of("apps.connections.open").len(), 1);
+    story.fake.wait_for("apps.connections.open", 1).await;
 
-    story.fake.push_envelope(command_envelope("env-1", ALICE, "/escalate", "ACME-1042 sev2 Checkout is down"));
+    story.fake.push_envelope(command_envelope(
+        "env-1",
+        ALICE,
+        "/escalate",
+        "ACME-1042 sev2 Checkout is down",
+    ));
     let ack = story.fake.next_ack().await;
     assert_eq!(ack["envelope_id"], "env-1");
     assert!(ack["payload"]["text"].as_str().unwrap().contains("Escalation #1 opened"), "{ack}");

@@ -104,7 +104,13 @@ impl SlackFake {
 
     /// The next `chat.postMessage` is stored but its response is lost (HTTP 500).
     pub fn lose_next_post_response(&self) {
-        *self.inner.lock().unwrap().lose_next_response.entry("chat.postMessage".into()).or_default() += 1;
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .lose_next_response
+            .entry("chat.postMessage".into())
+            .or_default() += 1;
     }
 
     pub fn calls(&self) -> Vec<ApiCall> {
@@ -218,7 +224,8 @@ async fn api(
             let mut inner = fake.inner.lock().unwrap();
             inner.next_ts += 1;
             let ts = format!("1700000000.{:06}", inner.next_ts);
-            let mut message = json!({ "ts": ts, "text": params.get("text").cloned().unwrap_or_default() });
+            let mut message =
+                json!({ "ts": ts, "text": params.get("text").cloned().unwrap_or_default() });
             if let Some(metadata) = params.get("metadata") {
                 message["metadata"] = metadata.clone();
             }
@@ -251,7 +258,9 @@ async fn api(
                 return slack_error("invalid_arguments");
             }
             let users = match params.get("users") {
-                Some(Value::Array(users)) => users.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
+                Some(Value::Array(users)) => {
+                    users.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")
+                }
                 _ => str_of("users"),
             };
             ok(json!({ "channel": { "id": format!("D{users}") } }))

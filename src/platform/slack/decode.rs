@@ -262,7 +262,12 @@ mod tests {
 
     #[test]
     fn a_prompt_button_opens_a_modal_and_its_submit_is_a_submission() {
-        let prompt = Prompt { title: "Reject".into(), label: "Reason".into(), required: true, choices: vec![] };
+        let prompt = Prompt {
+            title: "Reject".into(),
+            label: "Reason".into(),
+            required: true,
+            choices: vec![],
+        };
         let payload = json!({
             "type": "block_actions", "user": {"id": "U1"}, "channel": {"id": "C1"},
             "trigger_id": "trig", "actions": [{"action_id": "cr:1:reject:v1",
@@ -289,7 +294,10 @@ mod tests {
             "event": {"type": "app_mention", "user": "U1", "channel": "C1", "text": "<@UBOT> whoami"}});
         let Decoded::Inbound { inbound, .. } = event(&body) else { panic!() };
         assert_eq!(inbound.dedupe_key, "slack:event:Ev1");
-        assert_eq!(inbound.kind, InboundKind::Command { name: "steward".into(), args: "whoami".into() });
+        assert_eq!(
+            inbound.kind,
+            InboundKind::Command { name: "steward".into(), args: "whoami".into() }
+        );
         assert!(matches!(event(&json!({"type": "url_verification", "challenge": "c"})),
             Decoded::UrlVerification { challenge } if challenge == "c"));
     }

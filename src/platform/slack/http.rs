@@ -79,7 +79,11 @@ async fn events(State(state): State<SlackHttpState>, headers: HeaderMap, body: B
     ack(state.inbound.handle(decode::event(&body)).await)
 }
 
-async fn commands(State(state): State<SlackHttpState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn commands(
+    State(state): State<SlackHttpState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(refused) = verified(&state, &headers, &body) {
         return refused;
     }

@@ -103,7 +103,11 @@ impl SlackInbound {
         });
     }
 
-    async fn reply_via_response_url(&self, url: &str, reply: &Reply) -> Result<(), SlackClientError> {
+    async fn reply_via_response_url(
+        &self,
+        url: &str,
+        reply: &Reply,
+    ) -> Result<(), SlackClientError> {
         let url: url::Url = url.parse().map_err(|e: url::ParseError| {
             SlackClientError::SystemError(SlackClientSystemError::new().with_message(e.to_string()))
         })?;

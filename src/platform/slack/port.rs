@@ -103,7 +103,10 @@ impl SlackChat {
         let request = SlackApiChatPostMessageRequest::new(channel.into(), content)
             .opt_thread_ts(thread.map(|t| SlackTs::new(t.message_id.clone())));
         let response = self.api.session().chat_post_message(&request).await.map_err(send_error)?;
-        Ok(MessageRef { channel: response.channel.to_string(), message_id: response.ts.to_string() })
+        Ok(MessageRef {
+            channel: response.channel.to_string(),
+            message_id: response.ts.to_string(),
+        })
     }
 
     /// The message an earlier attempt of `delivery` posted, if Slack has it.
@@ -125,7 +128,10 @@ impl SlackChat {
                     && meta.event_payload.as_ref().and_then(|p| p.get("outbox_id")) == Some(&id)
             })
         });
-        Ok(found.map(|m| MessageRef { channel: channel.to_owned(), message_id: m.origin.ts.to_string() }))
+        Ok(found.map(|m| MessageRef {
+            channel: channel.to_owned(),
+            message_id: m.origin.ts.to_string(),
+        }))
     }
 }
 

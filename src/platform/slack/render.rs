@@ -55,12 +55,15 @@ pub fn blocks(card: &Card) -> Vec<SlackBlock> {
         let elements = card
             .context
             .iter()
-            .map(|line| SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::from(line.as_str())))
+            .map(|line| {
+                SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::from(line.as_str()))
+            })
             .collect();
         blocks.push(SlackContextBlock::new(elements).into());
     }
     if !card.buttons.is_empty() {
-        let elements = card.buttons.iter().map(|b| SlackActionBlockElement::Button(button(b))).collect();
+        let elements =
+            card.buttons.iter().map(|b| SlackActionBlockElement::Button(button(b))).collect();
         blocks.push(SlackActionsBlock::new(elements).into());
     }
     blocks
@@ -96,8 +99,8 @@ fn button(b: &Button) -> SlackBlockButtonElement {
     SlackBlockButtonElement::new(SlackBlockPlainTextOnly::from(b.label.as_str()))
         .with_action_id(SlackActionId::new(b.action.clone()))
         .with_value(value)
-    .opt_style(style)
-    .opt_confirm(confirm)
+        .opt_style(style)
+        .opt_confirm(confirm)
 }
 
 /// The modal a prompting button opens: one text input, or a select when the prompt has
@@ -129,7 +132,12 @@ fn input_element(prompt: &Prompt) -> SlackInputBlockElement {
     let options = prompt
         .choices
         .iter()
-        .map(|c| SlackBlockChoiceItem::new(SlackBlockPlainTextOnly::from(c.label.as_str()), c.value.clone()))
+        .map(|c| {
+            SlackBlockChoiceItem::new(
+                SlackBlockPlainTextOnly::from(c.label.as_str()),
+                c.value.clone(),
+            )
+        })
         .collect();
     SlackInputBlockElement::StaticSelect(
         SlackBlockStaticSelectElement::new().with_action_id(action_id).with_options(options),
@@ -183,8 +191,12 @@ mod tests {
     #[test]
     fn a_card_becomes_header_fields_context_and_styled_buttons() {
         let json = serde_json::to_value(content(&Message::card(card()))).unwrap();
-        let kinds: Vec<_> = json["blocks"].as_array().unwrap().iter().map(|b| b["type"].clone()).collect();
-        assert_eq!(kinds, vec![json!("header"), json!("section"), json!("context"), json!("actions")]);
+        let kinds: Vec<_> =
+            json["blocks"].as_array().unwrap().iter().map(|b| b["type"].clone()).collect();
+        assert_eq!(
+            kinds,
+            vec![json!("header"), json!("section"), json!("context"), json!("actions")]
+        );
         assert_eq!(json["blocks"][0]["text"]["text"], "Credit #7: 250.00 USD");
         assert_eq!(json["blocks"][1]["fields"][0]["text"], "*Account*\nACME-1042");
         let buttons = &json["blocks"][3]["elements"];

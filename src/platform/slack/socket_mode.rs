@@ -44,8 +44,11 @@ impl SocketMode {
     /// Connects and starts dispatching envelopes to `inbound`.
     pub async fn start(inbound: SlackInbound) -> Result<SocketMode, SocketModeError> {
         let settings = Arc::new(inbound.services.settings.slack.clone());
-        let app_token =
-            settings.app_token.as_ref().map(super::client::api_token).ok_or(SocketModeError::NoAppToken)?;
+        let app_token = settings
+            .app_token
+            .as_ref()
+            .map(super::client::api_token)
+            .ok_or(SocketModeError::NoAppToken)?;
         let client = Arc::new(super::client::client(&settings)?);
         let callbacks = SlackSocketModeListenerCallbacks::new()
             .with_command_events(on_command)

@@ -28,7 +28,8 @@ pub async fn start(services: &Services) -> anyhow::Result<RunningSlack> {
     }
     let api = SlackApi::new(settings)?;
     let pacing = Duration::from_millis(settings.channel_pacing_ms);
-    let port: Arc<dyn ChatPort> = Arc::new(SlackChat::new(api.clone(), services.clock.clone(), pacing));
+    let port: Arc<dyn ChatPort> =
+        Arc::new(SlackChat::new(api.clone(), services.clock.clone(), pacing));
     let inbound = SlackInbound::new(services.clone(), api);
     let mut running = RunningSlack { port: Some(port), ..RunningSlack::default() };
     match settings.transport {

@@ -96,11 +96,20 @@ mod tests {
         let secrets = [Secret::new("s3cret")];
         let body = b"payload";
         let good = sign("s3cret", 1000, body);
-        assert_eq!(verify(&secrets, &headers(1000, &good), body, 1301, 300), Err(VerifyError::Stale));
+        assert_eq!(
+            verify(&secrets, &headers(1000, &good), body, 1301, 300),
+            Err(VerifyError::Stale)
+        );
         assert_eq!(verify(&secrets, &headers(1000, &good), body, 700, 300), Ok(()));
         let forged = sign("guess", 1000, body);
-        assert_eq!(verify(&secrets, &headers(1000, &forged), body, 1000, 300), Err(VerifyError::Mismatch));
-        assert_eq!(verify(&secrets, &headers(1000, &good), b"payload!", 1000, 300), Err(VerifyError::Mismatch));
+        assert_eq!(
+            verify(&secrets, &headers(1000, &forged), body, 1000, 300),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(
+            verify(&secrets, &headers(1000, &good), b"payload!", 1000, 300),
+            Err(VerifyError::Mismatch)
+        );
         assert_eq!(verify(&secrets, &HeaderMap::new(), body, 1000, 300), Err(VerifyError::Missing));
     }
 }
