@@ -60,6 +60,9 @@ pub enum Commands {
     /// Fill the database with realistic history (teams, shifts, tiers, currencies) for demos
     /// and benchmarks, written in SQL.
     Seed(crate::bench::seed::SeedArgs),
+    /// Slack tools.
+    #[command(subcommand)]
+    Slack(SlackCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +88,12 @@ pub enum DigestCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlackCommand {
+    /// Print a Slack app manifest (JSON) for `[slack]`: commands, scopes, URLs or Socket Mode.
+    Manifest,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +141,16 @@ pub enum SlaCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Signed Slack button clicks over loopback HTTP against the real router; compare to a
+    /// bare transaction.
+    Slack {
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Clicks in the measured run.
+        #[arg(long, default_value_t = 4000)]
+        count: usize,
+    },
     /// Open + acknowledge escalations through the service path; compare to a bare transaction.
     Escalations {
         /// Concurrent clients.
@@ -212,6 +231,11 @@ pub fn run() -> ExitCode {
     };
     match &cli.command {
         Commands::Config(ConfigCommand::Check { .. }) => return config_check(file, &settings),
+        Commands::Slack(SlackCommand::Manifest) => {
+            let manifest = crate::platform::slack::manifest::manifest(&settings.slack);
+            println!("{}", serde_json::to_string_pretty(&manifest).unwrap_or_default());
+            return ExitCode::SUCCESS;
+        }
         Commands::Sla(SlaCommand::Explain { opened, severity, tier, team, at, json }) => {
             return sla_explain(
                 &settings,
@@ -273,6 +297,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Bench(BenchCommand::Escalations { clients, count }) => {
             crate::bench::escalations::run(settings, clients, count).await
         }
+        Commands::Bench(BenchCommand::Slack { clients, count }) => {
+            crate::bench::slack::run(settings, clients, count).await
+        }
         Commands::Bench(BenchCommand::Credits { clients, count }) => {
             crate::bench::credits::run(settings, clients, count).await
         }
@@ -293,7 +320,7 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
             crate::bench::digest::run(settings, seed, runs).await
         }
         // Offline tools, answered before the runtime starts; audit has its own exit codes.
-        Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) => Ok(()),
+        Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) | Commands::Slack(_) => Ok(()),
     }
 }
 

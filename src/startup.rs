@@ -165,9 +165,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let services = services(&settings, database.pool.clone()).await?;
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
-    // Platform adapters register their ports here as they land (Slack, Discord).
-    let mut ports: Vec<Arc<dyn ChatPort>> = Vec::new();
+    // Each enabled platform adapter contributes its ChatPort (and its HTTP routes below).
+    let slack = crate::platform::slack::startup::start(&services).await?;
     let discord = crate::platform::discord::start(&services, &mut tasks, &shutdown).await?;
+    let mut ports: Vec<Arc<dyn ChatPort>> = slack.ports();
     ports.extend(discord.port.clone());
     spawn_background(&services, ports, &mut tasks, &shutdown);
     let listener = tokio::net::TcpListener::bind(settings.server.listen)
@@ -182,12 +183,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let router = http::router(HttpState { pool: database.pool.clone() })
         .merge(http::intake::routes(http::intake::IntakeState::new(services.clone())))
+        .merge(slack.routes())
         .merge(discord.routes.unwrap_or_default());
     let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down");
     shutdown.cancel();
     server.await??;
+    slack.shutdown().await;
     while tasks.join_next().await.is_some() {}
     database.close().await;
     Ok(())

@@ -10,6 +10,7 @@ pub mod discord;
 pub mod digest;
 pub mod seed;
 pub mod escalations;
+pub mod slack;
 
 use std::time::Duration;
 

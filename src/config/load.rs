@@ -63,6 +63,7 @@ pub fn load(
     let mut database_url = None;
     let mut intake_secrets = Vec::new();
     let mut discord_token = None;
+    let mut slack_secrets = Vec::new();
     for (var, raw) in env {
         if var == "DATABASE_URL" && !raw.is_empty() {
             database_url = Some(raw);
@@ -70,6 +71,8 @@ pub fn load(
             intake_secrets = super::parse_intake_secrets(&raw);
         } else if var == super::DISCORD_TOKEN_ENV && !raw.trim().is_empty() {
             discord_token = Some(Secret::new(raw.trim()));
+        } else if let Some(secret) = slack_secret(&var, &raw) {
+            slack_secrets.push(secret);
         } else if let Some(path) = var.strip_prefix(ENV_PREFIX) {
             let segments: Vec<String> = path.split("__").map(|s| s.to_ascii_lowercase()).collect();
             set_path(&mut tree, &segments, env_value(&raw)).map_err(|problem| ConfigError {
@@ -96,12 +99,45 @@ pub fn load(
     }
     settings.requests.intake_secrets = intake_secrets;
     settings.discord.bot_token = discord_token;
+    for secret in slack_secrets {
+        secret.apply(&mut settings.slack);
+    }
     validate(&settings).map_err(|(key, problem)| ConfigError {
         origin: env_keys.get(&key).cloned().map(ConfigSource::Env).unwrap_or(file_source),
         key,
         problem,
     })?;
     Ok(settings)
+}
+
+/// A Slack secret from the environment (never from a file).
+enum SlackSecret {
+    Bot(Secret),
+    App(Secret),
+    Signing(Vec<Secret>),
+}
+
+impl SlackSecret {
+    fn apply(self, slack: &mut super::SlackSettings) {
+        match self {
+            SlackSecret::Bot(token) => slack.bot_token = Some(token),
+            SlackSecret::App(token) => slack.app_token = Some(token),
+            SlackSecret::Signing(secrets) => slack.signing_secrets = secrets,
+        }
+    }
+}
+
+fn slack_secret(var: &str, raw: &str) -> Option<SlackSecret> {
+    let token = || Secret::new(raw.trim());
+    match var {
+        _ if raw.trim().is_empty() => None,
+        super::SLACK_BOT_TOKEN_ENV => Some(SlackSecret::Bot(token())),
+        super::SLACK_APP_TOKEN_ENV => Some(SlackSecret::App(token())),
+        super::SLACK_SIGNING_SECRETS_ENV => {
+            Some(SlackSecret::Signing(super::parse_signing_secrets(raw)))
+        }
+        _ => None,
+    }
 }
 
 fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
@@ -208,6 +244,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     if settings.digest.poll_interval_ms == 0 {
         return Err(("digest.poll_interval_ms".into(), "must be greater than zero".into()));
     }
+    settings.slack.validate()?;
     settings.directory().map(|_| ()).map_err(|e| ("people".into(), e.0))
 }
 

@@ -11,6 +11,7 @@ mod escalation;
 mod intake;
 mod load;
 mod secret;
+mod slack;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -32,6 +33,10 @@ pub use intake::{
 };
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
 pub use secret::Secret;
+pub use slack::{
+    SLACK_APP_TOKEN_ENV, SLACK_BOT_TOKEN_ENV, SLACK_SIGNING_SECRETS_ENV, SlackSettings,
+    SlackTransport, parse_signing_secrets,
+};
 
 /// Everything Steward can be configured with.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -59,6 +64,8 @@ pub struct Settings {
     /// Scheduled digests: `[[digests]]`, and `[digest]` for what they share.
     pub digests: Vec<DigestConfig>,
     pub digest: DigestSettings,
+    /// The Slack adapter (`[slack]`).
+    pub slack: SlackSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

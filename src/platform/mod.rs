@@ -3,6 +3,8 @@
 //!
 //! - `console/`: the local terminal chat, always available, no tokens needed.
 //! - `discord/`: Discord (serenity): gateway or HTTP interactions, REST out.
+//! - `slack/`: Slack over HTTP or Socket Mode (slack-morphism lives only there).
 
 pub mod console;
 pub mod discord;
+pub mod slack;

@@ -21,3 +21,5 @@ mod jobs;
 mod layering;
 mod outbox;
 mod requests;
+mod slack;
+mod slack_socket;

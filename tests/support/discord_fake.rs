@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast};
-use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite_021::tungstenite::Message as WsMessage;
 
 pub const TOKEN: &str = "fake-bot-token";
 pub const APPLICATION_ID: u64 = 4_000_000_000_000_001;
@@ -312,7 +312,7 @@ async fn gateway(listener: tokio::net::TcpListener, state: Arc<FakeState>) {
     while let Ok((stream, _)) = listener.accept().await {
         let state = state.clone();
         tokio::spawn(async move {
-            let Ok(socket) = tokio_tungstenite::accept_async(stream).await else { return };
+            let Ok(socket) = tokio_tungstenite_021::accept_async(stream).await else { return };
             let (mut sink, mut stream) = socket.split();
             let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41250 } });
             if sink.send(WsMessage::Text(hello.to_string())).await.is_err() {

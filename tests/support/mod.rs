@@ -7,6 +7,7 @@ pub mod chat;
 pub mod discord;
 pub mod discord_fake;
 pub mod postgres;
+pub mod slack_fake;
 
 use std::sync::Arc;
 

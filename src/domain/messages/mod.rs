@@ -8,6 +8,7 @@ pub mod discord;
 pub mod digest;
 pub mod escalation;
 pub mod request;
+pub mod slack;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -1,0 +1,184 @@
+//! `steward bench slack`: signed `block_actions` clicks (Acknowledge on an escalation card)
+//! over loopback HTTP against the real Slack routes, services and PostgreSQL, from C
+//! concurrent keep-alive clients. Latency is the acknowledgement: request sent → HTTP 200
+//! received (the transaction has committed by then). The clicker's reply goes to a
+//! `response_url` on a local stub after the ack, as with Slack. Escalations are opened
+//! beforehand through the service path (not measured).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use super::{BenchDatabase, ClientRun};
+use crate::config::{Secret, Settings, SlackTransport};
+use crate::domain::identity::Role;
+use crate::domain::ids::Platform;
+use crate::domain::inbound::{Inbound, InboundKind};
+use crate::platform::slack::http::{INTERACTIVITY_PATH, SlackHttpState, routes};
+use crate::platform::slack::verify::sign;
+use crate::platform::slack::{SlackApi, SlackInbound};
+use crate::services::Services;
+use crate::services::ports::SystemClock;
+use crate::storage;
+
+const SECRET: &str = "bench-signing-secret";
+const ACTOR: &str = "U0BENCHACTOR";
+
+pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
+    let clients = clients.max(1);
+    let shutdown = CancellationToken::new();
+    let stub = serve_stub(shutdown.clone()).await?;
+    let settings = bench_settings(settings, &stub)?;
+    let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
+    let directory = settings.directory().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut conn = db.pool.acquire().await?;
+    storage::directory::sync_directory(&mut conn, &directory).await?;
+    drop(conn);
+    let account =
+        directory.accounts().next().context("the configuration needs an account")?.key.to_string();
+    let services = Services::new(db.pool.clone(), Arc::new(SystemClock), directory, settings)?;
+
+    let warm = clients * 4;
+    println!("slack: opening {} escalations to click on…", warm + count);
+    let ids = open_escalations(&services, &account, warm + count).await?;
+    let api = SlackApi::new(&services.settings.slack)?;
+    let router = routes(SlackHttpState::new(SlackInbound::new(services.clone(), api)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}{INTERACTIVITY_PATH}", listener.local_addr()?);
+    let server = tokio::spawn(crate::http::serve(listener, router, shutdown.clone()));
+    let shape = Arc::new(Shape { url, response_url: format!("{stub}/response") });
+
+    let (warm_ids, measured_ids) = ids.split_at(warm);
+    drive(&shape, warm_ids, clients).await;
+    super::measure(
+        "slack",
+        "signed click → acknowledge, over HTTP",
+        &db.pool,
+        clients,
+        count,
+        || drive(&shape, measured_ids, clients),
+    )
+    .await?;
+    shutdown.cancel();
+    server.await??;
+    db.drop().await;
+    Ok(())
+}
+
+struct Shape {
+    url: String,
+    response_url: String,
+}
+
+/// The configuration with the Slack adapter on, a bench actor with a Slack id.
+fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Result<Settings> {
+    let person = settings
+        .people
+        .iter_mut()
+        .find(|p| p.roles.contains(&Role::Agent) || p.roles.contains(&Role::Supervisor))
+        .context("the configuration needs a person with the agent or supervisor role")?;
+    person.slack = Some(ACTOR.to_owned());
+    settings.slack.enabled = true;
+    settings.slack.transport = SlackTransport::Http;
+    settings.slack.api_url = format!("{stub}/api");
+    settings.slack.bot_token = Some(Secret::new("xoxb-bench"));
+    settings.slack.signing_secrets = vec![Secret::new(SECRET)];
+    Ok(settings)
+}
+
+/// A local stand-in for Slack's `response_url`s and Web API: answers `{"ok": true}`.
+async fn serve_stub(shutdown: CancellationToken) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let stub =
+        axum::Router::new().fallback(|| async { axum::Json(serde_json::json!({ "ok": true })) });
+    tokio::spawn(crate::http::serve(listener, stub, shutdown));
+    Ok(url)
+}
+
+async fn open_escalations(
+    services: &Services,
+    account: &str,
+    count: usize,
+) -> anyhow::Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        let inbound = Inbound {
+            dedupe_key: format!("bench:slack:open:{n}:{}", uuid::Uuid::new_v4()),
+            platform: Platform::Slack,
+            actor: ACTOR.to_owned(),
+            channel: "C0BENCH".into(),
+            kind: InboundKind::Command {
+                name: "escalate".into(),
+                args: format!("{account} sev2 Benchmark escalation {n}"),
+            },
+        };
+        let reply = services.handle_inbound(inbound).await;
+        let text = reply.message.text.unwrap_or_default();
+        ids.push(opened_id(&text).with_context(|| format!("could not open: {text}"))?);
+    }
+    Ok(ids)
+}
+
+/// The id in "Escalation #42 opened …".
+fn opened_id(reply: &str) -> Option<i64> {
+    let rest = reply.strip_prefix("Escalation #")?;
+    let (id, tail) = rest.split_once(' ')?;
+    tail.starts_with("opened").then(|| id.parse().ok()).flatten()
+}
+
+/// `clients` keep-alive connections clicking Acknowledge once on each of `ids`.
+async fn drive(shape: &Arc<Shape>, ids: &[i64], clients: usize) -> Vec<ClientRun> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in ids.chunks(ids.len().div_ceil(clients).max(1)) {
+        let (shape, chunk) = (shape.clone(), chunk.to_vec());
+        tasks.spawn(async move {
+            let mut run = ClientRun::default();
+            let Ok(http) = reqwest::Client::builder().pool_max_idle_per_host(1).build() else {
+                run.errors += chunk.len();
+                return run;
+            };
+            for id in chunk {
+                let body = click_body(&shape, id);
+                let timestamp = chrono::Utc::now().timestamp();
+                let signature = sign(SECRET, timestamp, body.as_bytes());
+                let sent = Instant::now();
+                let response = http
+                    .post(&shape.url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("x-slack-request-timestamp", timestamp.to_string())
+                    .header("x-slack-signature", signature)
+                    .body(body)
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) if r.status() == reqwest::StatusCode::OK => {
+                        let _ = r.bytes().await;
+                        run.latencies.push(sent.elapsed());
+                    }
+                    _ => run.errors += 1,
+                }
+            }
+            run
+        });
+    }
+    tasks.join_all().await
+}
+
+fn click_body(shape: &Shape, id: i64) -> String {
+    let action = format!("esc:{id}:acknowledge:v1");
+    let payload = serde_json::json!({
+        "type": "block_actions",
+        "team": { "id": "T0BENCH" },
+        "user": { "id": ACTOR },
+        "api_app_id": "A0BENCH",
+        "container": { "type": "message", "message_ts": "1.0", "channel_id": "C0BENCH" },
+        "trigger_id": format!("trigger-{id}"),
+        "channel": { "id": "C0BENCH" },
+        "response_url": shape.response_url,
+        "actions": [{ "type": "button", "action_id": action, "value": action }],
+    });
+    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap_or_default()
+}

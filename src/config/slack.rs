@@ -1,0 +1,152 @@
+//! `[slack]`: the Slack adapter. Tokens and signing secrets come from the environment only.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::Secret;
+
+/// Bot token (`xoxb-…`) for the Web API.
+pub const SLACK_BOT_TOKEN_ENV: &str = "STEWARD_SLACK_BOT_TOKEN";
+/// App-level token (`xapp-…`) for Socket Mode.
+pub const SLACK_APP_TOKEN_ENV: &str = "STEWARD_SLACK_APP_TOKEN";
+/// Signing secrets, comma-separated (two while rotating).
+pub const SLACK_SIGNING_SECRETS_ENV: &str = "STEWARD_SLACK_SIGNING_SECRETS";
+
+/// How Slack reaches Steward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlackTransport {
+    /// Events API, slash commands and interactivity as signed HTTPS requests to `/slack/…`.
+    #[default]
+    Http,
+    /// Socket Mode: Steward opens a WebSocket to Slack (no public URL needed).
+    Socket,
+}
+
+/// `[slack]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlackSettings {
+    /// Run the Slack adapter (`steward serve`).
+    pub enabled: bool,
+    pub transport: SlackTransport,
+    /// Base URL of the Web API (a proxy, or a local fake in tests).
+    pub api_url: String,
+    /// Slack command name (without slash) per Steward command, when a workspace needs other
+    /// names, e.g. `{ steward = "ops", escalate = "ops-escalate" }`. Unlisted: the same name.
+    pub commands: BTreeMap<String, String>,
+    /// Shortest gap between two messages to one channel, in milliseconds (Slack allows about
+    /// one per second per channel).
+    pub channel_pacing_ms: u64,
+    /// Accepted clock skew of signed requests, in seconds either way (Slack says 300).
+    pub signature_window_seconds: i64,
+    /// Public base URL Slack calls in HTTP mode, for `steward slack manifest`.
+    pub public_url: String,
+    /// From `STEWARD_SLACK_BOT_TOKEN` only.
+    #[serde(skip)]
+    pub bot_token: Option<Secret>,
+    /// From `STEWARD_SLACK_APP_TOKEN` only.
+    #[serde(skip)]
+    pub app_token: Option<Secret>,
+    /// From `STEWARD_SLACK_SIGNING_SECRETS` only.
+    #[serde(skip)]
+    pub signing_secrets: Vec<Secret>,
+}
+
+impl Default for SlackSettings {
+    fn default() -> Self {
+        SlackSettings {
+            enabled: false,
+            transport: SlackTransport::Http,
+            api_url: "https://slack.com/api".into(),
+            commands: BTreeMap::new(),
+            channel_pacing_ms: 1000,
+            signature_window_seconds: 300,
+            public_url: "https://steward.example.com".into(),
+            bot_token: None,
+            app_token: None,
+            signing_secrets: Vec::new(),
+        }
+    }
+}
+
+impl SlackSettings {
+    /// The Slack name of a Steward command (`escalate` → `escalate` unless renamed).
+    pub fn slack_command<'a>(&'a self, steward: &'a str) -> &'a str {
+        self.commands.get(steward).map(String::as_str).unwrap_or(steward)
+    }
+
+    /// The Steward command a Slack command name stands for.
+    pub fn steward_command(&self, slack: &str) -> String {
+        let slack = slack.trim_start_matches('/');
+        self.commands
+            .iter()
+            .find(|(_, name)| name.trim_start_matches('/') == slack)
+            .map(|(steward, _)| steward.clone())
+            .unwrap_or_else(|| slack.to_owned())
+    }
+
+    /// Checks what types cannot: a usable transport has its secrets.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if self.signature_window_seconds <= 0 {
+            return Err((
+                "slack.signature_window_seconds".into(),
+                "must be greater than zero".into(),
+            ));
+        }
+        if !self.enabled {
+            return Ok(());
+        }
+        if !self.api_url.starts_with("https://") && !self.api_url.starts_with("http://") {
+            return Err(("slack.api_url".into(), "must be an http(s) URL".into()));
+        }
+        if self.bot_token.is_none() {
+            return Err(("slack.enabled".into(), format!("needs {SLACK_BOT_TOKEN_ENV}")));
+        }
+        match self.transport {
+            SlackTransport::Http if self.signing_secrets.is_empty() => Err((
+                "slack.transport".into(),
+                format!("\"http\" needs {SLACK_SIGNING_SECRETS_ENV}"),
+            )),
+            SlackTransport::Socket if self.app_token.is_none() => {
+                Err(("slack.transport".into(), format!("\"socket\" needs {SLACK_APP_TOKEN_ENV}")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Splits `STEWARD_SLACK_SIGNING_SECRETS` (empty entries are ignored).
+pub fn parse_signing_secrets(raw: &str) -> Vec<Secret> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Secret::new).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renamed_commands_map_both_ways() {
+        let mut settings = SlackSettings::default();
+        settings.commands.insert("escalate".into(), "ops-escalate".into());
+        assert_eq!(settings.steward_command("/ops-escalate"), "escalate");
+        assert_eq!(settings.steward_command("/credit"), "credit");
+        assert_eq!(settings.slack_command("escalate"), "ops-escalate");
+    }
+
+    #[test]
+    fn an_enabled_http_adapter_needs_signing_secrets() {
+        let mut settings = SlackSettings {
+            enabled: true,
+            bot_token: Some(Secret::new("xoxb")),
+            ..Default::default()
+        };
+        let (key, problem) = settings.validate().unwrap_err();
+        assert_eq!(key, "slack.transport");
+        assert!(problem.contains(SLACK_SIGNING_SECRETS_ENV));
+        settings.signing_secrets = parse_signing_secrets("new, old");
+        assert_eq!(settings.signing_secrets.len(), 2);
+        assert!(settings.validate().is_ok());
+    }
+}

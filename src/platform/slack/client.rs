@@ -1,0 +1,56 @@
+//! The Slack Web API client, built from `[slack]`: slack-morphism over a hyper-rustls
+//! connector that accepts `https` (Slack) and plain `http` (a proxy or a local fake named by
+//! `slack.api_url`), with the bot token from the environment.
+
+use std::sync::Arc;
+
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use slack_morphism::prelude::*;
+
+use crate::config::{Secret, SlackSettings};
+
+pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
+
+/// A Web API client and the bot token it calls with.
+#[derive(Clone)]
+pub struct SlackApi {
+    pub client: Arc<SlackClient<Connector>>,
+    pub token: SlackApiToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("the Slack adapter needs a bot token ({})", crate::config::SLACK_BOT_TOKEN_ENV)]
+    NoBotToken,
+    #[error("could not load the system's TLS roots: {0}")]
+    TlsRoots(#[from] std::io::Error),
+}
+
+impl SlackApi {
+    pub fn new(settings: &SlackSettings) -> Result<SlackApi, ClientError> {
+        let token = settings.bot_token.as_ref().ok_or(ClientError::NoBotToken)?;
+        Ok(SlackApi { client: Arc::new(client(settings)?), token: api_token(token) })
+    }
+
+    pub fn session(&self) -> SlackClientSession<'_, Connector> {
+        self.client.open_session(&self.token)
+    }
+}
+
+/// A client pointed at `slack.api_url` (no token: Socket Mode and response URLs use their own).
+pub fn client(settings: &SlackSettings) -> Result<SlackClient<Connector>, ClientError> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()?
+        .https_or_http()
+        .enable_all_versions()
+        .build();
+    // slack-morphism joins `/{method}` onto the base URL.
+    let api_url = settings.api_url.trim_end_matches('/');
+    let connector = SlackClientHyperConnector::from(https).with_slack_api_url(api_url);
+    Ok(SlackClient::new(connector))
+}
+
+pub fn api_token(secret: &Secret) -> SlackApiToken {
+    SlackApiToken::new(SlackApiTokenValue::new(secret.expose().to_owned()))
+}

@@ -1,0 +1,304 @@
+//! Slack payloads → the neutral [`Inbound`], after verification.
+//!
+//! - Slash commands (`/steward <sub> …` or a workflow's own `/escalate …`, names mapped back
+//!   through `[slack.commands]`) → `Command`, deduplicated by their `trigger_id` (unique per
+//!   invocation).
+//! - `block_actions` → `Action`, deduplicated by [`Inbound::click_dedupe_key`] (the action id
+//!   carries the card version, so a double click is one intent). A button that asks for text
+//!   first carries its prompt in `value` and opens a modal instead.
+//! - `view_submission` → `Submission`; the modal's `private_metadata` names the action and
+//!   the channel of the card.
+//! - Events API callbacks (`app_mention`) → `Command` under `/steward`, deduplicated by
+//!   `event_id` (Slack retries events, and a retry may overlap the first delivery).
+//!
+//! Payloads are read as JSON values rather than strict structs: Slack adds fields freely, and
+//! a payload Steward cannot use is ignored with a log line, not an error.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::SlackSettings;
+use crate::domain::ids::Platform;
+use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::reply::Prompt;
+
+/// Where the reply to an inbound event is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyRoute {
+    /// In the acknowledgement itself (slash commands: the HTTP response body, or the Socket
+    /// Mode ack payload).
+    Ack,
+    /// Through the interaction's `response_url` (button clicks), after the acknowledgement.
+    ResponseUrl(String),
+    /// As `chat.postEphemeral` to the actor in `channel` (modal submits, mentions).
+    Ephemeral { channel: String, user: String },
+}
+
+/// What a verified Slack request asks of Steward.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded {
+    /// Handle it through the services and route the reply.
+    Inbound { inbound: Inbound, route: ReplyRoute },
+    /// A button with a prompt: open a modal with this trigger.
+    OpenModal { trigger_id: String, modal: ModalRequest },
+    /// Events API endpoint check: answer with the challenge.
+    UrlVerification { challenge: String },
+    /// Nothing for Steward to do (other event types, closed modals).
+    Ignored { why: String },
+}
+
+/// A modal to open for a prompting button.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModalRequest {
+    pub prompt: Prompt,
+    pub metadata: ModalMetadata,
+}
+
+/// Carried through the modal in `private_metadata`: what the submit means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModalMetadata {
+    pub action: String,
+    pub channel: String,
+}
+
+/// The form fields of a slash command request.
+#[derive(Debug, Deserialize)]
+pub struct CommandForm {
+    pub command: String,
+    #[serde(default)]
+    pub text: String,
+    pub user_id: String,
+    pub channel_id: String,
+    pub trigger_id: String,
+}
+
+/// A slash command.
+pub fn command(settings: &SlackSettings, form: CommandForm) -> Decoded {
+    let name = settings.steward_command(&form.command);
+    let inbound = Inbound {
+        dedupe_key: format!("slack:command:{}", form.trigger_id),
+        platform: Platform::Slack,
+        actor: form.user_id,
+        channel: form.channel_id,
+        kind: InboundKind::Command { name, args: form.text },
+    };
+    Decoded::Inbound { inbound, route: ReplyRoute::Ack }
+}
+
+/// An interactivity payload (the JSON in the `payload` form field).
+pub fn interaction(payload: &Value) -> Decoded {
+    match str_at(payload, &["type"]) {
+        Some("block_actions") => block_actions(payload),
+        Some("view_submission") => view_submission(payload),
+        other => ignored(format!("interaction type {other:?}")),
+    }
+}
+
+fn block_actions(payload: &Value) -> Decoded {
+    let Some(user) = str_at(payload, &["user", "id"]) else {
+        return ignored("block_actions without a user".into());
+    };
+    let Some(action) = payload.get("actions").and_then(|a| a.get(0)) else {
+        return ignored("block_actions without an action".into());
+    };
+    let Some(action_id) = str_at(action, &["action_id"]) else {
+        return ignored("action without an action_id".into());
+    };
+    let channel = str_at(payload, &["channel", "id"])
+        .or_else(|| str_at(payload, &["container", "channel_id"]))
+        .unwrap_or_default()
+        .to_owned();
+    let prompt = str_at(action, &["value"]).and_then(|v| serde_json::from_str::<Prompt>(v).ok());
+    if let Some(prompt) = prompt {
+        let Some(trigger_id) = str_at(payload, &["trigger_id"]) else {
+            return ignored("prompt button without a trigger_id".into());
+        };
+        let metadata = ModalMetadata { action: action_id.to_owned(), channel };
+        return Decoded::OpenModal {
+            trigger_id: trigger_id.to_owned(),
+            modal: ModalRequest { prompt, metadata },
+        };
+    }
+    let route = match str_at(payload, &["response_url"]) {
+        Some(url) => ReplyRoute::ResponseUrl(url.to_owned()),
+        None => ReplyRoute::Ephemeral { channel: channel.clone(), user: user.to_owned() },
+    };
+    let inbound = Inbound {
+        dedupe_key: Inbound::click_dedupe_key(Platform::Slack, user, action_id),
+        platform: Platform::Slack,
+        actor: user.to_owned(),
+        channel,
+        kind: InboundKind::Action { action: action_id.to_owned() },
+    };
+    Decoded::Inbound { inbound, route }
+}
+
+fn view_submission(payload: &Value) -> Decoded {
+    let Some(user) = str_at(payload, &["user", "id"]) else {
+        return ignored("view_submission without a user".into());
+    };
+    let metadata = str_at(payload, &["view", "private_metadata"])
+        .and_then(|m| serde_json::from_str::<ModalMetadata>(m).ok());
+    let Some(metadata) = metadata else {
+        return ignored("view_submission of a modal Steward did not open".into());
+    };
+    let mut fields = BTreeMap::new();
+    if let Some(blocks) = payload.pointer("/view/state/values").and_then(Value::as_object) {
+        for inputs in blocks.values().filter_map(Value::as_object) {
+            for (name, input) in inputs {
+                let value = str_at(input, &["value"])
+                    .or_else(|| str_at(input, &["selected_option", "value"]));
+                if let Some(value) = value {
+                    fields.insert(name.clone(), value.to_owned());
+                }
+            }
+        }
+    }
+    let inbound = Inbound {
+        dedupe_key: Inbound::click_dedupe_key(Platform::Slack, user, &metadata.action),
+        platform: Platform::Slack,
+        actor: user.to_owned(),
+        channel: metadata.channel.clone(),
+        kind: InboundKind::Submission { action: metadata.action, fields },
+    };
+    let route = ReplyRoute::Ephemeral { channel: metadata.channel, user: user.to_owned() };
+    Decoded::Inbound { inbound, route }
+}
+
+/// An Events API body (or a Socket Mode `events_api` payload).
+pub fn event(body: &Value) -> Decoded {
+    match str_at(body, &["type"]) {
+        Some("url_verification") => Decoded::UrlVerification {
+            challenge: str_at(body, &["challenge"]).unwrap_or_default().to_owned(),
+        },
+        Some("event_callback") => event_callback(body),
+        other => ignored(format!("event envelope {other:?}")),
+    }
+}
+
+fn event_callback(body: &Value) -> Decoded {
+    let (Some(event_id), Some(event)) = (str_at(body, &["event_id"]), body.get("event")) else {
+        return ignored("event_callback without event_id".into());
+    };
+    if str_at(event, &["type"]) != Some("app_mention") || event.get("bot_id").is_some() {
+        return ignored(format!("event type {:?}", str_at(event, &["type"])));
+    }
+    let (Some(user), Some(channel)) = (str_at(event, &["user"]), str_at(event, &["channel"]))
+    else {
+        return ignored("app_mention without user or channel".into());
+    };
+    let text = str_at(event, &["text"]).unwrap_or_default();
+    let inbound = Inbound {
+        dedupe_key: format!("slack:event:{event_id}"),
+        platform: Platform::Slack,
+        actor: user.to_owned(),
+        channel: channel.to_owned(),
+        kind: InboundKind::Command {
+            name: crate::domain::command::ROOT.to_owned(),
+            args: strip_mentions(text),
+        },
+    };
+    let route = ReplyRoute::Ephemeral { channel: channel.to_owned(), user: user.to_owned() };
+    Decoded::Inbound { inbound, route }
+}
+
+/// `"<@U0BOT> escalate ACME-1 sev2 down"` → `"escalate ACME-1 sev2 down"`.
+fn strip_mentions(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|word| !(word.starts_with("<@") && word.ends_with('>')))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(value, |v, key| v.get(key)).and_then(Value::as_str)
+}
+
+fn ignored(why: String) -> Decoded {
+    Decoded::Ignored { why }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn workflow_and_root_commands_decode_with_renamed_names() {
+        let mut settings = SlackSettings::default();
+        settings.commands.insert("escalate".into(), "ops-esc".into());
+        let form = |command: &str| CommandForm {
+            command: command.into(),
+            text: "ACME-1042 sev2 down".into(),
+            user_id: "U1".into(),
+            channel_id: "C1".into(),
+            trigger_id: "T.1".into(),
+        };
+        let Decoded::Inbound { inbound, route } = command(&settings, form("/ops-esc")) else {
+            panic!("not an inbound")
+        };
+        assert_eq!(route, ReplyRoute::Ack);
+        assert_eq!(inbound.dedupe_key, "slack:command:T.1");
+        assert_eq!(
+            inbound.kind,
+            InboundKind::Command { name: "escalate".into(), args: "ACME-1042 sev2 down".into() }
+        );
+    }
+
+    #[test]
+    fn a_click_is_an_action_keyed_by_actor_and_action() {
+        let payload = json!({
+            "type": "block_actions", "user": {"id": "U1"}, "channel": {"id": "C1"},
+            "trigger_id": "t", "response_url": "https://hooks.slack.com/x",
+            "actions": [{"action_id": "esc:1:ack:v1", "value": "esc:1:ack:v1"}]
+        });
+        let Decoded::Inbound { inbound, route } = interaction(&payload) else { panic!() };
+        assert_eq!(inbound.dedupe_key, "slack:click:U1:esc:1:ack:v1");
+        assert_eq!(route, ReplyRoute::ResponseUrl("https://hooks.slack.com/x".into()));
+    }
+
+    #[test]
+    fn a_prompt_button_opens_a_modal_and_its_submit_is_a_submission() {
+        let prompt = Prompt {
+            title: "Reject".into(),
+            label: "Reason".into(),
+            required: true,
+            choices: vec![],
+        };
+        let payload = json!({
+            "type": "block_actions", "user": {"id": "U1"}, "channel": {"id": "C1"},
+            "trigger_id": "trig", "actions": [{"action_id": "cr:1:reject:v1",
+            "value": serde_json::to_string(&prompt).unwrap()}]
+        });
+        let Decoded::OpenModal { trigger_id, modal } = interaction(&payload) else { panic!() };
+        assert_eq!(trigger_id, "trig");
+        let metadata = serde_json::to_string(&modal.metadata).unwrap();
+        let submit = json!({
+            "type": "view_submission", "user": {"id": "U1"},
+            "view": {"private_metadata": metadata,
+                     "state": {"values": {"b": {"text": {"type": "plain_text_input", "value": "no budget"}}}}}
+        });
+        let Decoded::Inbound { inbound, .. } = interaction(&submit) else { panic!() };
+        assert_eq!(inbound.channel, "C1");
+        let InboundKind::Submission { action, fields } = inbound.kind else { panic!() };
+        assert_eq!(action, "cr:1:reject:v1");
+        assert_eq!(fields["text"], "no budget");
+    }
+
+    #[test]
+    fn mentions_are_commands_keyed_by_event_id() {
+        let body = json!({"type": "event_callback", "event_id": "Ev1",
+            "event": {"type": "app_mention", "user": "U1", "channel": "C1", "text": "<@UBOT> whoami"}});
+        let Decoded::Inbound { inbound, .. } = event(&body) else { panic!() };
+        assert_eq!(inbound.dedupe_key, "slack:event:Ev1");
+        assert_eq!(
+            inbound.kind,
+            InboundKind::Command { name: "steward".into(), args: "whoami".into() }
+        );
+        assert!(matches!(event(&json!({"type": "url_verification", "challenge": "c"})),
+            Decoded::UrlVerification { challenge } if challenge == "c"));
+    }
+}

@@ -1,0 +1,118 @@
+//! Slack's HTTP transport: `POST /slack/events` (Events API), `/slack/commands` (slash
+//! commands) and `/slack/interactivity` (buttons, modal submits). Every request is verified
+//! over its raw body before anything else; a bad, stale or missing signature is a 401 with
+//! no database access and no outbound call. `startup::serve` merges [`routes`].
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+
+use super::decode::{self, CommandForm, Decoded};
+use super::inbound::{Ack, SlackInbound};
+use super::verify;
+use crate::config::{Secret, SlackSettings};
+
+pub const EVENTS_PATH: &str = "/slack/events";
+pub const COMMANDS_PATH: &str = "/slack/commands";
+pub const INTERACTIVITY_PATH: &str = "/slack/interactivity";
+
+/// What the Slack routes need.
+#[derive(Clone)]
+pub struct SlackHttpState {
+    pub inbound: SlackInbound,
+    pub settings: Arc<SlackSettings>,
+    pub secrets: Arc<Vec<Secret>>,
+}
+
+impl SlackHttpState {
+    pub fn new(inbound: SlackInbound) -> SlackHttpState {
+        let settings = Arc::new(inbound.services.settings.slack.clone());
+        let secrets = Arc::new(settings.signing_secrets.clone());
+        SlackHttpState { inbound, settings, secrets }
+    }
+}
+
+pub fn routes(state: SlackHttpState) -> Router {
+    Router::new()
+        .route(EVENTS_PATH, post(events))
+        .route(COMMANDS_PATH, post(commands))
+        .route(INTERACTIVITY_PATH, post(interactivity))
+        .with_state(state)
+}
+
+/// Checks the signature; `Err` is the 401 to answer with.
+fn verified(state: &SlackHttpState, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+    let now = state.inbound.services.clock.now().timestamp();
+    let window = state.settings.signature_window_seconds;
+    verify::verify(&state.secrets, headers, body, now, window).map_err(|err| {
+        tracing::info!(reason = %err, "slack request refused");
+        StatusCode::UNAUTHORIZED.into_response()
+    })
+}
+
+fn ack(ack: Ack) -> Response {
+    match ack {
+        Ack::Empty => StatusCode::OK.into_response(),
+        Ack::Body(body) => axum::Json(body).into_response(),
+    }
+}
+
+fn bad_request(what: &str, err: impl std::fmt::Display) -> Response {
+    tracing::info!(error = %err, "malformed slack {what}");
+    StatusCode::BAD_REQUEST.into_response()
+}
+
+async fn events(State(state): State<SlackHttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(refused) = verified(&state, &headers, &body) {
+        return refused;
+    }
+    let body: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(err) => return bad_request("event", err),
+    };
+    ack(state.inbound.handle(decode::event(&body)).await)
+}
+
+async fn commands(
+    State(state): State<SlackHttpState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(refused) = verified(&state, &headers, &body) {
+        return refused;
+    }
+    let form: CommandForm = match serde_urlencoded::from_bytes(&body) {
+        Ok(form) => form,
+        Err(err) => return bad_request("command", err),
+    };
+    ack(state.inbound.handle(decode::command(&state.settings, form)).await)
+}
+
+#[derive(Deserialize)]
+struct InteractivityForm {
+    payload: String,
+}
+
+async fn interactivity(
+    State(state): State<SlackHttpState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(refused) = verified(&state, &headers, &body) {
+        return refused;
+    }
+    let payload = serde_urlencoded::from_bytes::<InteractivityForm>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|form| serde_json::from_str(&form.payload).map_err(|e| e.to_string()));
+    let decoded: Decoded = match payload {
+        Ok(payload) => decode::interaction(&payload),
+        Err(err) => return bad_request("interaction", err),
+    };
+    ack(state.inbound.handle(decoded).await)
+}

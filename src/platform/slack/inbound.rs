@@ -1,0 +1,142 @@
+//! One decoded Slack request through the services, then its reply where Slack shows it.
+//!
+//! Acknowledgement and replies (Slack wants an ack within 3 s, always):
+//! - Slash commands are answered *in* the acknowledgement (HTTP response body or Socket Mode
+//!   ack payload) with `response_type` `ephemeral` or `in_channel`, built from the committed
+//!   reply. `handle_inbound` is one short transaction, so this fits the 3 s easily.
+//! - Button clicks are acknowledged empty; their reply (usually "Acknowledged #42", the card
+//!   itself is updated in place by the outbox with `chat.update`) goes to the interaction's
+//!   `response_url` afterwards, as an ephemeral message. `response_url` needs no channel
+//!   membership and works in DMs, which `chat.postEphemeral` does not.
+//! - Modal submits and mentions have no `response_url`: their reply goes by
+//!   `chat.postEphemeral` to the actor in the card's (or mention's) channel.
+//! - A prompting button opens its modal with `views.open` before the ack, because the
+//!   `trigger_id` expires 3 s after the click.
+//!
+//! Replies are sent only after the event's transaction committed (`handle_inbound` returns
+//! after the commit), so nobody is told about a change that did not happen.
+
+use serde_json::{Value, json};
+use slack_morphism::errors::{SlackClientError, SlackClientSystemError};
+use slack_morphism::prelude::*;
+
+use super::client::SlackApi;
+use super::decode::{Decoded, ModalRequest, ReplyRoute};
+use super::render;
+use crate::domain::reply::Reply;
+use crate::services::Services;
+
+/// What to acknowledge with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ack {
+    /// An empty acknowledgement.
+    Empty,
+    /// An acknowledgement with a JSON body (command reply, URL verification challenge).
+    Body(Value),
+}
+
+/// Handles decoded Slack requests for both transports.
+#[derive(Clone)]
+pub struct SlackInbound {
+    pub services: Services,
+    pub api: SlackApi,
+}
+
+impl SlackInbound {
+    pub fn new(services: Services, api: SlackApi) -> SlackInbound {
+        SlackInbound { services, api }
+    }
+
+    /// Handles one request; returns the acknowledgement once its transaction committed.
+    pub async fn handle(&self, decoded: Decoded) -> Ack {
+        match decoded {
+            Decoded::UrlVerification { challenge } => Ack::Body(json!({ "challenge": challenge })),
+            Decoded::Ignored { why } => {
+                tracing::debug!(%why, "slack request ignored");
+                Ack::Empty
+            }
+            Decoded::OpenModal { trigger_id, modal } => self.open_modal(&trigger_id, &modal).await,
+            Decoded::Inbound { inbound, route } => {
+                let reply = self.services.handle_inbound(inbound).await;
+                match route {
+                    ReplyRoute::Ack => Ack::Body(command_response(&reply)),
+                    ReplyRoute::ResponseUrl(url) => {
+                        self.spawn_reply(move |this| async move {
+                            this.reply_via_response_url(&url, &reply).await
+                        });
+                        Ack::Empty
+                    }
+                    ReplyRoute::Ephemeral { channel, user } => {
+                        self.spawn_reply(move |this| async move {
+                            this.reply_ephemeral(&channel, &user, &reply).await
+                        });
+                        Ack::Empty
+                    }
+                }
+            }
+        }
+    }
+
+    async fn open_modal(&self, trigger_id: &str, modal: &ModalRequest) -> Ack {
+        let request = SlackApiViewsOpenRequest::new(trigger_id.into(), render::modal(modal));
+        match self.api.session().views_open(&request).await {
+            Ok(_) => Ack::Empty,
+            Err(err) => {
+                tracing::warn!(error = %err, action = %modal.metadata.action, "views.open failed");
+                let text = crate::domain::messages::slack::modal_failed();
+                Ack::Body(json!({ "response_type": "ephemeral", "text": text }))
+            }
+        }
+    }
+
+    /// Sends a reply after the acknowledgement without holding it up.
+    fn spawn_reply<F, Fut>(&self, send: F)
+    where
+        F: FnOnce(SlackInbound) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), SlackClientError>> + Send,
+    {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(err) = send(this).await {
+                tracing::warn!(error = %err, "could not show a reply on Slack");
+            }
+        });
+    }
+
+    async fn reply_via_response_url(
+        &self,
+        url: &str,
+        reply: &Reply,
+    ) -> Result<(), SlackClientError> {
+        let url: url::Url = url.parse().map_err(|e: url::ParseError| {
+            SlackClientError::SystemError(SlackClientSystemError::new().with_message(e.to_string()))
+        })?;
+        let request = SlackApiPostWebhookMessageRequest::new(render::content(&reply.message))
+            .with_replace_original(false);
+        self.api.client.respond_to_event(&SlackResponseUrl::new(url), &request).await?;
+        Ok(())
+    }
+
+    async fn reply_ephemeral(
+        &self,
+        channel: &str,
+        user: &str,
+        reply: &Reply,
+    ) -> Result<(), SlackClientError> {
+        let request = SlackApiChatPostEphemeralRequest::new(
+            channel.into(),
+            user.into(),
+            render::content(&reply.message),
+        );
+        self.api.session().chat_post_ephemeral(&request).await?;
+        Ok(())
+    }
+}
+
+/// The body that answers a slash command: the reply rendered, private unless it is not.
+pub fn command_response(reply: &Reply) -> Value {
+    let mut body = serde_json::to_value(render::content(&reply.message)).unwrap_or_default();
+    let kind = if reply.ephemeral { "ephemeral" } else { "in_channel" };
+    body["response_type"] = json!(kind);
+    body
+}

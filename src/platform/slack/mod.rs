@@ -1,0 +1,26 @@
+//! The Slack adapter. Only this module names slack_morphism types.
+//!
+//! - `client`: the Web API client from `[slack]` (`api_url`, bot token).
+//! - `verify`: request signatures (HMAC v0, secret rotation, ±window on the services' clock).
+//! - `decode`: Slack payloads → the neutral `Inbound` (or a modal to open).
+//! - `render`: `Message`/`Card` → Block Kit, prompt modals.
+//! - `inbound`: one decoded request through the services, and where its reply goes.
+//! - `http`: the axum routes (`/slack/events`, `/slack/commands`, `/slack/interactivity`).
+//! - `socket_mode`: the same over a Socket Mode WebSocket (app-level token).
+//! - `port`: the outbound `ChatPort` (pacing, retries, reconciliation by metadata).
+//! - `manifest`: the app manifest `steward slack manifest` prints.
+
+pub mod client;
+pub mod decode;
+pub mod http;
+pub mod inbound;
+pub mod manifest;
+pub mod port;
+pub mod render;
+pub mod socket_mode;
+pub mod startup;
+pub mod verify;
+
+pub use client::SlackApi;
+pub use inbound::SlackInbound;
+pub use port::SlackChat;

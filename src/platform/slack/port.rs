@@ -1,0 +1,208 @@
+//! [`ChatPort`] for Slack: `chat.postMessage` (with `thread_ts` for history lines),
+//! `chat.update` for living cards, `conversations.open` + post for DMs.
+//!
+//! - Pacing: at most one post per channel per `slack.channel_pacing_ms` (Slack allows about
+//!   one message per second per channel); an early post is `SendError::Paced`, which the
+//!   dispatcher reschedules without counting an attempt. Time comes from the services' clock.
+//! - Errors: 429 → `Retryable` with Slack's `Retry-After`; 5xx and connection trouble →
+//!   `Retryable` (the dispatcher backs off with jitter); Slack errors that retrying cannot fix
+//!   (`channel_not_found`, `not_in_channel`, `is_archived`, `invalid_auth`, …) → `Permanent`.
+//! - Idempotency: every post carries message metadata (`event_type` [`METADATA_EVENT`],
+//!   payload `outbox_id`). A retry (attempt > 1) whose earlier try may have arrived first
+//!   looks for that metadata in `conversations.history` and returns the found message
+//!   instead of posting a second one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+
+use super::client::SlackApi;
+use super::render;
+use crate::domain::ids::Platform;
+use crate::domain::reply::{Message, MessageRef};
+use crate::services::ports::{ChatPort, Clock, Delivery, SendError};
+
+/// The message metadata event type that marks Steward's outbox messages.
+pub const METADATA_EVENT: &str = "steward_outbox";
+/// How far back a reconciling retry looks (messages in the channel, newest first).
+const RECONCILE_LOOKBACK: u16 = 100;
+
+/// Slack error codes that retrying cannot fix.
+const PERMANENT_ERRORS: &[&str] = &[
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "missing_scope",
+    "no_permission",
+    "restricted_action",
+    "msg_too_long",
+    "invalid_blocks",
+    "invalid_arguments",
+    "no_text",
+    "message_not_found",
+    "cant_update_message",
+    "edit_window_closed",
+    "user_not_found",
+    "user_disabled",
+    "cannot_dm_bot",
+];
+
+pub struct SlackChat {
+    api: SlackApi,
+    clock: Arc<dyn Clock>,
+    pacing: chrono::Duration,
+    /// When each channel may next be posted to.
+    next_post: Mutex<HashMap<String, DateTime<Utc>>>,
+}
+
+impl SlackChat {
+    pub fn new(api: SlackApi, clock: Arc<dyn Clock>, pacing: Duration) -> SlackChat {
+        let pacing = chrono::Duration::from_std(pacing).unwrap_or(chrono::Duration::seconds(1));
+        SlackChat { api, clock, pacing, next_post: Mutex::new(HashMap::new()) }
+    }
+
+    /// Claims the channel's next slot, or says how long to wait for it.
+    fn pace(&self, channel: &str) -> Result<(), SendError> {
+        let now = self.clock.now();
+        let mut next = self.next_post.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = next.get(channel)
+            && *at > now
+        {
+            let retry_after = (*at - now).to_std().unwrap_or_default();
+            return Err(SendError::Paced { retry_after });
+        }
+        next.insert(channel.to_owned(), now + self.pacing);
+        Ok(())
+    }
+
+    async fn post_to(
+        &self,
+        delivery: Delivery,
+        channel: &str,
+        message: &Message,
+        thread: Option<&MessageRef>,
+    ) -> Result<MessageRef, SendError> {
+        self.pace(channel)?;
+        if delivery.attempt > 1
+            && let Some(found) = self.find_posted(delivery, channel).await?
+        {
+            tracing::info!(outbox_id = delivery.outbox_id, "earlier attempt had arrived");
+            return Ok(found);
+        }
+        let content = render::content(message).with_metadata(metadata(delivery));
+        let request = SlackApiChatPostMessageRequest::new(channel.into(), content)
+            .opt_thread_ts(thread.map(|t| SlackTs::new(t.message_id.clone())));
+        let response = self.api.session().chat_post_message(&request).await.map_err(send_error)?;
+        Ok(MessageRef {
+            channel: response.channel.to_string(),
+            message_id: response.ts.to_string(),
+        })
+    }
+
+    /// The message an earlier attempt of `delivery` posted, if Slack has it.
+    async fn find_posted(
+        &self,
+        delivery: Delivery,
+        channel: &str,
+    ) -> Result<Option<MessageRef>, SendError> {
+        let request = SlackApiConversationsHistoryRequest::new()
+            .with_channel(channel.into())
+            .with_limit(RECONCILE_LOOKBACK)
+            .with_include_all_metadata(true);
+        let history =
+            self.api.session().conversations_history(&request).await.map_err(send_error)?;
+        let id = delivery.outbox_id.to_string();
+        let found = history.messages.iter().find(|m| {
+            m.content.metadata.as_ref().is_some_and(|meta| {
+                meta.event_type == METADATA_EVENT
+                    && meta.event_payload.as_ref().and_then(|p| p.get("outbox_id")) == Some(&id)
+            })
+        });
+        Ok(found.map(|m| MessageRef {
+            channel: channel.to_owned(),
+            message_id: m.origin.ts.to_string(),
+        }))
+    }
+}
+
+fn metadata(delivery: Delivery) -> SlackMessageMetadata {
+    let payload = HashMap::from([("outbox_id".to_owned(), delivery.outbox_id.to_string())]);
+    SlackMessageMetadata { event_type: METADATA_EVENT.to_owned(), event_payload: Some(payload) }
+}
+
+/// Slack client errors → what the dispatcher should do.
+pub fn send_error(err: SlackClientError) -> SendError {
+    let retryable = |reason: String| SendError::Retryable { reason, retry_after: None };
+    match err {
+        SlackClientError::RateLimitError(limit) => SendError::Retryable {
+            reason: "rate limited (429)".into(),
+            retry_after: limit.retry_after,
+        },
+        SlackClientError::ApiError(api) if PERMANENT_ERRORS.contains(&api.code.as_str()) => {
+            SendError::Permanent { reason: api.code }
+        }
+        SlackClientError::ApiError(api) => retryable(api.code),
+        SlackClientError::HttpError(http) if http.status_code.is_server_error() => {
+            retryable(format!("HTTP {}", http.status_code))
+        }
+        SlackClientError::HttpError(http) => {
+            SendError::Permanent { reason: format!("HTTP {}", http.status_code) }
+        }
+        other => retryable(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl ChatPort for SlackChat {
+    fn platform(&self) -> Platform {
+        Platform::Slack
+    }
+
+    async fn post(
+        &self,
+        delivery: Delivery,
+        channel: &str,
+        message: &Message,
+        thread: Option<&MessageRef>,
+    ) -> Result<MessageRef, SendError> {
+        self.post_to(delivery, channel, message, thread).await
+    }
+
+    async fn update(
+        &self,
+        _delivery: Delivery,
+        at: &MessageRef,
+        message: &Message,
+    ) -> Result<(), SendError> {
+        // An update is idempotent: repeating it leaves the same message.
+        let request = SlackApiChatUpdateRequest::new(
+            at.channel.as_str().into(),
+            render::content(message),
+            SlackTs::new(at.message_id.clone()),
+        );
+        self.api.session().chat_update(&request).await.map_err(send_error)?;
+        Ok(())
+    }
+
+    async fn direct_message(
+        &self,
+        delivery: Delivery,
+        user: &str,
+        message: &Message,
+    ) -> Result<MessageRef, SendError> {
+        let request = SlackApiConversationsOpenRequest::new().with_users(vec![user.into()]);
+        let opened = self.api.session().conversations_open(&request).await.map_err(send_error)?;
+        let channel = opened.channel.id.to_string();
+        self.post_to(delivery, &channel, message, None).await
+    }
+}

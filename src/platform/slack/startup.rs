@@ -1,0 +1,64 @@
+//! Wiring the Slack adapter into `steward serve`: the outbound port for the dispatcher, and
+//! either the HTTP routes or a Socket Mode connection, per `[slack]`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+
+use super::http::{SlackHttpState, routes};
+use super::socket_mode::SocketMode;
+use super::{SlackApi, SlackChat, SlackInbound};
+use crate::config::SlackTransport;
+use crate::services::{ChatPort, Services};
+
+/// The running adapter (or nothing when `slack.enabled` is false).
+#[derive(Default)]
+pub struct RunningSlack {
+    port: Option<Arc<dyn ChatPort>>,
+    routes: Option<Router>,
+    socket: Option<SocketMode>,
+}
+
+/// Starts the adapter as configured.
+pub async fn start(services: &Services) -> anyhow::Result<RunningSlack> {
+    let settings = &services.settings.slack;
+    if !settings.enabled {
+        return Ok(RunningSlack::default());
+    }
+    let api = SlackApi::new(settings)?;
+    let pacing = Duration::from_millis(settings.channel_pacing_ms);
+    let port: Arc<dyn ChatPort> =
+        Arc::new(SlackChat::new(api.clone(), services.clock.clone(), pacing));
+    let inbound = SlackInbound::new(services.clone(), api);
+    let mut running = RunningSlack { port: Some(port), ..RunningSlack::default() };
+    match settings.transport {
+        SlackTransport::Http => {
+            tracing::info!("slack adapter: HTTP transport on /slack/*");
+            running.routes = Some(routes(SlackHttpState::new(inbound)));
+        }
+        SlackTransport::Socket => {
+            tracing::info!("slack adapter: Socket Mode");
+            running.socket = Some(SocketMode::start(inbound).await?);
+        }
+    }
+    Ok(running)
+}
+
+impl RunningSlack {
+    /// The ports to register with the dispatcher.
+    pub fn ports(&self) -> Vec<Arc<dyn ChatPort>> {
+        self.port.iter().cloned().collect()
+    }
+
+    /// The routes to merge into the HTTP server (empty unless the HTTP transport runs).
+    pub fn routes(&self) -> Router {
+        self.routes.clone().unwrap_or_default()
+    }
+
+    pub async fn shutdown(&self) {
+        if let Some(socket) = &self.socket {
+            socket.shutdown().await;
+        }
+    }
+}

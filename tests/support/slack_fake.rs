@@ -1,0 +1,347 @@
+//! A local Slack: the Web API over HTTP (records every call, checks the bearer token and the
+//! fields each method requires, answers 429/5xx/`ok:false` on demand), `response_url`s, and a
+//! Socket Mode WebSocket endpoint handed out by `apps.connections.open`. The real adapter is
+//! pointed at it with `slack.api_url`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+pub const BOT_TOKEN: &str = "xoxb-test-bot";
+pub const APP_TOKEN: &str = "xapp-test-app";
+pub const SIGNING_SECRET: &str = "test-signing-secret";
+
+/// One Web API call as the fake saw it.
+#[derive(Debug, Clone)]
+pub struct ApiCall {
+    pub method: String,
+    /// Query string, form fields and JSON body merged.
+    pub params: Value,
+}
+
+/// What the next call of a method answers instead of success.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// HTTP 429 with `Retry-After: seconds`.
+    RateLimited(u64),
+    /// HTTP 500.
+    ServerError,
+    /// `{"ok": false, "error": code}`.
+    SlackError(&'static str),
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<ApiCall>,
+    failures: HashMap<String, VecDeque<Failure>>,
+    /// Messages per channel, newest last, as `conversations.history` shows them.
+    history: HashMap<String, Vec<Value>>,
+    next_ts: u64,
+    /// Posts that were stored but answered with a 500 (the "outcome unknown" case).
+    lose_next_response: HashMap<String, usize>,
+}
+
+#[derive(Clone)]
+pub struct SlackFake {
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+    pub base_url: String,
+    /// Envelopes to push to the connected Socket Mode client.
+    socket_out: mpsc::UnboundedSender<Value>,
+    /// Frames the Socket Mode client sent (acks).
+    socket_in: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Value>>>,
+}
+
+impl SlackFake {
+    pub async fn start() -> SlackFake {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let ws_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws_url = format!("ws://{}/socket", ws_listener.local_addr().unwrap());
+        let (socket_out, out_rx) = mpsc::unbounded_channel();
+        let (in_tx, socket_in) = mpsc::unbounded_channel();
+        let fake = SlackFake {
+            inner: Arc::default(),
+            changed: Arc::default(),
+            base_url,
+            socket_out,
+            socket_in: Arc::new(tokio::sync::Mutex::new(socket_in)),
+        };
+        let state = (fake.clone(), ws_url);
+        let app = Router::new()
+            .route("/api/{method}", any(api))
+            .route("/response/{id}", post(response_url))
+            .with_state(state);
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        tokio::spawn(socket_server(ws_listener, out_rx, in_tx));
+        fake
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("{}/api", self.base_url)
+    }
+
+    pub fn response_url(&self, id: &str) -> String {
+        format!("{}/response/{id}", self.base_url)
+    }
+
+    /// The next calls of `method` fail like this, in order.
+    pub fn fail_next(&self, method: &str, failures: impl IntoIterator<Item = Failure>) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.failures.entry(method.to_owned()).or_default().extend(failures);
+    }
+
+    /// The next `chat.postMessage` is stored but its response is lost (HTTP 500).
+    pub fn lose_next_post_response(&self) {
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .lose_next_response
+            .entry("chat.postMessage".into())
+            .or_default() += 1;
+    }
+
+    pub fn calls(&self) -> Vec<ApiCall> {
+        self.inner.lock().unwrap().calls.clone()
+    }
+
+    pub fn calls_of(&self, method: &str) -> Vec<ApiCall> {
+        self.calls().into_iter().filter(|c| c.method == method).collect()
+    }
+
+    /// Waits (up to 10 s) until `method` was called at least `count` times.
+    pub async fn wait_for(&self, method: &str, count: usize) -> Vec<ApiCall> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let notified = self.changed.notified();
+            let calls = self.calls_of(method);
+            if calls.len() >= count {
+                return calls;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("timed out waiting for {count} × {method}; saw {:?}", self.calls());
+            }
+        }
+    }
+
+    /// Sends a Socket Mode envelope to the connected client.
+    pub fn push_envelope(&self, envelope: Value) {
+        self.socket_out.send(envelope).unwrap();
+    }
+
+    /// The next frame the Socket Mode client sent (an ack), within 10 s.
+    pub async fn next_ack(&self) -> Value {
+        let mut rx = self.socket_in.lock().await;
+        tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .expect("an ack within 10 s")
+            .expect("socket open")
+    }
+
+    /// Records a call; returns its index (to add what the fake answered).
+    fn record(&self, method: &str, params: Value) -> usize {
+        let mut inner = self.inner.lock().unwrap();
+        inner.calls.push(ApiCall { method: method.to_owned(), params });
+        self.changed.notify_waiters();
+        inner.calls.len() - 1
+    }
+}
+
+fn merge_params(query: Option<String>, headers: &HeaderMap, body: &[u8]) -> Value {
+    let mut params = serde_json::Map::new();
+    let mut add_form = |raw: &str| {
+        for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw).unwrap_or_default() {
+            params.insert(k, Value::String(v));
+        }
+    };
+    if let Some(query) = query {
+        add_form(&query);
+    }
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("application/json") {
+        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
+            params.extend(map);
+        }
+    } else {
+        add_form(std::str::from_utf8(body).unwrap_or(""));
+    }
+    Value::Object(params)
+}
+
+fn ok(mut body: Value) -> Response {
+    body["ok"] = json!(true);
+    axum::Json(body).into_response()
+}
+
+fn slack_error(code: &str) -> Response {
+    axum::Json(json!({ "ok": false, "error": code })).into_response()
+}
+
+async fn api(
+    State((fake, ws_url)): State<(SlackFake, String)>,
+    Path(method): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = merge_params(query, &headers, &body);
+    let index = fake.record(&method, params.clone());
+    let expected = if method == "apps.connections.open" { APP_TOKEN } else { BOT_TOKEN };
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if bearer != format!("Bearer {expected}") {
+        return slack_error("invalid_auth");
+    }
+    let failure = fake.inner.lock().unwrap().failures.get_mut(&method).and_then(|q| q.pop_front());
+    match failure {
+        Some(Failure::RateLimited(seconds)) => {
+            return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", seconds.to_string())], "")
+                .into_response();
+        }
+        Some(Failure::ServerError) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Some(Failure::SlackError(code)) => return slack_error(code),
+        None => {}
+    }
+    let has = |field: &str| params.get(field).is_some_and(|v| !v.is_null() && v != "");
+    let str_of = |field: &str| params.get(field).and_then(Value::as_str).unwrap_or("").to_owned();
+    match method.as_str() {
+        "chat.postMessage" => {
+            if !has("channel") || !(has("text") || has("blocks")) {
+                return slack_error("invalid_arguments");
+            }
+            let channel = str_of("channel");
+            let mut inner = fake.inner.lock().unwrap();
+            inner.next_ts += 1;
+            let ts = format!("1700000000.{:06}", inner.next_ts);
+            let mut message =
+                json!({ "ts": ts, "text": params.get("text").cloned().unwrap_or_default() });
+            if let Some(metadata) = params.get("metadata") {
+                message["metadata"] = metadata.clone();
+            }
+            inner.history.entry(channel.clone()).or_default().push(message.clone());
+            // Tests find a post's ts under `_ts` in its recorded call.
+            inner.calls[index].params["_ts"] = json!(ts);
+            if let Some(lost) = inner.lose_next_response.get_mut("chat.postMessage")
+                && *lost > 0
+            {
+                *lost -= 1;
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+            ok(json!({ "channel": channel, "ts": ts, "message": message }))
+        }
+        "chat.update" => {
+            if !has("channel") || !has("ts") || !(has("text") || has("blocks")) {
+                return slack_error("invalid_arguments");
+            }
+            ok(json!({ "channel": str_of("channel"), "ts": str_of("ts"),
+                "message": { "text": params.get("text").cloned().unwrap_or_default() } }))
+        }
+        "chat.postEphemeral" => {
+            if !has("channel") || !has("user") {
+                return slack_error("invalid_arguments");
+            }
+            ok(json!({ "message_ts": "1700000000.999999" }))
+        }
+        "conversations.open" => {
+            if !has("users") {
+                return slack_error("invalid_arguments");
+            }
+            let users = match params.get("users") {
+                Some(Value::Array(users)) => {
+                    users.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")
+                }
+                _ => str_of("users"),
+            };
+            ok(json!({ "channel": { "id": format!("D{users}") } }))
+        }
+        "conversations.history" => {
+            if !has("channel") {
+                return slack_error("invalid_arguments");
+            }
+            let inner = fake.inner.lock().unwrap();
+            let mut messages = inner.history.get(&str_of("channel")).cloned().unwrap_or_default();
+            messages.reverse();
+            ok(json!({ "messages": messages, "has_more": false }))
+        }
+        "views.open" => {
+            if !has("trigger_id") || !has("view") {
+                return slack_error("invalid_arguments");
+            }
+            let mut view = params["view"].clone();
+            view["id"] = json!("V0FAKE");
+            view["team_id"] = json!("T0FAKE");
+            view["hash"] = json!("h");
+            ok(json!({ "view": view }))
+        }
+        "apps.connections.open" => ok(json!({ "url": ws_url })),
+        _ => slack_error("unknown_method"),
+    }
+}
+
+async fn response_url(
+    State((fake, _)): State<(SlackFake, String)>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut params = merge_params(None, &headers, &body);
+    params["response_id"] = json!(id);
+    fake.record("response_url", params);
+    ok(json!({}))
+}
+
+/// Accepts Socket Mode connections: says hello, forwards pushed envelopes, reports acks.
+async fn socket_server(
+    listener: TcpListener,
+    out: mpsc::UnboundedReceiver<Value>,
+    acks: mpsc::UnboundedSender<Value>,
+) {
+    let out = Arc::new(tokio::sync::Mutex::new(out));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { return };
+        let (out, acks) = (out.clone(), acks.clone());
+        tokio::spawn(async move {
+            let Ok(ws) = tokio_tungstenite::accept_async(stream).await else { return };
+            let (mut sink, mut stream) = ws.split();
+            let hello = json!({ "type": "hello", "num_connections": 1,
+                "connection_info": { "app_id": "A0FAKE" },
+                "debug_info": { "host": "fake" } });
+            if sink.send(WsMessage::text(hello.to_string())).await.is_err() {
+                return;
+            }
+            // Only one connection at a time gets the envelopes (as with Slack).
+            let mut out = out.lock().await;
+            loop {
+                tokio::select! {
+                    envelope = out.recv() => {
+                        let Some(envelope) = envelope else { return };
+                        if sink.send(WsMessage::text(envelope.to_string())).await.is_err() {
+                            return;
+                        }
+                    }
+                    frame = stream.next() => match frame {
+                        Some(Ok(WsMessage::Text(text))) => {
+                            if let Ok(value) = serde_json::from_str(text.as_str()) {
+                                let _ = acks.send(value);
+                            }
+                        }
+                        Some(Ok(WsMessage::Ping(data))) => { let _ = sink.send(WsMessage::Pong(data)).await; }
+                        Some(Ok(_)) => {}
+                        _ => return,
+                    }
+                }
+            }
+        });
+    }
+}
