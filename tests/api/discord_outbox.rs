@@ -118,3 +118,24 @@ async fn registration_overwrites_every_command_in_the_guild() {
     assert_eq!(count, calls[0].body.as_array().unwrap().len());
     assert!(calls[0].body.as_array().unwrap().iter().any(|c| c["name"] == "escalate"));
 }
+
+#[tokio::test]
+async fn a_refused_token_pauses_every_send_instead_of_a_burst_of_401s() {
+    let t = DiscordTest::spawn().await;
+    let settings = t.app.services.settings.clone();
+    let rest = std::sync::Arc::new(steward::platform::discord::Rest::new(
+        &settings.discord,
+        "not-the-token",
+        t.app.clock.clone(),
+    ));
+    let port = steward::platform::discord::DiscordChat::new(rest);
+    let message = Message::text("hello");
+    let err = port.post(Delivery { outbox_id: 1, attempt: 1 }, CHANNEL, &message, None).await;
+    assert!(
+        matches!(err, Err(SendError::Retryable { retry_after: Some(d), .. }) if d == Duration::from_secs(60)),
+        "{err:?}"
+    );
+    let err = port.direct_message(Delivery { outbox_id: 2, attempt: 1 }, ALICE, &message).await;
+    assert!(matches!(err, Err(SendError::Paced { .. })), "{err:?}");
+    assert_eq!(t.fake.calls().len(), 1, "only the first request went out");
+}

@@ -46,11 +46,14 @@ pub enum Failure {
     Error { status: u16, code: i64 },
 }
 
+/// (method, part of the path) a queued failure applies to.
+type Filter = (String, String);
+
 #[derive(Default)]
 struct FakeState {
     calls: Mutex<Vec<Call>>,
     /// Failures to answer with, each for any call or for calls matching (method, path part).
-    failures: Mutex<VecDeque<(Option<(String, String)>, Failure)>>,
+    failures: Mutex<VecDeque<(Option<Filter>, Failure)>>,
     next_id: AtomicU64,
     /// (channel, nonce) → created message, for `enforce_nonce`.
     nonces: Mutex<HashMap<(String, String), Value>>,
@@ -197,15 +200,16 @@ async fn rest(
 ) -> Response {
     let path = uri.path().strip_prefix("/api/v10").unwrap_or(uri.path()).to_owned();
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if auth != format!("Bot {TOKEN}") {
-        return respond(
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let response = if auth == format!("Bot {TOKEN}") {
+        answer(&state, &method, &path, &body)
+    } else {
+        respond(
             StatusCode::UNAUTHORIZED,
             rate_headers(5, 1.0),
             json!({ "code": 0, "message": "401: Unauthorized" }),
-        );
-    }
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let response = answer(&state, &method, &path, &body);
+        )
+    };
     let status = response.status().as_u16();
     state.calls.lock().unwrap().push(Call { method: method.to_string(), path, body, status });
     state.changed.notify_waiters();
@@ -296,6 +300,9 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
         ("POST", ["users", "@me", "channels"]) => ok(json!({ "id": id(state), "type": 1 })),
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) => ok(body.clone()),
+        ("DELETE", ["webhooks", _, _, "messages", "@original"]) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
         ("POST", ["webhooks", _, _]) => ok(json!({ "id": id(state) })),
         ("PUT", ["applications", _, "commands"])
         | ("PUT", ["applications", _, "guilds", _, "commands"]) => ok(body.clone()),

@@ -196,13 +196,16 @@ impl Interactions {
         let application_id = ApplicationId::new(application);
         let token = meta.token.as_str();
         let data = render::reply_data(reply);
-        let result = if reply.ephemeral {
-            let route = Route::WebhookOriginalInteractionResponse { application_id, token };
-            rest.call_unpaced(route, LightMethod::Patch, Some(&data)).await
-        } else {
-            let route = Route::WebhookFollowupMessages { application_id, token };
-            rest.call_unpaced(route, LightMethod::Post, Some(&data)).await
-        };
-        result.map(|_| ()).map_err(|e| anyhow::anyhow!("{}", e.error))
+        let failed = |e: super::rest::CallError| anyhow::anyhow!("{}", e.error);
+        let original = || Route::WebhookOriginalInteractionResponse { application_id, token };
+        if reply.ephemeral {
+            rest.call_unpaced(original(), LightMethod::Patch, Some(&data)).await.map_err(failed)?;
+            return Ok(());
+        }
+        let route = Route::WebhookFollowupMessages { application_id, token };
+        rest.call_unpaced(route, LightMethod::Post, Some(&data)).await.map_err(failed)?;
+        // The public reply is out; the private "thinking…" placeholder has nothing to say.
+        rest.call_unpaced(original(), LightMethod::Delete, None).await.map_err(failed)?;
+        Ok(())
     }
 }

@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn ephemeral_replies_carry_flag_64() {
-        assert_eq!(reply(&Reply::private("hi"))["data"]["flags"], 64);
+        assert_eq!(reply(&Reply::private(String::from("hi")))["data"]["flags"], 64);
         assert!(reply(&Reply::card(Card::default()))["data"].get("flags").is_none());
     }
 }

@@ -20,6 +20,8 @@ use crate::services::ports::{Clock, SendError};
 
 /// Discord's global limit for a bot.
 const GLOBAL_PER_SECOND: usize = 50;
+/// How long every request waits after Discord refused the bot token.
+const INVALID_TOKEN_PAUSE: Duration = Duration::from_secs(60);
 /// How long a request may take before it counts as a connection problem.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -208,6 +210,17 @@ impl Rest {
             let reason = format!("rate limited on {route_key} (global: {global})");
             return Err(CallError {
                 error: SendError::Retryable { reason, retry_after: Some(retry_after) },
+                code,
+            });
+        }
+        if status == 401 {
+            // A bad token makes every request invalid: stop everything for a while instead
+            // of failing each message with a burst of 401s (Discord bans such bursts).
+            let until = now + chrono::Duration::from_std(INVALID_TOKEN_PAUSE).unwrap_or_default();
+            self.pacer().blocked(route_key, true, until);
+            let reason = format!("HTTP 401 on {route_key}: the bot token was refused");
+            return Err(CallError {
+                error: SendError::Retryable { reason, retry_after: Some(INVALID_TOKEN_PAUSE) },
                 code,
             });
         }
