@@ -7,8 +7,8 @@
 pub mod assignment;
 pub mod credits;
 pub mod digest;
-pub mod seed;
 pub mod escalations;
+pub mod seed;
 
 use std::time::Duration;
 
