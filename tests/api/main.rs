@@ -10,6 +10,7 @@ mod console;
 mod credits;
 mod digests;
 mod digests_kpi;
+mod digests_seed;
 mod escalations;
 mod http;
 mod inbox;
