@@ -152,4 +152,3 @@ fn bench_settings(mut settings: Settings) -> anyhow::Result<Settings> {
     settings.digest_definitions().map_err(|(k, p)| anyhow::anyhow!("{k}: {p}"))?;
     Ok(settings)
 }
-

@@ -8,9 +8,9 @@ pub mod assignment;
 pub mod credits;
 pub mod discord;
 pub mod digest;
-pub mod seed;
 pub mod escalations;
 pub mod slack;
+pub mod seed;
 
 use std::time::Duration;
 

@@ -75,8 +75,15 @@ pub async fn seed(
     let mut conn = services.pool.acquire().await?;
     // Bulk history: nothing is lost if the machine dies mid-seed but the seed itself.
     sqlx::Executor::execute(&mut *conn, "SET synchronous_commit = off").await?;
-    store::escalations(&mut conn, &population, &templates.escalation, args.escalations, args.days, now)
-        .await?;
+    store::escalations(
+        &mut conn,
+        &population,
+        &templates.escalation,
+        args.escalations,
+        args.days,
+        now,
+    )
+    .await?;
     store::requests(&mut conn, &population, &templates.request, args.requests, args.days, now)
         .await?;
     store::credits(&mut conn, &population, &templates.credit, args.credits, args.days, now).await?;
@@ -123,7 +130,8 @@ async fn templates(services: &Services) -> anyhow::Result<SeedTemplates> {
         .find(|p| p.identities.contains_key(&Platform::Console))
         .ok_or_else(|| anyhow::anyhow!("seeding needs a person with a console identity"))?;
     let user = person.identities[&Platform::Console].clone();
-    let account = services.directory.accounts().next().map(|a| a.key.to_string()).unwrap_or_default();
+    let account =
+        services.directory.accounts().next().map(|a| a.key.to_string()).unwrap_or_default();
     let request_type = services
         .policies
         .requests

@@ -7,8 +7,7 @@ use rust_decimal::Decimal;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
 use crate::domain::digest::report::{
-    ApproverTotal, Backlog, CurrencyTotal, DayPoint, ItemKind, Percentiles, SlaItem,
-    WindowFigures,
+    ApproverTotal, Backlog, CurrencyTotal, DayPoint, ItemKind, Percentiles, SlaItem, WindowFigures,
 };
 
 /// How a claimed slot went out.
@@ -220,10 +219,10 @@ pub async fn window_figures(
                  FILTER (WHERE resolved_in) AS resolve_p50,
              percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - opened_at))
                  FILTER (WHERE resolved_in) AS resolve_p90,
-             avg(resolved_within_sla::int)::float8
-                 FILTER (WHERE resolved_in AND resolved_within_sla IS NOT NULL) AS attainment,
-             avg(fcr::int)::float8 FILTER (WHERE resolved_in AND fcr IS NOT NULL) AS fcr,
-             avg(reopened::int)::float8 FILTER (WHERE resolved_in AND reopened IS NOT NULL) AS reopen
+             (avg(resolved_within_sla::int)
+                 FILTER (WHERE resolved_in AND resolved_within_sla IS NOT NULL))::float8 AS attainment,
+             (avg(fcr::int) FILTER (WHERE resolved_in AND fcr IS NOT NULL))::float8 AS fcr,
+             (avg(reopened::int) FILTER (WHERE resolved_in AND reopened IS NOT NULL))::float8 AS reopen
          FROM marked",
     )
     .bind(teams)
@@ -263,7 +262,10 @@ pub async fn credits_granted(
     .bind(end)
     .fetch_all(executor)
     .await?;
-    Ok(rows.into_iter().map(|(currency, count, sum)| CurrencyTotal { currency, count, sum }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(currency, count, sum)| CurrencyTotal { currency, count, sum })
+        .collect())
 }
 
 /// Open items as of `at`, by age.
@@ -484,15 +486,16 @@ pub struct AttentionRow {
     pub kind: String,
     pub id: i64,
     pub team_key: String,
-    pub person: String,
+    /// The owner or assignee; `None` for an unowned item at risk.
+    pub person: Option<String>,
     pub label: String,
     /// `at_risk`, `breached` or `waiting`.
     pub reason: String,
     pub due: Option<DateTime<Utc>>,
 }
 
-/// Open items whose owner should act: at risk or breached at `now`, or waiting for the owner
-/// to acknowledge (escalations `open`) or accept (requests `assigned`).
+/// Open items someone should act on: at risk or breached at `now` (owned or not), or waiting
+/// for their owner to acknowledge (escalations `open`) or accept (requests `assigned`).
 pub async fn attention(
     executor: impl PgExecutor<'_>,
     teams: &[String],
@@ -508,8 +511,9 @@ pub async fn attention(
                          ELSE 'waiting' END AS reason,
                     LEAST(acknowledge_due, resolve_due) AS due
              FROM escalations
-             WHERE state <> 'resolved' AND owner_key IS NOT NULL
-               AND (LEAST(acknowledge_risk_at, resolve_risk_at) <= $2 OR state = 'open')
+             WHERE state <> 'resolved'
+               AND (LEAST(acknowledge_risk_at, resolve_risk_at) <= $2
+                    OR (state = 'open' AND owner_key IS NOT NULL))
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
              UNION ALL
              SELECT 'request', id, team_key, assignee_key, priority || ' ' || account_key,
@@ -518,8 +522,9 @@ pub async fn attention(
                          ELSE 'waiting' END,
                     LEAST(first_response_due, resolve_due)
              FROM requests
-             WHERE state <> 'resolved' AND assignee_key IS NOT NULL
-               AND (LEAST(first_response_risk_at, resolve_risk_at) <= $2 OR state = 'assigned')
+             WHERE state <> 'resolved'
+               AND (LEAST(first_response_risk_at, resolve_risk_at) <= $2
+                    OR (state = 'assigned' AND assignee_key IS NOT NULL))
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))) AS a
          ORDER BY due NULLS LAST, kind, id LIMIT $3",
     )

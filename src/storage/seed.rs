@@ -220,7 +220,7 @@ pub async fn credits(
              SELECT nextval(pg_get_serial_sequence('credits', 'id')) AS id, g,
                     1 + ((g * 5) % cardinality($1::text[]))::int AS p,
                     1 + ((g * 11) % cardinality($3::text[]))::int AS a,
-                    $7[1 + ((g * 3) % cardinality($7::text[]))::int] AS currency,
+                    $7[1 + floor(pg_temp.seed_rand(g, 24) * cardinality($7::text[]))::int] AS currency,
                     round((5 + pg_temp.seed_rand(g, 21) ^ 3 * 2000)::numeric, 2) AS amount,
                     $6::timestamptz - make_interval(secs => pg_temp.seed_rand(g, 22) * $5 * 86400)
                         AS requested_at,

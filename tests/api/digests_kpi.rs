@@ -13,10 +13,8 @@ use crate::digests::{digest, settings_with, utc};
 use crate::support::{TestApp, t0};
 
 async fn kpi_app() -> TestApp {
-    let settings = settings_with(
-        vec![digest("kpi", DigestKind::Kpi, "0 9 * * Mon", chrono_tz::UTC)],
-        "2h",
-    );
+    let settings =
+        settings_with(vec![digest("kpi", DigestKind::Kpi, "0 9 * * Mon", chrono_tz::UTC)], "2h");
     TestApp::spawn_with(settings).await
 }
 
@@ -72,7 +70,8 @@ async fn request(
     reopened: bool,
 ) {
     let state = if resolved.is_some() { "resolved" } else { "in_progress" };
-    let doc = serde_json::json!({ "accepted": { "by": assignee, "at": accepted }, "reopened": reopened });
+    let doc =
+        serde_json::json!({ "accepted": { "by": assignee, "at": accepted }, "reopened": reopened });
     sqlx::query(
         "INSERT INTO requests (version, team_key, account_key, request_type, priority, weight,
              state, assignee_key, source, opened_at, resolved_at, first_contact_resolution,
@@ -136,7 +135,8 @@ async fn an_empty_window_has_no_figures_and_says_so() {
     assert!(report.current.credits.is_empty());
     assert_eq!(report.backlog, Backlog::default());
     assert_eq!(report.approvals_pending, 0);
-    assert_eq!(report.trend.len(), 7);
+    // The window (16 Nov 09:00 – 23 Nov 09:00) touches eight calendar days.
+    assert_eq!(report.trend.len(), 8);
     assert!(report.trend.iter().all(|d| d.opened == 0 && d.resolved == 0));
     let reply = app.command("sam", "/digest kpi").await;
     let body = reply.message.card.unwrap().body.unwrap();
@@ -175,17 +175,48 @@ async fn a_window_with_one_item_has_that_item_as_every_percentile() {
 async fn a_mixed_week_matches_the_hand_computed_figures_and_the_week_before() {
     let app = kpi_app().await;
     // Window: 2026-11-16 09:00 – 11-23 09:00; the previous one the week before.
-    escalation(&app, "sev2", "sam", "2026-11-17T09:00:00Z", Some("2026-11-17T09:10:00Z"),
-        Some("2026-11-17T13:00:00Z"), Some(true)).await;
-    escalation(&app, "sev3", "alice", "2026-11-18T10:00:00Z", Some("2026-11-18T10:30:00Z"),
-        Some("2026-11-19T10:00:00Z"), Some(false)).await;
+    escalation(
+        &app,
+        "sev2",
+        "sam",
+        "2026-11-17T09:00:00Z",
+        Some("2026-11-17T09:10:00Z"),
+        Some("2026-11-17T13:00:00Z"),
+        Some(true),
+    )
+    .await;
+    escalation(
+        &app,
+        "sev3",
+        "alice",
+        "2026-11-18T10:00:00Z",
+        Some("2026-11-18T10:30:00Z"),
+        Some("2026-11-19T10:00:00Z"),
+        Some(false),
+    )
+    .await;
     escalation(&app, "sev1", "alice", "2026-11-20T09:00:00Z", None, None, None).await;
-    request(&app, "alice", "2026-11-21T09:00:00Z", "2026-11-21T09:20:00Z",
-        Some("2026-11-22T09:00:00Z"), true, false).await;
-    request(&app, "sam", "2026-11-10T09:00:00Z", "2026-11-10T10:00:00Z",
-        Some("2026-11-10T11:00:00Z"), false, true).await;
-    request(&app, "sam", "2026-11-15T09:00:00Z", "2026-11-15T09:05:00Z", None, false, false)
-        .await;
+    request(
+        &app,
+        "alice",
+        "2026-11-21T09:00:00Z",
+        "2026-11-21T09:20:00Z",
+        Some("2026-11-22T09:00:00Z"),
+        true,
+        false,
+    )
+    .await;
+    request(
+        &app,
+        "sam",
+        "2026-11-10T09:00:00Z",
+        "2026-11-10T10:00:00Z",
+        Some("2026-11-10T11:00:00Z"),
+        false,
+        true,
+    )
+    .await;
+    request(&app, "sam", "2026-11-15T09:00:00Z", "2026-11-15T09:05:00Z", None, false, false).await;
     credit(&app, "approved", 250, "2026-11-18T12:00:00Z", Some("sam")).await;
     credit(&app, "pending", 80, "2026-11-21T09:00:00Z", None).await;
 
@@ -211,7 +242,10 @@ async fn a_mixed_week_matches_the_hand_computed_figures_and_the_week_before() {
     assert!(close(p.reopen_rate, 1.0));
 
     // Open at the window's end: the sev1 (3 days old) and the November 15 request (8 days).
-    assert_eq!(report.backlog, Backlog { under_1d: 0, from_1d_to_3d: 0, from_3d_to_7d: 1, over_7d: 1 });
+    assert_eq!(
+        report.backlog,
+        Backlog { under_1d: 0, from_1d_to_3d: 0, from_3d_to_7d: 1, over_7d: 1 }
+    );
     assert_eq!(report.per_person, vec![("alice".to_owned(), 2), ("sam".to_owned(), 1)]);
     assert_eq!(
         report.by_severity,
@@ -232,4 +266,3 @@ async fn a_mixed_week_matches_the_hand_computed_figures_and_the_week_before() {
     assert!(body.contains("SLA attainment: 66.7% (previous 100.0%)"), "{body}");
     assert!(body.contains("sam: 1 × 250 USD of 5000 monthly authority"), "{body}");
 }
-

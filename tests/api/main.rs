@@ -13,6 +13,7 @@ mod discord_gateway;
 mod discord_outbox;
 mod digests;
 mod digests_kpi;
+mod digests_seed;
 mod escalations;
 mod http;
 mod inbox;

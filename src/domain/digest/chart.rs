@@ -53,10 +53,7 @@ fn draw(points: &[DayPoint], pixels: &mut [u8]) -> Result<(), Box<dyn std::error
 pub fn sparkline(values: &[i64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let top = values.iter().copied().max().unwrap_or(0).max(1);
-    values
-        .iter()
-        .map(|v| BARS[((v.max(&0) * 7 + top / 2) / top).clamp(0, 7) as usize])
-        .collect()
+    values.iter().map(|v| BARS[((v.max(&0) * 7 + top / 2) / top).clamp(0, 7) as usize]).collect()
 }
 
 #[cfg(test)]

@@ -130,7 +130,8 @@ pub struct PersonDay {
 /// Something a person should look at today.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attention {
-    pub person: String,
+    /// `None`: nobody owns it yet.
+    pub person: Option<String>,
     pub kind: ItemKind,
     pub id: i64,
     pub label: String,

@@ -100,14 +100,13 @@ pub struct SlotPlan {
     pub on_time: Duration,
 }
 
-/// The slots a scheduler pass handles: everything after the last recorded slot up to `now`
-/// (a first start looks back only over the grace period, so a new deployment does not
-/// record a history of skips), classified as on time, late or skipped.
+/// The slots a scheduler pass handles: everything after the last recorded slot up to `now`,
+/// classified as on time, late or skipped. A digest with no recorded slot (just configured)
+/// starts with the slots of the last `on_time`: it missed nothing before it existed.
 pub fn plan_slots(schedule: &cron::Schedule, zone: Tz, plan: SlotPlan) -> Vec<Slot> {
-    let horizon = plan.now - plan.grace;
     let from = match plan.last_recorded {
         Some(last) => last,
-        None => horizon - Duration::seconds(1),
+        None => plan.now - plan.on_time - Duration::seconds(1),
     };
     slots_between(schedule, zone, from, plan.now)
         .into_iter()
@@ -246,18 +245,15 @@ mod tests {
     }
 
     #[test]
-    fn a_first_start_looks_back_only_over_the_grace_period() {
+    fn a_first_start_handles_only_the_slot_due_now() {
         let schedule = parse_schedule("0 * * * *").unwrap();
         let plan = SlotPlan {
-            now: utc("2026-11-23T12:00:00Z"),
+            now: utc("2026-11-23T12:00:30Z"),
             last_recorded: None,
-            grace: Duration::hours(1),
+            grace: Duration::hours(2),
             on_time: Duration::minutes(1),
         };
         let planned = plan_slots(&schedule, Tz::UTC, plan);
-        assert_eq!(
-            planned,
-            vec![Slot::Late(utc("2026-11-23T11:00:00Z")), Slot::OnTime(utc("2026-11-23T12:00:00Z"))]
-        );
+        assert_eq!(planned, vec![Slot::OnTime(utc("2026-11-23T12:00:00Z"))]);
     }
 }

@@ -74,10 +74,7 @@ pub fn sla_body(report: &SlaReport, team_name: impl Fn(&str) -> String) -> Strin
             .to_owned();
     }
     let breached = report.items.iter().filter(|i| i.breached).count();
-    let mut out = format!(
-        "{breached} breached, {} at risk.\n",
-        report.items.len() - breached
-    );
+    let mut out = format!("{breached} breached, {} at risk.\n", report.items.len() - breached);
     let mut teams: Vec<&str> = report.items.iter().map(|i| i.team.as_str()).collect();
     teams.sort();
     teams.dedup();
@@ -260,7 +257,7 @@ fn attention_line(item: &Attention, now: DateTime<Utc>) -> String {
     };
     format!(
         "  • {}: {} #{} ({}), {reason}, {}\n",
-        item.person,
+        item.person.as_deref().unwrap_or("unassigned"),
         kind_name(item.kind),
         item.id,
         item.label,
@@ -274,5 +271,8 @@ pub fn run_posted(name: &str, channels: usize) -> String {
 }
 
 pub fn run_already_claimed(name: &str, slot: DateTime<Utc>) -> String {
-    format!("Digest `{name}` for {} was already posted (or skipped); nothing sent.", slot.to_rfc3339())
+    format!(
+        "Digest `{name}` for {} was already posted (or skipped); nothing sent.",
+        slot.to_rfc3339()
+    )
 }

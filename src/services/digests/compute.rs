@@ -34,7 +34,11 @@ pub async fn compute(
     })
 }
 
-async fn sla(services: &Services, teams: &[String], at: DateTime<Utc>) -> anyhow::Result<SlaReport> {
+async fn sla(
+    services: &Services,
+    teams: &[String],
+    at: DateTime<Utc>,
+) -> anyhow::Result<SlaReport> {
     // A pending approval is at risk once its approvers are reminded.
     let remind = Duration::hours(i64::from(services.settings.credits.remind_after_hours));
     let items = store::sla_items(&services.pool, teams, at, at - remind, LIST_LIMIT).await?;
@@ -51,17 +55,16 @@ async fn kpi(
     let start = end - definition.window;
     let previous_start = start - definition.window;
     let zone = definition.time_zone.name();
-    let (current, previous, backlog, per_person, pending, mut by_approver, by_severity, trend) =
-        tokio::try_join!(
-            store::window_figures(pool, teams, start, end),
-            store::window_figures(pool, teams, previous_start, start),
-            store::backlog(pool, teams, end),
-            store::resolved_per_person(pool, teams, start, end, PEOPLE_LIMIT),
-            store::approvals_pending(pool, teams, end),
-            store::approvals_by_approver(pool, teams, start, end),
-            store::escalations_by_severity(pool, teams, start, end),
-            store::daily_trend(pool, teams, start, end, zone),
-        )?;
+    let (current, previous, backlog, per_person, pending, mut by_approver, by_severity, trend) = tokio::try_join!(
+        store::window_figures(pool, teams, start, end),
+        store::window_figures(pool, teams, previous_start, start),
+        store::backlog(pool, teams, end),
+        store::resolved_per_person(pool, teams, start, end, PEOPLE_LIMIT),
+        store::approvals_pending(pool, teams, end),
+        store::approvals_by_approver(pool, teams, start, end),
+        store::escalations_by_severity(pool, teams, start, end),
+        store::daily_trend(pool, teams, start, end, zone),
+    )?;
     for total in &mut by_approver {
         total.monthly_limit = monthly_limit(services, &total.approver, &total.currency);
     }
@@ -162,7 +165,7 @@ async fn standup(
                     && person.roles.iter().any(|r| approval.roles.iter().any(|x| x == r.as_str()));
                 if may_decide {
                     needs.push(Attention {
-                        person: person.key.to_string(),
+                        person: Some(person.key.to_string()),
                         kind: ItemKind::Approval,
                         id: approval.id,
                         label: approval.label.clone(),

@@ -29,8 +29,7 @@ pub fn render(
     late: bool,
 ) -> Message {
     let zone = definition.time_zone;
-    let title =
-        text::title(&definition.name, definition.kind.as_str(), slot, zone, late);
+    let title = text::title(&definition.name, definition.kind.as_str(), slot, zone, late);
     let mut attachments = Vec::new();
     let body = match report {
         Report::Sla(report) => text::sla_body(report, |team| {
@@ -139,7 +138,8 @@ pub async fn preview(
         return Err(super::error::AppError::NotFound(text::unknown_digest(name, &known)));
     };
     let now = services.clock.now();
-    let report = compute(services, &definition, now).await.map_err(super::error::AppError::Unexpected)?;
+    let report =
+        compute(services, &definition, now).await.map_err(super::error::AppError::Unexpected)?;
     let mut message = render(services, &definition, &report, now, false);
     if let Some(card) = message.card.as_mut() {
         card.context.push(text::preview_note());
