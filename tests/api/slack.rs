@@ -348,6 +348,9 @@ async fn an_event_delivered_four_times_some_concurrently_has_one_effect() {
     assert!(first_two.iter().chain(retries.iter()).all(|(status, _)| *status == StatusCode::OK));
     assert_eq!(story.escalations_in(EscalationState::Open).await, 1);
     assert_eq!(story.inbox_rows().await, 1);
+    // The answer goes to the mentioner; the two later redeliveries do not repeat it.
+    story.fake.wait_for("chat.postEphemeral", 1).await;
+    assert!(story.fake.calls_of("chat.postEphemeral").len() <= 2);
     story.flush().await;
     let cards = story
         .fake

@@ -46,14 +46,21 @@ pub fn routes(state: SlackHttpState) -> Router {
         .with_state(state)
 }
 
-/// Checks the signature; `Err` is the 401 to answer with.
-fn verified(state: &SlackHttpState, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+/// Checks the signature (logging why a request is refused).
+fn verified(state: &SlackHttpState, headers: &HeaderMap, body: &[u8]) -> bool {
     let now = state.inbound.services.clock.now().timestamp();
     let window = state.settings.signature_window_seconds;
-    verify::verify(&state.secrets, headers, body, now, window).map_err(|err| {
-        tracing::info!(reason = %err, "slack request refused");
-        StatusCode::UNAUTHORIZED.into_response()
-    })
+    match verify::verify(&state.secrets, headers, body, now, window) {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::info!(reason = %err, "slack request refused");
+            false
+        }
+    }
+}
+
+fn unauthorized() -> Response {
+    StatusCode::UNAUTHORIZED.into_response()
 }
 
 fn ack(ack: Ack) -> Response {
@@ -69,8 +76,8 @@ fn bad_request(what: &str, err: impl std::fmt::Display) -> Response {
 }
 
 async fn events(State(state): State<SlackHttpState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = verified(&state, &headers, &body) {
-        return refused;
+    if !verified(&state, &headers, &body) {
+        return unauthorized();
     }
     let body: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
@@ -84,8 +91,8 @@ async fn commands(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = verified(&state, &headers, &body) {
-        return refused;
+    if !verified(&state, &headers, &body) {
+        return unauthorized();
     }
     let form: CommandForm = match serde_urlencoded::from_bytes(&body) {
         Ok(form) => form,
@@ -104,8 +111,8 @@ async fn interactivity(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = verified(&state, &headers, &body) {
-        return refused;
+    if !verified(&state, &headers, &body) {
+        return unauthorized();
     }
     let payload = serde_urlencoded::from_bytes::<InteractivityForm>(&body)
         .map_err(|e| e.to_string())

@@ -57,7 +57,19 @@ impl SlackInbound {
             }
             Decoded::OpenModal { trigger_id, modal } => self.open_modal(&trigger_id, &modal).await,
             Decoded::Inbound { inbound, route } => {
+                // A redelivered event (Slack retries events; clicks and commands are not
+                // retried) was answered the first time: handle it (the stored reply comes
+                // back, nothing changes) but do not show the answer twice.
+                let redelivery = matches!(route, ReplyRoute::Ephemeral { .. })
+                    && crate::storage::inbox::get_reply(&self.services.pool, &inbound.dedupe_key)
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some();
                 let reply = self.services.handle_inbound(inbound).await;
+                if redelivery {
+                    return Ack::Empty;
+                }
                 match route {
                     ReplyRoute::Ack => Ack::Body(command_response(&reply)),
                     ReplyRoute::ResponseUrl(url) => {

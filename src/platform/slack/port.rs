@@ -206,3 +206,36 @@ impl ChatPort for SlackChat {
         self.post_to(delivery, &channel, message, None).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use slack_morphism::errors::{SlackClientApiError, SlackClientHttpError, SlackRateLimitError};
+
+    use super::*;
+
+    #[test]
+    fn slack_errors_map_to_what_the_dispatcher_should_do() {
+        let limited = SlackClientError::RateLimitError(
+            SlackRateLimitError::new().with_retry_after(Duration::from_secs(30)),
+        );
+        assert_eq!(
+            send_error(limited),
+            SendError::Retryable {
+                reason: "rate limited (429)".into(),
+                retry_after: Some(Duration::from_secs(30))
+            }
+        );
+        let api = |code: &str| SlackClientError::ApiError(SlackClientApiError::new(code.into()));
+        for code in ["channel_not_found", "not_in_channel", "is_archived", "invalid_auth"] {
+            assert_eq!(send_error(api(code)), SendError::Permanent { reason: code.into() });
+        }
+        assert!(matches!(send_error(api("internal_error")), SendError::Retryable { .. }));
+        let http = |status: u16| {
+            SlackClientError::HttpError(SlackClientHttpError::new(
+                axum::http::StatusCode::from_u16(status).unwrap(),
+            ))
+        };
+        assert!(matches!(send_error(http(503)), SendError::Retryable { .. }));
+        assert!(matches!(send_error(http(404)), SendError::Permanent { .. }));
+    }
+}
