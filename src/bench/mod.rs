@@ -6,11 +6,11 @@
 
 pub mod assignment;
 pub mod credits;
-pub mod discord;
 pub mod digest;
+pub mod discord;
 pub mod escalations;
-pub mod slack;
 pub mod seed;
+pub mod slack;
 
 use std::time::Duration;
 

@@ -5,8 +5,8 @@
 //! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
 
 mod credit;
-mod discord;
 mod digest;
+mod discord;
 mod escalation;
 mod intake;
 mod load;
@@ -24,8 +24,8 @@ use crate::domain::identity::{Account, Directory, Person, Role, Team};
 use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
 pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettings, LimitConfig};
-pub use discord::{DISCORD_TOKEN_ENV, DiscordMode, DiscordSettings};
 pub use digest::{DigestConfig, DigestSettings};
+pub use discord::{DISCORD_TOKEN_ENV, DiscordMode, DiscordSettings};
 pub use escalation::{PolicyConfig, SlaSettings, TargetConfig, TierTargetConfig};
 pub use intake::{
     AssignmentConfig, INTAKE_SECRETS_ENV, KeywordConfig, RequestSettings, RequestTargetConfig,

@@ -4,8 +4,8 @@
 //! platform chrome (emoji, markup) but never their own wording.
 
 pub mod credit;
-pub mod discord;
 pub mod digest;
+pub mod discord;
 pub mod escalation;
 pub mod request;
 pub mod slack;
