@@ -1,7 +1,8 @@
 //! `steward seed`: realistic history generated inside PostgreSQL with `generate_series`, so a
 //! million rows take seconds. Each row copies a template document written by the real
 //! services and overrides the fields that vary, so the app and the digests read seeded rows
-//! like their own. Randomness is a hash of the row number (repeatable runs).
+//! like their own. Randomness is a hash of the row number (repeatable runs). Rows are written
+//! in time order, as a live system writes them, so a window's rows sit on nearby pages.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -100,7 +101,7 @@ pub async fn escalations(
                             AND res_at > opened_at + make_interval(secs => resolve_target)),
                     'pauses', '[]'::jsonb, 'audit_head', NULL),
                 greatest(opened_at, coalesce(CASE WHEN state = 'resolved' THEN res_at END, ack_at))
-         FROM rows",
+         FROM rows ORDER BY opened_at",
     )
     .bind(&pop.people)
     .bind(&pop.people_teams)
@@ -189,7 +190,7 @@ pub async fn requests(
                     'source', 'chat', 'external_id', NULL, 'pauses', '[]'::jsonb,
                     'audit_head', NULL),
                 greatest(opened_at, coalesce(CASE WHEN state = 'resolved' THEN res_at END, accept_at))
-         FROM rows",
+         FROM rows ORDER BY opened_at",
     )
     .bind(&pop.people)
     .bind(&pop.people_teams)
@@ -247,7 +248,7 @@ pub async fn credits(
                         THEN jsonb_build_object('by', requester, 'at', decided_at) END,
                     'audit_head', NULL),
                 CASE WHEN state = 'pending' THEN requested_at ELSE decided_at END
-         FROM rows",
+         FROM rows ORDER BY requested_at",
     )
     .bind(&pop.people)
     .bind(&pop.people_teams)
