@@ -16,10 +16,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
 
+use super::signature::{VersionedHmac, fresh_headers};
 use crate::config::Secret;
 use crate::domain::messages::request as text;
 use crate::domain::triage::Priority;
@@ -67,20 +66,12 @@ struct IntakeBody {
     fields: BTreeMap<String, String>,
 }
 
+/// Intake signatures: HMAC-SHA256 over `v1:{timestamp}:{raw body}`.
+const SCHEME: VersionedHmac = VersionedHmac("v1");
+
 /// The signature header value for `body` sent at `timestamp` (senders, tests, benchmarks).
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mac = mac(secret, &timestamp.to_string(), body);
-    format!("v1={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-fn mac(secret: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    // HMAC takes keys of any length; this cannot fail.
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(b"v1:");
-    mac.update(timestamp.as_bytes());
-    mac.update(b":");
-    mac.update(body);
-    mac
+    SCHEME.sign(secret, timestamp, body)
 }
 
 /// Whether the headers sign `body` with one of `secrets` within the window around `now`.
@@ -91,21 +82,8 @@ pub fn verify(
     now: i64,
     window_seconds: i64,
 ) -> bool {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let (Some(timestamp), Some(signature)) = (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER))
-    else {
-        return false;
-    };
-    let Ok(sent_at) = timestamp.parse::<i64>() else { return false };
-    if (now - sent_at).abs() > window_seconds {
-        return false;
-    }
-    let Some(Ok(signature)) = signature.strip_prefix("v1=").map(hex::decode) else {
-        return false;
-    };
-    secrets
-        .iter()
-        .any(|secret| mac(secret.expose(), timestamp, body).verify_slice(&signature).is_ok())
+    fresh_headers(headers, TIMESTAMP_HEADER, SIGNATURE_HEADER, now, window_seconds)
+        .is_ok_and(|(timestamp, signature)| SCHEME.matches(secrets, timestamp, signature, body))
 }
 
 fn error(status: StatusCode, message: String) -> Response {

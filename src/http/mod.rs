@@ -3,6 +3,7 @@
 //! token so tests can drive it.
 
 pub mod intake;
+pub mod signature;
 
 use axum::Router;
 use axum::extract::State;

@@ -5,6 +5,8 @@
 use axum::http::HeaderMap;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
+use crate::http::signature::fresh_headers;
+
 pub const SIGNATURE_HEADER: &str = "x-signature-ed25519";
 pub const TIMESTAMP_HEADER: &str = "x-signature-timestamp";
 
@@ -27,15 +29,11 @@ pub fn verify(
     now: i64,
     window_seconds: i64,
 ) -> bool {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let (Some(timestamp), Some(signature)) = (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER))
+    let Ok((timestamp, signature)) =
+        fresh_headers(headers, TIMESTAMP_HEADER, SIGNATURE_HEADER, now, window_seconds)
     else {
         return false;
     };
-    let Ok(sent_at) = timestamp.parse::<i64>() else { return false };
-    if (now - sent_at).abs() > window_seconds {
-        return false;
-    }
     let Some(signature) = hex::decode(signature)
         .ok()
         .and_then(|b| <[u8; 64]>::try_from(b).ok())

@@ -4,11 +4,9 @@
 //! constant time, before anything else looks at the request. There is deliberately no switch
 //! to turn this off: tests and benchmarks sign their requests.
 
-use axum::http::HeaderMap;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use crate::config::Secret;
+use crate::http::signature::{Unusable, VersionedHmac, fresh_headers};
+use axum::http::HeaderMap;
 
 pub const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
 pub const SIGNATURE_HEADER: &str = "x-slack-signature";
@@ -24,20 +22,12 @@ pub enum VerifyError {
     Mismatch,
 }
 
+/// Slack's scheme: HMAC-SHA256 over `v0:{timestamp}:{raw body}`.
+const SCHEME: VersionedHmac = VersionedHmac("v0");
+
 /// The `X-Slack-Signature` value for `body` sent at `timestamp` (tests, benchmarks).
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mac = mac(secret, &timestamp.to_string(), body);
-    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-fn mac(secret: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    // HMAC takes keys of any length; this cannot fail.
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(b"v0:");
-    mac.update(timestamp.as_bytes());
-    mac.update(b":");
-    mac.update(body);
-    mac
+    SCHEME.sign(secret, timestamp, body)
 }
 
 /// Checks the headers against `body`; `now` is unix seconds from the services' clock.
@@ -48,21 +38,14 @@ pub fn verify(
     now: i64,
     window_seconds: i64,
 ) -> Result<(), VerifyError> {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let (Some(timestamp), Some(signature)) = (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER))
-    else {
-        return Err(VerifyError::Missing);
-    };
-    let sent_at = timestamp.parse::<i64>().map_err(|_| VerifyError::Missing)?;
-    if (now - sent_at).abs() > window_seconds {
-        return Err(VerifyError::Stale);
-    }
-    let Some(Ok(signature)) = signature.strip_prefix("v0=").map(hex::decode) else {
-        return Err(VerifyError::Mismatch);
-    };
-    // `verify_slice` compares in constant time.
-    let matches = |secret: &Secret| mac(secret.expose(), timestamp, body).verify_slice(&signature);
-    if secrets.iter().any(|secret| matches(secret).is_ok()) {
+    let (timestamp, signature) =
+        fresh_headers(headers, TIMESTAMP_HEADER, SIGNATURE_HEADER, now, window_seconds).map_err(
+            |unusable| match unusable {
+                Unusable::Missing => VerifyError::Missing,
+                Unusable::Stale => VerifyError::Stale,
+            },
+        )?;
+    if SCHEME.matches(secrets, timestamp, signature, body) {
         Ok(())
     } else {
         Err(VerifyError::Mismatch)
