@@ -95,10 +95,7 @@ async fn open_escalations(
                 };
                 let reply = services.handle_inbound(inbound).await;
                 let text = reply.message.text.unwrap_or_default();
-                let id = text
-                    .strip_prefix("Escalation #")
-                    .and_then(|rest| rest.split_once(' '))
-                    .and_then(|(id, _)| id.parse::<i64>().ok())
+                let id = super::opened_escalation_id(&text)
                     .with_context(|| format!("could not open an escalation: {text}"))?;
                 ids.push(id);
             }

@@ -66,7 +66,9 @@ async fn drive(
                 );
                 let started = Instant::now();
                 let reply = services.handle_inbound(open).await;
-                let Some(id) = opened_id(reply.message.text.as_deref().unwrap_or("")) else {
+                let Some(id) =
+                    super::opened_escalation_id(reply.message.text.as_deref().unwrap_or(""))
+                else {
                     run.errors += 1;
                     continue;
                 };
@@ -99,11 +101,4 @@ fn inbound(actor: &str, dedupe_key: String, kind: InboundKind) -> Inbound {
         channel: "bench".into(),
         kind,
     }
-}
-
-/// The id in "Escalation #42 opened …".
-fn opened_id(reply: &str) -> Option<i64> {
-    let rest = reply.strip_prefix("Escalation #")?;
-    let (id, tail) = rest.split_once(' ')?;
-    tail.starts_with("opened").then(|| id.parse().ok()).flatten()
 }

@@ -153,3 +153,11 @@ where
 pub fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
+
+/// The id in the reply to `/escalate`: "Escalation #42 opened …" (the benchmarks open their
+/// escalations through the service path and click on them afterwards).
+fn opened_escalation_id(reply: &str) -> Option<i64> {
+    let rest = reply.strip_prefix("Escalation #")?;
+    let (id, tail) = rest.split_once(' ')?;
+    tail.starts_with("opened").then(|| id.parse().ok()).flatten()
+}

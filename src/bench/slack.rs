@@ -117,16 +117,12 @@ async fn open_escalations(
         };
         let reply = services.handle_inbound(inbound).await;
         let text = reply.message.text.unwrap_or_default();
-        ids.push(opened_id(&text).with_context(|| format!("could not open: {text}"))?);
+        ids.push(
+            super::opened_escalation_id(&text)
+                .with_context(|| format!("could not open: {text}"))?,
+        );
     }
     Ok(ids)
-}
-
-/// The id in "Escalation #42 opened …".
-fn opened_id(reply: &str) -> Option<i64> {
-    let rest = reply.strip_prefix("Escalation #")?;
-    let (id, tail) = rest.split_once(' ')?;
-    tail.starts_with("opened").then(|| id.parse().ok()).flatten()
 }
 
 /// `clients` keep-alive connections clicking Acknowledge once on each of `ids`.
