@@ -42,8 +42,8 @@ pub async fn escalations(
     days: i64,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    sqlx::query(HASH_FN).execute(&mut *conn).await?;
-    sqlx::query(
+    generate(
+        conn,
         "WITH base AS (
              SELECT nextval(pg_get_serial_sequence('escalations', 'id')) AS id, g,
                     1 + (g % cardinality($1::text[]))::int AS p,
@@ -102,18 +102,14 @@ pub async fn escalations(
                     'pauses', '[]'::jsonb, 'audit_head', NULL),
                 greatest(opened_at, coalesce(CASE WHEN state = 'resolved' THEN res_at END, ack_at))
          FROM rows ORDER BY opened_at",
+        pop,
+        &pop.tiers,
+        template,
+        count,
+        days,
+        now,
     )
-    .bind(&pop.people)
-    .bind(&pop.people_teams)
-    .bind(&pop.accounts)
-    .bind(count)
-    .bind(days as f64)
-    .bind(now)
-    .bind(&pop.tiers)
-    .bind(template)
-    .execute(&mut *conn)
     .await
-    .map(|r| r.rows_affected())
 }
 
 /// Inserts `count` requests opened over the `days` before `now`.
@@ -125,8 +121,8 @@ pub async fn requests(
     days: i64,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    sqlx::query(HASH_FN).execute(&mut *conn).await?;
-    sqlx::query(
+    generate(
+        conn,
         "WITH base AS (
              SELECT nextval(pg_get_serial_sequence('requests', 'id')) AS id, g,
                     1 + ((g * 7) % cardinality($1::text[]))::int AS p,
@@ -191,18 +187,14 @@ pub async fn requests(
                     'audit_head', NULL),
                 greatest(opened_at, coalesce(CASE WHEN state = 'resolved' THEN res_at END, accept_at))
          FROM rows ORDER BY opened_at",
+        pop,
+        &pop.tiers,
+        template,
+        count,
+        days,
+        now,
     )
-    .bind(&pop.people)
-    .bind(&pop.people_teams)
-    .bind(&pop.accounts)
-    .bind(count)
-    .bind(days as f64)
-    .bind(now)
-    .bind(&pop.tiers)
-    .bind(template)
-    .execute(&mut *conn)
     .await
-    .map(|r| r.rows_affected())
 }
 
 /// Inserts `count` credits requested over the `days` before `now`, and the authority
@@ -215,8 +207,8 @@ pub async fn credits(
     days: i64,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    sqlx::query(HASH_FN).execute(&mut *conn).await?;
-    let inserted = sqlx::query(
+    let inserted = generate(
+        conn,
         "WITH base AS (
              SELECT nextval(pg_get_serial_sequence('credits', 'id')) AS id, g,
                     1 + ((g * 5) % cardinality($1::text[]))::int AS p,
@@ -249,18 +241,14 @@ pub async fn credits(
                     'audit_head', NULL),
                 CASE WHEN state = 'pending' THEN requested_at ELSE decided_at END
          FROM rows ORDER BY requested_at",
+        pop,
+        &pop.currencies,
+        template,
+        count,
+        days,
+        now,
     )
-    .bind(&pop.people)
-    .bind(&pop.people_teams)
-    .bind(&pop.accounts)
-    .bind(count)
-    .bind(days as f64)
-    .bind(now)
-    .bind(&pop.currencies)
-    .bind(template)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    .await?;
     // The approving decision of each approved seeded credit, by an approver who is not the
     // requester.
     sqlx::query(
@@ -299,6 +287,35 @@ pub async fn newest_doc(
         TemplateKind::Credit => "SELECT doc FROM credits ORDER BY id DESC LIMIT 1",
     };
     sqlx::query_scalar(sql).fetch_optional(conn).await
+}
+
+/// Runs one generator statement. Every generator takes the same parameters: $1 people, $2
+/// their teams, $3 accounts, $4 count, $5 days, $6 now, $7 a list of its own (tiers or
+/// currencies), $8 the template document written by the real service.
+#[allow(clippy::too_many_arguments)]
+async fn generate(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    pop: &SeedPopulation,
+    own_list: &[String],
+    template: &serde_json::Value,
+    count: i64,
+    days: i64,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    sqlx::query(HASH_FN).execute(&mut *conn).await?;
+    sqlx::query(sql)
+        .bind(&pop.people)
+        .bind(&pop.people_teams)
+        .bind(&pop.accounts)
+        .bind(count)
+        .bind(days as f64)
+        .bind(now)
+        .bind(own_list)
+        .bind(template)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())
 }
 
 /// Refreshes planner statistics and the visibility map after a bulk load (as autovacuum
