@@ -3,7 +3,6 @@
 //! throughput over the real HTTP endpoint from C concurrent clients with signed requests.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -16,7 +15,6 @@ use crate::domain::identity::Role;
 use crate::domain::ids::PersonKey;
 use crate::http::intake::{IntakeState, PATH, routes, sign};
 use crate::services::Services;
-use crate::services::ports::SystemClock;
 use crate::services::requests::choose;
 use crate::storage;
 
@@ -67,12 +65,9 @@ pub async fn run(
     let clients = clients.max(1);
     let db = BenchDatabase::create(&settings, clients as u32 + 4).await?;
     let settings = bench_settings(settings, people.max(1))?;
-    let directory = settings.directory().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut conn = db.pool.acquire().await?;
-    storage::directory::sync_directory(&mut conn, &directory).await?;
-    drop(conn);
-    let services =
-        Services::new(db.pool.clone(), Arc::new(SystemClock), directory, settings.clone())?;
+    // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
+    let services = crate::startup::services(&settings, db.pool.clone()).await?;
+    let _directory = services.directory.clone();
     let team = settings.teams[0].key.clone();
     let keys: Vec<String> = settings.people.iter().map(|p| p.key.to_string()).collect();
     let now = chrono::Utc::now();

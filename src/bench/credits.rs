@@ -19,8 +19,6 @@ use crate::domain::identity::Role;
 use crate::domain::ids::{PersonKey, Platform};
 use crate::domain::inbound::{Inbound, InboundKind};
 use crate::services::Services;
-use crate::services::ports::SystemClock;
-use crate::storage;
 
 fn person(
     key: &str,
@@ -62,14 +60,12 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     let clients = clients.max(1);
     let settings = bench_settings(settings, clients)?;
     let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
-    let directory = settings.directory().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut conn = db.pool.acquire().await?;
-    storage::directory::sync_directory(&mut conn, &directory).await?;
-    drop(conn);
+    // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
+    let services = crate::startup::services(&settings, db.pool.clone()).await?;
+    let directory = services.directory.clone();
     let account =
         directory.accounts().next().context("the configuration needs an account")?.key.to_string();
     let reason = settings.credits.reason_codes.first().context("no reason codes")?.clone();
-    let services = Services::new(db.pool.clone(), Arc::new(SystemClock), directory, settings)?;
     let shape = Arc::new((account, reason));
 
     // Warm the pool and the plan caches.

@@ -3,7 +3,6 @@
 //! each digest kind, p50 over `runs` runs after one warm-up. Last line: one JSON object.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -15,10 +14,7 @@ use crate::config::{DigestConfig, PersonConfig, Settings, TeamConfig};
 use crate::domain::digest::DigestKind;
 use crate::domain::identity::Role;
 use crate::domain::ids::{PersonKey, Platform, TeamKey};
-use crate::services::Services;
 use crate::services::digests::{compute, definition};
-use crate::services::ports::SystemClock;
-use crate::storage;
 
 #[derive(Debug, Serialize)]
 struct Figures {
@@ -46,12 +42,9 @@ async fn measure(
     args: &SeedArgs,
     runs: usize,
 ) -> anyhow::Result<Figures> {
-    let directory = settings.directory().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut conn = database.pool.acquire().await?;
-    storage::directory::sync_directory(&mut conn, &directory).await?;
-    drop(conn);
-    let services =
-        Services::new(database.pool.clone(), Arc::new(SystemClock), directory, settings.clone())?;
+    // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
+    let services = crate::startup::services(settings, database.pool.clone()).await?;
+    let _directory = services.directory.clone();
     println!(
         "Seeding {} requests, {} escalations, {} credits over {} days …",
         args.requests, args.escalations, args.credits, args.days

@@ -18,8 +18,6 @@ use crate::platform::discord::http::{DiscordHttpState, PATH, routes};
 use crate::platform::discord::verify::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::platform::discord::{Interactions, render};
 use crate::services::Services;
-use crate::services::ports::SystemClock;
-use crate::storage;
 
 pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
     let clients = clients.max(1);
@@ -27,10 +25,9 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     let (signing, public) = verify::test_key(rand::random());
     let mut settings = settings;
     settings.discord.public_key = Some(public);
-    let directory = settings.directory().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut conn = db.pool.acquire().await?;
-    storage::directory::sync_directory(&mut conn, &directory).await?;
-    drop(conn);
+    // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
+    let services = crate::startup::services(&settings, db.pool.clone()).await?;
+    let directory = services.directory.clone();
     let actor = directory
         .people()
         .filter(|p| p.has_role(Role::Agent) || p.has_role(Role::Supervisor))
@@ -43,7 +40,6 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
         .context("the configuration needs an agent or supervisor with a Discord id")?;
     let account =
         directory.accounts().next().context("the configuration needs an account")?.key.clone();
-    let services = Services::new(db.pool.clone(), Arc::new(SystemClock), directory, settings)?;
 
     let warm = clients * 4;
     let ids =

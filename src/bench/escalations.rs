@@ -1,7 +1,6 @@
 //! `steward bench escalations`: open + acknowledge through `Services::handle_inbound`, one
 //! transaction each, from C concurrent clients.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -12,16 +11,13 @@ use crate::domain::identity::Role;
 use crate::domain::ids::Platform;
 use crate::domain::inbound::{Inbound, InboundKind};
 use crate::services::Services;
-use crate::services::ports::SystemClock;
-use crate::storage;
 
 pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
     let clients = clients.max(1);
     let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
-    let directory = settings.directory().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut conn = db.pool.acquire().await?;
-    storage::directory::sync_directory(&mut conn, &directory).await?;
-    drop(conn);
+    // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
+    let services = crate::startup::services(&settings, db.pool.clone()).await?;
+    let directory = services.directory.clone();
     let actor = directory
         .people()
         .find(|p| p.has_role(Role::Agent) || p.has_role(Role::Supervisor))
@@ -29,7 +25,6 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
         .context("the configuration needs a person with the agent or supervisor role")?;
     let account =
         directory.accounts().next().context("the configuration needs an account")?.key.clone();
-    let services = Services::new(db.pool.clone(), Arc::new(SystemClock), directory, settings)?;
 
     // Warm the pool and the plan caches.
     drive(&services, &actor, account.as_str(), clients, clients * 4).await;

@@ -20,8 +20,6 @@ use crate::platform::slack::http::{INTERACTIVITY_PATH, SlackHttpState, routes};
 use crate::platform::slack::verify::sign;
 use crate::platform::slack::{SlackApi, SlackInbound};
 use crate::services::Services;
-use crate::services::ports::SystemClock;
-use crate::storage;
 
 const SECRET: &str = "bench-signing-secret";
 const ACTOR: &str = "U0BENCHACTOR";
@@ -32,13 +30,11 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     let stub = serve_stub(shutdown.clone()).await?;
     let settings = bench_settings(settings, &stub)?;
     let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
-    let directory = settings.directory().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut conn = db.pool.acquire().await?;
-    storage::directory::sync_directory(&mut conn, &directory).await?;
-    drop(conn);
+    // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
+    let services = crate::startup::services(&settings, db.pool.clone()).await?;
+    let directory = services.directory.clone();
     let account =
         directory.accounts().next().context("the configuration needs an account")?.key.to_string();
-    let services = Services::new(db.pool.clone(), Arc::new(SystemClock), directory, settings)?;
 
     let warm = clients * 4;
     println!("slack: opening {} escalations to click on…", warm + count);
