@@ -58,6 +58,12 @@ impl Services {
         .await
     }
 
+    /// Whether an event with this dedupe key was already handled (adapters that answer out of
+    /// band use it not to show a redelivery's answer twice). A failed lookup counts as no.
+    pub async fn already_handled(&self, dedupe_key: &str) -> bool {
+        storage::inbox::get_reply(&self.pool, dedupe_key).await.ok().flatten().is_some()
+    }
+
     async fn handle_inbound_inner(&self, inbound: &Inbound) -> Result<Reply, AppError> {
         let actor = self.directory.resolve(inbound.platform, &inbound.actor).ok_or_else(|| {
             AppError::UnknownPerson { platform: inbound.platform, user: inbound.actor.clone() }

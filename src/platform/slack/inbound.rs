@@ -61,11 +61,7 @@ impl SlackInbound {
                 // retried) was answered the first time: handle it (the stored reply comes
                 // back, nothing changes) but do not show the answer twice.
                 let redelivery = matches!(route, ReplyRoute::Ephemeral { .. })
-                    && crate::storage::inbox::get_reply(&self.services.pool, &inbound.dedupe_key)
-                        .await
-                        .ok()
-                        .flatten()
-                        .is_some();
+                    && self.services.already_handled(&inbound.dedupe_key).await;
                 let reply = self.services.handle_inbound(inbound).await;
                 if redelivery {
                     return Ack::Empty;
