@@ -20,11 +20,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::action;
 pub use super::action::ActionRef;
-use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
+use super::audit::ChainHead;
+use super::calendar::CalendarError;
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
+use super::item::{ItemKind, LivingItem, Projection};
 use super::money::Currency;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,14 +309,6 @@ pub enum Refusal {
 }
 
 impl CreditRequest {
-    pub fn card_key(&self) -> String {
-        format!("credit:{}", self.id)
-    }
-
-    pub fn subject(&self) -> String {
-        format!("credit:{}", self.id)
-    }
-
     /// The level awaiting a decision (0-based), while pending.
     pub fn current_level(&self) -> usize {
         self.decisions.len()
@@ -323,10 +316,6 @@ impl CreditRequest {
 
     pub fn level(&self) -> Option<&ChainLevel> {
         self.chain.get(self.current_level())
-    }
-
-    pub fn chain_audit(&mut self, entry: AuditEntry) -> AuditRecord {
-        audit::chain_onto(&mut self.audit_head, entry)
     }
 
     fn closed_refusal(&self) -> Refusal {
@@ -485,14 +474,70 @@ pub fn check_authority(
     Ok(())
 }
 
-/// A button's action id: `cr:<id>:<verb>:v<version>`.
-pub fn action_id(id: i64, verb: &str, version: i32) -> String {
-    action::format("cr", id, verb, version)
-}
+impl LivingItem for CreditRequest {
+    const KIND: ItemKind = ItemKind::Credit;
 
-/// Parses a credit action id.
-pub fn parse_action_id(raw: &str) -> Option<ActionRef> {
-    action::parse("cr", raw)
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn set_stored(&mut self, id: i64, version: i32) {
+        (self.id, self.version) = (id, version);
+    }
+
+    fn team(&self) -> &TeamKey {
+        &self.team
+    }
+
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    fn channel(&self) -> &str {
+        &self.channel
+    }
+
+    fn audit_head_mut(&mut self) -> &mut Option<ChainHead> {
+        &mut self.audit_head
+    }
+
+    /// The payload it is bound to and every decision.
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "version": self.version,
+            "state": self.state.as_str(),
+            "kind": self.kind.as_str(),
+            "account": self.account.as_str(),
+            "amount": self.payload.amount.to_string(),
+            "currency": self.payload.currency.code(),
+            "reason": self.payload.reason,
+            "note": self.payload.note,
+            "payload_hash": self.payload_hash,
+            "round": self.round,
+            "chain": self.chain,
+            "decisions": self.decisions,
+            "voided": self.voided.len(),
+        })
+    }
+
+    fn projection(&self) -> Result<Projection, CalendarError> {
+        Ok(Projection::default()
+            .text("kind", self.kind.as_str().to_owned())
+            .text("account_key", self.account.to_string())
+            .amount("amount", self.payload.amount)
+            .text("currency", self.payload.currency.code().to_owned())
+            .text("reason", self.payload.reason.clone())
+            .text("state", self.state.as_str().to_owned())
+            .text("requested_by", self.requested_by.to_string())
+            .time("requested_at", Some(self.requested_at))
+            .text("team_key", self.team.to_string())
+            .time("expires_at", Some(self.expires_at))
+            .time("closed_at", self.closed.as_ref().map(|c| c.at)))
+    }
 }
 
 #[cfg(test)]

@@ -14,15 +14,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::action;
 pub use super::action::ActionRef;
-use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
+use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
+use super::item::{ItemKind, LivingItem, Projection, running_deadline};
 use super::policy::EscalationPolicy;
 use super::severity::Severity;
-use super::sla::Pause;
+use super::sla::{Pause, SlaStatus};
 use super::sla_policy::{ClockView, SlaPlan, both_clocks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,31 +308,75 @@ impl Escalation {
         )?;
         Ok(SlaView { acknowledge, resolve })
     }
-
-    /// The living-message key of this escalation's card.
-    pub fn card_key(&self) -> String {
-        format!("esc:{}", self.id)
-    }
-
-    /// The audit subject of this escalation.
-    pub fn subject(&self) -> String {
-        format!("escalation:{}", self.id)
-    }
-
-    /// Chains `entry` onto this escalation's audit chain and moves the head.
-    pub fn chain_audit(&mut self, entry: AuditEntry) -> AuditRecord {
-        audit::chain_onto(&mut self.audit_head, entry)
-    }
 }
 
-/// A button's action id: `esc:<id>:<verb>:v<version>`.
-pub fn action_id(id: i64, verb: &str, version: i32) -> String {
-    action::format("esc", id, verb, version)
-}
+impl LivingItem for Escalation {
+    const KIND: ItemKind = ItemKind::Escalation;
 
-/// Parses an escalation action id.
-pub fn parse_action_id(raw: &str) -> Option<ActionRef> {
-    action::parse("esc", raw)
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn set_stored(&mut self, id: i64, version: i32) {
+        (self.id, self.version) = (id, version);
+    }
+
+    fn team(&self) -> &TeamKey {
+        &self.team
+    }
+
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    fn channel(&self) -> &str {
+        &self.channel
+    }
+
+    fn audit_head_mut(&mut self) -> &mut Option<ChainHead> {
+        &mut self.audit_head
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "version": self.version,
+            "state": self.state.as_str(),
+            "owner": self.owner.as_ref().map(|o| o.as_str()),
+            "step": self.step,
+            "paging": self.paging,
+            "alerts": self.alerts,
+            "resolution": self.resolved.as_ref().map(|r| &r.note),
+        })
+    }
+
+    /// The acknowledge clock runs until the first acknowledgement, the resolve clock until
+    /// resolution and not while waiting on the customer.
+    fn projection(&self) -> Result<Projection, CalendarError> {
+        let resolved_at = self.resolved.as_ref().map(|r| r.at);
+        let view = self.sla_view(resolved_at.unwrap_or(self.opened_at))?;
+        let open = resolved_at.is_none();
+        let deadline = running_deadline(&[
+            (view.acknowledge, open && self.acknowledged.is_none()),
+            (view.resolve, open && self.state != EscalationState::WaitingOnCustomer),
+        ]);
+        let within_sla = resolved_at.map(|_| view.resolve.status == SlaStatus::Met);
+        Ok(Projection::default()
+            .text("team_key", self.team.to_string())
+            .text("account_key", self.account.to_string())
+            .text("severity", self.severity.as_str().to_owned())
+            .text("state", self.state.as_str().to_owned())
+            .text("owner_key", self.owner.as_ref().map(|o| o.to_string()))
+            .text("opened_by", self.opened_by.to_string())
+            .time("opened_at", Some(self.opened_at))
+            .time("acknowledged_at", self.acknowledged.as_ref().map(|a| a.at))
+            .time("resolved_at", resolved_at)
+            .deadline(deadline)
+            .flag("resolved_within_sla", within_sla))
+    }
 }
 
 #[cfg(test)]

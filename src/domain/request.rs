@@ -17,14 +17,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::action;
 pub use super::action::ActionRef;
-use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
+use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::escalation::{PauseSpan, Resolution, Stamp};
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
-use super::sla::Pause;
+use super::item::{ItemKind, LivingItem, Projection, running_deadline};
+use super::sla::{Pause, SlaStatus};
 use super::sla_policy::{ClockView, SlaPlan, both_clocks};
 use super::triage::{Priority, PrioritySource};
 
@@ -329,8 +329,7 @@ fn assign(
     }
 }
 
-/// The audit actor of automatic transitions.
-pub const SYSTEM_ACTOR: &str = "steward";
+pub use super::item::SYSTEM_ACTOR;
 
 fn close_open_pause(request: &mut Request, now: DateTime<Utc>) {
     if let Some(pause) = request.pauses.iter_mut().find(|p| p.end.is_none()) {
@@ -366,31 +365,81 @@ impl Request {
         )?;
         Ok(RequestSla { first_response, resolve })
     }
-
-    /// The living-message key of this request's card.
-    pub fn card_key(&self) -> String {
-        format!("req:{}", self.id)
-    }
-
-    /// The audit subject of this request.
-    pub fn subject(&self) -> String {
-        format!("request:{}", self.id)
-    }
-
-    /// Chains `entry` onto this request's audit chain and moves the head.
-    pub fn chain_audit(&mut self, entry: AuditEntry) -> AuditRecord {
-        audit::chain_onto(&mut self.audit_head, entry)
-    }
 }
 
-/// A button's action id: `req:<id>:<verb>:v<version>`.
-pub fn action_id(id: i64, verb: &str, version: i32) -> String {
-    action::format("req", id, verb, version)
-}
+impl LivingItem for Request {
+    const KIND: ItemKind = ItemKind::Request;
 
-/// Parses a request action id.
-pub fn parse_action_id(raw: &str) -> Option<ActionRef> {
-    action::parse("req", raw)
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn set_stored(&mut self, id: i64, version: i32) {
+        (self.id, self.version) = (id, version);
+    }
+
+    fn team(&self) -> &TeamKey {
+        &self.team
+    }
+
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    fn channel(&self) -> &str {
+        &self.channel
+    }
+
+    fn audit_head_mut(&mut self) -> &mut Option<ChainHead> {
+        &mut self.audit_head
+    }
+
+    /// What transitions change, with the assignment reason.
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "version": self.version,
+            "state": self.state.as_str(),
+            "priority": self.priority.as_str(),
+            "assignee": self.assignee.as_ref().map(|a| a.as_str()),
+            "assignment_reason": self.assignment.as_ref().map(|a| &a.reason),
+            "first_contact_resolution": self.first_contact_resolution,
+            "resolution": self.resolved.as_ref().map(|res| &res.note),
+        })
+    }
+
+    /// The first-response clock runs until the first accept, the resolution clock until
+    /// resolution and not while waiting on the customer.
+    fn projection(&self) -> Result<Projection, CalendarError> {
+        let resolved_at = self.resolved.as_ref().map(|r| r.at);
+        let view = self.sla_view(resolved_at.unwrap_or(self.opened_at))?;
+        let open = resolved_at.is_none();
+        let deadline = running_deadline(&[
+            (view.first_response, open && self.accepted.is_none()),
+            (view.resolve, open && self.state != RequestState::WaitingOnCustomer),
+        ]);
+        let within_sla = resolved_at.map(|_| view.resolve.status == SlaStatus::Met);
+        Ok(Projection::default()
+            .text("team_key", self.team.to_string())
+            .text("account_key", self.account.to_string())
+            .text("request_type", self.kind.clone())
+            .text("priority", self.priority.as_str().to_owned())
+            .int("weight", self.priority.weight())
+            .text("state", self.state.as_str().to_owned())
+            .text("assignee_key", self.assignee.as_ref().map(|a| a.to_string()))
+            .text("source", self.source.clone())
+            .text("external_id", self.external_id.clone())
+            .time("opened_at", Some(self.opened_at))
+            .time("accepted_at", self.accepted.as_ref().map(|a| a.at))
+            .time("resolved_at", resolved_at)
+            .flag("reopened", Some(self.reopened))
+            .flag("first_contact_resolution", Some(self.first_contact_resolution))
+            .deadline(deadline)
+            .flag("resolved_within_sla", within_sla))
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use super::Services;
 use super::error::AppError;
-use super::inbound::Request;
+use super::inbound::Event;
 use crate::domain::audit::AuditRecord;
 use crate::domain::audit_verify::{ChainVerifier, VerifyReport};
 use crate::domain::identity::Role;
@@ -112,10 +112,10 @@ pub async fn export(
 pub async fn history(
     services: &Services,
     tx: &mut Tx,
-    request: &Request<'_>,
+    event: &Event<'_>,
     account: &AccountKey,
 ) -> Result<Reply, AppError> {
-    let actor = request.actor;
+    let actor = event.actor;
     if !READERS.iter().any(|role| actor.has_role(*role)) {
         return Err(AppError::Forbidden(text::audit_forbidden()));
     }

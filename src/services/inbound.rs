@@ -6,20 +6,24 @@ use chrono::{DateTime, Utc};
 use tracing::Instrument;
 
 use super::Services;
+use super::credits::Credits;
 use super::error::AppError;
+use super::escalations::Escalations;
+use super::items::{self, handle_click};
+use super::requests::Requests;
 use super::{audit, credits, digests, escalations, requests, steward_commands};
 use crate::domain::command::{self, Command};
 use crate::domain::credit_command::CreditCommand;
-use crate::domain::escalation::parse_action_id;
 use crate::domain::identity::Person;
 use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::item::{ItemKind, parse_action_id};
 use crate::domain::messages;
 use crate::domain::reply::Reply;
 use crate::storage::effects::{Effects, InboxRecord};
 use crate::storage::{self, Tx};
 
 /// One inbound event being handled: who, what, when.
-pub struct Request<'a> {
+pub struct Event<'a> {
     pub actor: &'a Person,
     pub inbound: &'a Inbound,
     pub now: DateTime<Utc>,
@@ -71,10 +75,10 @@ impl Services {
         // Parse before touching the database: bad input writes nothing.
         let intent = Intent::parse(inbound)?;
         let now = self.clock.now();
-        let request = Request { actor, inbound, now };
+        let event = Event { actor, inbound, now };
         let mut tx = self.pool.begin().await?;
         let mut effects = Effects::default();
-        let routed = self.route(&mut tx, &mut effects, &request, intent).await;
+        let routed = self.route(&mut tx, &mut effects, &event, intent).await;
         let reply = match routed {
             Ok(reply) => reply,
             Err(err) => {
@@ -114,88 +118,73 @@ impl Services {
         &self,
         tx: &mut Tx,
         effects: &mut Effects,
-        request: &Request<'_>,
+        event: &Event<'_>,
         intent: Intent,
     ) -> Result<Reply, AppError> {
-        match intent {
-            Intent::Command(Command::Help) => Ok(steward_commands::help()),
-            Intent::Command(Command::Whoami) => Ok(steward_commands::whoami(self, request)),
-            Intent::Command(Command::Status) => steward_commands::status(tx).await,
-            Intent::Command(Command::Escalate { account, severity, summary }) => {
-                escalations::open(self, tx, effects, request, &account, severity, &summary).await
+        let command = match intent {
+            Intent::Click { action, text } => {
+                return self.route_click(tx, effects, event, &action, text.as_deref()).await;
             }
-            Intent::Command(Command::Escalations { scope, status }) => {
-                escalations::list(self, tx, request, scope, status).await
+            Intent::Command(command) => command,
+        };
+        match command {
+            Command::Help => Ok(steward_commands::help()),
+            Command::Whoami => Ok(steward_commands::whoami(self, event)),
+            Command::Status => steward_commands::status(tx).await,
+            Command::Escalate { account, severity, summary } => {
+                escalations::open(self, tx, effects, event, &account, severity, &summary).await
             }
-            Intent::Command(Command::Sla { id }) => escalations::explain(tx, request, id).await,
-            Intent::Command(Command::Credit(command)) => {
-                self.route_credit(tx, effects, request, command).await
+            Command::Escalations { scope, status } => {
+                escalations::list(self, tx, event, scope, status).await
             }
-            Intent::Command(Command::Audit { account }) => {
-                audit::history(self, tx, request, &account).await
-            }
-            Intent::Click { action, text } if action.starts_with("cr:") => {
-                match crate::domain::credit::parse_action_id(&action) {
-                    Some(action_ref) => {
-                        credits::handle_click(
-                            self,
-                            tx,
-                            effects,
-                            request,
-                            &action_ref,
-                            text.as_deref(),
-                        )
-                        .await
-                    }
-                    None => Err(AppError::Refused(messages::unknown_button(&action))),
-                }
-            }
-            Intent::Command(Command::Digest { name }) => digests::preview(self, &name).await,
-            Intent::Command(Command::Request(command)) => {
-                requests::command(self, tx, effects, request, command).await
-            }
-            Intent::Click { action, text } if action.starts_with("req:") => {
-                requests::handle_click(self, tx, effects, request, &action, text.as_deref()).await
-            }
-            Intent::Click { action, text } => match parse_action_id(&action) {
-                Some(action_ref) => {
-                    escalations::handle_click(
-                        self,
-                        tx,
-                        effects,
-                        request,
-                        &action_ref,
-                        text.as_deref(),
-                    )
-                    .await
-                }
-                None => {
-                    tracing::info!(%action, "click on an unknown action");
-                    Err(AppError::Refused(messages::unknown_button(&action)))
-                }
-            },
+            Command::Sla { id } => escalations::explain(tx, event, id).await,
+            Command::Credit(command) => self.route_credit(tx, effects, event, command).await,
+            Command::Audit { account } => audit::history(self, tx, event, &account).await,
+            Command::Digest { name } => digests::preview(self, &name).await,
+            Command::Request(command) => requests::command(self, tx, effects, event, command).await,
         }
     }
-}
 
-impl Services {
+    /// A click on any item's card: one match on the item kind of its action id.
+    async fn route_click(
+        &self,
+        tx: &mut Tx,
+        effects: &mut Effects,
+        event: &Event<'_>,
+        action: &str,
+        typed: Option<&str>,
+    ) -> Result<Reply, AppError> {
+        let Some((kind, action_ref)) = parse_action_id(action) else {
+            tracing::info!(%action, "click on an unknown action");
+            return Err(AppError::Refused(messages::unknown_button(action)));
+        };
+        let r = &action_ref;
+        match kind {
+            ItemKind::Escalation => {
+                handle_click::<Escalations>(self, tx, effects, event, r, typed).await
+            }
+            ItemKind::Request => handle_click::<Requests>(self, tx, effects, event, r, typed).await,
+            ItemKind::Credit => handle_click::<Credits>(self, tx, effects, event, r, typed).await,
+        }
+    }
+
     async fn route_credit(
         &self,
         tx: &mut Tx,
         effects: &mut Effects,
-        request: &Request<'_>,
+        event: &Event<'_>,
         command: CreditCommand,
     ) -> Result<Reply, AppError> {
         match command {
             CreditCommand::Request { kind, account, details } => {
-                credits::request(self, tx, effects, request, kind, &account, details).await
+                credits::request(self, tx, effects, event, kind, &account, details).await
             }
             CreditCommand::Edit { id, details } => {
-                credits::edit(self, tx, effects, request, id, details).await
+                credits::edit(self, tx, effects, event, id, details).await
             }
-            CreditCommand::Cancel { id } => credits::cancel(self, tx, effects, request, id).await,
-            CreditCommand::Show { id } => credits::show(self, tx, request, id).await,
-            CreditCommand::List(filter) => credits::list(self, tx, request, &filter).await,
+            CreditCommand::Cancel { id } => credits::cancel(self, tx, effects, event, id).await,
+            CreditCommand::Show { id } => items::show::<Credits>(self, tx, event, id).await,
+            CreditCommand::List(filter) => credits::list(self, tx, event, &filter).await,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod digests;
 pub mod error;
 pub mod escalations;
 pub mod inbound;
+pub mod items;
 pub mod jobs;
 pub mod lookup;
 pub mod ports;

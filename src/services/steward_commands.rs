@@ -2,7 +2,7 @@
 
 use super::Services;
 use super::error::AppError;
-use super::inbound::Request;
+use super::inbound::Event;
 use crate::domain::messages::{self, StatusFigures};
 use crate::domain::reply::Reply;
 use crate::storage::{self, Tx};
@@ -11,15 +11,15 @@ pub fn help() -> Reply {
     Reply::private(messages::help())
 }
 
-pub fn whoami(services: &Services, request: &Request<'_>) -> Reply {
-    let person = request.actor;
+pub fn whoami(services: &Services, event: &Event<'_>) -> Reply {
+    let person = event.actor;
     let team_name =
         services.directory.team(&person.team).map(|t| t.name.as_str()).unwrap_or("(none)");
     Reply::private(messages::whoami(
         person,
         team_name,
-        request.inbound.platform,
-        &request.inbound.actor,
+        event.inbound.platform,
+        &event.inbound.actor,
     ))
 }
 

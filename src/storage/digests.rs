@@ -2,6 +2,8 @@
 //! PostgreSQL over indexed columns (`percentile_cont`, `FILTER`, `date_trunc`); no query
 //! loads items to count them in Rust. A `teams` filter of `[]` means every team.
 
+use super::items::{ItemRow, decode};
+use crate::domain::credit::CreditRequest;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::{FromRow, PgConnection, PgExecutor};
@@ -123,19 +125,19 @@ pub async fn sla_items(
 ) -> sqlx::Result<Vec<SlaItem>> {
     let rows: Vec<SlaRow> = sqlx::query_as(
         "(SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
-                 owner_key AS owner, LEAST(acknowledge_due, resolve_due) AS due
+                 owner_key AS owner, due_at AS due
           FROM escalations
-          WHERE state <> 'resolved' AND LEAST(acknowledge_risk_at, resolve_risk_at) <= $2
+          WHERE state <> 'resolved' AND at_risk_at <= $2
             AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
          UNION ALL
          (SELECT 'request', id, team_key, priority, account_key, assignee_key,
-                 LEAST(first_response_due, resolve_due)
+                 due_at
           FROM requests
-          WHERE state <> 'resolved' AND LEAST(first_response_risk_at, resolve_risk_at) <= $2
+          WHERE state <> 'resolved' AND at_risk_at <= $2
             AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
          UNION ALL
          (SELECT 'approval', id, team_key, amount::text || ' ' || currency, account_key,
-                 requested_by, steward_rfc3339(doc ->> 'expires_at')
+                 requested_by, expires_at
           FROM credits
           WHERE state = 'pending' AND requested_at <= $3
             AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
@@ -167,7 +169,7 @@ fn item_kind(raw: &str) -> ItemKind {
     match raw {
         "escalation" => ItemKind::Escalation,
         "request" => ItemKind::Request,
-        _ => ItemKind::Approval,
+        _ => ItemKind::Credit,
     }
 }
 
@@ -266,7 +268,7 @@ pub async fn credits_granted(
 ) -> sqlx::Result<Vec<CurrencyTotal>> {
     let rows: Vec<(String, i64, Decimal)> = sqlx::query_as(
         "SELECT currency, count(*), sum(amount) FROM credits
-         WHERE state = 'approved' AND updated_at >= $2 AND updated_at < $3
+         WHERE state = 'approved' AND closed_at >= $2 AND closed_at < $3
            AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
          GROUP BY currency ORDER BY currency",
     )
@@ -519,25 +521,23 @@ pub async fn attention(
         "SELECT * FROM (
              SELECT 'escalation' AS kind, id, team_key, owner_key AS person,
                     severity || ' ' || account_key AS label,
-                    CASE WHEN LEAST(acknowledge_due, resolve_due) <= $2 THEN 'breached'
-                         WHEN LEAST(acknowledge_risk_at, resolve_risk_at) <= $2 THEN 'at_risk'
+                    CASE WHEN due_at <= $2 THEN 'breached'
+                         WHEN at_risk_at <= $2 THEN 'at_risk'
                          ELSE 'waiting' END AS reason,
-                    LEAST(acknowledge_due, resolve_due) AS due
+                    due_at AS due
              FROM escalations
              WHERE state <> 'resolved'
-               AND (LEAST(acknowledge_risk_at, resolve_risk_at) <= $2
-                    OR (state = 'open' AND owner_key IS NOT NULL))
+               AND (at_risk_at <= $2 OR (state = 'open' AND owner_key IS NOT NULL))
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
              UNION ALL
              SELECT 'request', id, team_key, assignee_key, priority || ' ' || account_key,
-                    CASE WHEN LEAST(first_response_due, resolve_due) <= $2 THEN 'breached'
-                         WHEN LEAST(first_response_risk_at, resolve_risk_at) <= $2 THEN 'at_risk'
+                    CASE WHEN due_at <= $2 THEN 'breached'
+                         WHEN at_risk_at <= $2 THEN 'at_risk'
                          ELSE 'waiting' END,
-                    LEAST(first_response_due, resolve_due)
+                    due_at
              FROM requests
              WHERE state <> 'resolved'
-               AND (LEAST(first_response_risk_at, resolve_risk_at) <= $2
-                    OR (state = 'assigned' AND assignee_key IS NOT NULL))
+               AND (at_risk_at <= $2 OR (state = 'assigned' AND assignee_key IS NOT NULL))
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))) AS a
          ORDER BY due NULLS LAST, kind, id LIMIT $3",
     )
@@ -548,38 +548,21 @@ pub async fn attention(
     .await
 }
 
-/// A pending approval and the roles its waiting level accepts.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct PendingApprovalRow {
-    pub id: i64,
-    pub team_key: String,
-    pub requested_by: String,
-    pub label: String,
-    pub roles: Vec<String>,
-    pub decided_by: Vec<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// Pending approvals with the roles of their waiting level (the level after the decisions
-/// taken so far) and who already decided, so the caller can tell whom each waits on.
+/// Pending approvals, oldest first, at most `limit`: the whole items, so that whom each waits
+/// on is decided by the domain's rule (`services::credits::approvers`), not re-derived here.
 pub async fn pending_approvals(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     limit: i64,
-) -> sqlx::Result<Vec<PendingApprovalRow>> {
-    sqlx::query_as(
-        "SELECT id, team_key, requested_by, amount::text || ' ' || currency AS label,
-                ARRAY(SELECT jsonb_array_elements_text(
-                    doc -> 'chain' -> jsonb_array_length(doc -> 'decisions') -> 'roles')) AS roles,
-                ARRAY(SELECT d ->> 'by' FROM jsonb_array_elements(doc -> 'decisions') AS d)
-                    AS decided_by,
-                steward_rfc3339(doc ->> 'expires_at') AS expires_at
-         FROM credits
+) -> sqlx::Result<Vec<CreditRequest>> {
+    let rows: Vec<ItemRow> = sqlx::query_as(
+        "SELECT id, version, doc FROM credits
          WHERE state = 'pending' AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
          ORDER BY requested_at, id LIMIT $2",
     )
     .bind(teams)
     .bind(limit)
     .fetch_all(executor)
-    .await
+    .await?;
+    rows.into_iter().map(decode).collect()
 }

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod effects;
 pub mod escalations;
 pub mod inbox;
+pub mod items;
 pub mod jobs;
 pub mod lookup;
 pub mod outbox;

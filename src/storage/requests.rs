@@ -1,42 +1,12 @@
-//! Account-request rows, assignment inputs and the views over open requests.
+//! Account requests: intake deduplication, assignment inputs and the views over open
+//! requests. Rows are read and written by the kernel's `storage::items`.
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
+use super::items::{ItemRow, decode};
 use crate::domain::request::{Request, RequestState};
-
-/// Deadlines stored beside the aggregate, for queries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Deadlines {
-    pub first_response_due: Option<DateTime<Utc>>,
-    pub first_response_risk_at: Option<DateTime<Utc>>,
-    pub resolve_due: Option<DateTime<Utc>>,
-    pub resolve_risk_at: Option<DateTime<Utc>>,
-}
-
-#[derive(FromRow)]
-struct RequestRow {
-    id: i64,
-    version: i32,
-    doc: Json<Request>,
-}
-
-impl From<RequestRow> for Request {
-    fn from(row: RequestRow) -> Request {
-        let mut request = row.doc.0;
-        request.id = row.id;
-        request.version = row.version;
-        request
-    }
-}
-
-/// Reserves the id of a new request.
-pub async fn next_id(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('requests', 'id'))")
-        .fetch_one(executor)
-        .await
-}
 
 /// The id of the request a sender already delivered under `(source, external_id)`.
 pub async fn find_external(
@@ -49,106 +19,6 @@ pub async fn find_external(
         .bind(external_id)
         .fetch_optional(executor)
         .await
-}
-
-/// Inserts a new request under the id from [`next_id`]. Returns `false` when a request with
-/// the same `(source, external_id)` exists (a concurrent duplicate waits for the first to
-/// commit, then gets `false`).
-pub async fn insert(
-    conn: &mut PgConnection,
-    request: &Request,
-    deadlines: &Deadlines,
-    now: DateTime<Utc>,
-) -> sqlx::Result<bool> {
-    let r = request;
-    let inserted = sqlx::query(
-        "INSERT INTO requests (id, version, team_key, account_key, request_type, priority, weight,
-             state, assignee_key, source, external_id, opened_at, first_response_due,
-             first_response_risk_at, resolve_due, resolve_risk_at, resolved_at,
-             first_contact_resolution, doc, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20)
-         ON CONFLICT (source, external_id) DO NOTHING",
-    )
-    .bind(r.id)
-    .bind(r.version)
-    .bind(r.team.as_str())
-    .bind(r.account.as_str())
-    .bind(&r.kind)
-    .bind(r.priority.as_str())
-    .bind(r.priority.weight())
-    .bind(r.state.as_str())
-    .bind(r.assignee.as_ref().map(|a| a.as_str()))
-    .bind(&r.source)
-    .bind(&r.external_id)
-    .bind(r.opened_at)
-    .bind(deadlines.first_response_due)
-    .bind(deadlines.first_response_risk_at)
-    .bind(deadlines.resolve_due)
-    .bind(deadlines.resolve_risk_at)
-    .bind(r.resolved.as_ref().map(|res| res.at))
-    .bind(r.first_contact_resolution)
-    .bind(Json(r))
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
-}
-
-/// Loads a request and locks its row until the transaction ends.
-pub async fn get_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Request>> {
-    let row: Option<RequestRow> =
-        sqlx::query_as("SELECT id, version, doc FROM requests WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(Request::from))
-}
-
-pub async fn get(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Request>> {
-    let row: Option<RequestRow> =
-        sqlx::query_as("SELECT id, version, doc FROM requests WHERE id = $1")
-            .bind(id)
-            .fetch_optional(executor)
-            .await?;
-    Ok(row.map(Request::from))
-}
-
-/// Writes `request` as version `request.version` if the stored version is the one before it
-/// (compare-and-set). Returns `false` if someone else wrote first.
-pub async fn update(
-    conn: &mut PgConnection,
-    request: &Request,
-    deadlines: &Deadlines,
-    now: DateTime<Utc>,
-) -> sqlx::Result<bool> {
-    let r = request;
-    let updated = sqlx::query(
-        "UPDATE requests SET version = $2, priority = $3, weight = $4, state = $5,
-             assignee_key = $6, first_response_due = $7, first_response_risk_at = $8,
-             resolve_due = $9, resolve_risk_at = $10, resolved_at = $11,
-             first_contact_resolution = $12, doc = $13, updated_at = $14
-         WHERE id = $1 AND version = $2 - 1",
-    )
-    .bind(r.id)
-    .bind(r.version)
-    .bind(r.priority.as_str())
-    .bind(r.priority.weight())
-    .bind(r.state.as_str())
-    .bind(r.assignee.as_ref().map(|a| a.as_str()))
-    .bind(deadlines.first_response_due)
-    .bind(deadlines.first_response_risk_at)
-    .bind(deadlines.resolve_due)
-    .bind(deadlines.resolve_risk_at)
-    .bind(r.resolved.as_ref().map(|res| res.at))
-    .bind(r.first_contact_resolution)
-    .bind(Json(r))
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
 }
 
 /// What an assignment decision reads, in one statement: the team's rotation point (the
@@ -194,7 +64,7 @@ pub async fn open_assigned_to_for_update(
     conn: &mut PgConnection,
     person: &str,
 ) -> sqlx::Result<Vec<Request>> {
-    let rows: Vec<RequestRow> = sqlx::query_as(
+    let rows: Vec<ItemRow> = sqlx::query_as(
         "SELECT id, version, doc FROM requests
          WHERE assignee_key = $1 AND state <> 'resolved'
          ORDER BY opened_at, id FOR UPDATE",
@@ -202,7 +72,7 @@ pub async fn open_assigned_to_for_update(
     .bind(person)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(Request::from).collect())
+    rows.into_iter().map(decode).collect()
 }
 
 /// One assignee's row of the workload view.
@@ -222,8 +92,7 @@ pub async fn workload(
 ) -> sqlx::Result<Vec<WorkloadRow>> {
     sqlx::query_as(
         "SELECT assignee_key AS assignee, count(*) AS open, min(opened_at) AS oldest,
-                count(*) FILTER (WHERE first_response_risk_at <= $2
-                                    OR resolve_risk_at <= $2) AS at_risk
+                count(*) FILTER (WHERE at_risk_at <= $2) AS at_risk
          FROM requests
          WHERE team_key = $1 AND state <> 'resolved'
          GROUP BY assignee_key

@@ -75,16 +75,15 @@ pub async fn escalations(
                          ELSE 'acknowledged' END AS state
              FROM timed t)
          INSERT INTO escalations (id, version, team_key, account_key, severity, state, owner_key,
-             opened_by, opened_at, acknowledged_at, resolved_at, acknowledge_due,
-             acknowledge_risk_at, resolve_due, resolve_risk_at, resolved_within_sla, doc,
-             updated_at)
+             opened_by, opened_at, acknowledged_at, resolved_at, due_at, at_risk_at,
+             resolved_within_sla, doc, updated_at)
          SELECT id, 3, team, account, severity, state, owner, owner, opened_at,
                 CASE WHEN state <> 'open' THEN ack_at END,
                 CASE WHEN state = 'resolved' THEN res_at END,
-                CASE WHEN state = 'open' THEN opened_at + make_interval(secs => ack_target) END,
-                CASE WHEN state = 'open' THEN opened_at + make_interval(secs => ack_target * 0.75) END,
-                CASE WHEN state IN ('open', 'acknowledged') THEN opened_at + make_interval(secs => resolve_target) END,
-                CASE WHEN state IN ('open', 'acknowledged') THEN opened_at + make_interval(secs => resolve_target * 0.75) END,
+                CASE WHEN state = 'open' THEN opened_at + make_interval(secs => ack_target)
+                     WHEN state = 'acknowledged' THEN opened_at + make_interval(secs => resolve_target) END,
+                CASE WHEN state = 'open' THEN opened_at + make_interval(secs => ack_target * 0.75)
+                     WHEN state = 'acknowledged' THEN opened_at + make_interval(secs => resolve_target * 0.75) END,
                 CASE WHEN state = 'resolved' THEN res_at <= opened_at + make_interval(secs => resolve_target) END,
                 $8::jsonb || jsonb_build_object(
                     'id', id, 'version', 3, 'team', team, 'account', account, 'tier', tier,
@@ -158,15 +157,17 @@ pub async fn requests(
                          ELSE 'in_progress' END AS state
              FROM timed t)
          INSERT INTO requests (id, version, team_key, account_key, request_type, priority, weight,
-             state, assignee_key, source, external_id, opened_at, first_response_due,
-             first_response_risk_at, resolve_due, resolve_risk_at, resolved_at,
-             first_contact_resolution, resolved_within_sla, doc, updated_at)
+             state, assignee_key, source, external_id, opened_at, due_at, at_risk_at,
+             accepted_at, reopened, resolved_at, first_contact_resolution, resolved_within_sla,
+             doc, updated_at)
          SELECT id, 4, team, account, $8::jsonb ->> 'kind', priority, weight, state, assignee,
                 'chat', NULL, opened_at,
-                CASE WHEN state = 'assigned' THEN opened_at + make_interval(secs => response_target) END,
-                CASE WHEN state = 'assigned' THEN opened_at + make_interval(secs => response_target * 0.75) END,
-                CASE WHEN state IN ('assigned', 'in_progress') THEN opened_at + make_interval(secs => resolve_target) END,
-                CASE WHEN state IN ('assigned', 'in_progress') THEN opened_at + make_interval(secs => resolve_target * 0.75) END,
+                CASE WHEN state = 'assigned' THEN opened_at + make_interval(secs => response_target)
+                     WHEN state = 'in_progress' THEN opened_at + make_interval(secs => resolve_target) END,
+                CASE WHEN state = 'assigned' THEN opened_at + make_interval(secs => response_target * 0.75)
+                     WHEN state = 'in_progress' THEN opened_at + make_interval(secs => resolve_target * 0.75) END,
+                CASE WHEN state <> 'assigned' THEN accept_at END,
+                reopened AND state = 'resolved',
                 CASE WHEN state = 'resolved' THEN res_at END,
                 state = 'resolved' AND NOT reopened AND NOT reassigned,
                 CASE WHEN state = 'resolved' THEN res_at <= opened_at + make_interval(secs => resolve_target) END,
@@ -227,9 +228,10 @@ pub async fn credits(
                     requested_at + make_interval(secs => 600 + fate * 86400) AS decided_at
              FROM base b)
          INSERT INTO credits (id, version, kind, account_key, amount, currency, reason, state,
-             requested_by, requested_at, team_key, doc, updated_at)
+             requested_by, requested_at, team_key, expires_at, closed_at, doc, updated_at)
          SELECT id, 2, 'credit', account, amount, currency, 'goodwill', state, requester,
-                requested_at, team,
+                requested_at, team, requested_at + interval '72 hours',
+                CASE WHEN state <> 'pending' THEN decided_at END,
                 $8::jsonb || jsonb_build_object(
                     'id', id, 'version', 2, 'account', account, 'requested_by', requester,
                     'requested_at', requested_at, 'team', team, 'state', state,
@@ -253,7 +255,7 @@ pub async fn credits(
     // requester.
     sqlx::query(
         "INSERT INTO credit_approvals (credit_id, approver, currency, amount, decided_at)
-         SELECT c.id, ap.approver, c.currency, abs(c.amount), c.updated_at
+         SELECT c.id, ap.approver, c.currency, abs(c.amount), c.closed_at
          FROM credits c
          CROSS JOIN LATERAL (
              SELECT x AS approver FROM unnest($1::text[]) AS x

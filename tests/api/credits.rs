@@ -23,7 +23,11 @@ async fn audit_actions(app: &TestApp, id: i64) -> Vec<String> {
 }
 
 async fn state(app: &TestApp, id: i64) -> CreditState {
-    storage::credits::get(&app.pool, id).await.unwrap().unwrap().state
+    storage::items::get::<steward::domain::credit::CreditRequest>(&app.pool, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
 }
 
 fn at(raw: &str) -> DateTime<Utc> {
@@ -41,7 +45,7 @@ async fn alice_requests_a_credit_sam_approves_and_the_card_shows_who_decided() {
         "Credit #1 requested: 250.00 USD for ACME-1042 (goodwill). The approval card is in #emea-ops."
     );
     app.flush_outbox(&chat).await;
-    let card = latest_card(&chat, "credit:1");
+    let card = latest_card(&chat, "cr:1");
     assert_eq!(card.title, "Credit #1 · 250.00 USD · ACME-1042");
     assert_eq!(field(&card, "State"), "Pending: level 1 of 1 (supervisor or finance)");
     assert_eq!(field(&card, "Reason"), "goodwill — Invoice run failed twice");
@@ -52,7 +56,7 @@ async fn alice_requests_a_credit_sam_approves_and_the_card_shows_who_decided() {
     let reply = app.click("sam", &button(&card, "Approve"), None).await;
     assert_eq!(text_of(&reply), "Credit #1 approved.");
     app.flush_outbox(&chat).await;
-    let card = latest_card(&chat, "credit:1");
+    let card = latest_card(&chat, "cr:1");
     assert_eq!(field(&card, "State"), "Approved");
     assert!(
         field(&card, "Approval chain").starts_with(
@@ -74,7 +78,7 @@ async fn alice_requests_a_credit_sam_approves_and_the_card_shows_who_decided() {
     // The next request of the account lists this one as a recent credit.
     app.command("alice", "/adjust ACME-1042 -20.5 USD billing-error").await;
     app.flush_outbox(&chat).await;
-    let card = latest_card(&chat, "credit:2");
+    let card = latest_card(&chat, "cr:2");
     assert_eq!(card.title, "Adjustment #2 · -20.50 USD · ACME-1042");
     assert!(field(&card, "Recent credits").starts_with("#1 250.00 USD goodwill · approved"));
 }
@@ -168,13 +172,13 @@ async fn two_levels_above_the_threshold_and_an_edit_after_the_first_approval_res
     let chat = Arc::new(RecordingChat::default());
     app.command("alice", "/credit ACME-1042 2000 USD service-outage").await;
     app.flush_outbox(&chat).await;
-    let card = latest_card(&chat, "credit:1");
+    let card = latest_card(&chat, "cr:1");
     assert_eq!(field(&card, "State"), "Pending: level 1 of 2 (supervisor or finance)");
     // Level 1 is a review: sam may pass it although 2,000 is above his own limit.
     let reply = app.click("sam", &button(&card, "Approve"), None).await;
     assert_eq!(text_of(&reply), "Credit #1 approved at your level; it now waits for level 2.");
     app.flush_outbox(&chat).await;
-    let card = latest_card(&chat, "credit:1");
+    let card = latest_card(&chat, "cr:1");
     assert_eq!(field(&card, "State"), "Pending: level 2 of 2 (finance)");
     assert!(dms(&chat).iter().any(|(u, t)| u == "fran" && t.contains("level 2 of 2")));
     let fran_button = button(&card, "Approve");
@@ -183,7 +187,7 @@ async fn two_levels_above_the_threshold_and_an_edit_after_the_first_approval_res
     let reply = app.command("alice", "/credit edit 1 1500 USD service-outage Partial outage").await;
     assert!(text_of(&reply).contains("earlier approvals are void"), "{}", text_of(&reply));
     app.flush_outbox(&chat).await;
-    let card = latest_card(&chat, "credit:1");
+    let card = latest_card(&chat, "cr:1");
     assert_eq!(card.title, "Credit #1 · 1500.00 USD · ACME-1042");
     assert_eq!(field(&card, "State"), "Pending: level 1 of 2 (supervisor or finance)");
     assert!(field(&card, "Voided by an edit").starts_with("approved by Sam Sutherland"));
@@ -199,7 +203,10 @@ async fn two_levels_above_the_threshold_and_an_edit_after_the_first_approval_res
     let reply = app.click("sam", "cr:1:approve:v4", None).await;
     assert!(text_of(&reply).contains("You already decided level 1"), "{}", text_of(&reply));
     assert_eq!(text_of(&app.click("fran", "cr:1:approve:v4", None).await), "Credit #1 approved.");
-    let stored = storage::credits::get(&app.pool, 1).await.unwrap().unwrap();
+    let stored = storage::items::get::<steward::domain::credit::CreditRequest>(&app.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(stored.approvals().count() == 2 && stored.voided.len() == 1);
     assert_eq!(audit_actions(&app, 1).await, ["request", "approve", "edit", "approve", "approve"]);
 }
@@ -271,7 +278,10 @@ async fn twenty_approvers_clicking_at_once_make_exactly_one_decision_per_level()
             assert!(text.starts_with(&format!("Already approved by {second_name} at ")), "{text}");
         }
     }
-    let stored = storage::credits::get(&app.pool, 1).await.unwrap().unwrap();
+    let stored = storage::items::get::<steward::domain::credit::CreditRequest>(&app.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (stored.state, stored.decisions.len(), stored.version),
         (CreditState::Approved, 2, 3)
@@ -335,7 +345,7 @@ async fn a_pending_request_is_reminded_then_expires_and_both_are_audited() {
     app.flush_outbox(&chat).await;
     assert_eq!(state(&app, 1).await, CreditState::Expired);
     assert_eq!(state(&app, 2).await, CreditState::Approved);
-    assert_eq!(field(&latest_card(&chat, "credit:1"), "State"), "Expired without a decision");
+    assert_eq!(field(&latest_card(&chat, "cr:1"), "State"), "Expired without a decision");
     assert!(
         dms(&chat)
             .iter()

@@ -75,9 +75,9 @@ async fn request(
     sqlx::query(
         "INSERT INTO requests (version, team_key, account_key, request_type, priority, weight,
              state, assignee_key, source, opened_at, resolved_at, first_contact_resolution,
-             resolved_within_sla, doc, updated_at)
+             resolved_within_sla, doc, updated_at, accepted_at, reopened)
          VALUES (1, 'accounts-emea', 'GLOBEX-7', 'billing', 'p3', 2, $1, $2, 'chat', $3, $4, $5,
-                 CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE true END, $6, $3)",
+                 CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE true END, $6, $3, $7, $8)",
     )
     .bind(state)
     .bind(assignee)
@@ -85,6 +85,8 @@ async fn request(
     .bind(resolved.map(utc))
     .bind(fcr)
     .bind(doc)
+    .bind(utc(accepted))
+    .bind(reopened)
     .execute(&app.pool)
     .await
     .unwrap();
@@ -93,9 +95,10 @@ async fn request(
 async fn credit(app: &TestApp, state: &str, amount: i64, at: &str, approver: Option<&str>) {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO credits (version, kind, account_key, amount, currency, reason, state,
-             requested_by, requested_at, team_key, doc, updated_at)
+             requested_by, requested_at, team_key, doc, updated_at, expires_at, closed_at)
          VALUES (1, 'credit', 'ACME-1042', $1, 'USD', 'goodwill', $2, 'alice', $3,
-                 'accounts-emea', '{}', $3) RETURNING id",
+                 'accounts-emea', '{}', $3, $3 + interval '72 hours',
+                 CASE WHEN $2 <> 'pending' THEN $3 END) RETURNING id",
     )
     .bind(Decimal::from(amount))
     .bind(state)

@@ -21,7 +21,11 @@ async fn seeded_history_is_read_by_the_app_and_counted_by_the_digests() {
     // The documents deserialize into the aggregates, with the generated fields.
     let newest: i64 =
         sqlx::query_scalar("SELECT max(id) FROM escalations").fetch_one(&app.pool).await.unwrap();
-    let escalation = steward::storage::escalations::get(&app.pool, newest).await.unwrap().unwrap();
+    let escalation =
+        steward::storage::items::get::<steward::domain::escalation::Escalation>(&app.pool, newest)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(escalation.id, newest);
     assert!(escalation.summary.starts_with("Seeded escalation"));
     let request_id: i64 =

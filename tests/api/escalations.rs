@@ -103,7 +103,10 @@ async fn two_people_acknowledging_at_once_produce_one_acknowledgement() {
     let winners: Vec<_> =
         replies.iter().filter(|(_, r)| text_of(r) == "Escalation #1 acknowledged.").collect();
     assert_eq!(winners.len(), 1, "{replies:#?}");
-    let winner = storage::escalations::get(&app.pool, 1).await.unwrap().unwrap();
+    let winner = storage::items::get::<steward::domain::escalation::Escalation>(&app.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
     let name = app
         .services
         .directory

@@ -78,7 +78,10 @@ async fn a_signed_request_is_created_and_a_retry_returns_the_same_id() {
         (status, reply["id"].as_i64(), reply["created"].as_bool()),
         (StatusCode::OK, Some(1), Some(false))
     );
-    let r = storage::requests::get(&app.pool, 1).await.unwrap().unwrap();
+    let r = storage::items::get::<steward::domain::request::Request>(&app.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((r.source.as_str(), r.external_id.as_deref()), ("helpdesk", Some("HD-1")));
     assert_eq!(r.assignee.as_ref().map(|a| a.as_str()), Some("alice"));
     assert_eq!(storage::requests::count(&app.pool).await.unwrap(), 1);

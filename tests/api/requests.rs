@@ -119,13 +119,19 @@ async fn with_nobody_on_shift_a_request_waits_in_the_queue_until_someone_comes_o
     app.clock.advance(Duration::minutes(5));
     let o = app.run_due_jobs().await;
     assert_eq!(o.len(), 1);
-    let r = storage::requests::get(&app.pool, 1).await.unwrap().unwrap();
+    let r = storage::items::get::<steward::domain::request::Request>(&app.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.state, RequestState::Queued);
     // Monday 09:00: Alice (onboarding) is on shift; the next retry assigns it to her.
     app.clock.set(crate::support::t0());
     app.run_due_jobs().await;
     app.flush_outbox(&chat).await;
-    let r = storage::requests::get(&app.pool, 1).await.unwrap().unwrap();
+    let r = storage::items::get::<steward::domain::request::Request>(&app.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (r.state, r.assignee.as_ref().map(|a| a.as_str())),
         (RequestState::Assigned, Some("alice"))
@@ -173,7 +179,10 @@ async fn accept_need_info_resolve_records_first_contact_resolution() {
     let resolve = button(&card, "Resolve");
     let reply = app.click("alice", &resolve, Some("Credit note issued")).await;
     assert_eq!(text_of(&reply), "Request #1 resolved.");
-    let r = storage::requests::get(&app.pool, 1).await.unwrap().unwrap();
+    let r = storage::items::get::<steward::domain::request::Request>(&app.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(r.first_contact_resolution);
     app.flush_outbox(&chat).await;
     let card = latest_card(&chat, "req:1");
@@ -214,7 +223,10 @@ async fn two_supervisors_reassigning_at_once_get_one_result_and_the_other_is_tol
     let winners = replies.iter().filter(|t| t.starts_with("Request #1 reassigned to")).count();
     let told = replies.iter().filter(|t| t.contains("changed since you looked")).count();
     assert_eq!((winners, told), (1, 1), "{replies:#?}");
-    let r = storage::requests::get(&app.pool, 1).await.unwrap().unwrap();
+    let r = storage::items::get::<steward::domain::request::Request>(&app.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.version, 2, "exactly one reassignment was written");
     assert!(r.reassigned);
 }
@@ -237,7 +249,10 @@ async fn handoff_moves_every_open_item_with_one_summary_to_the_receiver() {
     assert_eq!(new_dms.len(), 1, "{new_dms:?}");
     assert!(new_dms[0].1.starts_with("Alice Archer handed 2 open request(s) to you:"));
     for id in [1, 2] {
-        let r = storage::requests::get(&app.pool, id).await.unwrap().unwrap();
+        let r = storage::items::get::<steward::domain::request::Request>(&app.pool, id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(r.assignee.as_ref().map(|a| a.as_str()), Some("sam"));
         assert_eq!(r.assignment.unwrap().reason, "handed off by Alice Archer at shift end");
     }

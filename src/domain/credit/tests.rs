@@ -165,14 +165,3 @@ fn rejecting_needs_a_reason_and_closes_the_request() {
     let fran = person("fran", "ops", &[Role::Finance]);
     assert!(matches!(rejected.check_decider(&fran), Err(Refusal::Closed { .. })));
 }
-
-#[test]
-fn action_ids_round_trip() {
-    let id = action_id(42, "approve", 3);
-    assert_eq!(id, "cr:42:approve:v3");
-    assert_eq!(
-        parse_action_id(&id),
-        Some(ActionRef { id: 42, verb: "approve".into(), version: 3 })
-    );
-    assert_eq!(parse_action_id("esc:42:approve:v3"), None);
-}

@@ -4,13 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-/// What kind of item an SLA or attention line is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemKind {
-    Escalation,
-    Request,
-    Approval,
-}
+/// What kind of item an SLA or attention line is about (a pending approval is a credit).
+pub use crate::domain::item::ItemKind;
 
 /// A breached or at-risk item (or a pending approval) in the SLA digest.
 #[derive(Debug, Clone, PartialEq)]

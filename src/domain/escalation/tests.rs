@@ -137,16 +137,3 @@ fn escalating_past_the_last_level_is_refused() {
     let err = apply(&once, &agent("bob"), &EscalationAction::EscalateNow, t(2)).unwrap_err();
     assert_eq!(err, Refusal::NoFurtherLevels);
 }
-
-#[test]
-fn action_ids_round_trip() {
-    let id = action_id(42, "acknowledge", 3);
-    assert_eq!(id, "esc:42:acknowledge:v3");
-    assert_eq!(
-        parse_action_id(&id),
-        Some(ActionRef { id: 42, verb: "acknowledge".into(), version: 3 })
-    );
-    assert_eq!(parse_action_id("esc:42:acknowledge"), None);
-    assert_eq!(parse_action_id("cr:42:approve:v1"), None);
-    assert_eq!(parse_action_id("esc:x:ack:v1"), None);
-}

@@ -10,10 +10,10 @@ use crate::domain::audit::{AuditRecord, ChainBreak};
 use crate::domain::audit_verify::VerifyReport;
 use crate::domain::credit::{
     CreditAction, CreditKind, CreditRequest, CreditState, Decision, RecentCredit, Refusal, Verdict,
-    action_id,
 };
 use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
+use crate::domain::item::LivingItem;
 use crate::domain::money::{MAX_MAGNITUDE, MoneyError};
 use crate::domain::reply::{Button, ButtonStyle, Card, Field, Prompt};
 
@@ -401,7 +401,7 @@ fn buttons(c: &CreditRequest) -> Vec<Button> {
     }
     let button = |label: &str, verb: &str, style| Button {
         label: label.to_owned(),
-        action: action_id(c.id, verb, c.version),
+        action: c.action_id(verb),
         style,
         confirm: None,
         prompt: None,

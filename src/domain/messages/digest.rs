@@ -54,7 +54,7 @@ fn kind_name(kind: ItemKind) -> &'static str {
     match kind {
         ItemKind::Escalation => "Escalation",
         ItemKind::Request => "Request",
-        ItemKind::Approval => "Approval",
+        ItemKind::Credit => "Approval",
     }
 }
 
@@ -90,7 +90,7 @@ pub fn sla_body(report: &SlaReport, team_name: impl Fn(&str) -> String) -> Strin
 fn sla_line(item: &SlaItem, now: DateTime<Utc>) -> String {
     let mark = if item.breached { "BREACHED" } else { "at risk" };
     let owner = item.owner.as_deref().unwrap_or("unassigned");
-    let owner_label = if item.kind == ItemKind::Approval { "requested by" } else { "owner" };
+    let owner_label = if item.kind == ItemKind::Credit { "requested by" } else { "owner" };
     format!(
         "  • {mark}: {} #{} ({}, {}), {owner_label} {owner}, {}\n",
         kind_name(item.kind),

@@ -5,11 +5,10 @@ use chrono_tz::Tz;
 
 use super::{CommandHelp, local_time};
 use crate::domain::duration::format_duration;
-use crate::domain::escalation::{
-    Escalation, EscalationAction, EscalationState, Refusal, SlaView, action_id,
-};
+use crate::domain::escalation::{Escalation, EscalationAction, EscalationState, Refusal, SlaView};
 use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
+use crate::domain::item::LivingItem;
 use crate::domain::reply::{Button, ButtonStyle, Card, Choice, Confirm, Field, Prompt};
 use crate::domain::sla::{Explanation, SlaStatus};
 use crate::domain::sla_policy::ClockView;
@@ -236,7 +235,7 @@ fn paging_text(e: &Escalation) -> String {
 fn button(e: &Escalation, label: &str, verb: &str, style: ButtonStyle) -> Button {
     Button {
         label: label.to_owned(),
-        action: action_id(e.id, verb, e.version),
+        action: e.action_id(verb),
         style,
         confirm: None,
         prompt: None,

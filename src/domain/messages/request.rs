@@ -9,10 +9,9 @@ use crate::domain::assignment::{Decision, NoAssignee, Strategy};
 use crate::domain::duration::format_duration;
 use crate::domain::identity::Directory;
 use crate::domain::ids::PersonKey;
+use crate::domain::item::LivingItem;
 use crate::domain::reply::{Button, ButtonStyle, Card, Field, Prompt};
-use crate::domain::request::{
-    Refusal, Request, RequestAction, RequestSla, RequestState, action_id,
-};
+use crate::domain::request::{Refusal, Request, RequestAction, RequestSla, RequestState};
 use crate::domain::sla::SlaStatus;
 use crate::domain::sla_policy::ClockView;
 use crate::domain::triage::{Priority, PrioritySource};
@@ -316,7 +315,7 @@ fn capitalise(text: &str) -> String {
 fn button(r: &Request, label: &str, verb: &str, style: ButtonStyle) -> Button {
     Button {
         label: label.to_owned(),
-        action: action_id(r.id, verb, r.version),
+        action: r.action_id(verb),
         style,
         confirm: None,
         prompt: None,

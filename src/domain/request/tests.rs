@@ -149,14 +149,3 @@ fn resolving_needs_a_note() {
         Err(Refusal::NoteRequired)
     );
 }
-
-#[test]
-fn action_ids_round_trip() {
-    let raw = action_id(42, "accept", 3);
-    assert_eq!(raw, "req:42:accept:v3");
-    assert_eq!(
-        parse_action_id(&raw),
-        Some(ActionRef { id: 42, verb: "accept".into(), version: 3 })
-    );
-    assert_eq!(parse_action_id("esc:42:accept:v3"), None);
-}

@@ -4,20 +4,21 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{Change, approver_dms, requester_dm, save_change, snapshot};
-use crate::domain::credit::CreditState;
+use super::{Credits, approver_dms, requester_dm};
+use crate::domain::credit::{CreditRequest, CreditState};
+use crate::domain::item::SYSTEM_ACTOR;
 use crate::domain::messages::credit as text;
 use crate::services::Services;
+use crate::services::items::{self, Change};
 use crate::services::jobs::{JobError, JobHandler};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::Job;
 use crate::storage::{self, Tx};
 
-pub const REMIND_JOB: &str = "credit.remind";
-pub const EXPIRE_JOB: &str = "credit.expire";
-
-/// Who acts when a timer changes a request.
-const SYSTEM_ACTOR: &str = "steward";
+/// The reminder's name (job kind `credit.remind`).
+pub const REMIND: &str = "remind";
+/// The expiry's name (job kind `credit.expire`).
+pub const EXPIRE: &str = "expire";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {
@@ -30,20 +31,22 @@ fn retry(err: impl std::fmt::Display) -> JobError {
     JobError::Retryable(err.to_string())
 }
 
-async fn load(
-    tx: &mut Tx,
-    job: &Job,
-) -> Result<Option<crate::domain::credit::CreditRequest>, JobError> {
+async fn load(tx: &mut Tx, job: &Job) -> Result<Option<CreditRequest>, JobError> {
     let Payload { credit, round } = serde_json::from_value(job.payload.clone())
         .map_err(|e| JobError::Fatal(format!("bad payload: {e}")))?;
-    let current = storage::credits::get_for_update(tx, credit).await.map_err(retry)?;
+    let current =
+        storage::items::get_for_update::<CreditRequest>(tx, credit).await.map_err(retry)?;
     Ok(current.filter(|c| c.state == CreditState::Pending && c.round == round))
 }
 
-async fn save(services: &Services, tx: &mut Tx, change: Change) -> Result<(), JobError> {
+async fn save(
+    services: &Services,
+    tx: &mut Tx,
+    change: Change<CreditRequest>,
+) -> Result<(), JobError> {
     let now = services.clock.now();
     let mut effects = Effects::default();
-    save_change(services, tx, &mut effects, change, now).await.map_err(retry)?;
+    items::save::<Credits>(services, tx, &mut effects, change, now).await.map_err(retry)?;
     storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(retry)
 }
 
@@ -60,17 +63,9 @@ impl JobHandler for RemindTimer {
         let now = services.clock.now();
         let mut next = current.clone();
         next.reminded = true;
-        next.version += 1;
-        let messages = approver_dms(services, &next, now, true);
-        let change = Change {
-            before: snapshot(&current),
-            after: next,
-            actor: SYSTEM_ACTOR.into(),
-            action: "remind".into(),
-            lines: vec![text::reminder_line()],
-            messages,
-        };
-        save(services, tx, change).await
+        let mut change = Change::new(current, next, SYSTEM_ACTOR, "remind");
+        change.messages = approver_dms(services, &change.after, now, true);
+        save(services, tx, change.line(text::reminder_line())).await
     }
 }
 
@@ -82,18 +77,10 @@ impl JobHandler for ExpireTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Some(current) = load(tx, job).await? else { return Ok(()) };
         let now = services.clock.now();
-        let Some(mut next) = current.expire(now, SYSTEM_ACTOR) else { return Ok(()) };
-        next.version += 1;
+        let Some(next) = current.expire(now, SYSTEM_ACTOR) else { return Ok(()) };
         let line = text::expired_line();
-        let messages = requester_dm(services, &next, &line, now).into_iter().collect();
-        let change = Change {
-            before: snapshot(&current),
-            after: next,
-            actor: SYSTEM_ACTOR.into(),
-            action: "expire".into(),
-            lines: vec![line],
-            messages,
-        };
-        save(services, tx, change).await
+        let mut change = Change::new(current, next, SYSTEM_ACTOR, "expire");
+        change.messages.extend(requester_dm(services, &change.after, &line, now));
+        save(services, tx, change.line(line)).await
     }
 }

@@ -158,21 +158,17 @@ async fn standup(
                 due: a.due,
             })
             .collect();
-        for approval in approvals.iter().filter(|a| a.team_key == key) {
-            for person in &members {
-                let may_decide = person.key.as_str() != approval.requested_by
-                    && !approval.decided_by.iter().any(|d| d == person.key.as_str())
-                    && person.roles.iter().any(|r| approval.roles.iter().any(|x| x == r.as_str()));
-                if may_decide {
-                    needs.push(Attention {
-                        person: Some(person.key.to_string()),
-                        kind: ItemKind::Approval,
-                        id: approval.id,
-                        label: approval.label.clone(),
-                        reason: AttentionReason::ApprovalWaiting,
-                        due: approval.expires_at,
-                    });
-                }
+        for approval in approvals.iter().filter(|a| a.team.as_str() == key) {
+            let label = format!("{} {}", approval.payload.amount, approval.payload.currency.code());
+            for person in crate::services::credits::approvers(services, approval) {
+                needs.push(Attention {
+                    person: Some(person.key.to_string()),
+                    kind: ItemKind::Credit,
+                    id: approval.id,
+                    label: label.clone(),
+                    reason: AttentionReason::ApprovalWaiting,
+                    due: Some(approval.expires_at),
+                });
             }
         }
         out.push(StandupTeam {

@@ -1,121 +1,132 @@
-//! Button clicks on an escalation card: compare-and-set on the card's version, then the pure
-//! transition, then [`save_change`](super::save_change).
+//! The escalation workflow as the kernel sees it: clicked verbs, refusals, the transition
+//! of a click (paging on "escalate now", a DM on reassignment) and the card.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use super::paging::page_step;
-use super::{Change, save_change, sla_view, snapshot, timers};
-use crate::domain::escalation::{ActionRef, EscalationAction, apply};
+use super::{schedule_sla_check, sla_view, timers};
+use crate::domain::escalation::{Escalation, EscalationAction, apply};
+use crate::domain::identity::Person;
 use crate::domain::ids::PersonKey;
 use crate::domain::messages::escalation as text;
-use crate::domain::reply::{Message, Reply};
+use crate::domain::reply::Card;
 use crate::services::Services;
 use crate::services::error::AppError;
-use crate::services::inbound::Request;
+use crate::services::items::{Change, Workflow, direct_message};
+use crate::storage::Tx;
 use crate::storage::effects::Effects;
-use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
-use crate::storage::{self, Tx};
 
-/// Handles a click on `esc:<id>:<verb>:v<version>`, with the text typed into the button's
-/// prompt if it had one.
-pub async fn handle_click(
+/// The escalation workflow.
+pub struct Escalations;
+
+fn refused(
     services: &Services,
-    tx: &mut Tx,
-    effects: &mut Effects,
-    request: &Request<'_>,
-    action_ref: &ActionRef,
-    typed: Option<&str>,
-) -> Result<Reply, AppError> {
-    let actor = request.actor;
-    let now = request.now;
-    let action = decode_action(services, &action_ref.verb, typed)?;
-    let current = storage::escalations::get_for_update(tx, action_ref.id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(text::unknown_escalation(action_ref.id)))?;
-    let refused =
-        |refusal| AppError::Refused(text::refusal(&refusal, &services.directory, actor.time_zone));
-    if action_ref.version != current.version {
-        // The card was out of date. If the action makes no sense any more, say why (e.g.
-        // "already acknowledged by sam"); otherwise show the current card to decide again.
-        apply(&current, actor, &action, now).map_err(refused)?;
-        let view = sla_view(&current, now).ok();
-        let mut card = text::card(&current, view.as_ref(), &services.directory, actor.time_zone);
-        card.living_key = None;
-        let message = Message { text: Some(text::stale_card(current.id)), ..Message::card(card) };
-        return Ok(Reply { ephemeral: true, message });
-    }
-    let mut next = apply(&current, actor, &action, now).map_err(refused)?;
-    next.version += 1;
-    let mut lines = vec![text::thread_line(&action, &actor.display_name, &services.directory)];
-    let mut messages = Vec::new();
-    match &action {
-        EscalationAction::EscalateNow => {
-            if let Some(pages) = page_step(services, &next, now) {
-                next.paging = pages.names.clone();
-                lines.push(text::paged_line(pages.level, &pages.names, false));
-                messages.extend(pages.messages);
+    actor: &Person,
+    refusal: &crate::domain::escalation::Refusal,
+) -> AppError {
+    AppError::Refused(text::refusal(refusal, &services.directory, actor.time_zone))
+}
+
+impl Workflow for Escalations {
+    type Item = Escalation;
+    type Action = EscalationAction;
+
+    fn decode(services: &Services, verb: &str, typed: &str) -> Result<EscalationAction, AppError> {
+        Ok(match verb {
+            "acknowledge" => EscalationAction::Acknowledge,
+            "claim" => EscalationAction::Claim,
+            "escalate" => EscalationAction::EscalateNow,
+            "wait" => EscalationAction::WaitOnCustomer,
+            "resume" => EscalationAction::Resume,
+            "reopen" => EscalationAction::Reopen,
+            "resolve" => EscalationAction::Resolve { note: typed.to_owned() },
+            "reassign" => {
+                let key = PersonKey::parse(typed)
+                    .ok()
+                    .filter(|key| services.directory.person(key).is_some())
+                    .ok_or_else(|| AppError::Refused(text::unknown_person_key(typed)))?;
+                EscalationAction::Reassign { to: key }
             }
-            timers::schedule_step(effects, &next, now);
-        }
-        EscalationAction::Reassign { to } => {
-            messages.extend(direct_message(services, &next, to, now, &actor.display_name));
-        }
-        _ => {}
+            other => return Err(AppError::Refused(crate::domain::messages::unknown_button(other))),
+        })
     }
-    if next.acknowledged.is_some() {
-        next.paging.clear(); // someone owns it: nobody is being paged any more
+
+    fn unknown(id: i64) -> String {
+        text::unknown_escalation(id)
     }
-    let change = Change {
-        before: snapshot(&current),
-        after: next,
-        actor: actor.key.to_string(),
-        action: action.verb().to_owned(),
-        lines,
-        messages,
-    };
-    let saved = save_change(services, tx, effects, change, now).await?;
-    Ok(Reply::private(text::done(&action, saved.id)))
-}
 
-fn decode_action(
-    services: &Services,
-    verb: &str,
-    typed: Option<&str>,
-) -> Result<EscalationAction, AppError> {
-    let typed = typed.map(str::trim).unwrap_or("");
-    Ok(match verb {
-        "acknowledge" => EscalationAction::Acknowledge,
-        "claim" => EscalationAction::Claim,
-        "escalate" => EscalationAction::EscalateNow,
-        "wait" => EscalationAction::WaitOnCustomer,
-        "resume" => EscalationAction::Resume,
-        "reopen" => EscalationAction::Reopen,
-        "resolve" => EscalationAction::Resolve { note: typed.to_owned() },
-        "reassign" => {
-            let key = PersonKey::parse(typed)
-                .ok()
-                .filter(|key| services.directory.person(key).is_some())
-                .ok_or_else(|| AppError::Refused(text::unknown_person_key(typed)))?;
-            EscalationAction::Reassign { to: key }
+    fn check(
+        services: &Services,
+        e: &Escalation,
+        actor: &Person,
+        action: &EscalationAction,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        apply(e, actor, action, now).map(|_| ()).map_err(|r| refused(services, actor, &r))
+    }
+
+    async fn transition(
+        services: &Services,
+        _tx: &mut Tx,
+        effects: &mut Effects,
+        actor: &Person,
+        current: Escalation,
+        action: &EscalationAction,
+        now: DateTime<Utc>,
+    ) -> Result<Change<Escalation>, AppError> {
+        let next = apply(&current, actor, action, now).map_err(|r| refused(services, actor, &r))?;
+        let mut change = Change::new(current, next, actor.key.to_string(), action.verb())
+            .line(text::thread_line(action, &actor.display_name, &services.directory));
+        let next = &mut change.after;
+        match action {
+            EscalationAction::EscalateNow => {
+                if let Some(pages) = page_step(services, next, now) {
+                    next.paging = pages.names.clone();
+                    change.lines.push(text::paged_line(pages.level, &pages.names, false));
+                    change.messages.extend(pages.messages);
+                }
+                timers::schedule_step(effects, &change.after, now);
+            }
+            EscalationAction::Reassign { to } => {
+                let dm = text::reassigned_to_you(next, &actor.display_name);
+                let what = format!("assigned:v{}", next.version);
+                change.messages.extend(direct_message(services, next, to, dm, what, now));
+            }
+            _ => {}
         }
-        other => return Err(AppError::Refused(crate::domain::messages::unknown_button(other))),
-    })
-}
+        if change.after.acknowledged.is_some() {
+            change.after.paging.clear(); // someone owns it: nobody is being paged any more
+        }
+        Ok(change)
+    }
 
-/// Tells the new owner, on the escalation's platform, that it is theirs.
-fn direct_message(
-    services: &Services,
-    e: &crate::domain::escalation::Escalation,
-    to: &PersonKey,
-    now: chrono::DateTime<chrono::Utc>,
-    by: &str,
-) -> Option<NewOutboxMessage> {
-    let person = services.directory.person(to)?;
-    let user = person.identities.get(&e.platform)?;
-    Some(NewOutboxMessage {
-        platform: e.platform.as_str().to_owned(),
-        kind: OutboxKind::Dm,
-        target: user.clone(),
-        message: Message::text(text::reassigned_to_you(e, by)),
-        dedupe_key: format!("esc:{}:assigned:v{}", e.id, e.version),
-        not_before: now,
-    })
+    fn done(_services: &Services, action: &EscalationAction, saved: &Escalation) -> String {
+        text::done(action, saved.id)
+    }
+
+    async fn card(
+        services: &Services,
+        _tx: &mut Tx,
+        e: &Escalation,
+        zone: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Card, AppError> {
+        let view = sla_view(e, now)?;
+        Ok(text::card(e, Some(&view), &services.directory, zone))
+    }
+
+    fn stale(_services: &Services, e: &Escalation, _zone: Tz) -> String {
+        text::stale_card(e.id)
+    }
+
+    fn after_save(
+        _services: &Services,
+        effects: &mut Effects,
+        e: &Escalation,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        schedule_sla_check(effects, e, &sla_view(e, now)?, now);
+        Ok(())
+    }
 }

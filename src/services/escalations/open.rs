@@ -1,16 +1,17 @@
 //! `/escalate`: open an escalation, post its card, page level 1, start the clocks.
 
 use super::paging::page_step;
-use super::{card_messages, deadlines, schedule_sla_check, sla_view, snapshot, timers};
-use crate::domain::audit::AuditEntry;
+use super::{Escalations, timers};
 use crate::domain::escalation::{Escalation, EscalationState, SlaAlerts};
 use crate::domain::ids::AccountKey;
+use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::escalation as text;
 use crate::domain::reply::Reply;
 use crate::domain::severity::Severity;
 use crate::services::Services;
 use crate::services::error::AppError;
-use crate::services::inbound::Request;
+use crate::services::inbound::Event;
+use crate::services::items::{self, audit};
 use crate::storage::effects::Effects;
 use crate::storage::{self, Tx};
 
@@ -18,13 +19,13 @@ pub async fn open(
     services: &Services,
     tx: &mut Tx,
     effects: &mut Effects,
-    request: &Request<'_>,
+    event: &Event<'_>,
     account: &AccountKey,
     severity: Severity,
     summary: &str,
 ) -> Result<Reply, AppError> {
-    let now = request.now;
-    let actor = request.actor;
+    let now = event.now;
+    let actor = event.actor;
     let account = services
         .directory
         .account(account)
@@ -42,9 +43,9 @@ pub async fn open(
         services.policies.sla.plan(severity, &account.tier, &calendar).ok_or_else(|| {
             AppError::Unexpected(anyhow::anyhow!("no SLA targets for {severity}"))
         })?;
-    let platform = request.inbound.platform;
+    let platform = event.inbound.platform;
     let channel =
-        team.channels.get(&platform).cloned().unwrap_or_else(|| request.inbound.channel.clone());
+        team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
     let mut escalation = Escalation {
         id: 0,
         version: 1,
@@ -70,32 +71,23 @@ pub async fn open(
         audit_head: None,
     };
     // The id comes first: pages and the card name it, and both are stored with the row.
-    escalation.id = storage::escalations::next_id(&mut **tx).await?;
+    escalation.id = storage::items::next_id(&mut **tx, ItemKind::Escalation).await?;
     // The card itself says who opened it and who is paged: no thread lines yet.
     let pages = page_step(services, &escalation, now);
     if let Some(pages) = &pages {
         escalation.paging = pages.names.clone();
     }
-    let entry = AuditEntry {
-        at: now,
-        actor: actor.key.to_string(),
-        subject: escalation.subject(),
-        action: "open".into(),
-        before: serde_json::Value::Null,
-        after: serde_json::json!({
-            "account": escalation.account.as_str(),
-            "severity": severity.as_str(),
-            "summary": escalation.summary,
-            "policy": escalation.policy.name,
-            "state": snapshot(&escalation),
-        }),
-    };
-    effects.audit.push(escalation.chain_audit(entry));
-    let view = sla_view(&escalation, now)?;
-    storage::escalations::insert(tx, &escalation, &deadlines(&view), now).await?;
-    effects.outbox.extend(card_messages(services, &escalation, &view, &[], now));
-    effects.outbox.extend(pages.into_iter().flat_map(|p| p.messages));
+    let after = serde_json::json!({
+        "account": escalation.account.as_str(),
+        "severity": severity.as_str(),
+        "summary": escalation.summary,
+        "policy": escalation.policy.name,
+        "state": escalation.snapshot(),
+    });
+    let actor_key = actor.key.to_string();
+    audit(effects, &mut escalation, actor_key, "open", serde_json::Value::Null, after, now);
+    let pages = pages.into_iter().flat_map(|p| p.messages).collect();
+    items::create::<Escalations>(services, tx, effects, &escalation, &[], pages, now).await?;
     timers::schedule_step(effects, &escalation, now);
-    schedule_sla_check(effects, &escalation, &view, now);
     Ok(Reply::private(text::opened(&escalation)))
 }

@@ -7,24 +7,24 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::paging::page_step;
-use super::{Change, save_change, sla_view, snapshot, team_zone};
+use super::{Escalations, sla_view};
 use crate::domain::escalation::{Escalation, EscalationState, SlaView};
 use crate::domain::identity::Role;
+use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::escalation as text;
-use crate::domain::reply::Message;
 use crate::domain::sla::SlaStatus;
 use crate::services::Services;
+use crate::services::items::{self, Change, direct_message, team_zone};
 use crate::services::jobs::{JobError, JobHandler};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::{Job, NewJob};
-use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
+use crate::storage::outbox::NewOutboxMessage;
 use crate::storage::{self, Tx};
 
-pub const STEP_JOB: &str = "escalation.step";
-pub const SLA_CHECK_JOB: &str = "escalation.sla";
-
-/// Who acts when a timer changes an escalation.
-const SYSTEM_ACTOR: &str = "steward";
+/// The paging step timer's name (job kind `escalation.step`).
+pub const STEP: &str = "step";
+/// The SLA check's name (job kind `escalation.sla`).
+pub const SLA_CHECK: &str = "sla";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct StepPayload {
@@ -51,11 +51,11 @@ fn retry(err: impl std::fmt::Display) -> JobError {
 pub(crate) fn schedule_step(effects: &mut Effects, e: &Escalation, now: DateTime<Utc>) {
     let Some((_, level)) = e.policy.level_at(e.step) else { return };
     effects.schedule(NewJob {
-        kind: STEP_JOB.into(),
+        kind: ItemKind::Escalation.job_kind(STEP),
         payload: serde_json::to_value(StepPayload { escalation: e.id, step: e.step })
             .unwrap_or_default(),
         run_at: now + Duration::seconds(level.wait_seconds),
-        dedupe_key: Some(format!("esc:{}:step:{}", e.id, e.step)),
+        dedupe_key: Some(e.key(format_args!("step:{}", e.step))),
         max_attempts: 10,
     });
 }
@@ -73,7 +73,7 @@ impl JobHandler for StepTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let StepPayload { escalation, step } = payload(job)?;
         let Some(current) =
-            storage::escalations::get_for_update(tx, escalation).await.map_err(retry)?
+            storage::items::get_for_update::<Escalation>(tx, escalation).await.map_err(retry)?
         else {
             return Ok(());
         };
@@ -83,7 +83,6 @@ impl JobHandler for StepTimer {
         let now = services.clock.now();
         let mut next = current.clone();
         next.step += 1;
-        next.version += 1;
         let (lines, messages, action) = match page_step(services, &next, now) {
             Some(pages) => {
                 next.paging = pages.names.clone();
@@ -95,16 +94,12 @@ impl JobHandler for StepTimer {
                 (vec![text::paging_exhausted_line()], Vec::new(), "paging_exhausted")
             }
         };
-        let change = Change {
-            before: snapshot(&current),
-            after: next,
-            actor: SYSTEM_ACTOR.into(),
-            action: action.into(),
-            lines,
-            messages,
-        };
+        let mut change = Change::new(current, next, SYSTEM_ACTOR, action).messages(messages);
+        change.lines = lines;
         let mut effects = Effects::default();
-        let saved = save_change(services, tx, &mut effects, change, now).await.map_err(retry)?;
+        let saved = items::save::<Escalations>(services, tx, &mut effects, change, now)
+            .await
+            .map_err(retry)?;
         schedule_step(&mut effects, &saved, now);
         write(tx, &effects, now).await
     }
@@ -140,7 +135,7 @@ impl JobHandler for SlaCheck {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let SlaPayload { escalation } = payload(job)?;
         let Some(current) =
-            storage::escalations::get_for_update(tx, escalation).await.map_err(retry)?
+            storage::items::get_for_update::<Escalation>(tx, escalation).await.map_err(retry)?
         else {
             return Ok(());
         };
@@ -183,17 +178,10 @@ impl JobHandler for SlaCheck {
             super::schedule_sla_check(&mut effects, &current, &view, now);
             return write(tx, &effects, now).await;
         }
-        next.version += 1;
-        let messages = alert_recipients(services, &next, &lines, now);
-        let change = Change {
-            before: snapshot(&current),
-            after: next,
-            actor: SYSTEM_ACTOR.into(),
-            action: "sla_alert".into(),
-            lines,
-            messages,
-        };
-        save_change(services, tx, &mut effects, change, now).await.map_err(retry)?;
+        let mut change = Change::new(current, next, SYSTEM_ACTOR, "sla_alert");
+        change.messages = alert_recipients(services, &change.after, &lines, now);
+        change.lines = lines;
+        items::save::<Escalations>(services, tx, &mut effects, change, now).await.map_err(retry)?;
         write(tx, &effects, now).await
     }
 }
@@ -216,15 +204,8 @@ fn alert_recipients(
     people
         .into_iter()
         .filter_map(|person| {
-            let user = person.identities.get(&e.platform)?;
-            Some(NewOutboxMessage {
-                platform: e.platform.as_str().to_owned(),
-                kind: OutboxKind::Dm,
-                target: user.clone(),
-                message: Message::text(text::sla_alert_dm(e, lines)),
-                dedupe_key: format!("esc:{}:alert:v{}:{}", e.id, e.version, person.key),
-                not_before: now,
-            })
+            let what = format!("alert:v{}:{}", e.version, person.key);
+            direct_message(services, e, &person.key, text::sla_alert_dm(e, lines), what, now)
         })
         .collect()
 }

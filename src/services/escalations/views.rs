@@ -14,7 +14,7 @@ use crate::domain::sla::explain as explain_clock;
 use crate::domain::sla_policy::ClockKind;
 use crate::services::Services;
 use crate::services::error::AppError;
-use crate::services::inbound::Request;
+use crate::services::inbound::Event;
 use crate::storage::escalations::{Scope, StatusFilter};
 use crate::storage::{self, Tx};
 
@@ -24,11 +24,11 @@ const LIST_LIMIT: i64 = 25;
 pub async fn list(
     services: &Services,
     tx: &mut Tx,
-    request: &Request<'_>,
+    event: &Event<'_>,
     scope: ListScope,
     status: ListStatus,
 ) -> Result<Reply, AppError> {
-    let actor = request.actor;
+    let actor = event.actor;
     let (storage_scope, scope_word) = match scope {
         ListScope::Mine => (Scope::OwnedBy(actor.key.to_string()), "mine"),
         ListScope::Team => (Scope::Team(actor.team.to_string()), "team"),
@@ -39,7 +39,7 @@ pub async fn list(
         ListStatus::AtRisk => (StatusFilter::AtRisk, "at risk"),
         ListStatus::Breached => (StatusFilter::Breached, "breached"),
     };
-    let now = request.now;
+    let now = event.now;
     let rows =
         storage::escalations::list(&mut **tx, &storage_scope, filter, now, LIST_LIMIT).await?;
     let lines: Vec<String> = rows
@@ -55,32 +55,32 @@ pub async fn list(
 }
 
 /// `/sla <id>`: how both due times were computed, in the reader's time zone.
-pub async fn explain(tx: &mut Tx, request: &Request<'_>, id: i64) -> Result<Reply, AppError> {
-    let escalation = storage::escalations::get(&mut **tx, id)
+pub async fn explain(tx: &mut Tx, event: &Event<'_>, id: i64) -> Result<Reply, AppError> {
+    let escalation = storage::items::get::<Escalation>(&mut **tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound(text::unknown_escalation(id)))?;
-    Ok(Reply::private(explain_text(&escalation, request)?))
+    Ok(Reply::private(explain_text(&escalation, event)?))
 }
 
-fn explain_text(e: &Escalation, request: &Request<'_>) -> Result<String, AppError> {
+fn explain_text(e: &Escalation, event: &Event<'_>) -> Result<String, AppError> {
     let calendar = e
         .sla
         .calendar()
         .map_err(|err| AppError::Unexpected(anyhow::anyhow!("escalation {}: {err}", e.id)))?;
-    let zone = request.actor.time_zone;
+    let zone = event.actor.time_zone;
     let acknowledge = explain_clock(
         &calendar,
         e.opened_at,
         &e.sla.target(ClockKind::Acknowledge),
         &[],
-        request.now,
+        event.now,
     );
     let resolve = explain_clock(
         &calendar,
         e.opened_at,
         &e.sla.target(ClockKind::Resolve),
         &e.pauses(),
-        request.now,
+        event.now,
     );
     Ok(text::explanation(e, &acknowledge, &resolve, zone))
 }

@@ -1,75 +1,114 @@
-//! Button clicks on a request card (`req:<id>:<verb>:v<version>`) and the shared transition
-//! path of `/assign` and `/handoff`.
+//! The request workflow as the kernel sees it: clicked verbs, refusals, the transition (with
+//! the assignment reason and the DM to a new assignee, shared by `/assign` and `/handoff`)
+//! and the card.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
-use super::{Change, direct_message, save_change, sla_view, snapshot};
+use super::sla_view;
 use crate::domain::identity::Person;
 use crate::domain::ids::PersonKey;
 use crate::domain::messages::request as text;
 use crate::domain::messages::unknown_button;
-use crate::domain::reply::{Message, Reply};
-use crate::domain::request::{Request, RequestAction, apply, parse_action_id};
+use crate::domain::reply::Card;
+use crate::domain::request::{Refusal, Request, RequestAction, apply};
 use crate::services::Services;
 use crate::services::error::AppError;
-use crate::services::inbound::Request as Inbound;
+use crate::services::items::{self, Change, Workflow, direct_message};
+use crate::storage::Tx;
 use crate::storage::effects::Effects;
-use crate::storage::{self, Tx};
 
-/// Handles a click on a request card, with the text typed into the button's prompt if any.
-pub async fn handle_click(
-    services: &Services,
-    tx: &mut Tx,
-    effects: &mut Effects,
-    request: &Inbound<'_>,
-    action: &str,
-    typed: Option<&str>,
-) -> Result<Reply, AppError> {
-    let actor = request.actor;
-    let now = request.now;
-    let action_ref =
-        parse_action_id(action).ok_or_else(|| AppError::Refused(unknown_button(action)))?;
-    let action = decode_action(services, &action_ref.verb, typed)?;
-    let current = storage::requests::get_for_update(tx, action_ref.id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(text::unknown_request(action_ref.id)))?;
-    if action_ref.version != current.version {
-        // The card was out of date (someone else acted first). If the action makes no sense
-        // any more, say why; otherwise show the current card to decide again.
-        apply(&current, Some(actor), &action, now).map_err(|r| refused(services, actor, &r))?;
-        let view = sla_view(&current, now).ok();
-        let zone = actor.time_zone;
-        let mut card = text::card(&current, view.as_ref(), &services.directory, zone);
-        card.living_key = None;
-        let message = Message { text: Some(text::stale_card(current.id)), ..Message::card(card) };
-        return Ok(Reply { ephemeral: true, message });
-    }
-    let saved = transition(services, tx, effects, actor, current, &action, now).await?;
-    Ok(Reply::private(text::done(&action, saved.id, &services.directory)))
-}
+/// The account-request workflow.
+pub struct Requests;
 
-fn refused(
-    services: &Services,
-    actor: &Person,
-    refusal: &crate::domain::request::Refusal,
-) -> AppError {
+fn refused(services: &Services, actor: &Person, refusal: &Refusal) -> AppError {
     AppError::Refused(text::refusal(refusal, &services.directory, actor.time_zone))
 }
 
-/// Applies `action` by `actor` to a locked request and saves it, with the thread line, the
+impl Workflow for Requests {
+    type Item = Request;
+    type Action = RequestAction;
+
+    fn decode(services: &Services, verb: &str, typed: &str) -> Result<RequestAction, AppError> {
+        Ok(match verb {
+            "accept" => RequestAction::Accept,
+            "needinfo" => RequestAction::NeedInfo,
+            "resume" => RequestAction::Resume,
+            "reopen" => RequestAction::Reopen,
+            "resolve" => RequestAction::Resolve { note: typed.to_owned() },
+            "reassign" => RequestAction::Reassign { to: known_person(services, typed)? },
+            other => return Err(AppError::Refused(unknown_button(other))),
+        })
+    }
+
+    fn unknown(id: i64) -> String {
+        text::unknown_request(id)
+    }
+
+    fn check(
+        services: &Services,
+        r: &Request,
+        actor: &Person,
+        action: &RequestAction,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        apply(r, Some(actor), action, now).map(|_| ()).map_err(|e| refused(services, actor, &e))
+    }
+
+    async fn transition(
+        services: &Services,
+        _tx: &mut Tx,
+        _effects: &mut Effects,
+        actor: &Person,
+        current: Request,
+        action: &RequestAction,
+        now: DateTime<Utc>,
+    ) -> Result<Change<Request>, AppError> {
+        transition(services, actor, current, action, now)
+    }
+
+    fn done(services: &Services, action: &RequestAction, saved: &Request) -> String {
+        text::done(action, saved.id, &services.directory)
+    }
+
+    async fn card(
+        services: &Services,
+        _tx: &mut Tx,
+        r: &Request,
+        zone: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Card, AppError> {
+        let view = sla_view(r, now)?;
+        Ok(text::card(r, Some(&view), &services.directory, zone))
+    }
+
+    fn stale(_services: &Services, r: &Request, _zone: Tz) -> String {
+        text::stale_card(r.id)
+    }
+
+    fn after_save(
+        services: &Services,
+        _effects: &mut Effects,
+        r: &Request,
+        _now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        // Accepts, reassignments and resolutions move loads in ways the cache does not follow.
+        services.loads.invalidate(&r.team);
+        Ok(())
+    }
+}
+
+/// Applies `action` by `actor` to a locked request: the change with its thread line, the
 /// assignment reason and the direct message to a new assignee.
-pub(crate) async fn transition(
+fn transition(
     services: &Services,
-    tx: &mut Tx,
-    effects: &mut Effects,
     actor: &Person,
     current: Request,
     action: &RequestAction,
     now: DateTime<Utc>,
-) -> Result<Request, AppError> {
-    let mut next =
+) -> Result<Change<Request>, AppError> {
+    let next =
         apply(&current, Some(actor), action, now).map_err(|r| refused(services, actor, &r))?;
-    next.version += 1;
     let reason = match action {
         RequestAction::Assign { reason, .. } => Some(reason.clone()),
         RequestAction::Reassign { .. } => Some(text::manual_assignment_reason(&actor.display_name)),
@@ -79,50 +118,34 @@ pub(crate) async fn transition(
         }
         _ => None,
     };
-    if let (Some(reason), Some(assignment)) = (&reason, next.assignment.as_mut()) {
-        assignment.reason = reason.clone();
-    }
     let reason_text = reason.clone().unwrap_or_default();
-    let lines =
-        vec![text::thread_line(action, &actor.display_name, &reason_text, &services.directory)];
-    let mut messages = Vec::new();
+    let line = text::thread_line(action, &actor.display_name, &reason_text, &services.directory);
+    let mut change = Change::new(current, next, actor.key.to_string(), action.verb()).line(line);
+    let next = &mut change.after;
+    if let (Some(reason), Some(assignment)) = (reason, next.assignment.as_mut()) {
+        assignment.reason = reason;
+    }
     // A hand-off sends one summary for all items instead (see `/handoff`).
     if let RequestAction::Assign { to, .. } | RequestAction::Reassign { to } = action {
-        messages.extend(direct_message(
-            services,
-            &next,
-            to,
-            text::assigned_to_you(&next, &reason_text),
-            format!("req:{}:assigned:v{}", next.id, next.version),
-            now,
-        ));
+        let dm = text::assigned_to_you(next, &reason_text);
+        let what = format!("assigned:v{}", next.version);
+        change.messages.extend(direct_message(services, &change.after, to, dm, what, now));
     }
-    let change = Change {
-        before: snapshot(&current),
-        after: next,
-        actor: actor.key.to_string(),
-        action: action.verb().to_owned(),
-        lines,
-        messages,
-    };
-    save_change(services, tx, effects, change, now).await
+    Ok(change)
 }
 
-fn decode_action(
+/// Applies and saves `action` by `actor` on a locked request (`/assign`, `/handoff`).
+pub(crate) async fn transition_and_save(
     services: &Services,
-    verb: &str,
-    typed: Option<&str>,
-) -> Result<RequestAction, AppError> {
-    let typed = typed.map(str::trim).unwrap_or("");
-    Ok(match verb {
-        "accept" => RequestAction::Accept,
-        "needinfo" => RequestAction::NeedInfo,
-        "resume" => RequestAction::Resume,
-        "reopen" => RequestAction::Reopen,
-        "resolve" => RequestAction::Resolve { note: typed.to_owned() },
-        "reassign" => RequestAction::Reassign { to: known_person(services, typed)? },
-        other => return Err(AppError::Refused(unknown_button(other))),
-    })
+    tx: &mut Tx,
+    effects: &mut Effects,
+    actor: &Person,
+    current: Request,
+    action: &RequestAction,
+    now: DateTime<Utc>,
+) -> Result<Request, AppError> {
+    let change = transition(services, actor, current, action, now)?;
+    items::save::<Requests>(services, tx, effects, change, now).await
 }
 
 /// A person key that names someone in the directory.

@@ -1,19 +1,20 @@
 //! The request commands: `/request`, `/request show`, `/assign`, `/handoff`, `/workload`,
 //! `/backlog`.
 
-use super::actions::{known_person, transition};
+use super::Requests;
+use super::actions::{known_person, transition_and_save as transition};
 use super::open::{NewRequest, Opened, open_request};
-use super::{direct_message, sla_view};
 use crate::domain::identity::Directory;
 use crate::domain::ids::TeamKey;
 use crate::domain::messages::request as text;
 use crate::domain::reply::{Card, Reply};
-use crate::domain::request::RequestAction;
+use crate::domain::request::{Request, RequestAction};
 use crate::domain::request_command::RequestCommand;
 use crate::domain::triage::Priority;
 use crate::services::Services;
 use crate::services::error::AppError;
-use crate::services::inbound::Request as Inbound;
+use crate::services::inbound::Event;
+use crate::services::items::{self, direct_message};
 use crate::storage::effects::Effects;
 use crate::storage::{self, Tx};
 
@@ -21,11 +22,11 @@ pub async fn command(
     services: &Services,
     tx: &mut Tx,
     effects: &mut Effects,
-    request: &Inbound<'_>,
+    event: &Event<'_>,
     command: RequestCommand,
 ) -> Result<Reply, AppError> {
-    let actor = request.actor;
-    let now = request.now;
+    let actor = event.actor;
+    let now = event.now;
     match command {
         RequestCommand::Open { account, kind, summary, priority, fields } => {
             let new = NewRequest {
@@ -38,7 +39,7 @@ pub async fn command(
                 external_id: None,
                 requested_by: actor.key.to_string(),
                 team: Some(actor.team.clone()),
-                platform: Some(request.inbound.platform),
+                platform: Some(event.inbound.platform),
             };
             match open_request(services, tx, effects, new, now).await? {
                 Opened::Created(r) => Ok(Reply::private(text::opened(&r, &services.directory))),
@@ -47,18 +48,10 @@ pub async fn command(
                 ))),
             }
         }
-        RequestCommand::Show { id } => {
-            let r = storage::requests::get(&mut **tx, id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(text::unknown_request(id)))?;
-            let view = sla_view(&r, now)?;
-            let mut card = text::card(&r, Some(&view), &services.directory, actor.time_zone);
-            card.living_key = None;
-            Ok(Reply::private_card(card))
-        }
+        RequestCommand::Show { id } => items::show::<Requests>(services, tx, event, id).await,
         RequestCommand::Assign { id, to } => {
             let to = known_person(services, to.as_str())?;
-            let current = storage::requests::get_for_update(tx, id)
+            let current = storage::items::get_for_update::<Request>(tx, id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(text::unknown_request(id)))?;
             let reason = text::manual_assignment_reason(&actor.display_name);
@@ -85,9 +78,9 @@ pub async fn command(
             let first = &moved[0];
             let receiver = services.directory.person(&to).map(|p| p.display_name.clone());
             let summary = text::handoff_summary(&actor.display_name, &moved);
-            let key = format!("req:handoff:{}:{}:{}", actor.key, to, now.timestamp_micros());
+            let key = format!("handoff:{}:{}:{}", actor.key, to, now.timestamp_micros());
             let mut summary_to = first.clone();
-            summary_to.platform = request.inbound.platform;
+            summary_to.platform = event.inbound.platform;
             effects.outbox.extend(direct_message(services, &summary_to, &to, summary, key, now));
             Ok(Reply::private(text::handed_off(moved.len(), &receiver.unwrap_or_default())))
         }

@@ -3,16 +3,19 @@
 
 use async_trait::async_trait;
 
-use super::{Change, direct_message, save_change, snapshot};
+use super::Requests;
+use crate::domain::item::SYSTEM_ACTOR;
 use crate::domain::messages::request as text;
-use crate::domain::request::{RequestAction, RequestState, SYSTEM_ACTOR, apply};
+use crate::domain::request::{Request, RequestAction, RequestState, apply};
 use crate::services::Services;
+use crate::services::items::{self, Change, direct_message};
 use crate::services::jobs::{JobError, JobHandler};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::Job;
 use crate::storage::{self, Tx};
 
-pub const ASSIGN_RETRY_JOB: &str = "request_assign_retry";
+/// The retry's name (job kind `request.assign_retry`).
+pub const ASSIGN_RETRY: &str = "assign_retry";
 
 pub struct AssignRetry;
 
@@ -28,7 +31,9 @@ impl JobHandler for AssignRetry {
             .get("request")
             .and_then(|v| v.as_i64())
             .ok_or_else(|| JobError::Fatal(format!("bad payload {}", job.payload)))?;
-        let Some(current) = storage::requests::get_for_update(tx, id).await.map_err(retry)? else {
+        let Some(current) =
+            storage::items::get_for_update::<Request>(tx, id).await.map_err(retry)?
+        else {
             return Ok(());
         };
         // Someone took it meanwhile (accept, /assign): nothing to do.
@@ -46,31 +51,18 @@ impl JobHandler for AssignRetry {
                 let reason = text::assignment_reason(&decision, &services.directory);
                 let action =
                     RequestAction::Assign { to: decision.person.clone(), reason: reason.clone() };
-                let mut next =
+                let next =
                     apply(&current, None, &action, now).map_err(|r| retry(format!("{r:?}")))?;
-                next.version += 1;
-                let message = direct_message(
-                    services,
-                    &next,
-                    &decision.person,
-                    text::assigned_to_you(&next, &reason),
-                    format!("req:{}:assigned:v{}", next.id, next.version),
-                    now,
-                );
-                let change = Change {
-                    before: snapshot(&current),
-                    after: next,
-                    actor: SYSTEM_ACTOR.into(),
-                    action: "assign".into(),
-                    lines: vec![text::thread_line(
-                        &action,
-                        SYSTEM_ACTOR,
-                        &reason,
-                        &services.directory,
-                    )],
-                    messages: message.into_iter().collect(),
-                };
-                save_change(services, tx, &mut effects, change, now).await.map_err(retry)?;
+                let line = text::thread_line(&action, SYSTEM_ACTOR, &reason, &services.directory);
+                let mut change = Change::new(current, next, SYSTEM_ACTOR, "assign").line(line);
+                let dm = text::assigned_to_you(&change.after, &reason);
+                let what = format!("assigned:v{}", change.after.version);
+                let message =
+                    direct_message(services, &change.after, &decision.person, dm, what, now);
+                change.messages.extend(message);
+                items::save::<Requests>(services, tx, &mut effects, change, now)
+                    .await
+                    .map_err(retry)?;
             }
             Err(_) => super::open::schedule_retry(services, &mut effects, &current, now),
         }

@@ -5,17 +5,18 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{card_messages, deadlines, direct_message, sla_view, snapshot};
+use super::Requests;
 use crate::domain::assignment::Decision;
-use crate::domain::audit::AuditEntry;
 use crate::domain::command::UsageError;
 use crate::domain::identity::{Person, Role};
 use crate::domain::ids::{AccountKey, Platform, TeamKey};
+use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::request as text;
-use crate::domain::request::{Request, RequestAction, RequestState, SYSTEM_ACTOR, apply};
+use crate::domain::request::{Request, RequestAction, RequestState, apply};
 use crate::domain::triage::Priority;
 use crate::services::Services;
 use crate::services::error::AppError;
+use crate::services::items::{self, audit, direct_message};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::NewJob;
 use crate::storage::outbox::NewOutboxMessage;
@@ -141,25 +142,19 @@ pub async fn open_request(
         channel,
         audit_head: None,
     };
-    request.id = storage::requests::next_id(&mut **tx).await?;
-    let entry = AuditEntry {
-        at: now,
-        actor: request.requested_by.clone(),
-        subject: request.subject(),
-        action: "open".into(),
-        before: serde_json::Value::Null,
-        after: serde_json::json!({
-            "account": request.account.as_str(),
-            "type": request.kind,
-            "summary": request.summary,
-            "fields": request.fields,
-            "source": request.source,
-            "external_id": request.external_id,
-            "priority": request.priority.as_str(),
-            "priority_source": request.priority_source,
-        }),
-    };
-    effects.audit.push(request.chain_audit(entry));
+    request.id = storage::items::next_id(&mut **tx, ItemKind::Request).await?;
+    let after = serde_json::json!({
+        "account": request.account.as_str(),
+        "type": request.kind,
+        "summary": request.summary,
+        "fields": request.fields,
+        "source": request.source,
+        "external_id": request.external_id,
+        "priority": request.priority.as_str(),
+        "priority_source": request.priority_source,
+    });
+    let requested_by = request.requested_by.clone();
+    audit(effects, &mut request, requested_by, "open", serde_json::Value::Null, after, now);
     let mut lines = Vec::new();
     let mut messages = Vec::new();
     let weight = i64::from(request.priority.weight());
@@ -174,19 +169,19 @@ pub async fn open_request(
             lines.push(text::queued_line(&why));
             messages.extend(tell_supervisors(services, &request, &why, now));
             schedule_retry(services, effects, &request, now);
-            let entry = AuditEntry {
-                at: now,
-                actor: SYSTEM_ACTOR.into(),
-                subject: request.subject(),
-                action: "queue".into(),
-                before: serde_json::Value::Null,
-                after: serde_json::json!({ "state": "queued", "reason": why }),
-            };
-            effects.audit.push(request.chain_audit(entry));
+            let after = serde_json::json!({ "state": "queued", "reason": why });
+            audit(
+                effects,
+                &mut request,
+                SYSTEM_ACTOR,
+                "queue",
+                serde_json::Value::Null,
+                after,
+                now,
+            );
         }
     }
-    let view = sla_view(&request, now)?;
-    if !storage::requests::insert(tx, &request, &deadlines(&request, &view), now).await? {
+    if !items::create::<Requests>(services, tx, effects, &request, &lines, messages, now).await? {
         // A concurrent delivery of the same (source, external_id) committed first.
         let existing = match &request.external_id {
             Some(external_id) => {
@@ -198,8 +193,6 @@ pub async fn open_request(
             .map(Opened::Existing)
             .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("request insert conflicted")));
     }
-    effects.outbox.extend(card_messages(services, &request, &view, &lines, now));
-    effects.outbox.extend(messages);
     Ok(Opened::Created(Box::new(request)))
 }
 
@@ -215,32 +208,20 @@ pub(crate) fn assign_decided(
 ) -> Result<(Request, Option<NewOutboxMessage>), AppError> {
     let reason = text::assignment_reason(decision, &services.directory);
     let action = RequestAction::Assign { to: decision.person.clone(), reason: reason.clone() };
-    let before = snapshot(request);
+    let before = request.snapshot();
     let mut next = apply(request, None, &action, now).map_err(|refusal| {
         AppError::Unexpected(anyhow::anyhow!("automatic assignment refused: {refusal:?}"))
     })?;
-    let entry = AuditEntry {
-        at: now,
-        actor: SYSTEM_ACTOR.into(),
-        subject: next.subject(),
-        action: "assign".into(),
-        before,
-        after: serde_json::json!({
-            "assignee": decision.person.as_str(),
-            "reason": reason,
-            "strategy": decision.strategy.as_str(),
-            "considered": decision.considered,
-        }),
-    };
-    effects.audit.push(next.chain_audit(entry));
-    let message = direct_message(
-        services,
-        &next,
-        &decision.person,
-        text::assigned_to_you(&next, &reason),
-        format!("req:{}:assigned:{}:{}", next.id, decision.person, now.timestamp()),
-        now,
-    );
+    let after = serde_json::json!({
+        "assignee": decision.person.as_str(),
+        "reason": reason,
+        "strategy": decision.strategy.as_str(),
+        "considered": decision.considered,
+    });
+    audit(effects, &mut next, SYSTEM_ACTOR, "assign", before, after, now);
+    let dm = text::assigned_to_you(&next, &reason);
+    let what = format!("assigned:{}:{}", decision.person, now.timestamp());
+    let message = direct_message(services, &next, &decision.person, dm, what, now);
     Ok((next, message))
 }
 
@@ -259,14 +240,8 @@ fn tell_supervisors(
     supervisors
         .into_iter()
         .filter_map(|p| {
-            direct_message(
-                services,
-                r,
-                &p.key,
-                text::queued_for_supervisor(r, why),
-                format!("req:{}:queued:v{}:{}", r.id, r.version, p.key),
-                now,
-            )
+            let what = format!("queued:v{}:{}", r.version, p.key);
+            direct_message(services, r, &p.key, text::queued_for_supervisor(r, why), what, now)
         })
         .collect()
 }
@@ -280,10 +255,10 @@ pub(crate) fn schedule_retry(
 ) {
     let at = now + chrono::Duration::seconds(services.policies.requests.retry_seconds);
     effects.schedule(NewJob {
-        kind: super::ASSIGN_RETRY_JOB.into(),
+        kind: ItemKind::Request.job_kind(super::ASSIGN_RETRY),
         payload: serde_json::json!({ "request": r.id }),
         run_at: at,
-        dedupe_key: Some(format!("req:{}:assign:{}", r.id, at.timestamp())),
+        dedupe_key: Some(r.key(format_args!("assign:{}", at.timestamp()))),
         max_attempts: 5,
     });
 }

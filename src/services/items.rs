@@ -1,0 +1,311 @@
+//! The living-item kernel's use-case half (DESIGN.md §11): one click path and one save path
+//! for every kind of item. A workflow implements [`Workflow`] — how to read a clicked verb,
+//! its card, its refusals, its transition — and the kernel does the rest:
+//!
+//! ```text
+//! click ─▶ decode verb ─▶ lock row ─▶ version compare ─▶ stale? current card, privately
+//!                                           └▶ workflow transition ─▶ save: audit record,
+//!                                              compare-and-set row + projection, card update,
+//!                                              thread lines, DMs, the workflow's timers
+//! ```
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::Services;
+use super::error::AppError;
+use super::inbound::Event;
+use crate::domain::action::ActionRef;
+use crate::domain::audit::AuditEntry;
+use crate::domain::identity::Person;
+use crate::domain::ids::PersonKey;
+use crate::domain::item::{LivingItem, Projection};
+use crate::domain::reply::{Card, Message, Reply};
+use crate::storage::effects::Effects;
+use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
+use crate::storage::{self, Tx};
+
+/// A change to persist: the item after a transition (version already bumped).
+pub(crate) struct Change<T> {
+    pub before: T,
+    pub after: T,
+    /// Person key, or [`SYSTEM_ACTOR`](crate::domain::item::SYSTEM_ACTOR) for timers.
+    pub actor: String,
+    /// The audit action, e.g. `acknowledge`.
+    pub action: String,
+    /// Lines for the card's thread.
+    pub lines: Vec<String>,
+    /// Further messages (pages, DMs).
+    pub messages: Vec<NewOutboxMessage>,
+}
+
+impl<T: LivingItem> Change<T> {
+    /// The change of `after` from `before` by `actor` doing `action`; bumps the version.
+    pub fn new(before: T, mut after: T, actor: impl Into<String>, action: &str) -> Change<T> {
+        after.bump_version();
+        Change {
+            before,
+            after,
+            actor: actor.into(),
+            action: action.to_owned(),
+            lines: Vec::new(),
+            messages: Vec::new(),
+        }
+    }
+
+    pub fn line(mut self, line: String) -> Self {
+        self.lines.push(line);
+        self
+    }
+
+    pub fn messages(mut self, messages: impl IntoIterator<Item = NewOutboxMessage>) -> Self {
+        self.messages.extend(messages);
+        self
+    }
+}
+
+/// What a workflow tells the kernel about its items.
+pub(crate) trait Workflow {
+    type Item: LivingItem;
+    type Action: Send + Sync;
+
+    /// Reads a clicked verb, with the text typed into its prompt.
+    fn decode(services: &Services, verb: &str, typed: &str) -> Result<Self::Action, AppError>;
+
+    /// "There is no escalation #7."
+    fn unknown(id: i64) -> String;
+
+    /// Refuses `action` by `actor` if it makes no sense for `item` as it is, e.g. "already
+    /// acknowledged by Sam", or a missing role: checked before a prompt asks for text, on a
+    /// stale card, and again under the row lock by the transition.
+    fn check(
+        services: &Services,
+        item: &Self::Item,
+        actor: &Person,
+        action: &Self::Action,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError>;
+
+    /// The transition of a click on the current card: the pure decision plus what the
+    /// workflow adds (pages, DMs, authority bookkeeping). The kernel saves the change.
+    async fn transition(
+        services: &Services,
+        tx: &mut Tx,
+        effects: &mut Effects,
+        actor: &Person,
+        current: Self::Item,
+        action: &Self::Action,
+        now: DateTime<Utc>,
+    ) -> Result<Change<Self::Item>, AppError>;
+
+    /// What the clicker is told once it is saved.
+    fn done(services: &Services, action: &Self::Action, saved: &Self::Item) -> String;
+
+    /// The item's card as a reader in `zone` sees it.
+    async fn card(
+        services: &Services,
+        tx: &mut Tx,
+        item: &Self::Item,
+        zone: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Card, AppError>;
+
+    /// "This changed since you looked", with whatever the workflow says of the current item.
+    fn stale(services: &Services, item: &Self::Item, zone: Tz) -> String;
+
+    /// The workflow's own follow-ups of every save (e.g. the next SLA check).
+    fn after_save(
+        _services: &Services,
+        _effects: &mut Effects,
+        _item: &Self::Item,
+        _now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        Ok(())
+    }
+}
+
+/// Handles a click on `<prefix>:<id>:<verb>:v<version>` of a `W` item.
+pub(crate) async fn handle_click<W: Workflow>(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    event: &Event<'_>,
+    action_ref: &ActionRef,
+    typed: Option<&str>,
+) -> Result<Reply, AppError> {
+    let (actor, now) = (event.actor, event.now);
+    let action = W::decode(services, &action_ref.verb, typed.map(str::trim).unwrap_or(""))?;
+    let current: W::Item = storage::items::get_for_update(tx, action_ref.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
+    if action_ref.version != current.version() {
+        // The card was out of date (someone else acted first). If the action makes no sense
+        // any more, say why; otherwise show the current card to decide again.
+        W::check(services, &current, actor, &action, now)?;
+        return stale_reply::<W>(services, tx, &current, actor.time_zone, now).await;
+    }
+    let change = W::transition(services, tx, effects, actor, current, &action, now).await?;
+    let saved = save::<W>(services, tx, effects, change, now).await?;
+    Ok(Reply::private(W::done(services, &action, &saved)))
+}
+
+/// `<kind> show <id>`: the item's card, privately, times in the reader's zone.
+pub(crate) async fn show<W: Workflow>(
+    services: &Services,
+    tx: &mut Tx,
+    event: &Event<'_>,
+    id: i64,
+) -> Result<Reply, AppError> {
+    let item: W::Item = storage::items::get(&mut **tx, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(W::unknown(id)))?;
+    let mut card = W::card(services, tx, &item, event.actor.time_zone, event.now).await?;
+    card.living_key = None;
+    Ok(Reply { ephemeral: true, message: Message::card(card) })
+}
+
+/// The current card, privately, with the workflow's "this changed" line.
+async fn stale_reply<W: Workflow>(
+    services: &Services,
+    tx: &mut Tx,
+    current: &W::Item,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<Reply, AppError> {
+    let mut card = W::card(services, tx, current, zone, now).await?;
+    card.living_key = None;
+    let text = W::stale(services, current, zone);
+    Ok(Reply { ephemeral: true, message: Message { text: Some(text), ..Message::card(card) } })
+}
+
+/// The domain's projection; a failure is a broken configuration, not the user's doing.
+fn projection<T: LivingItem>(item: &T) -> Result<Projection, AppError> {
+    item.projection()
+        .map_err(|err| AppError::Unexpected(anyhow::anyhow!("{} {}: {err}", T::KIND, item.id())))
+}
+
+/// Chains an audit record onto `item` into `effects`.
+pub(crate) fn audit<T: LivingItem>(
+    effects: &mut Effects,
+    item: &mut T,
+    actor: impl Into<String>,
+    action: &str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+    now: DateTime<Utc>,
+) {
+    let entry = AuditEntry {
+        at: now,
+        actor: actor.into(),
+        subject: item.subject(),
+        action: action.to_owned(),
+        before,
+        after,
+    };
+    effects.audit.push(item.chain_audit(entry));
+}
+
+/// Persists a change: the audit record and the compare-and-set write of the row with its
+/// projection now, the card update, thread lines, messages and the workflow's follow-ups
+/// into `effects`. Fails with a conflict if the row moved on.
+pub(crate) async fn save<W: Workflow>(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    change: Change<W::Item>,
+    now: DateTime<Utc>,
+) -> Result<W::Item, AppError> {
+    let mut item = change.after;
+    let (before, after) = (change.before.snapshot(), item.snapshot());
+    audit(effects, &mut item, change.actor, &change.action, before, after, now);
+    if !storage::items::update(tx, &item, &projection(&item)?, now).await? {
+        let zone = team_zone(services, &item);
+        return Err(AppError::Conflict(W::stale(services, &item, zone)));
+    }
+    publish::<W>(services, tx, effects, &item, &change.lines, change.messages, now).await?;
+    Ok(item)
+}
+
+/// Writes a new item, whose first audit records are already chained onto it (see
+/// [`audit`]), and publishes its card. Returns `false`, writing nothing, when a unique
+/// constraint of its table refused the row (a duplicate delivery).
+pub(crate) async fn create<W: Workflow>(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    item: &W::Item,
+    lines: &[String],
+    messages: Vec<NewOutboxMessage>,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    if !storage::items::insert(tx, item, &projection(item)?, now).await? {
+        return Ok(false);
+    }
+    publish::<W>(services, tx, effects, item, lines, messages, now).await?;
+    Ok(true)
+}
+
+/// The card (posted once, then updated in place), its thread lines, the messages and the
+/// workflow's follow-ups.
+async fn publish<W: Workflow>(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    item: &W::Item,
+    lines: &[String],
+    messages: Vec<NewOutboxMessage>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let card = W::card(services, tx, item, team_zone(services, item), now).await?;
+    let post = |message: Message, dedupe_key: String| NewOutboxMessage {
+        platform: item.platform().as_str().to_owned(),
+        kind: OutboxKind::Post,
+        target: item.channel().to_owned(),
+        message,
+        dedupe_key,
+        not_before: now,
+    };
+    let version = item.version();
+    effects.send(post(Message::card(card), item.key(format_args!("card:v{version}"))));
+    for (index, line) in lines.iter().enumerate() {
+        let message = Message { thread_of: Some(item.card_key()), ..Message::text(line.clone()) };
+        effects.send(post(message, item.key(format_args!("line:v{version}:{index}"))));
+    }
+    effects.outbox.extend(messages);
+    W::after_save(services, effects, item, now)
+}
+
+/// The team's zone: cards are read by the whole channel.
+pub(crate) fn team_zone<T: LivingItem>(services: &Services, item: &T) -> Tz {
+    services.directory.team(item.team()).map(|t| t.time_zone).unwrap_or(Tz::UTC)
+}
+
+/// A direct message about `item` to a person on the item's platform; nothing if they have
+/// no identity there. `what` completes the dedupe key `<prefix>:<id>:<what>`.
+pub(crate) fn direct_message<T: LivingItem>(
+    services: &Services,
+    item: &T,
+    to: &PersonKey,
+    text: String,
+    what: impl std::fmt::Display,
+    now: DateTime<Utc>,
+) -> Option<NewOutboxMessage> {
+    let user = services.directory.person(to)?.identities.get(&item.platform())?;
+    Some(NewOutboxMessage {
+        platform: item.platform().as_str().to_owned(),
+        kind: OutboxKind::Dm,
+        target: user.clone(),
+        message: Message::text(text),
+        dedupe_key: item.key(what),
+        not_before: now,
+    })
+}
+
+/// The display name of a person key (the key itself for someone unknown).
+pub(crate) fn name_of(services: &Services, key: &PersonKey) -> String {
+    services
+        .directory
+        .person(key)
+        .map(|p| p.display_name.clone())
+        .unwrap_or_else(|| key.to_string())
+}

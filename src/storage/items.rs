@@ -1,0 +1,148 @@
+//! Living-item rows, for every kind at once (DESIGN.md §11).
+//!
+//! Each kind has a table with `id`, `version` (the compare-and-set token on its card's
+//! buttons), `doc` (the whole aggregate as JSON), `updated_at`, and the columns of its
+//! [`Projection`]: what views and digests filter, sort and sum on. The projection is computed
+//! by the domain; this module writes exactly that and derives nothing.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, PgConnection, PgExecutor, Postgres};
+
+use crate::domain::item::{Cell, ItemKind, LivingItem, Projection};
+
+/// The table of each kind. A new workflow adds its line here (and to the audit heads in
+/// `audit_trail`).
+pub fn table(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Escalation => "escalations",
+        ItemKind::Request => "requests",
+        ItemKind::Credit => "credits",
+    }
+}
+
+/// The columns every item query selects: `id, version, doc`.
+#[derive(sqlx::FromRow)]
+pub(super) struct ItemRow {
+    id: i64,
+    version: i32,
+    doc: serde_json::Value,
+}
+
+pub(super) fn decode<T: LivingItem>(row: ItemRow) -> sqlx::Result<T> {
+    let mut item: T =
+        serde_json::from_value(row.doc).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
+    item.set_stored(row.id, row.version);
+    Ok(item)
+}
+
+/// Reserves the id of a new item (the card and the first audit record name it before the
+/// row is written).
+pub async fn next_id(executor: impl PgExecutor<'_>, kind: ItemKind) -> sqlx::Result<i64> {
+    let sql = format!("SELECT nextval(pg_get_serial_sequence('{}', 'id'))", table(kind));
+    sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(executor).await
+}
+
+pub async fn get<T: LivingItem>(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<T>> {
+    let sql = format!("SELECT id, version, doc FROM {} WHERE id = $1", table(T::KIND));
+    let row: Option<ItemRow> =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(executor).await?;
+    row.map(decode).transpose()
+}
+
+/// Loads an item and locks its row until the transaction ends.
+pub async fn get_for_update<T: LivingItem>(
+    conn: &mut PgConnection,
+    id: i64,
+) -> sqlx::Result<Option<T>> {
+    let sql = format!("SELECT id, version, doc FROM {} WHERE id = $1 FOR UPDATE", table(T::KIND));
+    let row: Option<ItemRow> =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await?;
+    row.map(decode).transpose()
+}
+
+/// Loads many items by id (in no particular order).
+pub async fn get_many<T: LivingItem>(
+    executor: impl PgExecutor<'_>,
+    ids: &[i64],
+) -> sqlx::Result<Vec<T>> {
+    let sql = format!("SELECT id, version, doc FROM {} WHERE id = ANY($1)", table(T::KIND));
+    let rows: Vec<ItemRow> =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(ids).fetch_all(executor).await?;
+    rows.into_iter().map(decode).collect()
+}
+
+fn bind_cell<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    cell: &'q Cell,
+) -> Query<'q, Postgres, PgArguments> {
+    match cell {
+        Cell::Text(value) => query.bind(value.as_deref()),
+        Cell::Time(value) => query.bind(*value),
+        Cell::Flag(value) => query.bind(*value),
+        Cell::Int(value) => query.bind(*value),
+        Cell::Amount(value) => query.bind(*value),
+    }
+}
+
+/// Inserts a new item under the id from [`next_id`]. Returns `false` when a unique
+/// constraint of the table refused it (e.g. a request's `(source, external_id)`: a concurrent
+/// duplicate waits for the first to commit, then gets `false`).
+pub async fn insert<T: LivingItem>(
+    conn: &mut PgConnection,
+    item: &T,
+    projection: &Projection,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let columns: Vec<&str> = projection.cells.iter().map(|(name, _)| *name).collect();
+    let placeholders: Vec<String> = (5..5 + columns.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "INSERT INTO {} (id, version, doc, updated_at, {}) VALUES ($1, $2, $3, $4, {})
+         ON CONFLICT DO NOTHING",
+        table(T::KIND),
+        columns.join(", "),
+        placeholders.join(", "),
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(item.id())
+        .bind(item.version())
+        .bind(Json(item))
+        .bind(now);
+    for (_, cell) in &projection.cells {
+        query = bind_cell(query, cell);
+    }
+    Ok(query.execute(conn).await?.rows_affected() == 1)
+}
+
+/// Writes `item` as version `item.version()` if the stored version is the one before it
+/// (compare-and-set), with its projection. Returns `false` if someone else wrote first.
+pub async fn update<T: LivingItem>(
+    conn: &mut PgConnection,
+    item: &T,
+    projection: &Projection,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let assignments: Vec<String> = projection
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(index, (name, _))| format!("{name} = ${}", index + 5))
+        .collect();
+    let sql = format!(
+        "UPDATE {} SET version = $2, doc = $3, updated_at = $4, {}
+         WHERE id = $1 AND version = $2 - 1",
+        table(T::KIND),
+        assignments.join(", "),
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(item.id())
+        .bind(item.version())
+        .bind(Json(item))
+        .bind(now);
+    for (_, cell) in &projection.cells {
+        query = bind_cell(query, cell);
+    }
+    Ok(query.execute(conn).await?.rows_affected() == 1)
+}
