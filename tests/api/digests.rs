@@ -278,3 +278,29 @@ async fn digest_run_at_a_time_queues_once_and_dry_run_queues_nothing() {
     assert_eq!(second.posted, Some(Posted::AlreadyClaimed));
     assert_eq!(outbox_keys(&app, "sla-morning").await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_acknowledged_escalation_is_never_listed_as_breached_on_its_acknowledge_clock() {
+    let app = TestApp::spawn().await;
+    app.command("alice", "/escalate ACME-1042 sev1 Payments down").await;
+    // Acknowledged at once: the 15-minute acknowledge clock stopped in time.
+    app.click("sam", "esc:1:acknowledge:v1", None).await;
+    app.clock.advance(Duration::minutes(20));
+    let sla = text_of(&app.command("sam", "/sla 1").await);
+    assert!(sla.to_lowercase().contains("met"), "{sla}");
+    let reply = app.command("sam", "/digest sla-morning").await;
+    let body = reply.message.card.unwrap().body.unwrap();
+    assert!(body.contains("Nothing is breached or at risk"), "{body}");
+    assert!(!body.contains("Escalation #1"), "{body}");
+    let reply = app.command("sam", "/digest standup").await;
+    let body = reply.message.card.unwrap().body.unwrap();
+    assert!(!body.contains("Escalation #1"), "{body}");
+    // The stored projection agrees: only the resolve clock runs, due four hours after opening.
+    let (due, at_risk): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+        sqlx::query_as("SELECT due_at, at_risk_at FROM escalations WHERE id = 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(due, Some(t0() + Duration::hours(4)));
+    assert!(at_risk.is_some_and(|at| at > t0() + Duration::minutes(20)));
+}
