@@ -477,33 +477,7 @@ pub fn check_authority(
 impl LivingItem for CreditRequest {
     const KIND: ItemKind = ItemKind::Credit;
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    fn set_stored(&mut self, id: i64, version: i32) {
-        (self.id, self.version) = (id, version);
-    }
-
-    fn team(&self) -> &TeamKey {
-        &self.team
-    }
-
-    fn platform(&self) -> Platform {
-        self.platform
-    }
-
-    fn channel(&self) -> &str {
-        &self.channel
-    }
-
-    fn audit_head_mut(&mut self) -> &mut Option<ChainHead> {
-        &mut self.audit_head
-    }
+    crate::living_item_fields!();
 
     /// The payload it is bound to and every decision.
     fn snapshot(&self) -> serde_json::Value {

@@ -19,10 +19,10 @@ use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
-use super::item::{ItemKind, LivingItem, Projection, running_deadline};
+use super::item::{ItemKind, LivingItem, Projection};
 use super::policy::EscalationPolicy;
 use super::severity::Severity;
-use super::sla::{Pause, SlaStatus};
+use super::sla::Pause;
 use super::sla_policy::{ClockView, SlaPlan, both_clocks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +66,25 @@ pub struct Resolution {
 pub struct PauseSpan {
     pub start: DateTime<Utc>,
     pub end: Option<DateTime<Utc>>,
+}
+
+/// Both clocks of an item opened at `opened` (first stopped by `first`, the resolve clock
+/// paused by `pauses`, both stopped by `resolved`) at `now`.
+pub fn item_clocks(
+    plan: &SlaPlan,
+    opened: DateTime<Utc>,
+    first: Option<&Stamp>,
+    pauses: &[PauseSpan],
+    resolved: Option<&Resolution>,
+    now: DateTime<Utc>,
+) -> Result<(ClockView, ClockView), CalendarError> {
+    let (first, resolved) = (first.map(|s| s.at), resolved.map(|r| r.at));
+    both_clocks(plan, opened, first, &pauses_of(pauses), resolved, now)
+}
+
+/// Stored pauses as the SLA clock counts them.
+pub fn pauses_of(spans: &[PauseSpan]) -> Vec<Pause> {
+    spans.iter().map(|p| Pause { start: p.start, end: p.end }).collect()
 }
 
 /// SLA notifications already sent, so each is sent once.
@@ -292,20 +311,11 @@ pub struct SlaView {
 }
 
 impl Escalation {
-    pub fn pauses(&self) -> Vec<Pause> {
-        self.pauses.iter().map(|p| Pause { start: p.start, end: p.end }).collect()
-    }
-
     /// The standing of both clocks at `now`.
     pub fn sla_view(&self, now: DateTime<Utc>) -> Result<SlaView, CalendarError> {
-        let (acknowledge, resolve) = both_clocks(
-            &self.sla,
-            self.opened_at,
-            self.acknowledged.as_ref().map(|s| s.at),
-            &self.pauses(),
-            self.resolved.as_ref().map(|r| r.at),
-            now,
-        )?;
+        let (first, resolved) = (self.acknowledged.as_ref(), self.resolved.as_ref());
+        let (acknowledge, resolve) =
+            item_clocks(&self.sla, self.opened_at, first, &self.pauses, resolved, now)?;
         Ok(SlaView { acknowledge, resolve })
     }
 }
@@ -313,33 +323,7 @@ impl Escalation {
 impl LivingItem for Escalation {
     const KIND: ItemKind = ItemKind::Escalation;
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    fn set_stored(&mut self, id: i64, version: i32) {
-        (self.id, self.version) = (id, version);
-    }
-
-    fn team(&self) -> &TeamKey {
-        &self.team
-    }
-
-    fn platform(&self) -> Platform {
-        self.platform
-    }
-
-    fn channel(&self) -> &str {
-        &self.channel
-    }
-
-    fn audit_head_mut(&mut self) -> &mut Option<ChainHead> {
-        &mut self.audit_head
-    }
+    crate::living_item_fields!();
 
     fn snapshot(&self) -> serde_json::Value {
         serde_json::json!({
@@ -356,26 +340,24 @@ impl LivingItem for Escalation {
     /// The acknowledge clock runs until the first acknowledgement, the resolve clock until
     /// resolution and not while waiting on the customer.
     fn projection(&self) -> Result<Projection, CalendarError> {
-        let resolved_at = self.resolved.as_ref().map(|r| r.at);
+        let (acknowledged_at, resolved_at) =
+            (self.acknowledged.as_ref().map(|a| a.at), self.resolved.as_ref().map(|r| r.at));
         let view = self.sla_view(resolved_at.unwrap_or(self.opened_at))?;
-        let open = resolved_at.is_none();
-        let deadline = running_deadline(&[
-            (view.acknowledge, open && self.acknowledged.is_none()),
-            (view.resolve, open && self.state != EscalationState::WaitingOnCustomer),
-        ]);
-        let within_sla = resolved_at.map(|_| view.resolve.status == SlaStatus::Met);
-        Ok(Projection::default()
-            .text("team_key", self.team.to_string())
-            .text("account_key", self.account.to_string())
-            .text("severity", self.severity.as_str().to_owned())
-            .text("state", self.state.as_str().to_owned())
-            .text("owner_key", self.owner.as_ref().map(|o| o.to_string()))
-            .text("opened_by", self.opened_by.to_string())
-            .time("opened_at", Some(self.opened_at))
-            .time("acknowledged_at", self.acknowledged.as_ref().map(|a| a.at))
-            .time("resolved_at", resolved_at)
-            .deadline(deadline)
-            .flag("resolved_within_sla", within_sla))
+        let waiting = self.state == EscalationState::WaitingOnCustomer;
+        Ok(Projection::two_clocks(
+            (view.acknowledge, acknowledged_at),
+            view.resolve,
+            resolved_at,
+            waiting,
+        )
+        .text("team_key", self.team.to_string())
+        .text("account_key", self.account.to_string())
+        .text("severity", self.severity.as_str().to_owned())
+        .text("state", self.state.as_str().to_owned())
+        .text("owner_key", self.owner.as_ref().map(|o| o.to_string()))
+        .text("opened_by", self.opened_by.to_string())
+        .time("opened_at", Some(self.opened_at))
+        .time("acknowledged_at", acknowledged_at))
     }
 }
 

@@ -169,6 +169,11 @@ impl Directory {
         self.people.values()
     }
 
+    /// The supervisors of `team`: who hears of what nobody in the team owns.
+    pub fn supervisors<'a>(&'a self, team: &'a TeamKey) -> impl Iterator<Item = &'a Person> {
+        self.people().filter(move |p| &p.team == team && p.has_role(Role::Supervisor))
+    }
+
     pub fn teams(&self) -> impl Iterator<Item = &Team> {
         self.teams.values()
     }

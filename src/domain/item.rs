@@ -144,6 +144,41 @@ pub trait LivingItem: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
     }
 }
 
+/// The [`LivingItem`] accessors of an aggregate whose fields carry the kernel's names (`id`,
+/// `version`, `team`, `platform`, `channel`, `audit_head`): expanded inside its `impl`.
+#[macro_export]
+macro_rules! living_item_fields {
+    () => {
+        fn id(&self) -> i64 {
+            self.id
+        }
+
+        fn version(&self) -> i32 {
+            self.version
+        }
+
+        fn set_stored(&mut self, id: i64, version: i32) {
+            (self.id, self.version) = (id, version);
+        }
+
+        fn team(&self) -> &$crate::domain::ids::TeamKey {
+            &self.team
+        }
+
+        fn platform(&self) -> $crate::domain::ids::Platform {
+            self.platform
+        }
+
+        fn channel(&self) -> &str {
+            &self.channel
+        }
+
+        fn audit_head_mut(&mut self) -> &mut Option<$crate::domain::audit::ChainHead> {
+            &mut self.audit_head
+        }
+    };
+}
+
 /// One projected value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -194,6 +229,29 @@ impl Projection {
 
     pub fn get(&self, column: &str) -> Option<&Cell> {
         self.cells.iter().find(|(name, _)| *name == column).map(|(_, cell)| cell)
+    }
+}
+
+impl Projection {
+    /// The SLA columns of an item with a first clock (acknowledge or first response, stopped
+    /// at `first.1`) and a resolve clock (paused while `waiting`): `due_at` / `at_risk_at` of
+    /// the running clocks, `resolved_at`, and whether it was resolved within its target.
+    pub fn two_clocks(
+        first: (ClockView, Option<DateTime<Utc>>),
+        resolve: ClockView,
+        resolved_at: Option<DateTime<Utc>>,
+        waiting: bool,
+    ) -> Projection {
+        let resolved = resolved_at.is_some();
+        let deadline = running_deadline(&[
+            (first.0, !resolved && first.1.is_none()),
+            (resolve, !resolved && !waiting),
+        ]);
+        let within_sla = resolved.then_some(resolve.status == super::sla::SlaStatus::Met);
+        Projection::default()
+            .deadline(deadline)
+            .time("resolved_at", resolved_at)
+            .flag("resolved_within_sla", within_sla)
     }
 }
 

@@ -20,12 +20,12 @@ use serde::{Deserialize, Serialize};
 pub use super::action::ActionRef;
 use super::audit::ChainHead;
 use super::calendar::CalendarError;
-use super::escalation::{PauseSpan, Resolution, Stamp};
+use super::escalation::{PauseSpan, Resolution, Stamp, item_clocks};
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
-use super::item::{ItemKind, LivingItem, Projection, running_deadline};
-use super::sla::{Pause, SlaStatus};
-use super::sla_policy::{ClockView, SlaPlan, both_clocks};
+use super::item::{ItemKind, LivingItem, Projection};
+
+use super::sla_policy::{ClockView, SlaPlan};
 use super::triage::{Priority, PrioritySource};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -345,24 +345,15 @@ pub struct RequestSla {
 }
 
 impl Request {
-    pub fn pauses(&self) -> Vec<Pause> {
-        self.pauses.iter().map(|p| Pause { start: p.start, end: p.end }).collect()
-    }
-
     pub fn is_open(&self) -> bool {
         self.state != RequestState::Resolved
     }
 
     /// The standing of both clocks at `now`.
     pub fn sla_view(&self, now: DateTime<Utc>) -> Result<RequestSla, CalendarError> {
-        let (first_response, resolve) = both_clocks(
-            &self.sla,
-            self.opened_at,
-            self.accepted.as_ref().map(|s| s.at),
-            &self.pauses(),
-            self.resolved.as_ref().map(|r| r.at),
-            now,
-        )?;
+        let (first, resolved) = (self.accepted.as_ref(), self.resolved.as_ref());
+        let (first_response, resolve) =
+            item_clocks(&self.sla, self.opened_at, first, &self.pauses, resolved, now)?;
         Ok(RequestSla { first_response, resolve })
     }
 }
@@ -370,33 +361,7 @@ impl Request {
 impl LivingItem for Request {
     const KIND: ItemKind = ItemKind::Request;
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    fn set_stored(&mut self, id: i64, version: i32) {
-        (self.id, self.version) = (id, version);
-    }
-
-    fn team(&self) -> &TeamKey {
-        &self.team
-    }
-
-    fn platform(&self) -> Platform {
-        self.platform
-    }
-
-    fn channel(&self) -> &str {
-        &self.channel
-    }
-
-    fn audit_head_mut(&mut self) -> &mut Option<ChainHead> {
-        &mut self.audit_head
-    }
+    crate::living_item_fields!();
 
     /// What transitions change, with the assignment reason.
     fn snapshot(&self) -> serde_json::Value {
@@ -414,31 +379,29 @@ impl LivingItem for Request {
     /// The first-response clock runs until the first accept, the resolution clock until
     /// resolution and not while waiting on the customer.
     fn projection(&self) -> Result<Projection, CalendarError> {
-        let resolved_at = self.resolved.as_ref().map(|r| r.at);
+        let (accepted_at, resolved_at) =
+            (self.accepted.as_ref().map(|a| a.at), self.resolved.as_ref().map(|r| r.at));
         let view = self.sla_view(resolved_at.unwrap_or(self.opened_at))?;
-        let open = resolved_at.is_none();
-        let deadline = running_deadline(&[
-            (view.first_response, open && self.accepted.is_none()),
-            (view.resolve, open && self.state != RequestState::WaitingOnCustomer),
-        ]);
-        let within_sla = resolved_at.map(|_| view.resolve.status == SlaStatus::Met);
-        Ok(Projection::default()
-            .text("team_key", self.team.to_string())
-            .text("account_key", self.account.to_string())
-            .text("request_type", self.kind.clone())
-            .text("priority", self.priority.as_str().to_owned())
-            .int("weight", self.priority.weight())
-            .text("state", self.state.as_str().to_owned())
-            .text("assignee_key", self.assignee.as_ref().map(|a| a.to_string()))
-            .text("source", self.source.clone())
-            .text("external_id", self.external_id.clone())
-            .time("opened_at", Some(self.opened_at))
-            .time("accepted_at", self.accepted.as_ref().map(|a| a.at))
-            .time("resolved_at", resolved_at)
-            .flag("reopened", Some(self.reopened))
-            .flag("first_contact_resolution", Some(self.first_contact_resolution))
-            .deadline(deadline)
-            .flag("resolved_within_sla", within_sla))
+        let waiting = self.state == RequestState::WaitingOnCustomer;
+        Ok(Projection::two_clocks(
+            (view.first_response, accepted_at),
+            view.resolve,
+            resolved_at,
+            waiting,
+        )
+        .text("team_key", self.team.to_string())
+        .text("account_key", self.account.to_string())
+        .text("request_type", self.kind.clone())
+        .text("priority", self.priority.as_str().to_owned())
+        .int("weight", self.priority.weight())
+        .text("state", self.state.as_str().to_owned())
+        .text("assignee_key", self.assignee.as_ref().map(|a| a.to_string()))
+        .text("source", self.source.clone())
+        .text("external_id", self.external_id.clone())
+        .time("opened_at", Some(self.opened_at))
+        .time("accepted_at", accepted_at)
+        .flag("reopened", Some(self.reopened))
+        .flag("first_contact_resolution", Some(self.first_contact_resolution)))
     }
 }
 

@@ -21,6 +21,21 @@ pub enum JobError {
     Fatal(String),
 }
 
+impl JobError {
+    /// A failure worth another attempt (the database was away, a row was locked…).
+    pub fn retry(err: impl std::fmt::Display) -> JobError {
+        JobError::Retryable(err.to_string())
+    }
+}
+
+/// A job's payload as `T`; a payload that does not parse can never succeed.
+pub fn payload<T: serde::de::DeserializeOwned>(
+    job: &crate::storage::jobs::Job,
+) -> Result<T, JobError> {
+    serde_json::from_value(job.payload.clone())
+        .map_err(|e| JobError::Fatal(format!("bad payload {}: {e}", job.payload)))
+}
+
 /// Runs one kind of job.
 #[async_trait]
 pub trait JobHandler: Send + Sync {

@@ -10,7 +10,7 @@ use crate::domain::item::SYSTEM_ACTOR;
 use crate::domain::messages::credit as text;
 use crate::services::Services;
 use crate::services::items::{self, Change};
-use crate::services::jobs::{JobError, JobHandler};
+use crate::services::jobs::{JobError, JobHandler, payload};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::Job;
 use crate::storage::{self, Tx};
@@ -27,15 +27,11 @@ struct Payload {
     round: u32,
 }
 
-fn retry(err: impl std::fmt::Display) -> JobError {
-    JobError::Retryable(err.to_string())
-}
-
 async fn load(tx: &mut Tx, job: &Job) -> Result<Option<CreditRequest>, JobError> {
-    let Payload { credit, round } = serde_json::from_value(job.payload.clone())
-        .map_err(|e| JobError::Fatal(format!("bad payload: {e}")))?;
-    let current =
-        storage::items::get_for_update::<CreditRequest>(tx, credit).await.map_err(retry)?;
+    let Payload { credit, round } = payload(job)?;
+    let current = storage::items::get_for_update::<CreditRequest>(tx, credit)
+        .await
+        .map_err(JobError::retry)?;
     Ok(current.filter(|c| c.state == CreditState::Pending && c.round == round))
 }
 
@@ -46,8 +42,10 @@ async fn save(
 ) -> Result<(), JobError> {
     let now = services.clock.now();
     let mut effects = Effects::default();
-    items::save::<Credits>(services, tx, &mut effects, change, now).await.map_err(retry)?;
-    storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(retry)
+    items::save::<Credits>(services, tx, &mut effects, change, now)
+        .await
+        .map_err(JobError::retry)?;
+    storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
 }
 
 /// Reminds the approvers of the waiting level once per round.

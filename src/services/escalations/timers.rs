@@ -9,13 +9,12 @@ use serde::{Deserialize, Serialize};
 use super::paging::page_step;
 use super::{Escalations, sla_view};
 use crate::domain::escalation::{Escalation, EscalationState, SlaView};
-use crate::domain::identity::Role;
 use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::escalation as text;
 use crate::domain::sla::SlaStatus;
 use crate::services::Services;
 use crate::services::items::{self, Change, direct_message, team_zone};
-use crate::services::jobs::{JobError, JobHandler};
+use crate::services::jobs::{JobError, JobHandler, payload};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::{Job, NewJob};
 use crate::storage::outbox::NewOutboxMessage;
@@ -38,15 +37,6 @@ struct SlaPayload {
     escalation: i64,
 }
 
-fn payload<T: for<'de> Deserialize<'de>>(job: &Job) -> Result<T, JobError> {
-    serde_json::from_value(job.payload.clone())
-        .map_err(|e| JobError::Fatal(format!("bad payload: {e}")))
-}
-
-fn retry(err: impl std::fmt::Display) -> JobError {
-    JobError::Retryable(err.to_string())
-}
-
 /// Sets the timer that pages the next level if the current one does not acknowledge.
 pub(crate) fn schedule_step(effects: &mut Effects, e: &Escalation, now: DateTime<Utc>) {
     let Some((_, level)) = e.policy.level_at(e.step) else { return };
@@ -62,7 +52,7 @@ pub(crate) fn schedule_step(effects: &mut Effects, e: &Escalation, now: DateTime
 
 /// Writes a timer's effects in its transaction.
 async fn write(tx: &mut Tx, effects: &Effects, now: DateTime<Utc>) -> Result<(), JobError> {
-    storage::effects::write(tx, effects, None, now).await.map(|_| ()).map_err(retry)
+    storage::effects::write(tx, effects, None, now).await.map(|_| ()).map_err(JobError::retry)
 }
 
 /// Pages the next level when the current one's wait ran out unacknowledged.
@@ -72,8 +62,9 @@ pub struct StepTimer;
 impl JobHandler for StepTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let StepPayload { escalation, step } = payload(job)?;
-        let Some(current) =
-            storage::items::get_for_update::<Escalation>(tx, escalation).await.map_err(retry)?
+        let Some(current) = storage::items::get_for_update::<Escalation>(tx, escalation)
+            .await
+            .map_err(JobError::retry)?
         else {
             return Ok(());
         };
@@ -99,7 +90,7 @@ impl JobHandler for StepTimer {
         let mut effects = Effects::default();
         let saved = items::save::<Escalations>(services, tx, &mut effects, change, now)
             .await
-            .map_err(retry)?;
+            .map_err(JobError::retry)?;
         schedule_step(&mut effects, &saved, now);
         write(tx, &effects, now).await
     }
@@ -134,8 +125,9 @@ pub struct SlaCheck;
 impl JobHandler for SlaCheck {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let SlaPayload { escalation } = payload(job)?;
-        let Some(current) =
-            storage::items::get_for_update::<Escalation>(tx, escalation).await.map_err(retry)?
+        let Some(current) = storage::items::get_for_update::<Escalation>(tx, escalation)
+            .await
+            .map_err(JobError::retry)?
         else {
             return Ok(());
         };
@@ -143,7 +135,7 @@ impl JobHandler for SlaCheck {
             return Ok(());
         }
         let now = services.clock.now();
-        let view = sla_view(&current, now).map_err(retry)?;
+        let view = sla_view(&current, now).map_err(JobError::retry)?;
         let zone = team_zone(services, &current);
         let mut next = current.clone();
         let mut lines = Vec::new();
@@ -181,7 +173,9 @@ impl JobHandler for SlaCheck {
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "sla_alert");
         change.messages = alert_recipients(services, &change.after, &lines, now);
         change.lines = lines;
-        items::save::<Escalations>(services, tx, &mut effects, change, now).await.map_err(retry)?;
+        items::save::<Escalations>(services, tx, &mut effects, change, now)
+            .await
+            .map_err(JobError::retry)?;
         write(tx, &effects, now).await
     }
 }
@@ -195,11 +189,7 @@ fn alert_recipients(
 ) -> Vec<NewOutboxMessage> {
     let people: Vec<_> = match &e.owner {
         Some(owner) => services.directory.person(owner).into_iter().collect(),
-        None => services
-            .directory
-            .people()
-            .filter(|p| p.team == e.team && p.has_role(Role::Supervisor))
-            .collect(),
+        None => services.directory.supervisors(&e.team).collect(),
     };
     people
         .into_iter()

@@ -79,7 +79,7 @@ fn explain_text(e: &Escalation, event: &Event<'_>) -> Result<String, AppError> {
         &calendar,
         e.opened_at,
         &e.sla.target(ClockKind::Resolve),
-        &e.pauses(),
+        &crate::domain::escalation::pauses_of(&e.pauses),
         event.now,
     );
     Ok(text::explanation(e, &acknowledge, &resolve, zone))

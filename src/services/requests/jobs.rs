@@ -9,7 +9,7 @@ use crate::domain::messages::request as text;
 use crate::domain::request::{Request, RequestAction, RequestState, apply};
 use crate::services::Services;
 use crate::services::items::{self, Change, direct_message};
-use crate::services::jobs::{JobError, JobHandler};
+use crate::services::jobs::{JobError, JobHandler, payload};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::Job;
 use crate::storage::{self, Tx};
@@ -19,20 +19,17 @@ pub const ASSIGN_RETRY: &str = "assign_retry";
 
 pub struct AssignRetry;
 
-fn retry(err: impl std::fmt::Display) -> JobError {
-    JobError::Retryable(err.to_string())
+#[derive(serde::Deserialize)]
+struct RetryPayload {
+    request: i64,
 }
 
 #[async_trait]
 impl JobHandler for AssignRetry {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
-        let id = job
-            .payload
-            .get("request")
-            .and_then(|v| v.as_i64())
-            .ok_or_else(|| JobError::Fatal(format!("bad payload {}", job.payload)))?;
+        let RetryPayload { request: id } = payload(job)?;
         let Some(current) =
-            storage::items::get_for_update::<Request>(tx, id).await.map_err(retry)?
+            storage::items::get_for_update::<Request>(tx, id).await.map_err(JobError::retry)?
         else {
             return Ok(());
         };
@@ -46,13 +43,16 @@ impl JobHandler for AssignRetry {
         };
         let mut effects = Effects::default();
         let weight = i64::from(current.priority.weight());
-        match super::choose(services, tx, &current.team, &kind, weight, now).await.map_err(retry)? {
+        match super::choose(services, tx, &current.team, &kind, weight, now)
+            .await
+            .map_err(JobError::retry)?
+        {
             Ok(decision) => {
                 let reason = text::assignment_reason(&decision, &services.directory);
                 let action =
                     RequestAction::Assign { to: decision.person.clone(), reason: reason.clone() };
-                let next =
-                    apply(&current, None, &action, now).map_err(|r| retry(format!("{r:?}")))?;
+                let next = apply(&current, None, &action, now)
+                    .map_err(|r| JobError::retry(format!("{r:?}")))?;
                 let line = text::thread_line(&action, SYSTEM_ACTOR, &reason, &services.directory);
                 let mut change = Change::new(current, next, SYSTEM_ACTOR, "assign").line(line);
                 let dm = text::assigned_to_you(&change.after, &reason);
@@ -62,11 +62,11 @@ impl JobHandler for AssignRetry {
                 change.messages.extend(message);
                 items::save::<Requests>(services, tx, &mut effects, change, now)
                     .await
-                    .map_err(retry)?;
+                    .map_err(JobError::retry)?;
             }
             Err(_) => super::open::schedule_retry(services, &mut effects, &current, now),
         }
-        storage::effects::write(tx, &effects, None, now).await.map_err(retry)?;
+        storage::effects::write(tx, &effects, None, now).await.map_err(JobError::retry)?;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::Requests;
 use crate::domain::assignment::Decision;
 use crate::domain::command::UsageError;
-use crate::domain::identity::{Person, Role};
+use crate::domain::identity::Person;
 use crate::domain::ids::{AccountKey, Platform, TeamKey};
 use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::request as text;
@@ -232,18 +232,12 @@ fn tell_supervisors(
     why: &str,
     now: DateTime<Utc>,
 ) -> Vec<NewOutboxMessage> {
-    let supervisors: Vec<&Person> = services
-        .directory
-        .people()
-        .filter(|p| p.team == r.team && p.has_role(Role::Supervisor))
-        .collect();
-    supervisors
-        .into_iter()
-        .filter_map(|p| {
-            let what = format!("queued:v{}:{}", r.version, p.key);
-            direct_message(services, r, &p.key, text::queued_for_supervisor(r, why), what, now)
-        })
-        .collect()
+    let supervisors = services.directory.supervisors(&r.team);
+    let dm = |p: &Person| {
+        let what = format!("queued:v{}:{}", r.version, p.key);
+        direct_message(services, r, &p.key, text::queued_for_supervisor(r, why), what, now)
+    };
+    supervisors.filter_map(dm).collect()
 }
 
 /// Schedules the next attempt to assign a queued request.
