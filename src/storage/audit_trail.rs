@@ -56,21 +56,26 @@ pub async fn for_each_record(pool: &PgPool, mut each: impl FnMut(AuditRecord)) -
     Ok(())
 }
 
-/// Every chain head recorded outside the log: `audit_heads`, and the heads kept in the
-/// escalation and credit documents.
+/// The workflow tables whose rows keep their own chain head in `doc -> 'audit_head'`, with
+/// the audit subject prefix of their rows (`<prefix>:<id>`). A new workflow table must be
+/// added here, or `audit verify` cannot see records deleted from the end of its chains.
+pub const ITEM_TABLES: &[(&str, &str)] =
+    &[("escalations", "escalation"), ("requests", "request"), ("credits", "credit")];
+
+/// Every chain head recorded outside the log: `audit_heads`, and the heads kept in the rows
+/// of every [`ITEM_TABLES`] table.
 pub async fn recorded_heads(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<RecordedHead>> {
-    let rows: Vec<(String, i64, String)> = sqlx::query_as(
-        "SELECT subject, subject_seq, hash FROM audit_heads WHERE subject_seq > 0
-         UNION ALL
-         SELECT 'escalation:' || id, (doc->'audit_head'->>'seq')::bigint,
-                doc->'audit_head'->>'hash'
-         FROM escalations WHERE jsonb_typeof(doc->'audit_head') = 'object'
-         UNION ALL
-         SELECT 'credit:' || id, (doc->'audit_head'->>'seq')::bigint, doc->'audit_head'->>'hash'
-         FROM credits WHERE jsonb_typeof(doc->'audit_head') = 'object'",
-    )
-    .fetch_all(executor)
-    .await?;
+    let mut sql =
+        "SELECT subject, subject_seq, hash FROM audit_heads WHERE subject_seq > 0".to_owned();
+    for (table, prefix) in ITEM_TABLES {
+        sql.push_str(&format!(
+            "\n UNION ALL SELECT '{prefix}:' || id, (doc->'audit_head'->>'seq')::bigint,
+                    doc->'audit_head'->>'hash'
+             FROM {table} WHERE jsonb_typeof(doc->'audit_head') = 'object'"
+        ));
+    }
+    let rows: Vec<(String, i64, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(executor).await?;
     Ok(rows.into_iter().map(|(subject, seq, hash)| RecordedHead { subject, seq, hash }).collect())
 }
 
