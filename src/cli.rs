@@ -98,8 +98,12 @@ pub enum SlackCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute every chain and compare it with its recorded head; exit 1 when broken.
+    /// Recompute every chain and compare it with its recorded head, and the checkpoint chain
+    /// with the records it sealed; exit 1 when broken.
     Verify,
+    /// Seal the chain heads that moved since the last checkpoint into the checkpoint chain now
+    /// (the `[audit] checkpoint_every_minutes` job does this periodically).
+    Checkpoint,
     /// Write the records of a date range (UTC days, inclusive) to stdout.
     Export {
         /// First day, YYYY-MM-DD.
@@ -346,6 +350,24 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        AuditCommand::Checkpoint => {
+            let now = chrono::Utc::now();
+            match crate::services::audit_checkpoint::seal_now(pool, now).await {
+                Ok(Some(sealed)) => {
+                    let c = &sealed.checkpoint;
+                    println!("{}", credit_text::checkpoint_sealed(c.seq, sealed.entries, &c.hash));
+                    ExitCode::SUCCESS
+                }
+                Ok(None) => {
+                    println!("{}", credit_text::checkpoint_unchanged());
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("steward audit checkpoint: {err:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         AuditCommand::Export { from, to, .. } if from > to => {
             let problem = credit_text::export_range_problem(&from.to_string(), &to.to_string());
             eprintln!("steward audit export: {problem}");

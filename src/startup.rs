@@ -130,6 +130,7 @@ pub fn job_registry() -> JobRegistry {
     crate::services::escalations::register_jobs(&mut registry);
     crate::services::credits::register_jobs(&mut registry);
     crate::services::requests::register_jobs(&mut registry);
+    crate::services::audit_checkpoint::register_jobs(&mut registry);
     registry
 }
 
@@ -141,6 +142,13 @@ pub fn spawn_background(
     shutdown: &CancellationToken,
 ) -> Dispatcher {
     let registry = Arc::new(job_registry());
+    let first_checkpoint = services.clone();
+    tasks.spawn(async move {
+        // Each run schedules the next; this starts the cycle (once per slot across replicas).
+        if let Err(err) = crate::services::audit_checkpoint::schedule(&first_checkpoint).await {
+            tracing::error!(error = %err, "audit checkpoint job not scheduled");
+        }
+    });
     let host = std::process::id();
     for index in 0..services.settings.jobs.workers {
         let worker = JobWorker::new(services.clone(), registry.clone(), format!("{host}-{index}"));

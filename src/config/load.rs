@@ -184,6 +184,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
         ("outbox.lease_seconds", settings.outbox.lease_seconds),
         ("outbox.max_attempts", settings.outbox.max_attempts.max(0) as u64),
         ("database.max_connections", u64::from(settings.database.max_connections)),
+        ("audit.checkpoint_every_minutes", settings.audit.checkpoint_every_minutes),
     ];
     for (key, value) in positive {
         if value == 0 {

@@ -66,6 +66,8 @@ pub struct Settings {
     pub digest: DigestSettings,
     /// The Slack adapter (`[slack]`).
     pub slack: SlackSettings,
+    /// The audit trail's checkpoint chain: `[audit]`.
+    pub audit: AuditSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,6 +153,21 @@ impl Default for JobSettings {
             backoff_base_seconds: 5,
             backoff_max_seconds: 3600,
         }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSettings {
+    /// How often the checkpoint job seals the audit chain heads that moved into the global
+    /// checkpoint chain, in minutes. A subject deleted whole before its first checkpoint is
+    /// not detected, so this bounds the window for undetected deletion.
+    pub checkpoint_every_minutes: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings { checkpoint_every_minutes: 5 }
     }
 }
 

@@ -3,11 +3,14 @@
 //! Records arrive ordered by subject and position. Recomputing each chain finds altered,
 //! reordered and missing records *inside* a chain; comparing each chain's last record with
 //! the head recorded elsewhere (the `audit_heads` table, the head kept in a workflow row)
-//! finds records deleted from the end of a chain, or a whole chain deleted.
+//! finds records deleted from the end of a chain, or a whole chain deleted. Comparing each
+//! subject's last sealed entry of the checkpoint chain (`audit_checkpoint`) with its records
+//! finds a subject deleted together with its row and head.
 
 use std::collections::BTreeMap;
 
 use super::audit::{AuditRecord, ChainBreak, GENESIS_HASH, record_hash};
+use super::audit_checkpoint::{CheckedCheckpoints, Checkpoint, Seal};
 
 /// A chain head recorded outside `audit_log`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +26,10 @@ pub struct VerifyReport {
     pub subjects: usize,
     pub records: usize,
     pub heads: usize,
+    /// Checkpoints in the checkpoint chain, and the last one (an operator may keep its hash
+    /// elsewhere: it vouches for everything sealed up to then).
+    pub checkpoints: usize,
+    pub last_checkpoint: Option<Checkpoint>,
     pub breaks: Vec<ChainBreak>,
 }
 
@@ -39,14 +46,36 @@ struct Tail {
     broken: bool,
 }
 
+/// A subject's last seal, and whether its sealed record has been seen yet.
+#[derive(Debug)]
+struct Expected {
+    seal: Seal,
+    seen: bool,
+}
+
 /// Feeds records one by one (so the log never has to fit in memory), then the heads.
 #[derive(Debug, Default)]
 pub struct ChainVerifier {
     tails: BTreeMap<String, Tail>,
+    sealed: BTreeMap<String, Expected>,
     report: VerifyReport,
 }
 
 impl ChainVerifier {
+    /// A verifier that also checks the checkpoint chain's seals (verified beforehand).
+    pub fn with_checkpoints(checked: CheckedCheckpoints) -> ChainVerifier {
+        let mut verifier = ChainVerifier::default();
+        verifier.report.checkpoints = checked.count;
+        verifier.report.last_checkpoint = checked.last;
+        verifier.report.breaks.extend(checked.broken);
+        verifier.sealed = checked
+            .seals
+            .into_iter()
+            .map(|(subject, seal)| (subject, Expected { seal, seen: false }))
+            .collect();
+        verifier
+    }
+
     /// Records must come ordered by subject, then by `subject_seq`.
     pub fn push(&mut self, record: &AuditRecord) {
         self.report.records += 1;
@@ -60,12 +89,22 @@ impl ChainVerifier {
         if tail.broken {
             return;
         }
+        let sealed =
+            self.sealed.get_mut(subject).filter(|s| s.seal.subject_seq == record.subject_seq);
         let problem = if record.subject_seq != tail.seq + 1 {
-            Some("a record is missing or out of order before this one")
+            Some("a record is missing or out of order before this one".to_owned())
         } else if record.prev_hash != tail.hash {
-            Some("does not link to the previous record (reordered or replaced)")
+            Some("does not link to the previous record (reordered or replaced)".to_owned())
         } else if record_hash(&record.prev_hash, record.subject_seq, &record.entry) != record.hash {
-            Some("content does not match its hash (altered)")
+            Some("content does not match its hash (altered)".to_owned())
+        } else if let Some(sealed) = sealed {
+            sealed.seen = true;
+            (sealed.seal.hash != record.hash).then(|| {
+                format!(
+                    "sealed at checkpoint {} with another hash (replaced)",
+                    sealed.seal.checkpoint
+                )
+            })
         } else {
             None
         };
@@ -75,7 +114,7 @@ impl ChainVerifier {
                 self.report.breaks.push(ChainBreak {
                     subject: subject.clone(),
                     subject_seq: record.subject_seq,
-                    problem: problem.to_owned(),
+                    problem,
                 });
             }
             None => {
@@ -116,6 +155,22 @@ impl ChainVerifier {
             if let Some(found) = found {
                 self.report.breaks.push(found);
             }
+        }
+        // A sealed record never seen: the chain lost it. Named once per subject, only when
+        // nothing else already names the subject.
+        for (subject, expected) in std::mem::take(&mut self.sealed) {
+            let named = self.report.breaks.iter().any(|b| b.subject == subject);
+            if expected.seen || named {
+                continue;
+            }
+            let Seal { checkpoint, subject_seq, .. } = expected.seal;
+            self.report.breaks.push(ChainBreak {
+                subject,
+                subject_seq,
+                problem: format!(
+                    "sealed at checkpoint {checkpoint} up to record {subject_seq}, records missing"
+                ),
+            });
         }
         self.report.breaks.sort_by(|a, b| a.subject.cmp(&b.subject));
         self.report
@@ -184,5 +239,53 @@ mod tests {
         let report = verify(&all, &heads);
         assert_eq!(report.breaks[0].subject_seq, 2);
         assert!(report.breaks[0].problem.contains("altered"));
+    }
+
+    fn sealed(records: &[AuditRecord]) -> CheckedCheckpoints {
+        let entries = records
+            .iter()
+            .map(|r| crate::domain::audit_checkpoint::SealedEntry {
+                subject: r.entry.subject.clone(),
+                subject_seq: r.subject_seq,
+                hash: r.hash.clone(),
+            })
+            .collect();
+        let (checkpoint, entries) =
+            crate::domain::audit_checkpoint::seal(None, records[0].entry.at, entries);
+        let mut verifier = crate::domain::audit_checkpoint::CheckpointVerifier::default();
+        entries.into_iter().for_each(|e| verifier.push(checkpoint.clone(), Some(e)));
+        verifier.finish()
+    }
+
+    #[test]
+    fn a_whole_subject_deleted_with_its_head_is_named_by_its_seal() {
+        let mut all = records("credit:1", 2);
+        all.extend(records("credit:2", 2));
+        let checked = sealed(&[all[1].clone(), all[3].clone()]);
+        let mut verifier = ChainVerifier::with_checkpoints(checked);
+        all[..2].iter().for_each(|r| verifier.push(r));
+        let report = verifier.finish(&[head(&all[1])]);
+        assert_eq!(report.checkpoints, 1);
+        assert_eq!(report.breaks.len(), 1, "{report:?}");
+        let found = &report.breaks[0];
+        assert_eq!((found.subject.as_str(), found.subject_seq), ("credit:2", 2));
+        assert_eq!(found.problem, "sealed at checkpoint 1 up to record 2, records missing");
+    }
+
+    #[test]
+    fn a_sealed_record_rewritten_with_a_fresh_hash_is_caught() {
+        let all = records("credit:1", 2);
+        let checked = sealed(&all[1..]);
+        let mut rewritten = all.clone();
+        rewritten[1].entry.actor = "mallory".into();
+        rewritten[1] = crate::domain::audit::chain(
+            Some((1, all[0].hash.as_str())),
+            rewritten[1].entry.clone(),
+        );
+        let mut verifier = ChainVerifier::with_checkpoints(checked);
+        rewritten.iter().for_each(|r| verifier.push(r));
+        let report = verifier.finish(&[head(&rewritten[1])]);
+        assert_eq!(report.breaks.len(), 1, "{report:?}");
+        assert!(report.breaks[0].problem.contains("another hash"), "{report:?}");
     }
 }

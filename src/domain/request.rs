@@ -23,7 +23,7 @@ use super::calendar::CalendarError;
 use super::escalation::{PauseSpan, Resolution, Stamp, item_clocks};
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
-use super::item::{ItemKind, LivingItem, Projection};
+use super::item::{ItemKind, LivingItem, Projection, SYSTEM_ACTOR};
 
 use super::sla_policy::{ClockView, SlaPlan};
 use super::triage::{Priority, PrioritySource};
@@ -329,7 +329,6 @@ fn assign(
     }
 }
 
-pub use super::item::SYSTEM_ACTOR;
 
 fn close_open_pause(request: &mut Request, now: DateTime<Utc>) {
     if let Some(pause) = request.pauses.iter_mut().find(|p| p.end.is_none()) {

@@ -10,6 +10,7 @@ use super::Services;
 use super::error::AppError;
 use super::inbound::Event;
 use crate::domain::audit::AuditRecord;
+use crate::domain::audit_checkpoint::CheckpointVerifier;
 use crate::domain::audit_verify::{ChainVerifier, VerifyReport};
 use crate::domain::identity::Role;
 use crate::domain::ids::AccountKey;
@@ -23,11 +24,16 @@ const HISTORY_LIMIT: i64 = 50;
 /// Roles that may read an account's audit history in chat.
 const READERS: &[Role] = &[Role::Auditor, Role::Admin, Role::Supervisor, Role::Finance];
 
-/// Recomputes every chain and compares each with its recorded head. The heads are read
-/// first: a chain that grows meanwhile then shows as "appended", never as a false deletion.
+/// Recomputes every chain and compares each with its recorded head, recomputes the
+/// checkpoint chain and checks that each subject's last sealed record is still there. The
+/// heads are read first, then the checkpoints, then the log: a chain that grows meanwhile
+/// shows as "appended", never as a false deletion, and every sealed record committed before
+/// its checkpoint, so the log read afterwards holds it.
 pub async fn verify(pool: &PgPool) -> anyhow::Result<VerifyReport> {
     let heads = storage::audit_trail::recorded_heads(pool).await?;
-    let mut verifier = ChainVerifier::default();
+    let mut checkpoints = CheckpointVerifier::default();
+    storage::audit_checkpoints::for_each_row(pool, |c, entry| checkpoints.push(c, entry)).await?;
+    let mut verifier = ChainVerifier::with_checkpoints(checkpoints.finish());
     storage::audit_trail::for_each_record(pool, |record| verifier.push(&record)).await?;
     Ok(verifier.finish(&heads))
 }

@@ -2,6 +2,7 @@
 //! the state change, audit records, outgoing messages (outbox) and timers (jobs).
 
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod credits;
 pub mod digests;
 pub mod error;

@@ -6,6 +6,7 @@ use futures::TryStreamExt;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgExecutor, PgPool};
 
+use crate::domain::item::ItemKind;
 use crate::domain::audit::{AuditEntry, AuditRecord};
 use crate::domain::audit_verify::RecordedHead;
 
@@ -56,21 +57,22 @@ pub async fn for_each_record(pool: &PgPool, mut each: impl FnMut(AuditRecord)) -
     Ok(())
 }
 
-/// Every chain head recorded outside the log: `audit_heads`, and the heads kept in the
-/// escalation and credit documents.
+/// Every chain head recorded outside the log: `audit_heads`, and the heads kept in the rows
+/// of every living-item table (each kind's table from `storage::items::table`, subjects
+/// `<noun>:<id>`), so a new workflow's chains are verified without another list to keep.
 pub async fn recorded_heads(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<RecordedHead>> {
-    let rows: Vec<(String, i64, String)> = sqlx::query_as(
-        "SELECT subject, subject_seq, hash FROM audit_heads WHERE subject_seq > 0
-         UNION ALL
-         SELECT 'escalation:' || id, (doc->'audit_head'->>'seq')::bigint,
-                doc->'audit_head'->>'hash'
-         FROM escalations WHERE jsonb_typeof(doc->'audit_head') = 'object'
-         UNION ALL
-         SELECT 'credit:' || id, (doc->'audit_head'->>'seq')::bigint, doc->'audit_head'->>'hash'
-         FROM credits WHERE jsonb_typeof(doc->'audit_head') = 'object'",
-    )
-    .fetch_all(executor)
-    .await?;
+    let mut sql =
+        "SELECT subject, subject_seq, hash FROM audit_heads WHERE subject_seq > 0".to_owned();
+    for kind in ItemKind::ALL {
+        let (table, prefix) = (super::items::table(kind), kind.noun());
+        sql.push_str(&format!(
+            "\n UNION ALL SELECT '{prefix}:' || id, (doc->'audit_head'->>'seq')::bigint,
+                    doc->'audit_head'->>'hash'
+             FROM {table} WHERE jsonb_typeof(doc->'audit_head') = 'object'"
+        ));
+    }
+    let rows: Vec<(String, i64, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(executor).await?;
     Ok(rows.into_iter().map(|(subject, seq, hash)| RecordedHead { subject, seq, hash }).collect())
 }
 

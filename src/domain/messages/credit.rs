@@ -530,8 +530,13 @@ pub fn audit_empty() -> String {
 
 /// `steward audit verify`: the summary printed at the end.
 pub fn verify_summary(report: &VerifyReport) -> String {
+    let checkpoints = match report.checkpoints {
+        0 => String::new(),
+        1 => " and 1 checkpoint".to_owned(),
+        n => format!(" and {n} checkpoints"),
+    };
     let mut out = format!(
-        "Checked {} records in {} chains against {} recorded heads: ",
+        "Checked {} records in {} chains against {} recorded heads{checkpoints}: ",
         report.records, report.subjects, report.heads
     );
     if report.intact() {
@@ -542,7 +547,23 @@ pub fn verify_summary(report: &VerifyReport) -> String {
             out.push_str(&format!("\n  {subject} record {subject_seq}: {problem}"));
         }
     }
+    if let Some(last) = &report.last_checkpoint {
+        let at = last.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        out.push_str(&format!("\nLast checkpoint: #{} at {at}, hash {}", last.seq, last.hash));
+    }
     out
+}
+
+/// `steward audit checkpoint`: what was sealed.
+pub fn checkpoint_sealed(seq: i64, entries: usize, hash: &str) -> String {
+    let heads =
+        if entries == 1 { "1 chain head".to_owned() } else { format!("{entries} chain heads") };
+    format!("Sealed checkpoint #{seq}: {heads}, hash {hash}.")
+}
+
+/// `steward audit checkpoint` when no chain moved since the previous checkpoint.
+pub fn checkpoint_unchanged() -> String {
+    "No audit chain moved since the last checkpoint: nothing to seal.".to_owned()
 }
 
 /// `steward audit export`: a bad date range.
