@@ -10,6 +10,7 @@ mod discord;
 mod escalation;
 mod intake;
 mod load;
+mod retention;
 mod secret;
 mod slack;
 
@@ -32,6 +33,7 @@ pub use intake::{
     RequestTypeConfig, parse_intake_secrets,
 };
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
+pub use retention::RetentionSettings;
 pub use secret::Secret;
 pub use slack::{
     SLACK_APP_TOKEN_ENV, SLACK_BOT_TOKEN_ENV, SLACK_SIGNING_SECRETS_ENV, SlackSettings,
@@ -66,6 +68,8 @@ pub struct Settings {
     pub digest: DigestSettings,
     /// The Slack adapter (`[slack]`).
     pub slack: SlackSettings,
+    /// How long inbox, outbox and job rows are kept (`[retention]`).
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
