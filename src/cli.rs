@@ -1,4 +1,4 @@
-//! Command-line interface (clap): `serve`, `console`, `migrate`, `config check`.
+//! Command-line interface (clap): `serve`, `console`, `migrate`, `config check`, `prune`, …
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +63,13 @@ pub enum Commands {
     /// Slack tools.
     #[command(subcommand)]
     Slack(SlackCommand),
+    /// Delete old inbox rows, finished outbox messages and finished jobs now, as the daily
+    /// job does (`[retention]`), and print what was removed per table.
+    Prune {
+        /// Print what would be removed; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -320,6 +327,7 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
             digest_run(settings, &name, at.as_deref(), dry_run).await
         }
         Commands::Seed(args) => crate::bench::seed::run(settings, args).await,
+        Commands::Prune { dry_run } => startup::prune(settings, dry_run).await,
         Commands::Bench(BenchCommand::Digest { seed, runs }) => {
             crate::bench::digest::run(settings, seed, runs).await
         }

@@ -131,6 +131,7 @@ pub fn job_registry() -> JobRegistry {
     crate::services::credits::register_jobs(&mut registry);
     crate::services::requests::register_jobs(&mut registry);
     crate::services::audit_checkpoint::register_jobs(&mut registry);
+    crate::services::retention::register_jobs(&mut registry);
     registry
 }
 
@@ -179,6 +180,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let mut ports: Vec<Arc<dyn ChatPort>> = slack.ports();
     ports.extend(discord.port.clone());
     spawn_background(&services, ports, &mut tasks, &shutdown);
+    // The daily prune re-queues itself; this starts the chain (once a day, by its dedupe key).
+    crate::services::retention::schedule(&services, services.clock.now()).await?;
     let listener = tokio::net::TcpListener::bind(settings.server.listen)
         .await
         .with_context(|| format!("could not listen on {}", settings.server.listen))?;
@@ -228,6 +231,19 @@ pub async fn console(settings: Settings, act_as: Option<String>) -> anyhow::Resu
     while tasks.join_next().await.is_some() {}
     database.close().await;
     result
+}
+
+/// `steward prune`: one retention run now; prints what it removed (or would remove).
+pub async fn prune(settings: Settings, dry_run: bool) -> anyhow::Result<()> {
+    let database = Database::open(&settings).await?;
+    let result = async {
+        let services = services(&settings, database.pool.clone()).await?;
+        crate::services::retention::prune(&services, dry_run).await
+    }
+    .await;
+    database.close().await;
+    println!("{}", result?.summary());
+    Ok(())
 }
 
 /// `steward migrate`: apply migrations and report the schema version.

@@ -246,6 +246,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
         return Err(("digest.poll_interval_ms".into(), "must be greater than zero".into()));
     }
     settings.slack.validate()?;
+    settings.retention.validate()?;
     settings.directory().map(|_| ()).map_err(|e| ("people".into(), e.0))
 }
 

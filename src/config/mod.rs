@@ -10,6 +10,7 @@ mod discord;
 mod escalation;
 mod intake;
 mod load;
+mod retention;
 mod secret;
 mod slack;
 
@@ -32,6 +33,7 @@ pub use intake::{
     RequestTypeConfig, parse_intake_secrets,
 };
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
+pub use retention::RetentionSettings;
 pub use secret::Secret;
 pub use slack::{
     SLACK_APP_TOKEN_ENV, SLACK_BOT_TOKEN_ENV, SLACK_SIGNING_SECRETS_ENV, SlackSettings,
@@ -68,6 +70,8 @@ pub struct Settings {
     pub slack: SlackSettings,
     /// The audit trail's checkpoint chain: `[audit]`.
     pub audit: AuditSettings,
+    /// How long inbox, outbox and job rows are kept (`[retention]`).
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod lookup;
 pub mod ports;
 pub mod requests;
+pub mod retention;
 mod steward_commands;
 
 pub use ports::ChatPort;

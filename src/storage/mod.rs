@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod lookup;
 pub mod outbox;
 pub mod requests;
+pub mod retention;
 pub mod seed;
 
 use std::time::Duration;

@@ -22,5 +22,6 @@ mod jobs;
 mod layering;
 mod outbox;
 mod requests;
+mod retention;
 mod slack;
 mod slack_socket;

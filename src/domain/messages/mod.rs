@@ -8,6 +8,7 @@ pub mod digest;
 pub mod discord;
 pub mod escalation;
 pub mod request;
+pub mod retention;
 pub mod slack;
 
 use chrono::{DateTime, Utc};
