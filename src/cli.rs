@@ -17,8 +17,8 @@ use crate::domain::messages::credit as credit_text;
 use crate::domain::messages::escalation as esc_text;
 use crate::domain::severity::Severity;
 use crate::startup;
-use preflight::parse_time;
 use crate::telemetry::{self, LogTarget};
+use preflight::parse_time;
 
 /// Steward: the chat-ops bot for account-operations teams.
 #[derive(Debug, Parser)]

@@ -121,8 +121,8 @@ pub fn parse_time(raw: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
     if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
         return Ok(at.to_utc());
     }
-    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M")
-        .map_err(|_| text::not_a_time(raw))?;
+    let local =
+        NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M").map_err(|_| text::not_a_time(raw))?;
     local
         .and_local_timezone(zone)
         .earliest()
@@ -169,7 +169,10 @@ mod tests {
     fn counts_below_one_are_refused() {
         let settings = demo();
         let bench = Commands::Bench(BenchCommand::Slack { clients: 0, count: 10 });
-        assert_eq!(check(&bench, &settings).unwrap_err().problem, "--clients must be at least 1, not 0");
+        assert_eq!(
+            check(&bench, &settings).unwrap_err().problem,
+            "--clients must be at least 1, not 0"
+        );
     }
 
     #[test]

@@ -217,7 +217,10 @@ mod tests {
     fn more_digits_than_a_decimal_holds_are_too_large_not_unreadable() {
         let huge = "1".repeat(29);
         assert_eq!(parse_amount(&huge, "USD", false), Err(MoneyError::TooLarge));
-        assert_eq!(parse_amount(&format!("-{}", "9".repeat(45)), "USD", true), Err(MoneyError::TooLarge));
+        assert_eq!(
+            parse_amount(&format!("-{}", "9".repeat(45)), "USD", true),
+            Err(MoneyError::TooLarge)
+        );
         assert!(parse_amount("0000000000000250.00", "USD", false).is_ok());
     }
 }

@@ -99,13 +99,7 @@ fn parse_open(args: &str) -> Result<RequestCommand, UsageError> {
     for (key, value) in &fields {
         super::text_limit::check(key, value).map_err(|p| usage(help, p))?;
     }
-    Ok(RequestCommand::Open {
-        account,
-        kind: kind.to_ascii_lowercase(),
-        summary,
-        priority,
-        fields,
-    })
+    Ok(RequestCommand::Open { account, kind: kind.to_ascii_lowercase(), summary, priority, fields })
 }
 
 fn is_field_char(c: char) -> bool {

@@ -218,7 +218,8 @@ impl Intent {
             InboundKind::Submission { action, fields } => {
                 let text = fields.get(crate::domain::reply::Prompt::FIELD).cloned();
                 // A prompt's note or reason: refused before the database, like a bad command.
-                let checked = crate::domain::text_limit::check("text", text.as_deref().unwrap_or(""));
+                let checked =
+                    crate::domain::text_limit::check("text", text.as_deref().unwrap_or(""));
                 checked.map_err(AppError::Refused)?;
                 Intent::Click { action: action.clone(), text }
             }

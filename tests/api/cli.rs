@@ -160,17 +160,35 @@ fn input_errors_of_every_command_exit_2_with_one_line_before_any_set_up() {
     let demo = ["--config", "config/demo.toml"];
     let cases: &[(&[&str], &str)] = &[
         (&["digest", "run", "nosuch"], "steward digest run: no digest `nosuch`; configured: "),
-        (&["digest", "run", "sla-morning", "--at", "soon"], "steward digest run: `soon` is not a time"),
-        (&["console", "--as", "nobody"], "steward console: no person `nobody`; configured: alice, "),
+        (
+            &["digest", "run", "sla-morning", "--at", "soon"],
+            "steward digest run: `soon` is not a time",
+        ),
+        (
+            &["console", "--as", "nobody"],
+            "steward console: no person `nobody`; configured: alice, ",
+        ),
         (
             &["audit", "export", "--from", "2026-02-01", "--to", "2026-01-01"],
             "steward audit export: ",
         ),
         (&["seed", "--days", "0"], "steward seed: --days must be at least 1, not 0"),
         (&["bench", "slack", "--clients", "0"], "steward bench: --clients must be at least 1"),
-        (&["discord", "register"], "steward discord register: STEWARD_DISCORD_BOT_TOKEN is not set"),
         (
-            &["sla", "explain", "--opened", "2026-11-27 15:00", "--severity", "sev3", "--team", "nosuch"],
+            &["discord", "register"],
+            "steward discord register: STEWARD_DISCORD_BOT_TOKEN is not set",
+        ),
+        (
+            &[
+                "sla",
+                "explain",
+                "--opened",
+                "2026-11-27 15:00",
+                "--severity",
+                "sev3",
+                "--team",
+                "nosuch",
+            ],
             "steward sla explain: no team `nosuch`; configured: ",
         ),
     ];

@@ -86,11 +86,7 @@ fn catalogue(commands: &[CommandHelp]) -> String {
 
 /// A typed text over the length limit; `what` is "summary", "note", "reason".
 pub fn too_long(what: &str, chars: usize, max: usize) -> String {
-    format!(
-        "The {what} is too long: {} characters, at most {}.",
-        thousands(chars),
-        thousands(max)
-    )
+    format!("The {what} is too long: {} characters, at most {}.", thousands(chars), thousands(max))
 }
 
 /// `10000` → `10,000`.

@@ -113,6 +113,8 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[2], "│ Approval chain  1. supervisor: pending", "{text}");
         assert_eq!(lines[3], "│                 2. finance: waiting", "{text}");
-        assert!(lines.iter().all(|l| l.starts_with('│') || l.starts_with('┌') || l.starts_with('└')));
+        assert!(
+            lines.iter().all(|l| l.starts_with('│') || l.starts_with('┌') || l.starts_with('└'))
+        );
     }
 }
