@@ -1,4 +1,9 @@
 //! Command-line interface (clap): `serve`, `console`, `migrate`, `config check`, `prune`, …
+//!
+//! Arguments are checked against the configuration (`preflight`) before anything is set up, so
+//! an input error is one line and exit status 2 without touching the database.
+
+mod preflight;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,11 +12,13 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{self, LogFormat, Settings};
 use crate::domain::ids::TeamKey;
+use crate::domain::messages::cli as cli_text;
 use crate::domain::messages::credit as credit_text;
 use crate::domain::messages::escalation as esc_text;
 use crate::domain::severity::Severity;
 use crate::startup;
 use crate::telemetry::{self, LogTarget};
+use preflight::parse_time;
 
 /// Steward: the chat-ops bot for account-operations teams.
 #[derive(Debug, Parser)]
@@ -260,6 +267,10 @@ pub fn run() -> ExitCode {
         }
         _ => {}
     }
+    if let Err(refusal) = preflight::check(&cli.command, &settings) {
+        eprintln!("{refusal}");
+        return ExitCode::from(2);
+    }
     let format = cli.log_format.unwrap_or(settings.log.format);
     let log_file = settings.database.state_dir.join("console.log");
     let target = match cli.command {
@@ -376,11 +387,6 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
                 }
             }
         }
-        AuditCommand::Export { from, to, .. } if from > to => {
-            let problem = credit_text::export_range_problem(&from.to_string(), &to.to_string());
-            eprintln!("steward audit export: {problem}");
-            ExitCode::from(2)
-        }
         AuditCommand::Export { from, to, format } => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             match crate::services::audit::export(pool, from, to, format, &mut out).await {
@@ -424,21 +430,6 @@ async fn digest_run(
     Ok(())
 }
 
-/// Parses RFC 3339, or a local "YYYY-MM-DD HH:MM" in `zone`.
-fn parse_time(raw: &str, zone: chrono_tz::Tz) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
-        return Ok(at.to_utc());
-    }
-    let local = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M").map_err(|_| {
-        format!("`{raw}` is not a time: use 2026-11-27T15:00:00Z or \"2026-11-27 15:00\"")
-    })?;
-    local
-        .and_local_timezone(zone)
-        .earliest()
-        .map(|at| at.to_utc())
-        .ok_or_else(|| format!("`{raw}` does not exist in {zone} (a daylight-saving gap)"))
-}
-
 fn sla_explain(
     settings: &Settings,
     opened: &str,
@@ -452,10 +443,14 @@ fn sla_explain(
         let severity =
             Severity::parse(severity).ok_or_else(|| esc_text::unknown_severity(severity))?;
         let team = match team {
-            Some(raw) => TeamKey::parse(raw).map_err(|e| e.0)?,
-            None => {
-                settings.teams.first().map(|t| t.key.clone()).ok_or("no teams are configured")?
+            Some(raw) => {
+                let known: Vec<&str> = settings.teams.iter().map(|t| t.key.as_str()).collect();
+                if !known.contains(&raw) {
+                    return Err(cli_text::unknown_team(raw, &known));
+                }
+                TeamKey::parse(raw).map_err(|e| e.0)?
             }
+            None => settings.teams.first().map(|t| t.key.clone()).ok_or_else(cli_text::no_teams)?,
         };
         let zone = settings.team_calendar(&team).time_zone;
         let opened = parse_time(opened, zone)?;

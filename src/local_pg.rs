@@ -14,11 +14,15 @@
 //! a private home such as `/root` is rejected with [`LocalPgError::StateDirUnreachable`].
 //!
 //! Reuse: the data directory `<state_dir>/pg` is kept between runs and `initdb` runs only when it
-//! has no `PG_VERSION`. A server left running on it by an earlier process is reused (port from
-//! `postmaster.pid`) and never stopped by us; a server we started is stopped by
-//! [`LocalPostgres::stop`] or on drop. Ephemeral clusters (tests) are instead torn down by a
-//! detached watchdog once this process exits: test binaries have no global teardown hook and
-//! statics are never dropped.
+//! has no `PG_VERSION`. A server already running on it (another Steward process's, or one left by
+//! an earlier run) is reused, port from `postmaster.pid`. Every process using a persistent
+//! cluster is listed in `<state_dir>/pg.users/` (see `users`); [`LocalPostgres::stop`] (or
+//! drop) takes this process off the list and stops the server only when nobody is left, so
+//! `serve` and `console` can share one cluster and stop in any order. Ephemeral clusters (tests)
+//! are instead torn down by a detached watchdog once this process exits: test binaries have no
+//! global teardown hook and statics are never dropped.
+
+mod users;
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
@@ -106,15 +110,18 @@ pub struct LocalPostgres {
     port: u16,
     database: String,
     ephemeral: bool,
-    /// True while a server that this process started is running; reused servers are not ours.
+    /// True while this process is to stop the server: it started an ephemeral one, or it was
+    /// the last user of a persistent one to leave.
     owns_server: bool,
+    /// This process's entry in a persistent cluster's user list; `None` once it left.
+    user: Option<users::ClusterUser>,
 }
 
 impl LocalPostgres {
     /// Finds binaries, initdb's the cluster if `<state_dir>/pg` has no PG_VERSION, starts the
-    /// server on a free loopback port unless one from an earlier run is still running on that
-    /// data dir (then reuses it and never stops it), waits until it accepts connections and
-    /// creates `database` if missing.
+    /// server on a free loopback port unless one is already running on that data dir (then
+    /// reuses it), waits until it accepts connections, creates `database` if missing and, for a
+    /// persistent cluster, adds this process to its users.
     pub fn start(options: LocalPostgresOptions) -> Result<LocalPostgres, LocalPgError> {
         let started = Instant::now();
         let path = std::env::var_os("PATH").unwrap_or_default();
@@ -139,9 +146,16 @@ impl LocalPostgres {
         let (database, ephemeral, owns_server) =
             (options.database, options.ephemeral, reused.is_none());
         // Built before the last steps so that Drop stops a server we started if they fail.
-        let pg = LocalPostgres { cluster, port, database, ephemeral, owns_server };
+        let mut pg = LocalPostgres { cluster, port, database, ephemeral, owns_server, user: None };
         wait_for_tcp(port, READY_TIMEOUT)?;
         pg.create_database(&pg.database)?;
+        // Joined last but still under the state-dir lock, so a last user leaving cannot stop
+        // the server between our finding it running and our joining (and a failure above
+        // drops `pg` without needing the lock we hold).
+        if !ephemeral {
+            let context = format!("registering in {}", state_dir.display());
+            pg.user = Some(users::ClusterUser::join(&state_dir).map_err(io_err(context))?);
+        }
         let (elapsed_ms, reused) = (started.elapsed().as_millis(), reused.is_some());
         info!(port, reused, elapsed_ms, "local PostgreSQL ready");
         Ok(pg)
@@ -163,11 +177,27 @@ impl LocalPostgres {
         self.port
     }
 
-    /// Stops the server (`pg_ctl stop -m fast`) if this process started it; idempotent.
+    /// Leaves a persistent cluster and stops the server (`pg_ctl stop -m fast`) when no other
+    /// Steward process uses it; stops an ephemeral one if this process started it. Idempotent.
     pub fn stop(&mut self) -> Result<(), LocalPgError> {
+        if let Some(user) = self.user.take() {
+            let state_dir = user.state_dir().to_owned();
+            let _lock = lock_state_dir(&state_dir)?;
+            let context = format!("leaving {}", state_dir.display());
+            let remaining = user.leave().map_err(io_err(context))?;
+            // The last user stops it, whoever started it: the starter may have left first.
+            self.owns_server = remaining == 0;
+            if remaining > 0 {
+                info!(port = self.port, remaining, "local PostgreSQL stays up for other users");
+            }
+        }
         if !self.owns_server {
             return Ok(());
         }
+        self.stop_server()
+    }
+
+    fn stop_server(&mut self) -> Result<(), LocalPgError> {
         let started = Instant::now();
         let pg_ctl = &self.cluster.bins.pg_ctl;
         if let Err(err) = self.cluster.run(pg_ctl, "stop -m fast -w", &[]) {
@@ -612,6 +642,8 @@ mod tests {
 
     /// Set for the child process of `watchdog_removes_ephemeral_cluster_after_exit`.
     const CHILD_ENV: &str = "STEWARD_LOCALPG_WATCHDOG_CHILD_DIR";
+    /// Set for the child processes of `a_shared_cluster_stays_up_until_its_last_user_leaves`.
+    const USER_CHILD_ENV: &str = "STEWARD_LOCALPG_USER_CHILD_DIR";
 
     fn unique_dir(parent: &Path, label: &str) -> PathBuf {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -747,6 +779,74 @@ mod tests {
         assert!(marker.exists(), "the second start must reuse the existing data dir");
         assert_eq!(psql_select_one(&pg, "steward"), "1");
         pg.stop().unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Only does something as a child process of the test below: uses the persistent cluster
+    /// until its stdin closes, then leaves as `Database::close` does.
+    #[test]
+    fn cluster_user_child() {
+        let Some(dir) = std::env::var_os(USER_CHILD_ENV) else {
+            return;
+        };
+        let mut pg = start_or_skip(Path::new(&dir), false, "steward").unwrap();
+        println!("port={}", pg.port());
+        io::stdin().read_to_end(&mut Vec::new()).unwrap();
+        pg.stop().unwrap();
+    }
+
+    /// Starts `cluster_user_child` on `dir`; returns it, its unread output and the port it
+    /// reported.
+    fn spawn_cluster_user(dir: &Path) -> (ClusterUserChild, u16) {
+        let this_module = module_path!().split_once("::").unwrap().1;
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", &format!("{this_module}::cluster_user_child"), "--nocapture"])
+            .env(USER_CHILD_ENV, dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.starts_with("port=") {
+            line.clear();
+            let read = io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+            assert!(read > 0, "the child exited without reporting its port");
+        }
+        let port = line.trim()["port=".len()..].parse().unwrap();
+        (ClusterUserChild { child, stdout }, port)
+    }
+
+    struct ClusterUserChild {
+        child: std::process::Child,
+        stdout: io::BufReader<std::process::ChildStdout>,
+    }
+
+    /// Closes the child's stdin and waits until it has left the cluster and exited (reading
+    /// its remaining output, so that it never blocks on or fails writing it).
+    fn leave(mut user: ClusterUserChild) {
+        drop(user.child.stdin.take());
+        let mut rest = String::new();
+        user.stdout.read_to_string(&mut rest).unwrap();
+        assert!(user.child.wait().unwrap().success(), "{rest}");
+    }
+
+    #[test]
+    fn a_shared_cluster_stays_up_until_its_last_user_leaves() {
+        if locate_binaries(&std::env::var_os("PATH").unwrap_or_default()).is_err() {
+            return eprintln!("skipping: PostgreSQL is not installed");
+        }
+        let dir = unique_dir(Path::new("/tmp"), "shared");
+        let (serve, port) = spawn_cluster_user(&dir);
+        let (console, reused_port) = spawn_cluster_user(&dir);
+        assert_eq!(reused_port, port, "the second process reuses the running server");
+
+        // The process that started the server leaves first: the other still needs it.
+        leave(serve);
+        TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("server stopped under a user");
+
+        leave(console);
+        assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err(), "server still up");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -196,6 +196,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .merge(http::intake::routes(http::intake::IntakeState::new(services.clone())))
         .merge(slack.routes())
         .merge(discord.routes.unwrap_or_default());
+    let router = http::with_body_limit(router, settings.server.max_body_bytes);
     let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down");

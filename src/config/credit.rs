@@ -67,8 +67,9 @@ pub struct ChainLevelConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthoritySettings {
-    /// `[authority.roles.supervisor.USD]`.
-    pub roles: BTreeMap<Role, BTreeMap<String, LimitConfig>>,
+    /// `[authority.roles.supervisor.USD]`. Keyed by the role's name, parsed by `credit_policy`,
+    /// so that an error inside a role's table names the role (a map keyed by an enum shows `?`).
+    pub roles: BTreeMap<String, BTreeMap<String, LimitConfig>>,
     /// `[authority.people.sam.USD]`: replaces the role limit for that person and currency.
     pub people: BTreeMap<PersonKey, BTreeMap<String, LimitConfig>>,
 }
@@ -164,8 +165,13 @@ impl Settings {
             ));
         }
         let mut authority = AuthorityMatrix::default();
-        for (role, table) in &self.authority.roles {
-            authority.roles.insert(*role, limits(table, &format!("authority.roles.{role}"))?);
+        for (name, table) in &self.authority.roles {
+            let key = format!("authority.roles.{name}");
+            let role = Role::parse(name).ok_or_else(|| {
+                let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                (key.clone(), format!("`{name}` is not a role: use {}", roles.join(", ")))
+            })?;
+            authority.roles.insert(role, limits(table, &key)?);
         }
         for (person, table) in &self.authority.people {
             let key = format!("authority.people.{person}");

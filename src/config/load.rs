@@ -87,12 +87,11 @@ pub fn load(
         .map_err(|err| {
             let key = err.path().to_string();
             let key = if key == "." { String::new() } else { key };
-            let source = env_keys
-                .iter()
-                .find(|(path, _)| key.starts_with(path.as_str()) && !key.is_empty())
-                .map(|(_, var)| ConfigSource::Env(var.clone()))
+            let problem = err.into_inner().message().to_owned();
+            let source = env_origin(&env_keys, &key)
+                .map(|var| ConfigSource::Env(var.to_owned()))
                 .unwrap_or_else(|| file_source.clone());
-            ConfigError { origin: source, key, problem: err.into_inner().message().to_owned() }
+            ConfigError { origin: source, key, problem }
         })?;
     if let Some(url) = database_url {
         settings.database.url = Some(Secret::new(url));
@@ -108,6 +107,19 @@ pub fn load(
         problem,
     })?;
     Ok(settings)
+}
+
+/// The environment variable behind a deserialisation error at `key`, if one is: the error is
+/// at the variable's key, inside its value (`people[0]…`), or at a section on its path (a
+/// misspelt section such as `STEWARD__SERVR__LISTEN` fails at `servr`).
+fn env_origin<'a>(env_keys: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
+    let related = |path: &str| {
+        let under = |outer: &str, inner: &str| {
+            inner.strip_prefix(outer).is_some_and(|rest| rest.starts_with(['.', '[']))
+        };
+        !key.is_empty() && (key == path || under(path, key) || under(key, path))
+    };
+    env_keys.iter().find(|(path, _)| related(path)).map(|(_, var)| var.as_str())
 }
 
 /// A Slack secret from the environment (never from a file).
@@ -185,6 +197,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
         ("outbox.max_attempts", settings.outbox.max_attempts.max(0) as u64),
         ("database.max_connections", u64::from(settings.database.max_connections)),
         ("audit.checkpoint_every_minutes", settings.audit.checkpoint_every_minutes),
+        ("server.max_body_bytes", settings.server.max_body_bytes as u64),
     ];
     for (key, value) in positive {
         if value == 0 {
@@ -298,6 +311,26 @@ mod tests {
         let file = write("[jobs]\nworkers = \"many\"\n");
         let err = load(Some(file.path()), no_env()).unwrap_err();
         assert_eq!(err.key, "jobs.workers");
+    }
+
+    #[test]
+    fn a_misspelt_environment_key_names_the_variable_not_the_defaults() {
+        for var in ["STEWARD__SERVER__LISTN", "STEWARD__NOSUCH__X", "STEWARD__SERVR__LISTEN"] {
+            let err = load(None, vec![(var.to_owned(), "1".to_owned())]).unwrap_err();
+            assert_eq!(err.origin, ConfigSource::Env(var.into()), "{err}");
+            assert!(err.to_string().starts_with(&format!("environment variable {var}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_error_inside_a_role_limit_names_the_role() {
+        let file = write("[authority.roles.supervisor.EUR]\nper_request = 100\n");
+        let err = load(Some(file.path()), no_env()).unwrap_err();
+        assert_eq!(err.key, "authority.roles.supervisor.EUR", "{err}");
+        let file = write("[authority.roles.boss.EUR]\nper_request = 100\nmonthly = 200\n");
+        let err = load(Some(file.path()), no_env()).unwrap_err();
+        assert_eq!(err.key, "authority.roles.boss", "{err}");
+        assert!(err.problem.contains("`boss` is not a role"), "{err}");
     }
 
     #[test]

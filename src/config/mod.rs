@@ -79,11 +79,13 @@ pub struct Settings {
 pub struct ServerSettings {
     /// Address of the HTTP server (health checks, platform webhooks).
     pub listen: SocketAddr,
+    /// Largest request body any endpoint accepts, in bytes; a larger one is answered 413.
+    pub max_body_bytes: usize,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { listen: SocketAddr::from(([127, 0, 0, 1], 8080)) }
+        ServerSettings { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), max_body_bytes: 262_144 }
     }
 }
 

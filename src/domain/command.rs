@@ -133,11 +133,15 @@ fn parse_escalate(args: &str) -> Result<Command, UsageError> {
     }
     let account = AccountKey::parse(account).map_err(|e| UsageError::new(help, e.0))?;
     let (severity, summary) = split_first_word(rest);
+    if severity.is_empty() {
+        return Err(UsageError::new(help, esc_text::missing_severity()));
+    }
     let severity = Severity::parse(severity)
         .ok_or_else(|| UsageError::new(help, esc_text::unknown_severity(severity)))?;
     if summary.is_empty() {
         return Err(UsageError::new(help, esc_text::missing_summary()));
     }
+    super::text_limit::check("summary", summary).map_err(|p| UsageError::new(help, p))?;
     Ok(Command::Escalate { account, severity, summary: summary.to_owned() })
 }
 
@@ -164,6 +168,9 @@ fn parse_escalations(args: &str) -> Result<Command, UsageError> {
 }
 
 fn parse_sla(args: &str) -> Result<Command, UsageError> {
+    if args.trim().is_empty() {
+        return Err(UsageError::new(&esc_text::HELP_SLA, esc_text::missing_escalation_id()));
+    }
     let raw = args.trim().trim_start_matches('#');
     raw.parse::<i64>().ok().filter(|id| *id > 0).map(|id| Command::Sla { id }).ok_or_else(|| {
         UsageError::new(&esc_text::HELP_SLA, esc_text::invalid_escalation_id(args.trim()))
@@ -257,6 +264,42 @@ mod tests {
         assert!(parse("sla", "forty-two").is_err());
         assert!(parse("sla", "0").is_err());
         assert!(parse("sla", "").is_err());
+    }
+
+    #[test]
+    fn a_missing_argument_is_named_never_shown_as_empty_backticks() {
+        let cases = [
+            "escalate",
+            "escalate ACME-1",
+            "escalate ACME-1 sev2",
+            "sla",
+            "credit",
+            "credit ACME-1",
+            "credit ACME-1 250",
+            "credit ACME-1 250 USD",
+            "credit edit",
+            "credit edit 4",
+            "credit cancel",
+            "credit show",
+            "adjust ACME-1",
+            "credits account",
+            "audit",
+            "request",
+            "request ACME-1",
+            "request ACME-1 billing",
+            "request show",
+            "assign",
+            "assign 4",
+            "handoff",
+            "digest",
+        ];
+        for line in cases {
+            let (name, args) = split_first_word(line);
+            let err = parse(name, args).unwrap_err();
+            assert!(!err.problem.contains("``"), "{line}: {}", err.problem);
+            assert!(!err.problem.is_empty() && err.usage.starts_with('/'), "{line}: {err:?}");
+            assert!(err.usage.contains(name), "{line}: usage {}", err.usage);
+        }
     }
 
     #[test]

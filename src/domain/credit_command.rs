@@ -71,7 +71,8 @@ pub fn parse_credits(args: &str) -> Result<Command, UsageError> {
     let list = match (first.to_ascii_lowercase().as_str(), rest) {
         ("" | "pending", "") => CreditList::Pending,
         ("mine", "") => CreditList::Mine,
-        ("account", key) if !key.is_empty() => {
+        ("account", "") => return Err(usage(help, text::missing_account())),
+        ("account", key) => {
             CreditList::Account(AccountKey::parse(key).map_err(|e| usage(help, e.0))?)
         }
         _ => return Err(usage(help, text::invalid_list_filter(args))),
@@ -105,6 +106,9 @@ fn parse_request(
 
 fn parse_id(help: &CommandHelp, raw: &str) -> Result<i64, UsageError> {
     let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(usage(help, text::missing_credit_id()));
+    }
     raw.trim_start_matches('#')
         .parse::<i64>()
         .ok()
@@ -128,6 +132,7 @@ fn parse_details(
     if reason.is_empty() {
         return Err(usage(help, text::missing_reason()));
     }
+    super::text_limit::check("note", note).map_err(|p| usage(help, p))?;
     let note = (!note.is_empty()).then(|| note.to_owned());
     Ok(Details { amount, currency, reason: reason.to_ascii_lowercase(), note })
 }

@@ -28,6 +28,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in the order the configuration documents them.
+    pub const ALL: [Role; 5] =
+        [Role::Agent, Role::Supervisor, Role::Finance, Role::Admin, Role::Auditor];
+
+    /// The role named `raw` as in the configuration (`supervisor`), if any.
+    pub fn parse(raw: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Agent => "agent",

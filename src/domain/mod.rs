@@ -26,4 +26,5 @@ pub mod request_command;
 pub mod severity;
 pub mod sla;
 pub mod sla_policy;
+pub mod text_limit;
 pub mod triage;

@@ -53,6 +53,8 @@ const CURRENCIES: &[(&str, u32)] = &[
 
 /// The largest magnitude Steward accepts: beyond this an amount is a typo, not a credit.
 pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+/// Digits before the point of [`MAX_MAGNITUDE`]; an amount with more is too large.
+const MAX_WHOLE_DIGITS: usize = 10;
 
 /// A known ISO 4217 currency code, e.g. `USD`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -131,9 +133,17 @@ pub fn parse_amount(
     let well_formed = !digits.is_empty()
         && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
         && digits.chars().filter(|c| *c == '.').count() <= 1
-        && digits.chars().any(|c| c.is_ascii_digit())
-        && digits.len() <= 40;
+        && digits.chars().any(|c| c.is_ascii_digit());
     if !well_formed {
+        return Err(MoneyError::NotANumber(raw.to_owned()));
+    }
+    // Checked on the text: more digits than a Decimal holds would otherwise fail to parse
+    // and be reported as "not an amount".
+    let whole_digits = digits.split('.').next().unwrap_or("").trim_start_matches('0').len();
+    if whole_digits > MAX_WHOLE_DIGITS {
+        return Err(MoneyError::TooLarge);
+    }
+    if digits.len() > 40 {
         return Err(MoneyError::NotANumber(raw.to_owned()));
     }
     let amount = Decimal::from_str(raw).map_err(|_| MoneyError::NotANumber(raw.to_owned()))?;
@@ -201,5 +211,16 @@ mod tests {
         assert!(parse_amount("1000000000", "USD", false).is_ok());
         assert_eq!(parse_amount("1000000000.01", "USD", false), Err(MoneyError::TooLarge));
         assert_eq!(parse_amount("99999999999999999999999", "USD", true), Err(MoneyError::TooLarge));
+    }
+
+    #[test]
+    fn more_digits_than_a_decimal_holds_are_too_large_not_unreadable() {
+        let huge = "1".repeat(29);
+        assert_eq!(parse_amount(&huge, "USD", false), Err(MoneyError::TooLarge));
+        assert_eq!(
+            parse_amount(&format!("-{}", "9".repeat(45)), "USD", true),
+            Err(MoneyError::TooLarge)
+        );
+        assert!(parse_amount("0000000000000250.00", "USD", false).is_ok());
     }
 }

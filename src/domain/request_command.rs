@@ -94,13 +94,12 @@ fn parse_open(args: &str) -> Result<RequestCommand, UsageError> {
     if summary.is_empty() {
         return Err(usage(help, text::missing_summary()));
     }
-    Ok(RequestCommand::Open {
-        account,
-        kind: kind.to_ascii_lowercase(),
-        summary: summary.join(" "),
-        priority,
-        fields,
-    })
+    let summary = summary.join(" ");
+    super::text_limit::check("summary", &summary).map_err(|p| usage(help, p))?;
+    for (key, value) in &fields {
+        super::text_limit::check(key, value).map_err(|p| usage(help, p))?;
+    }
+    Ok(RequestCommand::Open { account, kind: kind.to_ascii_lowercase(), summary, priority, fields })
 }
 
 fn is_field_char(c: char) -> bool {
@@ -117,6 +116,9 @@ fn looks_like_priority(word: &str) -> bool {
 
 fn parse_id(help: &CommandHelp, raw: &str) -> Result<i64, UsageError> {
     let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(usage(help, text::missing_request_id()));
+    }
     raw.trim_start_matches('#')
         .parse::<i64>()
         .ok()

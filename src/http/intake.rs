@@ -5,7 +5,9 @@
 //! v1=<hex HMAC-SHA256(secret, "v1:{timestamp}:{raw body}")>` against every configured
 //! secret (several while rotating), compared in constant time. A failure is a 401 with no
 //! database access at all. Deliveries are deduplicated by the sender's `(source,
-//! external_id)`: 201 with the new id, 200 with the existing id for a retry.
+//! external_id)`: 201 with the new id, 200 with the existing id for a retry. A body that is not
+//! JSON of the expected shape is a 400; a valid shape with bad values (empty ids, an unknown
+//! priority, a summary over 2,000 characters) a 422; a body over `server.max_body_bytes` a 413.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use serde::Deserialize;
 use super::signature::{VersionedHmac, fresh_headers};
 use crate::config::Secret;
 use crate::domain::messages::request as text;
+use crate::domain::text_limit;
 use crate::domain::triage::Priority;
 use crate::services::Services;
 use crate::services::error::AppError;
@@ -105,6 +108,12 @@ async fn receive(State(state): State<IntakeState>, headers: HeaderMap, body: Byt
     for (name, value) in [("external_id", &body.external_id), ("source", &body.source)] {
         if value.trim().is_empty() {
             return error(StatusCode::UNPROCESSABLE_ENTITY, text::intake_missing(name));
+        }
+    }
+    let texts = body.fields.iter().map(|(key, value)| (key.as_str(), value));
+    for (what, value) in std::iter::once(("summary", &body.summary)).chain(texts) {
+        if let Err(problem) = text_limit::check(what, value) {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, problem);
         }
     }
     let priority = match body.priority.as_deref().map(str::trim).filter(|p| !p.is_empty()) {

@@ -6,7 +6,7 @@ pub mod intake;
 pub mod signature;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use sqlx::PgPool;
@@ -39,6 +39,13 @@ async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }
+}
+
+/// Caps request bodies of every route at `max_bytes`: a larger body is answered 413 before
+/// its handler (and its signature check) runs. Every handler reads its body as `Bytes`, which
+/// honours this limit.
+pub fn with_body_limit(router: Router, max_bytes: usize) -> Router {
+    router.layer(DefaultBodyLimit::max(max_bytes))
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled.

@@ -204,10 +204,14 @@ impl Intent {
         Ok(match &inbound.kind {
             InboundKind::Command { name, args } => Intent::Command(command::parse(name, args)?),
             InboundKind::Action { action } => Intent::Click { action: action.clone(), text: None },
-            InboundKind::Submission { action, fields } => Intent::Click {
-                action: action.clone(),
-                text: fields.get(crate::domain::reply::Prompt::FIELD).cloned(),
-            },
+            InboundKind::Submission { action, fields } => {
+                let text = fields.get(crate::domain::reply::Prompt::FIELD).cloned();
+                // A prompt's note or reason: refused before the database, like a bad command.
+                let checked =
+                    crate::domain::text_limit::check("text", text.as_deref().unwrap_or(""));
+                checked.map_err(AppError::Refused)?;
+                Intent::Click { action: action.clone(), text }
+            }
         })
     }
 }

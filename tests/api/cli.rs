@@ -95,7 +95,7 @@ fn sla_explain_prints_due_times_as_text_and_json() {
     );
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(text.status.success(), "{text:?}");
-    assert!(stdout.contains("Acknowledge: target 4h"), "{stdout}");
+    assert!(stdout.contains("Acknowledge: target 4 business hours"), "{stdout}");
     assert!(stdout.contains("Due Mon 30 Nov 12:00 GMT"), "{stdout}");
     assert!(stdout.contains("Fri 27 Nov 15:00 GMT–16:00 (1h)"), "{stdout}");
 
@@ -135,4 +135,89 @@ fn config_check_refuses_policies_that_leave_an_escalation_without_anyone_to_page
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(stderr.contains("key `escalation_policies`: no policy matches sev3"), "{stderr}");
+}
+
+/// Runs `steward` with a fresh state dir and without DATABASE_URL, so any database set-up
+/// would start a private cluster there; returns the output and whether that happened.
+fn steward_without_database(args: &[&str]) -> (Output, bool) {
+    let state_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("STEWARD__DATABASE__STATE_DIR", state_dir.path())
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("DATABASE_URL")
+        .env_remove("STEWARD_DISCORD_BOT_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let set_up = state_dir.path().join("postgres").exists();
+    (out, set_up)
+}
+
+#[test]
+fn input_errors_of_every_command_exit_2_with_one_line_before_any_set_up() {
+    let demo = ["--config", "config/demo.toml"];
+    let cases: &[(&[&str], &str)] = &[
+        (&["digest", "run", "nosuch"], "steward digest run: no digest `nosuch`; configured: "),
+        (
+            &["digest", "run", "sla-morning", "--at", "soon"],
+            "steward digest run: `soon` is not a time",
+        ),
+        (
+            &["console", "--as", "nobody"],
+            "steward console: no person `nobody`; configured: alice, ",
+        ),
+        (
+            &["audit", "export", "--from", "2026-02-01", "--to", "2026-01-01"],
+            "steward audit export: ",
+        ),
+        (&["seed", "--days", "0"], "steward seed: --days must be at least 1, not 0"),
+        (&["bench", "slack", "--clients", "0"], "steward bench: --clients must be at least 1"),
+        (
+            &["discord", "register"],
+            "steward discord register: STEWARD_DISCORD_BOT_TOKEN is not set",
+        ),
+        (
+            &[
+                "sla",
+                "explain",
+                "--opened",
+                "2026-11-27 15:00",
+                "--severity",
+                "sev3",
+                "--team",
+                "nosuch",
+            ],
+            "steward sla explain: no team `nosuch`; configured: ",
+        ),
+    ];
+    for (args, start) in cases {
+        let (out, set_up) = steward_without_database(&[&demo[..], args].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line, got {stderr}");
+        assert!(stderr.starts_with(start), "{args:?}: {stderr}");
+        assert!(!set_up, "{args:?}: the database was set up before the input was checked");
+    }
+}
+
+#[test]
+fn sla_explain_lists_the_configured_teams_for_an_unknown_one() {
+    let (out, _) = steward_without_database(&[
+        "--config",
+        "config/demo.toml",
+        "sla",
+        "explain",
+        "--opened",
+        "2026-11-27 15:00",
+        "--severity",
+        "sev3",
+        "--team",
+        "nosuch",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("configured: accounts-emea"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no due times for an unknown team");
 }

@@ -17,6 +17,11 @@ async fn seeded_history_is_read_by_the_app_and_counted_by_the_digests() {
     assert_eq!(figures.requests, 3001);
     assert_eq!(figures.credits, 501);
     assert!(figures.credit_approvals > 100, "{figures:?}");
+    // What the run inserted is reported apart from the table sizes.
+    let inserted = figures.inserted;
+    assert_eq!((inserted.escalations, inserted.requests, inserted.credits), (2000, 3000, 500));
+    assert_eq!(inserted.credit_approvals, figures.credit_approvals);
+    assert!(figures.summary().starts_with("Seeded 2000 escalations, 3000 requests, 500 credits"));
 
     // The documents deserialize into the aggregates, with the generated fields.
     let newest: i64 =

@@ -191,3 +191,36 @@ async fn invalid_requests_are_refused_with_what_was_wrong() {
     }
     assert_eq!(written(&app).await, (0, 0));
 }
+
+#[tokio::test]
+async fn an_overlong_summary_is_refused_with_422_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let long = serde_json::json!({
+        "external_id": "HD-LONG",
+        "source": "helpdesk",
+        "account": "GLOBEX-7",
+        "type": "billing",
+        "summary": "x".repeat(200_000),
+    })
+    .to_string();
+    let (status, reply) = send(&router(&app), signed(&long, SECRET, app.now().timestamp())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
+    let error = reply["error"].as_str().unwrap();
+    assert_eq!(error, "The summary is too long: 200,000 characters, at most 2,000.");
+    assert_eq!(written(&app).await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_body_over_the_configured_cap_is_answered_413_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let router = steward::http::with_body_limit(router(&app), 4_096);
+    let now = app.now().timestamp();
+    let mut big = body("HD-BIG");
+    big.push_str(&" ".repeat(4_096));
+    let response = router.clone().oneshot(signed(&big, SECRET, now)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(written(&app).await, (0, 0));
+    // Under the cap the same route still works.
+    let (status, _) = send(&router, signed(&body("HD-SMALL"), SECRET, now)).await;
+    assert_eq!(status, StatusCode::CREATED);
+}

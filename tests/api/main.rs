@@ -17,6 +17,7 @@ mod discord_outbox;
 mod escalations;
 mod http;
 mod inbox;
+mod input_limits;
 mod intake_http;
 mod jobs;
 mod layering;

@@ -242,12 +242,12 @@ async fn handoff_moves_every_open_item_with_one_summary_to_the_receiver() {
     let reply = app.command("alice", "/handoff sam").await;
     assert_eq!(
         text_of(&reply),
-        "Handed 2 open request(s) to Sam Sutherland; they got one summary message."
+        "Handed 2 open requests to Sam Sutherland; they got one summary message."
     );
     app.flush_outbox(&chat).await;
     let new_dms: Vec<_> = dms(&chat).into_iter().skip(before).collect();
     assert_eq!(new_dms.len(), 1, "{new_dms:?}");
-    assert!(new_dms[0].1.starts_with("Alice Archer handed 2 open request(s) to you:"));
+    assert!(new_dms[0].1.starts_with("Alice Archer handed 2 open requests to you:"));
     for id in [1, 2] {
         let r = storage::items::get::<steward::domain::request::Request>(&app.pool, id)
             .await

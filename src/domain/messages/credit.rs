@@ -39,7 +39,7 @@ pub const HELP_CREDITS: CommandHelp = CommandHelp {
 };
 pub const HELP_AUDIT: CommandHelp = CommandHelp {
     usage: "/audit <account>",
-    summary: "An account's audit history: credits and escalations (auditors, leads, finance).",
+    summary: "An account's audit history: credits and escalations (auditors, admins, supervisors, finance).",
 };
 
 pub fn missing_account() -> String {
@@ -52,6 +52,10 @@ pub fn missing_amount() -> String {
 
 pub fn missing_reason() -> String {
     "Give a reason code, e.g. goodwill.".to_owned()
+}
+
+pub fn missing_credit_id() -> String {
+    "Name the request by the number shown on its card, e.g. 42.".to_owned()
 }
 
 pub fn invalid_credit_id(raw: &str) -> String {
@@ -542,7 +546,8 @@ pub fn verify_summary(report: &VerifyReport) -> String {
     if report.intact() {
         out.push_str("intact.");
     } else {
-        out.push_str(&format!("{} chain(s) broken.", report.breaks.len()));
+        let broken = super::count_of(report.breaks.len(), "chain", "chains");
+        out.push_str(&format!("{broken} broken."));
         for ChainBreak { subject, subject_seq, problem } in &report.breaks {
             out.push_str(&format!("\n  {subject} record {subject_seq}: {problem}"));
         }

@@ -267,7 +267,7 @@ fn attention_line(item: &Attention, now: DateTime<Utc>) -> String {
 
 /// `steward digest run` summary lines.
 pub fn run_posted(name: &str, channels: usize) -> String {
-    format!("Digest `{name}` queued for {channels} channel(s).")
+    format!("Digest `{name}` queued for {}.", super::count_of(channels, "channel", "channels"))
 }
 
 pub fn run_already_claimed(name: &str, slot: DateTime<Utc>) -> String {

@@ -26,6 +26,14 @@ pub const HELP_SLA: CommandHelp = CommandHelp {
     summary: "Explain an escalation's due times: calendar, hours counted, pauses.",
 };
 
+pub fn missing_severity() -> String {
+    "Give the severity after the account: sev1, sev2, sev3 or sev4.".to_owned()
+}
+
+pub fn missing_escalation_id() -> String {
+    "Name the escalation by the number shown on its card, e.g. 42.".to_owned()
+}
+
 pub fn unknown_severity(raw: &str) -> String {
     format!("`{raw}` is not a severity. Use sev1, sev2, sev3 or sev4.")
 }
@@ -405,6 +413,21 @@ fn status_word(status: SlaStatus) -> &'static str {
     }
 }
 
+/// A target on a clock: around the clock it is plain (`1d`); on a business calendar it is
+/// business hours, because "1d" there means 24 working hours (three working days), not a day.
+pub fn clock_duration(seconds: i64, always_open: bool) -> String {
+    if always_open {
+        return format_duration(chrono::Duration::seconds(seconds));
+    }
+    let (hours, minutes) = (seconds / 3600, seconds % 3600 / 60);
+    match (hours, minutes) {
+        (1, 0) => "1 business hour".to_owned(),
+        (hours, 0) => format!("{hours} business hours"),
+        (0, minutes) => format!("{minutes} business minutes"),
+        (hours, minutes) => format!("{hours}h {minutes}m of business time"),
+    }
+}
+
 /// How one clock's due time was computed, times in `zone`. `stopped` is when the clock
 /// stopped (acknowledged, resolved), if it did.
 pub fn clock_explanation(
@@ -416,8 +439,8 @@ pub fn clock_explanation(
     let hhmm = |at: DateTime<Utc>| at.with_timezone(&zone).format("%H:%M").to_string();
     let mut out = format!(
         "{label}: target {}, at risk after {} ({:.0} %). Started {}.\n",
-        x.target.text,
-        x.at_risk_after.text,
+        clock_duration(x.target.seconds, x.always_open),
+        clock_duration(x.at_risk_after.seconds, x.always_open),
         x.at_risk_fraction * 100.0,
         local_time(x.started, zone)
     );
@@ -491,4 +514,18 @@ pub fn explanation(
     let resolved = e.resolved.as_ref().map(|r| r.at);
     out.push_str(&clock_explanation("Resolve", resolve, resolved, zone));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_targets_read_as_business_hours() {
+        assert_eq!(clock_duration(24 * 3600, false), "24 business hours");
+        assert_eq!(clock_duration(3600, false), "1 business hour");
+        assert_eq!(clock_duration(5400, false), "1h 30m of business time");
+        assert_eq!(clock_duration(45 * 60, false), "45 business minutes");
+        assert_eq!(clock_duration(24 * 3600, true), "1d");
+    }
 }

@@ -3,6 +3,7 @@
 //! Functions take the values they interpolate; nothing here does IO. Adapters may add
 //! platform chrome (emoji, markup) but never their own wording.
 
+pub mod cli;
 pub mod credit;
 pub mod digest;
 pub mod discord;
@@ -82,6 +83,29 @@ pub fn console_help() -> String {
 fn catalogue(commands: &[CommandHelp]) -> String {
     let width = commands.iter().map(|c| c.usage.chars().count()).max().unwrap_or(0);
     commands.iter().map(|c| format!("  {:<width$}  {}\n", c.usage, c.summary)).collect()
+}
+
+/// A typed text over the length limit; `what` is "summary", "note", "reason".
+pub fn too_long(what: &str, chars: usize, max: usize) -> String {
+    format!("The {what} is too long: {} characters, at most {}.", thousands(chars), thousands(max))
+}
+
+/// `10000` → `10,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "1 channel", "3 channels": a count with the noun in the right number.
+pub fn count_of(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 pub fn usage_error(problem: &str, usage: &str) -> String {

@@ -57,6 +57,10 @@ pub fn invalid_priority(raw: &str) -> String {
     format!("`{raw}` is not a priority. Use p1, p2, p3 or p4.")
 }
 
+pub fn missing_request_id() -> String {
+    "Name the request by the number shown on its card, e.g. 42.".to_owned()
+}
+
 pub fn invalid_request_id(raw: &str) -> String {
     format!("`{raw}` is not a request id; use the number shown on the card, e.g. 42.")
 }
@@ -99,6 +103,15 @@ pub fn nothing_to_hand_off() -> String {
 
 pub fn handoff_to_self() -> String {
     "You can't hand off to yourself.".to_owned()
+}
+
+/// The requester's full name when they are a configured person; an intake source's requester
+/// (an email, a customer id) is shown as given.
+fn requester_name(directory: &Directory, r: &Request) -> String {
+    match PersonKey::parse(&r.requested_by) {
+        Ok(key) if directory.person(&key).is_some() => name(directory, &key),
+        _ => r.requested_by.clone(),
+    }
 }
 
 fn name(directory: &Directory, key: &PersonKey) -> String {
@@ -286,7 +299,7 @@ pub fn card(r: &Request, sla: Option<&RequestSla>, directory: &Directory, zone: 
     }
     fields.push(Field::new(
         "Opened",
-        format!("by {} at {}", r.requested_by, local_time(r.opened_at, zone)),
+        format!("by {} at {}", requester_name(directory, r), local_time(r.opened_at, zone)),
     ));
     Card {
         living_key: Some(r.card_key()),
@@ -412,7 +425,7 @@ pub fn queued_for_supervisor(r: &Request, why: &str) -> String {
 
 /// The one summary the receiver of a hand-off gets.
 pub fn handoff_summary(from: &str, requests: &[Request]) -> String {
-    let mut out = format!("{from} handed {} open request(s) to you:\n", requests.len());
+    let mut out = format!("{from} handed {} to you:\n", open_requests(requests.len()));
     for r in requests {
         out.push_str(&format!(
             "  #{} {} {} {} · {} — {}\n",
@@ -428,7 +441,11 @@ pub fn handoff_summary(from: &str, requests: &[Request]) -> String {
 }
 
 pub fn handed_off(count: usize, to: &str) -> String {
-    format!("Handed {count} open request(s) to {to}; they got one summary message.")
+    format!("Handed {} to {to}; they got one summary message.", open_requests(count))
+}
+
+fn open_requests(count: usize) -> String {
+    super::count_of(count, "open request", "open requests")
 }
 
 /// One person's row of `/workload`.

@@ -52,12 +52,16 @@ impl Console {
         interactive: bool,
     ) -> anyhow::Result<Console> {
         let directory = &services.directory;
+        let known: Vec<&str> = directory.people().map(|p| p.key.as_str()).collect();
         let person = match &services.settings.console.person {
-            Some(key) => directory.people().find(|p| p.key.as_str() == key),
-            None => directory.people().next(),
+            Some(key) => directory
+                .people()
+                .find(|p| p.key.as_str() == key)
+                .ok_or_else(|| messages::cli::unknown_person(key, &known)),
+            None => directory.people().next().ok_or_else(messages::cli::no_people),
         }
         .cloned()
-        .ok_or_else(|| anyhow::anyhow!("no people are configured; add [[people]] to the config"))?;
+        .map_err(anyhow::Error::msg)?;
         Ok(Console { services, dispatcher, output, person, pending: None, interactive })
     }
 

@@ -25,7 +25,11 @@ fn render_card(card: &Card) -> String {
     if !card.fields.is_empty() {
         let width = card.fields.iter().map(|f| f.label.chars().count()).max().unwrap_or(0);
         for field in &card.fields {
-            lines.push(format!("│ {:<width$}  {}", field.label, field.value));
+            // Later lines of a multi-line value line up under its first, inside the border.
+            let mut value = field.value.lines();
+            let first = value.next().unwrap_or("");
+            lines.push(format!("│ {:<width$}  {first}", field.label));
+            lines.extend(value.map(|line| format!("│ {:width$}  {line}", "")));
         }
     }
     if let Some(body) = &card.body {
@@ -93,5 +97,24 @@ mod tests {
         let text = render_message(&Message::card(card));
         assert!(text.contains("│ Account  ACME-1"), "{text}");
         assert!(text.contains("[1] *Acknowledge  [2] !Resolve…"), "{text}");
+    }
+
+    #[test]
+    fn a_multi_line_field_value_stays_inside_the_border_under_its_first_line() {
+        let card = Card {
+            title: "Credit #7".into(),
+            fields: vec![
+                Field::new("Amount", "250.00 USD"),
+                Field::new("Approval chain", "1. supervisor: pending\n2. finance: waiting"),
+            ],
+            ..Card::default()
+        };
+        let text = render_message(&Message::card(card));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "│ Approval chain  1. supervisor: pending", "{text}");
+        assert_eq!(lines[3], "│                 2. finance: waiting", "{text}");
+        assert!(
+            lines.iter().all(|l| l.starts_with('│') || l.starts_with('┌') || l.starts_with('└'))
+        );
     }
 }
