@@ -15,6 +15,7 @@ pub mod escalation;
 pub mod identity;
 pub mod ids;
 pub mod inbound;
+pub mod mention;
 pub mod messages;
 pub mod money;
 pub mod policy;
