@@ -86,6 +86,9 @@ pub enum DiscordCommand {
         /// Register in this guild only (instant) instead of globally.
         #[arg(long, value_name = "ID")]
         guild: Option<u64>,
+        /// Print on stdout the JSON array that would be PUT; send nothing (no token needed).
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -251,6 +254,9 @@ pub fn run() -> ExitCode {
         Commands::Config(ConfigCommand::Check { .. }) => return config_check(file, &settings),
         Commands::Slack(SlackCommand::Manifest) => {
             let manifest = crate::platform::slack::manifest::manifest(&settings.slack);
+            for warning in crate::platform::slack::manifest::warnings(&settings.slack) {
+                eprintln!("steward: warning: {warning}");
+            }
             println!("{}", serde_json::to_string_pretty(&manifest).unwrap_or_default());
             return ExitCode::SUCCESS;
         }
@@ -331,8 +337,8 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Bench(BenchCommand::Discord { clients, count }) => {
             crate::bench::discord::run(settings, clients, count).await
         }
-        Commands::Discord(DiscordCommand::Register { guild }) => {
-            crate::platform::discord::register_command(&settings, guild).await
+        Commands::Discord(DiscordCommand::Register { guild, dry_run }) => {
+            crate::platform::discord::register_command(&settings, guild, dry_run).await
         }
         Commands::Digest(DigestCommand::Run { name, at, dry_run }) => {
             digest_run(settings, &name, at.as_deref(), dry_run).await

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct KeyError(pub String);
 
 macro_rules! key_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $valid:expr) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $valid:expr $(, strip $prefix:literal)?) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -21,6 +21,7 @@ macro_rules! key_type {
             /// Parses and validates a key; the error says what is wrong in user terms.
             pub fn parse(raw: &str) -> Result<Self, KeyError> {
                 let raw = raw.trim();
+                $(let raw = raw.strip_prefix($prefix).unwrap_or(raw);)?
                 let valid: fn(&str) -> bool = $valid;
                 if raw.is_empty() || raw.len() > 64 || !valid(raw) {
                     return Err(KeyError(crate::domain::messages::invalid_key($what, raw)));
@@ -60,10 +61,12 @@ fn is_slug(s: &str) -> bool {
 }
 
 key_type!(
-    /// A person's stable key, e.g. `alice`: lowercase letters, digits, `-` and `_`.
+    /// A person's stable key, e.g. `alice`: lowercase letters, digits, `-` and `_`. People
+    /// write `@alice` in chat, so one leading `@` is accepted and dropped.
     PersonKey,
     "person",
-    is_slug
+    is_slug,
+    strip "@"
 );
 key_type!(
     /// A team's stable key, e.g. `accounts-emea`.
@@ -121,6 +124,9 @@ mod tests {
         assert!(PersonKey::parse("Alice").is_err());
         assert!(PersonKey::parse("").is_err());
         assert!(PersonKey::parse("9lives").is_err());
+        assert_eq!(PersonKey::parse("@sam").unwrap().as_str(), "sam");
+        assert!(PersonKey::parse("@@sam").is_err());
+        assert!(TeamKey::parse("@emea").is_err());
     }
 
     #[test]

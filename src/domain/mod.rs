@@ -17,6 +17,7 @@ pub mod identity;
 pub mod ids;
 pub mod inbound;
 pub mod item;
+pub mod mention;
 pub mod messages;
 pub mod money;
 pub mod policy;

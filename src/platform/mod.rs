@@ -4,7 +4,9 @@
 //! - `console/`: the local terminal chat, always available, no tokens needed.
 //! - `discord/`: Discord (serenity): gateway or HTTP interactions, REST out.
 //! - `slack/`: Slack over HTTP or Socket Mode (slack-morphism lives only there).
+//! - `text`: cutting text to platform limits (characters, with an ellipsis).
 
 pub mod console;
 pub mod discord;
 pub mod slack;
+pub mod text;

@@ -5,6 +5,8 @@
 //! `nonce` + `enforce_nonce`), edits them, starts threads, opens DM channels, takes
 //! interaction callbacks and webhook edits, echoes command registrations, and answers with
 //! queued failures on demand (429 with `retry_after` JSON and headers, 5xx, error codes).
+//! Like Discord, it refuses a body that breaks the documented rules (`50035 Invalid Form
+//! Body`): a duplicate command name in a bulk overwrite, too long a text, too many controls.
 //! Gateway: `GET /gateway[/bot]` returns the fake's `ws://` URL; the socket sends Hello,
 //! answers Identify with READY, acks heartbeats and pushes dispatches from the test.
 
@@ -23,6 +25,8 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast};
 use tokio_tungstenite_021::tungstenite::Message as WsMessage;
+
+use super::platform_limits as limits;
 
 pub const TOKEN: &str = "fake-bot-token";
 pub const APPLICATION_ID: u64 = 4_000_000_000_000_001;
@@ -259,6 +263,13 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
         };
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(problems) = invalid_form(method.as_str(), &segments, body) {
+        return respond(
+            StatusCode::BAD_REQUEST,
+            rate_headers(4, 1.0),
+            json!({ "message": "Invalid Form Body", "code": INVALID_FORM_BODY, "errors": problems }),
+        );
+    }
     match (method.as_str(), segments.as_slice()) {
         ("POST", ["channels", channel, "messages"]) => {
             let nonce = body.get("nonce").and_then(Value::as_str).map(str::to_owned);
@@ -312,6 +323,25 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
             json!({ "message": "404: Not Found", "code": 0 }),
         ),
     }
+}
+
+/// Discord's answer to a body that breaks its rules (a duplicate command name, too long a
+/// field, too many components); the whole request is refused.
+pub const INVALID_FORM_BODY: i64 = 50035;
+
+/// What Discord would refuse in this request's body, if anything.
+fn invalid_form(method: &str, segments: &[&str], body: &Value) -> Option<Vec<String>> {
+    let problems = match (method, segments) {
+        ("PUT", ["applications", _, "commands"])
+        | ("PUT", ["applications", _, "guilds", _, "commands"]) => limits::discord_commands(body),
+        ("POST", ["channels", _, "messages"])
+        | ("PATCH", ["channels", _, "messages", _])
+        | ("PATCH", ["webhooks", _, _, "messages", "@original"])
+        | ("POST", ["webhooks", _, _]) => limits::discord_message(body),
+        ("POST", ["interactions", _, _, "callback"]) => limits::discord_callback(body),
+        _ => Vec::new(),
+    };
+    (!problems.is_empty()).then_some(problems)
 }
 
 /// The fake gateway: Hello, READY after Identify, heartbeat acks, pushed dispatches.

@@ -6,6 +6,7 @@
 pub mod chat;
 pub mod discord;
 pub mod discord_fake;
+pub mod platform_limits;
 pub mod postgres;
 pub mod slack_fake;
 

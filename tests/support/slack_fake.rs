@@ -1,7 +1,8 @@
 //! A local Slack: the Web API over HTTP (records every call, checks the bearer token and the
 //! fields each method requires, answers 429/5xx/`ok:false` on demand), `response_url`s, and a
 //! Socket Mode WebSocket endpoint handed out by `apps.connections.open`. The real adapter is
-//! pointed at it with `slack.api_url`.
+//! pointed at it with `slack.api_url`. Like Slack, it answers `invalid_blocks` (recording
+//! the broken limits under `_problems` in the call) when blocks or a view exceed a limit.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use super::platform_limits as limits;
 
 pub const BOT_TOKEN: &str = "xoxb-test-bot";
 pub const APP_TOKEN: &str = "xapp-test-app";
@@ -213,6 +216,16 @@ async fn api(
         Some(Failure::SlackError(code)) => return slack_error(code),
         None => {}
     }
+    // Slack checks Block Kit against its limits and refuses the whole call.
+    let too_big = match method.as_str() {
+        "chat.postMessage" | "chat.update" | "chat.postEphemeral" => limits::slack_message(&params),
+        "views.open" | "views.publish" | "views.update" => limits::slack_view(&view_of(&params)),
+        _ => Vec::new(),
+    };
+    if !too_big.is_empty() {
+        fake.inner.lock().unwrap().calls[index].params["_problems"] = json!(too_big);
+        return slack_error("invalid_blocks");
+    }
     let has = |field: &str| params.get(field).is_some_and(|v| !v.is_null() && v != "");
     let str_of = |field: &str| params.get(field).and_then(Value::as_str).unwrap_or("").to_owned();
     match method.as_str() {
@@ -289,6 +302,14 @@ async fn api(
     }
 }
 
+/// A view parameter, sent as a JSON object or as a JSON string in a form.
+fn view_of(params: &Value) -> Value {
+    match &params["view"] {
+        Value::String(raw) => serde_json::from_str(raw).unwrap_or(Value::Null),
+        other => other.clone(),
+    }
+}
+
 async fn response_url(
     State((fake, _)): State<(SlackFake, String)>,
     Path(id): Path<String>,
@@ -297,7 +318,15 @@ async fn response_url(
 ) -> Response {
     let mut params = merge_params(None, &headers, &body);
     params["response_id"] = json!(id);
+    let problems = limits::slack_message(&params);
+    let refused = !problems.is_empty();
+    if refused {
+        params["_problems"] = json!(problems);
+    }
     fake.record("response_url", params);
+    if refused {
+        return slack_error("invalid_blocks");
+    }
     ok(json!({}))
 }
 

@@ -62,3 +62,15 @@ pub fn unknown_command(name: &str) -> String {
 pub fn thread_name(living_key: &str) -> String {
     format!("History of {living_key}")
 }
+
+/// Under an embed whose description or fields did not all fit in one Discord message.
+pub fn showing(shown: usize, total: usize, what: &str) -> String {
+    format!(
+        "Showing {shown} of {total} {what}. Narrow the command (a filter, a team) to see the rest."
+    )
+}
+
+/// The label of a prompt whose choices were too many for a menu (45 characters at most).
+pub fn typed_choice_label(label: &str) -> String {
+    format!("{label} (their key)")
+}

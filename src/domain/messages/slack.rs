@@ -12,3 +12,23 @@ pub const APP_DESCRIPTION: &str =
 pub fn modal_failed() -> String {
     "Slack did not open the form in time. Please click the button again.".to_owned()
 }
+
+/// Under a card whose body or fields did not all fit in one Slack message.
+pub fn showing(shown: usize, total: usize, what: &str) -> String {
+    format!(
+        "Showing {shown} of {total} {what}. Narrow the command (a filter, a team) to see the rest."
+    )
+}
+
+/// The label of a prompt whose choices were too many for a menu: type the value instead.
+pub fn typed_choice_label(label: &str, example: &str) -> String {
+    format!("{label} (type their key, e.g. {example})")
+}
+
+/// `steward slack manifest` with the request URLs still on the example host.
+pub fn example_public_url(url: &str) -> String {
+    format!(
+        "slack.public_url is still the example `{url}`: Slack would send commands and clicks \
+         there. Set it (or STEWARD__SLACK__PUBLIC_URL) to this server's public https URL."
+    )
+}

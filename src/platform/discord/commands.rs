@@ -244,8 +244,15 @@ impl Catalogue {
 
     /// The bulk-overwrite body: one Discord application command per command name.
     pub fn registration(&self) -> Value {
-        let mut names: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
-        names.dedup();
+        // Each name once, in catalogue order. Discord refuses the whole bulk overwrite when a
+        // name repeats, and forms of one command need not be adjacent in the catalogue
+        // (`/adjust` sits between `/credit` and `/credit edit`).
+        let mut names: Vec<&str> = Vec::new();
+        for spec in &self.specs {
+            if !names.contains(&spec.name.as_str()) {
+                names.push(spec.name.as_str());
+            }
+        }
         let commands: Vec<Value> = names
             .into_iter()
             .map(|name| {

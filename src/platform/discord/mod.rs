@@ -116,8 +116,18 @@ pub async fn start(
     Ok(runtime)
 }
 
-/// `steward discord register [--guild <id>]`.
-pub async fn register_command(settings: &Settings, guild: Option<u64>) -> anyhow::Result<()> {
+/// `steward discord register [--guild <id>] [--dry-run]`. The dry run prints only the body
+/// (so it can be piped into a validator) and needs neither a token nor an application id.
+pub async fn register_command(
+    settings: &Settings,
+    guild: Option<u64>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    if dry_run {
+        let body = commands::Catalogue::new(settings).registration();
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(());
+    }
     let clock: Arc<dyn Clock> = Arc::new(crate::services::ports::SystemClock);
     let rest = rest(settings, clock)
         .ok_or_else(|| anyhow::anyhow!("{} is not set", crate::config::DISCORD_TOKEN_ENV))?;

@@ -9,12 +9,19 @@
 //! Discord has no confirm dialog: a `confirm` button answers with an ephemeral message that
 //! repeats the question and offers the real button (plus Cancel). A prompt with choices is
 //! rendered as a select menu right on the card (choosing is the click); a prompt without
-//! choices opens a modal with one text input.
+//! choices opens a modal with one text input. A prompt with more choices than a select
+//! menu holds (25) opens the modal too, where the key is typed.
+//!
+//! Discord's limits (DESIGN.md §12) are kept by cutting with an ellipsis; a description or a
+//! field list cut short says "showing N of M" in the footer. Steward's channel references
+//! (`#1234…`, a snowflake) become channel links (`<#1234…>`); mentions never ping, since
+//! every message says `allowed_mentions: {parse: []}`.
 
 use serde_json::{Value, json};
 
 use crate::domain::messages::discord as text;
 use crate::domain::reply::{Button, ButtonStyle, Card, Confirm, Message, Prompt, Reply};
+use crate::platform::text::{clip, clip_pieces};
 
 /// Discord's limit on custom ids.
 pub const MAX_CUSTOM_ID: usize = 100;
@@ -29,6 +36,15 @@ const MAX_TITLE: usize = 256;
 const MAX_DESCRIPTION: usize = 4096;
 const MAX_MODAL_TITLE: usize = 45;
 const MAX_LABEL: usize = 80;
+const MAX_FIELDS: usize = 25;
+const MAX_FOOTER: usize = 2048;
+/// Characters of all embeds of one message together.
+const MAX_EMBED_TOTAL: usize = 6000;
+/// What the footer (context and "showing" notes) may use of the embed total.
+const FOOTER_BUDGET: usize = 600;
+/// Options of a select menu.
+const MAX_OPTIONS: usize = 25;
+const MAX_TEXT_INPUT_LABEL: usize = 45;
 
 /// Interaction callback types.
 pub mod callback {
@@ -90,13 +106,60 @@ pub fn parse_custom_id(id: &str) -> Option<(ControlKind, &str)> {
     (!action.is_empty() || kind == ControlKind::Cancel).then_some((kind, action))
 }
 
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
+/// Text cut to `max` characters, with Steward's channel references as channel links.
+fn linked(raw: &str, max: usize) -> String {
+    clip_pieces(&pieces(raw), max)
+}
+
+/// `raw` as pieces that must stay whole: `<#id>` links for `#` + a snowflake, characters.
+fn pieces(raw: &str) -> Vec<String> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut previous: Option<char> = None;
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        let boundary = previous.is_none_or(|p| !p.is_alphanumeric());
+        let digits = match c {
+            '#' => rest[1..].find(|d: char| !d.is_ascii_digit()).unwrap_or(rest.len() - 1),
+            _ => 0,
+        };
+        if boundary && (17..=20).contains(&digits) {
+            out.push(format!("<#{}>", &rest[1..1 + digits]));
+            rest = &rest[1 + digits..];
+            previous = Some('0');
+            continue;
+        }
+        out.push(c.to_string());
+        previous = Some(c);
+        rest = &rest[c.len_utf8()..];
     }
-    let mut clipped: String = text.chars().take(max - 1).collect();
-    clipped.push('…');
-    clipped
+    out
+}
+
+/// The first lines of `body` that fit in `max` characters, and how many of how many.
+fn first_lines(body: &str, max: usize) -> (String, usize, usize) {
+    let lines: Vec<&str> = body.lines().collect();
+    if body.chars().count() <= max {
+        return (linked(body, max), lines.len(), lines.len());
+    }
+    let mut out = String::new();
+    let mut shown = 0;
+    for line in &lines {
+        let line = linked(line, max);
+        let needed = out.chars().count() + usize::from(!out.is_empty()) + line.chars().count();
+        if needed > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&line);
+        shown += 1;
+    }
+    if shown == 0 {
+        // One line longer than the room: show its beginning.
+        return (linked(body, max), 1, lines.len().max(1));
+    }
+    (out, shown, lines.len())
 }
 
 fn style(style: ButtonStyle) -> u8 {
@@ -107,29 +170,50 @@ fn style(style: ButtonStyle) -> u8 {
     }
 }
 
-/// The embed of a card.
+/// The embed of a card, within the embed limits and the 6,000 characters of a message.
 pub fn embed(card: &Card) -> Value {
-    let mut embed = json!({ "title": clip(&card.title, MAX_TITLE) });
-    if let Some(body) = &card.body {
-        embed["description"] = json!(clip(body, MAX_DESCRIPTION));
+    let title = clip(&card.title, MAX_TITLE);
+    let mut embed = json!({ "title": title });
+    let mut budget = MAX_EMBED_TOTAL - title.chars().count() - FOOTER_BUDGET;
+    let mut notes = Vec::new();
+    if let Some(body) = card.body.as_ref().filter(|b| !b.trim().is_empty()) {
+        // Leave the fields room when there are any.
+        let room = if card.fields.is_empty() { budget } else { budget / 2 };
+        let (description, shown, total) = first_lines(body, room.min(MAX_DESCRIPTION));
+        if shown < total {
+            notes.push(text::showing(shown, total, "lines"));
+        }
+        budget -= description.chars().count();
+        embed["description"] = json!(description);
     }
-    if !card.fields.is_empty() {
-        embed["fields"] = card
-            .fields
-            .iter()
-            .take(25)
-            .map(|f| {
-                json!({
-                    "name": clip(&f.label, MAX_TITLE),
-                    "value": clip(if f.value.is_empty() { "—" } else { &f.value }, MAX_FIELD_VALUE),
-                    "inline": true,
-                })
-            })
-            .collect::<Vec<_>>()
-            .into();
+    let mut fields = Vec::new();
+    for f in card.fields.iter().take(MAX_FIELDS) {
+        let name = clip(if f.label.is_empty() { "—" } else { &f.label }, MAX_TITLE);
+        let value = linked(if f.value.is_empty() { "—" } else { &f.value }, MAX_FIELD_VALUE);
+        let cost = name.chars().count() + value.chars().count();
+        if cost > budget {
+            break;
+        }
+        budget -= cost;
+        fields.push(json!({ "name": name, "value": value, "inline": true }));
     }
-    if !card.context.is_empty() {
-        embed["footer"] = json!({ "text": clip(&card.context.join(" · "), 2048) });
+    if fields.len() < card.fields.len() {
+        notes.push(text::showing(fields.len(), card.fields.len(), "fields"));
+    }
+    if !fields.is_empty() {
+        embed["fields"] = fields.into();
+    }
+    let footer: Vec<&str> =
+        card.context.iter().map(String::as_str).chain(notes.iter().map(String::as_str)).collect();
+    if !footer.is_empty() {
+        // Notes last, and they must survive the cut: cut the context, not the notes.
+        let notes_len: usize = notes.iter().map(|n| n.chars().count() + 3).sum();
+        let context = clip(&card.context.join(" · "), FOOTER_BUDGET.saturating_sub(notes_len));
+        let text: Vec<&str> = std::iter::once(context.as_str())
+            .filter(|c| !c.is_empty())
+            .chain(notes.iter().map(String::as_str))
+            .collect();
+        embed["footer"] = json!({ "text": clip(&text.join(" · "), FOOTER_BUDGET.min(MAX_FOOTER)) });
     }
     embed
 }
@@ -137,12 +221,14 @@ pub fn embed(card: &Card) -> Value {
 /// One control for a button: a button, or a select menu for a prompt with choices (which
 /// needs a row of its own).
 fn control(button: &Button) -> Option<Value> {
-    if let Some(prompt) = button.prompt.as_ref().filter(|p| !p.choices.is_empty()) {
+    // More choices than a menu holds: the button opens the text modal instead.
+    let menu = |p: &&Prompt| !p.choices.is_empty() && p.choices.len() <= MAX_OPTIONS;
+    if let Some(prompt) = button.prompt.as_ref().filter(menu) {
         return Some(json!({
             "type": 3,
             "custom_id": custom_id(ControlKind::Select, &button.action)?,
             "placeholder": clip(&button.label, 150),
-            "options": prompt.choices.iter().take(25).map(|c| json!({
+            "options": prompt.choices.iter().map(|c| json!({
                 "label": clip(&c.label, 100),
                 "value": clip(&c.value, 100),
             })).collect::<Vec<_>>(),
@@ -204,7 +290,7 @@ pub fn message(message: &Message) -> Value {
         content.push_str(&attachment.fallback);
     }
     let mut body = json!({
-        "content": clip(&content, MAX_CONTENT),
+        "content": linked(&content, MAX_CONTENT),
         "embeds": message.card.iter().map(embed).collect::<Vec<_>>(),
         "components": message.card.as_ref().map(|c| components(&c.buttons)).unwrap_or_default(),
         // Never ping anyone by accident from text that quotes user input.
@@ -256,7 +342,12 @@ pub fn update_text(text: impl Into<String>) -> Value {
 /// A modal with one text input for a prompt (or a fallback when the prompt is unknown).
 pub fn modal(action: &str, prompt: Option<&Prompt>) -> Option<Value> {
     let title = prompt.map(|p| p.title.clone()).unwrap_or_else(text::prompt_fallback_title);
-    let label = prompt.map(|p| p.label.clone()).unwrap_or_else(text::prompt_fallback_label);
+    let label = match prompt {
+        // Its choices did not fit a menu (see `control`): the key is typed.
+        Some(p) if !p.choices.is_empty() => text::typed_choice_label(&p.label),
+        Some(p) => p.label.clone(),
+        None => text::prompt_fallback_label(),
+    };
     let required = prompt.is_none_or(|p| p.required);
     Some(json!({
         "type": callback::MODAL,
@@ -267,7 +358,7 @@ pub fn modal(action: &str, prompt: Option<&Prompt>) -> Option<Value> {
                 "type": 4,
                 "custom_id": Prompt::FIELD,
                 "style": 2,
-                "label": clip(&label, 45),
+                "label": clip(&label, MAX_TEXT_INPUT_LABEL),
                 "required": required,
                 "max_length": 1000,
             }]}],

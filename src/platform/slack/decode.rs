@@ -204,10 +204,11 @@ fn event_callback(body: &Value) -> Decoded {
     Decoded::Inbound { inbound, route }
 }
 
-/// `"<@U0BOT> escalate ACME-1 sev2 down"` → `"escalate ACME-1 sev2 down"`.
+/// `"<@U0BOT> escalate ACME-1 sev2 down"` → `"escalate ACME-1 sev2 down"`. Only the leading
+/// mentions (the bot's) go: a mention further on is part of what was said (`assign 4 <@U…>`).
 fn strip_mentions(text: &str) -> String {
     text.split_whitespace()
-        .filter(|word| !(word.starts_with("<@") && word.ends_with('>')))
+        .skip_while(|word| word.starts_with("<@") && word.ends_with('>'))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -297,6 +298,15 @@ mod tests {
         assert_eq!(
             inbound.kind,
             InboundKind::Command { name: "steward".into(), args: "whoami".into() }
+        );
+        let body = json!({"type": "event_callback", "event_id": "Ev2",
+            "event": {"type": "app_mention", "user": "U1", "channel": "C1",
+                      "text": "<@UBOT> assign 4 <@U0SAM>"}});
+        let Decoded::Inbound { inbound, .. } = event(&body) else { panic!() };
+        assert_eq!(
+            inbound.kind,
+            InboundKind::Command { name: "steward".into(), args: "assign 4 <@U0SAM>".into() },
+            "only the leading mention of the bot goes"
         );
         assert!(matches!(event(&json!({"type": "url_verification", "challenge": "c"})),
             Decoded::UrlVerification { challenge } if challenge == "c"));

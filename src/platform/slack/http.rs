@@ -1,7 +1,9 @@
 //! Slack's HTTP transport: `POST /slack/events` (Events API), `/slack/commands` (slash
 //! commands) and `/slack/interactivity` (buttons, modal submits). Every request is verified
 //! over its raw body before anything else; a bad, stale or missing signature is a 401 with
-//! no database access and no outbound call. `startup::serve` merges [`routes`].
+//! no database access and no outbound call (the one exception is Slack's `ssl_check=1`
+//! probe of the command URL, answered 200 with nothing done). `startup::serve` merges
+//! [`routes`].
 
 use std::sync::Arc;
 
@@ -91,6 +93,9 @@ async fn commands(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if is_ssl_check(&body) {
+        return StatusCode::OK.into_response();
+    }
     if !verified(&state, &headers, &body) {
         return unauthorized();
     }
@@ -99,6 +104,15 @@ async fn commands(
         Err(err) => return bad_request("command", err),
     };
     ack(state.inbound.handle(decode::command(&state.settings, form)).await)
+}
+
+/// Slack's certificate check of a command URL (`ssl_check=1`, sent when the URL is saved and
+/// now and then). It only wants a 200; it carries no command and causes nothing, so it is
+/// answered before verification (Slack's docs do not promise it is signed).
+fn is_ssl_check(body: &[u8]) -> bool {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .map(|form| form.iter().any(|(k, v)| k == "ssl_check" && v == "1"))
+        .unwrap_or(false)
 }
 
 #[derive(Deserialize)]

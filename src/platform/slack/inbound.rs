@@ -62,6 +62,9 @@ impl SlackInbound {
                 // back, nothing changes) but do not show the answer twice.
                 let redelivery = matches!(route, ReplyRoute::Ephemeral { .. })
                     && self.services.already_handled(&inbound.dedupe_key).await;
+                // `<@U…>` for a person argument means that person.
+                let inbound =
+                    crate::domain::mention::resolve_inbound(inbound, &self.services.directory);
                 let reply = self.services.handle_inbound(inbound).await;
                 if redelivery {
                     return Ack::Empty;

@@ -11,17 +11,50 @@ use super::http::{COMMANDS_PATH, EVENTS_PATH, INTERACTIVITY_PATH};
 use crate::config::{SlackSettings, SlackTransport};
 use crate::domain::messages::{self, slack as text};
 
-/// The bot token scopes the adapter needs, and why.
+/// The Web API methods the adapter calls and the bot scope each needs (none for
+/// `views.open`). A test checks this against the calls in the code, so the manifest asks
+/// for exactly what is used.
+pub const METHOD_SCOPES: &[(&str, Option<&str>)] = &[
+    // Cards, thread lines, digests.
+    ("chat_post_message", Some("chat:write")),
+    ("chat_update", Some("chat:write")),
+    ("chat_post_ephemeral", Some("chat:write")),
+    // DMs to approvers and assignees.
+    ("conversations_open", Some("im:write")),
+    // Reconciling a retried post, in public and private channels and DMs.
+    ("conversations_history", Some("channels:history")),
+    ("conversations_history", Some("groups:history")),
+    ("conversations_history", Some("im:history")),
+    ("views_open", None),
+];
+
+/// The bot token scopes: those of [`METHOD_SCOPES`], plus slash commands, the
+/// `app_mention` event ("@Steward escalate …"), and `chat:write.public` so cards can be
+/// posted to a public channel the bot was not invited to (private channels still need
+/// `/invite @Steward`, or `chat.postMessage` fails with `not_in_channel`).
 pub const BOT_SCOPES: &[&str] = &[
-    "commands",         // slash commands
-    "chat:write",       // cards, thread lines, chat.update, chat.postEphemeral
-    "im:write",         // conversations.open for DMs to approvers and assignees
-    "channels:history", // conversations.history: reconciling a retried post
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "channels:history",
     "groups:history",
     "im:history",
-    "app_mentions:read", // "@Steward escalate …"
-    "files:write",       // digest charts (when uploaded)
+    "app_mentions:read",
 ];
+
+/// The public URL in `config/default.toml`, which is nobody's server.
+pub const EXAMPLE_PUBLIC_URL: &str = "https://steward.example.com";
+
+/// What an admin should fix before using the manifest.
+pub fn warnings(settings: &SlackSettings) -> Vec<String> {
+    let example = settings.public_url.trim_end_matches('/') == EXAMPLE_PUBLIC_URL;
+    if settings.transport == SlackTransport::Http && example {
+        vec![text::example_public_url(&settings.public_url)]
+    } else {
+        Vec::new()
+    }
+}
 
 /// The manifest for `settings`.
 pub fn manifest(settings: &SlackSettings) -> Value {
@@ -104,6 +137,43 @@ mod tests {
         assert!(escalate["usage_hint"].as_str().unwrap().contains("sev"));
         assert_eq!(escalate["url"], "https://steward.example.com/slack/commands");
         assert_eq!(manifest["settings"]["socket_mode_enabled"], false);
+    }
+
+    #[test]
+    fn scopes_are_exactly_those_of_the_calls_in_the_code() {
+        let sources =
+            [include_str!("port.rs"), include_str!("inbound.rs"), include_str!("client.rs")];
+        let mut called: Vec<&str> = sources
+            .iter()
+            .flat_map(|s| s.split("session().").skip(1))
+            .map(|rest| rest.split('(').next().unwrap_or_default())
+            .collect();
+        called.sort();
+        called.dedup();
+        let mut known: Vec<&str> = METHOD_SCOPES.iter().map(|(m, _)| *m).collect();
+        known.dedup();
+        known.sort();
+        assert_eq!(called, known, "every Web API call has its scope listed, and no other");
+        let mut wanted: Vec<&str> = METHOD_SCOPES.iter().filter_map(|(_, s)| *s).collect();
+        wanted.extend(["commands", "app_mentions:read", "chat:write.public"]);
+        wanted.sort();
+        wanted.dedup();
+        let mut asked: Vec<&str> = BOT_SCOPES.to_vec();
+        asked.sort();
+        assert_eq!(asked, wanted);
+        assert!(!BOT_SCOPES.contains(&"files:write"), "no file uploads yet");
+    }
+
+    #[test]
+    fn the_example_public_url_is_warned_about_in_http_mode_only() {
+        let example = SlackSettings::default();
+        assert_eq!(warnings(&example).len(), 1);
+        assert!(warnings(&example)[0].contains("slack.public_url"));
+        let real =
+            SlackSettings { public_url: "https://ops.acme.test".into(), ..Default::default() };
+        assert!(warnings(&real).is_empty());
+        let socket = SlackSettings { transport: SlackTransport::Socket, ..Default::default() };
+        assert!(warnings(&socket).is_empty());
     }
 
     #[test]
