@@ -40,7 +40,8 @@ pub fn check(command: &Commands, settings: &Settings) -> Result<(), Refusal> {
             );
             Err(refuse("audit export")(problem))
         }
-        Commands::Discord(DiscordCommand::Register { .. }) => {
+        // A dry run sends nothing, so it needs no token.
+        Commands::Discord(DiscordCommand::Register { dry_run: false, .. }) => {
             discord_register(settings).map_err(refuse("discord register"))
         }
         Commands::Seed(args) => seed(settings, args).map_err(refuse("seed")),
