@@ -1,19 +1,32 @@
-//! `steward seed`: realistic history for demos and benchmarks. One escalation, request and
-//! credit are opened through the services (so their documents are exactly what Steward
-//! writes); `storage::seed` then copies them in SQL over the configured people, teams,
-//! accounts and tiers, in three currencies, spread over the last `--days` days.
+//! `steward seed`: realistic history for demos and benchmarks. Escalations, requests and
+//! credits are generated in Rust as the domain aggregates the services would have written —
+//! with the SLA plan, escalation policy and approval chain the configuration gives each, and
+//! a state history taken through the real state machines — spread over the last `--days`
+//! days in time order, and written with their projection by `storage::items::insert_many`.
+//! Seeded items are history only: no audit records, cards, pages, DMs or timers.
 
+mod credits;
+mod draw;
+mod escalations;
+mod requests;
+mod world;
+
+use std::ops::Range;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sqlx::PgConnection;
 
 use crate::config::Settings;
-use crate::domain::identity::Role;
-use crate::domain::ids::Platform;
-use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::item::LivingItem;
 use crate::services::Services;
-use crate::storage::seed::{self as store, SeedPopulation, SeedTemplates, TemplateKind};
+use crate::storage::items::insert_many;
+use crate::storage::seed::{self as store, Approval};
+use world::World;
+
+/// Rows generated, given ids and inserted at a time (one `insert_many` statement).
+const BATCH: u64 = 2_000;
 
 /// How much history to generate.
 #[derive(Debug, Clone, clap::Args)]
@@ -32,13 +45,18 @@ pub struct SeedArgs {
     pub days: i64,
 }
 
-/// What a seed run produced.
+/// What a seed run inserted, and how long each table took (generation and writes).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct SeedFigures {
     pub escalations: i64,
     pub requests: i64,
     pub credits: i64,
     pub credit_approvals: i64,
+    pub escalation_seconds: f64,
+    pub request_seconds: f64,
+    /// Credits and their approvals.
+    pub credit_seconds: f64,
+    /// The whole run, with the statistics refresh afterwards.
     pub seconds: f64,
 }
 
@@ -52,121 +70,114 @@ pub async fn run(settings: Settings, args: SeedArgs) -> anyhow::Result<()> {
     .await;
     database.close().await;
     let figures = result?;
-    println!(
-        "Seeded {} escalations, {} requests, {} credits ({} approvals) in {:.1}s.",
-        figures.escalations,
-        figures.requests,
-        figures.credits,
-        figures.credit_approvals,
-        figures.seconds
-    );
+    let line = |rows: i64, table: &str, seconds: f64| {
+        let rate = if seconds > 0.0 { rows as f64 / seconds } else { 0.0 };
+        println!("Inserted {rows} {table} in {seconds:.1}s ({rate:.0} rows/s).");
+    };
+    line(figures.escalations, "escalations", figures.escalation_seconds);
+    line(figures.requests, "requests", figures.request_seconds);
+    line(figures.credits, "credits", figures.credit_seconds);
+    println!("Inserted {} credit approvals with the credits.", figures.credit_approvals);
+    println!("Seeding took {:.1}s in all, statistics refresh included.", figures.seconds);
     Ok(())
 }
 
-/// Seeds the services' database; returns the table sizes afterwards.
+/// Seeds the services' database as of `now`; returns what it inserted.
 pub async fn seed(
     services: &Services,
     args: &SeedArgs,
     now: DateTime<Utc>,
 ) -> anyhow::Result<SeedFigures> {
     let started = Instant::now();
-    let population = population(services)?;
-    let templates = templates(services).await?;
+    let world = World::new(services, args.days, now)?;
     let mut conn = services.pool.acquire().await?;
-    // Bulk history: nothing is lost if the machine dies mid-seed but the seed itself.
-    sqlx::Executor::execute(&mut *conn, "SET synchronous_commit = off").await?;
-    store::escalations(
-        &mut conn,
-        &population,
-        &templates.escalation,
-        args.escalations,
-        args.days,
-        now,
-    )
-    .await?;
-    store::requests(&mut conn, &population, &templates.request, args.requests, args.days, now)
+    store::bulk_session(&mut conn).await?;
+
+    let clock = Instant::now();
+    let count = rows(args.escalations);
+    let mut escalations = 0;
+    for range in batches(count) {
+        let (items, _) = generate(&mut conn, range, |row| {
+            Some((escalations::generate(&world, row, count)?, ()))
+        })
         .await?;
-    store::credits(&mut conn, &population, &templates.credit, args.credits, args.days, now).await?;
+        escalations += insert_many(&mut conn, &items, now).await?;
+    }
+    let escalation_seconds = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let count = rows(args.requests);
+    let mut requests = 0;
+    for range in batches(count) {
+        let (items, _) =
+            generate(&mut conn, range, |row| Some((requests::generate(&world, row, count)?, ())))
+                .await?;
+        requests += insert_many(&mut conn, &items, now).await?;
+    }
+    let request_seconds = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let count = rows(args.credits);
+    let (mut credits, mut credit_approvals) = (0, 0);
+    let mut usage = credits::Usage::default();
+    for range in batches(count) {
+        let (items, used) =
+            generate(&mut conn, range, |row| credits::generate(&world, &mut usage, row, count))
+                .await?;
+        credits += insert_many(&mut conn, &items, now).await?;
+        let approvals: Vec<Approval> = items
+            .iter()
+            .zip(used)
+            .filter_map(|(credit, used)| {
+                let used = used?;
+                Some(Approval {
+                    credit_id: credit.id,
+                    approver: used.approver.to_string(),
+                    currency: credit.payload.currency.code().to_owned(),
+                    amount: used.amount,
+                    decided_at: used.at,
+                })
+            })
+            .collect();
+        credit_approvals += store::insert_approvals(&mut conn, &approvals).await?;
+    }
+    let credit_seconds = clock.elapsed().as_secs_f64();
+
     store::analyze(&mut conn).await?;
-    let (escalations, requests, credits, credit_approvals) = store::counts(&mut conn).await?;
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     Ok(SeedFigures {
-        escalations,
-        requests,
-        credits,
-        credit_approvals,
+        escalations: count(escalations),
+        requests: count(requests),
+        credits: count(credits),
+        credit_approvals: count(credit_approvals),
+        escalation_seconds,
+        request_seconds,
+        credit_seconds,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-fn population(services: &Services) -> anyhow::Result<SeedPopulation> {
-    let people: Vec<_> = services.directory.people().collect();
-    let accounts: Vec<_> = services.directory.accounts().collect();
-    anyhow::ensure!(!people.is_empty(), "seeding needs at least one configured person");
-    anyhow::ensure!(!accounts.is_empty(), "seeding needs at least one configured account");
-    let approvers: Vec<String> = people
-        .iter()
-        .filter(|p| p.has_role(Role::Supervisor) || p.has_role(Role::Finance))
-        .map(|p| p.key.to_string())
-        .collect();
-    Ok(SeedPopulation {
-        people: people.iter().map(|p| p.key.to_string()).collect(),
-        people_teams: people.iter().map(|p| p.team.to_string()).collect(),
-        approvers: if approvers.is_empty() {
-            people.iter().map(|p| p.key.to_string()).collect()
-        } else {
-            approvers
-        },
-        accounts: accounts.iter().map(|a| a.key.to_string()).collect(),
-        tiers: accounts.iter().map(|a| a.tier.clone()).collect(),
-        currencies: vec!["USD".into(), "EUR".into(), "GBP".into()],
-    })
+fn rows(requested: i64) -> u64 {
+    u64::try_from(requested).unwrap_or(0)
 }
 
-/// Opens one item of each kind through the services and reads its document back.
-async fn templates(services: &Services) -> anyhow::Result<SeedTemplates> {
-    let person = services
-        .directory
-        .people()
-        .find(|p| p.identities.contains_key(&Platform::Console))
-        .ok_or_else(|| anyhow::anyhow!("seeding needs a person with a console identity"))?;
-    let user = person.identities[&Platform::Console].clone();
-    let account =
-        services.directory.accounts().next().map(|a| a.key.to_string()).unwrap_or_default();
-    let request_type = services
-        .policies
-        .requests
-        .types
-        .iter()
-        .find(|t| t.required_fields.is_empty())
-        .map(|t| t.key.clone())
-        .ok_or_else(|| anyhow::anyhow!("seeding needs a request type without required fields"))?;
-    let reason = services.settings.credits.reason_codes.first().cloned().unwrap_or_default();
-    let lines = [
-        format!("/escalate {account} sev3 Seed template"),
-        format!("/request {account} {request_type} Seed template"),
-        format!("/credit {account} 100 USD {reason}"),
-    ];
-    for line in &lines {
-        let (name, args) = line.trim_start_matches('/').split_once(' ').unwrap_or((line, ""));
-        let inbound = Inbound {
-            dedupe_key: format!("seed:{}", uuid::Uuid::new_v4()),
-            platform: Platform::Console,
-            actor: user.clone(),
-            channel: "seed".into(),
-            kind: InboundKind::Command { name: name.into(), args: args.into() },
-        };
-        services.handle_inbound(inbound).await;
+/// Row numbers `0..count` in batches of [`BATCH`].
+fn batches(count: u64) -> impl Iterator<Item = Range<u64>> {
+    (0..count.div_ceil(BATCH)).map(move |b| b * BATCH..((b + 1) * BATCH).min(count))
+}
+
+/// Generates the items of `rows` (a row the configuration cannot give an item is left out,
+/// as the services would refuse it) and gives them ids from the table's sequence, in order.
+async fn generate<T: LivingItem, X>(
+    conn: &mut PgConnection,
+    rows: Range<u64>,
+    mut generate: impl FnMut(u64) -> Option<(T, X)>,
+) -> sqlx::Result<(Vec<T>, Vec<X>)> {
+    let (mut items, extras): (Vec<T>, Vec<X>) = rows.filter_map(&mut generate).unzip();
+    let ids = store::reserve_ids(conn, T::KIND, items.len()).await?;
+    for (item, id) in items.iter_mut().zip(ids) {
+        let version = item.version();
+        item.set_stored(id, version);
     }
-    let mut conn = services.pool.acquire().await?;
-    let missing = |kind| anyhow::anyhow!("could not open a {kind:?} to copy");
-    let escalation = store::newest_doc(&mut conn, TemplateKind::Escalation)
-        .await?
-        .ok_or_else(|| missing(TemplateKind::Escalation))?;
-    let request = store::newest_doc(&mut conn, TemplateKind::Request)
-        .await?
-        .ok_or_else(|| missing(TemplateKind::Request))?;
-    let credit = store::newest_doc(&mut conn, TemplateKind::Credit)
-        .await?
-        .ok_or_else(|| missing(TemplateKind::Credit))?;
-    Ok(SeedTemplates { escalation, request, credit })
+    Ok((items, extras))
 }
