@@ -50,7 +50,14 @@ async fn measure(
         args.requests, args.escalations, args.credits, args.days
     );
     let figures = seed(&services, args, Utc::now()).await?;
-    println!("{}", figures.summary());
+    println!(
+        "Seeded {} escalations, {} requests, {} credits ({} approvals) in {:.1}s.",
+        figures.escalations,
+        figures.requests,
+        figures.credits,
+        figures.credit_approvals,
+        figures.seconds
+    );
     let mut p50 = BTreeMap::new();
     for name in ["bench-kpi", "bench-sla", "bench-standup"] {
         let definition = definition(&services, name).expect("bench digests are configured");

@@ -388,6 +388,15 @@ impl CreditRequest {
         Ok(next)
     }
 
+    /// When it stopped being pending: its closure (cancel, expiry) or its final decision (the
+    /// KPI digest counts approvals by this instant).
+    pub fn closed_at(&self) -> Option<DateTime<Utc>> {
+        match self.state {
+            CreditState::Pending => None,
+            _ => self.closed.as_ref().map(|c| c.at).or(self.decisions.last().map(|d| d.at)),
+        }
+    }
+
     /// Approvals that count: those bound to the current payload.
     pub fn approvals(&self) -> impl Iterator<Item = &Decision> {
         self.decisions
@@ -510,7 +519,7 @@ impl LivingItem for CreditRequest {
             .time("requested_at", Some(self.requested_at))
             .text("team_key", self.team.to_string())
             .time("expires_at", Some(self.expires_at))
-            .time("closed_at", self.closed.as_ref().map(|c| c.at)))
+            .time("closed_at", self.closed_at()))
     }
 }
 

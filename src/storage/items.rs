@@ -6,11 +6,13 @@
 //! by the domain; this module writes exactly that and derives nothing.
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgConnection, PgExecutor, Postgres};
 
+use crate::domain::calendar::CalendarError;
 use crate::domain::item::{Cell, ItemKind, LivingItem, Projection};
 
 /// The table of each kind. A new workflow adds its line here (and to the audit heads in
@@ -145,4 +147,141 @@ pub async fn update<T: LivingItem>(
         query = bind_cell(query, cell);
     }
     Ok(query.execute(conn).await?.rows_affected() == 1)
+}
+
+/// Rows per statement of [`insert_many`]: large enough that a million rows are a few hundred
+/// statements, small enough that one batch's arrays stay a few megabytes.
+const INSERT_BATCH: usize = 2_000;
+
+/// One projected column of a batch, as the typed array `UNNEST` reads.
+enum ColumnArray {
+    Text(Vec<Option<String>>),
+    Time(Vec<Option<DateTime<Utc>>>),
+    Flag(Vec<Option<bool>>),
+    Int(Vec<i32>),
+    Amount(Vec<Decimal>),
+}
+
+impl ColumnArray {
+    fn of(cell: &Cell, capacity: usize) -> ColumnArray {
+        match cell {
+            Cell::Text(_) => ColumnArray::Text(Vec::with_capacity(capacity)),
+            Cell::Time(_) => ColumnArray::Time(Vec::with_capacity(capacity)),
+            Cell::Flag(_) => ColumnArray::Flag(Vec::with_capacity(capacity)),
+            Cell::Int(_) => ColumnArray::Int(Vec::with_capacity(capacity)),
+            Cell::Amount(_) => ColumnArray::Amount(Vec::with_capacity(capacity)),
+        }
+    }
+
+    /// Appends `cell`; `false` if it is not of this column's type.
+    fn push(&mut self, cell: Cell) -> bool {
+        match (self, cell) {
+            (ColumnArray::Text(values), Cell::Text(value)) => values.push(value),
+            (ColumnArray::Time(values), Cell::Time(value)) => values.push(value),
+            (ColumnArray::Flag(values), Cell::Flag(value)) => values.push(value),
+            (ColumnArray::Int(values), Cell::Int(value)) => values.push(value),
+            (ColumnArray::Amount(values), Cell::Amount(value)) => values.push(value),
+            _ => return false,
+        }
+        true
+    }
+
+    fn array_type(&self) -> &'static str {
+        match self {
+            ColumnArray::Text(_) => "text[]",
+            ColumnArray::Time(_) => "timestamptz[]",
+            ColumnArray::Flag(_) => "boolean[]",
+            ColumnArray::Int(_) => "int4[]",
+            ColumnArray::Amount(_) => "numeric[]",
+        }
+    }
+
+    fn bind<'q>(self, query: Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments> {
+        match self {
+            ColumnArray::Text(values) => query.bind(values),
+            ColumnArray::Time(values) => query.bind(values),
+            ColumnArray::Flag(values) => query.bind(values),
+            ColumnArray::Int(values) => query.bind(values),
+            ColumnArray::Amount(values) => query.bind(values),
+        }
+    }
+}
+
+/// Inserts new items (ids already reserved from the table's sequence), each with its own
+/// projection, in one statement per [`INSERT_BATCH`] rows: one typed array per column,
+/// `UNNEST`ed, so a batch costs one round trip and one plan. Every item of a kind projects
+/// the same columns; a batch where one does not is refused before anything is sent. Rows
+/// are written in slice order. Returns how many were inserted.
+pub async fn insert_many<T: LivingItem>(
+    conn: &mut PgConnection,
+    items: &[T],
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let mut inserted = 0;
+    for batch in items.chunks(INSERT_BATCH) {
+        inserted += insert_batch(conn, batch, now).await?;
+    }
+    Ok(inserted)
+}
+
+async fn insert_batch<T: LivingItem>(
+    conn: &mut PgConnection,
+    items: &[T],
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let encode = |err: CalendarError| sqlx::Error::Encode(Box::new(err));
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut columns: Vec<ColumnArray> = Vec::new();
+    for (row, item) in items.iter().enumerate() {
+        let projection = item.projection().map_err(encode)?;
+        if row == 0 {
+            names = projection.cells.iter().map(|(name, _)| *name).collect();
+            columns =
+                projection.cells.iter().map(|(_, c)| ColumnArray::of(c, items.len())).collect();
+        }
+        let same_names = projection.cells.len() == names.len()
+            && projection.cells.iter().zip(&names).all(|((name, _), expected)| name == expected);
+        let mut same_types = same_names;
+        if same_names {
+            for ((_, cell), column) in projection.cells.into_iter().zip(&mut columns) {
+                same_types &= column.push(cell);
+            }
+        }
+        if !same_types {
+            return Err(sqlx::Error::Encode(
+                format!(
+                    "{} {} projects other columns than the first of its batch",
+                    T::KIND,
+                    item.id()
+                )
+                .into(),
+            ));
+        }
+    }
+    let arrays: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(index, column)| format!("${}::{}", index + 5, column.array_type()))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} (id, version, doc, updated_at, {names})
+         SELECT id, version, doc, $4, {names}
+         FROM UNNEST($1::int8[], $2::int4[], $3::jsonb[], {arrays})
+             AS row (id, version, doc, {names})",
+        table = table(T::KIND),
+        names = names.join(", "),
+        arrays = arrays.join(", "),
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(items.iter().map(|item| item.id()).collect::<Vec<i64>>())
+        .bind(items.iter().map(|item| item.version()).collect::<Vec<i32>>())
+        .bind(items.iter().map(Json).collect::<Vec<Json<&T>>>())
+        .bind(now);
+    for column in columns {
+        query = column.bind(query);
+    }
+    Ok(query.execute(conn).await?.rows_affected())
 }

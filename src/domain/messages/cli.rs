@@ -50,17 +50,6 @@ pub fn not_set(what: &str) -> String {
     format!("{what} is not set")
 }
 
-/// `steward seed`: what it inserted (escalations, requests, credits, approvals), then the table
-/// sizes, which include earlier runs and the template items opened through the services.
-pub fn seeded(inserted: [i64; 4], totals: [i64; 4], seconds: f64) -> String {
-    let [e, r, c, a] = inserted;
-    let [te, tr, tc, ta] = totals;
-    format!(
-        "Seeded {e} escalations, {r} requests, {c} credits ({a} approvals) in {seconds:.1}s. \
-         Tables now hold {te} escalations, {tr} requests, {tc} credits ({ta} approvals)."
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
