@@ -226,7 +226,7 @@ pub struct RecentCredit {
 
 /// A credit or adjustment request, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreditRequest {
+pub struct Credit {
     pub id: i64,
     /// Bumped by every change; buttons carry it (compare-and-set).
     pub version: i32,
@@ -308,7 +308,7 @@ pub enum Refusal {
     NotRequester,
 }
 
-impl CreditRequest {
+impl Credit {
     /// The level awaiting a decision (0-based), while pending.
     pub fn current_level(&self) -> usize {
         self.decisions.len()
@@ -352,7 +352,7 @@ impl CreditRequest {
         actor: &Person,
         action: &CreditAction,
         now: DateTime<Utc>,
-    ) -> Result<CreditRequest, Refusal> {
+    ) -> Result<Credit, Refusal> {
         self.check_decider(actor)?;
         let mut next = self.clone();
         let level = self.current_level();
@@ -413,7 +413,7 @@ impl CreditRequest {
         payload: Payload,
         chain: Vec<ChainLevel>,
         expires_at: DateTime<Utc>,
-    ) -> Result<CreditRequest, Refusal> {
+    ) -> Result<Credit, Refusal> {
         if self.state != CreditState::Pending {
             return Err(self.closed_refusal());
         }
@@ -434,7 +434,7 @@ impl CreditRequest {
     }
 
     /// The requester (or an admin) withdraws a pending request.
-    pub fn cancel(&self, actor: &Person, now: DateTime<Utc>) -> Result<CreditRequest, Refusal> {
+    pub fn cancel(&self, actor: &Person, now: DateTime<Utc>) -> Result<Credit, Refusal> {
         if self.state != CreditState::Pending {
             return Err(self.closed_refusal());
         }
@@ -448,7 +448,7 @@ impl CreditRequest {
     }
 
     /// The expiry timer closes a request still pending in the same round.
-    pub fn expire(&self, now: DateTime<Utc>, actor: &str) -> Option<CreditRequest> {
+    pub fn expire(&self, now: DateTime<Utc>, actor: &str) -> Option<Credit> {
         if self.state != CreditState::Pending {
             return None;
         }
@@ -483,7 +483,7 @@ pub fn check_authority(
     Ok(())
 }
 
-impl LivingItem for CreditRequest {
+impl LivingItem for Credit {
     const KIND: ItemKind = ItemKind::Credit;
 
     crate::living_item_fields!();

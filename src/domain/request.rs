@@ -329,7 +329,6 @@ fn assign(
     }
 }
 
-
 fn close_open_pause(request: &mut Request, now: DateTime<Utc>) {
     if let Some(pause) = request.pauses.iter_mut().find(|p| p.end.is_none()) {
         pause.end = Some(now);

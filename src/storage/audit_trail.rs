@@ -6,9 +6,9 @@ use futures::TryStreamExt;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgExecutor, PgPool};
 
-use crate::domain::item::ItemKind;
 use crate::domain::audit::{AuditEntry, AuditRecord};
 use crate::domain::audit_verify::RecordedHead;
+use crate::domain::item::ItemKind;
 
 #[derive(FromRow)]
 struct Row {

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor};
 
 use super::items::{ItemRow, decode};
-use crate::domain::credit::{CreditRequest, CreditState, RecentCredit};
+use crate::domain::credit::{Credit, CreditState, RecentCredit};
 use crate::domain::money::Currency;
 
 /// Serialises authority checks of one approver until the transaction ends, so two approvals
@@ -110,7 +110,7 @@ pub async fn list(
     executor: impl PgExecutor<'_>,
     filter: &Filter,
     limit: i64,
-) -> sqlx::Result<Vec<CreditRequest>> {
+) -> sqlx::Result<Vec<Credit>> {
     let (pending, requester, account) = match filter {
         Filter::Pending => (true, None, None),
         Filter::RequestedBy(who) => (false, Some(who.as_str()), None),

@@ -3,7 +3,7 @@
 //! loads items to count them in Rust. A `teams` filter of `[]` means every team.
 
 use super::items::{ItemRow, decode};
-use crate::domain::credit::CreditRequest;
+use crate::domain::credit::Credit;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::{FromRow, PgConnection, PgExecutor};
@@ -554,7 +554,7 @@ pub async fn pending_approvals(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     limit: i64,
-) -> sqlx::Result<Vec<CreditRequest>> {
+) -> sqlx::Result<Vec<Credit>> {
     let rows: Vec<ItemRow> = sqlx::query_as(
         "SELECT id, version, doc FROM credits
          WHERE state = 'pending' AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))

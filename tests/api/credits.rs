@@ -23,7 +23,7 @@ async fn audit_actions(app: &TestApp, id: i64) -> Vec<String> {
 }
 
 async fn state(app: &TestApp, id: i64) -> CreditState {
-    storage::items::get::<steward::domain::credit::CreditRequest>(&app.pool, id)
+    storage::items::get::<steward::domain::credit::Credit>(&app.pool, id)
         .await
         .unwrap()
         .unwrap()
@@ -203,7 +203,7 @@ async fn two_levels_above_the_threshold_and_an_edit_after_the_first_approval_res
     let reply = app.click("sam", "cr:1:approve:v4", None).await;
     assert!(text_of(&reply).contains("You already decided level 1"), "{}", text_of(&reply));
     assert_eq!(text_of(&app.click("fran", "cr:1:approve:v4", None).await), "Credit #1 approved.");
-    let stored = storage::items::get::<steward::domain::credit::CreditRequest>(&app.pool, 1)
+    let stored = storage::items::get::<steward::domain::credit::Credit>(&app.pool, 1)
         .await
         .unwrap()
         .unwrap();
@@ -278,7 +278,7 @@ async fn twenty_approvers_clicking_at_once_make_exactly_one_decision_per_level()
             assert!(text.starts_with(&format!("Already approved by {second_name} at ")), "{text}");
         }
     }
-    let stored = storage::items::get::<steward::domain::credit::CreditRequest>(&app.pool, 1)
+    let stored = storage::items::get::<steward::domain::credit::Credit>(&app.pool, 1)
         .await
         .unwrap()
         .unwrap();

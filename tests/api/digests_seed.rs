@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
 use rust_decimal::Decimal;
 use steward::bench::seed::{SeedArgs, seed};
-use steward::domain::credit::{CreditRequest, CreditState, compute_chain, month_bounds};
+use steward::domain::credit::{Credit, CreditState, compute_chain, month_bounds};
 use steward::domain::digest::report::Report;
 use steward::domain::escalation::Escalation;
 use steward::domain::item::{Cell, LivingItem};
@@ -164,7 +164,7 @@ async fn seeded_rows_are_aggregates_with_their_own_projection_on_the_configured_
 
     // Credits: the configured chain; each approved one approved by people with the role,
     // its authority decision recorded once, within the approver's monthly limit.
-    let credits: Vec<CreditRequest> = stored_items(&rows(&app, "credits").await);
+    let credits: Vec<Credit> = stored_items(&rows(&app, "credits").await);
     assert_eq!(credits.len(), 1500);
     let approvals: Vec<(i64, String, String, Decimal, DateTime<Utc>)> = sqlx::query_as(
         "SELECT credit_id, approver, currency, amount, decided_at FROM credit_approvals",
@@ -172,7 +172,7 @@ async fn seeded_rows_are_aggregates_with_their_own_projection_on_the_configured_
     .fetch_all(&app.pool)
     .await
     .unwrap();
-    let approved: Vec<&CreditRequest> =
+    let approved: Vec<&Credit> =
         credits.iter().filter(|c| c.state == CreditState::Approved).collect();
     assert!(approved.len() > 500, "{} approved", approved.len());
     assert_eq!(approvals.len(), approved.len());

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::draw::{Draw, along};
 use super::world::World;
 use crate::domain::credit::{
-    ChainLevel, CreditAction, CreditKind, CreditRequest, CreditState, Payload, check_authority,
+    ChainLevel, Credit, CreditAction, CreditKind, CreditState, Payload, check_authority,
     compute_chain, month_bounds, payload_hash,
 };
 use crate::domain::identity::Person;
@@ -72,7 +72,7 @@ pub fn generate(
     usage: &mut Usage,
     row: u64,
     count: u64,
-) -> Option<(CreditRequest, Option<UsedAuthority>)> {
+) -> Option<(Credit, Option<UsedAuthority>)> {
     let mut draw = Draw::row(SALT, row);
     let requested_at = world.opened_at(row, count, &mut draw);
     let requester = *draw.pick(&world.people)?;
@@ -92,7 +92,7 @@ pub fn generate(
     }
     let expire_after = Duration::hours(i64::from(world.settings.credits.expire_after_hours));
     let (platform, channel) = world.place(&requester.team);
-    let mut credit = CreditRequest {
+    let mut credit = Credit {
         id: 0,
         version: 1,
         kind,
@@ -178,7 +178,7 @@ pub fn generate(
 /// at a drawn place in the list so the work is spread.
 fn deciders<'a>(
     world: &World<'a>,
-    credit: &CreditRequest,
+    credit: &Credit,
     level: &ChainLevel,
     rotation: usize,
 ) -> Vec<&'a Person> {
@@ -196,7 +196,7 @@ fn deciders<'a>(
 fn approvers<'a>(
     world: &World<'a>,
     usage: &Usage,
-    credit: &CreditRequest,
+    credit: &Credit,
     at: DateTime<Utc>,
     rotation: usize,
 ) -> Option<Vec<&'a Person>> {
@@ -224,18 +224,18 @@ fn approvers<'a>(
 }
 
 fn decide(
-    credit: &CreditRequest,
+    credit: &Credit,
     actor: &Person,
     action: CreditAction,
     at: DateTime<Utc>,
-) -> Option<CreditRequest> {
+) -> Option<Credit> {
     let mut next = credit.decide(actor, &action, at).ok()?;
     next.bump_version();
     Some(next)
 }
 
 /// The expiry timer's work, if it has run by `now`.
-fn expire(credit: CreditRequest, now: DateTime<Utc>) -> CreditRequest {
+fn expire(credit: Credit, now: DateTime<Utc>) -> Credit {
     if credit.expires_at > now {
         return credit;
     }

@@ -30,11 +30,11 @@ fn matrix() -> AuthorityMatrix {
     }
 }
 
-fn request(amount: &str) -> CreditRequest {
+fn request(amount: &str) -> Credit {
     let account = AccountKey::parse("ACME-1").unwrap();
     let amount = dec(amount);
     let now = DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z").unwrap().to_utc();
-    CreditRequest {
+    Credit {
         id: 1,
         version: 1,
         kind: CreditKind::Credit,

@@ -9,7 +9,7 @@ use super::{CommandHelp, local_time};
 use crate::domain::audit::{AuditRecord, ChainBreak};
 use crate::domain::audit_verify::VerifyReport;
 use crate::domain::credit::{
-    CreditAction, CreditKind, CreditRequest, CreditState, Decision, RecentCredit, Refusal, Verdict,
+    Credit, CreditAction, CreditKind, CreditState, Decision, RecentCredit, Refusal, Verdict,
 };
 use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
@@ -129,7 +129,7 @@ fn kind_word(kind: CreditKind) -> &'static str {
     }
 }
 
-fn amount(c: &CreditRequest) -> String {
+fn amount(c: &Credit) -> String {
     c.payload.currency.format(c.payload.amount)
 }
 
@@ -145,7 +145,7 @@ fn roles_text(roles: &[Role]) -> String {
     roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
 }
 
-pub fn requested(c: &CreditRequest) -> String {
+pub fn requested(c: &Credit) -> String {
     format!(
         "{} #{} requested: {} for {} ({}). The approval card is in #{}.",
         kind_word(c.kind),
@@ -157,7 +157,7 @@ pub fn requested(c: &CreditRequest) -> String {
     )
 }
 
-pub fn edited(c: &CreditRequest) -> String {
+pub fn edited(c: &Credit) -> String {
     format!(
         "{} #{} changed to {} ({}): earlier approvals are void and the chain starts again.",
         kind_word(c.kind),
@@ -167,11 +167,11 @@ pub fn edited(c: &CreditRequest) -> String {
     )
 }
 
-pub fn cancelled(c: &CreditRequest) -> String {
+pub fn cancelled(c: &Credit) -> String {
     format!("{} #{} cancelled.", kind_word(c.kind), c.id)
 }
 
-pub fn done(action: &CreditAction, c: &CreditRequest) -> String {
+pub fn done(action: &CreditAction, c: &Credit) -> String {
     let what = match (action, c.state) {
         (CreditAction::Approve, CreditState::Approved) => "approved".to_owned(),
         (CreditAction::Approve, _) => {
@@ -183,7 +183,7 @@ pub fn done(action: &CreditAction, c: &CreditRequest) -> String {
     format!("{} #{} {what}.", kind_word(c.kind), c.id)
 }
 
-pub fn stale_card(c: &CreditRequest, directory: &Directory, zone: Tz) -> String {
+pub fn stale_card(c: &Credit, directory: &Directory, zone: Tz) -> String {
     let latest = c.decisions.last().or(c.voided.last());
     match latest {
         Some(d) => format!(
@@ -263,7 +263,7 @@ pub fn audit_forbidden() -> String {
     "the audit history is for auditors, admins, supervisors and finance.".to_owned()
 }
 
-fn state_text(c: &CreditRequest, directory: &Directory, zone: Tz) -> String {
+fn state_text(c: &Credit, directory: &Directory, zone: Tz) -> String {
     match c.state {
         CreditState::Pending => match c.level() {
             Some(level) => format!(
@@ -308,7 +308,7 @@ fn decision_text(d: &Decision, directory: &Directory, zone: Tz) -> String {
     out
 }
 
-fn chain_text(c: &CreditRequest, directory: &Directory, zone: Tz) -> String {
+fn chain_text(c: &Credit, directory: &Directory, zone: Tz) -> String {
     c.chain
         .iter()
         .enumerate()
@@ -342,7 +342,7 @@ pub fn recent_line(c: &RecentCredit, zone: Tz) -> String {
 /// The living approval card, times in `zone` (the team's); `recent` are the account's other
 /// requests of the last `recent_days` days.
 pub fn card(
-    c: &CreditRequest,
+    c: &Credit,
     recent: &[RecentCredit],
     recent_days: u32,
     directory: &Directory,
@@ -399,7 +399,7 @@ pub fn card(
     }
 }
 
-fn buttons(c: &CreditRequest) -> Vec<Button> {
+fn buttons(c: &Credit) -> Vec<Button> {
     if c.state != CreditState::Pending {
         return Vec::new();
     }
@@ -434,7 +434,7 @@ fn buttons(c: &CreditRequest) -> Vec<Button> {
 }
 
 /// A line in the card's thread recording a decision.
-pub fn decision_line(action: &CreditAction, actor: &str, c: &CreditRequest) -> String {
+pub fn decision_line(action: &CreditAction, actor: &str, c: &Credit) -> String {
     match action {
         CreditAction::Approve if c.state == CreditState::Approved => {
             format!("{actor} approved {}: approved.", amount(c))
@@ -450,7 +450,7 @@ pub fn decision_line(action: &CreditAction, actor: &str, c: &CreditRequest) -> S
     }
 }
 
-pub fn edited_line(actor: &str, c: &CreditRequest, voided: usize) -> String {
+pub fn edited_line(actor: &str, c: &Credit, voided: usize) -> String {
     format!(
         "{actor} changed the request to {} ({}); {voided} earlier approval(s) voided, the chain starts again.",
         amount(c),
@@ -471,7 +471,7 @@ pub fn expired_line() -> String {
 }
 
 /// The DM to the approvers of the current level.
-pub fn approval_needed(c: &CreditRequest, requester: &str, reminder: bool) -> String {
+pub fn approval_needed(c: &Credit, requester: &str, reminder: bool) -> String {
     let lead =
         if reminder { "Reminder: your decision is needed" } else { "Your decision is needed" };
     format!(
@@ -487,7 +487,7 @@ pub fn approval_needed(c: &CreditRequest, requester: &str, reminder: bool) -> St
 }
 
 /// The DM telling the requester about a decision, question, or expiry.
-pub fn requester_update(c: &CreditRequest, line: &str) -> String {
+pub fn requester_update(c: &Credit, line: &str) -> String {
     format!("{} #{} ({} for {}): {line}", kind_word(c.kind), c.id, amount(c), c.account)
 }
 
@@ -499,7 +499,7 @@ pub fn empty_list() -> String {
     "No requests match.".to_owned()
 }
 
-pub fn list_line(c: &CreditRequest, directory: &Directory) -> String {
+pub fn list_line(c: &Credit, directory: &Directory) -> String {
     format!(
         "#{} {} {} {} · {} · {} · by {}",
         c.id,

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::{approver_dms, requester_dm};
 use crate::domain::credit::{
-    CreditAction, CreditRequest, CreditState, Refusal, check_authority, month_bounds,
+    Credit, CreditAction, CreditState, Refusal, check_authority, month_bounds,
 };
 use crate::domain::identity::Person;
 use crate::domain::messages::credit as text;
@@ -29,7 +29,7 @@ fn refused(services: &Services, actor: &Person, refusal: Refusal) -> AppError {
 }
 
 impl Workflow for Credits {
-    type Item = CreditRequest;
+    type Item = Credit;
     type Action = CreditAction;
 
     fn decode(_services: &Services, verb: &str, typed: &str) -> Result<CreditAction, AppError> {
@@ -48,7 +48,7 @@ impl Workflow for Credits {
 
     fn check(
         services: &Services,
-        c: &CreditRequest,
+        c: &Credit,
         actor: &Person,
         _action: &CreditAction,
         _now: DateTime<Utc>,
@@ -61,10 +61,10 @@ impl Workflow for Credits {
         tx: &mut Tx,
         _effects: &mut Effects,
         actor: &Person,
-        current: CreditRequest,
+        current: Credit,
         action: &CreditAction,
         now: DateTime<Utc>,
-    ) -> Result<Change<CreditRequest>, AppError> {
+    ) -> Result<Change<Credit>, AppError> {
         let level = current.check_decider(actor).map_err(|r| refused(services, actor, r))?.clone();
         // Read what the decision needs (authority used this month, under a per-approver lock
         // so two approvals cannot both fit the last of a limit), decide, then write.
@@ -94,7 +94,7 @@ impl Workflow for Credits {
         Ok(change.line(line))
     }
 
-    fn done(_services: &Services, action: &CreditAction, saved: &CreditRequest) -> String {
+    fn done(_services: &Services, action: &CreditAction, saved: &Credit) -> String {
         text::done(action, saved)
     }
 
@@ -102,7 +102,7 @@ impl Workflow for Credits {
     async fn card(
         services: &Services,
         tx: &mut Tx,
-        c: &CreditRequest,
+        c: &Credit,
         zone: Tz,
         now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
@@ -115,7 +115,7 @@ impl Workflow for Credits {
         Ok(text::card(c, &recent, days, &services.directory, zone))
     }
 
-    fn stale(services: &Services, c: &CreditRequest, zone: Tz) -> String {
+    fn stale(services: &Services, c: &Credit, zone: Tz) -> String {
         text::stale_card(c, &services.directory, zone)
     }
 }

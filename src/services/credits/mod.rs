@@ -19,7 +19,7 @@ pub use timers::{EXPIRE, ExpireTimer, REMIND, RemindTimer};
 
 use super::Services;
 use super::jobs::JobRegistry;
-use crate::domain::credit::CreditRequest;
+use crate::domain::credit::Credit;
 use crate::domain::identity::Person;
 use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::credit as text;
@@ -37,7 +37,7 @@ pub fn register_jobs(registry: &mut JobRegistry) {
 
 /// Who may decide the waiting level: holders of its roles other than the requester and
 /// those who decided already; at the authority level only those with a limit in the currency.
-pub(crate) fn approvers<'a>(services: &'a Services, c: &'a CreditRequest) -> Vec<&'a Person> {
+pub(crate) fn approvers<'a>(services: &'a Services, c: &'a Credit) -> Vec<&'a Person> {
     let Some(level) = c.level() else { return Vec::new() };
     services
         .directory
@@ -59,7 +59,7 @@ pub(crate) fn approvers<'a>(services: &'a Services, c: &'a CreditRequest) -> Vec
 /// DMs to the approvers of the waiting level.
 pub(crate) fn approver_dms(
     services: &Services,
-    c: &CreditRequest,
+    c: &Credit,
     now: DateTime<Utc>,
     reminder: bool,
 ) -> Vec<NewOutboxMessage> {
@@ -85,7 +85,7 @@ pub(crate) fn approver_dms(
 /// The DM telling the requester what happened.
 pub(crate) fn requester_dm(
     services: &Services,
-    c: &CreditRequest,
+    c: &Credit,
     line: &str,
     now: DateTime<Utc>,
 ) -> Option<NewOutboxMessage> {
@@ -97,7 +97,7 @@ pub(crate) fn requester_dm(
 pub(crate) fn schedule_timers(
     services: &Services,
     effects: &mut Effects,
-    c: &CreditRequest,
+    c: &Credit,
     now: DateTime<Utc>,
 ) {
     let remind_at = now + Duration::hours(i64::from(services.settings.credits.remind_after_hours));

@@ -3,7 +3,7 @@
 use super::{Credits, approver_dms, expiry, requester_dm, schedule_timers};
 use crate::domain::command::UsageError;
 use crate::domain::credit::{
-    CreditKind, CreditRequest, CreditState, Payload, compute_chain, payload_hash,
+    Credit, CreditKind, CreditState, Payload, compute_chain, payload_hash,
 };
 use crate::domain::credit_command::{CreditList, Details};
 use crate::domain::ids::AccountKey;
@@ -79,7 +79,7 @@ pub async fn request(
     let channel =
         team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
     let payload = payload(details);
-    let mut credit = CreditRequest {
+    let mut credit = Credit {
         id: 0,
         version: 1,
         kind,
@@ -116,7 +116,7 @@ pub async fn request(
     Ok(Reply::private(text::requested(&credit)))
 }
 
-async fn load_for_update(tx: &mut Tx, id: i64) -> Result<CreditRequest, AppError> {
+async fn load_for_update(tx: &mut Tx, id: i64) -> Result<Credit, AppError> {
     storage::items::get_for_update(tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound(text::unknown_credit(id)))

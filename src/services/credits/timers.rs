@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{Credits, approver_dms, requester_dm};
-use crate::domain::credit::{CreditRequest, CreditState};
+use crate::domain::credit::{Credit, CreditState};
 use crate::domain::item::SYSTEM_ACTOR;
 use crate::domain::messages::credit as text;
 use crate::services::Services;
@@ -27,19 +27,14 @@ struct Payload {
     round: u32,
 }
 
-async fn load(tx: &mut Tx, job: &Job) -> Result<Option<CreditRequest>, JobError> {
+async fn load(tx: &mut Tx, job: &Job) -> Result<Option<Credit>, JobError> {
     let Payload { credit, round } = payload(job)?;
-    let current = storage::items::get_for_update::<CreditRequest>(tx, credit)
-        .await
-        .map_err(JobError::retry)?;
+    let current =
+        storage::items::get_for_update::<Credit>(tx, credit).await.map_err(JobError::retry)?;
     Ok(current.filter(|c| c.state == CreditState::Pending && c.round == round))
 }
 
-async fn save(
-    services: &Services,
-    tx: &mut Tx,
-    change: Change<CreditRequest>,
-) -> Result<(), JobError> {
+async fn save(services: &Services, tx: &mut Tx, change: Change<Credit>) -> Result<(), JobError> {
     let now = services.clock.now();
     let mut effects = Effects::default();
     items::save::<Credits>(services, tx, &mut effects, change, now)
