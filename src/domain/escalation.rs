@@ -130,6 +130,52 @@ pub struct Escalation {
     pub audit_head: Option<ChainHead>,
 }
 
+/// What a new escalation is opened with; everything that happens later starts empty.
+#[derive(Debug, Clone)]
+pub struct EscalationOpening {
+    pub team: TeamKey,
+    pub account: AccountKey,
+    pub tier: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub opened_by: PersonKey,
+    pub opened_at: DateTime<Utc>,
+    pub policy: EscalationPolicy,
+    pub sla: SlaPlan,
+    pub platform: Platform,
+    pub channel: String,
+}
+
+impl Escalation {
+    /// A new escalation at version 1, open at paging step 0 (id 0 until the row's is known).
+    pub fn opened(o: EscalationOpening) -> Escalation {
+        Escalation {
+            id: 0,
+            version: 1,
+            team: o.team,
+            account: o.account,
+            tier: o.tier,
+            severity: o.severity,
+            summary: o.summary,
+            opened_by: o.opened_by,
+            opened_at: o.opened_at,
+            state: EscalationState::Open,
+            owner: None,
+            acknowledged: None,
+            resolved: None,
+            step: 0,
+            paging: Vec::new(),
+            policy: o.policy,
+            sla: o.sla,
+            pauses: Vec::new(),
+            alerts: SlaAlerts::default(),
+            platform: o.platform,
+            channel: o.channel,
+            audit_head: None,
+        }
+    }
+}
+
 /// What someone asks to do to an escalation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EscalationAction {
@@ -345,13 +391,12 @@ impl LivingItem for Escalation {
         let view = self.sla_view(resolved_at.unwrap_or(self.opened_at))?;
         let waiting = self.state == EscalationState::WaitingOnCustomer;
         Ok(Projection::two_clocks(
+            (&self.team, &self.account),
             (view.acknowledge, acknowledged_at),
             view.resolve,
             resolved_at,
             waiting,
         )
-        .text("team_key", self.team.to_string())
-        .text("account_key", self.account.to_string())
         .text("severity", self.severity.as_str().to_owned())
         .text("state", self.state.as_str().to_owned())
         .text("owner_key", self.owner.as_ref().map(|o| o.to_string()))

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use super::action::{self, ActionRef};
 use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
 use super::calendar::CalendarError;
-use super::ids::{Platform, TeamKey};
+use super::ids::{AccountKey, Platform, TeamKey};
 use super::sla_policy::ClockView;
 
 /// The audit actor of automatic transitions (timers, schedules, automatic assignment).
@@ -236,7 +236,9 @@ impl Projection {
     /// The SLA columns of an item with a first clock (acknowledge or first response, stopped
     /// at `first.1`) and a resolve clock (paused while `waiting`): `due_at` / `at_risk_at` of
     /// the running clocks, `resolved_at`, and whether it was resolved within its target.
+    /// With them the item's team and account, which every such item has.
     pub fn two_clocks(
+        (team, account): (&TeamKey, &AccountKey),
         first: (ClockView, Option<DateTime<Utc>>),
         resolve: ClockView,
         resolved_at: Option<DateTime<Utc>>,
@@ -249,6 +251,8 @@ impl Projection {
         ]);
         let within_sla = resolved.then_some(resolve.status == super::sla::SlaStatus::Met);
         Projection::default()
+            .text("team_key", team.to_string())
+            .text("account_key", account.to_string())
             .deadline(deadline)
             .time("resolved_at", resolved_at)
             .flag("resolved_within_sla", within_sla)

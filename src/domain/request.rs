@@ -107,6 +107,62 @@ pub struct Request {
     pub audit_head: Option<ChainHead>,
 }
 
+/// What a new request is opened with; assignment, acceptance and resolution start empty.
+#[derive(Debug, Clone)]
+pub struct RequestOpening {
+    pub team: TeamKey,
+    pub account: AccountKey,
+    pub tier: String,
+    pub kind: String,
+    pub priority: Priority,
+    pub priority_source: PrioritySource,
+    pub summary: String,
+    pub fields: BTreeMap<String, String>,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub requested_by: String,
+    pub opened_at: DateTime<Utc>,
+    pub sla: SlaPlan,
+    pub platform: Platform,
+    pub channel: String,
+}
+
+impl Request {
+    /// A new request at version 1, queued until assigned (id 0 until the row's is known).
+    pub fn opened(o: RequestOpening) -> Request {
+        Request {
+            id: 0,
+            version: 1,
+            team: o.team,
+            account: o.account,
+            tier: o.tier,
+            kind: o.kind,
+            priority: o.priority,
+            priority_source: o.priority_source,
+            summary: o.summary,
+            fields: o.fields,
+            source: o.source,
+            external_id: o.external_id,
+            requested_by: o.requested_by,
+            opened_at: o.opened_at,
+            state: RequestState::Queued,
+            assignee: None,
+            assignment: None,
+            first_assignee: None,
+            reassigned: false,
+            reopened: false,
+            accepted: None,
+            resolved: None,
+            first_contact_resolution: false,
+            sla: o.sla,
+            pauses: Vec::new(),
+            platform: o.platform,
+            channel: o.channel,
+            audit_head: None,
+        }
+    }
+}
+
 /// What someone (or Steward) asks to do to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestAction {
@@ -382,13 +438,12 @@ impl LivingItem for Request {
         let view = self.sla_view(resolved_at.unwrap_or(self.opened_at))?;
         let waiting = self.state == RequestState::WaitingOnCustomer;
         Ok(Projection::two_clocks(
+            (&self.team, &self.account),
             (view.first_response, accepted_at),
             view.resolve,
             resolved_at,
             waiting,
         )
-        .text("team_key", self.team.to_string())
-        .text("account_key", self.account.to_string())
         .text("request_type", self.kind.clone())
         .text("priority", self.priority.as_str().to_owned())
         .int("weight", self.priority.weight())

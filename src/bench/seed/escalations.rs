@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::draw::{Draw, along};
 use super::world::World;
 use crate::domain::escalation::{
-    Escalation, EscalationAction, EscalationState, SlaAlerts, SlaView, apply,
+    Escalation, EscalationAction, EscalationOpening, SlaAlerts, SlaView, apply,
 };
 use crate::domain::identity::Person;
 use crate::domain::item::LivingItem;
@@ -31,9 +31,7 @@ pub fn generate(world: &World, row: u64, count: u64) -> Option<Escalation> {
     let policy = world.policies.escalation.select(severity, &account.tier, &team)?.clone();
     let sla = world.policies.sla.plan(severity, &account.tier, &world.calendar(&team))?;
     let (platform, channel) = world.place(&team);
-    let mut escalation = Escalation {
-        id: 0,
-        version: 1,
+    let mut escalation = Escalation::opened(EscalationOpening {
         team: team.clone(),
         account: account.key.clone(),
         tier: account.tier.clone(),
@@ -41,20 +39,11 @@ pub fn generate(world: &World, row: u64, count: u64) -> Option<Escalation> {
         summary: format!("Seeded escalation {row}"),
         opened_by: opener.key.clone(),
         opened_at,
-        state: EscalationState::Open,
-        owner: None,
-        acknowledged: None,
-        resolved: None,
-        step: 0,
-        paging: Vec::new(),
         policy,
         sla,
-        pauses: Vec::new(),
-        alerts: SlaAlerts::default(),
         platform,
         channel,
-        audit_head: None,
-    };
+    });
     let clocks = escalation.sla_view(opened_at).ok()?;
     let due =
         |view: ClockView, target: i64| view.due.unwrap_or(opened_at + Duration::seconds(target));

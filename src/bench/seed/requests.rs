@@ -11,7 +11,7 @@ use super::draw::{Draw, along};
 use super::world::World;
 use crate::domain::identity::Person;
 use crate::domain::item::LivingItem;
-use crate::domain::request::{Request, RequestAction, RequestState, apply};
+use crate::domain::request::{Request, RequestAction, RequestOpening, apply};
 use crate::domain::sla_policy::ClockView;
 use crate::domain::triage::Priority;
 
@@ -38,9 +38,7 @@ pub fn generate(world: &World, row: u64, count: u64) -> Option<Request> {
     let team = world.request_team(account)?;
     let sla = rules.plan(priority, &world.calendar(&team))?;
     let (platform, channel) = world.place(&team);
-    let mut request = Request {
-        id: 0,
-        version: 1,
+    let mut request = Request::opened(RequestOpening {
         team: team.clone(),
         account: account.key.clone(),
         tier: account.tier.clone(),
@@ -53,21 +51,10 @@ pub fn generate(world: &World, row: u64, count: u64) -> Option<Request> {
         external_id: None,
         requested_by: requester.key.to_string(),
         opened_at,
-        state: RequestState::Queued,
-        assignee: None,
-        assignment: None,
-        first_assignee: None,
-        reassigned: false,
-        reopened: false,
-        accepted: None,
-        resolved: None,
-        first_contact_resolution: false,
         sla,
-        pauses: Vec::new(),
         platform,
         channel,
-        audit_head: None,
-    };
+    });
     let clocks = request.sla_view(opened_at).ok()?;
     let due =
         |view: ClockView, target: i64| view.due.unwrap_or(opened_at + Duration::seconds(target));

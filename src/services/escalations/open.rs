@@ -2,7 +2,7 @@
 
 use super::paging::page_step;
 use super::{Escalations, timers};
-use crate::domain::escalation::{Escalation, EscalationState, SlaAlerts};
+use crate::domain::escalation::{Escalation, EscalationOpening};
 use crate::domain::ids::AccountKey;
 use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::escalation as text;
@@ -46,9 +46,7 @@ pub async fn open(
     let platform = event.inbound.platform;
     let channel =
         team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
-    let mut escalation = Escalation {
-        id: 0,
-        version: 1,
+    let mut escalation = Escalation::opened(EscalationOpening {
         team: team.key.clone(),
         account: account.key.clone(),
         tier: account.tier.clone(),
@@ -56,20 +54,11 @@ pub async fn open(
         summary: summary.trim().to_owned(),
         opened_by: actor.key.clone(),
         opened_at: now,
-        state: EscalationState::Open,
-        owner: None,
-        acknowledged: None,
-        resolved: None,
-        step: 0,
-        paging: Vec::new(),
         policy: policy.clone(),
         sla,
-        pauses: Vec::new(),
-        alerts: SlaAlerts::default(),
         platform,
         channel,
-        audit_head: None,
-    };
+    });
     // The id comes first: pages and the card name it, and both are stored with the row.
     escalation.id = storage::items::next_id(&mut **tx, ItemKind::Escalation).await?;
     // The card itself says who opened it and who is paged: no thread lines yet.

@@ -12,7 +12,7 @@ use crate::domain::identity::Person;
 use crate::domain::ids::{AccountKey, Platform, TeamKey};
 use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::request as text;
-use crate::domain::request::{Request, RequestAction, RequestState, apply};
+use crate::domain::request::{Request, RequestAction, RequestOpening, apply};
 use crate::domain::triage::Priority;
 use crate::services::Services;
 use crate::services::error::AppError;
@@ -112,9 +112,7 @@ pub async fn open_request(
     let sla = rules
         .plan(priority, &calendar)
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no targets for {priority}")))?;
-    let mut request = Request {
-        id: 0,
-        version: 1,
+    let mut request = Request::opened(RequestOpening {
         team: team.key.clone(),
         account: account.key.clone(),
         tier: account.tier.clone(),
@@ -127,21 +125,10 @@ pub async fn open_request(
         external_id: new.external_id,
         requested_by: new.requested_by,
         opened_at: now,
-        state: RequestState::Queued,
-        assignee: None,
-        assignment: None,
-        first_assignee: None,
-        reassigned: false,
-        reopened: false,
-        accepted: None,
-        resolved: None,
-        first_contact_resolution: false,
         sla,
-        pauses: Vec::new(),
         platform,
         channel,
-        audit_head: None,
-    };
+    });
     request.id = storage::items::next_id(&mut **tx, ItemKind::Request).await?;
     let after = serde_json::json!({
         "account": request.account.as_str(),
