@@ -386,3 +386,18 @@ async fn lists_show_cancel_and_the_account_audit_history() {
     let refused = app.command("alice", "/audit ACME-1042").await;
     assert!(text_of(&refused).starts_with("You can't do that: the audit history is for"));
 }
+
+#[tokio::test]
+async fn approvers_are_asked_only_for_amounts_within_their_per_request_limit() {
+    let app = TestApp::spawn().await;
+    let chat = Arc::new(RecordingChat::default());
+    // Sam (supervisor) may approve up to 500 USD a request; Fran (finance) up to 50,000.
+    app.command("alice", "/credit ACME-1042 800 USD goodwill Large refund").await;
+    app.flush_outbox(&chat).await;
+    let asked: Vec<String> = dms(&chat).into_iter().map(|(user, _)| user).collect();
+    assert_eq!(asked, ["fran"], "sam cannot approve 800 USD, so he is not asked");
+    app.command("alice", "/credit ACME-1042 400 USD goodwill Small refund").await;
+    app.flush_outbox(&chat).await;
+    let asked: Vec<String> = dms(&chat).into_iter().skip(1).map(|(user, _)| user).collect();
+    assert_eq!(asked, ["fran", "sam"]);
+}

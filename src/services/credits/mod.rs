@@ -36,7 +36,8 @@ pub fn register_jobs(registry: &mut JobRegistry) {
 }
 
 /// Who may decide the waiting level: holders of its roles other than the requester and
-/// those who decided already; at the authority level only those with a limit in the currency.
+/// those who decided already; at the authority level only those whose per-request limit in
+/// the currency covers the amount (nobody is asked for what they could only refuse).
 pub(crate) fn approvers<'a>(services: &'a Services, c: &'a Credit) -> Vec<&'a Person> {
     let Some(level) = c.level() else { return Vec::new() };
     services
@@ -51,7 +52,7 @@ pub(crate) fn approvers<'a>(services: &'a Services, c: &'a Credit) -> Vec<&'a Pe
                     .credit
                     .authority
                     .limit_for(p, &level.roles, &c.payload.currency)
-                    .is_some()
+                    .is_some_and(|limit| c.payload.amount.abs() <= limit.per_request)
         })
         .collect()
 }
