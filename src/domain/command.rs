@@ -25,6 +25,8 @@ pub enum Command {
     Escalations { scope: ListScope, status: ListStatus },
     /// `/sla <escalation-id>`.
     Sla { id: i64 },
+    /// `/escalation show <escalation-id>`: the card again, privately.
+    EscalationShow { id: i64 },
     /// `/credit …`, `/adjust …`, `/credits …` (see `credit_command`).
     Credit(super::credit_command::CreditCommand),
     /// `/audit <account>`: an account's audit history.
@@ -90,6 +92,7 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "escalate" => parse_escalate(args),
         "escalations" => parse_escalations(args),
         "sla" => parse_sla(args),
+        "escalation" => parse_escalation(args),
         "credit" => super::credit_command::parse_credit(args),
         "adjust" => super::credit_command::parse_adjust(args),
         "credits" => super::credit_command::parse_credits(args),
@@ -165,6 +168,25 @@ fn parse_escalations(args: &str) -> Result<Command, UsageError> {
         }
     }
     Ok(Command::Escalations { scope, status })
+}
+
+/// `/escalation show <id>`.
+fn parse_escalation(args: &str) -> Result<Command, UsageError> {
+    let (word, rest) = args.trim().split_once(char::is_whitespace).unwrap_or((args.trim(), ""));
+    if word != "show" {
+        let problem = esc_text::unknown_escalation_subcommand(word);
+        return Err(UsageError::new(&esc_text::HELP_SHOW, problem));
+    }
+    let usage = |problem| UsageError::new(&esc_text::HELP_SHOW, problem);
+    let raw = rest.trim().trim_start_matches('#');
+    if raw.is_empty() {
+        return Err(usage(esc_text::missing_escalation_id()));
+    }
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(|id| Command::EscalationShow { id })
+        .ok_or_else(|| usage(esc_text::invalid_escalation_id(rest.trim())))
 }
 
 fn parse_sla(args: &str) -> Result<Command, UsageError> {
@@ -261,6 +283,9 @@ mod tests {
     #[test]
     fn sla_takes_a_positive_escalation_id() {
         assert_eq!(parse("sla", "#42"), Ok(Command::Sla { id: 42 }));
+        assert_eq!(parse("escalation", "show #7"), Ok(Command::EscalationShow { id: 7 }));
+        assert!(parse("escalation", "show").unwrap_err().problem.contains("number"));
+        assert!(parse("escalation", "close 7").unwrap_err().problem.contains("`close`"));
         assert!(parse("sla", "forty-two").is_err());
         assert!(parse("sla", "0").is_err());
         assert!(parse("sla", "").is_err());

@@ -138,6 +138,7 @@ impl Services {
                 escalations::list(self, tx, event, scope, status).await
             }
             Command::Sla { id } => escalations::explain(tx, event, id).await,
+            Command::EscalationShow { id } => items::show::<Escalations>(self, tx, event, id).await,
             Command::Credit(command) => self.route_credit(tx, effects, event, command).await,
             Command::Audit { account } => audit::history(self, tx, event, &account).await,
             Command::Digest { name } => digests::preview(self, &name).await,

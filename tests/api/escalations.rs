@@ -334,3 +334,31 @@ async fn sla_explains_how_the_due_times_were_computed() {
     let unknown = text_of(&app.command("sam", "/sla 99").await);
     assert_eq!(unknown, "There is no escalation #99.");
 }
+
+#[tokio::test]
+async fn an_existing_escalation_can_be_shown_again_and_acted_on_from_that_card() {
+    let app = TestApp::spawn().await;
+    app.command("alice", "/escalate ACME-1042 sev2 Invoices are not generated").await;
+    // A later session: the card is shown privately, with buttons for its current version.
+    let reply = app.command("sam", "/escalation show 1").await;
+    assert!(reply.ephemeral);
+    let card = reply.message.card.clone().expect("a card");
+    assert!(card.title.contains("#1"), "{card:#?}");
+    assert_eq!(card.living_key, None, "a private copy never replaces the channel's card");
+    let acknowledge = card.buttons.iter().find(|b| b.label == "Acknowledge").expect("Acknowledge");
+    assert_eq!(acknowledge.action, "esc:1:acknowledge:v1");
+    let reply = app.click("sam", &acknowledge.action, None).await;
+    assert!(text_of(&reply).ends_with("acknowledged."), "{}", text_of(&reply));
+    let stored = storage::items::get::<steward::domain::escalation::Escalation>(&app.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state, EscalationState::Acknowledged);
+
+    assert_eq!(
+        text_of(&app.command("sam", "/escalation show 9").await),
+        "There is no escalation #9."
+    );
+    let missing = text_of(&app.command("sam", "/escalation show").await);
+    assert!(missing.contains("Usage: /escalation show <escalation-id>"), "{missing}");
+}

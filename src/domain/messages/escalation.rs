@@ -26,6 +26,19 @@ pub const HELP_SLA: CommandHelp = CommandHelp {
     summary: "Explain an escalation's due times: calendar, hours counted, pauses.",
 };
 
+pub const HELP_SHOW: CommandHelp = CommandHelp {
+    usage: "/escalation show <escalation-id>",
+    summary: "Show an escalation's card again, privately, with its buttons.",
+};
+
+pub fn unknown_escalation_subcommand(word: &str) -> String {
+    if word.is_empty() {
+        "Say what to do with the escalation: show.".to_owned()
+    } else {
+        format!("`{word}` is not something /escalation does; it can show an escalation's card.")
+    }
+}
+
 pub fn missing_severity() -> String {
     "Give the severity after the account: sev1, sev2, sev3 or sev4.".to_owned()
 }

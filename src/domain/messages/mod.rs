@@ -44,6 +44,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     escalation::HELP_ESCALATE,
     escalation::HELP_ESCALATIONS,
     escalation::HELP_SLA,
+    escalation::HELP_SHOW,
     credit::HELP_CREDIT,
     credit::HELP_ADJUST,
     credit::HELP_CREDIT_EDIT,

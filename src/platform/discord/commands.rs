@@ -118,7 +118,9 @@ fn typed_options(help: &CommandHelp, settings: &Settings) -> Option<Vec<OptionSp
             choice("scope", false, words(&["mine", "team", "all"])),
             choice("status", false, words(&["open", "at-risk", "breached"])),
         ],
-        u if u == escalation::HELP_SLA.usage => vec![integer("id")],
+        u if u == escalation::HELP_SLA.usage || u == escalation::HELP_SHOW.usage => {
+            vec![integer("id")]
+        }
         u if u == credit::HELP_CREDIT.usage || u == credit::HELP_ADJUST.usage => money(false),
         u if u == credit::HELP_CREDIT_EDIT.usage => money(true),
         u if u == credit::HELP_CREDIT_CANCEL.usage || u == credit::HELP_CREDIT_SHOW.usage => {
