@@ -111,6 +111,36 @@ impl AuthorityMatrix {
     }
 }
 
+impl AuthorityMatrix {
+    /// The currencies in which someone among `people` (other than `requester`) holds
+    /// authority for `level`: a credit in any other currency could never be approved.
+    pub fn approvable_currencies<'a>(
+        &self,
+        people: impl Iterator<Item = &'a Person>,
+        requester: &PersonKey,
+        level: &ChainLevel,
+    ) -> Vec<Currency> {
+        let mut currencies: Vec<Currency> = Vec::new();
+        for person in people.filter(|p| &p.key != requester) {
+            let holds_role = level.roles.iter().any(|r| person.has_role(*r));
+            let own = self.people.get(&person.key).into_iter().flat_map(|l| l.keys());
+            let by_role = level
+                .roles
+                .iter()
+                .filter(|role| person.has_role(**role))
+                .filter_map(|role| self.roles.get(role))
+                .flat_map(|l| l.keys());
+            for currency in own.filter(|_| holds_role).chain(by_role) {
+                if !currencies.contains(currency) {
+                    currencies.push(currency.clone());
+                }
+            }
+        }
+        currencies.sort_by(|a, b| a.code().cmp(b.code()));
+        currencies
+    }
+}
+
 /// A configured chain rule: who may decide this level, and from which amount it applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainRule {

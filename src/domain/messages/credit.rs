@@ -14,7 +14,7 @@ use crate::domain::credit::{
 use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
 use crate::domain::item::LivingItem;
-use crate::domain::money::{MAX_MAGNITUDE, MoneyError};
+use crate::domain::money::{Currency, MAX_MAGNITUDE, MoneyError};
 use crate::domain::reply::{Button, ButtonStyle, Card, Field, Prompt};
 
 pub const HELP_CREDIT: CommandHelp = CommandHelp {
@@ -115,6 +115,21 @@ pub fn unknown_account(key: &str) -> String {
 
 pub fn unknown_credit(id: i64) -> String {
     format!("There is no credit or adjustment request #{id}.")
+}
+
+pub fn no_authority_in(currency: &Currency, approvable: &[Currency]) -> String {
+    let codes: Vec<&str> = approvable.iter().map(|c| c.code()).collect();
+    match codes.as_slice() {
+        [] => format!(
+            "Nobody can approve a credit in {currency}: no approver holds authority. Ask an admin \
+             to configure [authority]."
+        ),
+        _ => format!(
+            "Nobody can approve a credit in {currency}: no approver holds authority in it. \
+             Credits can be approved in {}.",
+            codes.join(", ")
+        ),
+    }
 }
 
 pub fn no_chain() -> String {

@@ -71,6 +71,15 @@ pub async fn request(
     if chain.is_empty() {
         return Err(AppError::Refused(text::no_chain()));
     }
+    // A chain nobody can finish would wait for ever: refuse it now, saying what can be approved.
+    if let Some(level) = chain.iter().find(|level| level.authority) {
+        let matrix = &services.policies.credit.authority;
+        let approvable =
+            matrix.approvable_currencies(services.directory.people(), &actor.key, level);
+        if !approvable.contains(&details.currency) {
+            return Err(AppError::Refused(text::no_authority_in(&details.currency, &approvable)));
+        }
+    }
     let team = services
         .directory
         .team(&actor.team)
