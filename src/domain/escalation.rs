@@ -68,18 +68,35 @@ pub struct PauseSpan {
     pub end: Option<DateTime<Utc>>,
 }
 
-/// Both clocks of an item opened at `opened` (first stopped by `first`, the resolve clock
-/// paused by `pauses`, both stopped by `resolved`) at `now`.
-pub fn item_clocks(
-    plan: &SlaPlan,
-    opened: DateTime<Utc>,
-    first: Option<&Stamp>,
-    pauses: &[PauseSpan],
-    resolved: Option<&Resolution>,
-    now: DateTime<Utc>,
-) -> Result<(ClockView, ClockView), CalendarError> {
-    let (first, resolved) = (first.map(|s| s.at), resolved.map(|r| r.at));
-    both_clocks(plan, opened, first, &pauses_of(pauses), resolved, now)
+/// What both SLA clocks of an item (escalation or request) are computed from: the first
+/// clock stops at `first`, the resolve clock pauses over `pauses` and while `waiting`, both
+/// stop at `resolved`.
+pub struct ItemClocks<'a> {
+    pub team: &'a TeamKey,
+    pub account: &'a AccountKey,
+    pub plan: &'a SlaPlan,
+    pub opened_at: DateTime<Utc>,
+    pub first: Option<&'a Stamp>,
+    pub pauses: &'a [PauseSpan],
+    pub resolved: Option<&'a Resolution>,
+    pub waiting: bool,
+}
+
+impl ItemClocks<'_> {
+    /// Both clocks' standing at `now`.
+    pub fn at(&self, now: DateTime<Utc>) -> Result<(ClockView, ClockView), CalendarError> {
+        let (first, resolved) = (self.first.map(|s| s.at), self.resolved.map(|r| r.at));
+        both_clocks(self.plan, self.opened_at, first, &pauses_of(self.pauses), resolved, now)
+    }
+
+    /// The projection's team, account and SLA columns (see `Projection::two_clocks`).
+    pub fn projection(&self) -> Result<Projection, CalendarError> {
+        let resolved_at = self.resolved.map(|r| r.at);
+        let (first, resolve) = self.at(resolved_at.unwrap_or(self.opened_at))?;
+        let first = (first, self.first.map(|s| s.at));
+        let owner = (self.team, self.account);
+        Ok(Projection::two_clocks(owner, first, resolve, resolved_at, self.waiting))
+    }
 }
 
 /// Stored pauses as the SLA clock counts them.
@@ -359,10 +376,21 @@ pub struct SlaView {
 impl Escalation {
     /// The standing of both clocks at `now`.
     pub fn sla_view(&self, now: DateTime<Utc>) -> Result<SlaView, CalendarError> {
-        let (first, resolved) = (self.acknowledged.as_ref(), self.resolved.as_ref());
-        let (acknowledge, resolve) =
-            item_clocks(&self.sla, self.opened_at, first, &self.pauses, resolved, now)?;
+        let (acknowledge, resolve) = self.clocks().at(now)?;
         Ok(SlaView { acknowledge, resolve })
+    }
+
+    fn clocks(&self) -> ItemClocks<'_> {
+        ItemClocks {
+            team: &self.team,
+            account: &self.account,
+            plan: &self.sla,
+            opened_at: self.opened_at,
+            first: self.acknowledged.as_ref(),
+            pauses: &self.pauses,
+            resolved: self.resolved.as_ref(),
+            waiting: self.state == EscalationState::WaitingOnCustomer,
+        }
     }
 }
 
@@ -386,23 +414,15 @@ impl LivingItem for Escalation {
     /// The acknowledge clock runs until the first acknowledgement, the resolve clock until
     /// resolution and not while waiting on the customer.
     fn projection(&self) -> Result<Projection, CalendarError> {
-        let (acknowledged_at, resolved_at) =
-            (self.acknowledged.as_ref().map(|a| a.at), self.resolved.as_ref().map(|r| r.at));
-        let view = self.sla_view(resolved_at.unwrap_or(self.opened_at))?;
-        let waiting = self.state == EscalationState::WaitingOnCustomer;
-        Ok(Projection::two_clocks(
-            (&self.team, &self.account),
-            (view.acknowledge, acknowledged_at),
-            view.resolve,
-            resolved_at,
-            waiting,
-        )
-        .text("severity", self.severity.as_str().to_owned())
-        .text("state", self.state.as_str().to_owned())
-        .text("owner_key", self.owner.as_ref().map(|o| o.to_string()))
-        .text("opened_by", self.opened_by.to_string())
-        .time("opened_at", Some(self.opened_at))
-        .time("acknowledged_at", acknowledged_at))
+        Ok(self
+            .clocks()
+            .projection()?
+            .text("severity", self.severity.as_str().to_owned())
+            .text("state", self.state.as_str().to_owned())
+            .text("owner_key", self.owner.as_ref().map(|o| o.to_string()))
+            .text("opened_by", self.opened_by.to_string())
+            .time("opened_at", Some(self.opened_at))
+            .time("acknowledged_at", self.acknowledged.as_ref().map(|a| a.at)))
     }
 }
 

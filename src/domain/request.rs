@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use super::action::ActionRef;
 use super::audit::ChainHead;
 use super::calendar::CalendarError;
-use super::escalation::{PauseSpan, Resolution, Stamp, item_clocks};
+use super::escalation::{ItemClocks, PauseSpan, Resolution, Stamp};
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
 use super::item::{ItemKind, LivingItem, Projection, SYSTEM_ACTOR};
@@ -405,10 +405,21 @@ impl Request {
 
     /// The standing of both clocks at `now`.
     pub fn sla_view(&self, now: DateTime<Utc>) -> Result<RequestSla, CalendarError> {
-        let (first, resolved) = (self.accepted.as_ref(), self.resolved.as_ref());
-        let (first_response, resolve) =
-            item_clocks(&self.sla, self.opened_at, first, &self.pauses, resolved, now)?;
+        let (first_response, resolve) = self.clocks().at(now)?;
         Ok(RequestSla { first_response, resolve })
+    }
+
+    fn clocks(&self) -> ItemClocks<'_> {
+        ItemClocks {
+            team: &self.team,
+            account: &self.account,
+            plan: &self.sla,
+            opened_at: self.opened_at,
+            first: self.accepted.as_ref(),
+            pauses: &self.pauses,
+            resolved: self.resolved.as_ref(),
+            waiting: self.state == RequestState::WaitingOnCustomer,
+        }
     }
 }
 
@@ -433,28 +444,20 @@ impl LivingItem for Request {
     /// The first-response clock runs until the first accept, the resolution clock until
     /// resolution and not while waiting on the customer.
     fn projection(&self) -> Result<Projection, CalendarError> {
-        let (accepted_at, resolved_at) =
-            (self.accepted.as_ref().map(|a| a.at), self.resolved.as_ref().map(|r| r.at));
-        let view = self.sla_view(resolved_at.unwrap_or(self.opened_at))?;
-        let waiting = self.state == RequestState::WaitingOnCustomer;
-        Ok(Projection::two_clocks(
-            (&self.team, &self.account),
-            (view.first_response, accepted_at),
-            view.resolve,
-            resolved_at,
-            waiting,
-        )
-        .text("request_type", self.kind.clone())
-        .text("priority", self.priority.as_str().to_owned())
-        .int("weight", self.priority.weight())
-        .text("state", self.state.as_str().to_owned())
-        .text("assignee_key", self.assignee.as_ref().map(|a| a.to_string()))
-        .text("source", self.source.clone())
-        .text("external_id", self.external_id.clone())
-        .time("opened_at", Some(self.opened_at))
-        .time("accepted_at", accepted_at)
-        .flag("reopened", Some(self.reopened))
-        .flag("first_contact_resolution", Some(self.first_contact_resolution)))
+        Ok(self
+            .clocks()
+            .projection()?
+            .text("request_type", self.kind.clone())
+            .text("priority", self.priority.as_str().to_owned())
+            .int("weight", self.priority.weight())
+            .text("state", self.state.as_str().to_owned())
+            .text("assignee_key", self.assignee.as_ref().map(|a| a.to_string()))
+            .text("source", self.source.clone())
+            .text("external_id", self.external_id.clone())
+            .time("opened_at", Some(self.opened_at))
+            .time("accepted_at", self.accepted.as_ref().map(|a| a.at))
+            .flag("reopened", Some(self.reopened))
+            .flag("first_contact_resolution", Some(self.first_contact_resolution)))
     }
 }
 

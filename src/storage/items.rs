@@ -89,6 +89,22 @@ fn bind_cell<'q>(
     }
 }
 
+/// `sql` bound as insert and update take it: `$1` id, `$2` version, `$3` doc, `$4`
+/// updated_at, then the projection's cells in order.
+fn item_query<'q, T: LivingItem>(
+    sql: String,
+    item: &'q T,
+    projection: &'q Projection,
+    now: DateTime<Utc>,
+) -> Query<'q, Postgres, PgArguments> {
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(item.id())
+        .bind(item.version())
+        .bind(Json(item))
+        .bind(now);
+    projection.cells.iter().fold(query, |query, (_, cell)| bind_cell(query, cell))
+}
+
 /// Inserts a new item under the id from [`next_id`]. Returns `false` when a unique
 /// constraint of the table refused it (e.g. a request's `(source, external_id)`: a concurrent
 /// duplicate waits for the first to commit, then gets `false`).
@@ -107,14 +123,7 @@ pub async fn insert<T: LivingItem>(
         columns.join(", "),
         placeholders.join(", "),
     );
-    let mut query = sqlx::query(AssertSqlSafe(sql))
-        .bind(item.id())
-        .bind(item.version())
-        .bind(Json(item))
-        .bind(now);
-    for (_, cell) in &projection.cells {
-        query = bind_cell(query, cell);
-    }
+    let query = item_query(sql, item, projection, now);
     Ok(query.execute(conn).await?.rows_affected() == 1)
 }
 
@@ -138,14 +147,7 @@ pub async fn update<T: LivingItem>(
         table(T::KIND),
         assignments.join(", "),
     );
-    let mut query = sqlx::query(AssertSqlSafe(sql))
-        .bind(item.id())
-        .bind(item.version())
-        .bind(Json(item))
-        .bind(now);
-    for (_, cell) in &projection.cells {
-        query = bind_cell(query, cell);
-    }
+    let query = item_query(sql, item, projection, now);
     Ok(query.execute(conn).await?.rows_affected() == 1)
 }
 
