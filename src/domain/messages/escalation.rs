@@ -3,15 +3,15 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use super::item::{already_resolved, clock_text, not_in_state, person_name as name, roles_needed};
+pub use super::item::{missing_account, unknown_account};
 use super::{CommandHelp, local_time};
 use crate::domain::duration::format_duration;
 use crate::domain::escalation::{Escalation, EscalationAction, EscalationState, Refusal, SlaView};
 use crate::domain::identity::{Directory, Role};
-use crate::domain::ids::PersonKey;
 use crate::domain::item::LivingItem;
 use crate::domain::reply::{Button, ButtonStyle, Card, Choice, Confirm, Field, Prompt};
 use crate::domain::sla::{Explanation, SlaStatus};
-use crate::domain::sla_policy::ClockView;
 
 pub const HELP_ESCALATE: CommandHelp = CommandHelp {
     usage: "/escalate <account> <sev1|sev2|sev3|sev4> <summary>",
@@ -53,14 +53,6 @@ pub fn unknown_severity(raw: &str) -> String {
 
 pub fn missing_summary() -> String {
     "Say what is wrong: the summary is empty.".to_owned()
-}
-
-pub fn missing_account() -> String {
-    "Name the account, e.g. ACME-1042.".to_owned()
-}
-
-pub fn unknown_account(key: &str) -> String {
-    format!("There is no account `{key}`. Check the key (e.g. ACME-1042).")
 }
 
 pub fn invalid_escalation_id(raw: &str) -> String {
@@ -110,10 +102,6 @@ pub fn stale_card(id: i64) -> String {
     format!("Escalation #{id} changed since you looked; here is the current card.")
 }
 
-fn name(directory: &Directory, key: &PersonKey) -> String {
-    directory.person(key).map(|p| p.display_name.clone()).unwrap_or_else(|| key.to_string())
-}
-
 pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
     match refusal {
         Refusal::AlreadyAcknowledged(stamp) => format!(
@@ -121,18 +109,11 @@ pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
             name(directory, &stamp.by),
             local_time(stamp.at, zone)
         ),
-        Refusal::AlreadyResolved(resolution) => format!(
-            "Already resolved by {} at {}. Reopen it first if it needs more work.",
-            name(directory, &resolution.by),
-            local_time(resolution.at, zone)
-        ),
+        Refusal::AlreadyResolved(resolution) => already_resolved(resolution, directory, zone),
         Refusal::NotInState { action, state } => {
-            format!("You can't {action} an escalation that is {}.", state_word(*state))
+            not_in_state(action, "an escalation", state_word(*state))
         }
-        Refusal::Role { action, needs } => {
-            let roles: Vec<&str> = needs.iter().map(|r| r.as_str()).collect();
-            format!("To {action} an escalation you need one of these roles: {}.", roles.join(", "))
-        }
+        Refusal::Role { action, needs } => roles_needed(action, "an escalation", needs),
         Refusal::NoteRequired => "Resolving needs a resolution note.".to_owned(),
         Refusal::AlreadyOwner(key) => format!("{} already owns it.", name(directory, key)),
         Refusal::NoFurtherLevels => {
@@ -148,22 +129,6 @@ fn state_word(state: EscalationState) -> &'static str {
         EscalationState::Acknowledged => "acknowledged",
         EscalationState::WaitingOnCustomer => "waiting on the customer",
         EscalationState::Resolved => "resolved",
-    }
-}
-
-fn clock_text(view: &ClockView, zone: Tz) -> String {
-    let due = view.due.map(|due| local_time(due, zone));
-    let status = match view.status {
-        SlaStatus::OnTrack => "on track",
-        SlaStatus::AtRisk => "AT RISK",
-        SlaStatus::Breached => "BREACHED",
-        SlaStatus::Met => "met",
-        SlaStatus::Missed => "missed",
-        SlaStatus::Paused => return "paused (waiting on customer)".to_owned(),
-    };
-    match due {
-        Some(due) => format!("{due} · {status}"),
-        None => status.to_owned(),
     }
 }
 

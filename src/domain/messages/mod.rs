@@ -8,6 +8,7 @@ pub mod credit;
 pub mod digest;
 pub mod discord;
 pub mod escalation;
+pub mod item;
 pub mod request;
 pub mod retention;
 pub mod slack;

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use super::item::{already_resolved, clock_text, not_in_state, person_name as name, roles_needed};
+pub use super::item::{missing_account, unknown_account};
 use super::{CommandHelp, local_time};
 use crate::domain::assignment::{Decision, NoAssignee, Strategy};
 use crate::domain::duration::format_duration;
@@ -12,8 +14,6 @@ use crate::domain::ids::PersonKey;
 use crate::domain::item::LivingItem;
 use crate::domain::reply::{Button, ButtonStyle, Card, Field, Prompt};
 use crate::domain::request::{Refusal, Request, RequestAction, RequestSla, RequestState};
-use crate::domain::sla::SlaStatus;
-use crate::domain::sla_policy::ClockView;
 use crate::domain::triage::{Priority, PrioritySource};
 
 pub const HELP_REQUEST: CommandHelp = CommandHelp {
@@ -40,10 +40,6 @@ pub const HELP_BACKLOG: CommandHelp = CommandHelp {
     usage: "/backlog [team]",
     summary: "Open requests by priority and age (default: your team).",
 };
-
-pub fn missing_account() -> String {
-    "Name the account, e.g. ACME-1042.".to_owned()
-}
 
 pub fn missing_type() -> String {
     "Name the request type, e.g. billing.".to_owned()
@@ -81,10 +77,6 @@ pub fn missing_fields(kind: &str, missing: &[String]) -> String {
     )
 }
 
-pub fn unknown_account(key: &str) -> String {
-    format!("There is no account `{key}`. Check the key (e.g. ACME-1042).")
-}
-
 pub fn unknown_person(key: &str) -> String {
     format!("There is no person `{key}`.")
 }
@@ -112,10 +104,6 @@ fn requester_name(directory: &Directory, r: &Request) -> String {
         Ok(key) if directory.person(&key).is_some() => name(directory, &key),
         _ => r.requested_by.clone(),
     }
-}
-
-fn name(directory: &Directory, key: &PersonKey) -> String {
-    directory.person(key).map(|p| p.display_name.clone()).unwrap_or_else(|| key.to_string())
 }
 
 fn strategy_word(strategy: Strategy) -> &'static str {
@@ -210,23 +198,16 @@ pub fn stale_card(id: i64) -> String {
 
 pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
     match refusal {
-        Refusal::AlreadyResolved(r) => format!(
-            "Already resolved by {} at {}. Reopen it first if it needs more work.",
-            name(directory, &r.by),
-            local_time(r.at, zone)
-        ),
+        Refusal::AlreadyResolved(r) => already_resolved(r, directory, zone),
         Refusal::AlreadyAccepted(stamp) => format!(
             "Already accepted by {} at {}.",
             name(directory, &stamp.by),
             local_time(stamp.at, zone)
         ),
         Refusal::NotInState { action, state } => {
-            format!("You can't {action} a request that is {}.", state_word(*state))
+            not_in_state(action, "a request", state_word(*state))
         }
-        Refusal::Role { action, needs } => {
-            let roles: Vec<&str> = needs.iter().map(|r| r.as_str()).collect();
-            format!("To {action} a request you need one of these roles: {}.", roles.join(", "))
-        }
+        Refusal::Role { action, needs } => roles_needed(action, "a request", needs),
         Refusal::NotAssignee(Some(key)) => format!(
             "{} has this request; only they or a supervisor can do that.",
             name(directory, key)
@@ -244,21 +225,6 @@ pub fn state_word(state: RequestState) -> &'static str {
         RequestState::InProgress => "in progress",
         RequestState::WaitingOnCustomer => "waiting on the customer",
         RequestState::Resolved => "resolved",
-    }
-}
-
-fn clock_text(view: &ClockView, zone: Tz) -> String {
-    let status = match view.status {
-        SlaStatus::OnTrack => "on track",
-        SlaStatus::AtRisk => "AT RISK",
-        SlaStatus::Breached => "BREACHED",
-        SlaStatus::Met => "met",
-        SlaStatus::Missed => "missed",
-        SlaStatus::Paused => return "paused (waiting on customer)".to_owned(),
-    };
-    match view.due {
-        Some(due) => format!("{} · {status}", local_time(due, zone)),
-        None => status.to_owned(),
     }
 }
 
