@@ -5,6 +5,7 @@
 //! to be, so the user sees how to say it right.
 
 use super::ids::AccountKey;
+use super::page::{Page, take_page};
 use super::messages::escalation as esc_text;
 use super::messages::{self, CommandHelp};
 use super::request_command::{self, RequestCommand};
@@ -21,8 +22,8 @@ pub enum Command {
     Status,
     /// `/escalate <account> <severity> <summary>`.
     Escalate { account: AccountKey, severity: Severity, summary: String },
-    /// `/escalations [mine|team|all] [open|at-risk|breached]`.
-    Escalations { scope: ListScope, status: ListStatus },
+    /// `/escalations [mine|team|all] [open|at-risk|breached] [page N]`.
+    Escalations { scope: ListScope, status: ListStatus, page: Page },
     /// `/sla <escalation-id>`.
     Sla { id: i64 },
     /// `/escalation show <escalation-id>`: the card again, privately.
@@ -149,9 +150,12 @@ fn parse_escalate(args: &str) -> Result<Command, UsageError> {
 }
 
 fn parse_escalations(args: &str) -> Result<Command, UsageError> {
+    let help = &esc_text::HELP_ESCALATIONS;
+    let (words, page) =
+        take_page(args).map_err(|raw| UsageError::new(help, messages::item::invalid_page(&raw)))?;
     let mut scope = ListScope::Team;
     let mut status = ListStatus::Open;
-    for word in args.split_whitespace() {
+    for word in words {
         match word.to_ascii_lowercase().as_str() {
             "mine" => scope = ListScope::Mine,
             "team" => scope = ListScope::Team,
@@ -160,14 +164,11 @@ fn parse_escalations(args: &str) -> Result<Command, UsageError> {
             "at-risk" | "atrisk" | "at_risk" => status = ListStatus::AtRisk,
             "breached" => status = ListStatus::Breached,
             _ => {
-                return Err(UsageError::new(
-                    &esc_text::HELP_ESCALATIONS,
-                    esc_text::invalid_list_filter(word),
-                ));
+                return Err(UsageError::new(help, esc_text::invalid_list_filter(word)));
             }
         }
     }
-    Ok(Command::Escalations { scope, status })
+    Ok(Command::Escalations { scope, status, page })
 }
 
 /// `/escalation show <id>`.
@@ -271,11 +272,28 @@ mod tests {
     fn escalations_filters_parse_in_any_order() {
         assert_eq!(
             parse("escalations", "breached all"),
-            Ok(Command::Escalations { scope: ListScope::All, status: ListStatus::Breached })
+            Ok(Command::Escalations {
+                scope: ListScope::All,
+                status: ListStatus::Breached,
+                page: Page::FIRST
+            })
         );
         assert_eq!(
+            parse("escalations", "all page 3"),
+            Ok(Command::Escalations {
+                scope: ListScope::All,
+                status: ListStatus::Open,
+                page: Page::new(3).unwrap()
+            })
+        );
+        assert!(parse("escalations", "page zero").unwrap_err().problem.contains("`zero`"));
+        assert_eq!(
             parse("escalations", ""),
-            Ok(Command::Escalations { scope: ListScope::Team, status: ListStatus::Open })
+            Ok(Command::Escalations {
+                scope: ListScope::Team,
+                status: ListStatus::Open,
+                page: Page::FIRST
+            })
         );
         assert!(parse("escalations", "closed").unwrap_err().problem.contains("`closed`"));
     }

@@ -6,9 +6,10 @@ use rust_decimal::Decimal;
 use super::command::{Command, UsageError, split_first_word};
 use super::credit::CreditKind;
 use super::ids::AccountKey;
-use super::messages::CommandHelp;
+use super::messages::{self, CommandHelp};
 use super::messages::credit as text;
 use super::money::{Currency, MoneyError, parse_amount};
+use super::page::{Page, take_page};
 
 /// What a `/credit`-family command asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub enum CreditCommand {
     Edit { id: i64, details: Details },
     Cancel { id: i64 },
     Show { id: i64 },
-    List(CreditList),
+    List { filter: CreditList, page: Page },
 }
 
 /// Amount, currency, reason code and optional note.
@@ -64,10 +65,13 @@ pub fn parse_adjust(args: &str) -> Result<Command, UsageError> {
     Ok(Command::Credit(parse_request(CreditKind::Adjustment, &text::HELP_ADJUST, args)?))
 }
 
-/// `/credits [pending|mine|account <key>]`.
+/// `/credits [pending|mine|account <key>] [page N]`.
 pub fn parse_credits(args: &str) -> Result<Command, UsageError> {
     let help = &text::HELP_CREDITS;
-    let (first, rest) = split_first_word(args);
+    let (words, page) =
+        take_page(args).map_err(|raw| usage(help, messages::item::invalid_page(&raw)))?;
+    let args = words.join(" ");
+    let (first, rest) = split_first_word(&args);
     let list = match (first.to_ascii_lowercase().as_str(), rest) {
         ("" | "pending", "") => CreditList::Pending,
         ("mine", "") => CreditList::Mine,
@@ -75,9 +79,9 @@ pub fn parse_credits(args: &str) -> Result<Command, UsageError> {
         ("account", key) => {
             CreditList::Account(AccountKey::parse(key).map_err(|e| usage(help, e.0))?)
         }
-        _ => return Err(usage(help, text::invalid_list_filter(args))),
+        _ => return Err(usage(help, text::invalid_list_filter(&args))),
     };
-    Ok(Command::Credit(CreditCommand::List(list)))
+    Ok(Command::Credit(CreditCommand::List { filter: list, page }))
 }
 
 /// `/audit <account>`.
@@ -207,15 +211,22 @@ mod tests {
         ));
         assert_eq!(
             parse("credits", ""),
-            Ok(Command::Credit(CreditCommand::List(CreditList::Pending)))
+            Ok(Command::Credit(CreditCommand::List { filter: CreditList::Pending, page: Page::FIRST }))
+        );
+        assert_eq!(
+            parse("credits", "pending page 2"),
+            Ok(Command::Credit(CreditCommand::List {
+                filter: CreditList::Pending,
+                page: Page::new(2).unwrap()
+            }))
         );
         assert_eq!(
             parse("credits", "mine"),
-            Ok(Command::Credit(CreditCommand::List(CreditList::Mine)))
+            Ok(Command::Credit(CreditCommand::List { filter: CreditList::Mine, page: Page::FIRST }))
         );
         assert!(matches!(
             parse("credits", "account ACME-1"),
-            Ok(Command::Credit(CreditCommand::List(CreditList::Account(_))))
+            Ok(Command::Credit(CreditCommand::List { filter: CreditList::Account(_), .. }))
         ));
         assert_eq!(parse("credits", "soon").unwrap_err().usage, text::HELP_CREDITS.usage);
         assert!(matches!(parse("audit", "ACME-1"), Ok(Command::Audit { .. })));

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod inbound;
 pub mod item;
 pub mod mention;
+pub mod page;
 pub mod messages;
 pub mod money;
 pub mod policy;

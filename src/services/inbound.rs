@@ -134,8 +134,8 @@ impl Services {
             Command::Escalate { account, severity, summary } => {
                 escalations::open(self, tx, effects, event, &account, severity, &summary).await
             }
-            Command::Escalations { scope, status } => {
-                escalations::list(self, tx, event, scope, status).await
+            Command::Escalations { scope, status, page } => {
+                escalations::list(self, tx, event, scope, status, page).await
             }
             Command::Sla { id } => escalations::explain(tx, event, id).await,
             Command::EscalationShow { id } => items::show::<Escalations>(self, tx, event, id).await,
@@ -185,7 +185,9 @@ impl Services {
             }
             CreditCommand::Cancel { id } => credits::cancel(self, tx, effects, event, id).await,
             CreditCommand::Show { id } => items::show::<Credits>(self, tx, event, id).await,
-            CreditCommand::List(filter) => credits::list(self, tx, event, &filter).await,
+            CreditCommand::List { filter, page } => {
+                credits::list(self, tx, event, &filter, page).await
+            }
         }
     }
 }

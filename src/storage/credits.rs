@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor};
 
-use super::items::{ItemRow, decode};
+use super::items::{PagedRow, decode_page};
 use crate::domain::credit::{Credit, CreditState, RecentCredit};
+use crate::domain::page::{Listing, Page};
 use crate::domain::money::Currency;
 
 /// Serialises authority checks of one approver until the transaction ends, so two approvals
@@ -105,29 +106,34 @@ pub enum Filter {
     Account(String),
 }
 
-/// Lists requests, newest first.
+/// One page of requests. Pending ones come most urgent first (the soonest to expire, then
+/// the longest waiting); the others newest first, as a history reads.
 pub async fn list(
     executor: impl PgExecutor<'_>,
     filter: &Filter,
-    limit: i64,
-) -> sqlx::Result<Vec<Credit>> {
+    page: Page,
+) -> sqlx::Result<Listing<Credit>> {
     let (pending, requester, account) = match filter {
         Filter::Pending => (true, None, None),
         Filter::RequestedBy(who) => (false, Some(who.as_str()), None),
         Filter::Account(key) => (false, None, Some(key.as_str())),
     };
-    let rows: Vec<ItemRow> = sqlx::query_as(
-        "SELECT id, version, doc FROM credits
+    let rows: Vec<PagedRow> = sqlx::query_as(
+        "SELECT id, version, doc, count(*) OVER () AS total FROM credits
          WHERE (NOT $1 OR state = 'pending')
            AND ($2::text IS NULL OR requested_by = $2)
            AND ($3::text IS NULL OR account_key = $3)
-         ORDER BY requested_at DESC, id DESC LIMIT $4",
+         ORDER BY CASE WHEN $1 THEN expires_at END NULLS LAST,
+                  CASE WHEN $1 THEN requested_at END,
+                  requested_at DESC, id DESC
+         OFFSET $4 LIMIT $5",
     )
     .bind(pending)
     .bind(requester)
     .bind(account)
-    .bind(limit)
+    .bind(page.offset())
+    .bind(page.limit())
     .fetch_all(executor)
     .await?;
-    rows.into_iter().map(decode).collect()
+    decode_page(rows, page)
 }

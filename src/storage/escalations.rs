@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use super::items::{ItemRow, decode};
+use super::items::{PagedRow, decode_page};
 use crate::domain::escalation::{Escalation, EscalationState};
+use crate::domain::page::{Listing, Page};
 
 /// Which escalations a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +26,16 @@ pub enum StatusFilter {
     Breached,
 }
 
-/// Lists unresolved escalations by scope and SLA standing at `now`, oldest first.
+/// One page of unresolved escalations by scope and SLA standing at `now`, most urgent first:
+/// by the running clock's due time (so the most overdue lead), then the ones whose clocks are
+/// stopped (paused, waiting), oldest first.
 pub async fn list(
     executor: impl PgExecutor<'_>,
     scope: &Scope,
     status: StatusFilter,
     now: DateTime<Utc>,
-    limit: i64,
-) -> sqlx::Result<Vec<Escalation>> {
+    page: Page,
+) -> sqlx::Result<Listing<Escalation>> {
     let (owner, team) = match scope {
         Scope::OwnedBy(owner) => (Some(owner.as_str()), None),
         Scope::Team(team) => (None, Some(team.as_str())),
@@ -43,29 +46,30 @@ pub async fn list(
         StatusFilter::AtRisk => "at-risk",
         StatusFilter::Breached => "breached",
     };
-    let rows: Vec<ItemRow> = sqlx::query_as(
+    let rows: Vec<PagedRow> = sqlx::query_as(
         "WITH candidates AS (
-             SELECT id, version, doc, opened_at, coalesce(due_at <= $4, false) AS breached,
+             SELECT id, version, doc, opened_at, due_at, coalesce(due_at <= $4, false) AS breached,
                     coalesce(at_risk_at <= $4, false) AS at_risk
              FROM escalations
              WHERE state <> 'resolved'
                AND ($1::text IS NULL OR owner_key = $1)
                AND ($2::text IS NULL OR team_key = $2))
-         SELECT id, version, doc FROM candidates
+         SELECT id, version, doc, count(*) OVER () AS total FROM candidates
          WHERE $3 = 'open'
             OR ($3 = 'breached' AND breached)
             OR ($3 = 'at-risk' AND at_risk AND NOT breached)
-         ORDER BY opened_at, id
-         LIMIT $5",
+         ORDER BY due_at NULLS LAST, opened_at, id
+         OFFSET $5 LIMIT $6",
     )
     .bind(owner)
     .bind(team)
     .bind(status)
     .bind(now)
-    .bind(limit)
+    .bind(page.offset())
+    .bind(page.limit())
     .fetch_all(executor)
     .await?;
-    rows.into_iter().map(decode).collect()
+    decode_page(rows, page)
 }
 
 /// Counts escalations in a state (tests, status).

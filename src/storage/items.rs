@@ -14,6 +14,7 @@ use sqlx::{AssertSqlSafe, PgConnection, PgExecutor, Postgres};
 
 use crate::domain::calendar::CalendarError;
 use crate::domain::item::{Cell, ItemKind, LivingItem, Projection};
+use crate::domain::page::{Listing, Page};
 
 /// The table of each kind. A new workflow adds its line here (and to the audit heads in
 /// `audit_trail`).
@@ -31,6 +32,22 @@ pub(super) struct ItemRow {
     id: i64,
     version: i32,
     doc: serde_json::Value,
+}
+
+/// A row of one page of a list: the item and how many rows matched before the page was cut
+/// (`count(*) OVER ()`), so a list learns its total in the same round trip.
+#[derive(sqlx::FromRow)]
+pub(super) struct PagedRow {
+    #[sqlx(flatten)]
+    row: ItemRow,
+    total: i64,
+}
+
+/// Decodes one page of a list. A page past the end has no rows and so no total: it says 0.
+pub(super) fn decode_page<T: LivingItem>(rows: Vec<PagedRow>, page: Page) -> sqlx::Result<Listing<T>> {
+    let total = rows.first().map_or(0, |r| r.total);
+    let items = rows.into_iter().map(|r| decode(r.row)).collect::<sqlx::Result<_>>()?;
+    Ok(Listing { items, total, page })
 }
 
 pub(super) fn decode<T: LivingItem>(row: ItemRow) -> sqlx::Result<T> {

@@ -10,6 +10,7 @@ use steward::config::PersonConfig;
 use steward::domain::credit::CreditState;
 use steward::domain::identity::Role;
 use steward::domain::ids::{PersonKey, TeamKey};
+use steward::domain::page::Page;
 use steward::storage;
 
 use crate::support::chat::{RecordingChat, button, dms, field, latest_card, thread_lines};
@@ -300,10 +301,10 @@ async fn bad_amounts_and_reason_codes_get_the_usage_line_and_write_nothing() {
     let text = text_of(&app.command("alice", "/credit NOPE-1 10 USD goodwill").await);
     assert!(text.contains("There is no account `NOPE-1`"), "{text}");
     assert_eq!(
-        storage::credits::list(&app.pool, &storage::credits::Filter::Pending, 10)
+        storage::credits::list(&app.pool, &storage::credits::Filter::Pending, Page::FIRST)
             .await
             .unwrap()
-            .len(),
+            .total,
         0
     );
     assert_eq!(storage::outbox::counts(&app.pool).await.unwrap().pending, 0);
@@ -346,6 +347,23 @@ async fn a_pending_request_is_reminded_then_expires_and_both_are_audited() {
     assert_eq!(audit_actions(&app, 2).await, ["request", "approve"]);
     let reply = app.click("sam", "cr:1:approve:v3", None).await;
     assert!(text_of(&reply).starts_with("This request is expired"), "{}", text_of(&reply));
+}
+
+#[tokio::test]
+async fn pending_credits_list_the_soonest_to_expire_first_and_page_on() {
+    let app = TestApp::spawn().await;
+    for n in 1..=26 {
+        app.command("alice", &format!("/credit ACME-1042 {n} USD goodwill")).await;
+        app.clock.advance(Duration::minutes(1));
+    }
+    let first = app.command("sam", "/credits").await.message.card.unwrap();
+    assert_eq!(first.title, "Credit and adjustment requests (pending): 25 of 26");
+    let body = first.body.unwrap();
+    assert!(body.starts_with("#1 credit ACME-1042 1.00 USD"), "{body}");
+    assert!(body.ends_with("Page 1 of 2. Next: `/credits pending page 2`"), "{body}");
+    let second = app.command("sam", "/credits pending page 2").await.message.card.unwrap();
+    assert_eq!(second.title, "Credit and adjustment requests (pending): item 26 of 26");
+    assert!(second.body.unwrap().starts_with("#26 credit ACME-1042 26.00 USD"));
 }
 
 #[tokio::test]

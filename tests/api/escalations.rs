@@ -324,6 +324,35 @@ async fn lists_show_open_escalations_with_age_owner_and_sla_standing() {
 }
 
 #[tokio::test]
+async fn a_long_list_says_how_many_of_how_many_puts_the_most_urgent_first_and_pages_on() {
+    let app = TestApp::spawn().await;
+    for n in 1..=26 {
+        app.command("alice", &format!("/escalate GLOBEX-7 sev3 Wrong VAT rate {n}")).await;
+    }
+    // Opened last, but its acknowledgement is due first.
+    app.command("alice", "/escalate ACME-1042 sev1 Portal down").await;
+
+    let first = app.command("sam", "/escalations").await.message.card.unwrap();
+    assert_eq!(first.title, "Escalations (team, open): 25 of 27");
+    let body = first.body.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert!(lines[0].starts_with("#27 sev1 ACME-1042"), "{body}");
+    assert_eq!(lines.len(), 26, "25 items and the page line: {body}");
+    assert_eq!(lines[25], "Page 1 of 2. Next: `/escalations team open page 2`");
+
+    let second = app.command("sam", "/escalations team open page 2").await.message.card.unwrap();
+    assert_eq!(second.title, "Escalations (team, open): 26–27 of 27");
+    let body = second.body.unwrap();
+    assert!(body.ends_with("Page 2 of 2."), "{body}");
+    assert_eq!(body.lines().filter(|l| l.starts_with('#')).count(), 2);
+
+    let past = text_of(&app.command("sam", "/escalations page 3").await);
+    assert!(past.contains("Page 3 is past the end"), "{past}");
+    let bad = text_of(&app.command("sam", "/escalations page 0").await);
+    assert!(bad.contains("`0` is not a page number") && bad.contains("[page N]"), "{bad}");
+}
+
+#[tokio::test]
 async fn sla_explains_how_the_due_times_were_computed() {
     let app = TestApp::spawn().await;
     app.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-27T15:00:00Z").unwrap().to_utc());

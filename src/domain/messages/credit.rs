@@ -34,8 +34,8 @@ pub const HELP_CREDIT_CANCEL: CommandHelp =
 pub const HELP_CREDIT_SHOW: CommandHelp =
     CommandHelp { usage: "/credit show <id>", summary: "Show a request's card and its chain." };
 pub const HELP_CREDITS: CommandHelp = CommandHelp {
-    usage: "/credits [pending|mine|account <key>]",
-    summary: "List credit and adjustment requests (default: pending).",
+    usage: "/credits [pending|mine|account <key>] [page N]",
+    summary: "List credit and adjustment requests (default: pending, soonest to expire first; others newest first).",
 };
 pub const HELP_AUDIT: CommandHelp = CommandHelp {
     usage: "/audit <account>",
@@ -506,8 +506,14 @@ pub fn requester_update(c: &Credit, line: &str) -> String {
     format!("{} #{} ({} for {}): {line}", kind_word(c.kind), c.id, amount(c), c.account)
 }
 
-pub fn list_title(filter: &str, count: usize) -> String {
-    format!("Credit and adjustment requests ({filter}): {count}")
+/// `listed` is how many are shown of how many (`item::listed`).
+pub fn list_title(filter: &str, listed: &str) -> String {
+    format!("Credit and adjustment requests ({filter}): {listed}")
+}
+
+/// The list's command without its page, for "Next: …".
+pub fn list_command(filter: &str) -> String {
+    format!("/credits {filter}")
 }
 
 pub fn empty_list() -> String {

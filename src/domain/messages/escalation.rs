@@ -18,8 +18,8 @@ pub const HELP_ESCALATE: CommandHelp = CommandHelp {
     summary: "Open an escalation: pages the on-call policy and starts the SLA clocks.",
 };
 pub const HELP_ESCALATIONS: CommandHelp = CommandHelp {
-    usage: "/escalations [mine|team|all] [open|at-risk|breached]",
-    summary: "List escalations with their ages and owners (default: team open).",
+    usage: "/escalations [mine|team|all] [open|at-risk|breached] [page N]",
+    summary: "List escalations, most urgent first, with their ages and owners (default: team open).",
 };
 pub const HELP_SLA: CommandHelp = CommandHelp {
     usage: "/sla <escalation-id>",
@@ -376,8 +376,14 @@ pub fn empty_list() -> String {
     "No escalations match.".to_owned()
 }
 
-pub fn list_title(scope: &str, status: &str, count: usize) -> String {
-    format!("Escalations ({scope}, {status}): {count}")
+/// `listed` is how many are shown of how many (`item::listed`).
+pub fn list_title(scope: &str, status: &str, listed: &str) -> String {
+    format!("Escalations ({scope}, {status}): {listed}")
+}
+
+/// The list's command without its page, for "Next: …".
+pub fn list_command(scope: &str, status: &str) -> String {
+    format!("/escalations {scope} {}", status.replace(' ', "-"))
 }
 
 fn status_word(status: SlaStatus) -> &'static str {

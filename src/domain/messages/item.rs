@@ -8,6 +8,7 @@ use super::local_time;
 use crate::domain::escalation::Resolution;
 use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
+use crate::domain::page::{Listing, Page};
 use crate::domain::sla::SlaStatus;
 use crate::domain::sla_policy::ClockView;
 
@@ -56,4 +57,90 @@ pub fn already_resolved(resolution: &Resolution, directory: &Directory, zone: Tz
         person_name(directory, &resolution.by),
         local_time(resolution.at, zone)
     )
+}
+
+/// A count with thousands separators: 2,014.
+pub fn count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+pub fn invalid_page(raw: &str) -> String {
+    if raw.is_empty() {
+        "Say which page, e.g. `page 2`.".to_owned()
+    } else {
+        format!("`{raw}` is not a page number; pages count from 1, e.g. `page 2`.")
+    }
+}
+
+/// How many a list title shows: "2" when all fit, "25 of 2,014" or "26–50 of 2,014" when cut.
+pub fn listed<T>(listing: &Listing<T>) -> String {
+    let shown = listing.items.len() as i64;
+    if shown == listing.total && listing.page == Page::FIRST {
+        return count(shown);
+    }
+    if listing.page == Page::FIRST {
+        return format!("{} of {}", count(shown), count(listing.total));
+    }
+    let first = listing.first_position();
+    if shown == 1 {
+        return format!("item {} of {}", count(first), count(listing.total));
+    }
+    format!("{}–{} of {}", count(first), count(first + shown - 1), count(listing.total))
+}
+
+/// The last line of a cut list: which page this is and the command for the next one.
+/// `command` is the list's command without its page, e.g. `/escalations all open`.
+pub fn page_footer<T>(listing: &Listing<T>, command: &str) -> Option<String> {
+    if listing.pages() == 1 {
+        return None;
+    }
+    let position = format!("Page {} of {}.", listing.page.number(), listing.pages());
+    Some(if listing.has_next() {
+        format!("{position} Next: `{command} page {}`", listing.page.number() + 1)
+    } else {
+        position
+    })
+}
+
+pub fn page_past_end(page: Page, command: &str) -> String {
+    format!("Page {} is past the end of the list. Start at `{command}`.", page.number())
+}
+
+#[cfg(test)]
+mod listing_tests {
+    use super::*;
+
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(2_014), "2,014");
+        assert_eq!(count(-1_234_567), "-1,234,567");
+    }
+
+    #[test]
+    fn a_cut_list_says_how_many_of_how_many() {
+        let whole = Listing { items: vec![1, 2], total: 2, page: Page::FIRST };
+        assert_eq!(listed(&whole), "2");
+        assert_eq!(page_footer(&whole, "/escalations"), None);
+        let first = Listing { items: vec![0; 25], total: 2_014, page: Page::FIRST };
+        assert_eq!(listed(&first), "25 of 2,014");
+        assert_eq!(
+            page_footer(&first, "/escalations all open").unwrap(),
+            "Page 1 of 81. Next: `/escalations all open page 2`"
+        );
+        let second = Listing { items: vec![0; 25], total: 2_014, page: Page::new(2).unwrap() };
+        assert_eq!(listed(&second), "26–50 of 2,014");
+    }
 }

@@ -10,6 +10,8 @@ use crate::domain::ids::AccountKey;
 use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::CommandHelp;
 use crate::domain::messages::credit as text;
+use crate::domain::messages::item as item_text;
+use crate::domain::page::Page;
 use crate::domain::money::MoneyError;
 use crate::domain::reply::{Card, Reply};
 use crate::services::Services;
@@ -21,7 +23,6 @@ use crate::storage::effects::Effects;
 use crate::storage::{self, Tx};
 
 /// Most requests a list shows.
-const LIST_LIMIT: i64 = 25;
 
 /// Checks what the parser could not: the reason code against the configuration, and the
 /// sign against the kind (an edit does not know the kind when parsed).
@@ -194,17 +195,24 @@ pub async fn list(
     tx: &mut Tx,
     event: &Event<'_>,
     filter: &CreditList,
+    page: Page,
 ) -> Result<Reply, AppError> {
     let (filter, word) = match filter {
         CreditList::Pending => (Filter::Pending, "pending".to_owned()),
         CreditList::Mine => (Filter::RequestedBy(event.actor.key.to_string()), "mine".to_owned()),
         CreditList::Account(key) => (Filter::Account(key.to_string()), format!("account {key}")),
     };
-    let rows = storage::credits::list(&mut **tx, &filter, LIST_LIMIT).await?;
-    let lines: Vec<String> = rows.iter().map(|c| text::list_line(c, &services.directory)).collect();
-    let body = if lines.is_empty() { text::empty_list() } else { lines.join("\n") };
+    let listing = storage::credits::list(&mut **tx, &filter, page).await?;
+    let command = text::list_command(&word);
+    if listing.items.is_empty() && page > Page::FIRST {
+        return Err(AppError::Refused(item_text::page_past_end(page, &command)));
+    }
+    let mut lines: Vec<String> =
+        listing.items.iter().map(|c| text::list_line(c, &services.directory)).collect();
+    lines.extend(item_text::page_footer(&listing, &command));
+    let body = if listing.items.is_empty() { text::empty_list() } else { lines.join("\n") };
     Ok(Reply::private_card(Card {
-        title: text::list_title(&word, rows.len()),
+        title: text::list_title(&word, &item_text::listed(&listing)),
         body: Some(body),
         ..Card::default()
     }))

@@ -7,6 +7,8 @@ use crate::domain::command::{ListScope, ListStatus};
 use crate::domain::escalation::Escalation;
 use crate::domain::ids::TeamKey;
 use crate::domain::messages::escalation as text;
+use crate::domain::messages::item as item_text;
+use crate::domain::page::Page;
 use crate::domain::reply::{Card, Reply};
 use crate::domain::severity::Severity;
 use crate::domain::sla::Explanation;
@@ -18,15 +20,13 @@ use crate::services::inbound::Event;
 use crate::storage::escalations::{Scope, StatusFilter};
 use crate::storage::{self, Tx};
 
-/// Most items a list shows; the title says how many matched.
-const LIST_LIMIT: i64 = 25;
-
 pub async fn list(
     services: &Services,
     tx: &mut Tx,
     event: &Event<'_>,
     scope: ListScope,
     status: ListStatus,
+    page: Page,
 ) -> Result<Reply, AppError> {
     let actor = event.actor;
     let (storage_scope, scope_word) = match scope {
@@ -40,15 +40,20 @@ pub async fn list(
         ListStatus::Breached => (StatusFilter::Breached, "breached"),
     };
     let now = event.now;
-    let rows =
-        storage::escalations::list(&mut **tx, &storage_scope, filter, now, LIST_LIMIT).await?;
-    let lines: Vec<String> = rows
+    let listing = storage::escalations::list(&mut **tx, &storage_scope, filter, now, page).await?;
+    let command = text::list_command(scope_word, status_word);
+    if listing.items.is_empty() && page > Page::FIRST {
+        return Err(AppError::Refused(item_text::page_past_end(page, &command)));
+    }
+    let mut lines: Vec<String> = listing
+        .items
         .iter()
         .map(|e| text::list_line(e, e.sla_view(now).ok().as_ref(), &services.directory, now))
         .collect();
-    let body = if lines.is_empty() { text::empty_list() } else { lines.join("\n") };
+    lines.extend(item_text::page_footer(&listing, &command));
+    let body = if listing.items.is_empty() { text::empty_list() } else { lines.join("\n") };
     Ok(Reply::private_card(Card {
-        title: text::list_title(scope_word, status_word, rows.len()),
+        title: text::list_title(scope_word, status_word, &item_text::listed(&listing)),
         body: Some(body),
         ..Card::default()
     }))
