@@ -5,9 +5,9 @@
 //! to be, so the user sees how to say it right.
 
 use super::ids::AccountKey;
-use super::page::{Page, take_page};
 use super::messages::escalation as esc_text;
 use super::messages::{self, CommandHelp};
+use super::page::{Page, take_page};
 use super::request_command::{self, RequestCommand};
 use super::severity::Severity;
 

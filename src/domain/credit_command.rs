@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use super::command::{Command, UsageError, split_first_word};
 use super::credit::CreditKind;
 use super::ids::AccountKey;
-use super::messages::{self, CommandHelp};
 use super::messages::credit as text;
+use super::messages::{self, CommandHelp};
 use super::money::{Currency, MoneyError, parse_amount};
 use super::page::{Page, take_page};
 
@@ -211,7 +211,10 @@ mod tests {
         ));
         assert_eq!(
             parse("credits", ""),
-            Ok(Command::Credit(CreditCommand::List { filter: CreditList::Pending, page: Page::FIRST }))
+            Ok(Command::Credit(CreditCommand::List {
+                filter: CreditList::Pending,
+                page: Page::FIRST
+            }))
         );
         assert_eq!(
             parse("credits", "pending page 2"),
@@ -222,7 +225,10 @@ mod tests {
         );
         assert_eq!(
             parse("credits", "mine"),
-            Ok(Command::Credit(CreditCommand::List { filter: CreditList::Mine, page: Page::FIRST }))
+            Ok(Command::Credit(CreditCommand::List {
+                filter: CreditList::Mine,
+                page: Page::FIRST
+            }))
         );
         assert!(matches!(
             parse("credits", "account ACME-1"),

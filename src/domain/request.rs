@@ -237,6 +237,29 @@ fn is_lead(actor: &Person) -> bool {
     LEADS.iter().any(|role| actor.has_role(*role))
 }
 
+/// Checks a prompted verb (`resolve`, `reassign`) before its text is asked for: the state
+/// and the roles, which do not depend on the text. Other verbs pass.
+pub fn check_before_text(
+    current: &Request,
+    actor: &Person,
+    verb: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    // Stand-ins for the text: a note that is not empty, and the person it is already with,
+    // whose refusal (`AlreadyAssignee`) comes only after the role check has passed.
+    let action = match verb {
+        "resolve" => RequestAction::Resolve { note: "(to be typed)".to_owned() },
+        "reassign" => RequestAction::Reassign {
+            to: current.assignee.clone().unwrap_or_else(|| actor.key.clone()),
+        },
+        _ => return Ok(()),
+    };
+    match apply(current, Some(actor), &action, now) {
+        Ok(_) | Err(Refusal::AlreadyAssignee(_)) => Ok(()),
+        Err(refusal) => Err(refusal),
+    }
+}
+
 /// Applies `action` at `now`; `actor` is `None` for Steward itself (automatic assignment).
 /// Returns the next state (version not yet bumped).
 pub fn apply(

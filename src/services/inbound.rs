@@ -68,6 +68,47 @@ impl Services {
         storage::inbox::get_reply(&self.pool, dedupe_key).await.ok().flatten().is_some()
     }
 
+    /// Before a button's prompt asks for text: the refusal to show instead, if the actor may
+    /// not take the action as the item stands (a missing role, a closed item). Nobody types a
+    /// note only to hear they may not resolve. Reads only; the click itself checks again.
+    pub async fn refuse_before_prompt(
+        &self,
+        platform: crate::domain::ids::Platform,
+        user: &str,
+        action: &str,
+    ) -> Option<Reply> {
+        let checked = self.check_before_prompt(platform, user, action).await;
+        checked.err().map(|err| {
+            if let AppError::Unexpected(cause) = &err {
+                tracing::error!(error = ?cause, %action, "prompt check failed");
+            }
+            err.to_reply(&uuid::Uuid::new_v4().simple().to_string()[..8])
+        })
+    }
+
+    async fn check_before_prompt(
+        &self,
+        platform: crate::domain::ids::Platform,
+        user: &str,
+        action: &str,
+    ) -> Result<(), AppError> {
+        let actor = self
+            .directory
+            .resolve(platform, user)
+            .ok_or_else(|| AppError::UnknownPerson { platform, user: user.to_owned() })?;
+        let Some((kind, r)) = parse_action_id(action) else {
+            return Err(AppError::Refused(messages::unknown_button(action)));
+        };
+        let now = self.clock.now();
+        match kind {
+            ItemKind::Escalation => {
+                items::check_before_text::<Escalations>(self, actor, &r, now).await
+            }
+            ItemKind::Request => items::check_before_text::<Requests>(self, actor, &r, now).await,
+            ItemKind::Credit => items::check_before_text::<Credits>(self, actor, &r, now).await,
+        }
+    }
+
     async fn handle_inbound_inner(&self, inbound: &Inbound) -> Result<Reply, AppError> {
         let actor = self.directory.resolve(inbound.platform, &inbound.actor).ok_or_else(|| {
             AppError::UnknownPerson { platform: inbound.platform, user: inbound.actor.clone() }

@@ -86,6 +86,16 @@ pub(crate) trait Workflow {
         now: DateTime<Utc>,
     ) -> Result<(), AppError>;
 
+    /// Refuses a prompted `verb` before its prompt asks for text: what does not depend on the
+    /// text (roles, state). A verb without a prompt passes.
+    fn check_before_text(
+        services: &Services,
+        item: &Self::Item,
+        actor: &Person,
+        verb: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError>;
+
     /// The transition of a click on the current card: the pure decision plus what the
     /// workflow adds (pages, DMs, authority bookkeeping). The kernel saves the change.
     async fn transition(
@@ -147,6 +157,20 @@ pub(crate) async fn handle_click<W: Workflow>(
     let change = W::transition(services, tx, effects, actor, current, &action, now).await?;
     let saved = save::<W>(services, tx, effects, change, now).await?;
     Ok(Reply::private(W::done(services, &action, &saved)))
+}
+
+/// Refuses a click on a `W` item's prompted button before the prompt is shown (see
+/// [`Workflow::check_before_text`]).
+pub(crate) async fn check_before_text<W: Workflow>(
+    services: &Services,
+    actor: &Person,
+    action_ref: &ActionRef,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let item: W::Item = storage::items::get(&services.pool, action_ref.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
+    W::check_before_text(services, &item, actor, &action_ref.verb, now)
 }
 
 /// `<kind> show <id>`: the item's card, privately, times in the reader's zone.

@@ -7,8 +7,8 @@ use sqlx::{PgConnection, PgExecutor};
 
 use super::items::{PagedRow, decode_page};
 use crate::domain::credit::{Credit, CreditState, RecentCredit};
-use crate::domain::page::{Listing, Page};
 use crate::domain::money::Currency;
+use crate::domain::page::{Listing, Page};
 
 /// Serialises authority checks of one approver until the transaction ends, so two approvals
 /// of different requests by the same person cannot both fit the last of a monthly limit.

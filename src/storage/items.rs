@@ -44,7 +44,10 @@ pub(super) struct PagedRow {
 }
 
 /// Decodes one page of a list. A page past the end has no rows and so no total: it says 0.
-pub(super) fn decode_page<T: LivingItem>(rows: Vec<PagedRow>, page: Page) -> sqlx::Result<Listing<T>> {
+pub(super) fn decode_page<T: LivingItem>(
+    rows: Vec<PagedRow>,
+    page: Page,
+) -> sqlx::Result<Listing<T>> {
     let total = rows.first().map_or(0, |r| r.total);
     let items = rows.into_iter().map(|r| decode(r.row)).collect::<sqlx::Result<_>>()?;
     Ok(Listing { items, total, page })

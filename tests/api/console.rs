@@ -77,3 +77,17 @@ async fn the_console_stops_at_quit() {
     let out = run_console(&app, "/quit\n/steward whoami\n").await;
     assert!(!out.contains("You are"), "{out}");
 }
+
+#[tokio::test]
+async fn a_missing_role_is_said_before_the_prompt_asks_for_text() {
+    let app = TestApp::spawn().await;
+    let out = run_console(&app, "/escalate ACME-1042 sev2 Portal down\n/as fran\n5\n3\n").await;
+    assert!(out.contains("[3] Reassign…") && out.contains("[5] Resolve…"), "{out}");
+    assert!(out.contains("To resolve an escalation you need one of these roles"), "{out}");
+    assert!(out.contains("To reassign an escalation you need one of these roles"), "{out}");
+    assert!(!out.contains("resolution note"), "no prompt for someone who may not resolve:\n{out}");
+
+    let app = TestApp::spawn().await;
+    let out = run_console(&app, "/escalate ACME-1042 sev2 Portal down\n5\n").await;
+    assert!(out.contains("resolution note"), "an agent is asked for the note:\n{out}");
+}

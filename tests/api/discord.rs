@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use steward::storage;
 
 use crate::support::discord::{
-    ALICE, CHANNEL, DiscordTest, SAM, STRANGER, autocomplete, command, component, control,
+    ALICE, CHANNEL, DiscordTest, FRAN, SAM, STRANGER, autocomplete, command, component, control,
     modal_submit,
 };
 
@@ -82,6 +82,18 @@ async fn a_command_posts_a_card_and_a_button_click_edits_it_in_place() {
     );
     // Pages went out as DMs.
     assert!(!t.fake.calls_to("POST", "/users/@me/channels").is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_role_is_said_instead_of_opening_the_modal() {
+    let t = DiscordTest::spawn().await;
+    let card = escalate(&t).await;
+    let resolve = control(&card, "Resolve");
+    let (_, answer) = t.post(&component(&t.next_id(), FRAN, &resolve, None)).await;
+    assert_eq!(answer["type"], 4, "a message, not a modal: {answer:#}");
+    assert_eq!(answer["data"]["flags"], 64, "ephemeral");
+    assert!(content(&answer).contains("you need one of these roles"), "{answer:#}");
+    assert_eq!(storage::inbox::count(&t.app.pool).await.unwrap(), 1);
 }
 
 #[tokio::test]

@@ -28,6 +28,7 @@ use crate::support::{TestApp, demo_settings};
 pub const CHANNEL: &str = "C0OPS";
 pub const ALICE: &str = "U0DEMOALICE";
 pub const SAM: &str = "U0DEMOSAM";
+pub const FRAN: &str = "U0DEMOFRAN";
 
 /// `[slack]` pointed at the fake, with the fake's secrets.
 pub fn slack_settings(fake: &SlackFake, transport: SlackTransport) -> SlackSettings {
@@ -285,6 +286,27 @@ async fn a_resolve_note_is_asked_in_a_modal_and_its_submit_resolves_the_escalati
     let ephemeral = story.fake.wait_for("chat.postEphemeral", 1).await;
     assert_eq!(ephemeral[0].params["user"], SAM);
     assert_eq!(ephemeral[0].params["channel"], CHANNEL);
+}
+
+#[tokio::test]
+async fn a_missing_role_is_said_before_the_modal_asks_for_a_note() {
+    let story = SlackStory::start(SlackTransport::Http).await;
+    story.slash(ALICE, "/escalate", "ACME-1042 sev2 Checkout is down").await;
+    story.flush().await;
+    let card = card_post(&story.fake);
+    for label in ["Resolve", "Reassign"] {
+        let payload =
+            click_payload(FRAN, &button(&card, label), "1.0", &story.fake.response_url(label));
+        let (status, _) = story.interact(payload).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let answers = story.fake.wait_for("response_url", 2).await;
+    for answer in &answers {
+        let said = answer.params["text"].as_str().unwrap_or_default();
+        assert!(said.contains("you need one of these roles"), "{said}");
+    }
+    assert!(story.fake.calls_of("views.open").is_empty(), "no modal for someone who may not act");
+    assert_eq!(story.inbox_rows().await, 1, "only the escalation itself was handled");
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ use super::{TestApp, demo_settings};
 
 pub const ALICE: &str = "100000000000000001";
 pub const SAM: &str = "100000000000000002";
+pub const FRAN: &str = "100000000000000003";
 pub const STRANGER: &str = "100000000000000999";
 pub const CHANNEL: &str = "200000000000000001";
 

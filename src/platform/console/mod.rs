@@ -143,6 +143,14 @@ impl Console {
         let text = (!text.is_empty()).then(|| text.to_owned());
         match (&button.prompt, text) {
             (Some(prompt), None) if prompt.required => {
+                let actor = self.actor();
+                let services = &self.services;
+                if let Some(refusal) =
+                    services.refuse_before_prompt(Platform::Console, &actor, &button.action).await
+                {
+                    self.output.show(None, &refusal.message);
+                    return Ok(());
+                }
                 let choices: Vec<String> =
                     prompt.choices.iter().map(|c| format!("{} = {}", c.value, c.label)).collect();
                 self.output.write(&messages::console_prompt(

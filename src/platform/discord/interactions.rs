@@ -120,7 +120,12 @@ impl Interactions {
                 None => None,
             },
             (ControlKind::Prompt, button) => {
-                render::modal(action, button.as_ref().and_then(|b| b.prompt.as_ref()))
+                use crate::domain::ids::Platform::Discord;
+                let services = &self.services;
+                match services.refuse_before_prompt(Discord, &meta.user, action).await {
+                    Some(refusal) => Some(render::reply(&refusal)),
+                    None => render::modal(action, button.as_ref().and_then(|b| b.prompt.as_ref())),
+                }
             }
             _ => None,
         };

@@ -41,8 +41,9 @@ pub enum ReplyRoute {
 pub enum Decoded {
     /// Handle it through the services and route the reply.
     Inbound { inbound: Inbound, route: ReplyRoute },
-    /// A button with a prompt: open a modal with this trigger.
-    OpenModal { trigger_id: String, modal: ModalRequest },
+    /// A button with a prompt: open a modal with this trigger, unless `user` may not take
+    /// the action (then the refusal goes by `route`).
+    OpenModal { trigger_id: String, modal: ModalRequest, user: String, route: ReplyRoute },
     /// Events API endpoint check: answer with the challenge.
     UrlVerification { challenge: String },
     /// Nothing for Steward to do (other event types, closed modals).
@@ -111,6 +112,10 @@ fn block_actions(payload: &Value) -> Decoded {
         .unwrap_or_default()
         .to_owned();
     let prompt = str_at(action, &["value"]).and_then(|v| serde_json::from_str::<Prompt>(v).ok());
+    let route = match str_at(payload, &["response_url"]) {
+        Some(url) => ReplyRoute::ResponseUrl(url.to_owned()),
+        None => ReplyRoute::Ephemeral { channel: channel.clone(), user: user.to_owned() },
+    };
     if let Some(prompt) = prompt {
         let Some(trigger_id) = str_at(payload, &["trigger_id"]) else {
             return ignored("prompt button without a trigger_id".into());
@@ -119,12 +124,10 @@ fn block_actions(payload: &Value) -> Decoded {
         return Decoded::OpenModal {
             trigger_id: trigger_id.to_owned(),
             modal: ModalRequest { prompt, metadata },
+            user: user.to_owned(),
+            route,
         };
     }
-    let route = match str_at(payload, &["response_url"]) {
-        Some(url) => ReplyRoute::ResponseUrl(url.to_owned()),
-        None => ReplyRoute::Ephemeral { channel: channel.clone(), user: user.to_owned() },
-    };
     let inbound = Inbound {
         dedupe_key: Inbound::click_dedupe_key(Platform::Slack, user, action_id),
         platform: Platform::Slack,
@@ -274,7 +277,10 @@ mod tests {
             "trigger_id": "trig", "actions": [{"action_id": "cr:1:reject:v1",
             "value": serde_json::to_string(&prompt).unwrap()}]
         });
-        let Decoded::OpenModal { trigger_id, modal } = interaction(&payload) else { panic!() };
+        let Decoded::OpenModal { trigger_id, modal, user, .. } = interaction(&payload) else {
+            panic!()
+        };
+        assert_eq!(user, "U1");
         assert_eq!(trigger_id, "trig");
         let metadata = serde_json::to_string(&modal.metadata).unwrap();
         let submit = json!({

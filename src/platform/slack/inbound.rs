@@ -23,6 +23,7 @@ use slack_morphism::prelude::*;
 use super::client::SlackApi;
 use super::decode::{Decoded, ModalRequest, ReplyRoute};
 use super::render;
+use crate::domain::ids::Platform;
 use crate::domain::reply::Reply;
 use crate::services::Services;
 
@@ -55,7 +56,13 @@ impl SlackInbound {
                 tracing::debug!(%why, "slack request ignored");
                 Ack::Empty
             }
-            Decoded::OpenModal { trigger_id, modal } => self.open_modal(&trigger_id, &modal).await,
+            Decoded::OpenModal { trigger_id, modal, user, route } => {
+                let action = &modal.metadata.action;
+                match self.services.refuse_before_prompt(Platform::Slack, &user, action).await {
+                    Some(refusal) => self.answer(refusal, route),
+                    None => self.open_modal(&trigger_id, &modal).await,
+                }
+            }
             Decoded::Inbound { inbound, route } => {
                 // A redelivered event (Slack retries events; clicks and commands are not
                 // retried) was answered the first time: handle it (the stored reply comes
@@ -69,21 +76,26 @@ impl SlackInbound {
                 if redelivery {
                     return Ack::Empty;
                 }
-                match route {
-                    ReplyRoute::Ack => Ack::Body(command_response(&reply)),
-                    ReplyRoute::ResponseUrl(url) => {
-                        self.spawn_reply(move |this| async move {
-                            this.reply_via_response_url(&url, &reply).await
-                        });
-                        Ack::Empty
-                    }
-                    ReplyRoute::Ephemeral { channel, user } => {
-                        self.spawn_reply(move |this| async move {
-                            this.reply_ephemeral(&channel, &user, &reply).await
-                        });
-                        Ack::Empty
-                    }
-                }
+                self.answer(reply, route)
+            }
+        }
+    }
+
+    /// Shows `reply` to the person by `route`: in the acknowledgement, or after it.
+    fn answer(&self, reply: Reply, route: ReplyRoute) -> Ack {
+        match route {
+            ReplyRoute::Ack => Ack::Body(command_response(&reply)),
+            ReplyRoute::ResponseUrl(url) => {
+                self.spawn_reply(move |this| async move {
+                    this.reply_via_response_url(&url, &reply).await
+                });
+                Ack::Empty
+            }
+            ReplyRoute::Ephemeral { channel, user } => {
+                self.spawn_reply(move |this| async move {
+                    this.reply_ephemeral(&channel, &user, &reply).await
+                });
+                Ack::Empty
             }
         }
     }

@@ -66,6 +66,17 @@ impl Workflow for Escalations {
         apply(e, actor, action, now).map(|_| ()).map_err(|r| refused(services, actor, &r))
     }
 
+    fn check_before_text(
+        services: &Services,
+        item: &Escalation,
+        actor: &Person,
+        verb: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        crate::domain::escalation::check_before_text(item, actor, verb, now)
+            .map_err(|r| refused(services, actor, &r))
+    }
+
     async fn transition(
         services: &Services,
         _tx: &mut Tx,

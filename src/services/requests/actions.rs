@@ -55,6 +55,17 @@ impl Workflow for Requests {
         apply(r, Some(actor), action, now).map(|_| ()).map_err(|e| refused(services, actor, &e))
     }
 
+    fn check_before_text(
+        services: &Services,
+        item: &Request,
+        actor: &Person,
+        verb: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        crate::domain::request::check_before_text(item, actor, verb, now)
+            .map_err(|r| refused(services, actor, &r))
+    }
+
     async fn transition(
         services: &Services,
         _tx: &mut Tx,
