@@ -497,6 +497,17 @@ fn config_check(file: Option<PathBuf>, settings: &Settings) -> ExitCode {
                 directory.people().count(),
                 directory.accounts().count()
             );
+            if let Ok(policy) = settings.credit_policy() {
+                let people: Vec<_> = directory.people().cloned().collect();
+                let gaps = crate::domain::credit::gaps::chain_gaps(
+                    &policy.chain,
+                    &policy.authority,
+                    &people,
+                );
+                for gap in gaps {
+                    println!("{}", crate::domain::messages::cli::chain_gap_warning(&gap));
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -555,3 +555,5 @@ impl LivingItem for Credit {
 
 #[cfg(test)]
 mod tests;
+
+pub mod gaps;

@@ -137,6 +137,29 @@ fn config_check_refuses_policies_that_leave_an_escalation_without_anyone_to_page
     assert!(stderr.contains("key `escalation_policies`: no policy matches sev3"), "{stderr}");
 }
 
+#[test]
+fn config_check_warns_about_a_currency_no_authority_level_can_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gbp.toml");
+    let demo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml")).unwrap();
+    // Finance, who approves above 1,000, no longer holds GBP authority.
+    let finance_gbp = "GBP = { per_request = \"50000\", monthly = \"200000\" }\n";
+    let at = demo.rfind(finance_gbp).unwrap();
+    let edited = format!("{}{}", &demo[..at], &demo[at + finance_gbp.len()..]);
+    std::fs::write(&file, edited).unwrap();
+    let out = steward(&["config", "check", file.to_str().unwrap()], &[], "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "a warning, not an error: {out:?}");
+    assert!(
+        stdout
+            .contains("warning: credits.chain: credits in GBP above 1000 need approval by finance"),
+        "{stdout}"
+    );
+    let shipped = steward(&["config", "check", "config/demo.toml"], &[], "");
+    assert!(!String::from_utf8_lossy(&shipped.stdout).contains("warning"), "{shipped:?}");
+}
+
 /// Runs `steward` with a fresh state dir and without DATABASE_URL, so any database set-up
 /// would start a private cluster there; returns the output and whether that happened.
 fn steward_without_database(args: &[&str]) -> (Output, bool) {

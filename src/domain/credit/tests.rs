@@ -165,3 +165,25 @@ fn rejecting_needs_a_reason_and_closes_the_request() {
     let fran = person("fran", "ops", &[Role::Finance]);
     assert!(matches!(rejected.check_decider(&fran), Err(Refusal::Closed { .. })));
 }
+
+#[test]
+fn a_currency_the_authority_level_cannot_approve_above_a_threshold_is_a_gap() {
+    use super::gaps::{ChainGap, chain_gaps};
+    let gbp = Currency::parse("GBP").unwrap();
+    let mut matrix = matrix();
+    // Supervisors may approve small GBP credits; finance holds no GBP authority.
+    matrix
+        .roles
+        .get_mut(&Role::Supervisor)
+        .unwrap()
+        .insert(gbp.clone(), Limit { per_request: dec("500"), monthly: dec("5000") });
+    let mut with_gbp = rules();
+    with_gbp[1].above.insert(gbp.clone(), dec("800"));
+    let people =
+        [person("sam", "ops", &[Role::Supervisor]), person("fran", "ops", &[Role::Finance])];
+    assert_eq!(
+        chain_gaps(&with_gbp, &matrix, &people),
+        [ChainGap { currency: gbp, above: Some(dec("800")), roles: vec![Role::Finance] }]
+    );
+    assert_eq!(chain_gaps(&rules(), &super::tests::matrix(), &people), []);
+}

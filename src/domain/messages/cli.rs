@@ -63,3 +63,20 @@ mod tests {
         assert_eq!(unknown_digest("x", &[]), "no digest `x`; configured: none");
     }
 }
+
+/// `config check`: a credit chain nobody can finish in a currency.
+pub fn chain_gap_warning(gap: &crate::domain::credit::gaps::ChainGap) -> String {
+    let roles: Vec<&str> = gap.roles.iter().map(|r| r.as_str()).collect();
+    let which = match gap.above {
+        Some(threshold) => format!("credits in {} above {threshold}", gap.currency.code()),
+        None => format!("credits in {}", gap.currency.code()),
+    };
+    format!(
+        "warning: credits.chain: {which} need approval by {} with authority in {}, and nobody \
+         holds it (credits.authority); such requests are refused. Add a limit in {} for one of \
+         those roles or a person.",
+        roles.join(" or "),
+        gap.currency.code(),
+        gap.currency.code()
+    )
+}
