@@ -34,6 +34,8 @@ pub enum Command {
     Audit { account: AccountKey },
     /// Account requests: `/request`, `/assign`, `/handoff`, `/workload`, `/backlog`.
     Request(RequestCommand),
+    /// `/policy explain …`: who would be paged, who may approve.
+    Policy(super::policy_command::PolicyQuestion),
     /// `/digest <name>`: an ephemeral preview of a configured digest.
     Digest { name: String },
 }
@@ -99,6 +101,7 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "credits" => super::credit_command::parse_credits(args),
         "audit" => super::credit_command::parse_audit(args),
         "digest" => parse_digest(args),
+        "policy" => super::policy_command::parse(args),
         name if request_command::NAMES.contains(&name) => {
             request_command::parse(name, args).map(Command::Request)
         }

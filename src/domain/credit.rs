@@ -150,6 +150,14 @@ pub struct ChainRule {
     pub above: BTreeMap<Currency, Decimal>,
 }
 
+impl ChainRule {
+    /// Whether this level is part of the chain for `amount` in `currency`.
+    pub fn applies(&self, amount: Decimal, currency: &Currency) -> bool {
+        self.above.is_empty()
+            || self.above.get(currency).is_none_or(|threshold| amount.abs() > *threshold)
+    }
+}
+
 /// One level of a request's snapshotted chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainLevel {
@@ -161,13 +169,9 @@ pub struct ChainLevel {
 
 /// The chain for an amount: every rule that applies, in order; the last carries authority.
 pub fn compute_chain(rules: &[ChainRule], amount: Decimal, currency: &Currency) -> Vec<ChainLevel> {
-    let magnitude = amount.abs();
     let mut levels: Vec<ChainLevel> = rules
         .iter()
-        .filter(|rule| {
-            rule.above.is_empty()
-                || rule.above.get(currency).is_none_or(|threshold| magnitude > *threshold)
-        })
+        .filter(|rule| rule.applies(amount, currency))
         .map(|rule| ChainLevel { roles: rule.roles.clone(), authority: false })
         .collect();
     if let Some(last) = levels.last_mut() {

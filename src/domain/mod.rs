@@ -22,6 +22,7 @@ pub mod messages;
 pub mod money;
 pub mod page;
 pub mod policy;
+pub mod policy_command;
 pub mod reply;
 pub mod request;
 pub mod request_command;

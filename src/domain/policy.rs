@@ -131,10 +131,21 @@ impl PolicyBook {
         tier: &str,
         team: &TeamKey,
     ) -> Option<&EscalationPolicy> {
+        self.select_explained(severity, tier, team).map(|(_, _, policy)| policy)
+    }
+
+    /// The chosen policy with why: its position in the configured order and its conditions.
+    pub fn select_explained(
+        &self,
+        severity: Severity,
+        tier: &str,
+        team: &TeamKey,
+    ) -> Option<(usize, &PolicySelector, &EscalationPolicy)> {
         self.policies
             .iter()
-            .find(|(selector, _)| selector.matches(severity, tier, team))
-            .map(|(_, p)| p)
+            .enumerate()
+            .find(|(_, (selector, _))| selector.matches(severity, tier, team))
+            .map(|(position, (selector, policy))| (position, selector, policy))
     }
 }
 

@@ -11,7 +11,7 @@ use super::error::AppError;
 use super::escalations::Escalations;
 use super::items::{self, handle_click};
 use super::requests::Requests;
-use super::{audit, credits, digests, escalations, requests, steward_commands};
+use super::{audit, credits, digests, escalations, policy_explain, requests, steward_commands};
 use crate::domain::command::{self, Command};
 use crate::domain::credit_command::CreditCommand;
 use crate::domain::identity::Person;
@@ -183,6 +183,7 @@ impl Services {
             Command::Credit(command) => self.route_credit(tx, effects, event, command).await,
             Command::Audit { account } => audit::history(self, tx, event, &account).await,
             Command::Digest { name } => digests::preview(self, &name).await,
+            Command::Policy(question) => policy_explain::explain(self, tx, event, &question).await,
             Command::Request(command) => requests::command(self, tx, effects, event, command).await,
         }
     }

@@ -425,3 +425,29 @@ async fn a_credit_in_a_currency_nobody_can_approve_is_refused_naming_the_approva
         sqlx::query_scalar("SELECT count(*) FROM credits").fetch_one(&app.pool).await.unwrap();
     assert_eq!(stored, 0, "nothing is written");
 }
+
+#[tokio::test]
+async fn policy_explain_credit_names_the_chain_and_who_may_approve_within_their_authority() {
+    let app = TestApp::spawn().await;
+    let reply = app.command("alice", "/policy explain credit ACME-1042 800 USD").await;
+    let card = reply.message.card.unwrap();
+    assert_eq!(card.title, "Approval chain for 800.00 USD on ACME-1042");
+    let body = card.body.unwrap();
+    assert!(
+        body.contains("Level 1 (always): supervisor or finance approves with authority"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Sam Sutherland: can't, above their per-request limit of 500 USD"),
+        "{body}"
+    );
+    assert!(body.contains("Fran Fischer: may approve (per request up to 50000 USD"), "{body}");
+    assert!(!body.contains("Level 2"), "{body}");
+
+    let large = app.command("alice", "/policy explain credit ACME-1042 1500 USD").await;
+    let body = large.message.card.unwrap().body.unwrap();
+    assert!(body.contains("Level 1 (always): supervisor or finance reviews"), "{body}");
+    assert!(body.contains("Level 2 (above 1000 USD): finance approves with authority"), "{body}");
+    let bad = text_of(&app.command("alice", "/policy explain credit ACME-1042 lots USD").await);
+    assert!(bad.contains("/policy explain credit <account> <amount> <currency>"), "{bad}");
+}

@@ -391,3 +391,25 @@ async fn an_existing_escalation_can_be_shown_again_and_acted_on_from_that_card()
     let missing = text_of(&app.command("sam", "/escalation show").await);
     assert!(missing.contains("Usage: /escalation show <escalation-id>"), "{missing}");
 }
+
+#[tokio::test]
+async fn policy_explain_says_which_policy_applies_why_and_who_is_paged_now() {
+    let app = TestApp::spawn().await;
+    let reply = app.command("sam", "/policy explain ACME-1042 sev1").await;
+    let card = reply.message.card.unwrap();
+    assert_eq!(card.title, "Escalation policy for sev1 on ACME-1042");
+    let body = card.body.unwrap();
+    assert!(body.contains("is the first whose conditions match sev1"), "{body}");
+    assert!(body.contains("`critical` (policy 1 in the configured order)"), "{body}");
+    assert!(
+        body.contains(
+            "Level 2: pages role:supervisor · 15m before the next level · now: Sam Sutherland"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("Acknowledge within"), "{body}");
+    let unknown = text_of(&app.command("sam", "/policy explain NOPE-1 sev1").await);
+    assert!(unknown.contains("There is no account `NOPE-1`"), "{unknown}");
+    let missing = text_of(&app.command("sam", "/policy explain ACME-1042").await);
+    assert!(missing.contains("/policy explain <account> <sev1|sev2|sev3|sev4>"), "{missing}");
+}

@@ -9,6 +9,7 @@ pub mod digest;
 pub mod discord;
 pub mod escalation;
 pub mod item;
+pub mod policy;
 pub mod request;
 pub mod retention;
 pub mod slack;
@@ -60,6 +61,8 @@ pub const COMMANDS: &[CommandHelp] = &[
     request::HELP_WORKLOAD,
     request::HELP_BACKLOG,
     digest::HELP_DIGEST,
+    policy::HELP_POLICY,
+    policy::HELP_POLICY_CREDIT,
 ];
 
 /// Commands only the local console understands.

@@ -18,6 +18,8 @@ use crate::domain::triage::Priority;
 pub const BARE_SUBCOMMAND: &str = "new";
 /// The option of a command without a typed spec.
 pub const FREE_TEXT_OPTION: &str = "text";
+/// The option of a list's page number.
+const PAGE_OPTION: &str = "page";
 /// Discord shows at most 25 choices.
 const MAX_CHOICES: usize = 25;
 
@@ -117,6 +119,7 @@ fn typed_options(help: &CommandHelp, settings: &Settings) -> Option<Vec<OptionSp
         u if u == escalation::HELP_ESCALATIONS.usage => vec![
             choice("scope", false, words(&["mine", "team", "all"])),
             choice("status", false, words(&["open", "at-risk", "breached"])),
+            OptionSpec { required: false, ..integer(PAGE_OPTION) },
         ],
         u if u == escalation::HELP_SLA.usage || u == escalation::HELP_SHOW.usage => {
             vec![integer("id")]
@@ -129,6 +132,15 @@ fn typed_options(help: &CommandHelp, settings: &Settings) -> Option<Vec<OptionSp
         u if u == credit::HELP_CREDITS.usage => vec![
             choice("filter", false, words(&["pending", "mine", "account"])),
             lookup("account", false, Lookup::Account),
+            OptionSpec { required: false, ..integer(PAGE_OPTION) },
+        ],
+        u if u == messages::policy::HELP_POLICY.usage => {
+            vec![lookup("account", true, Lookup::Account), choice("severity", true, severities)]
+        }
+        u if u == messages::policy::HELP_POLICY_CREDIT.usage => vec![
+            lookup("account", true, Lookup::Account),
+            option("amount", true),
+            choice("currency", true, currencies.clone()),
         ],
         u if u == credit::HELP_AUDIT.usage => vec![lookup("account", true, Lookup::Account)],
         u if u == request::HELP_REQUEST.usage => vec![
@@ -152,15 +164,20 @@ fn typed_options(help: &CommandHelp, settings: &Settings) -> Option<Vec<OptionSp
     })
 }
 
-/// `/credit edit <id>` → (`credit`, Some(`edit`)); `/credit <account>` → (`credit`, None).
+/// `/credit edit <id>` → (`credit`, Some(`edit`)); `/credit <account>` → (`credit`, None);
+/// `/policy explain credit <account>` → (`policy`, Some(`explain credit`)): every literal
+/// word before the first placeholder, so two forms of one command never share a literal.
 fn split_usage(usage: &str) -> (String, Option<String>) {
     let mut words = usage.trim_start_matches('/').split_whitespace();
     let name = words.next().unwrap_or_default().to_ascii_lowercase();
-    let literal = words
-        .next()
-        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
-        .map(str::to_owned);
-    (name, literal)
+    let literal: Vec<&str> =
+        words.take_while(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '-')).collect();
+    (name, (!literal.is_empty()).then(|| literal.join(" ")))
+}
+
+/// The subcommand name of a literal: `explain credit` → `explain-credit`.
+fn subcommand_name(literal: &str) -> String {
+    literal.replace(' ', "-")
 }
 
 fn clip(text: &str, max: usize) -> String {
@@ -194,7 +211,7 @@ impl Catalogue {
                     vec![OptionSpec { required: false, ..option(FREE_TEXT_OPTION, false) }]
                 });
                 let sub = match literal {
-                    Some(literal) => Some(literal.clone()),
+                    Some(literal) => Some(subcommand_name(literal)),
                     None if has_subcommands(name) => Some(BARE_SUBCOMMAND.to_owned()),
                     None => None,
                 };
@@ -227,7 +244,11 @@ impl Catalogue {
         match self.find(name, sub) {
             Some(spec) => {
                 parts.extend(spec.literal.clone());
-                parts.extend(spec.options.iter().filter_map(|o| value(o.name)));
+                // A page is said `page N` (`/escalations all page 2`).
+                parts.extend(spec.options.iter().filter_map(|o| {
+                    value(o.name)
+                        .map(|v| if o.name == PAGE_OPTION { format!("page {v}") } else { v })
+                }));
             }
             // Not ours (an old registration): pass the subcommand and values through.
             None => {
@@ -352,6 +373,22 @@ mod tests {
         assert_eq!(edit, "edit 4 10 EUR promo");
         assert_eq!(catalogue.args("steward", Some("whoami"), &[]), "whoami");
         assert!(crate::domain::command::parse("escalate", &args).is_ok());
+        let listed =
+            catalogue.args("escalations", None, &given(&[("scope", "all"), ("page", "2")]));
+        assert_eq!(listed, "all page 2");
+        let credit = catalogue.args(
+            "policy",
+            Some("explain-credit"),
+            &given(&[("account", "ACME-1"), ("amount", "800"), ("currency", "USD")]),
+        );
+        assert_eq!(credit, "explain credit ACME-1 800 USD");
+        assert!(crate::domain::command::parse("policy", &credit).is_ok());
+        let paging = catalogue.args(
+            "policy",
+            Some("explain"),
+            &given(&[("account", "ACME-1"), ("severity", "sev1")]),
+        );
+        assert!(crate::domain::command::parse("policy", &paging).is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 pub use actions::Escalations;
 pub use open::open;
+pub(crate) use paging::recipients;
 pub use timers::{SLA_CHECK, STEP, SlaCheck, StepTimer};
 pub use views::{PlanExplanation, explain, explain_plan, list};
 

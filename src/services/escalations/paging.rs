@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::escalation::Escalation;
 use crate::domain::identity::{Person, Role};
+use crate::domain::ids::TeamKey;
 use crate::domain::messages::escalation as text;
-use crate::domain::policy::PageTarget;
+use crate::domain::policy::{Level, PageTarget};
 use crate::domain::reply::Message;
 use crate::services::Services;
 use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
@@ -20,21 +21,26 @@ pub(crate) struct Pages {
     pub messages: Vec<NewOutboxMessage>,
 }
 
-/// Pages the level at `escalation.step`; `None` when the policy is exhausted.
-pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>) -> Option<Pages> {
-    let (index, level) = e.policy.level_at(e.step)?;
+/// Who a policy level pages at `now` for `team`: people (sorted, once each) and channels.
+/// `/policy explain` shows the same, so what it says is what a page would do.
+pub(crate) fn recipients<'a>(
+    services: &'a Services,
+    team: &TeamKey,
+    level: &'a Level,
+    now: DateTime<Utc>,
+) -> (Vec<&'a Person>, BTreeSet<String>) {
     let mut people: Vec<&Person> = Vec::new();
     let mut channels = BTreeSet::new();
     for target in &level.targets {
         match target {
             PageTarget::Person(key) => people.extend(services.directory.person(key)),
             PageTarget::Role(role) => people.extend(
-                services.directory.people().filter(|p| p.team == e.team && p.has_role(*role)),
+                services.directory.people().filter(|p| &p.team == team && p.has_role(*role)),
             ),
-            PageTarget::Shift(team) => {
-                let team = team.as_ref().unwrap_or(&e.team);
+            PageTarget::Shift(shift_team) => {
+                let shift_team = shift_team.as_ref().unwrap_or(team);
                 people.extend(services.directory.people().filter(|p| {
-                    &p.team == team
+                    &p.team == shift_team
                         && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor))
                         && services.policies.on_shift(&p.key, now)
                 }));
@@ -46,6 +52,13 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
     }
     people.sort_by(|a, b| a.key.cmp(&b.key));
     people.dedup_by(|a, b| a.key == b.key);
+    (people, channels)
+}
+
+/// Pages the level at `escalation.step`; `None` when the policy is exhausted.
+pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>) -> Option<Pages> {
+    let (index, level) = e.policy.level_at(e.step)?;
+    let (people, channels) = recipients(services, &e.team, level, now);
     let page = Message::text(text::page(e, index + 1));
     let dedupe = |to: &str| format!("esc:{}:page:{}:{to}", e.id, e.step);
     let mut messages = Vec::new();
