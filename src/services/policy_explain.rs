@@ -62,8 +62,8 @@ fn escalation(
     let calendar = services.settings.team_calendar(team);
     if let Some(plan) = services.policies.sla.plan(severity, &account.tier, &calendar) {
         lines.push(text::sla_targets(
-            chrono::Duration::seconds(plan.acknowledge_seconds),
-            chrono::Duration::seconds(plan.resolve_seconds),
+            plan.acknowledge_seconds,
+            plan.resolve_seconds,
             plan.always_open,
         ));
     }

@@ -50,20 +50,6 @@ pub fn not_set(what: &str) -> String {
     format!("{what} is not set")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_names_list_what_is_configured() {
-        assert_eq!(
-            unknown_team("nosuch", &["billing", "onboarding"]),
-            "no team `nosuch`; configured: billing, onboarding"
-        );
-        assert_eq!(unknown_digest("x", &[]), "no digest `x`; configured: none");
-    }
-}
-
 /// `config check`: a credit chain nobody can finish in a currency.
 pub fn chain_gap_warning(gap: &crate::domain::credit::gaps::ChainGap) -> String {
     let roles: Vec<&str> = gap.roles.iter().map(|r| r.as_str()).collect();
@@ -79,4 +65,18 @@ pub fn chain_gap_warning(gap: &crate::domain::credit::gaps::ChainGap) -> String 
         gap.currency.code(),
         gap.currency.code()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_names_list_what_is_configured() {
+        assert_eq!(
+            unknown_team("nosuch", &["billing", "onboarding"]),
+            "no team `nosuch`; configured: billing, onboarding"
+        );
+        assert_eq!(unknown_digest("x", &[]), "no digest `x`; configured: none");
+    }
 }

@@ -467,9 +467,13 @@ pub fn decision_line(action: &CreditAction, actor: &str, c: &Credit) -> String {
 
 pub fn edited_line(actor: &str, c: &Credit, voided: usize) -> String {
     format!(
-        "{actor} changed the request to {} ({}); {voided} earlier approval(s) voided, the chain starts again.",
+        "{actor} changed the request to {} ({}); {} voided, the chain starts again.",
         amount(c),
-        c.payload.reason
+        c.payload.reason,
+        match voided {
+            1 => "1 earlier approval".to_owned(),
+            n => format!("{n} earlier approvals"),
+        }
     )
 }
 

@@ -4,6 +4,7 @@
 use rust_decimal::Decimal;
 
 use super::CommandHelp;
+use super::escalation::clock_duration;
 use super::item::person_name;
 use crate::domain::duration::format_duration;
 use crate::domain::identity::{Directory, Role};
@@ -61,17 +62,12 @@ pub fn no_policy(severity: Severity, team: &str) -> String {
     )
 }
 
-pub fn sla_targets(
-    acknowledge: chrono::Duration,
-    resolve: chrono::Duration,
-    always_open: bool,
-) -> String {
-    let hours =
-        if always_open { "around the clock" } else { "in business hours of the team calendar" };
+pub fn sla_targets(acknowledge_seconds: i64, resolve_seconds: i64, always_open: bool) -> String {
+    let counted = if always_open { "around the clock" } else { "on the team's calendar" };
     format!(
-        "Acknowledge within {}, resolve within {}, counted {hours}.",
-        format_duration(acknowledge),
-        format_duration(resolve)
+        "Acknowledge within {}, resolve within {}, counted {counted}.",
+        clock_duration(acknowledge_seconds, always_open),
+        clock_duration(resolve_seconds, always_open)
     )
 }
 

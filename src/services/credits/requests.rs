@@ -22,8 +22,6 @@ use crate::storage::credits::Filter;
 use crate::storage::effects::Effects;
 use crate::storage::{self, Tx};
 
-/// Most requests a list shows.
-
 /// Checks what the parser could not: the reason code against the configuration, and the
 /// sign against the kind (an edit does not know the kind when parsed).
 fn check_details(
