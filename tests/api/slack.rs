@@ -310,6 +310,23 @@ async fn a_missing_role_is_said_before_the_modal_asks_for_a_note() {
 }
 
 #[tokio::test]
+async fn a_refused_modal_is_not_blamed_on_time_but_an_expired_trigger_is() {
+    let story = SlackStory::start(SlackTransport::Http).await;
+    story.slash(ALICE, "/escalate", "ACME-1042 sev2 Checkout is down").await;
+    story.flush().await;
+    let resolve = button(&card_post(&story.fake), "Resolve");
+    story.fake.fail_next(
+        "views.open",
+        [Failure::SlackError("invalid_arguments"), Failure::SlackError("expired_trigger_id")],
+    );
+    let said = |answer: Value| answer["text"].as_str().unwrap_or_default().to_owned();
+    let (_, refused) = story.interact(click_payload(SAM, &resolve, "1.0", "http://x/r")).await;
+    assert!(said(refused.clone()).starts_with("Steward could not open the form"), "{refused}");
+    let (_, expired) = story.interact(click_payload(SAM, &resolve, "1.0", "http://x/r")).await;
+    assert!(said(expired.clone()).contains("in time"), "{expired}");
+}
+
+#[tokio::test]
 async fn forged_stale_and_unsigned_requests_get_401_and_nothing_is_written() {
     let story = SlackStory::start(SlackTransport::Http).await;
     let now = story.app.now().timestamp();

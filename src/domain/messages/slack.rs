@@ -8,9 +8,16 @@ pub const MODAL_CANCEL: &str = "Cancel";
 pub const APP_NAME: &str = "Steward";
 pub const APP_DESCRIPTION: &str =
     "Escalations, request intake and credit approvals for account-operations teams.";
-/// Shown in the acknowledgement when Steward could not open a modal in time.
+/// Shown in the acknowledgement when the click's trigger expired before the modal opened.
 pub fn modal_failed() -> String {
     "Slack did not open the form in time. Please click the button again.".to_owned()
+}
+
+/// Shown when Slack refused the modal or its answer could not be read: not a matter of time.
+pub fn modal_refused() -> String {
+    "Steward could not open the form. Please try again; if it keeps failing, your Steward admin \
+     will find the cause in the log (`views.open failed`)."
+        .to_owned()
 }
 
 /// Under a card whose body or fields did not all fit in one Slack message.

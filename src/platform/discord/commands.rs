@@ -143,6 +143,9 @@ fn typed_options(help: &CommandHelp, settings: &Settings) -> Option<Vec<OptionSp
             choice("currency", true, currencies.clone()),
         ],
         u if u == credit::HELP_AUDIT.usage => vec![lookup("account", true, Lookup::Account)],
+        u if u == messages::digest::HELP_DIGEST.usage => {
+            vec![choice("name", true, settings.digests.iter().map(|d| d.name.clone()).collect())]
+        }
         u if u == request::HELP_REQUEST.usage => vec![
             lookup("account", true, Lookup::Account),
             choice("type", true, types),
@@ -410,5 +413,27 @@ mod tests {
         assert_eq!(escalate["options"][0]["autocomplete"], true);
         assert_eq!(escalate["options"][1]["choices"].as_array().unwrap().len(), 4);
         assert_eq!(catalogue().lookup("assign", None, "person"), Some(Lookup::Person));
+    }
+
+    #[test]
+    fn digest_takes_a_required_name_from_the_configured_digests() {
+        let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml");
+        let settings = crate::config::load(Some(std::path::Path::new(demo)), Vec::new()).unwrap();
+        let registered = Catalogue::new(&settings).registration();
+        let digest = registered.as_array().unwrap().iter().find(|c| c["name"] == "digest").unwrap();
+        let option = &digest["options"][0];
+        assert_eq!(
+            (option["name"].as_str(), option["required"].as_bool()),
+            (Some("name"), Some(true))
+        );
+        let choices: Vec<&str> = option["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["value"].as_str())
+            .collect();
+        let configured: Vec<&str> = settings.digests.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(choices, configured);
+        assert!(!configured.is_empty());
     }
 }

@@ -106,7 +106,15 @@ impl SlackInbound {
             Ok(_) => Ack::Empty,
             Err(err) => {
                 tracing::warn!(error = %err, action = %modal.metadata.action, "views.open failed");
-                let text = crate::domain::messages::slack::modal_failed();
+                // Only an expired trigger is a matter of time; anything else (Slack refused
+                // the view, a reply the client could not decode) is not.
+                let expired = matches!(&err, SlackClientError::ApiError(api)
+                    if api.code == "expired_trigger_id" || api.code == "exchanged_trigger_id");
+                let text = if expired {
+                    crate::domain::messages::slack::modal_failed()
+                } else {
+                    crate::domain::messages::slack::modal_refused()
+                };
                 Ack::Body(json!({ "response_type": "ephemeral", "text": text }))
             }
         }
