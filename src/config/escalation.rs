@@ -235,6 +235,7 @@ impl Settings {
             PageTarget::Shift(Some(team)) if !self.teams.iter().any(|t| &t.key == team) => {
                 Err(format!("no team `{team}`"))
             }
+            PageTarget::Channel(name) => self.check_channel(name),
             _ => Ok(()),
         }
     }

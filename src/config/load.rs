@@ -250,6 +250,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     }
     settings.discord.validate()?;
     settings.sla_rules()?;
+    settings.check_channel_map()?;
     settings.policy_book()?;
     settings.credit_policy()?;
     settings.request_rules()?;

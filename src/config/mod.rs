@@ -4,6 +4,7 @@
 //! Secrets (database passwords, platform tokens) are read from the environment only and are
 //! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
 
+mod channels;
 mod credit;
 mod digest;
 mod discord;
@@ -72,6 +73,8 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// How long inbox, outbox and job rows are kept (`[retention]`).
     pub retention: RetentionSettings,
+    /// Logical channels named by policies, each with its id per platform: `[channels.<name>]`.
+    pub channels: std::collections::BTreeMap<String, channels::ChannelMap>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -275,3 +275,13 @@ async fn a_slow_interaction_is_deferred_and_its_reply_edits_the_original() {
     assert!(edit.path.contains(&format!("token-{id}")));
     assert_eq!(edit.body["content"], "Escalation #1 acknowledged.");
 }
+
+#[tokio::test]
+async fn a_policy_channel_is_paged_at_its_discord_id_from_the_logical_channel_map() {
+    let t = DiscordTest::spawn().await;
+    escalate(&t).await;
+    // `channel:emea-escalations` in the demo policy; `[channels.emea-escalations]` maps it.
+    let pages = t.fake.calls_exact("POST", "/channels/200000000000000002/messages");
+    assert_eq!(pages.len(), 1, "{:?}", t.fake.calls());
+    assert!(pages[0].body["content"].as_str().unwrap_or_default().contains("#1"), "{:?}", pages[0]);
+}

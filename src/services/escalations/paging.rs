@@ -81,7 +81,8 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
         messages.push(NewOutboxMessage {
             platform: e.platform.as_str().to_owned(),
             kind: OutboxKind::Post,
-            target: channel.clone(),
+            // Checked at start-up: every enabled platform has an id for the logical channel.
+            target: services.settings.channel_on(e.platform, &channel).unwrap_or(channel.clone()),
             message: page.clone(),
             dedupe_key: dedupe(&format!("#{channel}")),
             not_before: now,
