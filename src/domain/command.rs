@@ -34,6 +34,8 @@ pub enum Command {
     Audit { account: AccountKey },
     /// Account requests: `/request`, `/assign`, `/handoff`, `/workload`, `/backlog`.
     Request(RequestCommand),
+    /// `/mine`: what waits on me, what is mine, my team's queue.
+    Mine,
     /// `/policy explain …`: who would be paged, who may approve.
     Policy(super::policy_command::PolicyQuestion),
     /// `/digest <name>`: an ephemeral preview of a configured digest.
@@ -102,6 +104,7 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "audit" => super::credit_command::parse_audit(args),
         "digest" => parse_digest(args),
         "policy" => super::policy_command::parse(args),
+        "mine" => no_args(&messages::mine::HELP_MINE, args, Command::Mine),
         name if request_command::NAMES.contains(&name) => {
             request_command::parse(name, args).map(Command::Request)
         }

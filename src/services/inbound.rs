@@ -183,6 +183,10 @@ impl Services {
             Command::Credit(command) => self.route_credit(tx, effects, event, command).await,
             Command::Audit { account } => audit::history(self, tx, event, &account).await,
             Command::Digest { name } => digests::preview(self, &name).await,
+            Command::Mine => {
+                let card = super::mine::card(self, event.actor, event.now).await?;
+                Ok(Reply::private_card(card))
+            }
             Command::Policy(question) => policy_explain::explain(self, tx, event, &question).await,
             Command::Request(command) => requests::command(self, tx, effects, event, command).await,
         }

@@ -11,6 +11,7 @@ pub mod inbound;
 pub mod items;
 pub mod jobs;
 pub mod lookup;
+pub mod mine;
 mod policy_explain;
 pub mod ports;
 pub mod requests;

@@ -98,6 +98,19 @@ pub async fn recent_for_account(
         .collect())
 }
 
+/// Pending requests, the soonest to expire first, at most `limit` (whose approvers are
+/// decided in the domain, so the caller filters).
+pub async fn pending(executor: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Credit>> {
+    let rows: Vec<super::items::ItemRow> = sqlx::query_as(
+        "SELECT id, version, doc FROM credits WHERE state = 'pending'
+         ORDER BY expires_at NULLS LAST, requested_at, id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    rows.into_iter().map(super::items::decode).collect()
+}
+
 /// Which requests a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {

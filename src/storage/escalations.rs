@@ -72,6 +72,17 @@ pub async fn list(
     decode_page(rows, page)
 }
 
+/// The team's open escalations nobody owns yet.
+pub async fn count_unowned_open(executor: impl PgExecutor<'_>, team: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM escalations
+         WHERE state <> 'resolved' AND team_key = $1 AND owner_key IS NULL",
+    )
+    .bind(team)
+    .fetch_one(executor)
+    .await
+}
+
 /// Counts escalations in a state (tests, status).
 pub async fn count_in_state(
     executor: impl PgExecutor<'_>,

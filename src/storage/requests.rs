@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
-use super::items::{ItemRow, decode};
+use super::items::{ItemRow, PagedRow, decode, decode_page};
+use crate::domain::page::{Listing, Page};
 use crate::domain::request::{Request, RequestState};
 
 /// The id of the request a sender already delivered under `(source, external_id)`.
@@ -57,6 +58,43 @@ pub async fn assignment_inputs(
         .map(|((key, open), weight)| (key, open, weight))
         .collect();
     Ok((cursor, loads))
+}
+
+/// Whose open requests a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queue {
+    AssignedTo(String),
+    /// Nobody's yet: the team's queue.
+    Unassigned {
+        team: String,
+    },
+}
+
+/// One page of open requests, most urgent (earliest running due time) first.
+pub async fn list_open(
+    executor: impl PgExecutor<'_>,
+    queue: &Queue,
+    page: Page,
+) -> sqlx::Result<Listing<Request>> {
+    let (assignee, team) = match queue {
+        Queue::AssignedTo(who) => (Some(who.as_str()), None),
+        Queue::Unassigned { team } => (None, Some(team.as_str())),
+    };
+    let rows: Vec<PagedRow> = sqlx::query_as(
+        "SELECT id, version, doc, count(*) OVER () AS total FROM requests
+         WHERE state <> 'resolved'
+           AND ($1::text IS NULL OR assignee_key = $1)
+           AND ($2::text IS NULL OR (team_key = $2 AND assignee_key IS NULL))
+         ORDER BY due_at NULLS LAST, opened_at, id
+         OFFSET $3 LIMIT $4",
+    )
+    .bind(assignee)
+    .bind(team)
+    .bind(page.offset())
+    .bind(page.limit())
+    .fetch_all(executor)
+    .await?;
+    decode_page(rows, page)
 }
 
 /// A person's open requests, locked, oldest first (for a hand-off).

@@ -16,6 +16,7 @@ mod discord_gateway;
 mod discord_outbox;
 mod discord_registration;
 mod escalations;
+mod home;
 mod http;
 mod inbox;
 mod input_limits;

@@ -414,7 +414,8 @@ pub fn card(
     }
 }
 
-fn buttons(c: &Credit) -> Vec<Button> {
+/// The decision buttons of a pending request (its card, and `/mine`).
+pub fn buttons(c: &Credit) -> Vec<Button> {
     if c.state != CreditState::Pending {
         return Vec::new();
     }

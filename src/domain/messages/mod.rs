@@ -9,6 +9,7 @@ pub mod digest;
 pub mod discord;
 pub mod escalation;
 pub mod item;
+pub mod mine;
 pub mod policy;
 pub mod request;
 pub mod retention;
@@ -61,6 +62,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     request::HELP_WORKLOAD,
     request::HELP_BACKLOG,
     digest::HELP_DIGEST,
+    mine::HELP_MINE,
     policy::HELP_POLICY,
     policy::HELP_POLICY_CREDIT,
 ];

@@ -34,6 +34,8 @@ pub enum ReplyRoute {
     ResponseUrl(String),
     /// As `chat.postEphemeral` to the actor in `channel` (modal submits, mentions).
     Ephemeral { channel: String, user: String },
+    /// A click on the App Home tab: the home is published again with the answer on top.
+    Home { user: String },
 }
 
 /// What a verified Slack request asks of Steward.
@@ -44,6 +46,8 @@ pub enum Decoded {
     /// A button with a prompt: open a modal with this trigger, unless `user` may not take
     /// the action (then the refusal goes by `route`).
     OpenModal { trigger_id: String, modal: ModalRequest, user: String, route: ReplyRoute },
+    /// The person opened Steward's App Home tab: publish their home.
+    HomeOpened { user: String },
     /// Events API endpoint check: answer with the challenge.
     UrlVerification { challenge: String },
     /// Nothing for Steward to do (other event types, closed modals).
@@ -112,7 +116,9 @@ fn block_actions(payload: &Value) -> Decoded {
         .unwrap_or_default()
         .to_owned();
     let prompt = str_at(action, &["value"]).and_then(|v| serde_json::from_str::<Prompt>(v).ok());
+    let on_home = str_at(payload, &["view", "type"]) == Some("home");
     let route = match str_at(payload, &["response_url"]) {
+        _ if on_home => ReplyRoute::Home { user: user.to_owned() },
         Some(url) => ReplyRoute::ResponseUrl(url.to_owned()),
         None => ReplyRoute::Ephemeral { channel: channel.clone(), user: user.to_owned() },
     };
@@ -166,7 +172,12 @@ fn view_submission(payload: &Value) -> Decoded {
         channel: metadata.channel.clone(),
         kind: InboundKind::Submission { action: metadata.action, fields },
     };
-    let route = ReplyRoute::Ephemeral { channel: metadata.channel, user: user.to_owned() };
+    // A modal opened from the App Home has no channel: answer on the home.
+    let route = if metadata.channel.is_empty() {
+        ReplyRoute::Home { user: user.to_owned() }
+    } else {
+        ReplyRoute::Ephemeral { channel: metadata.channel, user: user.to_owned() }
+    };
     Decoded::Inbound { inbound, route }
 }
 
@@ -185,6 +196,12 @@ fn event_callback(body: &Value) -> Decoded {
     let (Some(event_id), Some(event)) = (str_at(body, &["event_id"]), body.get("event")) else {
         return ignored("event_callback without event_id".into());
     };
+    if str_at(event, &["type"]) == Some("app_home_opened") {
+        return match (str_at(event, &["user"]), str_at(event, &["tab"])) {
+            (Some(user), Some("home")) => Decoded::HomeOpened { user: user.to_owned() },
+            _ => ignored("app_home_opened on another tab".into()),
+        };
+    }
     if str_at(event, &["type"]) != Some("app_mention") || event.get("bot_id").is_some() {
         return ignored(format!("event type {:?}", str_at(event, &["type"])));
     }

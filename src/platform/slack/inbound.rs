@@ -56,6 +56,10 @@ impl SlackInbound {
                 tracing::debug!(%why, "slack request ignored");
                 Ack::Empty
             }
+            Decoded::HomeOpened { user } => {
+                self.spawn_reply(move |this| async move { this.publish_home(&user, None).await });
+                Ack::Empty
+            }
             Decoded::OpenModal { trigger_id, modal, user, route } => {
                 let action = &modal.metadata.action;
                 match self.services.refuse_before_prompt(Platform::Slack, &user, action).await {
@@ -91,6 +95,12 @@ impl SlackInbound {
                 });
                 Ack::Empty
             }
+            ReplyRoute::Home { user } => {
+                self.spawn_reply(move |this| async move {
+                    this.publish_home(&user, Some(&reply)).await
+                });
+                Ack::Empty
+            }
             ReplyRoute::Ephemeral { channel, user } => {
                 self.spawn_reply(move |this| async move {
                     this.reply_ephemeral(&channel, &user, &reply).await
@@ -98,6 +108,39 @@ impl SlackInbound {
                 Ack::Empty
             }
         }
+    }
+
+    /// Publishes `user`'s App Home: what waits on them now, with `answer` (to a click on the
+    /// home itself) on top.
+    async fn publish_home(
+        &self,
+        user: &str,
+        answer: Option<&Reply>,
+    ) -> Result<(), SlackClientError> {
+        let services = &self.services;
+        let now = services.clock.now();
+        let mut card = match services.directory.resolve(Platform::Slack, user) {
+            Some(person) => match crate::services::mine::card(services, person, now).await {
+                Ok(card) => card,
+                Err(err) => {
+                    tracing::error!(error = %err, "home view not built");
+                    return Ok(());
+                }
+            },
+            None => crate::domain::reply::Card {
+                title: crate::domain::messages::slack::APP_NAME.to_owned(),
+                body: Some(crate::domain::messages::unknown_person(Platform::Slack, user)),
+                ..Default::default()
+            },
+        };
+        if let Some(text) = answer.and_then(|reply| reply.message.text.clone()) {
+            card.body = Some(format!("{text}\n\n{}", card.body.unwrap_or_default()));
+        }
+        let request = SlackApiViewsPublishRequest::new(
+            SlackUserId::new(user.to_owned()),
+            render::home(&card),
+        );
+        self.api.session().views_publish(&request).await.map(|_| ())
     }
 
     async fn open_modal(&self, trigger_id: &str, modal: &ModalRequest) -> Ack {

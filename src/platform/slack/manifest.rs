@@ -26,6 +26,8 @@ pub const METHOD_SCOPES: &[(&str, Option<&str>)] = &[
     ("conversations_history", Some("groups:history")),
     ("conversations_history", Some("im:history")),
     ("views_open", None),
+    // The App Home tab.
+    ("views_publish", None),
 ];
 
 /// The bot token scopes: those of [`METHOD_SCOPES`], plus slash commands, the
@@ -93,7 +95,7 @@ pub fn manifest(settings: &SlackSettings) -> Value {
         })
         .collect();
     let mut interactivity = json!({ "is_enabled": true });
-    let mut events = json!({ "bot_events": ["app_mention"] });
+    let mut events = json!({ "bot_events": ["app_mention", "app_home_opened"] });
     if !socket {
         interactivity["request_url"] = json!(format!("{base}{INTERACTIVITY_PATH}"));
         events["request_url"] = json!(format!("{base}{EVENTS_PATH}"));
@@ -102,6 +104,7 @@ pub fn manifest(settings: &SlackSettings) -> Value {
         "display_information": { "name": text::APP_NAME, "description": text::APP_DESCRIPTION },
         "features": {
             "bot_user": { "display_name": text::APP_NAME, "always_online": true },
+            "app_home": { "home_tab_enabled": true, "messages_tab_enabled": true },
             "slash_commands": slash_commands,
         },
         "oauth_config": { "scopes": { "bot": BOT_SCOPES } },

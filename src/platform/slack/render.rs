@@ -304,6 +304,11 @@ fn button(b: &Button) -> SlackBlockButtonElement {
         .opt_confirm(confirm)
 }
 
+/// The App Home tab: the card's blocks (a message's 50 at most, within the home's 100).
+pub fn home(card: &Card) -> SlackView {
+    SlackView::Home(SlackHomeView::new(blocks(card)))
+}
+
 /// The modal a prompting button opens: one text input, or a select when the prompt has
 /// choices. `private_metadata` carries the action and channel back on submit.
 pub fn modal(request: &ModalRequest) -> SlackView {
