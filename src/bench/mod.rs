@@ -115,10 +115,13 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Vec<ClientRun>>,
 {
+    let wal_at_start = storage::bench::wal_position(pool).await?;
     let baseline_before = baseline(pool, clients, count).await?;
+    let wal_before_service = storage::bench::wal_position(pool).await?;
     let started = std::time::Instant::now();
     let runs = drive().await;
     let elapsed = started.elapsed();
+    let wal_after_service = storage::bench::wal_position(pool).await?;
     let baseline_after = baseline(pool, clients, count).await?;
     let baseline_ops = (baseline_before + baseline_after) / 2.0;
 
@@ -126,6 +129,11 @@ where
     let mut latencies: Vec<Duration> = runs.into_iter().flat_map(|r| r.latencies).collect();
     let transactions = latencies.len() + errors;
     let ops_per_s = transactions as f64 / elapsed.as_secs_f64();
+    // WAL written per transaction: what each commit has to flush, the service's against the
+    // bare transaction's (measured over the first baseline run).
+    let per = |bytes: i64, n: usize| bytes as f64 / n.max(1) as f64;
+    let service_wal = per(wal_after_service - wal_before_service, transactions);
+    let baseline_wal = per(wal_before_service - wal_at_start, count.div_ceil(clients) * clients);
     let latency = Latency::of(&mut latencies);
     println!("{name}: {transactions} transactions ({what}, one each) from {clients} clients");
     println!(
@@ -134,6 +142,7 @@ where
     );
     println!("baseline: {baseline_ops:.0} ops/s (bare transaction: two inserts and an update)");
     println!("ratio:    {:.2} × baseline", ops_per_s / baseline_ops);
+    println!("WAL:      {service_wal:.0} bytes per transaction (baseline {baseline_wal:.0})");
     let figures = serde_json::json!({
         "bench": name,
         "clients": clients,
@@ -144,6 +153,8 @@ where
         "max_ms": round(latency.max_ms),
         "errors": errors,
         "baseline_ops_per_s": round(baseline_ops),
+        "wal_bytes_per_transaction": service_wal.round(),
+        "baseline_wal_bytes_per_transaction": baseline_wal.round(),
     });
     println!("{figures}");
     Ok(())

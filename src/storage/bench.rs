@@ -45,3 +45,11 @@ pub async fn analyze(executor: impl PgExecutor<'_>) -> sqlx::Result<()> {
     // where autovacuum has run.
     sqlx::query("VACUUM ANALYZE").execute(executor).await.map(|_| ())
 }
+
+/// The cluster's WAL insert position in bytes: the difference over a phase is the WAL it
+/// wrote (the benchmark is the only writer of its cluster).
+pub async fn wal_position(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint")
+        .fetch_one(executor)
+        .await
+}
