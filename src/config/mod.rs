@@ -4,6 +4,7 @@
 //! Secrets (database passwords, platform tokens) are read from the environment only and are
 //! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
 
+mod access;
 mod credit;
 mod digest;
 mod discord;
@@ -24,6 +25,9 @@ use serde::Deserialize;
 use crate::domain::identity::{Account, Directory, Person, Role, Team};
 use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
+pub use access::{
+    ACCESS_WEBHOOK_SECRETS_ENV, AccessSettings, AccessSystemConfig, parse_access_webhook_secrets,
+};
 pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettings, LimitConfig};
 pub use digest::{DigestConfig, DigestSettings};
 pub use discord::{DISCORD_TOKEN_ENV, DiscordMode, DiscordSettings};
@@ -72,6 +76,8 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// How long inbox, outbox and job rows are kept (`[retention]`).
     pub retention: RetentionSettings,
+    /// Access requests and grants: `[access]`, `[[access.systems]]`.
+    pub access: AccessSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

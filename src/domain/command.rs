@@ -35,6 +35,8 @@ pub enum Command {
     Request(RequestCommand),
     /// `/digest <name>`: an ephemeral preview of a configured digest.
     Digest { name: String },
+    /// `/access request|mine|who|revoke|extend|show` (see `access::command`).
+    Access(super::access::command::AccessCommand),
 }
 
 /// Whose items a list shows.
@@ -98,6 +100,7 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "credits" => super::credit_command::parse_credits(args),
         "audit" => super::credit_command::parse_audit(args),
         "digest" => parse_digest(args),
+        "access" => super::access::command::parse(args).map(Command::Access),
         name if request_command::NAMES.contains(&name) => {
             request_command::parse(name, args).map(Command::Request)
         }

@@ -30,10 +30,12 @@ pub enum ItemKind {
     Escalation,
     Request,
     Credit,
+    AccessRequest,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 3] = [ItemKind::Escalation, ItemKind::Request, ItemKind::Credit];
+    pub const ALL: [ItemKind; 4] =
+        [ItemKind::Escalation, ItemKind::Request, ItemKind::Credit, ItemKind::AccessRequest];
 
     /// The short prefix of action ids, card keys and outbox/job dedupe keys (`esc:42:…`).
     pub fn prefix(self) -> &'static str {
@@ -41,6 +43,7 @@ impl ItemKind {
             ItemKind::Escalation => "esc",
             ItemKind::Request => "req",
             ItemKind::Credit => "cr",
+            ItemKind::AccessRequest => "acc",
         }
     }
 
@@ -50,6 +53,7 @@ impl ItemKind {
             ItemKind::Escalation => "escalation",
             ItemKind::Request => "request",
             ItemKind::Credit => "credit",
+            ItemKind::AccessRequest => "access",
         }
     }
 

@@ -1,6 +1,7 @@
 //! The pure core: types, rules and words. No IO, no async, no database, no platform crates;
 //! every function that needs the time takes `now` as a parameter.
 
+pub mod access;
 pub mod action;
 pub mod assignment;
 pub mod audit;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use tracing::Instrument;
 
 use super::Services;
+use super::access::{self, Access};
 use super::credits::Credits;
 use super::error::AppError;
 use super::escalations::Escalations;
@@ -143,6 +144,7 @@ impl Services {
             Command::Audit { account } => audit::history(self, tx, event, &account).await,
             Command::Digest { name } => digests::preview(self, &name).await,
             Command::Request(command) => requests::command(self, tx, effects, event, command).await,
+            Command::Access(command) => access::command(self, tx, effects, event, command).await,
         }
     }
 
@@ -166,6 +168,9 @@ impl Services {
             }
             ItemKind::Request => handle_click::<Requests>(self, tx, effects, event, r, typed).await,
             ItemKind::Credit => handle_click::<Credits>(self, tx, effects, event, r, typed).await,
+            ItemKind::AccessRequest => {
+                handle_click::<Access>(self, tx, effects, event, r, typed).await
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! Use cases. Each inbound event is handled in one transaction that covers dedupe (inbox),
 //! the state change, audit records, outgoing messages (outbox) and timers (jobs).
 
+pub mod access;
 pub mod audit;
 pub mod audit_checkpoint;
 pub mod credits;
@@ -26,6 +27,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use crate::config::{CreditPolicy, Settings};
+use crate::domain::access::AccessCatalog;
 use crate::domain::assignment::on_shift;
 use crate::domain::calendar::Calendar;
 use crate::domain::identity::Directory;
@@ -56,6 +58,10 @@ pub struct Policies {
     /// Authority matrix and approval chain rules.
     pub credit: CreditPolicy,
     pub requests: RequestRules,
+    /// The systems access is requested to.
+    pub access: AccessCatalog,
+    /// How long before expiry grant holders are reminded, longest first.
+    pub access_reminders: Vec<chrono::Duration>,
     /// When each person works (shift and out-of-office dates), parsed once: every paging step
     /// and assignment decision asks it for everyone in a team.
     pub rosters: BTreeMap<PersonKey, Roster>,
@@ -91,6 +97,8 @@ impl Services {
             escalation: settings.policy_book().map_err(problem)?,
             credit: settings.credit_policy().map_err(problem)?,
             requests: settings.request_rules().map_err(problem)?,
+            access: settings.access_catalog().map_err(problem)?,
+            access_reminders: settings.access_reminders().map_err(problem)?,
             rosters: directory
                 .people()
                 .filter_map(|person| {

@@ -1,6 +1,7 @@
 //! The only module with SQL. Functions take `impl PgExecutor` so the same function serves a
 //! pool or a transaction; callers decide the transaction boundaries (services).
 
+pub mod access;
 pub mod audit_checkpoints;
 pub mod audit_log;
 pub mod audit_trail;

@@ -3,6 +3,7 @@
 //! Functions take the values they interpolate; nothing here does IO. Adapters may add
 //! platform chrome (emoji, markup) but never their own wording.
 
+pub mod access;
 pub mod cli;
 pub mod credit;
 pub mod digest;
@@ -60,6 +61,12 @@ pub const COMMANDS: &[CommandHelp] = &[
     request::HELP_WORKLOAD,
     request::HELP_BACKLOG,
     digest::HELP_DIGEST,
+    access::HELP_REQUEST,
+    access::HELP_MINE,
+    access::HELP_WHO,
+    access::HELP_REVOKE,
+    access::HELP_EXTEND,
+    access::HELP_SHOW,
 ];
 
 /// Commands only the local console understands.
