@@ -316,3 +316,78 @@ async fn a_manual_grant_is_an_owner_task_and_extend_and_revoke_go_through_the_ru
     app.run_due_jobs().await;
     assert_eq!(access(&app, 1).await.state, AccessState::Revoked);
 }
+
+#[tokio::test]
+async fn on_slack_a_signed_click_grants_and_the_expiry_revokes_through_the_signed_webhook() {
+    use crate::slack::{ALICE, CHANNEL, SAM, SlackStory, button as slack_button, click_payload};
+    use steward::config::SlackTransport;
+
+    let (receiver, url) = Receiver::start().await;
+    let story = SlackStory::start_with(webhook_settings(&url), SlackTransport::Http).await;
+    let (status, body) = story
+        .slash(ALICE, "/access", "request billing-admin viewer 7d Month-end invoice checks")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["response_type"], "ephemeral");
+    assert!(body["text"].as_str().unwrap().starts_with("Access #1 requested"), "{body}");
+    story.flush().await;
+    let card = story
+        .fake
+        .calls_of("chat.postMessage")
+        .into_iter()
+        .find(|c| c.params["channel"] == CHANNEL && c.params["blocks"].is_array())
+        .expect("the access card was posted to the channel");
+    let ts = card.params["_ts"].as_str().unwrap().to_owned();
+
+    // alice's own click is refused on the server; sam's grants.
+    let approve = slack_button(&card, "Approve");
+    let response_url = story.fake.response_url("alice-click");
+    story.interact(click_payload(ALICE, &approve, &ts, &response_url)).await;
+    assert_eq!(access(&story.app, 1).await.state, AccessState::Pending);
+    let response_url = story.fake.response_url("sam-click");
+    let (status, _) = story.interact(click_payload(SAM, &approve, &ts, &response_url)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(access(&story.app, 1).await.state, AccessState::Active);
+
+    flush_webhooks(&story.app).await;
+    story.app.run_due_jobs().await;
+    story.flush().await;
+    let update = story.fake.calls_of("chat.update").last().cloned().expect("the card is updated");
+    assert_eq!(update.params["ts"], ts.as_str());
+    assert!(update.params.to_string().contains("the system confirmed"), "{:?}", update.params);
+
+    story.app.clock.advance(Duration::days(7));
+    story.app.run_due_jobs().await;
+    flush_webhooks(&story.app).await;
+    let events: Vec<(String, bool)> = receiver
+        .calls()
+        .into_iter()
+        .map(|c| (c.body["event"].as_str().unwrap().to_owned(), c.signed))
+        .collect();
+    assert_eq!(events, [("provision".to_owned(), true), ("revoke".to_owned(), true)]);
+    assert_eq!(access(&story.app, 1).await.state, AccessState::Expired);
+}
+
+#[tokio::test]
+async fn a_refused_webhook_call_fails_visibly_on_the_card_and_in_the_outbox() {
+    let (receiver, url) = Receiver::start().await;
+    let app = TestApp::spawn_with(webhook_settings(&url)).await;
+    let chat = Arc::new(RecordingChat::default());
+    app.command("alice", "/access request billing-admin viewer 1d Audit sample").await;
+    app.flush_outbox(&chat).await;
+    // Two approvers at once: one decision wins, the other sees it was decided.
+    let approve = button(&latest_card(&chat, "acc:1"), "Approve");
+    let (sam, fran) =
+        tokio::join!(app.click("sam", &approve, None), app.click("fran", &approve, None));
+    let answers = [text_of(&sam), text_of(&fran)];
+    assert_eq!(answers.iter().filter(|t| *t == "Access #1 approved.").count(), 1, "{answers:?}");
+    receiver.answer_next(StatusCode::BAD_REQUEST);
+    flush_webhooks(&app).await;
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "acc:1");
+    assert!(field(&card, "Provisioning").contains("FAILED at "), "{card:#?}");
+    assert!(field(&card, "Provisioning").ends_with(": HTTP 400"), "{card:#?}");
+    assert_eq!(storage::outbox::counts(&app.pool).await.unwrap().failed, 1);
+    assert_eq!(receiver.calls().len(), 1, "a 4xx is final, not retried");
+}
