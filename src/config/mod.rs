@@ -11,6 +11,7 @@ mod discord;
 mod escalation;
 mod intake;
 mod load;
+mod onboarding;
 mod retention;
 mod secret;
 mod slack;
@@ -37,6 +38,7 @@ pub use intake::{
     RequestTypeConfig, parse_intake_secrets,
 };
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
+pub use onboarding::{OnboardingSettings, PlanConfig, StepConfig};
 pub use retention::RetentionSettings;
 pub use secret::Secret;
 pub use slack::{
@@ -78,6 +80,8 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// Access requests and grants: `[access]`, `[[access.systems]]`.
     pub access: AccessSettings,
+    /// Account onboarding plans: `[onboarding]`, `[[onboarding.plans]]`.
+    pub onboarding: OnboardingSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -37,6 +37,10 @@ pub enum Command {
     Digest { name: String },
     /// `/access request|mine|who|revoke|extend|show` (see `access::command`).
     Access(super::access::command::AccessCommand),
+    /// `/onboard <account> <plan>`: start an account's onboarding checklist.
+    Onboard { account: AccountKey, plan: String },
+    /// `/onboarding [team]`: accounts in onboarding (default: the actor's team).
+    Onboarding { team: Option<super::ids::TeamKey> },
 }
 
 /// Whose items a list shows.
@@ -101,6 +105,8 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "audit" => super::credit_command::parse_audit(args),
         "digest" => parse_digest(args),
         "access" => super::access::command::parse(args).map(Command::Access),
+        "onboard" => super::onboarding::command::parse_onboard(args),
+        "onboarding" => super::onboarding::command::parse_onboarding(args),
         name if request_command::NAMES.contains(&name) => {
             request_command::parse(name, args).map(Command::Request)
         }

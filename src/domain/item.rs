@@ -31,11 +31,17 @@ pub enum ItemKind {
     Request,
     Credit,
     AccessRequest,
+    Onboarding,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 4] =
-        [ItemKind::Escalation, ItemKind::Request, ItemKind::Credit, ItemKind::AccessRequest];
+    pub const ALL: [ItemKind; 5] = [
+        ItemKind::Escalation,
+        ItemKind::Request,
+        ItemKind::Credit,
+        ItemKind::AccessRequest,
+        ItemKind::Onboarding,
+    ];
 
     /// The short prefix of action ids, card keys and outbox/job dedupe keys (`esc:42:…`).
     pub fn prefix(self) -> &'static str {
@@ -44,6 +50,7 @@ impl ItemKind {
             ItemKind::Request => "req",
             ItemKind::Credit => "cr",
             ItemKind::AccessRequest => "acc",
+            ItemKind::Onboarding => "onb",
         }
     }
 
@@ -54,6 +61,7 @@ impl ItemKind {
             ItemKind::Request => "request",
             ItemKind::Credit => "credit",
             ItemKind::AccessRequest => "access",
+            ItemKind::Onboarding => "onboarding",
         }
     }
 

@@ -21,6 +21,7 @@ pub mod item;
 pub mod mention;
 pub mod messages;
 pub mod money;
+pub mod onboarding;
 pub mod policy;
 pub mod reply;
 pub mod request;

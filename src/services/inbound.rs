@@ -11,6 +11,7 @@ use super::credits::Credits;
 use super::error::AppError;
 use super::escalations::Escalations;
 use super::items::{self, handle_click};
+use super::onboarding::{self, Onboardings};
 use super::requests::Requests;
 use super::{audit, credits, digests, escalations, requests, steward_commands};
 use crate::domain::command::{self, Command};
@@ -145,6 +146,10 @@ impl Services {
             Command::Digest { name } => digests::preview(self, &name).await,
             Command::Request(command) => requests::command(self, tx, effects, event, command).await,
             Command::Access(command) => access::command(self, tx, effects, event, command).await,
+            Command::Onboard { account, plan } => {
+                onboarding::open(self, tx, effects, event, &account, &plan).await
+            }
+            Command::Onboarding { team } => onboarding::list(self, tx, event, team.as_ref()).await,
         }
     }
 
@@ -170,6 +175,9 @@ impl Services {
             ItemKind::Credit => handle_click::<Credits>(self, tx, effects, event, r, typed).await,
             ItemKind::AccessRequest => {
                 handle_click::<Access>(self, tx, effects, event, r, typed).await
+            }
+            ItemKind::Onboarding => {
+                handle_click::<Onboardings>(self, tx, effects, event, r, typed).await
             }
         }
     }

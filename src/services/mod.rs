@@ -12,6 +12,7 @@ pub mod inbound;
 pub mod items;
 pub mod jobs;
 pub mod lookup;
+pub mod onboarding;
 pub mod ports;
 pub mod requests;
 pub mod retention;
@@ -62,6 +63,8 @@ pub struct Policies {
     pub access: AccessCatalog,
     /// How long before expiry grant holders are reminded, longest first.
     pub access_reminders: Vec<chrono::Duration>,
+    /// The onboarding plans.
+    pub onboarding: Vec<crate::domain::onboarding::OnboardingPlan>,
     /// When each person works (shift and out-of-office dates), parsed once: every paging step
     /// and assignment decision asks it for everyone in a team.
     pub rosters: BTreeMap<PersonKey, Roster>,
@@ -99,6 +102,7 @@ impl Services {
             requests: settings.request_rules().map_err(problem)?,
             access: settings.access_catalog().map_err(problem)?,
             access_reminders: settings.access_reminders().map_err(problem)?,
+            onboarding: settings.onboarding_plans().map_err(problem)?,
             rosters: directory
                 .people()
                 .filter_map(|person| {

@@ -23,6 +23,7 @@ pub fn table(kind: ItemKind) -> &'static str {
         ItemKind::Request => "requests",
         ItemKind::Credit => "credits",
         ItemKind::AccessRequest => "access_requests",
+        ItemKind::Onboarding => "onboardings",
     }
 }
 

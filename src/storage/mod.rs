@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod items;
 pub mod jobs;
 pub mod lookup;
+pub mod onboarding;
 pub mod outbox;
 pub mod requests;
 pub mod retention;

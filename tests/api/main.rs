@@ -23,6 +23,7 @@ mod input_limits;
 mod intake_http;
 mod jobs;
 mod layering;
+mod onboarding;
 mod outbox;
 mod render_limits;
 mod requests;

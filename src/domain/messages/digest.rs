@@ -56,6 +56,7 @@ fn kind_name(kind: ItemKind) -> &'static str {
         ItemKind::Request => "Request",
         ItemKind::Credit => "Approval",
         ItemKind::AccessRequest => "Access",
+        ItemKind::Onboarding => "Onboarding",
     }
 }
 

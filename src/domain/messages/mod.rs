@@ -10,6 +10,7 @@ pub mod digest;
 pub mod discord;
 pub mod escalation;
 pub mod item;
+pub mod onboarding;
 pub mod request;
 pub mod retention;
 pub mod slack;
@@ -67,6 +68,8 @@ pub const COMMANDS: &[CommandHelp] = &[
     access::HELP_REVOKE,
     access::HELP_EXTEND,
     access::HELP_SHOW,
+    onboarding::HELP_ONBOARD,
+    onboarding::HELP_ONBOARDING,
 ];
 
 /// Commands only the local console understands.
