@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::Secret;
 use super::Settings;
 use super::escalation::KeyProblem;
+use crate::domain::access::review::ClosePolicy;
 use crate::domain::access::{AccessCatalog, AccessSystem, Owner, Provisioning};
 use crate::domain::duration::parse_duration;
 
@@ -25,6 +26,8 @@ pub struct AccessSettings {
     pub webhook_timeout_seconds: u64,
     /// The systems: `[[access.systems]]`.
     pub systems: Vec<AccessSystemConfig>,
+    /// Periodic reviews: `[access.review]`.
+    pub review: ReviewSettings,
     /// From [`ACCESS_WEBHOOK_SECRETS_ENV`] only, never from a file.
     #[serde(skip)]
     pub webhook_secrets: Vec<Secret>,
@@ -36,7 +39,46 @@ impl Default for AccessSettings {
             remind_before: vec!["1d".into(), "1h".into()],
             webhook_timeout_seconds: 10,
             systems: Vec::new(),
+            review: ReviewSettings::default(),
             webhook_secrets: Vec::new(),
+        }
+    }
+}
+
+/// `[access.review]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewSettings {
+    /// Who reviews a grant: `owner` (the system's first owner other than the holder) or
+    /// `supervisor` (the holder's supervisor); the other is the fallback.
+    pub reviewer: ReviewerRule,
+    /// How long a campaign runs when `/access review start` names no `due=`.
+    pub default_due: String,
+    /// How long before the due time reviewers with grants left are reminded.
+    pub remind_before: String,
+    /// At `/access review close`, grants nobody reviewed are `flag`ged or `revoke`d.
+    pub close_policy: ClosePolicy,
+    /// Grants a list card shows with buttons (two each, plus "Certify all shown"; Discord
+    /// allows 25 buttons a message, so at most 12).
+    pub shown: usize,
+}
+
+/// Who reviews a grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewerRule {
+    Owner,
+    Supervisor,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> Self {
+        ReviewSettings {
+            reviewer: ReviewerRule::Owner,
+            default_due: "7d".into(),
+            remind_before: "1d".into(),
+            close_policy: ClosePolicy::Flag,
+            shown: 10,
         }
     }
 }
@@ -148,6 +190,21 @@ impl Settings {
             .collect::<Result<Vec<_>, _>>()?;
         reminders.sort_by(|a, b| b.cmp(a));
         Ok(reminders)
+    }
+
+    /// The review settings' durations, checked: (default due, remind before).
+    pub fn review_durations(&self) -> Result<(Duration, Duration), KeyProblem> {
+        let review = &self.access.review;
+        if review.shown == 0 || review.shown > 12 {
+            return Err(("access.review.shown".into(), "must be between 1 and 12".into()));
+        }
+        let parse = |key: &str, raw: &str| {
+            parse_duration(raw).map_err(|e| (format!("access.review.{key}"), e.to_string()))
+        };
+        Ok((
+            parse("default_due", &review.default_due)?,
+            parse("remind_before", &review.remind_before)?,
+        ))
     }
 
     /// The webhook URL of `system`, if it has one.

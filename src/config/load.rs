@@ -259,6 +259,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     settings.request_rules()?;
     settings.access_catalog()?;
     settings.access_reminders()?;
+    settings.review_durations()?;
     settings.onboarding_plans()?;
     settings.digest_definitions()?;
     settings.digest_grace()?;

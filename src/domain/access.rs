@@ -13,6 +13,7 @@
 //! outcome the outbox reports back, or a manual task an owner marks done.
 
 pub mod command;
+pub mod review;
 pub mod system;
 
 use chrono::{DateTime, Duration, Utc};

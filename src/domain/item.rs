@@ -32,15 +32,17 @@ pub enum ItemKind {
     Credit,
     AccessRequest,
     Onboarding,
+    AccessReview,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 5] = [
+    pub const ALL: [ItemKind; 6] = [
         ItemKind::Escalation,
         ItemKind::Request,
         ItemKind::Credit,
         ItemKind::AccessRequest,
         ItemKind::Onboarding,
+        ItemKind::AccessReview,
     ];
 
     /// The short prefix of action ids, card keys and outbox/job dedupe keys (`esc:42:…`).
@@ -51,6 +53,7 @@ impl ItemKind {
             ItemKind::Credit => "cr",
             ItemKind::AccessRequest => "acc",
             ItemKind::Onboarding => "onb",
+            ItemKind::AccessReview => "rev",
         }
     }
 
@@ -62,6 +65,7 @@ impl ItemKind {
             ItemKind::Credit => "credit",
             ItemKind::AccessRequest => "access",
             ItemKind::Onboarding => "onboarding",
+            ItemKind::AccessReview => "review",
         }
     }
 

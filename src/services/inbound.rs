@@ -176,6 +176,9 @@ impl Services {
             ItemKind::AccessRequest => {
                 handle_click::<Access>(self, tx, effects, event, r, typed).await
             }
+            ItemKind::AccessReview => {
+                handle_click::<access::review::Reviews>(self, tx, effects, event, r, typed).await
+            }
             ItemKind::Onboarding => {
                 handle_click::<Onboardings>(self, tx, effects, event, r, typed).await
             }

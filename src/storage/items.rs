@@ -24,6 +24,7 @@ pub fn table(kind: ItemKind) -> &'static str {
         ItemKind::Credit => "credits",
         ItemKind::AccessRequest => "access_requests",
         ItemKind::Onboarding => "onboardings",
+        ItemKind::AccessReview => "access_reviews",
     }
 }
 

@@ -2,6 +2,7 @@
 //! pool or a transaction; callers decide the transaction boundaries (services).
 
 pub mod access;
+pub mod access_reviews;
 pub mod audit_checkpoints;
 pub mod audit_log;
 pub mod audit_trail;

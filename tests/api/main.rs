@@ -4,6 +4,7 @@
 mod support;
 
 mod access;
+mod access_review;
 mod audit;
 mod audit_log;
 mod cli;

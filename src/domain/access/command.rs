@@ -11,12 +11,37 @@ use crate::domain::messages::access as text;
 /// What an `/access` command asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccessCommand {
-    Request { system: String, role: String, duration: Duration, reason: String },
+    Request {
+        system: String,
+        role: String,
+        duration: Duration,
+        reason: String,
+    },
     Mine,
-    Who { system: String },
-    Revoke { id: i64, reason: String },
-    Extend { id: i64, duration: Duration, reason: String },
-    Show { id: i64 },
+    Who {
+        system: String,
+    },
+    Revoke {
+        id: i64,
+        reason: String,
+    },
+    Extend {
+        id: i64,
+        duration: Duration,
+        reason: String,
+    },
+    Show {
+        id: i64,
+    },
+    /// `/access review start <system|all> [due=YYYY-MM-DD]`.
+    ReviewStart {
+        scope: String,
+        due: Option<chrono::NaiveDate>,
+    },
+    /// `/access review close <campaign>`.
+    ReviewClose {
+        campaign: i64,
+    },
 }
 
 fn usage(help: &CommandHelp, problem: impl Into<String>) -> UsageError {
@@ -51,6 +76,7 @@ pub fn parse(args: &str) -> Result<AccessCommand, UsageError> {
             Ok(AccessCommand::Extend { id, duration, reason: parse_reason(help, reason)? })
         }
         "show" => Ok(AccessCommand::Show { id: parse_id(&text::HELP_SHOW, rest)? }),
+        "review" => parse_review(rest),
         "" => Err(usage(&text::HELP_REQUEST, text::missing_subcommand())),
         other => Err(usage(&text::HELP_REQUEST, text::unknown_subcommand(other))),
     }
@@ -74,6 +100,39 @@ fn parse_request(args: &str) -> Result<AccessCommand, UsageError> {
         duration,
         reason: parse_reason(help, reason)?,
     })
+}
+
+fn parse_review(args: &str) -> Result<AccessCommand, UsageError> {
+    use crate::domain::messages::access_review as review;
+    let (sub, rest) = split_first_word(args);
+    match sub {
+        "start" => {
+            let help = &review::HELP_START;
+            let (scope, rest) = split_first_word(rest);
+            if scope.is_empty() {
+                return Err(usage(help, review::missing_scope()));
+            }
+            let due = match split_first_word(rest) {
+                ("", _) => None,
+                (word, "") => {
+                    let raw = word
+                        .strip_prefix("due=")
+                        .ok_or_else(|| usage(help, review::bad_due(word)))?;
+                    let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                        .map_err(|_| usage(help, review::bad_due(word)))?;
+                    Some(date)
+                }
+                (_, extra) => {
+                    return Err(usage(help, crate::domain::messages::unexpected_arguments(extra)));
+                }
+            };
+            Ok(AccessCommand::ReviewStart { scope: scope.to_ascii_lowercase(), due })
+        }
+        "close" => {
+            Ok(AccessCommand::ReviewClose { campaign: parse_id(&review::HELP_CLOSE, rest)? })
+        }
+        _ => Err(usage(&review::HELP_START, review::unknown_subcommand(sub))),
+    }
 }
 
 fn parse_length(help: &CommandHelp, raw: &str) -> Result<Duration, UsageError> {

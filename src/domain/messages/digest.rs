@@ -57,6 +57,7 @@ fn kind_name(kind: ItemKind) -> &'static str {
         ItemKind::Credit => "Approval",
         ItemKind::AccessRequest => "Access",
         ItemKind::Onboarding => "Onboarding",
+        ItemKind::AccessReview => "Access review",
     }
 }
 

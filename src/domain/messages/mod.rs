@@ -4,6 +4,7 @@
 //! platform chrome (emoji, markup) but never their own wording.
 
 pub mod access;
+pub mod access_review;
 pub mod cli;
 pub mod credit;
 pub mod digest;
@@ -68,6 +69,8 @@ pub const COMMANDS: &[CommandHelp] = &[
     access::HELP_REVOKE,
     access::HELP_EXTEND,
     access::HELP_SHOW,
+    access_review::HELP_START,
+    access_review::HELP_CLOSE,
     onboarding::HELP_ONBOARD,
     onboarding::HELP_ONBOARDING,
 ];

@@ -44,6 +44,12 @@ pub async fn command(
             extend(services, tx, effects, event, id, duration, &reason).await
         }
         AccessCommand::Show { id } => items::show::<Access>(services, tx, event, id).await,
+        AccessCommand::ReviewStart { scope, due } => {
+            super::review::start(services, tx, effects, event, &scope, due).await
+        }
+        AccessCommand::ReviewClose { campaign } => {
+            super::review::close(services, tx, effects, event, campaign).await
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod actions;
 mod commands;
+pub mod review;
 mod timers;
 
 use std::sync::Arc;
@@ -38,6 +39,9 @@ pub fn register_jobs(registry: &mut JobRegistry) {
     registry.register(&kind.job_kind(REMIND), Arc::new(RemindTimer));
     registry.register(&kind.job_kind(EXPIRE), Arc::new(ExpireTimer));
     registry.register(&kind.job_kind(WEBHOOK_OUTCOME), Arc::new(WebhookOutcome));
+    let review = ItemKind::AccessReview;
+    registry.register(&review.job_kind(review::REMIND), Arc::new(review::RemindTimer));
+    registry.register(&review.job_kind(review::OVERDUE), Arc::new(review::OverdueTimer));
 }
 
 /// The configured system of an item (a system removed from the configuration since: none).
