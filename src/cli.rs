@@ -84,6 +84,13 @@ pub enum Commands {
 
 #[derive(Debug, Subcommand)]
 pub enum AccessCliCommand {
+    /// Import grants that exist outside Steward (CSV with the header
+    /// `person,system,role,granted_at,expires_at`), so reviews cover them; one bad row
+    /// imports nothing.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
     /// Access review campaigns.
     #[command(subcommand)]
     Review(ReviewCliCommand),
@@ -367,6 +374,19 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         }
         Commands::Seed(args) => crate::bench::seed::run(settings, args).await,
         Commands::Prune { dry_run } => startup::prune(settings, dry_run).await,
+        Commands::Access(AccessCliCommand::Import { file }) => {
+            let csv = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let database = startup::Database::open(&settings).await?;
+            let services = startup::services(&settings, database.pool.clone()).await;
+            let result = match services {
+                Ok(services) => crate::services::access::import::import(&services, &csv).await,
+                Err(err) => Err(err),
+            };
+            database.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
         Commands::Access(AccessCliCommand::Review(ReviewCliCommand::Export {
             campaign,
             format,

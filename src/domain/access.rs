@@ -13,6 +13,7 @@
 //! outcome the outbox reports back, or a manual task an owner marks done.
 
 pub mod command;
+pub mod import;
 pub mod review;
 pub mod system;
 
@@ -475,6 +476,37 @@ impl AccessRequest {
             Err(reason) => DeliveryStatus::Failed { at: now, reason },
         };
         Some(next)
+    }
+
+    /// A grant that exists outside Steward, imported so that reviews cover it: active from
+    /// `granted_at`, without decisions; its expiry (if any) revokes it like any other.
+    pub fn imported(
+        system: &AccessSystem,
+        holder: &Person,
+        role: String,
+        granted_at: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
+        (platform, channel): (Platform, String),
+    ) -> AccessRequest {
+        // A grant without end is kept open for a century: reviews, not the clock, end it.
+        let expires_at = expires_at.unwrap_or(granted_at + Duration::days(36_500));
+        AccessRequest {
+            state: AccessState::Active,
+            grant: Some(Grant { starts_at: granted_at, expires_at }),
+            seconds: (expires_at - granted_at).num_seconds(),
+            reason: super::messages::access::imported_reason(),
+            ..AccessRequest::opened(AccessOpening {
+                system,
+                role,
+                holder,
+                deciders: Vec::new(),
+                duration: expires_at - granted_at,
+                reason: String::new(),
+                platform,
+                channel,
+                now: granted_at,
+            })
+        }
     }
 
     /// The newest delivery, if it waits for the webhook (a save then enqueues its call).

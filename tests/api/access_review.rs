@@ -176,3 +176,39 @@ async fn a_campaign_certifies_revokes_escalates_when_overdue_closes_and_exports_
         String::from_utf8(csv).unwrap().starts_with("seq,at,actor,subject,subject_seq,action,")
     );
 }
+
+#[tokio::test]
+async fn imported_grants_are_reviewed_too_and_a_bad_file_imports_nothing() {
+    use steward::services::access::import::import;
+    let app = TestApp::spawn().await;
+    let header = "person,system,role,granted_at,expires_at";
+    let bad = format!(
+        "{header}\nalice,crm,viewer,2026-01-05T09:00:00Z,\nbob,crm,viewer,2026-01-05T09:00:00Z,\n"
+    );
+    let err = import(&app.services, &bad).await.unwrap_err().to_string();
+    assert_eq!(err, "Line 3: there is no person `bob`.");
+    let bad_role = format!("{header}\nalice,crm,owner,2026-01-05T09:00:00Z,\n");
+    let err = import(&app.services, &bad_role).await.unwrap_err().to_string();
+    assert_eq!(err, "Line 2: crm has no role `owner`. Roles: viewer, editor.");
+    assert!(
+        storage::items::get::<AccessRequest>(&app.pool, 1).await.unwrap().is_none(),
+        "nothing imported"
+    );
+
+    let good = format!(
+        "{header}\nalice,crm,viewer,2026-01-05T09:00:00Z,\nsam,billing-admin,operator,2026-06-01T09:00:00Z,2026-12-01T09:00:00Z\n"
+    );
+    assert_eq!(import(&app.services, &good).await.unwrap(), "Imported 2 grants.");
+    let sams = storage::items::get::<AccessRequest>(&app.pool, 2).await.unwrap().unwrap();
+    assert_eq!(sams.state, AccessState::Active);
+    let who = app.command("sam", "/access who crm").await.message.card.unwrap().body.unwrap();
+    assert!(who.starts_with("#1 crm viewer · Alice Archer · active until "), "{who}");
+
+    let reply = app.command("ada", "/access review start all").await;
+    assert_eq!(text_of(&reply), "Access review #1 started: 2 grants in 2 reviewer lists.");
+    // The imported grant expires like any other: its revoke runs.
+    app.clock.set(at("2026-12-01T09:00:00Z"));
+    app.run_due_jobs().await;
+    let sams = storage::items::get::<AccessRequest>(&app.pool, 2).await.unwrap().unwrap();
+    assert_eq!(sams.state, AccessState::Expired);
+}

@@ -93,6 +93,44 @@ pub fn no_deciders(system: &AccessSystem) -> String {
     )
 }
 
+pub fn imported_reason() -> String {
+    "imported with steward access import".to_owned()
+}
+
+pub fn import_bad_header(header: &str) -> String {
+    format!("The file must start with the header line `{header}`.")
+}
+
+pub fn import_bad_row(line: usize, fields: usize) -> String {
+    format!(
+        "Line {line}: expected 5 fields (person, system, role, granted_at, expires_at), got {fields} fields."
+    )
+}
+
+pub fn import_bad_time(line: usize, raw: &str) -> String {
+    format!("Line {line}: `{raw}` is not an RFC 3339 time such as 2026-01-05T09:00:00Z.")
+}
+
+pub fn import_unknown_person(line: usize, raw: &str) -> String {
+    format!("Line {line}: there is no person `{raw}`.")
+}
+
+pub fn import_unknown_system(line: usize, raw: &str, known: &[&str]) -> String {
+    format!("Line {line}: {}", unknown_system(raw, known))
+}
+
+pub fn import_unknown_role(line: usize, system: &AccessSystem, raw: &str) -> String {
+    format!("Line {line}: {}", unknown_role(system, raw))
+}
+
+pub fn import_ends_before_start(line: usize) -> String {
+    format!("Line {line}: expires_at is not after granted_at.")
+}
+
+pub fn imported(count: usize) -> String {
+    format!("Imported {}.", super::count_of(count, "grant", "grants"))
+}
+
 pub fn unknown_access(id: i64) -> String {
     format!("There is no access request #{id}.")
 }

@@ -10,6 +10,7 @@
 
 mod actions;
 mod commands;
+pub mod import;
 pub mod review;
 mod timers;
 
