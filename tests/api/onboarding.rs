@@ -118,6 +118,10 @@ async fn an_onboarding_goes_from_contract_to_active_with_a_breached_step() {
         "{body}"
     );
     assert!(body.ends_with("BREACHED"), "{body}");
+    // The team's standup lists the step that is due (here: past due).
+    let standup = app.command("sam", "/digest standup").await;
+    let standup = format!("{}{:?}", text_of(&standup), standup.message.card);
+    assert!(standup.contains("ACME-1042 kyc"), "{standup}");
 
     // The rest of the required steps, each by its owner role; the optional one stays open.
     let card = latest_card(&chat, "onb:1");
@@ -154,6 +158,27 @@ async fn an_onboarding_goes_from_contract_to_active_with_a_breached_step() {
             "done:welcome"
         ]
     );
+    // The KPI digest: time to onboard (started → active) and the step breaches.
+    let figures = storage::onboarding::kpi(
+        &app.pool,
+        &[],
+        at("2026-11-23T00:00:00Z"),
+        at("2026-11-25T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(figures.activated, 1);
+    assert_eq!(figures.time_to_onboard.p50, Some(27.0 * 3600.0), "Monday 09:00 → Tuesday 12:00");
+    assert_eq!(figures.step_breaches, 1);
+    app.clock.advance(Duration::minutes(1)); // the window ends before now
+    let preview = text_of(&app.command("sam", "/digest weekly-kpi").await);
+    let preview =
+        format!("{preview}{:?}", app.command("sam", "/digest weekly-kpi").await.message.card);
+    assert!(
+        preview.contains("Time to onboard: p50 1d 3h · p90 1d 3h (1 activated) · step breaches 1"),
+        "{preview}"
+    );
+
     // No clock of a finished onboarding fires any more.
     app.clock.advance(Duration::days(3));
     app.run_due_jobs().await;

@@ -11,6 +11,12 @@ use crate::domain::identity::Directory;
 use crate::domain::item::LivingItem;
 use crate::domain::reply::{Button, ButtonStyle, Card, Field};
 
+/// The catalogue's one entry for both (Discord registers `/access review` once, as one
+/// subcommand with free text); the usage errors name the exact form.
+pub const HELP_REVIEW: CommandHelp = CommandHelp {
+    usage: "/access review start <system|all> [due=YYYY-MM-DD] | close <campaign>",
+    summary: "Start an access review (each reviewer certifies or revokes their list), or close one.",
+};
 pub const HELP_START: CommandHelp = CommandHelp {
     usage: "/access review start <system|all> [due=YYYY-MM-DD]",
     summary: "Start an access review: each reviewer gets a list to certify or revoke.",

@@ -158,6 +158,13 @@ pub fn kpi_body(report: &KpiReport, zone: Tz) -> String {
         b.from_3d_to_7d,
         b.over_7d
     ));
+    let o = &report.onboarding;
+    out.push_str(&format!(
+        "Time to onboard: {} ({} activated) · step breaches {}\n",
+        percentiles(&o.time_to_onboard),
+        o.activated,
+        o.step_breaches
+    ));
     out.push_str(&format!("Approvals pending: {}", report.approvals_pending));
     if let Some(oldest) = report.oldest_pending {
         out.push_str(&format!(", oldest waiting {}", format_duration(report.end - oldest)));

@@ -69,8 +69,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     access::HELP_REVOKE,
     access::HELP_EXTEND,
     access::HELP_SHOW,
-    access_review::HELP_START,
-    access_review::HELP_CLOSE,
+    access_review::HELP_REVIEW,
     onboarding::HELP_ONBOARD,
     onboarding::HELP_ONBOARDING,
 ];
