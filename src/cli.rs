@@ -58,6 +58,9 @@ pub enum Commands {
     /// The audit trail: verify the hash chains, export an auditor's extract.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Access reviews: the evidence for auditors.
+    #[command(subcommand)]
+    Access(AccessCliCommand),
     /// Discord tools.
     #[command(subcommand)]
     Discord(DiscordCommand),
@@ -76,6 +79,32 @@ pub enum Commands {
         /// Print what would be removed; delete nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCliCommand {
+    /// Import grants that exist outside Steward (CSV with the header
+    /// `person,system,role,granted_at,expires_at`), so reviews cover them; one bad row
+    /// imports nothing.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
+    /// Access review campaigns.
+    #[command(subcommand)]
+    Review(ReviewCliCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCliCommand {
+    /// Write every decision of a campaign (who certified or revoked what, when) to stdout,
+    /// each audit record with its chain hashes.
+    Export {
+        /// The campaign number (`/access review start` names it).
+        campaign: i64,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: crate::services::audit::ExportFormat,
     },
 }
 
@@ -345,6 +374,31 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         }
         Commands::Seed(args) => crate::bench::seed::run(settings, args).await,
         Commands::Prune { dry_run } => startup::prune(settings, dry_run).await,
+        Commands::Access(AccessCliCommand::Import { file }) => {
+            let csv = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let database = startup::Database::open(&settings).await?;
+            let services = startup::services(&settings, database.pool.clone()).await;
+            let result = match services {
+                Ok(services) => crate::services::access::import::import(&services, &csv).await,
+                Err(err) => Err(err),
+            };
+            database.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
+        Commands::Access(AccessCliCommand::Review(ReviewCliCommand::Export {
+            campaign,
+            format,
+        })) => {
+            let database = startup::Database::open(&settings).await?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let pool = &database.pool;
+            let written =
+                crate::services::access::review::export(pool, campaign, format, &mut out).await;
+            database.close().await;
+            written.map(|_| ())
+        }
         Commands::Bench(BenchCommand::Digest { seed, runs }) => {
             crate::bench::digest::run(settings, seed, runs).await
         }

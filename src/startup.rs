@@ -130,6 +130,8 @@ pub fn job_registry() -> JobRegistry {
     crate::services::escalations::register_jobs(&mut registry);
     crate::services::credits::register_jobs(&mut registry);
     crate::services::requests::register_jobs(&mut registry);
+    crate::services::access::register_jobs(&mut registry);
+    crate::services::onboarding::register_jobs(&mut registry);
     crate::services::audit_checkpoint::register_jobs(&mut registry);
     crate::services::retention::register_jobs(&mut registry);
     registry
@@ -165,6 +167,13 @@ pub fn spawn_background(
     }
     let dispatcher = Dispatcher::new(services.clone(), ports);
     tasks.spawn(dispatcher.clone().run(shutdown.clone()));
+    // Signed webhook calls (access provisioning) leave through the outbox too.
+    match crate::scheduler::webhooks::WebhookDispatcher::new(services.clone()) {
+        Ok(webhooks) => {
+            tasks.spawn(webhooks.run(shutdown.clone()));
+        }
+        Err(err) => tracing::error!(error = %err, "webhook dispatcher not started"),
+    }
     dispatcher
 }
 

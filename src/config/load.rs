@@ -64,11 +64,14 @@ pub fn load(
     let mut intake_secrets = Vec::new();
     let mut discord_token = None;
     let mut slack_secrets = Vec::new();
+    let mut access_secrets = Vec::new();
     for (var, raw) in env {
         if var == "DATABASE_URL" && !raw.is_empty() {
             database_url = Some(raw);
         } else if var == super::INTAKE_SECRETS_ENV {
             intake_secrets = super::parse_intake_secrets(&raw);
+        } else if var == super::ACCESS_WEBHOOK_SECRETS_ENV {
+            access_secrets = super::parse_access_webhook_secrets(&raw);
         } else if var == super::DISCORD_TOKEN_ENV && !raw.trim().is_empty() {
             discord_token = Some(Secret::new(raw.trim()));
         } else if let Some(secret) = slack_secret(&var, &raw) {
@@ -98,6 +101,7 @@ pub fn load(
     }
     settings.requests.intake_secrets = intake_secrets;
     settings.discord.bot_token = discord_token;
+    settings.access.webhook_secrets = access_secrets;
     for secret in slack_secrets {
         secret.apply(&mut settings.slack);
     }
@@ -254,6 +258,10 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     settings.policy_book()?;
     settings.credit_policy()?;
     settings.request_rules()?;
+    settings.access_catalog()?;
+    settings.access_reminders()?;
+    settings.review_durations()?;
+    settings.onboarding_plans()?;
     settings.digest_definitions()?;
     settings.digest_grace()?;
     if settings.digest.poll_interval_ms == 0 {

@@ -4,6 +4,7 @@
 //! Secrets (database passwords, platform tokens) are read from the environment only and are
 //! wrapped in [`Secret`], whose `Debug` and `Display` never show the value.
 
+mod access;
 mod channels;
 mod credit;
 mod digest;
@@ -11,6 +12,7 @@ mod discord;
 mod escalation;
 mod intake;
 mod load;
+mod onboarding;
 mod retention;
 mod secret;
 mod slack;
@@ -25,6 +27,10 @@ use serde::Deserialize;
 use crate::domain::identity::{Account, Directory, Person, Role, Team};
 use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
+pub use access::{
+    ACCESS_WEBHOOK_SECRETS_ENV, AccessSettings, AccessSystemConfig, ReviewSettings, ReviewerRule,
+    parse_access_webhook_secrets,
+};
 pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettings, LimitConfig};
 pub use digest::{DigestConfig, DigestSettings};
 pub use discord::{DISCORD_TOKEN_ENV, DiscordMode, DiscordSettings};
@@ -34,6 +40,7 @@ pub use intake::{
     RequestTypeConfig, parse_intake_secrets,
 };
 pub use load::{ConfigError, ConfigSource, default_config_path, load};
+pub use onboarding::{OnboardingSettings, PlanConfig, StepConfig};
 pub use retention::RetentionSettings;
 pub use secret::Secret;
 pub use slack::{
@@ -75,6 +82,10 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// Logical channels named by policies, each with its id per platform: `[channels.<name>]`.
     pub channels: std::collections::BTreeMap<String, channels::ChannelMap>,
+    /// Access requests and grants: `[access]`, `[[access.systems]]`.
+    pub access: AccessSettings,
+    /// Account onboarding plans: `[onboarding]`, `[[onboarding.plans]]`.
+    pub onboarding: OnboardingSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -40,6 +40,12 @@ pub enum Command {
     Policy(super::policy_command::PolicyQuestion),
     /// `/digest <name>`: an ephemeral preview of a configured digest.
     Digest { name: String },
+    /// `/access request|mine|who|revoke|extend|show` (see `access::command`).
+    Access(super::access::command::AccessCommand),
+    /// `/onboard <account> <plan>`: start an account's onboarding checklist.
+    Onboard { account: AccountKey, plan: String },
+    /// `/onboarding [team]`: accounts in onboarding (default: the actor's team).
+    Onboarding { team: Option<super::ids::TeamKey> },
 }
 
 /// Whose items a list shows.
@@ -105,6 +111,9 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "digest" => parse_digest(args),
         "policy" => super::policy_command::parse(args),
         "mine" => no_args(&messages::mine::HELP_MINE, args, Command::Mine),
+        "access" => super::access::command::parse(args).map(Command::Access),
+        "onboard" => super::onboarding::command::parse_onboard(args),
+        "onboarding" => super::onboarding::command::parse_onboarding(args),
         name if request_command::NAMES.contains(&name) => {
             request_command::parse(name, args).map(Command::Request)
         }

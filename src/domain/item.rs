@@ -30,10 +30,20 @@ pub enum ItemKind {
     Escalation,
     Request,
     Credit,
+    AccessRequest,
+    Onboarding,
+    AccessReview,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 3] = [ItemKind::Escalation, ItemKind::Request, ItemKind::Credit];
+    pub const ALL: [ItemKind; 6] = [
+        ItemKind::Escalation,
+        ItemKind::Request,
+        ItemKind::Credit,
+        ItemKind::AccessRequest,
+        ItemKind::Onboarding,
+        ItemKind::AccessReview,
+    ];
 
     /// The short prefix of action ids, card keys and outbox/job dedupe keys (`esc:42:…`).
     pub fn prefix(self) -> &'static str {
@@ -41,6 +51,9 @@ impl ItemKind {
             ItemKind::Escalation => "esc",
             ItemKind::Request => "req",
             ItemKind::Credit => "cr",
+            ItemKind::AccessRequest => "acc",
+            ItemKind::Onboarding => "onb",
+            ItemKind::AccessReview => "rev",
         }
     }
 
@@ -50,6 +63,9 @@ impl ItemKind {
             ItemKind::Escalation => "escalation",
             ItemKind::Request => "request",
             ItemKind::Credit => "credit",
+            ItemKind::AccessRequest => "access",
+            ItemKind::Onboarding => "onboarding",
+            ItemKind::AccessReview => "review",
         }
     }
 

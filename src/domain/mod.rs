@@ -1,6 +1,7 @@
 //! The pure core: types, rules and words. No IO, no async, no database, no platform crates;
 //! every function that needs the time takes `now` as a parameter.
 
+pub mod access;
 pub mod action;
 pub mod assignment;
 pub mod audit;
@@ -20,6 +21,7 @@ pub mod item;
 pub mod mention;
 pub mod messages;
 pub mod money;
+pub mod onboarding;
 pub mod page;
 pub mod policy;
 pub mod policy_command;

@@ -4,6 +4,7 @@
 pub mod digests;
 pub mod jobs;
 pub mod outbox;
+pub mod webhooks;
 
 use std::time::Duration;
 

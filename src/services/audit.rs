@@ -114,6 +114,22 @@ pub async fn export(
     Ok(count)
 }
 
+/// Writes `records` (already in order) as an extract, numbered from 1, each with its hashes.
+pub fn write_records(
+    records: &[AuditRecord],
+    format: ExportFormat,
+    out: &mut impl Write,
+) -> anyhow::Result<usize> {
+    if format == ExportFormat::Csv {
+        writeln!(out, "{CSV_HEADER}")?;
+    }
+    for (index, record) in records.iter().enumerate() {
+        writeln!(out, "{}", export_line(index as i64 + 1, record, format))?;
+    }
+    out.flush()?;
+    Ok(records.len())
+}
+
 /// `/audit <account>`: the account's credits and escalations as recorded in the audit log.
 pub async fn history(
     services: &Services,

@@ -6,10 +6,12 @@ use chrono::{DateTime, Utc};
 use tracing::Instrument;
 
 use super::Services;
+use super::access::{self, Access};
 use super::credits::Credits;
 use super::error::AppError;
 use super::escalations::Escalations;
 use super::items::{self, handle_click};
+use super::onboarding::{self, Onboardings};
 use super::requests::Requests;
 use super::{audit, credits, digests, escalations, policy_explain, requests, steward_commands};
 use crate::domain::command::{self, Command};
@@ -106,6 +108,15 @@ impl Services {
             }
             ItemKind::Request => items::check_before_text::<Requests>(self, actor, &r, now).await,
             ItemKind::Credit => items::check_before_text::<Credits>(self, actor, &r, now).await,
+            ItemKind::AccessRequest => {
+                items::check_before_text::<Access>(self, actor, &r, now).await
+            }
+            ItemKind::AccessReview => {
+                items::check_before_text::<access::review::Reviews>(self, actor, &r, now).await
+            }
+            ItemKind::Onboarding => {
+                items::check_before_text::<Onboardings>(self, actor, &r, now).await
+            }
         }
     }
 
@@ -189,6 +200,11 @@ impl Services {
             }
             Command::Policy(question) => policy_explain::explain(self, tx, event, &question).await,
             Command::Request(command) => requests::command(self, tx, effects, event, command).await,
+            Command::Access(command) => access::command(self, tx, effects, event, command).await,
+            Command::Onboard { account, plan } => {
+                onboarding::open(self, tx, effects, event, &account, &plan).await
+            }
+            Command::Onboarding { team } => onboarding::list(self, tx, event, team.as_ref()).await,
         }
     }
 
@@ -212,6 +228,15 @@ impl Services {
             }
             ItemKind::Request => handle_click::<Requests>(self, tx, effects, event, r, typed).await,
             ItemKind::Credit => handle_click::<Credits>(self, tx, effects, event, r, typed).await,
+            ItemKind::AccessRequest => {
+                handle_click::<Access>(self, tx, effects, event, r, typed).await
+            }
+            ItemKind::AccessReview => {
+                handle_click::<access::review::Reviews>(self, tx, effects, event, r, typed).await
+            }
+            ItemKind::Onboarding => {
+                handle_click::<Onboardings>(self, tx, effects, event, r, typed).await
+            }
         }
     }
 

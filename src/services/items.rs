@@ -87,14 +87,19 @@ pub(crate) trait Workflow {
     ) -> Result<(), AppError>;
 
     /// Refuses a prompted `verb` before its prompt asks for text: what does not depend on the
-    /// text (roles, state). A verb without a prompt passes.
+    /// text (roles, state). By default the verb is decoded with a stand-in text and checked;
+    /// a workflow whose decode or check reads the text (a person to reassign to) says what
+    /// to check instead.
     fn check_before_text(
         services: &Services,
         item: &Self::Item,
         actor: &Person,
         verb: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), AppError>;
+    ) -> Result<(), AppError> {
+        let action = Self::decode(services, verb, "(to be typed)")?;
+        Self::check(services, item, actor, &action, now)
+    }
 
     /// The transition of a click on the current card: the pure decision plus what the
     /// workflow adds (pages, DMs, authority bookkeeping). The kernel saves the change.

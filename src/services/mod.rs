@@ -1,6 +1,7 @@
 //! Use cases. Each inbound event is handled in one transaction that covers dedupe (inbox),
 //! the state change, audit records, outgoing messages (outbox) and timers (jobs).
 
+pub mod access;
 pub mod audit;
 pub mod audit_checkpoint;
 pub mod credits;
@@ -12,6 +13,7 @@ pub mod items;
 pub mod jobs;
 pub mod lookup;
 pub mod mine;
+pub mod onboarding;
 mod policy_explain;
 pub mod ports;
 pub mod requests;
@@ -28,6 +30,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use crate::config::{CreditPolicy, Settings};
+use crate::domain::access::AccessCatalog;
 use crate::domain::assignment::on_shift;
 use crate::domain::calendar::Calendar;
 use crate::domain::identity::Directory;
@@ -58,6 +61,12 @@ pub struct Policies {
     /// Authority matrix and approval chain rules.
     pub credit: CreditPolicy,
     pub requests: RequestRules,
+    /// The systems access is requested to.
+    pub access: AccessCatalog,
+    /// How long before expiry grant holders are reminded, longest first.
+    pub access_reminders: Vec<chrono::Duration>,
+    /// The onboarding plans.
+    pub onboarding: Vec<crate::domain::onboarding::OnboardingPlan>,
     /// When each person works (shift and out-of-office dates), parsed once: every paging step
     /// and assignment decision asks it for everyone in a team.
     pub rosters: BTreeMap<PersonKey, Roster>,
@@ -93,6 +102,9 @@ impl Services {
             escalation: settings.policy_book().map_err(problem)?,
             credit: settings.credit_policy().map_err(problem)?,
             requests: settings.request_rules().map_err(problem)?,
+            access: settings.access_catalog().map_err(problem)?,
+            access_reminders: settings.access_reminders().map_err(problem)?,
+            onboarding: settings.onboarding_plans().map_err(problem)?,
             rosters: directory
                 .people()
                 .filter_map(|person| {

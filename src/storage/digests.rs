@@ -169,6 +169,7 @@ fn item_kind(raw: &str) -> ItemKind {
     match raw {
         "escalation" => ItemKind::Escalation,
         "request" => ItemKind::Request,
+        "onboarding" => ItemKind::Onboarding,
         _ => ItemKind::Credit,
     }
 }
@@ -538,6 +539,14 @@ pub async fn attention(
              FROM requests
              WHERE state <> 'resolved'
                AND (at_risk_at <= $2 OR (state = 'assigned' AND assignee_key IS NOT NULL))
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+             UNION ALL
+             -- Onboarding steps due within the day (or past due): the team's to work.
+             SELECT 'onboarding', id, team_key, NULL, account_key || ' ' || coalesce(current_step, ''),
+                    CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
+                    due_at
+             FROM onboardings
+             WHERE state = 'onboarding' AND due_at < $2 + interval '1 day'
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))) AS a
          ORDER BY due NULLS LAST, kind, id LIMIT $3",
     )

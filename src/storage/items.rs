@@ -23,6 +23,9 @@ pub fn table(kind: ItemKind) -> &'static str {
         ItemKind::Escalation => "escalations",
         ItemKind::Request => "requests",
         ItemKind::Credit => "credits",
+        ItemKind::AccessRequest => "access_requests",
+        ItemKind::Onboarding => "onboardings",
+        ItemKind::AccessReview => "access_reviews",
     }
 }
 

@@ -1,6 +1,8 @@
 //! The only module with SQL. Functions take `impl PgExecutor` so the same function serves a
 //! pool or a transaction; callers decide the transaction boundaries (services).
 
+pub mod access;
+pub mod access_reviews;
 pub mod audit_checkpoints;
 pub mod audit_log;
 pub mod audit_trail;
@@ -14,6 +16,7 @@ pub mod inbox;
 pub mod items;
 pub mod jobs;
 pub mod lookup;
+pub mod onboarding;
 pub mod outbox;
 pub mod requests;
 pub mod retention;

@@ -14,18 +14,30 @@ pub enum OutboxKind {
     Post,
     /// A direct message to a platform user id.
     Dm,
+    /// A signed HTTP call to an outside system (`scheduler::webhooks`), under the platform
+    /// [`WEBHOOK_PLATFORM`]: the message text is the JSON body, `thread_of` the item the
+    /// outcome is reported to, the target the system's key.
+    Webhook,
 }
+
+/// The outbox "platform" of webhook calls: no chat dispatcher claims it.
+pub const WEBHOOK_PLATFORM: &str = "webhook";
 
 impl OutboxKind {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             OutboxKind::Post => "post",
             OutboxKind::Dm => "dm",
+            OutboxKind::Webhook => "webhook",
         }
     }
 
     fn parse(raw: &str) -> OutboxKind {
-        if raw == "dm" { OutboxKind::Dm } else { OutboxKind::Post }
+        match raw {
+            "dm" => OutboxKind::Dm,
+            "webhook" => OutboxKind::Webhook,
+            _ => OutboxKind::Post,
+        }
     }
 }
 

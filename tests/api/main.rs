@@ -3,6 +3,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod access;
+mod access_review;
 mod audit;
 mod audit_log;
 mod cli;
@@ -23,6 +25,7 @@ mod input_limits;
 mod intake_http;
 mod jobs;
 mod layering;
+mod onboarding;
 mod outbox;
 mod render_limits;
 mod requests;

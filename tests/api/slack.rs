@@ -57,8 +57,15 @@ pub struct SlackStory {
 
 impl SlackStory {
     pub async fn start(transport: SlackTransport) -> SlackStory {
+        SlackStory::start_with(demo_settings(), transport).await
+    }
+
+    /// The story on other settings (their `[slack]` is pointed at the fake).
+    pub async fn start_with(
+        mut settings: steward::config::Settings,
+        transport: SlackTransport,
+    ) -> SlackStory {
         let fake = SlackFake::start().await;
-        let mut settings = demo_settings();
         settings.slack = slack_settings(&fake, transport);
         let app = TestApp::spawn_with(settings).await;
         let api = SlackApi::new(&app.services.settings.slack).unwrap();

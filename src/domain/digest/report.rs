@@ -112,6 +112,20 @@ pub struct KpiReport {
     /// Escalations opened in the window per severity.
     pub by_severity: Vec<(String, i64)>,
     pub trend: Vec<DayPoint>,
+    /// Onboardings: time to onboard and step breaches.
+    pub onboarding: OnboardingFigures,
+}
+
+/// Onboarding in a KPI window.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct OnboardingFigures {
+    /// Accounts that became active in the window.
+    pub activated: i64,
+    /// Start of onboarding (contract) → active, of those accounts.
+    pub time_to_onboard: Percentiles,
+    /// Steps closed after their target in those onboardings, plus onboardings still open
+    /// whose running step is past due at the window's end.
+    pub step_breaches: i64,
 }
 
 /// One person's day in the standup.

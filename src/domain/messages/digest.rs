@@ -55,6 +55,9 @@ fn kind_name(kind: ItemKind) -> &'static str {
         ItemKind::Escalation => "Escalation",
         ItemKind::Request => "Request",
         ItemKind::Credit => "Approval",
+        ItemKind::AccessRequest => "Access",
+        ItemKind::Onboarding => "Onboarding",
+        ItemKind::AccessReview => "Access review",
     }
 }
 
@@ -154,6 +157,13 @@ pub fn kpi_body(report: &KpiReport, zone: Tz) -> String {
         b.from_1d_to_3d,
         b.from_3d_to_7d,
         b.over_7d
+    ));
+    let o = &report.onboarding;
+    out.push_str(&format!(
+        "Time to onboard: {} ({} activated) · step breaches {}\n",
+        percentiles(&o.time_to_onboard),
+        o.activated,
+        o.step_breaches
     ));
     out.push_str(&format!("Approvals pending: {}", report.approvals_pending));
     if let Some(oldest) = report.oldest_pending {

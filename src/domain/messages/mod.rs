@@ -3,6 +3,8 @@
 //! Functions take the values they interpolate; nothing here does IO. Adapters may add
 //! platform chrome (emoji, markup) but never their own wording.
 
+pub mod access;
+pub mod access_review;
 pub mod cli;
 pub mod credit;
 pub mod digest;
@@ -10,6 +12,7 @@ pub mod discord;
 pub mod escalation;
 pub mod item;
 pub mod mine;
+pub mod onboarding;
 pub mod policy;
 pub mod request;
 pub mod retention;
@@ -65,6 +68,15 @@ pub const COMMANDS: &[CommandHelp] = &[
     mine::HELP_MINE,
     policy::HELP_POLICY,
     policy::HELP_POLICY_CREDIT,
+    access::HELP_REQUEST,
+    access::HELP_MINE,
+    access::HELP_WHO,
+    access::HELP_REVOKE,
+    access::HELP_EXTEND,
+    access::HELP_SHOW,
+    access_review::HELP_REVIEW,
+    onboarding::HELP_ONBOARD,
+    onboarding::HELP_ONBOARDING,
 ];
 
 /// Commands only the local console understands.

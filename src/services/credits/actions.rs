@@ -56,18 +56,6 @@ impl Workflow for Credits {
         c.check_decider(actor).map(|_| ()).map_err(|r| refused(services, actor, r))
     }
 
-    fn check_before_text(
-        services: &Services,
-        item: &Credit,
-        actor: &Person,
-        _verb: &str,
-        _now: DateTime<Utc>,
-    ) -> Result<(), AppError> {
-        // Reject and Ask prompt for text; every decision needs a pending request and a
-        // decider at its level.
-        item.check_decider(actor).map(|_| ()).map_err(|r| refused(services, actor, r))
-    }
-
     async fn transition(
         services: &Services,
         tx: &mut Tx,

@@ -82,6 +82,7 @@ async fn kpi(
         by_approver,
         by_severity,
         trend: fill_days(&trend, first_day, last_day),
+        onboarding: crate::storage::onboarding::kpi(pool, teams, start, end).await?,
     })
 }
 
@@ -147,7 +148,11 @@ async fn standup(
             .filter(|a| a.team_key == key)
             .map(|a| Attention {
                 person: a.person.clone(),
-                kind: if a.kind == "escalation" { ItemKind::Escalation } else { ItemKind::Request },
+                kind: match a.kind.as_str() {
+                    "escalation" => ItemKind::Escalation,
+                    "onboarding" => ItemKind::Onboarding,
+                    _ => ItemKind::Request,
+                },
                 id: a.id,
                 label: a.label.clone(),
                 reason: match a.reason.as_str() {

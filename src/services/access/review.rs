@@ -1,0 +1,460 @@
+//! Access review campaigns: `/access review start` gives each reviewer a living list of the
+//! current grants they review; Certify / Revoke / "Certify all shown" go through the kernel,
+//! a revoke also ends the grant (its own item, saved in the same transaction); a reminder
+//! before the due time; at the due time the reviewer's supervisors are told and may decide;
+//! `/access review close` applies the close policy.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::Access;
+use crate::config::ReviewerRule;
+use crate::domain::access::review::{
+    ClosePolicy, ReviewAction, ReviewEntry, ReviewList, ReviewState, ReviewVerdict,
+};
+use crate::domain::access::{AccessRequest, AccessState};
+use crate::domain::identity::{Person, Role};
+use crate::domain::ids::PersonKey;
+use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
+use crate::domain::messages::access_review as text;
+use crate::domain::reply::{Card, Reply};
+use crate::services::Services;
+use crate::services::error::AppError;
+use crate::services::inbound::Event;
+use crate::services::items::{self, Change, Workflow, audit, direct_message, name_of, team_zone};
+use crate::services::jobs::{JobError, JobHandler, payload};
+use crate::storage::effects::Effects;
+use crate::storage::jobs::{Job, NewJob};
+use crate::storage::{self, Tx};
+
+/// The reminder (job kind `review.remind`) and the overdue escalation (`review.overdue`).
+pub const REMIND: &str = "remind";
+pub const OVERDUE: &str = "overdue";
+
+/// The review list workflow.
+pub struct Reviews;
+
+fn shown(services: &Services) -> usize {
+    services.settings.access.review.shown
+}
+
+fn refused(
+    services: &Services,
+    l: &ReviewList,
+    r: crate::domain::access::review::Refusal,
+) -> AppError {
+    AppError::Refused(text::refusal(&r, l, &services.directory))
+}
+
+/// Ends `access` as revoked by `by` (a review decision or the close policy), if still active.
+async fn revoke_grant(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    access: i64,
+    by: &str,
+    campaign: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(current) = storage::items::get_for_update::<AccessRequest>(tx, access).await? else {
+        return Ok(());
+    };
+    let within =
+        super::system_of(services, &current).map(|s| s.task_within).unwrap_or(Duration::days(1));
+    let reason = text::revoked_by_review(campaign);
+    let Ok(next) = current.end(AccessState::Revoked, by, Some(&reason), within, now) else {
+        return Ok(());
+    };
+    let line = crate::domain::messages::access::revoked_line(&name_of_raw(services, by), &reason);
+    let mut change = Change::new(current, next, by, "revoke");
+    change.messages.extend(super::holder_dm(services, &change.after, &line, now));
+    items::save::<Access>(services, tx, effects, change.line(line), now).await?;
+    Ok(())
+}
+
+fn name_of_raw(services: &Services, raw: &str) -> String {
+    PersonKey::parse(raw).map(|k| name_of(services, &k)).unwrap_or_else(|_| raw.to_owned())
+}
+
+impl Workflow for Reviews {
+    type Item = ReviewList;
+    type Action = ReviewAction;
+
+    fn decode(_services: &Services, verb: &str, _typed: &str) -> Result<ReviewAction, AppError> {
+        let unknown = || AppError::Refused(crate::domain::messages::unknown_button(verb));
+        if verb == "certify-shown" {
+            return Ok(ReviewAction::CertifyShown);
+        }
+        let (verb, id) = verb.split_once('.').ok_or_else(unknown)?;
+        let access = id.parse::<i64>().map_err(|_| unknown())?;
+        match verb {
+            "certify" => Ok(ReviewAction::Certify { access }),
+            "revoke" => Ok(ReviewAction::Revoke { access }),
+            _ => Err(unknown()),
+        }
+    }
+
+    fn unknown(id: i64) -> String {
+        text::unknown_list(id)
+    }
+
+    fn check(
+        services: &Services,
+        l: &ReviewList,
+        actor: &Person,
+        action: &ReviewAction,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        l.apply(actor, action, shown(services), now)
+            .map(|_| ())
+            .map_err(|r| refused(services, l, r))
+    }
+
+    async fn transition(
+        services: &Services,
+        tx: &mut Tx,
+        effects: &mut Effects,
+        actor: &Person,
+        current: ReviewList,
+        action: &ReviewAction,
+        now: DateTime<Utc>,
+    ) -> Result<Change<ReviewList>, AppError> {
+        let next = current
+            .apply(actor, action, shown(services), now)
+            .map_err(|r| refused(services, &current, r))?;
+        if let ReviewAction::Revoke { access } = action {
+            revoke_grant(services, tx, effects, *access, actor.key.as_str(), current.campaign, now)
+                .await?;
+        }
+        let line = text::decision_line(&actor.display_name, action);
+        Ok(Change::new(current, next, actor.key.to_string(), action.verb()).line(line))
+    }
+
+    fn done(_services: &Services, action: &ReviewAction, saved: &ReviewList) -> String {
+        text::done(action, saved)
+    }
+
+    async fn card(
+        services: &Services,
+        _tx: &mut Tx,
+        l: &ReviewList,
+        zone: Tz,
+        _now: DateTime<Utc>,
+    ) -> Result<Card, AppError> {
+        Ok(text::card(l, shown(services), &services.directory, zone))
+    }
+
+    fn stale(_services: &Services, l: &ReviewList, _zone: Tz) -> String {
+        text::stale_card(l)
+    }
+}
+
+/// Who reviews `grant`: by the configured rule, never its holder; `None` if nobody can.
+fn reviewer_of<'a>(services: &'a Services, grant: &AccessRequest) -> Option<&'a Person> {
+    let directory = &services.directory;
+    let holder = directory.person(&grant.holder)?;
+    let owners = || {
+        super::system_of(services, grant)
+            .into_iter()
+            .flat_map(|s| s.owners(directory))
+            .find(|p| p.key != grant.holder)
+    };
+    let supervisors = || directory.supervisors(&holder.team).find(|p| p.key != grant.holder);
+    let admins = || directory.people().find(|p| p.has_role(Role::Admin) && p.key != grant.holder);
+    match services.settings.access.review.reviewer {
+        ReviewerRule::Owner => owners().or_else(supervisors),
+        ReviewerRule::Supervisor => supervisors().or_else(owners),
+    }
+    .or_else(admins)
+}
+
+fn may_run_reviews(actor: &Person) -> bool {
+    actor.has_role(Role::Supervisor) || actor.has_role(Role::Admin)
+}
+
+pub async fn start(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    event: &Event<'_>,
+    scope: &str,
+    due: Option<chrono::NaiveDate>,
+) -> Result<Reply, AppError> {
+    let (actor, now) = (event.actor, event.now);
+    if !may_run_reviews(actor) {
+        return Err(AppError::Forbidden(text::forbidden()));
+    }
+    let system = if scope == "all" {
+        None
+    } else {
+        let catalog = &services.policies.access;
+        let known = catalog.system(scope).ok_or_else(|| {
+            AppError::Refused(crate::domain::messages::access::unknown_system(
+                scope,
+                &catalog.keys(),
+            ))
+        })?;
+        Some(known.key.as_str())
+    };
+    let (default_due, remind_before) = services
+        .settings
+        .review_durations()
+        .map_err(|(k, p)| AppError::Unexpected(anyhow::anyhow!("{k}: {p}")))?;
+    let due_at = match due {
+        // The end of the due day in the actor's zone.
+        Some(date) => {
+            let end = date.and_hms_opt(23, 59, 59).unwrap_or_default();
+            let at = end.and_local_timezone(actor.time_zone).earliest().map(|t| t.to_utc());
+            at.filter(|at| *at > now).ok_or_else(|| AppError::Refused(text::due_in_past(date)))?
+        }
+        None => now + default_due,
+    };
+    let grants = storage::access_reviews::active_grants(&mut **tx, system).await?;
+    if grants.is_empty() {
+        return Err(AppError::Refused(text::nothing_to_review(scope)));
+    }
+    let mut by_reviewer: BTreeMap<PersonKey, Vec<ReviewEntry>> = BTreeMap::new();
+    for grant in &grants {
+        let Some(reviewer) = reviewer_of(services, grant) else { continue };
+        by_reviewer.entry(reviewer.key.clone()).or_default().push(ReviewEntry {
+            access: grant.id,
+            holder: grant.holder.clone(),
+            system: grant.system.clone(),
+            role: grant.role.clone(),
+            expires_at: grant.grant.map(|g| g.expires_at),
+            decision: None,
+        });
+    }
+    let campaign = storage::access_reviews::next_campaign(&mut **tx).await?;
+    let platform = event.inbound.platform;
+    let lists = by_reviewer.len();
+    for (reviewer, entries) in by_reviewer {
+        let Some(person) = services.directory.person(&reviewer) else { continue };
+        let Some(team) = services.directory.team(&person.team) else { continue };
+        let channel =
+            team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+        let mut list = ReviewList {
+            id: storage::items::next_id(&mut **tx, ItemKind::AccessReview).await?,
+            version: 1,
+            campaign,
+            scope: scope.to_owned(),
+            reviewer,
+            started_by: actor.key.clone(),
+            started_at: now,
+            due_at,
+            entries,
+            state: ReviewState::Open,
+            reminded: false,
+            escalated_to: Vec::new(),
+            closed_at: None,
+            team: team.key.clone(),
+            platform,
+            channel,
+            audit_head: None,
+        };
+        let after = list.snapshot();
+        audit(
+            effects,
+            &mut list,
+            actor.key.to_string(),
+            "start",
+            serde_json::Value::Null,
+            after,
+            now,
+        );
+        let zone = person.time_zone;
+        let dm = text::list_assigned(&list, due_at, zone);
+        let dms = direct_message(services, &list, &list.reviewer, dm, "assigned", now);
+        items::create::<Reviews>(services, tx, effects, &list, &[], dms.into_iter().collect(), now)
+            .await?;
+        let job = |timer: &str, run_at| NewJob {
+            kind: ItemKind::AccessReview.job_kind(timer),
+            payload: serde_json::json!({ "list": list.id }),
+            run_at,
+            dedupe_key: Some(list.key(timer)),
+            max_attempts: 10,
+        };
+        if due_at - remind_before > now {
+            effects.schedule(job(REMIND, due_at - remind_before));
+        }
+        effects.schedule(job(OVERDUE, due_at));
+    }
+    Ok(Reply::private(text::started(campaign, lists, grants.len())))
+}
+
+pub async fn close(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    event: &Event<'_>,
+    campaign: i64,
+) -> Result<Reply, AppError> {
+    let (actor, now) = (event.actor, event.now);
+    if !may_run_reviews(actor) {
+        return Err(AppError::Forbidden(text::forbidden()));
+    }
+    let ids = storage::access_reviews::list_ids(&mut **tx, campaign).await?;
+    if ids.is_empty() {
+        return Err(AppError::NotFound(text::unknown_campaign(campaign)));
+    }
+    let policy = services.settings.access.review.close_policy;
+    let mut closed = 0;
+    for id in ids {
+        let Some(current) = storage::items::get_for_update::<ReviewList>(tx, id).await? else {
+            continue;
+        };
+        let Some(next) = current.close(policy, actor.key.as_str(), now) else { continue };
+        if policy == ClosePolicy::Revoke {
+            let left: Vec<i64> = current.undecided().map(|e| e.access).collect();
+            for access in left {
+                revoke_grant(services, tx, effects, access, actor.key.as_str(), campaign, now)
+                    .await?;
+            }
+        }
+        let word = match policy {
+            ClosePolicy::Flag => ReviewVerdict::Flagged.as_str(),
+            ClosePolicy::Revoke => ReviewVerdict::Revoked.as_str(),
+        };
+        let change = Change::new(current, next, actor.key.to_string(), "close")
+            .line(text::closed_line(word));
+        items::save::<Reviews>(services, tx, effects, change, now).await?;
+        closed += 1;
+    }
+    Ok(Reply::private(text::closed(campaign, closed)))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListTimer {
+    list: i64,
+}
+
+async fn open_list(tx: &mut Tx, job: &Job) -> Result<Option<ReviewList>, JobError> {
+    let ListTimer { list } = payload(job)?;
+    let current =
+        storage::items::get_for_update::<ReviewList>(tx, list).await.map_err(JobError::retry)?;
+    Ok(current.filter(|l| l.state == ReviewState::Open))
+}
+
+async fn save(
+    services: &Services,
+    tx: &mut Tx,
+    change: Change<ReviewList>,
+) -> Result<(), JobError> {
+    let now = services.clock.now();
+    let mut effects = Effects::default();
+    items::save::<Reviews>(services, tx, &mut effects, change, now)
+        .await
+        .map_err(JobError::retry)?;
+    storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+}
+
+/// Reminds the reviewer once, before the due time.
+pub struct RemindTimer;
+
+#[async_trait]
+impl JobHandler for RemindTimer {
+    async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let Some(current) = open_list(tx, job).await? else { return Ok(()) };
+        if current.reminded {
+            return Ok(());
+        }
+        let now = services.clock.now();
+        let zone = services
+            .directory
+            .person(&current.reviewer)
+            .map(|p| p.time_zone)
+            .unwrap_or(team_zone(services, &current));
+        let mut next = current.clone();
+        next.reminded = true;
+        let dm = direct_message(
+            services,
+            &next,
+            &next.reviewer,
+            text::reminder(&next, zone),
+            "reminder",
+            now,
+        );
+        let mut change = Change::new(current, next, SYSTEM_ACTOR, "remind");
+        change.messages.extend(dm);
+        save(services, tx, change).await
+    }
+}
+
+/// At the due time: the reviewer's supervisors are told and may decide too.
+pub struct OverdueTimer;
+
+#[async_trait]
+impl JobHandler for OverdueTimer {
+    async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let Some(current) = open_list(tx, job).await? else { return Ok(()) };
+        if !current.escalated_to.is_empty() {
+            return Ok(());
+        }
+        let directory = &services.directory;
+        let Some(reviewer) = directory.person(&current.reviewer) else { return Ok(()) };
+        let supervisors: Vec<PersonKey> = directory
+            .supervisors(&reviewer.team)
+            .filter(|p| p.key != reviewer.key)
+            .map(|p| p.key.clone())
+            .collect();
+        let escalated_to = if supervisors.is_empty() {
+            directory
+                .people()
+                .filter(|p| p.has_role(Role::Admin) && p.key != reviewer.key)
+                .map(|p| p.key.clone())
+                .collect()
+        } else {
+            supervisors
+        };
+        if escalated_to.is_empty() {
+            return Ok(());
+        }
+        let now = services.clock.now();
+        let mut next = current.clone();
+        next.escalated_to = escalated_to;
+        let body = text::overdue(&next, &reviewer.display_name);
+        let names: Vec<String> = next.escalated_to.iter().map(|k| name_of(services, k)).collect();
+        let dms: Vec<_> = next
+            .escalated_to
+            .iter()
+            .filter_map(|k| {
+                direct_message(services, &next, k, body.clone(), format!("overdue:{k}"), now)
+            })
+            .collect();
+        let mut change = Change::new(current, next, SYSTEM_ACTOR, "overdue")
+            .line(text::overdue_line(&names.join(", ")));
+        change.messages.extend(dms);
+        save(services, tx, change).await
+    }
+}
+
+/// `steward access review export <campaign>`: every audit record of the campaign's lists
+/// (by time, then list, then chain order), with their hashes. Returns how many were written.
+pub async fn export(
+    pool: &sqlx::PgPool,
+    campaign: i64,
+    format: crate::services::audit::ExportFormat,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<usize> {
+    let ids = storage::access_reviews::list_ids(pool, campaign).await?;
+    anyhow::ensure!(!ids.is_empty(), text::unknown_campaign(campaign));
+    let mut records = Vec::new();
+    for id in ids {
+        records.extend(
+            storage::audit_log::list_subject(pool, &ItemKind::AccessReview.subject(id)).await?,
+        );
+    }
+    // By time, then by list, each list's records in chain order.
+    records.sort_by(|a, b| {
+        (a.entry.at, &a.entry.subject, a.subject_seq).cmp(&(
+            b.entry.at,
+            &b.entry.subject,
+            b.subject_seq,
+        ))
+    });
+    crate::services::audit::write_records(&records, format, out)
+}

@@ -1,0 +1,90 @@
+//! `/onboard <account> <plan>` and `/onboarding [team]`.
+
+use super::Onboardings;
+use crate::domain::ids::{AccountKey, TeamKey};
+use crate::domain::item::{ItemKind, LivingItem};
+use crate::domain::messages::onboarding as text;
+use crate::domain::onboarding::{Onboarding, OnboardingOpening};
+use crate::domain::reply::{Card, Reply};
+use crate::services::Services;
+use crate::services::error::AppError;
+use crate::services::inbound::Event;
+use crate::services::items::{self, audit};
+use crate::storage::effects::Effects;
+use crate::storage::{self, Tx};
+
+pub async fn open(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    event: &Event<'_>,
+    account: &AccountKey,
+    plan: &str,
+) -> Result<Reply, AppError> {
+    let (actor, now) = (event.actor, event.now);
+    let account = services.directory.account(account).ok_or_else(|| {
+        AppError::Refused(crate::domain::messages::item::unknown_account(account.as_str()))
+    })?;
+    let plans = &services.policies.onboarding;
+    let known: Vec<&str> = plans.iter().map(|p| p.key.as_str()).collect();
+    let plan = plans
+        .iter()
+        .find(|p| p.key == plan)
+        .ok_or_else(|| AppError::Refused(text::unknown_plan(plan, &known)))?;
+    let tiers = services.settings.onboarding_tiers(&plan.key);
+    if !tiers.is_empty() && !tiers.contains(&account.tier) {
+        return Err(AppError::Refused(text::plan_not_for_tier(&plan.key, &account.tier, tiers)));
+    }
+    if let Some(id) = storage::onboarding::open_of_account(&mut **tx, account.key.as_str()).await? {
+        return Err(AppError::Refused(text::already_onboarding(account.key.as_str(), id)));
+    }
+    // The account owner's team works it; without an owner, the actor's.
+    let owner_team =
+        account.owner.as_ref().and_then(|k| services.directory.person(k)).map(|p| &p.team);
+    let team_key = owner_team.unwrap_or(&actor.team);
+    let team = services
+        .directory
+        .team(team_key)
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {team_key} missing")))?;
+    let platform = event.inbound.platform;
+    let channel =
+        team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+    let mut onboarding = Onboarding::opened(OnboardingOpening {
+        account: account.key.clone(),
+        plan,
+        calendar: services.settings.team_calendar(&team.key),
+        at_risk_fraction: services.settings.onboarding.at_risk_fraction,
+        opened_by: actor,
+        team: team.key.clone(),
+        platform,
+        channel,
+        now,
+    });
+    onboarding.id = storage::items::next_id(&mut **tx, ItemKind::Onboarding).await?;
+    let after = onboarding.snapshot();
+    let actor_key = actor.key.to_string();
+    audit(effects, &mut onboarding, actor_key, "start", serde_json::Value::Null, after, now);
+    items::create::<Onboardings>(services, tx, effects, &onboarding, &[], Vec::new(), now).await?;
+    Ok(Reply::private(text::started(&onboarding)))
+}
+
+pub async fn list(
+    services: &Services,
+    tx: &mut Tx,
+    event: &Event<'_>,
+    team: Option<&TeamKey>,
+) -> Result<Reply, AppError> {
+    let team = team.unwrap_or(&event.actor.team);
+    if services.directory.team(team).is_none() {
+        return Err(AppError::Refused(text::unknown_team(team.as_str())));
+    }
+    let rows = storage::onboarding::open_of_team(&mut **tx, team.as_str()).await?;
+    let zone = event.actor.time_zone;
+    let lines: Vec<String> = rows.iter().map(|o| text::list_line(o, zone, event.now)).collect();
+    let body = if lines.is_empty() { text::empty_list() } else { lines.join("\n") };
+    Ok(Reply::private_card(Card {
+        title: text::list_title(team.as_str(), rows.len()),
+        body: Some(body),
+        ..Card::default()
+    }))
+}
