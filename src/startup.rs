@@ -199,11 +199,25 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let router = http::with_body_limit(router, settings.server.max_body_bytes);
     let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
     wait_for_signal().await;
-    tracing::info!("shutting down");
+    let bound = Duration::from_secs(settings.server.shutdown_timeout_seconds);
+    tracing::info!(timeout = ?bound, "shutting down");
     shutdown.cancel();
-    server.await??;
-    slack.shutdown().await;
-    while tasks.join_next().await.is_some() {}
+    // Every loop looks at the token between units of work and bounds the unit under way by
+    // half of `bound`; the timeout here is the backstop, so the process always exits in time.
+    let stopped = tokio::time::timeout(bound, async {
+        let served = server.await;
+        slack.shutdown().await;
+        while tasks.join_next().await.is_some() {}
+        served
+    })
+    .await;
+    match stopped {
+        Ok(served) => served??,
+        Err(_) => {
+            tracing::warn!(timeout = ?bound, "background work did not stop in time; leaving it");
+            tasks.abort_all();
+        }
+    }
     database.close().await;
     Ok(())
 }

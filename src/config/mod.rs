@@ -81,11 +81,19 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Largest request body any endpoint accepts, in bytes; a larger one is answered 413.
     pub max_body_bytes: usize,
+    /// How long a graceful stop (SIGTERM, Ctrl-C) may take, in seconds: new work stops at
+    /// once, sends and jobs under way get half of this to finish, the rest is released for
+    /// the next start, and the process exits within this bound.
+    pub shutdown_timeout_seconds: u64,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), max_body_bytes: 262_144 }
+        ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 262_144,
+            shutdown_timeout_seconds: 10,
+        }
     }
 }
 
@@ -186,8 +194,15 @@ pub struct OutboxSettings {
     pub batch_size: i64,
     /// How long a dispatcher owns a claimed message.
     pub lease_seconds: u64,
-    /// Send attempts before a message is marked failed.
+    /// Fewest real attempts (sends that reached the platform and failed) before a message
+    /// may be given up; waits for pacing, rate limits or a parent card never count.
     pub max_attempts: i32,
+    /// How long a channel post or card update keeps being retried after temporary failures
+    /// (5xx, timeouts), counted from when it was enqueued, in minutes.
+    pub post_budget_minutes: u64,
+    /// The same for direct messages (pages, approver and assignee DMs), in minutes. A page
+    /// given up after this escalates to the next level at once.
+    pub dm_budget_minutes: u64,
 }
 
 impl Default for OutboxSettings {
@@ -197,6 +212,8 @@ impl Default for OutboxSettings {
             batch_size: 20,
             lease_seconds: 30,
             max_attempts: 10,
+            post_budget_minutes: 24 * 60,
+            dm_budget_minutes: 6 * 60,
         }
     }
 }

@@ -147,6 +147,22 @@ pub async fn fail(
     Ok(updated == 1)
 }
 
+/// Hands a running job back at shutdown: pending again at once for the next worker, and the
+/// attempt not counted (its transaction rolled back, so nothing of it happened).
+pub async fn release(executor: impl PgExecutor<'_>, id: i64, worker: &str) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE jobs SET state = 'pending', locked_by = NULL, locked_until = NULL,
+                         attempts = greatest(attempts - 1, 0)
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
 /// A job's state and last error, for tests and operators.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct JobStatus {

@@ -214,6 +214,8 @@ pub struct StatusFigures {
     pub jobs_pending: i64,
     pub jobs_dead: i64,
     pub last_failure: Option<String>,
+    /// Pages given up (each escalated to the next level at once).
+    pub pages_failed: i64,
 }
 
 pub fn status(figures: &StatusFigures) -> String {
@@ -223,6 +225,12 @@ pub fn status(figures: &StatusFigures) -> String {
     );
     if let Some(failure) = &figures.last_failure {
         out.push_str(&format!("\nLast failure: {failure}"));
+    }
+    if figures.pages_failed > 0 {
+        out.push_str(&format!(
+            "\nPages not delivered: {} (each paged the next level at once).",
+            figures.pages_failed
+        ));
     }
     out
 }
