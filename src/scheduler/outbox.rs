@@ -69,7 +69,10 @@ enum Outcome {
     Sent(Option<MessageRef>),
     /// Not sent and not an attempt: try again after the wait.
     Wait(Duration),
-    Retry { reason: String, retry_after: Option<Duration> },
+    Retry {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
     Failed(String),
 }
 
@@ -250,9 +253,8 @@ impl Dispatcher {
     /// A thread line whose parent card is not posted yet waits (without spending an
     /// attempt) for as long as a post may take; after that the parent is not coming.
     fn parent_missing(&self, message: &OutboxMessage, parent: &str) -> Outcome {
-        let budget = chrono::Duration::minutes(
-            self.services.settings.outbox.post_budget_minutes as i64,
-        );
+        let budget =
+            chrono::Duration::minutes(self.services.settings.outbox.post_budget_minutes as i64);
         if self.services.clock.now() - message.created_at >= budget {
             Outcome::Failed(format!("`{parent}` was never posted"))
         } else {

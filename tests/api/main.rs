@@ -8,6 +8,7 @@ mod audit_log;
 mod cli;
 mod console;
 mod credits;
+mod delivery;
 mod digests;
 mod digests_kpi;
 mod digests_seed;

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::escalation::Escalation;
 use crate::domain::identity::{Person, Role};
+use crate::domain::item::ItemKind;
 use crate::domain::messages::escalation as text;
 use crate::domain::policy::PageTarget;
 use crate::domain::reply::Message;
-use crate::domain::item::ItemKind;
 use crate::services::Services;
 use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
 use crate::storage::{self, Tx};

@@ -59,7 +59,12 @@ pub(crate) fn schedule_step(effects: &mut Effects, e: &Escalation, now: DateTime
 }
 
 /// Pages the next level now, because the pages of `step` could not be delivered.
-pub(crate) fn page_next_now(escalation: i64, step: u32, reason: &str, now: DateTime<Utc>) -> NewJob {
+pub(crate) fn page_next_now(
+    escalation: i64,
+    step: u32,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> NewJob {
     NewJob {
         kind: ItemKind::Escalation.job_kind(STEP),
         payload: serde_json::to_value(StepPayload {
@@ -69,7 +74,10 @@ pub(crate) fn page_next_now(escalation: i64, step: u32, reason: &str, now: DateT
         })
         .unwrap_or_default(),
         run_at: now,
-        dedupe_key: Some(format!("{}:{escalation}:undeliverable:{step}", ItemKind::Escalation.prefix())),
+        dedupe_key: Some(format!(
+            "{}:{escalation}:undeliverable:{step}",
+            ItemKind::Escalation.prefix()
+        )),
         max_attempts: 10,
     }
 }
