@@ -385,3 +385,18 @@ async fn a_failed_look_up_before_a_retry_is_retried_not_a_permanent_failure() {
     assert_eq!((counts.sent, counts.failed), (1, 0), "{counts:?}");
     assert_eq!(story.fake.answered_calls_of("chat.postMessage").len(), 1, "found, not re-posted");
 }
+
+#[tokio::test]
+async fn a_click_reply_refused_with_a_429_is_sent_again_after_retry_after() {
+    let story = SlackStory::start(SlackTransport::Http).await;
+    story.slash(ALICE, "/escalate", "ACME-1042 sev2 Checkout is down").await;
+    story.flush().await;
+    let card = card_post(&story.fake);
+    story.fake.fail_next("response_url", [Failure::RateLimited(1)]);
+    let payload =
+        click_payload(SAM, &button(&card, "Acknowledge"), "x", &story.fake.response_url("r1"));
+    story.interact(payload).await;
+    let replies = story.fake.wait_for("response_url", 2).await;
+    assert_eq!(replies[0].params["text"], replies[1].params["text"]);
+    assert!(replies[1].params["text"].as_str().unwrap().contains("acknowledged"), "{replies:?}");
+}

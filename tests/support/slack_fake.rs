@@ -402,6 +402,12 @@ async fn response_url(
         params["_problems"] = json!(problems);
     }
     fake.record("response_url", params);
+    let failure =
+        fake.inner.lock().unwrap().failures.get_mut("response_url").and_then(|q| q.pop_front());
+    if let Some(Failure::RateLimited(seconds)) = failure {
+        return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", seconds.to_string())], "")
+            .into_response();
+    }
     if refused {
         return slack_error("invalid_blocks");
     }
