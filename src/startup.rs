@@ -46,8 +46,9 @@ impl Database {
                 (cluster.url(), Some(cluster))
             }
         };
-        let timeout = Duration::from_secs(settings.database.connect_timeout_seconds);
-        let pool = storage::connect(&url, settings.database.max_connections, timeout)
+        let connect = Duration::from_secs(settings.database.connect_timeout_seconds);
+        let acquire = Duration::from_millis(settings.database.acquire_timeout_ms);
+        let pool = storage::connect(&url, settings.database.max_connections, acquire, connect)
             .await
             .context("could not connect to the database")?;
         storage::migrate(&pool).await.context("could not apply database migrations")?;

@@ -105,7 +105,11 @@ pub struct DatabaseSettings {
     /// Where the private PostgreSQL cluster lives when no URL is set.
     pub state_dir: PathBuf,
     pub max_connections: u32,
+    /// How long start-up waits for the first connection (the database may be starting too).
     pub connect_timeout_seconds: u64,
+    /// How long a request waits for a pooled connection before it is answered "Steward
+    /// can't reach its database", in milliseconds; below Slack's 3 s deadline.
+    pub acquire_timeout_ms: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -115,6 +119,7 @@ impl Default for DatabaseSettings {
             state_dir: PathBuf::from(".steward"),
             max_connections: 10,
             connect_timeout_seconds: 10,
+            acquire_timeout_ms: 2000,
         }
     }
 }

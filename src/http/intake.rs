@@ -145,8 +145,12 @@ async fn receive(State(state): State<IntakeState>, headers: HeaderMap, body: Byt
             (status, axum::Json(body)).into_response()
         }
         Err(AppError::Usage(err)) => error(StatusCode::UNPROCESSABLE_ENTITY, err.problem),
+        Err(AppError::DatabaseUnavailable(cause)) => {
+            tracing::warn!(error = %cause, "intake: database unavailable");
+            error(StatusCode::SERVICE_UNAVAILABLE, crate::domain::messages::database_unavailable())
+        }
         Err(AppError::Unexpected(err)) => {
-            tracing::error!(error = ?err, "intake failed");
+            tracing::error!(error = %format!("{err:#}"), "intake failed");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 crate::domain::messages::internal_error("intake"),

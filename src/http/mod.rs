@@ -5,6 +5,8 @@
 pub mod intake;
 pub mod signature;
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -30,12 +32,20 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The process can serve: the database answers.
+/// How long `/readyz` waits for the database before answering 503: probes time out after a
+/// second or so, and an unready replica should say so, not hang.
+const READY_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The process can serve: the database answers, within [`READY_TIMEOUT`].
 async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
-    match storage::ping(&state.pool).await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(err) => {
+    match tokio::time::timeout(READY_TIMEOUT, storage::ping(&state.pool)).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::warn!(timeout = ?READY_TIMEOUT, "readiness check timed out");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }

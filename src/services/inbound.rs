@@ -47,8 +47,12 @@ impl Services {
                 Err(err) => {
                     let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
                     match &err {
+                        // `{:#}`: the cause chain on one line, never a backtrace.
                         AppError::Unexpected(cause) => {
-                            tracing::error!(reference, error = ?cause, "inbound event failed")
+                            tracing::error!(reference, error = %format!("{cause:#}"), "inbound event failed")
+                        }
+                        AppError::DatabaseUnavailable(cause) => {
+                            tracing::warn!(reference, error = %cause, "inbound event: database unavailable")
                         }
                         other => {
                             tracing::info!(reference, outcome = %other, "inbound event refused")
@@ -85,7 +89,7 @@ impl Services {
                 tx.rollback().await?;
                 // A refusal may only mean this is a redelivery of an intent that already
                 // succeeded (a double click sees its own change); answer as the first time.
-                if !matches!(err, AppError::Unexpected(_))
+                if !matches!(err, AppError::Unexpected(_) | AppError::DatabaseUnavailable(_))
                     && let Some(stored) =
                         storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?
                 {

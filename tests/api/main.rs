@@ -23,6 +23,7 @@ mod input_limits;
 mod intake_http;
 mod jobs;
 mod layering;
+mod outage;
 mod outbox;
 mod render_limits;
 mod requests;

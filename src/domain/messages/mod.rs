@@ -239,6 +239,11 @@ pub fn already_handled() -> String {
     "Already done: that request was handled before.".to_owned()
 }
 
+/// The database did not answer in time; nothing was changed.
+pub fn database_unavailable() -> String {
+    "Steward can't reach its database; try again in a minute.".to_owned()
+}
+
 /// An unexpected failure; the reference lets an operator find the full error in the log.
 pub fn internal_error(reference: &str) -> String {
     format!("Something went wrong on Steward's side; nothing was changed. Reference: {reference}.")
