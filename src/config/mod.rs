@@ -81,6 +81,9 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Largest request body any endpoint accepts, in bytes; a larger one is answered 413.
     pub max_body_bytes: usize,
+    /// Largest body `POST /intake/requests` accepts, in bytes (a request is a few KB); a
+    /// larger one is answered 413 before its signature is checked.
+    pub intake_max_body_bytes: usize,
     /// How long a graceful stop (SIGTERM, Ctrl-C) may take, in seconds: new work stops at
     /// once, sends and jobs under way get half of this to finish, the rest is released for
     /// the next start, and the process exits within this bound.
@@ -92,6 +95,7 @@ impl Default for ServerSettings {
         ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 262_144,
+            intake_max_body_bytes: 65_536,
             shutdown_timeout_seconds: 10,
         }
     }

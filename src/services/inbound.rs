@@ -206,6 +206,22 @@ enum Intent {
 
 impl Intent {
     fn parse(inbound: &Inbound) -> Result<Intent, AppError> {
+        use crate::domain::text_limit;
+        // Control characters and oversized button ids are refused before anything else.
+        let action = match &inbound.kind {
+            InboundKind::Action { action } | InboundKind::Submission { action, .. } => Some(action),
+            InboundKind::Command { .. } => None,
+        };
+        if let Some(action) = action {
+            let chars = action.chars().count();
+            if chars > text_limit::MAX_ACTION_CHARS {
+                return Err(AppError::Refused(crate::domain::messages::action_too_long(chars)));
+            }
+            text_limit::check_control("button id", action).map_err(AppError::Refused)?;
+        }
+        if let InboundKind::Command { args, .. } = &inbound.kind {
+            text_limit::check_control("command", args).map_err(AppError::Refused)?;
+        }
         Ok(match &inbound.kind {
             InboundKind::Command { name, args } => Intent::Command(command::parse(name, args)?),
             InboundKind::Action { action } => Intent::Click { action: action.clone(), text: None },

@@ -92,6 +92,25 @@ pub fn too_long(what: &str, chars: usize, max: usize) -> String {
     format!("The {what} is too long: {} characters, at most {}.", thousands(chars), thousands(max))
 }
 
+pub fn control_character(what: &str, c: char) -> String {
+    format!(
+        "The {what} contains a control character (U+{:04X}); remove it and try again.",
+        c as u32
+    )
+}
+
+pub fn too_many_fields(count: usize, max: usize) -> String {
+    format!("Too many fields: {}, at most {}.", thousands(count), thousands(max))
+}
+
+/// A button id longer than any Steward makes (not echoed back: it could be huge).
+pub fn action_too_long(chars: usize) -> String {
+    format!(
+        "That button is not one of Steward's (its id has {} characters). Run the command again for a fresh card.",
+        thousands(chars)
+    )
+}
+
 /// `10000` → `10,000`.
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
