@@ -217,6 +217,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 4000)]
         count: usize,
     },
+    /// Timers at scale: `count` jobs due within `spread_seconds`, run by `workers` job
+    /// workers; prints lateness percentiles and how many ran twice as one JSON line.
+    Timers {
+        /// Timers scheduled.
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        /// Job workers running them (as `jobs.workers` in the daemon).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// The timers fall due evenly over this many seconds.
+        #[arg(long, default_value_t = 60)]
+        spread_seconds: u64,
+    },
     /// Time each digest's computation on seeded history (p50 over several runs).
     Digest {
         #[command(flatten)]
@@ -345,6 +358,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         }
         Commands::Seed(args) => crate::bench::seed::run(settings, args).await,
         Commands::Prune { dry_run } => startup::prune(settings, dry_run).await,
+        Commands::Bench(BenchCommand::Timers { count, workers, spread_seconds }) => {
+            crate::bench::timers::run(settings, count, workers, spread_seconds).await
+        }
         Commands::Bench(BenchCommand::Digest { seed, runs }) => {
             crate::bench::digest::run(settings, seed, runs).await
         }

@@ -171,6 +171,8 @@ pub fn spawn_background(
 
 /// `steward serve`: HTTP server, adapters and background work until SIGINT/SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Record from the first event on, not from the first scrape of /metrics.
+    crate::telemetry::metrics::handle();
     let database = Database::open(&settings).await?;
     let services = services(&settings, database.pool.clone()).await?;
     let shutdown = CancellationToken::new();

@@ -11,6 +11,7 @@ pub mod discord;
 pub mod escalations;
 pub mod seed;
 pub mod slack;
+pub mod timers;
 
 use std::time::Duration;
 

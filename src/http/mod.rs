@@ -3,6 +3,7 @@
 //! token so tests can drive it.
 
 pub mod intake;
+pub mod metrics;
 pub mod signature;
 
 use std::time::Duration;
@@ -24,7 +25,11 @@ pub struct HttpState {
 }
 
 pub fn router(state: HttpState) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::metrics))
+        .with_state(state)
 }
 
 /// The process is up.

@@ -166,6 +166,13 @@ impl Dispatcher {
         }
         let outcome = self.send(port.as_ref(), message).await?;
         let now = self.services.clock.now();
+        let counted = match &outcome {
+            Outcome::Sent(_) => "sent",
+            Outcome::Wait(_) => "waited",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Failed(_) => "failed",
+        };
+        crate::telemetry::metrics::send(&message.platform, counted);
         match outcome {
             Outcome::Sent(sent_ref) => {
                 if let (Some(key), Some(sent)) = (message.message.living_key(), &sent_ref) {

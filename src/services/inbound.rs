@@ -40,8 +40,23 @@ impl Services {
             command = %inbound.summary(),
             dedupe_key = %inbound.dedupe_key,
         );
+        let started = std::time::Instant::now();
+        let kind = match &inbound.kind {
+            InboundKind::Command { .. } => "command",
+            InboundKind::Action { .. } => "click",
+            InboundKind::Submission { .. } => "submission",
+        };
+        let platform = inbound.platform;
         async move {
             let reply = self.handle_inbound_inner(&inbound).await;
+            let outcome = match &reply {
+                Ok(_) => "ok",
+                Err(AppError::DatabaseUnavailable(_)) => "database_unavailable",
+                Err(AppError::Unexpected(_)) => "error",
+                Err(_) => "refused",
+            };
+            let seconds = started.elapsed().as_secs_f64();
+            crate::telemetry::metrics::inbound(platform.as_str(), kind, outcome, seconds);
             match reply {
                 Ok(reply) => reply,
                 Err(err) => {

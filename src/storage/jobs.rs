@@ -196,3 +196,27 @@ pub async fn next_run_at(executor: impl PgExecutor<'_>) -> sqlx::Result<Option<D
         .fetch_one(executor)
         .await
 }
+
+/// Jobs per kind and state (not done ones), with the earliest due time of the pending ones
+/// that are due (their lag), for `/metrics`.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct JobDepth {
+    pub kind: String,
+    pub state: String,
+    pub count: i64,
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+pub async fn depth(
+    executor: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<JobDepth>> {
+    sqlx::query_as(
+        "SELECT kind, state, count(*) AS count,
+                min(run_at) FILTER (WHERE state = 'pending' AND run_at <= $1) AS oldest_due
+         FROM jobs WHERE state IN ('pending', 'running', 'dead') GROUP BY kind, state",
+    )
+    .bind(now)
+    .fetch_all(executor)
+    .await
+}

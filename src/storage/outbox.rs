@@ -350,3 +350,22 @@ pub async fn has_due(
     .fetch_one(executor)
     .await
 }
+
+/// Messages waiting or given up, per platform and state, with the oldest one's enqueue time
+/// (for `/metrics`; sent messages are counted as they are sent instead).
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct OutboxDepth {
+    pub platform: String,
+    pub state: String,
+    pub count: i64,
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+pub async fn depth(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboxDepth>> {
+    sqlx::query_as(
+        "SELECT platform, state, count(*) AS count, min(created_at) AS oldest FROM outbox
+         WHERE state IN ('pending', 'failed') GROUP BY platform, state",
+    )
+    .fetch_all(executor)
+    .await
+}

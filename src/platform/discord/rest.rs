@@ -210,6 +210,10 @@ impl Rest {
             let until = now + chrono::Duration::from_std(retry_after).unwrap_or_default();
             self.pacer().blocked(route_key, global, until);
             tracing::info!(route = route_key, global, ?retry_after, "discord rate limit");
+            crate::telemetry::metrics::rate_limited(
+                "discord",
+                if global { "global" } else { "route" },
+            );
             // Refused before anything happened, and every request on the bucket (or all of
             // them, for a global limit) now waits in the pacer: a wait, not an attempt.
             return Err(CallError { error: SendError::Paced { retry_after }, code });

@@ -101,6 +101,7 @@ impl SlackChat {
         let error = send_error(err);
         if let SendError::Paced { retry_after } = &error {
             self.pauses.pause(method, *retry_after, self.clock.now());
+            crate::telemetry::metrics::rate_limited("slack", method);
         }
         error
     }
