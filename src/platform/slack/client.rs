@@ -50,7 +50,8 @@ impl SlackApi {
     {
         let params: Vec<(&str, Option<&String>)> =
             params.iter().map(|(k, v)| (*k, v.as_ref())).collect();
-        self.session().http_session_api.http_get(method, &params, None).await
+        let session = self.session();
+        session.http_session_api.http_get(method, &params, None).await
     }
 }
 

@@ -147,6 +147,9 @@ mod tests {
     fn scopes_are_exactly_those_of_the_calls_in_the_code() {
         let sources =
             [include_str!("port.rs"), include_str!("inbound.rs"), include_str!("client.rs")];
+        // Without whitespace, so calls that rustfmt splits over lines read as one.
+        let sources: Vec<String> =
+            sources.iter().map(|s| s.split_whitespace().collect::<String>()).collect();
         let mut called: Vec<String> = sources
             .iter()
             .flat_map(|s| s.split("session().").skip(1))
@@ -154,10 +157,10 @@ mod tests {
             .collect();
         // Untyped calls name the method as Slack spells it: `get_method(METHOD` after
         // `const METHOD: &str = "conversations.replies"`.
-        for source in sources {
+        for source in &sources {
             for rest in source.split("get_method(METHOD").skip(1) {
                 let before = &source[..source.len() - rest.len()];
-                let name = before.rsplit("const METHOD: &str = \"").next().unwrap_or_default();
+                let name = before.rsplit("constMETHOD:&str=\"").next().unwrap_or_default();
                 called.push(name.split('"').next().unwrap_or_default().replace('.', "_"));
             }
         }
