@@ -400,3 +400,60 @@ async fn a_click_reply_refused_with_a_429_is_sent_again_after_retry_after() {
     assert_eq!(replies[0].params["text"], replies[1].params["text"]);
     assert!(replies[1].params["text"].as_str().unwrap().contains("acknowledged"), "{replies:?}");
 }
+
+/// A job handler that writes, then asks for a stop and never finishes (a job under way at
+/// SIGTERM).
+struct HangingJob {
+    shutdown: CancellationToken,
+}
+
+#[async_trait]
+impl steward::scheduler::jobs::JobHandler for HangingJob {
+    async fn run(
+        &self,
+        _: &steward::services::Services,
+        job: &steward::storage::jobs::Job,
+        tx: &mut steward::storage::Tx,
+    ) -> Result<(), steward::scheduler::jobs::JobError> {
+        // A write that must not survive the cut-off.
+        let new = steward::storage::jobs::NewJob {
+            kind: "hang.effect".into(),
+            payload: serde_json::json!({ "from": job.id }),
+            run_at: chrono::Utc::now(),
+            dedupe_key: Some("hang-effect".into()),
+            max_attempts: 1,
+        };
+        steward::storage::jobs::enqueue(&mut **tx, &new, chrono::Utc::now()).await.unwrap();
+        self.shutdown.cancel();
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_job_under_way_at_a_stop_is_cut_off_in_time_rolled_back_and_released() {
+    let mut settings = crate::support::demo_settings();
+    settings.server.shutdown_timeout_seconds = 2;
+    let app = TestApp::spawn_with(settings).await;
+    let job = steward::storage::jobs::NewJob {
+        kind: "hang".into(),
+        payload: serde_json::json!({}),
+        run_at: app.now(),
+        dedupe_key: Some("hang".into()),
+        max_attempts: 3,
+    };
+    let id = steward::storage::jobs::enqueue(&app.pool, &job, app.now()).await.unwrap().unwrap();
+    let shutdown = CancellationToken::new();
+    let mut registry = steward::scheduler::jobs::JobRegistry::default();
+    registry.register("hang", Arc::new(HangingJob { shutdown: shutdown.clone() }));
+    let worker =
+        steward::scheduler::jobs::JobWorker::new(app.services.clone(), Arc::new(registry), "w1");
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(2), worker.run(shutdown))
+        .await
+        .expect("the worker stopped within the bound");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let status = steward::storage::jobs::status(&app.pool, id).await.unwrap().unwrap();
+    assert_eq!((status.state.as_str(), status.attempts), ("pending", 0), "{status:?}");
+    let (scheduled, _) = steward::storage::jobs::counts(&app.pool).await.unwrap();
+    assert_eq!(scheduled, 1, "the cut-off job's own write was rolled back");
+}
