@@ -246,6 +246,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 4000)]
         count: usize,
     },
+    /// Timers at scale: `count` jobs due within `spread_seconds`, run by `workers` job
+    /// workers; prints lateness percentiles and how many ran twice as one JSON line.
+    Timers {
+        /// Timers scheduled.
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        /// Job workers running them (as `jobs.workers` in the daemon).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// The timers fall due evenly over this many seconds.
+        #[arg(long, default_value_t = 60)]
+        spread_seconds: u64,
+    },
     /// Time each digest's computation on seeded history (p50 over several runs).
     Digest {
         #[command(flatten)]
@@ -398,6 +411,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
                 crate::services::access::review::export(pool, campaign, format, &mut out).await;
             database.close().await;
             written.map(|_| ())
+        }
+        Commands::Bench(BenchCommand::Timers { count, workers, spread_seconds }) => {
+            crate::bench::timers::run(settings, count, workers, spread_seconds).await
         }
         Commands::Bench(BenchCommand::Digest { seed, runs }) => {
             crate::bench::digest::run(settings, seed, runs).await

@@ -46,8 +46,9 @@ impl Database {
                 (cluster.url(), Some(cluster))
             }
         };
-        let timeout = Duration::from_secs(settings.database.connect_timeout_seconds);
-        let pool = storage::connect(&url, settings.database.max_connections, timeout)
+        let connect = Duration::from_secs(settings.database.connect_timeout_seconds);
+        let acquire = Duration::from_millis(settings.database.acquire_timeout_ms);
+        let pool = storage::connect(&url, settings.database.max_connections, acquire, connect)
             .await
             .context("could not connect to the database")?;
         storage::migrate(&pool).await.context("could not apply database migrations")?;
@@ -179,6 +180,8 @@ pub fn spawn_background(
 
 /// `steward serve`: HTTP server, adapters and background work until SIGINT/SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Record from the first event on, not from the first scrape of /metrics.
+    crate::telemetry::metrics::handle();
     let database = Database::open(&settings).await?;
     let services = services(&settings, database.pool.clone()).await?;
     let shutdown = CancellationToken::new();
@@ -208,11 +211,25 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let router = http::with_body_limit(router, settings.server.max_body_bytes);
     let server = tokio::spawn(http::serve(listener, router, shutdown.clone()));
     wait_for_signal().await;
-    tracing::info!("shutting down");
+    let bound = Duration::from_secs(settings.server.shutdown_timeout_seconds);
+    tracing::info!(timeout = ?bound, "shutting down");
     shutdown.cancel();
-    server.await??;
-    slack.shutdown().await;
-    while tasks.join_next().await.is_some() {}
+    // Every loop looks at the token between units of work and bounds the unit under way by
+    // half of `bound`; the timeout here is the backstop, so the process always exits in time.
+    let stopped = tokio::time::timeout(bound, async {
+        let served = server.await;
+        slack.shutdown().await;
+        while tasks.join_next().await.is_some() {}
+        served
+    })
+    .await;
+    match stopped {
+        Ok(served) => served??,
+        Err(_) => {
+            tracing::warn!(timeout = ?bound, "background work did not stop in time; leaving it");
+            tasks.abort_all();
+        }
+    }
     database.close().await;
     Ok(())
 }

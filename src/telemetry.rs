@@ -36,3 +36,5 @@ pub fn init(format: LogFormat, filter: &str, target: LogTarget<'_>) -> anyhow::R
     }
     .map_err(|e| anyhow::anyhow!("cannot install the log subscriber: {e}"))
 }
+
+pub mod metrics;

@@ -11,6 +11,7 @@ pub mod discord;
 pub mod escalations;
 pub mod seed;
 pub mod slack;
+pub mod timers;
 
 use std::time::Duration;
 
@@ -54,7 +55,9 @@ impl BenchDatabase {
         storage::drop_database(&admin.pool, &name).await?;
         storage::create_database(&admin.pool, &name, None).await?;
         let url = admin.url_for(&name);
-        let pool = storage::connect(&url, pool_size, Duration::from_secs(30)).await?;
+        let pool =
+            storage::connect(&url, pool_size, Duration::from_secs(30), Duration::from_secs(30))
+                .await?;
         storage::migrate(&pool).await?;
         storage::bench::create_baseline_tables(&pool).await?;
         Ok(BenchDatabase { pool, name, admin })

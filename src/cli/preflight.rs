@@ -106,6 +106,11 @@ fn bench_args(settings: &Settings, bench: &BenchCommand) -> Result<(), String> {
             at_least("decisions", *decisions as i64, 1)?;
             counts(*clients, *count)
         }
+        BenchCommand::Timers { count, workers, spread_seconds } => {
+            at_least("count", *count as i64, 1)?;
+            at_least("workers", *workers as i64, 1)?;
+            at_least("spread-seconds", *spread_seconds as i64, 1)
+        }
         BenchCommand::Digest { seed: args, runs } => {
             at_least("runs", *runs as i64, 1)?;
             seed(settings, args)

@@ -95,11 +95,23 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Largest request body any endpoint accepts, in bytes; a larger one is answered 413.
     pub max_body_bytes: usize,
+    /// Largest body `POST /intake/requests` accepts, in bytes (a request is a few KB); a
+    /// larger one is answered 413 before its signature is checked.
+    pub intake_max_body_bytes: usize,
+    /// How long a graceful stop (SIGTERM, Ctrl-C) may take, in seconds: new work stops at
+    /// once, sends and jobs under way get half of this to finish, the rest is released for
+    /// the next start, and the process exits within this bound.
+    pub shutdown_timeout_seconds: u64,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), max_body_bytes: 262_144 }
+        ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 262_144,
+            intake_max_body_bytes: 65_536,
+            shutdown_timeout_seconds: 10,
+        }
     }
 }
 
@@ -111,7 +123,11 @@ pub struct DatabaseSettings {
     /// Where the private PostgreSQL cluster lives when no URL is set.
     pub state_dir: PathBuf,
     pub max_connections: u32,
+    /// How long start-up waits for the first connection (the database may be starting too).
     pub connect_timeout_seconds: u64,
+    /// How long a request waits for a pooled connection before it is answered "Steward
+    /// can't reach its database", in milliseconds; below Slack's 3 s deadline.
+    pub acquire_timeout_ms: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -121,6 +137,7 @@ impl Default for DatabaseSettings {
             state_dir: PathBuf::from(".steward"),
             max_connections: 10,
             connect_timeout_seconds: 10,
+            acquire_timeout_ms: 2000,
         }
     }
 }
@@ -200,8 +217,15 @@ pub struct OutboxSettings {
     pub batch_size: i64,
     /// How long a dispatcher owns a claimed message.
     pub lease_seconds: u64,
-    /// Send attempts before a message is marked failed.
+    /// Fewest real attempts (sends that reached the platform and failed) before a message
+    /// may be given up; waits for pacing, rate limits or a parent card never count.
     pub max_attempts: i32,
+    /// How long a channel post or card update keeps being retried after temporary failures
+    /// (5xx, timeouts), counted from when it was enqueued, in minutes.
+    pub post_budget_minutes: u64,
+    /// The same for direct messages (pages, approver and assignee DMs), in minutes. A page
+    /// given up after this escalates to the next level at once.
+    pub dm_budget_minutes: u64,
 }
 
 impl Default for OutboxSettings {
@@ -211,6 +235,8 @@ impl Default for OutboxSettings {
             batch_size: 20,
             lease_seconds: 30,
             max_attempts: 10,
+            post_budget_minutes: 24 * 60,
+            dm_budget_minutes: 6 * 60,
         }
     }
 }

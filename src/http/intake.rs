@@ -5,9 +5,12 @@
 //! v1=<hex HMAC-SHA256(secret, "v1:{timestamp}:{raw body}")>` against every configured
 //! secret (several while rotating), compared in constant time. A failure is a 401 with no
 //! database access at all. Deliveries are deduplicated by the sender's `(source,
-//! external_id)`: 201 with the new id, 200 with the existing id for a retry. A body that is not
+//! external_id)`: 201 with the new id, 200 with the existing id for a retry, 409 naming the
+//! existing request when the same key comes with a different payload. A body that is not
 //! JSON of the expected shape is a 400; a valid shape with bad values (empty ids, an unknown
-//! priority, a summary over 2,000 characters) a 422; a body over `server.max_body_bytes` a 413.
+//! priority, a summary over 2,000 characters, an id or field name over 200, more than 50
+//! fields, control characters) a 422; a body over `server.intake_max_body_bytes` a 413,
+//! before the signature is checked.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -50,8 +53,16 @@ impl IntakeState {
     }
 }
 
+/// The intake route, with its own body cap (`server.intake_max_body_bytes`): a request is a
+/// few kilobytes, so a larger body is refused before it is read whole, let alone verified.
 pub fn routes(state: IntakeState) -> Router {
-    Router::new().route(PATH, post(receive)).with_state(state)
+    // Never above the server-wide cap: this layer replaces it for the route.
+    let server = &state.services.settings.server;
+    let max_body = server.intake_max_body_bytes.min(server.max_body_bytes);
+    Router::new()
+        .route(PATH, post(receive))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .with_state(state)
 }
 
 /// The JSON body a sender posts.
@@ -110,6 +121,24 @@ async fn receive(State(state): State<IntakeState>, headers: HeaderMap, body: Byt
             return error(StatusCode::UNPROCESSABLE_ENTITY, text::intake_missing(name));
         }
     }
+    if body.fields.len() > text_limit::MAX_FIELDS {
+        let problem =
+            crate::domain::messages::too_many_fields(body.fields.len(), text_limit::MAX_FIELDS);
+        return error(StatusCode::UNPROCESSABLE_ENTITY, problem);
+    }
+    let keys = [
+        ("external_id", body.external_id.as_str()),
+        ("source", body.source.as_str()),
+        ("account", body.account.as_str()),
+        ("type", body.kind.as_str()),
+        ("priority", body.priority.as_deref().unwrap_or("")),
+    ];
+    let field_names = body.fields.keys().map(|key| ("field name", key.as_str()));
+    for (what, value) in keys.into_iter().chain(field_names) {
+        if let Err(problem) = text_limit::check_key(what, value) {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, problem);
+        }
+    }
     let texts = body.fields.iter().map(|(key, value)| (key.as_str(), value));
     for (what, value) in std::iter::once(("summary", &body.summary)).chain(texts) {
         if let Err(problem) = text_limit::check(what, value) {
@@ -126,6 +155,7 @@ async fn receive(State(state): State<IntakeState>, headers: HeaderMap, body: Byt
         },
     };
     let source = body.source.trim().to_owned();
+    let (source_of_conflict, external_id) = (source.clone(), body.external_id.trim().to_owned());
     let new = NewRequest {
         account: body.account,
         kind: body.kind,
@@ -139,14 +169,23 @@ async fn receive(State(state): State<IntakeState>, headers: HeaderMap, body: Byt
         platform: None,
     };
     match requests::intake(&state.services, new).await {
+        Ok(outcome) if outcome.conflict => {
+            let problem = text::intake_conflict(&source_of_conflict, &external_id, outcome.id);
+            let body = serde_json::json!({ "error": problem, "id": outcome.id });
+            (StatusCode::CONFLICT, axum::Json(body)).into_response()
+        }
         Ok(outcome) => {
             let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
             let body = serde_json::json!({ "id": outcome.id, "created": outcome.created });
             (status, axum::Json(body)).into_response()
         }
         Err(AppError::Usage(err)) => error(StatusCode::UNPROCESSABLE_ENTITY, err.problem),
+        Err(AppError::DatabaseUnavailable(cause)) => {
+            tracing::warn!(error = %cause, "intake: database unavailable");
+            error(StatusCode::SERVICE_UNAVAILABLE, crate::domain::messages::database_unavailable())
+        }
         Err(AppError::Unexpected(err)) => {
-            tracing::error!(error = ?err, "intake failed");
+            tracing::error!(error = %format!("{err:#}"), "intake failed");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 crate::domain::messages::internal_error("intake"),

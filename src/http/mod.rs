@@ -3,7 +3,10 @@
 //! token so tests can drive it.
 
 pub mod intake;
+pub mod metrics;
 pub mod signature;
+
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -22,7 +25,11 @@ pub struct HttpState {
 }
 
 pub fn router(state: HttpState) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::metrics))
+        .with_state(state)
 }
 
 /// The process is up.
@@ -30,12 +37,20 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The process can serve: the database answers.
+/// How long `/readyz` waits for the database before answering 503: probes time out after a
+/// second or so, and an unready replica should say so, not hang.
+const READY_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The process can serve: the database answers, within [`READY_TIMEOUT`].
 async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
-    match storage::ping(&state.pool).await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(err) => {
+    match tokio::time::timeout(READY_TIMEOUT, storage::ping(&state.pool)).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::warn!(timeout = ?READY_TIMEOUT, "readiness check timed out");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }

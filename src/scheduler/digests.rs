@@ -50,6 +50,9 @@ impl DigestScheduler {
         for definition in self.definitions.iter() {
             self.tick_one(definition, &mut report).await?;
         }
+        crate::telemetry::metrics::digest_slots("posted", report.posted);
+        crate::telemetry::metrics::digest_slots("late", report.late);
+        crate::telemetry::metrics::digest_slots("skipped", report.skipped);
         Ok(report)
     }
 

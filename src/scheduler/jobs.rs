@@ -48,6 +48,17 @@ impl JobWorker {
 
     /// Claims and runs the next due job; `None` when nothing is due.
     pub async fn run_one(&self) -> anyhow::Result<Option<JobOutcome>> {
+        self.run_one_until(&CancellationToken::new(), Duration::ZERO).await
+    }
+
+    /// As [`run_one`](Self::run_one), but a job still running `grace` after `shutdown` is
+    /// cut off: its transaction is dropped (rolled back) and the job released for the next
+    /// worker, so nothing of it happened and it runs once, later.
+    async fn run_one_until(
+        &self,
+        shutdown: &CancellationToken,
+        grace: Duration,
+    ) -> anyhow::Result<Option<JobOutcome>> {
         let now = self.services.clock.now();
         let lease = chrono::Duration::seconds(self.settings.lease_seconds as i64);
         let Some(job) = jobs::claim_next(&self.services.pool, &self.id, now, now + lease).await?
@@ -58,7 +69,19 @@ impl JobWorker {
             // Claimed again after lease expiries more often than allowed: its workers keep dying.
             Err(JobError::Fatal(format!("gave up after {} attempts", job.max_attempts)))
         } else {
-            self.run_in_transaction(&job).await?
+            let grace_over = async {
+                shutdown.cancelled().await;
+                tokio::time::sleep(grace).await;
+            };
+            tokio::select! {
+                biased;
+                result = self.run_in_transaction(&job) => result?,
+                _ = grace_over => {
+                    jobs::release(&self.services.pool, job.id, &self.id).await?;
+                    tracing::warn!(job = job.id, kind = %job.kind, "job cut off by shutdown, released");
+                    return Ok(None);
+                }
+            }
         };
         let now = self.services.clock.now();
         let outcome = match result {
@@ -109,11 +132,13 @@ impl JobWorker {
         }
     }
 
-    /// Runs jobs until `shutdown`, polling when idle.
+    /// Runs jobs until `shutdown`, polling when idle. Once `shutdown` is cancelled it takes
+    /// no new job, and a job under way gets half of `server.shutdown_timeout_seconds`.
     pub async fn run(self, shutdown: CancellationToken) {
         let idle = Duration::from_millis(self.settings.poll_interval_ms);
-        loop {
-            let pause = match self.run_one().await {
+        let grace = Duration::from_secs(self.services.settings.server.shutdown_timeout_seconds) / 2;
+        while !shutdown.is_cancelled() {
+            let pause = match self.run_one_until(&shutdown, grace).await {
                 Ok(Some(_)) => continue,
                 Ok(None) => idle,
                 Err(err) => {

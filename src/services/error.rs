@@ -26,6 +26,10 @@ pub enum AppError {
     /// The item changed under the user (lost a race): the message says what happened.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The database did not answer in time (stopped, restarting, unreachable): expected
+    /// during an outage, so it carries the cause's text only (no backtrace is captured).
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(String),
     /// A bug or an outage; the user sees a reference, the log the cause.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -33,8 +37,23 @@ pub enum AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> AppError {
+        if is_outage(&err) {
+            return AppError::DatabaseUnavailable(err.to_string());
+        }
         AppError::Unexpected(err.into())
     }
+}
+
+/// Whether `err` means the database cannot be reached, rather than that a statement failed.
+pub fn is_outage(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed
+    ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P")))
 }
 
 impl AppError {
@@ -50,6 +69,7 @@ impl AppError {
             AppError::NotFound(text) | AppError::Conflict(text) | AppError::Refused(text) => {
                 Reply::private(text.clone())
             }
+            AppError::DatabaseUnavailable(_) => Reply::private(messages::database_unavailable()),
             AppError::Unexpected(_) => Reply::private(messages::internal_error(reference)),
         }
     }

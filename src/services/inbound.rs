@@ -42,15 +42,34 @@ impl Services {
             command = %inbound.summary(),
             dedupe_key = %inbound.dedupe_key,
         );
+        let started = std::time::Instant::now();
+        let kind = match &inbound.kind {
+            InboundKind::Command { .. } => "command",
+            InboundKind::Action { .. } => "click",
+            InboundKind::Submission { .. } => "submission",
+        };
+        let platform = inbound.platform;
         async move {
             let reply = self.handle_inbound_inner(&inbound).await;
+            let outcome = match &reply {
+                Ok(_) => "ok",
+                Err(AppError::DatabaseUnavailable(_)) => "database_unavailable",
+                Err(AppError::Unexpected(_)) => "error",
+                Err(_) => "refused",
+            };
+            let seconds = started.elapsed().as_secs_f64();
+            crate::telemetry::metrics::inbound(platform.as_str(), kind, outcome, seconds);
             match reply {
                 Ok(reply) => reply,
                 Err(err) => {
                     let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
                     match &err {
+                        // `{:#}`: the cause chain on one line, never a backtrace.
                         AppError::Unexpected(cause) => {
-                            tracing::error!(reference, error = ?cause, "inbound event failed")
+                            tracing::error!(reference, error = %format!("{cause:#}"), "inbound event failed")
+                        }
+                        AppError::DatabaseUnavailable(cause) => {
+                            tracing::warn!(reference, error = %cause, "inbound event: database unavailable")
                         }
                         other => {
                             tracing::info!(reference, outcome = %other, "inbound event refused")
@@ -137,7 +156,7 @@ impl Services {
                 tx.rollback().await?;
                 // A refusal may only mean this is a redelivery of an intent that already
                 // succeeded (a double click sees its own change); answer as the first time.
-                if !matches!(err, AppError::Unexpected(_))
+                if !matches!(err, AppError::Unexpected(_) | AppError::DatabaseUnavailable(_))
                     && let Some(stored) =
                         storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?
                 {
@@ -275,6 +294,22 @@ enum Intent {
 
 impl Intent {
     fn parse(inbound: &Inbound) -> Result<Intent, AppError> {
+        use crate::domain::text_limit;
+        // Control characters and oversized button ids are refused before anything else.
+        let action = match &inbound.kind {
+            InboundKind::Action { action } | InboundKind::Submission { action, .. } => Some(action),
+            InboundKind::Command { .. } => None,
+        };
+        if let Some(action) = action {
+            let chars = action.chars().count();
+            if chars > text_limit::MAX_ACTION_CHARS {
+                return Err(AppError::Refused(crate::domain::messages::action_too_long(chars)));
+            }
+            text_limit::check_control("button id", action).map_err(AppError::Refused)?;
+        }
+        if let InboundKind::Command { args, .. } = &inbound.kind {
+            text_limit::check_control("command", args).map_err(AppError::Refused)?;
+        }
         Ok(match &inbound.kind {
             InboundKind::Command { name, args } => Intent::Command(command::parse(name, args)?),
             InboundKind::Action { action } => Intent::Click { action: action.clone(), text: None },

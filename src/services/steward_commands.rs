@@ -26,11 +26,14 @@ pub fn whoami(services: &Services, event: &Event<'_>) -> Reply {
 pub async fn status(tx: &mut Tx) -> Result<Reply, AppError> {
     let outbox = storage::outbox::counts(&mut **tx).await?;
     let (jobs_pending, jobs_dead) = storage::jobs::counts(&mut **tx).await?;
+    let pattern = super::escalations::page_key_pattern();
+    let pages_failed = storage::outbox::count_failed_like(&mut **tx, &pattern).await?;
     Ok(Reply::private(messages::status(&StatusFigures {
         outbox_pending: outbox.pending,
         outbox_failed: outbox.failed,
         jobs_pending,
         jobs_dead,
         last_failure: outbox.last_error,
+        pages_failed,
     })))
 }

@@ -147,6 +147,22 @@ pub async fn fail(
     Ok(updated == 1)
 }
 
+/// Hands a running job back at shutdown: pending again at once for the next worker, and the
+/// attempt not counted (its transaction rolled back, so nothing of it happened).
+pub async fn release(executor: impl PgExecutor<'_>, id: i64, worker: &str) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE jobs SET state = 'pending', locked_by = NULL, locked_until = NULL,
+                         attempts = greatest(attempts - 1, 0)
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
 /// A job's state and last error, for tests and operators.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct JobStatus {
@@ -179,4 +195,28 @@ pub async fn next_run_at(executor: impl PgExecutor<'_>) -> sqlx::Result<Option<D
     sqlx::query_scalar("SELECT min(run_at) FROM jobs WHERE state = 'pending'")
         .fetch_one(executor)
         .await
+}
+
+/// Jobs per kind and state (not done ones), with the earliest due time of the pending ones
+/// that are due (their lag), for `/metrics`.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct JobDepth {
+    pub kind: String,
+    pub state: String,
+    pub count: i64,
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+pub async fn depth(
+    executor: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<JobDepth>> {
+    sqlx::query_as(
+        "SELECT kind, state, count(*) AS count,
+                min(run_at) FILTER (WHERE state = 'pending' AND run_at <= $1) AS oldest_due
+         FROM jobs WHERE state IN ('pending', 'running', 'dead') GROUP BY kind, state",
+    )
+    .bind(now)
+    .fetch_all(executor)
+    .await
 }

@@ -34,18 +34,31 @@ pub type Tx = sqlx::Transaction<'static, Postgres>;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Opens a pool. Statement logging is at debug level so `info` logs stay readable.
+///
+/// Two timeouts: at start the database may still be coming up, so the first connection is
+/// awaited for `connect_timeout`; afterwards every acquire gives up after `acquire_timeout`
+/// (below the platforms' 3 s deadline), so an outage is answered in time instead of hanging.
+/// The pool reconnects on its own when the database is back.
 pub async fn connect(
     url: &str,
     max_connections: u32,
-    timeout: Duration,
+    acquire_timeout: Duration,
+    connect_timeout: Duration,
 ) -> Result<PgPool, sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
     let options = options.log_statements(log::LevelFilter::Debug);
-    PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(timeout)
-        .connect_with(options)
-        .await
+        .acquire_timeout(acquire_timeout)
+        .connect_lazy_with(options);
+    let deadline = tokio::time::Instant::now() + connect_timeout;
+    loop {
+        match ping(&pool).await {
+            Ok(()) => return Ok(pool),
+            Err(err) if tokio::time::Instant::now() >= deadline => return Err(err),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {

@@ -62,7 +62,13 @@ pub struct OutboxMessage {
     pub kind: OutboxKind,
     pub target: String,
     pub message: Message,
+    /// Claims that reached the platform (or may have): pacing and rate-limit waits are
+    /// handed back with [`defer`] and do not count.
     pub attempts: i32,
+    /// What it was enqueued as (a page's key names its escalation and step).
+    pub dedupe_key: String,
+    /// When it was enqueued: its time budget for retries counts from here.
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(FromRow)]
@@ -73,6 +79,8 @@ struct OutboxRow {
     target: String,
     payload: Json<Message>,
     attempts: i32,
+    dedupe_key: String,
+    created_at: DateTime<Utc>,
 }
 
 /// Enqueues a message; returns `false` if its dedupe key was already used.
@@ -146,7 +154,7 @@ pub async fn claim_due(
              ORDER BY o.not_before, o.id
              LIMIT $4
              FOR UPDATE SKIP LOCKED)
-         RETURNING id, platform, kind, target, payload, attempts",
+         RETURNING id, platform, kind, target, payload, attempts, dedupe_key, created_at",
     )
     .bind(platforms)
     .bind(now)
@@ -166,6 +174,8 @@ pub async fn claim_due(
             target: row.target,
             message: row.payload.0,
             attempts: row.attempts,
+            dedupe_key: row.dedupe_key,
+            created_at: row.created_at,
         })
         .collect())
 }
@@ -223,6 +233,38 @@ pub async fn defer(
     .execute(executor)
     .await
     .map(|_| ())
+}
+
+/// Hands claimed messages back at shutdown so the next dispatcher (this process after a
+/// restart, or another replica) takes them at once instead of after the lease. `tried`:
+/// the send was under way, so its outcome is unknown and the attempt stays counted (the
+/// next try then looks for the earlier one before posting); otherwise it never left.
+pub async fn release(executor: impl PgExecutor<'_>, ids: &[i64], tried: bool) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET locked_until = NULL,
+             attempts = CASE WHEN $2 THEN attempts ELSE greatest(attempts - 1, 0) END
+         WHERE id = ANY($1) AND state = 'pending'",
+    )
+    .bind(ids)
+    .bind(tried)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Whether any message whose dedupe key starts with `prefix` was sent (e.g. any page of
+/// one escalation step reached somebody).
+pub async fn any_sent_with_prefix(
+    executor: impl PgExecutor<'_>,
+    prefix: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM outbox
+                        WHERE starts_with(dedupe_key, $1) AND state = 'sent')",
+    )
+    .bind(prefix)
+    .fetch_one(executor)
+    .await
 }
 
 /// Gives up on a message, recording why.
@@ -297,6 +339,14 @@ pub async fn counts(executor: impl PgExecutor<'_>) -> sqlx::Result<OutboxCounts>
     .await
 }
 
+/// Failed messages whose dedupe key matches the SQL `LIKE` pattern (e.g. every page).
+pub async fn count_failed_like(executor: impl PgExecutor<'_>, pattern: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE state = 'failed' AND dedupe_key LIKE $1")
+        .bind(pattern)
+        .fetch_one(executor)
+        .await
+}
+
 /// Whether anything is pending and due by `now` (the console flushes until this is false).
 pub async fn has_due(
     executor: impl PgExecutor<'_>,
@@ -310,5 +360,24 @@ pub async fn has_due(
     .bind(platforms)
     .bind(now)
     .fetch_one(executor)
+    .await
+}
+
+/// Messages waiting or given up, per platform and state, with the oldest one's enqueue time
+/// (for `/metrics`; sent messages are counted as they are sent instead).
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct OutboxDepth {
+    pub platform: String,
+    pub state: String,
+    pub count: i64,
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+pub async fn depth(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboxDepth>> {
+    sqlx::query_as(
+        "SELECT platform, state, count(*) AS count, min(created_at) AS oldest FROM outbox
+         WHERE state IN ('pending', 'failed') GROUP BY platform, state",
+    )
+    .fetch_all(executor)
     .await
 }

@@ -77,13 +77,8 @@ async fn server_errors_are_retried_and_missing_access_fails_for_good() {
     assert!(matches!(&err, SendError::Permanent { reason } if reason.contains("50001")), "{err:?}");
     t.fake.fail_next([Failure::RateLimited { retry_after: 2.5 }]);
     let err = t.port.post(delivery, CHANNEL, &message, None).await.unwrap_err();
-    assert_eq!(
-        err,
-        SendError::Retryable {
-            reason: format!("rate limited on POST channels/{CHANNEL}/messages (global: false)"),
-            retry_after: Some(Duration::from_millis(2500)),
-        }
-    );
+    // A 429 is a refusal, so a wait rather than a spent attempt.
+    assert_eq!(err, SendError::Paced { retry_after: Duration::from_millis(2500) });
     // The route is known to be exhausted: the next try is paced locally, not sent.
     let calls = t.fake.calls().len();
     let err = t.port.post(delivery, CHANNEL, &message, None).await.unwrap_err();

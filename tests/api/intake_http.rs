@@ -200,20 +200,22 @@ async fn an_overlong_summary_is_refused_with_422_and_nothing_is_written() {
         "source": "helpdesk",
         "account": "GLOBEX-7",
         "type": "billing",
-        "summary": "x".repeat(200_000),
+        "summary": "x".repeat(20_000),
     })
     .to_string();
     let (status, reply) = send(&router(&app), signed(&long, SECRET, app.now().timestamp())).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
     let error = reply["error"].as_str().unwrap();
-    assert_eq!(error, "The summary is too long: 200,000 characters, at most 2,000.");
+    assert_eq!(error, "The summary is too long: 20,000 characters, at most 2,000.");
     assert_eq!(written(&app).await, (0, 0));
 }
 
 #[tokio::test]
 async fn a_body_over_the_configured_cap_is_answered_413_and_nothing_is_written() {
-    let app = TestApp::spawn().await;
-    let router = steward::http::with_body_limit(router(&app), 4_096);
+    let mut settings = crate::support::demo_settings();
+    settings.server.intake_max_body_bytes = 4_096;
+    let app = TestApp::spawn_with(settings).await;
+    let router = router(&app);
     let now = app.now().timestamp();
     let mut big = body("HD-BIG");
     big.push_str(&" ".repeat(4_096));

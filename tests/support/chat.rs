@@ -23,6 +23,8 @@ pub struct RecordingChat {
     pub calls: Mutex<Vec<ChatCall>>,
     failures: Mutex<VecDeque<SendError>>,
     next_id: Mutex<u64>,
+    /// Every direct message fails with this (a platform that refuses DMs).
+    dm_failure: Mutex<Option<SendError>>,
 }
 
 impl RecordingChat {
@@ -33,6 +35,11 @@ impl RecordingChat {
 
     pub fn calls(&self) -> Vec<ChatCall> {
         self.calls.lock().unwrap().clone()
+    }
+
+    /// From now on every direct message fails with `error`; posts and updates go through.
+    pub fn fail_every_dm(&self, error: SendError) {
+        *self.dm_failure.lock().unwrap() = Some(error);
     }
 
     fn answer(&self, call: ChatCall, channel: &str) -> Result<MessageRef, SendError> {
@@ -83,6 +90,9 @@ impl ChatPort for RecordingChat {
         user: &str,
         message: &Message,
     ) -> Result<MessageRef, SendError> {
+        if let Some(error) = self.dm_failure.lock().unwrap().clone() {
+            return Err(error);
+        }
         self.answer(ChatCall::Dm { user: user.into(), message: message.clone() }, user)
     }
 }

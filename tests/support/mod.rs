@@ -9,6 +9,7 @@ pub mod discord_fake;
 pub mod platform_limits;
 pub mod postgres;
 pub mod slack_fake;
+pub mod tcp_proxy;
 
 use std::sync::Arc;
 

@@ -42,6 +42,8 @@ pub enum Failure {
     ServerError,
     /// `{"ok": false, "error": code}`.
     SlackError(&'static str),
+    /// Any other HTTP status (e.g. 405 from a proxy in the way).
+    Http(u16),
 }
 
 #[derive(Default)]
@@ -53,6 +55,13 @@ struct Inner {
     next_ts: u64,
     /// Posts that were stored but answered with a 500 (the "outcome unknown" case).
     lose_next_response: HashMap<String, usize>,
+    /// Thread replies per `(channel, parent ts)`, oldest first, as `conversations.replies`
+    /// shows them (Slack keeps them out of `conversations.history`).
+    replies: HashMap<(String, String), Vec<Value>>,
+    /// Every `n`th call of a method answers 429 with `Retry-After: seconds` (a storm).
+    storms: HashMap<String, (usize, u64)>,
+    /// Calls per method so far (for the storms).
+    counts: HashMap<String, usize>,
 }
 
 #[derive(Clone)]
@@ -103,6 +112,17 @@ impl SlackFake {
     pub fn fail_next(&self, method: &str, failures: impl IntoIterator<Item = Failure>) {
         let mut inner = self.inner.lock().unwrap();
         inner.failures.entry(method.to_owned()).or_default().extend(failures);
+    }
+
+    /// From now on every `every`th call of `method` answers 429 with `Retry-After: seconds`;
+    /// the refused calls are recorded with `_status: 429`.
+    pub fn rate_limit_every(&self, method: &str, every: usize, seconds: u64) {
+        self.inner.lock().unwrap().storms.insert(method.to_owned(), (every, seconds));
+    }
+
+    /// Calls of `method` that Slack answered (not refused with a 429).
+    pub fn answered_calls_of(&self, method: &str) -> Vec<ApiCall> {
+        self.calls_of(method).into_iter().filter(|c| c.params["_status"] != 429).collect()
     }
 
     /// The next `chat.postMessage` is stored but its response is lost (HTTP 500).
@@ -206,7 +226,23 @@ async fn api(
     if bearer != format!("Bearer {expected}") {
         return slack_error("invalid_auth");
     }
-    let failure = fake.inner.lock().unwrap().failures.get_mut(&method).and_then(|q| q.pop_front());
+    let failure = {
+        let mut inner = fake.inner.lock().unwrap();
+        let count = inner.counts.entry(method.clone()).or_default();
+        *count += 1;
+        let count = *count;
+        let storm = inner.storms.get(&method).copied();
+        match storm {
+            Some((every, seconds)) if count % every == 0 => {
+                inner.calls[index].params["_status"] = json!(429);
+                Some(Failure::RateLimited(seconds))
+            }
+            _ => inner.failures.get_mut(&method).and_then(|q| q.pop_front()),
+        }
+    };
+    if matches!(failure, Some(Failure::RateLimited(_))) {
+        fake.inner.lock().unwrap().calls[index].params["_status"] = json!(429);
+    }
     match failure {
         Some(Failure::RateLimited(seconds)) => {
             return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", seconds.to_string())], "")
@@ -214,6 +250,9 @@ async fn api(
         }
         Some(Failure::ServerError) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Some(Failure::SlackError(code)) => return slack_error(code),
+        Some(Failure::Http(status)) => {
+            return StatusCode::from_u16(status).unwrap().into_response();
+        }
         None => {}
     }
     // Slack checks Block Kit against its limits and refuses the whole call.
@@ -240,9 +279,21 @@ async fn api(
             let mut message =
                 json!({ "ts": ts, "text": params.get("text").cloned().unwrap_or_default() });
             if let Some(metadata) = params.get("metadata") {
-                message["metadata"] = metadata.clone();
+                // Sent as a JSON string in a form, or as an object in a JSON body.
+                message["metadata"] = match metadata {
+                    Value::String(raw) => serde_json::from_str(raw).unwrap_or(Value::Null),
+                    other => other.clone(),
+                };
             }
-            inner.history.entry(channel.clone()).or_default().push(message.clone());
+            // A reply goes to its parent's thread only, as with Slack (no `reply_broadcast`).
+            match params.get("thread_ts").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                Some(parent) => {
+                    message["thread_ts"] = json!(parent);
+                    let key = (channel.clone(), parent.to_owned());
+                    inner.replies.entry(key).or_default().push(message.clone());
+                }
+                None => inner.history.entry(channel.clone()).or_default().push(message.clone()),
+            }
             // Tests find a post's ts under `_ts` in its recorded call.
             inner.calls[index].params["_ts"] = json!(ts);
             if let Some(lost) = inner.lose_next_response.get_mut("chat.postMessage")
@@ -287,6 +338,33 @@ async fn api(
             messages.reverse();
             ok(json!({ "messages": messages, "has_more": false }))
         }
+        "conversations.replies" => {
+            if !has("channel") || !has("ts") {
+                return slack_error("invalid_arguments");
+            }
+            let inner = fake.inner.lock().unwrap();
+            let key = (str_of("channel"), str_of("ts"));
+            let Some(parent) = inner
+                .history
+                .get(&key.0)
+                .and_then(|h| h.iter().find(|m| m["ts"] == key.1.as_str()))
+                .cloned()
+            else {
+                return slack_error("thread_not_found");
+            };
+            // Metadata only when asked for, as with Slack.
+            let strip = |mut m: Value| {
+                if params.get("include_all_metadata").and_then(Value::as_str) != Some("true") {
+                    m.as_object_mut().map(|o| o.remove("metadata"));
+                }
+                m
+            };
+            let mut messages = vec![strip(parent)];
+            messages.extend(
+                inner.replies.get(&key).cloned().unwrap_or_default().into_iter().map(strip),
+            );
+            ok(json!({ "messages": messages, "has_more": false }))
+        }
         "views.open" => {
             if !has("trigger_id") || !has("view") {
                 return slack_error("invalid_arguments");
@@ -324,6 +402,12 @@ async fn response_url(
         params["_problems"] = json!(problems);
     }
     fake.record("response_url", params);
+    let failure =
+        fake.inner.lock().unwrap().failures.get_mut("response_url").and_then(|q| q.pop_front());
+    if let Some(Failure::RateLimited(seconds)) = failure {
+        return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", seconds.to_string())], "")
+            .into_response();
+    }
     if refused {
         return slack_error("invalid_blocks");
     }

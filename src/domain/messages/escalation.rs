@@ -303,6 +303,11 @@ pub fn paged_line(level: usize, who: &[String], automatic: bool) -> String {
     }
 }
 
+/// On the card's thread when no page of a level could be delivered.
+pub fn page_undeliverable_line(level: usize, reason: &str) -> String {
+    format!("The level {level} page could not be delivered ({reason}); paging the next level now.")
+}
+
 pub fn paging_exhausted_line() -> String {
     "Every level of the policy was paged without an acknowledgement; paging has stopped.".to_owned()
 }

@@ -109,6 +109,25 @@ pub fn too_long(what: &str, chars: usize, max: usize) -> String {
     format!("The {what} is too long: {} characters, at most {}.", thousands(chars), thousands(max))
 }
 
+pub fn control_character(what: &str, c: char) -> String {
+    format!(
+        "The {what} contains a control character (U+{:04X}); remove it and try again.",
+        c as u32
+    )
+}
+
+pub fn too_many_fields(count: usize, max: usize) -> String {
+    format!("Too many fields: {}, at most {}.", thousands(count), thousands(max))
+}
+
+/// A button id longer than any Steward makes (not echoed back: it could be huge).
+pub fn action_too_long(chars: usize) -> String {
+    format!(
+        "That button is not one of Steward's (its id has {} characters). Run the command again for a fresh card.",
+        thousands(chars)
+    )
+}
+
 /// `10000` → `10,000`.
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -231,6 +250,8 @@ pub struct StatusFigures {
     pub jobs_pending: i64,
     pub jobs_dead: i64,
     pub last_failure: Option<String>,
+    /// Pages given up (each escalated to the next level at once).
+    pub pages_failed: i64,
 }
 
 pub fn status(figures: &StatusFigures) -> String {
@@ -241,11 +262,22 @@ pub fn status(figures: &StatusFigures) -> String {
     if let Some(failure) = &figures.last_failure {
         out.push_str(&format!("\nLast failure: {failure}"));
     }
+    if figures.pages_failed > 0 {
+        out.push_str(&format!(
+            "\nPages not delivered: {} (each paged the next level at once).",
+            figures.pages_failed
+        ));
+    }
     out
 }
 
 pub fn already_handled() -> String {
     "Already done: that request was handled before.".to_owned()
+}
+
+/// The database did not answer in time; nothing was changed.
+pub fn database_unavailable() -> String {
+    "Steward can't reach its database; try again in a minute.".to_owned()
 }
 
 /// An unexpected failure; the reference lets an operator find the full error in the log.

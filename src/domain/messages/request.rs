@@ -468,6 +468,13 @@ pub fn intake_malformed(problem: &str) -> String {
     format!("the body is not a valid request: {problem}")
 }
 
+/// A second delivery under a known `(source, external_id)` whose payload differs.
+pub fn intake_conflict(source: &str, external_id: &str, id: i64) -> String {
+    format!(
+        "`{external_id}` from `{source}` was delivered before as request #{id} with a different payload; nothing was changed (use a new external_id for a new request)"
+    )
+}
+
 pub fn intake_missing(field: &str) -> String {
     format!("`{field}` is required and must not be empty")
 }

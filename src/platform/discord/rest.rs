@@ -5,7 +5,9 @@
 //! on our `reqwest` client, so every response's status, rate-limit headers and JSON error
 //! code are visible. Pacing per route (from `X-RateLimit-Remaining`/`-Reset-After`) and the
 //! 50 requests/s global limit say "wait" before a request goes out ([`SendError::Paced`]),
-//! so Steward never sends a burst that Discord would answer with 429s.
+//! so Steward never sends a burst that Discord would answer with 429s. A 429 that happens
+//! anyway blocks its bucket (or everything, for the global limit) in the pacer and comes back
+//! as [`SendError::Paced`]: the outbox waits without spending the message's attempts.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -207,11 +209,14 @@ impl Rest {
                 || headers.get("x-ratelimit-global").is_some();
             let until = now + chrono::Duration::from_std(retry_after).unwrap_or_default();
             self.pacer().blocked(route_key, global, until);
-            let reason = format!("rate limited on {route_key} (global: {global})");
-            return Err(CallError {
-                error: SendError::Retryable { reason, retry_after: Some(retry_after) },
-                code,
-            });
+            tracing::info!(route = route_key, global, ?retry_after, "discord rate limit");
+            crate::telemetry::metrics::rate_limited(
+                "discord",
+                if global { "global" } else { "route" },
+            );
+            // Refused before anything happened, and every request on the bucket (or all of
+            // them, for a global limit) now waits in the pacer: a wait, not an attempt.
+            return Err(CallError { error: SendError::Paced { retry_after }, code });
         }
         if status == 401 {
             // A bad token makes every request invalid: stop everything for a while instead

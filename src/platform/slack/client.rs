@@ -36,6 +36,23 @@ impl SlackApi {
     pub fn session(&self) -> SlackClientSession<'_, Connector> {
         self.client.open_session(&self.token)
     }
+
+    /// A Web API GET by method name (`conversations.replies`), for parameters
+    /// slack-morphism's typed request lacks (`include_all_metadata` on replies). The manifest
+    /// test finds these calls by `get_method("`.
+    pub async fn get_method<T>(
+        &self,
+        method: &str,
+        params: &[(&str, Option<String>)],
+    ) -> ClientResult<T>
+    where
+        T: for<'de> serde::Deserialize<'de> + Send,
+    {
+        let params: Vec<(&str, Option<&String>)> =
+            params.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+        let session = self.session();
+        session.http_session_api.http_get(method, &params, None).await
+    }
 }
 
 /// A client pointed at `slack.api_url` (no token: Socket Mode and response URLs use their own).

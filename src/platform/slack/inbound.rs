@@ -187,7 +187,8 @@ impl SlackInbound {
         })?;
         let request = SlackApiPostWebhookMessageRequest::new(render::content(&reply.message))
             .with_replace_original(false);
-        self.api.client.respond_to_event(&SlackResponseUrl::new(url), &request).await?;
+        let url = SlackResponseUrl::new(url);
+        retry_rate_limited(|| self.api.client.respond_to_event(&url, &request)).await?;
         Ok(())
     }
 
@@ -202,8 +203,40 @@ impl SlackInbound {
             user.into(),
             render::content(&reply.message),
         );
-        self.api.session().chat_post_ephemeral(&request).await?;
+        retry_rate_limited(|| async { self.api.session().chat_post_ephemeral(&request).await })
+            .await?;
         Ok(())
+    }
+}
+
+/// How many times a reply refused with a 429 is tried again. A `response_url` takes five
+/// uses within 30 minutes, so a few waits fit easily.
+const REPLY_RATE_LIMIT_RETRIES: usize = 3;
+/// The longest `Retry-After` a reply waits for; a longer one gives up (the user already has
+/// the acknowledgement, and the change itself is committed and on its card).
+const REPLY_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Calls `send` again after Slack's `Retry-After` while it is rate limited (a reply is not in
+/// the outbox, so nobody else would retry it).
+async fn retry_rate_limited<T, F, Fut>(mut send: F) -> Result<T, SlackClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SlackClientError>>,
+{
+    let mut retries = 0;
+    loop {
+        match send().await {
+            Err(SlackClientError::RateLimitError(limit)) if retries < REPLY_RATE_LIMIT_RETRIES => {
+                let wait = limit.retry_after.unwrap_or(std::time::Duration::from_secs(1));
+                if wait > REPLY_MAX_WAIT {
+                    return Err(SlackClientError::RateLimitError(limit));
+                }
+                retries += 1;
+                tracing::info!(?wait, retries, "slack reply rate limited; trying again");
+                tokio::time::sleep(wait).await;
+            }
+            other => return other,
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! - `http`: the axum routes (`/slack/events`, `/slack/commands`, `/slack/interactivity`).
 //! - `socket_mode`: the same over a Socket Mode WebSocket (app-level token).
 //! - `port`: the outbound `ChatPort` (pacing, retries, reconciliation by metadata).
+//! - `rate_limits`: a 429 pauses its Web API method for every message, not just one.
 //! - `manifest`: the app manifest `steward slack manifest` prints.
 
 pub mod client;
@@ -16,6 +17,7 @@ pub mod http;
 pub mod inbound;
 pub mod manifest;
 pub mod port;
+pub mod rate_limits;
 pub mod render;
 pub mod socket_mode;
 pub mod startup;

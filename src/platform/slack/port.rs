@@ -1,16 +1,21 @@
 //! [`ChatPort`] for Slack: `chat.postMessage` (with `thread_ts` for history lines),
-//! `chat.update` for living cards, `conversations.open` + post for DMs.
+//! `chat.update` for living cards, `conversations.open` (once per user) + post for DMs.
 //!
 //! - Pacing: at most one post per channel per `slack.channel_pacing_ms` (Slack allows about
 //!   one message per second per channel); an early post is `SendError::Paced`, which the
 //!   dispatcher reschedules without counting an attempt. Time comes from the services' clock.
-//! - Errors: 429 → `Retryable` with Slack's `Retry-After`; 5xx and connection trouble →
-//!   `Retryable` (the dispatcher backs off with jitter); Slack errors that retrying cannot fix
-//!   (`channel_not_found`, `not_in_channel`, `is_archived`, `invalid_auth`, …) → `Permanent`.
+//! - Rate limits: a 429 pauses its method for every message ([`MethodPauses`]) for Slack's
+//!   `Retry-After`, and is `Paced` too: the request was refused, nothing arrived, so waiting
+//!   spends no attempt.
+//! - Errors: 5xx and connection trouble → `Retryable` (the dispatcher backs off with jitter);
+//!   Slack errors that retrying cannot fix (`channel_not_found`, `not_in_channel`,
+//!   `is_archived`, `invalid_auth`, …) → `Permanent`.
 //! - Idempotency: every post carries message metadata (`event_type` [`METADATA_EVENT`],
 //!   payload `outbox_id`). A retry (attempt > 1) whose earlier try may have arrived first
-//!   looks for that metadata in `conversations.history` and returns the found message
-//!   instead of posting a second one.
+//!   looks for that metadata — in `conversations.history` for a top-level post, in
+//!   `conversations.replies` on the parent for a thread reply (history lists top-level
+//!   messages only) — and returns the found message instead of posting a second one. A failed
+//!   look-up is never permanent: posting blind could duplicate, so it is retried.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,6 +27,7 @@ use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 
 use super::client::SlackApi;
+use super::rate_limits::{DEFAULT_PAUSE, MethodPauses};
 use super::render;
 use crate::domain::ids::Platform;
 use crate::domain::reply::{Message, MessageRef};
@@ -63,12 +69,41 @@ pub struct SlackChat {
     pacing: chrono::Duration,
     /// When each channel may next be posted to.
     next_post: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// Methods paused by a 429, shared by every message of this workspace.
+    pauses: MethodPauses,
+    /// Slack user id → DM channel id (stable per user, so opened once per process).
+    dm_channels: Mutex<HashMap<String, String>>,
 }
 
 impl SlackChat {
     pub fn new(api: SlackApi, clock: Arc<dyn Clock>, pacing: Duration) -> SlackChat {
         let pacing = chrono::Duration::from_std(pacing).unwrap_or(chrono::Duration::seconds(1));
-        SlackChat { api, clock, pacing, next_post: Mutex::new(HashMap::new()) }
+        SlackChat {
+            api,
+            clock,
+            pacing,
+            next_post: Mutex::default(),
+            pauses: MethodPauses::default(),
+            dm_channels: Mutex::default(),
+        }
+    }
+
+    /// `Paced` while `method` is paused by an earlier 429.
+    fn admit(&self, method: &'static str) -> Result<(), SendError> {
+        match self.pauses.wait(method, self.clock.now()) {
+            Some(retry_after) => Err(SendError::Paced { retry_after }),
+            None => Ok(()),
+        }
+    }
+
+    /// Maps a failed call of `method`; a 429 pauses the method for every message.
+    fn failed(&self, method: &'static str, err: SlackClientError) -> SendError {
+        let error = send_error(err);
+        if let SendError::Paced { retry_after } = &error {
+            self.pauses.pause(method, *retry_after, self.clock.now());
+            crate::telemetry::metrics::rate_limited("slack", method);
+        }
+        error
     }
 
     /// Claims the channel's next slot, or says how long to wait for it.
@@ -92,9 +127,10 @@ impl SlackChat {
         message: &Message,
         thread: Option<&MessageRef>,
     ) -> Result<MessageRef, SendError> {
+        self.admit("chat.postMessage")?;
         self.pace(channel)?;
         if delivery.attempt > 1
-            && let Some(found) = self.find_posted(delivery, channel).await?
+            && let Some(found) = self.find_posted(delivery, channel, thread).await?
         {
             tracing::info!(outbox_id = delivery.outbox_id, "earlier attempt had arrived");
             return Ok(found);
@@ -102,27 +138,32 @@ impl SlackChat {
         let content = render::content(message).with_metadata(metadata(delivery));
         let request = SlackApiChatPostMessageRequest::new(channel.into(), content)
             .opt_thread_ts(thread.map(|t| SlackTs::new(t.message_id.clone())));
-        let response = self.api.session().chat_post_message(&request).await.map_err(send_error)?;
+        let response = self
+            .api
+            .session()
+            .chat_post_message(&request)
+            .await
+            .map_err(|e| self.failed("chat.postMessage", e))?;
         Ok(MessageRef {
             channel: response.channel.to_string(),
             message_id: response.ts.to_string(),
         })
     }
 
-    /// The message an earlier attempt of `delivery` posted, if Slack has it.
+    /// The message an earlier attempt of `delivery` posted, if Slack has it: among the
+    /// parent's replies for a thread reply, in the channel's history otherwise.
     async fn find_posted(
         &self,
         delivery: Delivery,
         channel: &str,
+        thread: Option<&MessageRef>,
     ) -> Result<Option<MessageRef>, SendError> {
-        let request = SlackApiConversationsHistoryRequest::new()
-            .with_channel(channel.into())
-            .with_limit(RECONCILE_LOOKBACK)
-            .with_include_all_metadata(true);
-        let history =
-            self.api.session().conversations_history(&request).await.map_err(send_error)?;
+        let messages = match thread {
+            Some(parent) => self.replies(channel, parent).await,
+            None => self.history(channel).await,
+        }?;
         let id = delivery.outbox_id.to_string();
-        let found = history.messages.iter().find(|m| {
+        let found = messages.iter().find(|m| {
             m.content.metadata.as_ref().is_some_and(|meta| {
                 meta.event_type == METADATA_EVENT
                     && meta.event_payload.as_ref().and_then(|p| p.get("outbox_id")) == Some(&id)
@@ -132,6 +173,74 @@ impl SlackChat {
             channel: channel.to_owned(),
             message_id: m.origin.ts.to_string(),
         }))
+    }
+
+    async fn history(&self, channel: &str) -> Result<Vec<SlackHistoryMessage>, SendError> {
+        const METHOD: &str = "conversations.history";
+        self.admit(METHOD)?;
+        let request = SlackApiConversationsHistoryRequest::new()
+            .with_channel(channel.into())
+            .with_limit(RECONCILE_LOOKBACK)
+            .with_include_all_metadata(true);
+        match self.api.session().conversations_history(&request).await {
+            Ok(history) => Ok(history.messages),
+            Err(err) => Err(self.lookup_failed(METHOD, err)),
+        }
+    }
+
+    async fn replies(
+        &self,
+        channel: &str,
+        parent: &MessageRef,
+    ) -> Result<Vec<SlackHistoryMessage>, SendError> {
+        const METHOD: &str = "conversations.replies";
+        self.admit(METHOD)?;
+        let params = [
+            ("channel", Some(channel.to_owned())),
+            ("ts", Some(parent.message_id.clone())),
+            ("limit", Some(RECONCILE_LOOKBACK.to_string())),
+            ("include_all_metadata", Some("true".to_owned())),
+        ];
+        let found: Result<SlackApiConversationsRepliesResponse, _> =
+            self.api.get_method(METHOD, &params).await;
+        match found {
+            Ok(replies) => Ok(replies.messages),
+            Err(err) => Err(self.lookup_failed(METHOD, err)),
+        }
+    }
+
+    /// A look-up that failed is retried, never permanent: without it a retry could post a
+    /// second copy, and the message itself may well be deliverable.
+    fn lookup_failed(&self, method: &'static str, err: SlackClientError) -> SendError {
+        match self.failed(method, err) {
+            SendError::Permanent { reason } => SendError::Retryable {
+                reason: format!("{method} (checking for an earlier attempt): {reason}"),
+                retry_after: None,
+            },
+            other => other,
+        }
+    }
+
+    /// The DM channel with `user`, opened once and remembered.
+    async fn dm_channel(&self, user: &str) -> Result<String, SendError> {
+        if let Some(channel) = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner()).get(user)
+        {
+            return Ok(channel.clone());
+        }
+        self.admit("conversations.open")?;
+        let request = SlackApiConversationsOpenRequest::new().with_users(vec![user.into()]);
+        let opened = self
+            .api
+            .session()
+            .conversations_open(&request)
+            .await
+            .map_err(|e| self.failed("conversations.open", e))?;
+        let channel = opened.channel.id.to_string();
+        self.dm_channels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(user.to_owned(), channel.clone());
+        Ok(channel)
     }
 }
 
@@ -144,10 +253,10 @@ fn metadata(delivery: Delivery) -> SlackMessageMetadata {
 pub fn send_error(err: SlackClientError) -> SendError {
     let retryable = |reason: String| SendError::Retryable { reason, retry_after: None };
     match err {
-        SlackClientError::RateLimitError(limit) => SendError::Retryable {
-            reason: "rate limited (429)".into(),
-            retry_after: limit.retry_after,
-        },
+        // Refused before anything happened: a wait, not a failed attempt.
+        SlackClientError::RateLimitError(limit) => {
+            SendError::Paced { retry_after: limit.retry_after.unwrap_or(DEFAULT_PAUSE) }
+        }
         SlackClientError::ApiError(api) if PERMANENT_ERRORS.contains(&api.code.as_str()) => {
             SendError::Permanent { reason: api.code }
         }
@@ -185,12 +294,17 @@ impl ChatPort for SlackChat {
         message: &Message,
     ) -> Result<(), SendError> {
         // An update is idempotent: repeating it leaves the same message.
+        self.admit("chat.update")?;
         let request = SlackApiChatUpdateRequest::new(
             at.channel.as_str().into(),
             render::content(message),
             SlackTs::new(at.message_id.clone()),
         );
-        self.api.session().chat_update(&request).await.map_err(send_error)?;
+        self.api
+            .session()
+            .chat_update(&request)
+            .await
+            .map_err(|e| self.failed("chat.update", e))?;
         Ok(())
     }
 
@@ -200,9 +314,7 @@ impl ChatPort for SlackChat {
         user: &str,
         message: &Message,
     ) -> Result<MessageRef, SendError> {
-        let request = SlackApiConversationsOpenRequest::new().with_users(vec![user.into()]);
-        let opened = self.api.session().conversations_open(&request).await.map_err(send_error)?;
-        let channel = opened.channel.id.to_string();
+        let channel = self.dm_channel(user).await?;
         self.post_to(delivery, &channel, message, None).await
     }
 }
@@ -218,13 +330,7 @@ mod tests {
         let limited = SlackClientError::RateLimitError(
             SlackRateLimitError::new().with_retry_after(Duration::from_secs(30)),
         );
-        assert_eq!(
-            send_error(limited),
-            SendError::Retryable {
-                reason: "rate limited (429)".into(),
-                retry_after: Some(Duration::from_secs(30))
-            }
-        );
+        assert_eq!(send_error(limited), SendError::Paced { retry_after: Duration::from_secs(30) });
         let api = |code: &str| SlackClientError::ApiError(SlackClientApiError::new(code.into()));
         for code in ["channel_not_found", "not_in_channel", "is_archived", "invalid_auth"] {
             assert_eq!(send_error(api(code)), SendError::Permanent { reason: code.into() });

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 pub use actions::Escalations;
 pub use open::open;
+pub use paging::page_key_pattern;
 pub(crate) use paging::recipients;
 pub use timers::{SLA_CHECK, STEP, SlaCheck, StepTimer};
 pub use views::{PlanExplanation, explain, explain_plan, list};
@@ -27,6 +28,24 @@ use crate::domain::escalation::{Escalation, SlaView};
 use crate::domain::item::{ItemKind, LivingItem};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::NewJob;
+
+/// Called by the outbox when it gives up on a message: if it was a page and no page of its
+/// step reached anybody, the next level is paged at once (in `tx`, with the failure), instead
+/// of after the level's whole wait.
+pub async fn page_undeliverable(
+    services: &crate::services::Services,
+    tx: &mut crate::storage::Tx,
+    dedupe_key: &str,
+    reason: &str,
+) -> sqlx::Result<()> {
+    let Some((escalation, step)) = paging::paged_step(dedupe_key) else { return Ok(()) };
+    if paging::step_reached_someone(tx, escalation, step).await? {
+        return Ok(());
+    }
+    let now = services.clock.now();
+    let job = timers::page_next_now(escalation, step, reason, now);
+    crate::storage::jobs::enqueue(&mut **tx, &job, now).await.map(|_| ())
+}
 
 /// Registers the escalation timers with the job workers.
 pub fn register_jobs(registry: &mut JobRegistry) {

@@ -7,11 +7,13 @@ use chrono::{DateTime, Utc};
 use crate::domain::escalation::Escalation;
 use crate::domain::identity::{Person, Role};
 use crate::domain::ids::TeamKey;
+use crate::domain::item::ItemKind;
 use crate::domain::messages::escalation as text;
 use crate::domain::policy::{Level, PageTarget};
 use crate::domain::reply::Message;
 use crate::services::Services;
 use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
+use crate::storage::{self, Tx};
 
 /// The pages for one step: who (for the card) and the messages to send.
 pub(crate) struct Pages {
@@ -60,7 +62,7 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
     let (index, level) = e.policy.level_at(e.step)?;
     let (people, channels) = recipients(services, &e.team, level, now);
     let page = Message::text(text::page(e, index + 1));
-    let dedupe = |to: &str| format!("esc:{}:page:{}:{to}", e.id, e.step);
+    let dedupe = |to: &str| format!("{}{to}", page_key_prefix(e.id, e.step));
     let mut messages = Vec::new();
     let mut names = Vec::new();
     for person in people {
@@ -89,4 +91,45 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
         });
     }
     Some(Pages { level: index + 1, names, messages })
+}
+
+/// The start of every page's outbox dedupe key for one step: `esc:42:page:1:`.
+fn page_key_prefix(escalation: i64, step: u32) -> String {
+    format!("{}:{escalation}:page:{step}:", ItemKind::Escalation.prefix())
+}
+
+/// A SQL `LIKE` pattern matching every page's dedupe key (for `/steward status`).
+pub fn page_key_pattern() -> String {
+    format!("{}:%:page:%", ItemKind::Escalation.prefix())
+}
+
+/// The escalation and step a page's dedupe key names; `None` for any other message.
+pub(crate) fn paged_step(dedupe_key: &str) -> Option<(i64, u32)> {
+    let rest = dedupe_key.strip_prefix(ItemKind::Escalation.prefix())?.strip_prefix(':')?;
+    let (escalation, rest) = rest.split_once(':')?;
+    let (step, _) = rest.strip_prefix("page:")?.split_once(':')?;
+    Some((escalation.parse().ok()?, step.parse().ok()?))
+}
+
+/// Whether some page of this step reached somebody already.
+pub(crate) async fn step_reached_someone(
+    tx: &mut Tx,
+    escalation: i64,
+    step: u32,
+) -> sqlx::Result<bool> {
+    storage::outbox::any_sent_with_prefix(&mut **tx, &page_key_prefix(escalation, step)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_key_names_its_escalation_and_step() {
+        assert_eq!(paged_step(&format!("{}alice", page_key_prefix(42, 1))), Some((42, 1)));
+        assert_eq!(paged_step("esc:42:page:3:#ops"), Some((42, 3)));
+        assert_eq!(paged_step("esc:42:card:v3"), None);
+        assert_eq!(paged_step("cr:42:page:1:alice"), None);
+        assert_eq!(paged_step("esc:x:page:1:alice"), None);
+    }
 }

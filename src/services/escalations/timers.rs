@@ -30,6 +30,10 @@ struct StepPayload {
     escalation: i64,
     /// The step that was paged when the timer was set.
     step: u32,
+    /// Set when the step's pages could not be delivered (why): the next level is paged at
+    /// once, and the card's thread says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    undeliverable: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -42,12 +46,40 @@ pub(crate) fn schedule_step(effects: &mut Effects, e: &Escalation, now: DateTime
     let Some((_, level)) = e.policy.level_at(e.step) else { return };
     effects.schedule(NewJob {
         kind: ItemKind::Escalation.job_kind(STEP),
-        payload: serde_json::to_value(StepPayload { escalation: e.id, step: e.step })
-            .unwrap_or_default(),
+        payload: serde_json::to_value(StepPayload {
+            escalation: e.id,
+            step: e.step,
+            undeliverable: None,
+        })
+        .unwrap_or_default(),
         run_at: now + Duration::seconds(level.wait_seconds),
         dedupe_key: Some(e.key(format_args!("step:{}", e.step))),
         max_attempts: 10,
     });
+}
+
+/// Pages the next level now, because the pages of `step` could not be delivered.
+pub(crate) fn page_next_now(
+    escalation: i64,
+    step: u32,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> NewJob {
+    NewJob {
+        kind: ItemKind::Escalation.job_kind(STEP),
+        payload: serde_json::to_value(StepPayload {
+            escalation,
+            step,
+            undeliverable: Some(reason.to_owned()),
+        })
+        .unwrap_or_default(),
+        run_at: now,
+        dedupe_key: Some(format!(
+            "{}:{escalation}:undeliverable:{step}",
+            ItemKind::Escalation.prefix()
+        )),
+        max_attempts: 10,
+    }
 }
 
 /// Writes a timer's effects in its transaction.
@@ -61,7 +93,7 @@ pub struct StepTimer;
 #[async_trait]
 impl JobHandler for StepTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
-        let StepPayload { escalation, step } = payload(job)?;
+        let StepPayload { escalation, step, undeliverable } = payload(job)?;
         let Some(current) = storage::items::get_for_update::<Escalation>(tx, escalation)
             .await
             .map_err(JobError::retry)?
@@ -74,7 +106,7 @@ impl JobHandler for StepTimer {
         let now = services.clock.now();
         let mut next = current.clone();
         next.step += 1;
-        let (lines, messages, action) = match page_step(services, &next, now) {
+        let (mut lines, messages, action) = match page_step(services, &next, now) {
             Some(pages) => {
                 next.paging = pages.names.clone();
                 (vec![text::paged_line(pages.level, &pages.names, true)], pages.messages, "page")
@@ -85,6 +117,10 @@ impl JobHandler for StepTimer {
                 (vec![text::paging_exhausted_line()], Vec::new(), "paging_exhausted")
             }
         };
+        if let Some(reason) = &undeliverable {
+            let level = current.policy.level_at(step).map_or(step as usize + 1, |(i, _)| i + 1);
+            lines.insert(0, text::page_undeliverable_line(level, reason));
+        }
         let mut change = Change::new(current, next, SYSTEM_ACTOR, action).messages(messages);
         change.lines = lines;
         let mut effects = Effects::default();

@@ -43,9 +43,9 @@ pub async fn command(
             };
             match open_request(services, tx, effects, new, now).await? {
                 Opened::Created(r) => Ok(Reply::private(text::opened(&r, &services.directory))),
-                Opened::Existing(id) => Err(AppError::Unexpected(anyhow::anyhow!(
-                    "chat request deduplicated as #{id} without an external id"
-                ))),
+                Opened::Existing(id) | Opened::Different(id) => Err(AppError::Unexpected(
+                    anyhow::anyhow!("chat request deduplicated as #{id} without an external id"),
+                )),
             }
         }
         RequestCommand::Show { id } => items::show::<Requests>(services, tx, event, id).await,

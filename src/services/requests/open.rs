@@ -47,6 +47,9 @@ pub enum Opened {
     Created(Box<Request>),
     /// The sender delivered this `(source, external_id)` before: the request's id. Roll back.
     Existing(i64),
+    /// The sender delivered this `(source, external_id)` before with a different account,
+    /// type, summary or fields: the existing request's id. Roll back; nothing is changed.
+    Different(i64),
 }
 
 fn invalid(problem: String) -> AppError {
@@ -84,7 +87,14 @@ pub async fn open_request(
         && let Some(id) =
             storage::requests::find_external(&mut **tx, &new.source, external_id).await?
     {
-        return Ok(Opened::Existing(id));
+        let first = storage::items::get::<Request>(&mut **tx, id).await?;
+        let same = first.is_some_and(|r| {
+            r.account == account.key
+                && r.kind == kind.key
+                && r.summary == summary
+                && r.fields == new.fields
+        });
+        return Ok(if same { Opened::Existing(id) } else { Opened::Different(id) });
     }
     let team_key = new
         .team
@@ -249,6 +259,9 @@ pub(crate) fn schedule_retry(
 pub struct IntakeOutcome {
     pub id: i64,
     pub created: bool,
+    /// The key was delivered before with another payload: `id` is the first delivery's
+    /// request, and this delivery changed nothing.
+    pub conflict: bool,
 }
 
 /// Opens a request delivered by another system, in a transaction of its own. A retry of the
@@ -261,11 +274,15 @@ pub async fn intake(services: &Services, new: NewRequest) -> Result<IntakeOutcom
         Ok(Opened::Created(request)) => {
             storage::effects::write(&mut tx, &effects, None, now).await?;
             tx.commit().await?;
-            Ok(IntakeOutcome { id: request.id, created: true })
+            Ok(IntakeOutcome { id: request.id, created: true, conflict: false })
         }
         Ok(Opened::Existing(id)) => {
             tx.rollback().await?;
-            Ok(IntakeOutcome { id, created: false })
+            Ok(IntakeOutcome { id, created: false, conflict: false })
+        }
+        Ok(Opened::Different(id)) => {
+            tx.rollback().await?;
+            Ok(IntakeOutcome { id, created: false, conflict: true })
         }
         Err(err) => {
             tx.rollback().await?;
