@@ -142,6 +142,7 @@ impl Services {
             Command::Credit(command) => self.route_credit(tx, effects, event, command).await,
             Command::Audit { account } => audit::history(self, tx, event, &account).await,
             Command::Digest { name } => digests::preview(self, &name).await,
+            Command::DigestExplain { name } => digests::explain(self, &name),
             Command::Request(command) => requests::command(self, tx, effects, event, command).await,
         }
     }

@@ -60,6 +60,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     request::HELP_WORKLOAD,
     request::HELP_BACKLOG,
     digest::HELP_DIGEST,
+    digest::HELP_DIGEST_EXPLAIN,
 ];
 
 /// Commands only the local console understands.
