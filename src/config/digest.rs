@@ -95,7 +95,12 @@ impl TargetsConfig {
                 .transpose()
         };
         let rate = |key: &'static str, raw: &Option<String>| {
-            raw.as_deref().map(|raw| parse_percent(raw).ok_or((key, format!("`{raw}` is not a percentage like \"95%\"")))).transpose()
+            raw.as_deref()
+                .map(|raw| {
+                    parse_percent(raw)
+                        .ok_or((key, format!("`{raw}` is not a percentage like \"95%\"")))
+                })
+                .transpose()
         };
         Ok(Targets {
             tta_p50: duration("tta_p50", &self.tta_p50)?,
@@ -148,7 +153,10 @@ impl Settings {
                 .filter(|w| w.num_seconds() > 0)
                 .ok_or_else(|| (key("window"), format!("`{}` is not a duration", config.window)))?;
             let week_starts: Weekday = config.week_starts.parse().map_err(|_| {
-                (key("week_starts"), format!("`{}` is not a weekday (Mon … Sun)", config.week_starts))
+                (
+                    key("week_starts"),
+                    format!("`{}` is not a weekday (Mon … Sun)", config.week_starts),
+                )
             })?;
             let targets = config
                 .targets

@@ -531,12 +531,7 @@ pub async fn approvals_pending(
     at: DateTime<Utc>,
 ) -> sqlx::Result<(i64, Option<DateTime<Utc>>)> {
     let sql = format!("WITH {PENDING_AT} SELECT count(*), min(requested_at) FROM pending_at");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(teams)
-        .bind(at)
-        .bind(at)
-        .fetch_one(executor)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(teams).bind(at).bind(at).fetch_one(executor).await
 }
 
 /// Approvals decided in `[start, end)` per approver and currency — `start` is the month's
@@ -752,9 +747,8 @@ pub async fn pending_approvals(
     .bind(limit)
     .fetch_all(executor)
     .await?;
-    let sql = format!(
-        "WITH {PENDING_AT} SELECT team_key, count(*) FROM pending_at GROUP BY team_key"
-    );
+    let sql =
+        format!("WITH {PENDING_AT} SELECT team_key, count(*) FROM pending_at GROUP BY team_key");
     let counts = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
         .bind(at)

@@ -139,7 +139,10 @@ async fn an_empty_window_has_no_figures_and_says_so() {
     assert_eq!(report.backlog, Backlog::default());
     assert_eq!(report.approvals_pending, 0);
     // The window is the last whole week, Mon 16 Nov 00:00 – Mon 23 Nov 00:00: seven days.
-    assert_eq!((report.start, report.end), (utc("2026-11-16T00:00:00Z"), utc("2026-11-23T00:00:00Z")));
+    assert_eq!(
+        (report.start, report.end),
+        (utc("2026-11-16T00:00:00Z"), utc("2026-11-23T00:00:00Z"))
+    );
     assert_eq!(report.trend.len(), 7);
     assert!(report.trend.iter().all(|d| d.opened == 0 && d.resolved == 0));
     let reply = app.command("sam", "/digest kpi").await;
@@ -269,7 +272,9 @@ async fn a_mixed_week_matches_the_hand_computed_figures_and_the_week_before() {
 
     let body = steward::domain::messages::digest::kpi_body(&report, chrono_tz::UTC, "kpi");
     assert!(
-        body.contains("SLA attainment: 66.7% ▼; previous 100.0% · 2 met of 3 resolved + 0 open past due"),
+        body.contains(
+            "SLA attainment: 66.7% ▼; previous 100.0% · 2 met of 3 resolved + 0 open past due"
+        ),
         "{body}"
     );
     assert!(body.contains("Opened: 4 ▲; previous 2"), "{body}");

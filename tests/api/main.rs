@@ -9,6 +9,7 @@ mod cli;
 mod console;
 mod credits;
 mod digests;
+mod digests_as_of;
 mod digests_kpi;
 mod digests_seed;
 mod discord;

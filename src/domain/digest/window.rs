@@ -62,9 +62,8 @@ pub fn windows_at(spec: WindowSpec, zone: Tz, at: DateTime<Utc>) -> Windows {
             end: midnight(today),
         },
         WindowSpec::Week(starts) => {
-            let since_start = (7 + today.weekday().num_days_from_monday()
-                - starts.num_days_from_monday())
-                % 7;
+            let since_start =
+                (7 + today.weekday().num_days_from_monday() - starts.num_days_from_monday()) % 7;
             let end_day = back(today, since_start);
             Windows {
                 previous_start: midnight(back(end_day, 14)),
@@ -180,7 +179,10 @@ mod tests {
     fn a_fixed_window_ends_at_the_slot() {
         let at = utc("2026-07-14T07:00:00Z");
         let w = windows_at(WindowSpec::Fixed(Duration::hours(12)), London, at);
-        assert_eq!((w.previous_start, w.start, w.end), (at - Duration::hours(24), at - Duration::hours(12), at));
+        assert_eq!(
+            (w.previous_start, w.start, w.end),
+            (at - Duration::hours(24), at - Duration::hours(12), at)
+        );
     }
 
     #[test]

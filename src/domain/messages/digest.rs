@@ -78,7 +78,7 @@ pub fn thousands(n: i64) -> String {
 fn group_digits(digits: &str, negative: bool) -> String {
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -163,13 +163,23 @@ pub fn sla_body(report: &SlaReport, zone: Tz, team_name: impl Fn(&str) -> String
     if report.at_risk.total > 0 {
         let lines: Vec<String> = report.at_risk.items.iter().map(line).collect();
         out.push('\n');
-        out.push_str(&capped_section("At risk, can still be saved", &lines, report.at_risk.total, AT_RISK_BUDGET));
+        out.push_str(&capped_section(
+            "At risk, can still be saved",
+            &lines,
+            report.at_risk.total,
+            AT_RISK_BUDGET,
+        ));
     }
     if report.new_breaches.total > 0 {
         let lines: Vec<String> = report.new_breaches.items.iter().map(line).collect();
         let heading = format!("Breached since {since}");
         out.push('\n');
-        out.push_str(&capped_section(&heading, &lines, report.new_breaches.total, NEW_BREACHES_BUDGET));
+        out.push_str(&capped_section(
+            &heading,
+            &lines,
+            report.new_breaches.total,
+            NEW_BREACHES_BUDGET,
+        ));
     }
     if report.older_total() > 0 {
         out.push_str(&format!(
@@ -511,7 +521,11 @@ pub fn standup_body(report: &StandupReport, now: DateTime<Utc>) -> String {
             continue;
         }
         section.push_str(&format!("Needs attention ({}):\n", thousands(team.attention.total)));
-        section.push_str(&attention_lines(&team.attention, now, share.saturating_sub(section.len())));
+        section.push_str(&attention_lines(
+            &team.attention,
+            now,
+            share.saturating_sub(section.len()),
+        ));
         section.push('\n');
         out.push_str(&section);
     }
@@ -652,7 +666,10 @@ fn targets_line(targets: &Targets) -> String {
     if parts.is_empty() {
         "Targets: none configured.\n".to_owned()
     } else {
-        format!("Targets: {}. ✓ met, ✗ missed; ▲/▼ against the previous window.\n", parts.join(", "))
+        format!(
+            "Targets: {}. ✓ met, ✗ missed; ▲/▼ against the previous window.\n",
+            parts.join(", ")
+        )
     }
 }
 
@@ -707,14 +724,19 @@ mod tests {
         assert_eq!(amount(Decimal::from_str("250").unwrap(), "JPY"), "250 JPY");
         assert_eq!(amount(Decimal::from_str("-1000.50").unwrap(), "USD"), "-1,000.50 USD");
         assert_eq!(
-            format!("{} · {}", credits_of(57), amount(Decimal::from_str("18765.97").unwrap(), "EUR")),
+            format!(
+                "{} · {}",
+                credits_of(57),
+                amount(Decimal::from_str("18765.97").unwrap(), "EUR")
+            ),
             "57 credits · 18,765.97 EUR"
         );
     }
 
     #[test]
     fn a_cut_list_says_how_many_it_shows_of_the_total() {
-        let lines: Vec<String> = (0..50).map(|i| format!("  • line {i:02} of some length\n")).collect();
+        let lines: Vec<String> =
+            (0..50).map(|i| format!("  • line {i:02} of some length\n")).collect();
         let out = capped_section("At risk", &lines, 96, 300);
         assert!(out.starts_with("At risk (showing "), "{out}");
         let shown = out.lines().count() - 1;

@@ -10,9 +10,9 @@ use crate::domain::digest::report::{
 use crate::domain::digest::slots::{place, previous_slot};
 use crate::domain::digest::window::month_start;
 use crate::domain::digest::{DigestDefinition, DigestKind, Windows, windows_at};
-use crate::domain::messages::digest as text;
 use crate::domain::identity::Role;
 use crate::domain::ids::PersonKey;
+use crate::domain::messages::digest as text;
 use crate::domain::money::Currency;
 use crate::services::Services;
 use crate::storage::digests as store;
