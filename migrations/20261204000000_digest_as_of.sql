@@ -27,3 +27,15 @@ CREATE INDEX requests_resolve_due_idx ON requests (resolve_due_at)
 -- outcome), which the approved-only index does not find.
 CREATE INDEX credits_closed_idx ON credits (closed_at) INCLUDE (requested_at, team_key)
     WHERE closed_at IS NOT NULL;
+
+-- The SLA digest and the standup read the open items at risk or breached at the slot from
+-- the at-risk index alone: covering, it carries what they count and list. It replaces the
+-- plain at-risk index, so a transition maintains no more indexes than before.
+DROP INDEX escalations_risk_idx;
+CREATE INDEX escalations_risk_idx ON escalations (at_risk_at)
+    INCLUDE (id, team_key, due_at, opened_at, acknowledged_at, severity, account_key, owner_key)
+    WHERE state <> 'resolved';
+DROP INDEX requests_risk_idx;
+CREATE INDEX requests_risk_idx ON requests (at_risk_at)
+    INCLUDE (id, team_key, due_at, opened_at, accepted_at, priority, account_key, assignee_key)
+    WHERE state <> 'resolved';

@@ -104,46 +104,67 @@ pub async fn slots(executor: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Ve
 }
 
 /// Escalations and requests open at `$2` (opened by then, not resolved by then: the ones
-/// resolved since included), with the deadline of the clocks that were *running* at `$2`:
-/// the first clock (acknowledge / first response) until it stopped, the resolve clock until
-/// resolution. Each clock's deadline is the domain's (`Projection::clock_deadlines`); this
-/// only picks, like `domain::item::running_deadline` does for "now", which clocks ran then.
-/// At `$2` = now it gives exactly the projected `due_at` / `at_risk_at`. A pause of the
-/// resolve clock is known only while it lasts (a paused clock has no deadline).
-/// Parameters: `$1` teams (`[]`: all), `$2` the instant.
+/// resolved since included) whose running clocks were at risk or breached at `$2`, with
+/// the deadline of the clocks that were *running* then: the first clock (acknowledge /
+/// first response) until it stopped, the resolve clock until resolution. Each clock's
+/// deadline is the domain's (`Projection::clock_deadlines`); this only picks, like
+/// `domain::item::running_deadline` does for "now", which clocks ran then:
+/// - open now and acknowledged by `$2` or not at all: the clocks running now ran then, so
+///   the projected running deadline (`due_at` / `at_risk_at`) is the one at `$2` — read
+///   from the covering at-risk index, which is what keeps the digest fast at a million rows;
+/// - open now but acknowledged after `$2`: the first clock still ran then;
+/// - resolved after `$2`: the clocks that had not stopped by `$2`.
+///
+/// A pause of the resolve clock is known only while it lasts (a paused clock has no
+/// deadline). Parameters: `$1` teams (`[]`: all), `$2` the instant.
 const OPEN_AT: &str = "
     open_at AS (
         SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
-               owner_key AS person, acknowledged_at AS first_at, first_due_at,
-               first_at_risk_at, resolve_due_at, resolve_at_risk_at
+               owner_key AS person, acknowledged_at AS first_at, due_at AS due,
+               at_risk_at AS risk
         FROM escalations
-        WHERE state <> 'resolved' AND opened_at <= $2
+        WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
+          AND (acknowledged_at IS NULL OR acknowledged_at <= $2)
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
         UNION ALL
         SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
-               first_due_at, first_at_risk_at, resolve_due_at, resolve_at_risk_at
+               LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
+        FROM escalations
+        WHERE acknowledged_at > $2 AND state <> 'resolved' AND opened_at <= $2
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+        UNION ALL
+        SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
+               LEAST(CASE WHEN acknowledged_at IS NULL OR acknowledged_at > $2
+                          THEN first_due_at END, resolve_due_at),
+               LEAST(CASE WHEN acknowledged_at IS NULL OR acknowledged_at > $2
+                          THEN first_at_risk_at END, resolve_at_risk_at)
         FROM escalations
         WHERE resolved_at > $2 AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
         UNION ALL
         SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
-               first_due_at, first_at_risk_at, resolve_due_at, resolve_at_risk_at
+               due_at, at_risk_at
         FROM requests
-        WHERE state <> 'resolved' AND opened_at <= $2
+        WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
+          AND (accepted_at IS NULL OR accepted_at <= $2)
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
         UNION ALL
         SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
-               first_due_at, first_at_risk_at, resolve_due_at, resolve_at_risk_at
+               LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
+        FROM requests
+        WHERE accepted_at > $2 AND state <> 'resolved' AND opened_at <= $2
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+        UNION ALL
+        SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
+               LEAST(CASE WHEN accepted_at IS NULL OR accepted_at > $2
+                          THEN first_due_at END, resolve_due_at),
+               LEAST(CASE WHEN accepted_at IS NULL OR accepted_at > $2
+                          THEN first_at_risk_at END, resolve_at_risk_at)
         FROM requests
         WHERE resolved_at > $2 AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
     as_of AS MATERIALIZED (
-        SELECT kind, id, team_key, label, account_key, person, first_at,
-               LEAST(CASE WHEN first_at IS NULL OR first_at > $2 THEN first_due_at END,
-                     resolve_due_at) AS due,
-               LEAST(CASE WHEN first_at IS NULL OR first_at > $2 THEN first_at_risk_at END,
-                     resolve_at_risk_at) AS risk
-        FROM open_at)";
+        SELECT * FROM open_at WHERE risk <= $2 OR due <= $2)";
 
 /// The SLA digest's counts per team at `at`: at risk (not breached), breached after
 /// `new_since`, and older breaches by age (`age_bounds`: the instants one day, seven days
@@ -175,8 +196,7 @@ pub async fn sla_counts(
                 count(*) FILTER (WHERE due <= $3 AND due <= $4 AND due > $5) AS from_1d_to_7d,
                 count(*) FILTER (WHERE due <= $3 AND due <= $5 AND due > $6) AS from_7d_to_28d,
                 count(*) FILTER (WHERE due <= $3 AND due <= $6) AS over_28d
-         FROM as_of WHERE risk <= $2 OR due <= $2
-         GROUP BY team_key ORDER BY team_key"
+         FROM as_of GROUP BY team_key ORDER BY team_key"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
@@ -321,10 +341,9 @@ struct FiguresRow {
     unacknowledged: i64,
     unresolved: i64,
     resolved: i64,
-    ack_p50: Option<f64>,
-    ack_p90: Option<f64>,
-    resolve_p50: Option<f64>,
-    resolve_p90: Option<f64>,
+    /// `[p50, p90]`, `None` with no rows.
+    acknowledge: Option<Vec<f64>>,
+    resolve: Option<Vec<f64>>,
     met: i64,
     measured: i64,
     open_past_due: i64,
@@ -332,95 +351,86 @@ struct FiguresRow {
     reopen: Option<f64>,
 }
 
+/// The team filter of the window queries (`$1`).
+const TEAMS: &str = "(cardinality($1::text[]) = 0 OR team_key = ANY($1))";
+
 /// The figures of the window `[start, end)` as the database stood at `end` (credits
-/// included). Four disjoint families of range scans, each over a covering index: items
-/// opened in the window, acknowledged in it, resolved in it, and due in it but still open
-/// at its end (an OR of ranges would defeat the indexes).
+/// included). Four families of range scans, each over a covering index and aggregated on
+/// its own: items opened in the window, acknowledged in it, resolved in it, and due in it
+/// but still open at its end (an OR of ranges would defeat the indexes; one aggregate over
+/// all of them would evaluate every filter on every row). Each percentile pair is one sort
+/// over `date_part` seconds (float8, where `extract` would sort numerics).
 pub async fn window_figures(
     executor: impl PgExecutor<'_> + Copy,
     teams: &[String],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> sqlx::Result<WindowFigures> {
-    let row: FiguresRow = sqlx::query_as(
-        "WITH items AS (
-             SELECT 1 AS part, opened_at, acknowledged_at AS ack_at, resolved_at,
-                    NULL::boolean AS within, NULL::boolean AS fcr, NULL::boolean AS reopened
-             FROM escalations
-             WHERE opened_at >= $2 AND opened_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT 1, opened_at, accepted_at, resolved_at, NULL, NULL, NULL
-             FROM requests
-             WHERE opened_at >= $2 AND opened_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT 2, opened_at, acknowledged_at, NULL, NULL, NULL, NULL
-             FROM escalations
-             WHERE acknowledged_at >= $2 AND acknowledged_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT 2, opened_at, accepted_at, NULL, NULL, NULL, NULL
-             FROM requests
-             WHERE accepted_at >= $2 AND accepted_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT 3, opened_at, NULL, resolved_at, resolved_within_sla, NULL, NULL
-             FROM escalations
-             WHERE resolved_at >= $2 AND resolved_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT 3, opened_at, NULL, resolved_at, resolved_within_sla,
-                    first_contact_resolution, reopened
-             FROM requests
-             WHERE resolved_at >= $2 AND resolved_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT 4, NULL, NULL, NULL, NULL, NULL, NULL
-             FROM escalations
-             WHERE resolve_due_at >= $2 AND resolve_due_at < $3
-               AND (resolved_at IS NULL OR resolved_at >= $3)
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT 4, NULL, NULL, NULL, NULL, NULL, NULL
-             FROM requests
-             WHERE resolve_due_at >= $2 AND resolve_due_at < $3
-               AND (resolved_at IS NULL OR resolved_at >= $3)
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
-         SELECT
-             count(*) FILTER (WHERE part = 1) AS opened,
-             count(*) FILTER (WHERE part = 1 AND (ack_at IS NULL OR ack_at >= $3)
-                                AND (resolved_at IS NULL OR resolved_at >= $3)) AS unacknowledged,
-             count(*) FILTER (WHERE part = 1 AND (resolved_at IS NULL OR resolved_at >= $3))
-                 AS unresolved,
-             count(*) FILTER (WHERE part = 3) AS resolved,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ack_at - opened_at))
-                 FILTER (WHERE part = 2) AS ack_p50,
-             percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM ack_at - opened_at))
-                 FILTER (WHERE part = 2) AS ack_p90,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - opened_at))
-                 FILTER (WHERE part = 3) AS resolve_p50,
-             percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - opened_at))
-                 FILTER (WHERE part = 3) AS resolve_p90,
-             count(*) FILTER (WHERE part = 3 AND within) AS met,
-             count(*) FILTER (WHERE part = 3 AND within IS NOT NULL) AS measured,
-             count(*) FILTER (WHERE part = 4) AS open_past_due,
-             (avg(fcr::int) FILTER (WHERE part = 3 AND fcr IS NOT NULL))::float8 AS fcr,
-             (avg(reopened::int) FILTER (WHERE part = 3 AND reopened IS NOT NULL))::float8 AS reopen
-         FROM items",
-    )
-    .bind(teams)
-    .bind(start)
-    .bind(end)
-    .fetch_one(executor)
-    .await?;
+    let window = |at: &str| format!("{at} >= $2 AND {at} < $3 AND {TEAMS}");
+    let sql = format!(
+        "SELECT o.opened, o.unacknowledged, o.unresolved, a.acknowledge, r.resolved, r.resolve,
+                r.met, r.measured, d.open_past_due, r.fcr, r.reopen
+         FROM
+         (SELECT count(*) AS opened,
+                 count(*) FILTER (WHERE (ack_at IS NULL OR ack_at >= $3)
+                                    AND (resolved_at IS NULL OR resolved_at >= $3)) AS unacknowledged,
+                 count(*) FILTER (WHERE resolved_at IS NULL OR resolved_at >= $3) AS unresolved
+          FROM (SELECT acknowledged_at AS ack_at, resolved_at FROM escalations
+                WHERE {opened_e}
+                UNION ALL
+                SELECT accepted_at, resolved_at FROM requests WHERE {opened_r}) AS x) AS o,
+         (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY seconds) AS acknowledge
+          FROM (SELECT date_part('epoch', acknowledged_at - opened_at) AS seconds
+                FROM escalations WHERE {acked_e}
+                UNION ALL
+                SELECT date_part('epoch', accepted_at - opened_at) FROM requests
+                WHERE {acked_r}) AS x) AS a,
+         (SELECT count(*) AS resolved,
+                 percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY seconds) AS resolve,
+                 count(*) FILTER (WHERE within) AS met,
+                 count(within) AS measured,
+                 (avg(fcr::int))::float8 AS fcr,
+                 (avg(reopened::int))::float8 AS reopen
+          FROM (SELECT date_part('epoch', resolved_at - opened_at) AS seconds,
+                       resolved_within_sla AS within, NULL::boolean AS fcr,
+                       NULL::boolean AS reopened
+                FROM escalations WHERE {resolved_e}
+                UNION ALL
+                SELECT date_part('epoch', resolved_at - opened_at), resolved_within_sla,
+                       first_contact_resolution, reopened
+                FROM requests WHERE {resolved_r}) AS x) AS r,
+         (SELECT count(*) AS open_past_due
+          FROM (SELECT 1 FROM escalations
+                WHERE {due_e} AND (resolved_at IS NULL OR resolved_at >= $3)
+                UNION ALL
+                SELECT 1 FROM requests
+                WHERE {due_r} AND (resolved_at IS NULL OR resolved_at >= $3)) AS x) AS d",
+        opened_e = window("opened_at"),
+        opened_r = window("opened_at"),
+        acked_e = window("acknowledged_at"),
+        acked_r = window("accepted_at"),
+        resolved_e = window("resolved_at"),
+        resolved_r = window("resolved_at"),
+        due_e = window("resolve_due_at"),
+        due_r = window("resolve_due_at"),
+    );
+    let row: FiguresRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(start)
+        .bind(end)
+        .fetch_one(executor)
+        .await?;
     let credits = credits_granted(executor, teams, start, end).await?;
+    let pair = |values: Option<Vec<f64>>| match values.as_deref() {
+        Some([p50, p90]) => Percentiles { p50: Some(*p50), p90: Some(*p90) },
+        _ => Percentiles::default(),
+    };
     Ok(WindowFigures {
         opened: row.opened,
         resolved: row.resolved,
-        acknowledge: Percentiles { p50: row.ack_p50, p90: row.ack_p90 },
+        acknowledge: pair(row.acknowledge),
         unacknowledged: row.unacknowledged,
-        resolve: Percentiles { p50: row.resolve_p50, p90: row.resolve_p90 },
+        resolve: pair(row.resolve),
         unresolved: row.unresolved,
         attainment: Attainment {
             met: row.met,
@@ -700,18 +710,35 @@ pub async fn attention(
 ) -> sqlx::Result<Vec<AttentionRow>> {
     let sql = format!(
         "WITH {OPEN_AT},
+         -- Open and not acknowledged / accepted by their owner, not yet at risk (those are
+         -- in `as_of`): what the state says now, for items still open.
+         waiting AS (
+             SELECT 'escalation' AS kind, id, team_key, owner_key AS person,
+                    severity AS label, account_key, due_at AS due
+             FROM escalations
+             WHERE state <> 'resolved' AND acknowledged_at IS NULL AND owner_key IS NOT NULL
+               AND opened_at <= $2 AND (at_risk_at IS NULL OR at_risk_at > $2)
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+             UNION ALL
+             SELECT 'request', id, team_key, assignee_key, priority, account_key, due_at
+             FROM requests
+             WHERE state <> 'resolved' AND accepted_at IS NULL AND assignee_key IS NOT NULL
+               AND opened_at <= $2 AND (at_risk_at IS NULL OR at_risk_at > $2)
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
+         flagged AS (
+             SELECT kind, id, team_key, person, label, account_key,
+                    CASE WHEN due <= $2 THEN 'breached' ELSE 'at_risk' END AS reason, due
+             FROM as_of
+             UNION ALL
+             SELECT kind, id, team_key, person, label, account_key, 'waiting', due
+             FROM waiting),
          needs AS (
-             SELECT kind, id, team_key, person, label || ' ' || account_key AS label,
-                    CASE WHEN due <= $2 THEN 'breached'
-                         WHEN risk <= $2 THEN 'at_risk'
-                         ELSE 'waiting' END AS reason,
+             SELECT kind, id, team_key, person, label || ' ' || account_key AS label, reason,
                     due,
                     count(*) OVER (PARTITION BY team_key) AS team_total,
                     row_number() OVER (PARTITION BY team_key ORDER BY due NULLS LAST, kind, id)
                         AS rank
-             FROM as_of
-             WHERE risk <= $2 OR due <= $2
-                OR (person IS NOT NULL AND (first_at IS NULL OR first_at > $2)))
+             FROM flagged)
          SELECT kind, id, team_key, person, label, reason, due, team_total
          FROM needs WHERE rank <= $3 ORDER BY team_key, rank"
     );
