@@ -144,6 +144,9 @@ impl Settings {
             if config.name.trim().is_empty() || config.name.contains(char::is_whitespace) {
                 return Err((key("name"), "must be one word".into()));
             }
+            if config.name == "explain" {
+                return Err((key("name"), "`explain` is taken by `/digest explain <name>`".into()));
+            }
             if out.iter().any(|d| d.name == config.name) {
                 return Err((key("name"), format!("`{}` is defined twice", config.name)));
             }
