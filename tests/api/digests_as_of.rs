@@ -503,3 +503,67 @@ async fn the_standup_lists_a_pending_approval_once_naming_everyone_it_waits_on()
     assert!(lines[0].contains("(250.00 USD, ACME-1042) waits on "), "{text}");
     assert!(!text.contains("breached, breached"), "{text}");
 }
+
+async fn approval_by(app: &TestApp, approver: &str, amount: &str, at: &str) {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO credits (version, kind, account_key, amount, currency, reason, state,
+             requested_by, requested_at, team_key, doc, updated_at, expires_at, closed_at)
+         VALUES (1, 'credit', 'ACME-1042', $1::numeric, 'USD', 'goodwill', 'approved', 'alice',
+                 $2, 'accounts-emea', '{}', $2, $2 + interval '72 hours', $2) RETURNING id",
+    )
+    .bind(amount)
+    .bind(utc(at))
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO credit_approvals (credit_id, approver, currency, amount, decided_at)
+         VALUES ($1, $2, 'USD', $3::numeric, $4)",
+    )
+    .bind(id)
+    .bind(approver)
+    .bind(amount)
+    .bind(utc(at))
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn approver_lines_compare_the_month_to_date_with_the_monthly_authority() {
+    let app = kpi_app(chrono_tz::UTC, "Mon").await;
+    approval_by(&app, "sam", "4000.00", "2026-10-30T12:00:00Z").await; // last month
+    approval_by(&app, "sam", "1200.50", "2026-11-03T12:00:00Z").await; // this month, before the window
+    approval_by(&app, "sam", "250.00", "2026-11-18T12:00:00Z").await; // in the window
+    approval_by(&app, "sam", "999.00", "2026-11-23T12:00:00Z").await; // after the window's end
+    let report = kpi(&app, kpi_slot()).await;
+    assert_eq!(report.month_start, utc("2026-11-01T00:00:00Z"));
+    let sam = &report.by_approver[0];
+    assert_eq!((sam.count, sam.sum), (2, "1450.50".parse::<rust_decimal::Decimal>().unwrap()));
+    let text = body(&app, "kpi", &Report::Kpi(Box::new(report)), kpi_slot());
+    assert!(text.contains("Approved this month (since 01 Nov):"), "{text}");
+    assert!(
+        text.contains("sam: 2 credits · 1,450.50 USD of 5,000 USD monthly authority"),
+        "{text}"
+    );
+    // Credits granted are the window's: the one approval in it.
+    assert!(text.contains("Credits granted: 1 credit · 250.00 USD"), "{text}");
+}
+
+#[tokio::test]
+async fn a_long_standup_stays_within_its_budget_and_says_how_many_more() {
+    let app = TestApp::spawn().await;
+    let now = app.now();
+    for i in 0..60 {
+        let opened = now - Duration::hours(10) - Duration::minutes(i);
+        put(&app, None, "accounts-emea", Fixture::opened(opened, Duration::hours(8))).await;
+    }
+    let reply = app.command("sam", "/digest standup").await;
+    let text = reply.message.card.unwrap().body.unwrap();
+    assert!(text.contains("Needs attention (60):"), "{text}");
+    let listed = text.lines().filter(|l| l.contains("Escalation #")).count();
+    assert!(listed < 60, "{text}");
+    assert!(text.contains(&format!("  … and {} more", 60 - listed)), "{text}");
+    assert!(text.chars().count() <= BODY_BUDGET, "{} characters", text.chars().count());
+    assert!(!text.contains("breached, breached"), "{text}");
+}
