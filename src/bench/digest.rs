@@ -136,6 +136,8 @@ fn bench_settings(mut settings: Settings) -> anyhow::Result<Settings> {
         channels: BTreeMap::from([(Platform::Console, "bench".to_owned())]),
         teams: Vec::new(),
         window: window.into(),
+        week_starts: "Mon".into(),
+        targets: Default::default(),
     };
     settings.digests = vec![
         digest("bench-kpi", DigestKind::Kpi, "7d"),

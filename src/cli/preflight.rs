@@ -30,8 +30,8 @@ pub fn check(command: &Commands, settings: &Settings) -> Result<(), Refusal> {
         Commands::Console { act_as } => {
             console_person(settings, act_as.as_deref()).map_err(refuse("console"))
         }
-        Commands::Digest(DigestCommand::Run { name, at, .. }) => {
-            digest_run(settings, name, at.as_deref()).map_err(refuse("digest run"))
+        Commands::Digest(DigestCommand::Run { name, at, dry_run }) => {
+            digest_run(settings, name, at.as_deref(), *dry_run).map_err(refuse("digest run"))
         }
         Commands::Audit(AuditCommand::Export { from, to, .. }) if from > to => {
             let problem = crate::domain::messages::credit::export_range_problem(
@@ -60,12 +60,41 @@ fn console_person(settings: &Settings, act_as: Option<&str>) -> Result<(), Strin
     }
 }
 
-fn digest_run(settings: &Settings, name: &str, at: Option<&str>) -> Result<(), String> {
+fn digest_run(
+    settings: &Settings,
+    name: &str,
+    at: Option<&str>,
+    dry_run: bool,
+) -> Result<(), String> {
     let Some(digest) = settings.digests.iter().find(|d| d.name == name) else {
         let known: Vec<&str> = settings.digests.iter().map(|d| d.name.as_str()).collect();
         return Err(text::unknown_digest(name, &known));
     };
-    at.map(|raw| parse_time(raw, digest.time_zone)).transpose().map(|_| ())
+    let Some(at) = at.map(|raw| parse_time(raw, digest.time_zone)).transpose()? else {
+        return Ok(());
+    };
+    // A posting run is refused at an instant that is no slot, before a database is opened.
+    let definitions = settings.digest_definitions().unwrap_or_default();
+    match definitions.iter().find(|d| d.name == name) {
+        Some(definition) if !dry_run => {
+            let nearest = crate::domain::digest::slots::nearest_slots(
+                &definition.schedule,
+                definition.time_zone,
+                at,
+            );
+            if nearest.0 == Some(at) {
+                Ok(())
+            } else {
+                Err(crate::domain::messages::digest::run_not_a_slot(
+                    name,
+                    at,
+                    definition.time_zone,
+                    nearest,
+                ))
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 fn discord_register(settings: &Settings) -> Result<(), String> {
@@ -169,6 +198,22 @@ mod tests {
         assert!(err.to_string().starts_with("steward digest run: no digest `nosuch`; "), "{err}");
         assert!(err.problem.contains(&first), "{err}");
         assert!(run(&first, Some("yesterday")).unwrap_err().problem.contains("is not a time"));
+    }
+
+    #[test]
+    fn a_posting_digest_run_off_the_schedule_is_refused_naming_the_nearest_slots() {
+        let settings = demo();
+        let run = |at: &str, dry_run: bool| {
+            let (name, at) = ("sla-morning".to_owned(), Some(at.to_owned()));
+            check(&Commands::Digest(DigestCommand::Run { name, at, dry_run }), &settings)
+        };
+        // "30 8 * * Mon-Fri" in London: Monday 23 November 08:30 GMT is a slot.
+        assert!(run("2026-11-23 08:30", false).is_ok());
+        assert!(run("2026-11-23 08:31", true).is_ok());
+        let err = run("2026-11-23 08:31", false).unwrap_err();
+        assert!(err.problem.contains("is not a slot of digest `sla-morning`"), "{err}");
+        assert!(err.problem.contains("before Mon 23 Nov 2026 08:30 GMT"), "{err}");
+        assert!(err.problem.contains("after Tue 24 Nov 2026 08:30 GMT"), "{err}");
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub enum Command {
     Onboard { account: AccountKey, plan: String },
     /// `/onboarding [team]`: accounts in onboarding (default: the actor's team).
     Onboarding { team: Option<super::ids::TeamKey> },
+    /// `/digest explain <name>`: how the digest's window and figures are defined.
+    DigestExplain { name: String },
 }
 
 /// Whose items a list shows.
@@ -127,6 +129,17 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
 fn parse_digest(args: &str) -> Result<Command, UsageError> {
     let help = &messages::digest::HELP_DIGEST;
     let (name, rest) = split_first_word(args);
+    if name == "explain" {
+        let help = &messages::digest::HELP_DIGEST_EXPLAIN;
+        let (name, rest) = split_first_word(rest);
+        if name.is_empty() {
+            return Err(UsageError::new(help, messages::digest::missing_name()));
+        }
+        if !rest.trim().is_empty() {
+            return Err(UsageError::new(help, messages::unexpected_arguments(rest.trim())));
+        }
+        return Ok(Command::DigestExplain { name: name.to_owned() });
+    }
     if name.is_empty() {
         return Err(UsageError::new(help, messages::digest::missing_name()));
     }
@@ -350,6 +363,7 @@ mod tests {
             "assign 4",
             "handoff",
             "digest",
+            "digest explain",
         ];
         for line in cases {
             let (name, args) = split_first_word(line);

@@ -95,7 +95,8 @@ impl ItemClocks<'_> {
         let (first, resolve) = self.at(resolved_at.unwrap_or(self.opened_at))?;
         let first = (first, self.first.map(|s| s.at));
         let owner = (self.team, self.account);
-        Ok(Projection::two_clocks(owner, first, resolve, resolved_at, self.waiting))
+        Ok(Projection::two_clocks(owner, first, resolve, resolved_at, self.waiting)
+            .clock_deadlines(first.0, resolve))
     }
 }
 

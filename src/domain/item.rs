@@ -275,6 +275,19 @@ impl Projection {
     }
 }
 
+impl Projection {
+    /// Each clock's own deadline, kept after the clock stops (`first_*`: acknowledge or first
+    /// response; `resolve_*`: resolution, none while paused), so that a digest replayed as of
+    /// an earlier instant can tell which clocks were running then and whether they had passed
+    /// their due or at-risk instant (`storage::digests`).
+    pub fn clock_deadlines(self, first: ClockView, resolve: ClockView) -> Projection {
+        self.time("first_due_at", first.due)
+            .time("first_at_risk_at", first.at_risk_at)
+            .time("resolve_due_at", resolve.due)
+            .time("resolve_at_risk_at", resolve.at_risk_at)
+    }
+}
+
 /// The earliest due and at-risk instants among an item's running SLA clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Deadline {

@@ -218,6 +218,7 @@ impl Services {
                 Ok(Reply::private_card(card))
             }
             Command::Policy(question) => policy_explain::explain(self, tx, event, &question).await,
+            Command::DigestExplain { name } => digests::explain(self, &name),
             Command::Request(command) => requests::command(self, tx, effects, event, command).await,
             Command::Access(command) => access::command(self, tx, effects, event, command).await,
             Command::Onboard { account, plan } => {

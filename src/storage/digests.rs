@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
 use crate::domain::digest::report::{
-    ApproverTotal, Backlog, CurrencyTotal, DayPoint, ItemKind, Percentiles, SlaItem, WindowFigures,
+    ApproverTotal, Attainment, Backlog, CurrencyTotal, DayPoint, ItemKind, Percentiles, SlaItem,
+    WindowFigures,
 };
 
 /// How a claimed slot went out.
@@ -102,67 +103,228 @@ pub async fn slots(executor: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Ve
         .await
 }
 
+/// Escalations and requests open at `$2` (opened by then, not resolved by then: the ones
+/// resolved since included) whose running clocks were at risk or breached at `$2`, with
+/// the deadline of the clocks that were *running* then: the first clock (acknowledge /
+/// first response) until it stopped, the resolve clock until resolution. Each clock's
+/// deadline is the domain's (`Projection::clock_deadlines`); this only picks, like
+/// `domain::item::running_deadline` does for "now", which clocks ran then:
+/// - open now and acknowledged by `$2` or not at all: the clocks running now ran then, so
+///   the projected running deadline (`due_at` / `at_risk_at`) is the one at `$2` — read
+///   from the covering at-risk index, which is what keeps the digest fast at a million rows;
+/// - open now but acknowledged after `$2`: the first clock still ran then;
+/// - resolved after `$2`: the clocks that had not stopped by `$2`.
+///
+/// A pause of the resolve clock is known only while it lasts (a paused clock has no
+/// deadline). Parameters: `$1` teams (`[]`: all), `$2` the instant.
+const OPEN_AT: &str = "
+    open_at AS (
+        SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
+               owner_key AS person, acknowledged_at AS first_at, due_at AS due,
+               at_risk_at AS risk
+        FROM escalations
+        WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
+          AND (acknowledged_at IS NULL OR acknowledged_at <= $2)
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+        UNION ALL
+        SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
+               LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
+        FROM escalations
+        WHERE acknowledged_at > $2 AND state <> 'resolved' AND opened_at <= $2
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+        UNION ALL
+        SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
+               LEAST(CASE WHEN acknowledged_at IS NULL OR acknowledged_at > $2
+                          THEN first_due_at END, resolve_due_at),
+               LEAST(CASE WHEN acknowledged_at IS NULL OR acknowledged_at > $2
+                          THEN first_at_risk_at END, resolve_at_risk_at)
+        FROM escalations
+        WHERE resolved_at > $2 AND opened_at <= $2
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+        UNION ALL
+        SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
+               due_at, at_risk_at
+        FROM requests
+        WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
+          AND (accepted_at IS NULL OR accepted_at <= $2)
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+        UNION ALL
+        SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
+               LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
+        FROM requests
+        WHERE accepted_at > $2 AND state <> 'resolved' AND opened_at <= $2
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+        UNION ALL
+        SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
+               LEAST(CASE WHEN accepted_at IS NULL OR accepted_at > $2
+                          THEN first_due_at END, resolve_due_at),
+               LEAST(CASE WHEN accepted_at IS NULL OR accepted_at > $2
+                          THEN first_at_risk_at END, resolve_at_risk_at)
+        FROM requests
+        WHERE resolved_at > $2 AND opened_at <= $2
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
+    as_of AS MATERIALIZED (
+        SELECT * FROM open_at WHERE risk <= $2 OR due <= $2)";
+
+/// The SLA digest's counts per team at `at`: at risk (not breached), breached after
+/// `new_since`, and older breaches by age (`age_bounds`: the instants one day, seven days
+/// and four weeks before `at`, from `BreachAge`).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct SlaCountRow {
+    pub team_key: String,
+    pub at_risk: i64,
+    pub new_breaches: i64,
+    pub under_1d: i64,
+    pub from_1d_to_7d: i64,
+    pub from_7d_to_28d: i64,
+    pub over_28d: i64,
+}
+
+pub async fn sla_counts(
+    executor: impl PgExecutor<'_>,
+    teams: &[String],
+    at: DateTime<Utc>,
+    new_since: DateTime<Utc>,
+    age_bounds: [DateTime<Utc>; 3],
+) -> sqlx::Result<Vec<SlaCountRow>> {
+    let sql = format!(
+        "WITH {OPEN_AT}
+         SELECT team_key,
+                count(*) FILTER (WHERE due > $2) AS at_risk,
+                count(*) FILTER (WHERE due <= $2 AND due > $3) AS new_breaches,
+                count(*) FILTER (WHERE due <= $3 AND due > $4) AS under_1d,
+                count(*) FILTER (WHERE due <= $3 AND due <= $4 AND due > $5) AS from_1d_to_7d,
+                count(*) FILTER (WHERE due <= $3 AND due <= $5 AND due > $6) AS from_7d_to_28d,
+                count(*) FILTER (WHERE due <= $3 AND due <= $6) AS over_28d
+         FROM as_of GROUP BY team_key ORDER BY team_key"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(at)
+        .bind(new_since)
+        .bind(age_bounds[0])
+        .bind(age_bounds[1])
+        .bind(age_bounds[2])
+        .fetch_all(executor)
+        .await
+}
+
 #[derive(FromRow)]
 struct SlaRow {
+    class: String,
     kind: String,
     id: i64,
     team_key: String,
     label: String,
     account_key: String,
-    owner: Option<String>,
+    person: Option<String>,
     due: Option<DateTime<Utc>>,
 }
 
-/// Open escalations and requests whose acknowledge/first-response or resolve clock is at
-/// risk or breached at `now`, and pending approvals waiting longer than `approval_risk`
-/// (their deadline is their expiry); nearest deadline first, at most `limit`.
-pub async fn sla_items(
+/// The SLA digest's lists at `at`, at most `limit` each: at risk (nearest deadline first)
+/// and breached after `new_since` (most recent first).
+pub async fn sla_lists(
     executor: impl PgExecutor<'_>,
     teams: &[String],
-    now: DateTime<Utc>,
-    approval_risk_since: DateTime<Utc>,
+    at: DateTime<Utc>,
+    new_since: DateTime<Utc>,
     limit: i64,
-) -> sqlx::Result<Vec<SlaItem>> {
-    let rows: Vec<SlaRow> = sqlx::query_as(
-        "(SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
-                 owner_key AS owner, due_at AS due
-          FROM escalations
-          WHERE state <> 'resolved' AND at_risk_at <= $2
-            AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
+) -> sqlx::Result<(Vec<SlaItem>, Vec<SlaItem>)> {
+    let sql = format!(
+        "WITH {OPEN_AT}
+         (SELECT 'at_risk' AS class, kind, id, team_key, label, account_key, person, due
+          FROM as_of WHERE risk <= $2 AND due > $2 ORDER BY due, kind, id LIMIT $4)
          UNION ALL
-         (SELECT 'request', id, team_key, priority, account_key, assignee_key,
-                 due_at
-          FROM requests
-          WHERE state <> 'resolved' AND at_risk_at <= $2
-            AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
-         UNION ALL
-         (SELECT 'approval', id, team_key, amount::text || ' ' || currency, account_key,
-                 requested_by, expires_at
-          FROM credits
-          WHERE state = 'pending' AND requested_at <= $3
-            AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
-         ORDER BY due NULLS LAST, kind, id
-         LIMIT $4",
-    )
-    .bind(teams)
-    .bind(now)
-    .bind(approval_risk_since)
-    .bind(limit)
-    .fetch_all(executor)
-    .await?;
-    Ok(rows
+         (SELECT 'new', kind, id, team_key, label, account_key, person, due
+          FROM as_of WHERE due <= $2 AND due > $3 ORDER BY due DESC, kind, id LIMIT $4)"
+    );
+    let rows: Vec<SlaRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(at)
+        .bind(new_since)
+        .bind(limit)
+        .fetch_all(executor)
+        .await?;
+    let (at_risk, new): (Vec<SlaRow>, Vec<SlaRow>) =
+        rows.into_iter().partition(|row| row.class == "at_risk");
+    let item = |row: SlaRow| SlaItem {
+        kind: item_kind(&row.kind),
+        id: row.id,
+        team: row.team_key,
+        label: row.label,
+        account: row.account_key,
+        owner: row.person,
+        breached: row.due.is_some_and(|due| due <= at),
+        due: row.due,
+    };
+    Ok((at_risk.into_iter().map(item).collect(), new.into_iter().map(item).collect()))
+}
+
+/// Credits pending at `$2` (still pending, or decided after it) and requested at or before
+/// `$3`. Parameters: `$1` teams.
+const PENDING_AT: &str = "
+    pending_at AS (
+        SELECT id, team_key, amount, currency, account_key, requested_by, requested_at,
+               expires_at
+        FROM credits
+        WHERE state = 'pending' AND requested_at <= $3
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+        UNION ALL
+        SELECT id, team_key, amount, currency, account_key, requested_by, requested_at,
+               expires_at
+        FROM credits
+        WHERE closed_at > $2 AND requested_at <= $3
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))";
+
+#[derive(FromRow)]
+struct PendingRow {
+    id: i64,
+    team_key: String,
+    amount: Decimal,
+    currency: String,
+    account_key: String,
+    requested_by: String,
+    expires_at: DateTime<Utc>,
+    total: i64,
+}
+
+/// Approvals pending at `at` that were requested at or before `requested_by`, oldest
+/// first, at most `limit`, with how many there are.
+pub async fn approvals_waiting(
+    executor: impl PgExecutor<'_>,
+    teams: &[String],
+    at: DateTime<Utc>,
+    requested_by: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<(Vec<SlaItem>, i64)> {
+    let sql = format!(
+        "WITH {PENDING_AT}
+         SELECT id, team_key, amount, currency, account_key, requested_by, expires_at,
+                count(*) OVER () AS total
+         FROM pending_at ORDER BY requested_at, id LIMIT $4"
+    );
+    let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(at)
+        .bind(requested_by)
+        .bind(limit)
+        .fetch_all(executor)
+        .await?;
+    let total = rows.first().map_or(0, |row| row.total);
+    let items = rows
         .into_iter()
         .map(|row| SlaItem {
-            kind: item_kind(&row.kind),
+            kind: ItemKind::Credit,
             id: row.id,
             team: row.team_key,
-            label: row.label,
+            label: crate::domain::messages::digest::amount(row.amount, &row.currency),
             account: row.account_key,
-            owner: row.owner,
-            breached: row.due.is_some_and(|due| due <= now),
-            due: row.due,
+            owner: Some(row.requested_by),
+            due: Some(row.expires_at),
+            breached: false,
         })
-        .collect())
+        .collect();
+    Ok((items, total))
 }
 
 fn item_kind(raw: &str) -> ItemKind {
@@ -177,82 +339,105 @@ fn item_kind(raw: &str) -> ItemKind {
 #[derive(FromRow)]
 struct FiguresRow {
     opened: i64,
+    unacknowledged: i64,
+    unresolved: i64,
     resolved: i64,
-    ack_p50: Option<f64>,
-    ack_p90: Option<f64>,
-    resolve_p50: Option<f64>,
-    resolve_p90: Option<f64>,
-    attainment: Option<f64>,
+    /// `[p50, p90]`, `None` with no rows.
+    acknowledge: Option<Vec<f64>>,
+    resolve: Option<Vec<f64>>,
+    met: i64,
+    measured: i64,
+    open_past_due: i64,
     fcr: Option<f64>,
     reopen: Option<f64>,
 }
 
-/// The figures of the window `[start, end)` (credits included).
+/// The team filter of the window queries (`$1`).
+const TEAMS: &str = "(cardinality($1::text[]) = 0 OR team_key = ANY($1))";
+
+/// The figures of the window `[start, end)` as the database stood at `end` (credits
+/// included). Four families of range scans, each over a covering index and aggregated on
+/// its own: items opened in the window, acknowledged in it, resolved in it, and due in it
+/// but still open at its end (an OR of ranges would defeat the indexes; one aggregate over
+/// all of them would evaluate every filter on every row). Each percentile pair is one sort
+/// over `date_part` seconds (float8, where `extract` would sort numerics).
 pub async fn window_figures(
     executor: impl PgExecutor<'_> + Copy,
     teams: &[String],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> sqlx::Result<WindowFigures> {
-    let row: FiguresRow = sqlx::query_as(
-        // Items opened in the window, plus items resolved in it that were opened before: two
-        // disjoint range scans per table (an OR of both ranges defeats the indexes).
-        "WITH items AS (
-             SELECT opened_at, acknowledged_at AS ack_at, resolved_at, resolved_within_sla,
-                    NULL::boolean AS fcr, NULL::boolean AS reopened
-             FROM escalations
-             WHERE opened_at >= $2 AND opened_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT opened_at, acknowledged_at, resolved_at, resolved_within_sla, NULL, NULL
-             FROM escalations
-             WHERE resolved_at >= $2 AND resolved_at < $3 AND opened_at < $2
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT opened_at, accepted_at, resolved_at, resolved_within_sla,
-                    first_contact_resolution, reopened
-             FROM requests
-             WHERE opened_at >= $2 AND opened_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-             UNION ALL
-             SELECT opened_at, accepted_at, resolved_at, resolved_within_sla,
-                    first_contact_resolution, reopened
-             FROM requests
-             WHERE resolved_at >= $2 AND resolved_at < $3 AND opened_at < $2
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
-         marked AS (
-             SELECT *, (opened_at >= $2 AND opened_at < $3) AS opened_in,
-                    (resolved_at >= $2 AND resolved_at < $3) AS resolved_in
-             FROM items)
-         SELECT
-             count(*) FILTER (WHERE opened_in) AS opened,
-             count(*) FILTER (WHERE resolved_in) AS resolved,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ack_at - opened_at))
-                 FILTER (WHERE opened_in AND ack_at IS NOT NULL) AS ack_p50,
-             percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM ack_at - opened_at))
-                 FILTER (WHERE opened_in AND ack_at IS NOT NULL) AS ack_p90,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - opened_at))
-                 FILTER (WHERE resolved_in) AS resolve_p50,
-             percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - opened_at))
-                 FILTER (WHERE resolved_in) AS resolve_p90,
-             (avg(resolved_within_sla::int)
-                 FILTER (WHERE resolved_in AND resolved_within_sla IS NOT NULL))::float8 AS attainment,
-             (avg(fcr::int) FILTER (WHERE resolved_in AND fcr IS NOT NULL))::float8 AS fcr,
-             (avg(reopened::int) FILTER (WHERE resolved_in AND reopened IS NOT NULL))::float8 AS reopen
-         FROM marked",
-    )
-    .bind(teams)
-    .bind(start)
-    .bind(end)
-    .fetch_one(executor)
-    .await?;
+    let window = |at: &str| format!("{at} >= $2 AND {at} < $3 AND {TEAMS}");
+    let sql = format!(
+        "SELECT o.opened, o.unacknowledged, o.unresolved, a.acknowledge, r.resolved, r.resolve,
+                r.met, r.measured, d.open_past_due, r.fcr, r.reopen
+         FROM
+         (SELECT count(*) AS opened,
+                 count(*) FILTER (WHERE (ack_at IS NULL OR ack_at >= $3)
+                                    AND (resolved_at IS NULL OR resolved_at >= $3)) AS unacknowledged,
+                 count(*) FILTER (WHERE resolved_at IS NULL OR resolved_at >= $3) AS unresolved
+          FROM (SELECT acknowledged_at AS ack_at, resolved_at FROM escalations
+                WHERE {opened_e}
+                UNION ALL
+                SELECT accepted_at, resolved_at FROM requests WHERE {opened_r}) AS x) AS o,
+         (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY seconds) AS acknowledge
+          FROM (SELECT date_part('epoch', acknowledged_at - opened_at) AS seconds
+                FROM escalations WHERE {acked_e}
+                UNION ALL
+                SELECT date_part('epoch', accepted_at - opened_at) FROM requests
+                WHERE {acked_r}) AS x) AS a,
+         (SELECT count(*) AS resolved,
+                 percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY seconds) AS resolve,
+                 count(*) FILTER (WHERE within) AS met,
+                 count(within) AS measured,
+                 (avg(fcr::int))::float8 AS fcr,
+                 (avg(reopened::int))::float8 AS reopen
+          FROM (SELECT date_part('epoch', resolved_at - opened_at) AS seconds,
+                       resolved_within_sla AS within, NULL::boolean AS fcr,
+                       NULL::boolean AS reopened
+                FROM escalations WHERE {resolved_e}
+                UNION ALL
+                SELECT date_part('epoch', resolved_at - opened_at), resolved_within_sla,
+                       first_contact_resolution, reopened
+                FROM requests WHERE {resolved_r}) AS x) AS r,
+         (SELECT count(*) AS open_past_due
+          FROM (SELECT 1 FROM escalations
+                WHERE {due_e} AND (resolved_at IS NULL OR resolved_at >= $3)
+                UNION ALL
+                SELECT 1 FROM requests
+                WHERE {due_r} AND (resolved_at IS NULL OR resolved_at >= $3)) AS x) AS d",
+        opened_e = window("opened_at"),
+        opened_r = window("opened_at"),
+        acked_e = window("acknowledged_at"),
+        acked_r = window("accepted_at"),
+        resolved_e = window("resolved_at"),
+        resolved_r = window("resolved_at"),
+        due_e = window("resolve_due_at"),
+        due_r = window("resolve_due_at"),
+    );
+    let row: FiguresRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(start)
+        .bind(end)
+        .fetch_one(executor)
+        .await?;
     let credits = credits_granted(executor, teams, start, end).await?;
+    let pair = |values: Option<Vec<f64>>| match values.as_deref() {
+        Some([p50, p90]) => Percentiles { p50: Some(*p50), p90: Some(*p90) },
+        _ => Percentiles::default(),
+    };
     Ok(WindowFigures {
         opened: row.opened,
         resolved: row.resolved,
-        acknowledge: Percentiles { p50: row.ack_p50, p90: row.ack_p90 },
-        resolve: Percentiles { p50: row.resolve_p50, p90: row.resolve_p90 },
-        sla_attainment: row.attainment,
+        acknowledge: pair(row.acknowledge),
+        unacknowledged: row.unacknowledged,
+        resolve: pair(row.resolve),
+        unresolved: row.unresolved,
+        attainment: Attainment {
+            met: row.met,
+            resolved: row.measured,
+            open_past_due: row.open_past_due,
+        },
         first_contact_resolution: row.fcr,
         reopen_rate: row.reopen,
         credits,
@@ -350,25 +535,18 @@ pub async fn resolved_per_person(
     .await
 }
 
-/// Pending approvals requested before `at`: how many, and since when the oldest waits.
+/// Approvals pending at `at`: how many, and since when the oldest waits.
 pub async fn approvals_pending(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     at: DateTime<Utc>,
 ) -> sqlx::Result<(i64, Option<DateTime<Utc>>)> {
-    sqlx::query_as(
-        "SELECT count(*), min(requested_at) FROM credits
-         WHERE state = 'pending' AND requested_at < $2
-           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))",
-    )
-    .bind(teams)
-    .bind(at)
-    .fetch_one(executor)
-    .await
+    let sql = format!("WITH {PENDING_AT} SELECT count(*), min(requested_at) FROM pending_at");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(teams).bind(at).bind(at).fetch_one(executor).await
 }
 
-/// Approvals decided in `[start, end)` per approver and currency (authority is added by the
-/// caller from the authority matrix).
+/// Approvals decided in `[start, end)` per approver and currency — `start` is the month's
+/// start, as authority is monthly (the limit is added by the caller from the matrix).
 pub async fn approvals_by_approver(
     executor: impl PgExecutor<'_>,
     teams: &[String],
@@ -467,7 +645,9 @@ pub struct PersonDayRow {
     pub resolved: i64,
 }
 
-/// Items opened (and owned by) or resolved by each person in `[start, end)`.
+/// Items opened (and owned by) or resolved by each person in `[start, end)`: the items
+/// opened in the range and those resolved in it that were opened before, two disjoint
+/// range scans per table.
 pub async fn day_per_person(
     executor: impl PgExecutor<'_>,
     teams: &[String],
@@ -476,15 +656,23 @@ pub async fn day_per_person(
 ) -> sqlx::Result<Vec<PersonDayRow>> {
     sqlx::query_as(
         "SELECT team_key, person,
-                count(*) FILTER (WHERE opened_at >= $2 AND opened_at < $3) AS opened,
+                count(*) FILTER (WHERE opened_at >= $2) AS opened,
                 count(*) FILTER (WHERE resolved_at >= $2 AND resolved_at < $3) AS resolved
          FROM (
              SELECT team_key, owner_key AS person, opened_at, resolved_at FROM escalations
-             WHERE ((opened_at >= $2 AND opened_at < $3) OR (resolved_at >= $2 AND resolved_at < $3))
+             WHERE opened_at >= $2 AND opened_at < $3
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+             UNION ALL
+             SELECT team_key, owner_key, opened_at, resolved_at FROM escalations
+             WHERE resolved_at >= $2 AND resolved_at < $3 AND opened_at < $2
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
              UNION ALL
              SELECT team_key, assignee_key, opened_at, resolved_at FROM requests
-             WHERE ((opened_at >= $2 AND opened_at < $3) OR (resolved_at >= $2 AND resolved_at < $3))
+             WHERE opened_at >= $2 AND opened_at < $3
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+             UNION ALL
+             SELECT team_key, assignee_key, opened_at, resolved_at FROM requests
+             WHERE resolved_at >= $2 AND resolved_at < $3 AND opened_at < $2
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))) AS d
          WHERE person IS NOT NULL
          GROUP BY team_key, person ORDER BY team_key, person",
@@ -508,70 +696,101 @@ pub struct AttentionRow {
     /// `at_risk`, `breached` or `waiting`.
     pub reason: String,
     pub due: Option<DateTime<Utc>>,
+    /// How many items need attention in the team, of which at most `limit` are listed.
+    pub team_total: i64,
 }
 
-/// Open items someone should act on: at risk or breached at `now` (owned or not), or waiting
-/// for their owner to acknowledge (escalations `open`) or accept (requests `assigned`).
+/// Items open at `at` that someone should act on: at risk or breached then (owned or not),
+/// or waiting for their owner to acknowledge / accept; at most `limit` per team, nearest
+/// deadline first, each row with its team's total.
 pub async fn attention(
     executor: impl PgExecutor<'_>,
     teams: &[String],
-    now: DateTime<Utc>,
+    at: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<AttentionRow>> {
-    sqlx::query_as(
-        "SELECT * FROM (
+    let sql = format!(
+        "WITH {OPEN_AT},
+         -- Open and not acknowledged / accepted by their owner, not yet at risk (those are
+         -- in `as_of`): what the state says now, for items still open.
+         waiting AS (
              SELECT 'escalation' AS kind, id, team_key, owner_key AS person,
-                    severity || ' ' || account_key AS label,
-                    CASE WHEN due_at <= $2 THEN 'breached'
-                         WHEN at_risk_at <= $2 THEN 'at_risk'
-                         ELSE 'waiting' END AS reason,
-                    due_at AS due
+                    severity AS label, account_key, due_at AS due
              FROM escalations
-             WHERE state <> 'resolved'
-               AND (at_risk_at <= $2 OR (state = 'open' AND owner_key IS NOT NULL))
+             WHERE state <> 'resolved' AND acknowledged_at IS NULL AND owner_key IS NOT NULL
+               AND opened_at <= $2 AND (at_risk_at IS NULL OR at_risk_at > $2)
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
              UNION ALL
-             SELECT 'request', id, team_key, assignee_key, priority || ' ' || account_key,
-                    CASE WHEN due_at <= $2 THEN 'breached'
-                         WHEN at_risk_at <= $2 THEN 'at_risk'
-                         ELSE 'waiting' END,
-                    due_at
+             SELECT 'request', id, team_key, assignee_key, priority, account_key, due_at
              FROM requests
-             WHERE state <> 'resolved'
-               AND (at_risk_at <= $2 OR (state = 'assigned' AND assignee_key IS NOT NULL))
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+             WHERE state <> 'resolved' AND accepted_at IS NULL AND assignee_key IS NOT NULL
+               AND opened_at <= $2 AND (at_risk_at IS NULL OR at_risk_at > $2)
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
+         flagged AS (
+             SELECT kind, id, team_key, person, label, account_key,
+                    CASE WHEN due <= $2 THEN 'breached' ELSE 'at_risk' END AS reason, due
+             FROM as_of
              UNION ALL
-             -- Onboarding steps due within the day (or past due): the team's to work.
-             SELECT 'onboarding', id, team_key, NULL, account_key || ' ' || coalesce(current_step, ''),
-                    CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
+             SELECT kind, id, team_key, person, label, account_key, 'waiting', due
+             FROM waiting
+             UNION ALL
+             -- Onboarding steps due within the day (or past due): the team's to work. Read
+             -- as the onboardings stand now (their steps carry no as-of deadlines).
+             SELECT 'onboarding', id, team_key, NULL::text, coalesce(current_step, ''),
+                    account_key, CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
                     due_at
              FROM onboardings
              WHERE state = 'onboarding' AND due_at < $2 + interval '1 day'
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))) AS a
-         ORDER BY due NULLS LAST, kind, id LIMIT $3",
-    )
-    .bind(teams)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(executor)
-    .await
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
+         needs AS (
+             SELECT kind, id, team_key, person, label || ' ' || account_key AS label, reason,
+                    due,
+                    count(*) OVER (PARTITION BY team_key) AS team_total,
+                    row_number() OVER (PARTITION BY team_key ORDER BY due NULLS LAST, kind, id)
+                        AS rank
+             FROM flagged)
+         SELECT kind, id, team_key, person, label, reason, due, team_total
+         FROM needs WHERE rank <= $3 ORDER BY team_key, rank"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(at)
+        .bind(limit)
+        .fetch_all(executor)
+        .await
 }
 
-/// Pending approvals, oldest first, at most `limit`: the whole items, so that whom each waits
-/// on is decided by the domain's rule (`services::credits::approvers`), not re-derived here.
+/// Approvals pending at `at`, oldest first, at most `limit`: the whole items, so that whom
+/// each waits on is decided by the domain's rule (`services::credits::approvers`), not
+/// re-derived here; with the number pending per team.
 pub async fn pending_approvals(
-    executor: impl PgExecutor<'_>,
+    executor: impl PgExecutor<'_> + Copy,
     teams: &[String],
+    at: DateTime<Utc>,
     limit: i64,
-) -> sqlx::Result<Vec<Credit>> {
+) -> sqlx::Result<(Vec<Credit>, Vec<(String, i64)>)> {
     let rows: Vec<ItemRow> = sqlx::query_as(
-        "SELECT id, version, doc FROM credits
-         WHERE state = 'pending' AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-         ORDER BY requested_at, id LIMIT $2",
+        "(SELECT id, version, doc, requested_at FROM credits
+          WHERE state = 'pending' AND requested_at <= $2
+            AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
+         UNION ALL
+         (SELECT id, version, doc, requested_at FROM credits
+          WHERE closed_at > $2 AND requested_at <= $2
+            AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
+         ORDER BY requested_at, id LIMIT $3",
     )
     .bind(teams)
+    .bind(at)
     .bind(limit)
     .fetch_all(executor)
     .await?;
-    rows.into_iter().map(decode).collect()
+    let sql =
+        format!("WITH {PENDING_AT} SELECT team_key, count(*) FROM pending_at GROUP BY team_key");
+    let counts = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(at)
+        .bind(at)
+        .fetch_all(executor)
+        .await?;
+    Ok((rows.into_iter().map(decode).collect::<sqlx::Result<_>>()?, counts))
 }

@@ -36,6 +36,8 @@ pub fn digest(name: &str, kind: DigestKind, schedule: &str, zone: chrono_tz::Tz)
         ]),
         teams: Vec::new(),
         window: "7d".into(),
+        week_starts: "Mon".into(),
+        targets: Default::default(),
     }
 }
 
@@ -214,9 +216,11 @@ async fn the_sla_digest_lists_a_breached_escalation_with_owner_and_overdue_time(
     app.clock.advance(Duration::minutes(20));
     let reply = app.command("sam", "/digest sla-morning").await;
     let body = reply.message.card.unwrap().body.unwrap();
-    assert!(body.contains("1 breached, 0 at risk"), "{body}");
-    assert!(body.contains("Accounts EMEA"), "{body}");
-    assert!(body.contains("BREACHED: Escalation #1 (sev1, ACME-1042)"), "{body}");
+    assert!(body.starts_with("0 at risk · 1 breached (1 new since Mon 23 Nov 08:30)"), "{body}");
+    assert!(
+        body.contains("Escalation #1 (sev1, ACME-1042), Accounts EMEA, owner unassigned"),
+        "{body}"
+    );
     assert!(body.contains("breached 5m ago"), "{body}");
 }
 

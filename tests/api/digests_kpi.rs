@@ -133,13 +133,17 @@ async fn an_empty_window_has_no_figures_and_says_so() {
     assert_eq!(report.current.resolved, 0);
     assert_eq!(report.current.acknowledge.p50, None);
     assert_eq!(report.current.resolve.p90, None);
-    assert_eq!(report.current.sla_attainment, None);
+    assert_eq!(report.current.sla_attainment(), None);
     assert_eq!(report.current.first_contact_resolution, None);
     assert!(report.current.credits.is_empty());
     assert_eq!(report.backlog, Backlog::default());
     assert_eq!(report.approvals_pending, 0);
-    // The window (16 Nov 09:00 – 23 Nov 09:00) touches eight calendar days.
-    assert_eq!(report.trend.len(), 8);
+    // The window is the last whole week, Mon 16 Nov 00:00 – Mon 23 Nov 00:00: seven days.
+    assert_eq!(
+        (report.start, report.end),
+        (utc("2026-11-16T00:00:00Z"), utc("2026-11-23T00:00:00Z"))
+    );
+    assert_eq!(report.trend.len(), 7);
     assert!(report.trend.iter().all(|d| d.opened == 0 && d.resolved == 0));
     let reply = app.command("sam", "/digest kpi").await;
     let body = reply.message.card.unwrap().body.unwrap();
@@ -165,7 +169,7 @@ async fn a_window_with_one_item_has_that_item_as_every_percentile() {
     assert_eq!((c.opened, c.resolved), (1, 1));
     assert!(close(c.acknowledge.p50, 600.0) && close(c.acknowledge.p90, 600.0), "{c:?}");
     assert!(close(c.resolve.p50, 14400.0) && close(c.resolve.p90, 14400.0), "{c:?}");
-    assert!(close(c.sla_attainment, 1.0));
+    assert!(close(c.sla_attainment(), 1.0));
     // No requests: first-contact resolution and reopen rate have nothing to count.
     assert_eq!(c.first_contact_resolution, None);
     assert_eq!(c.reopen_rate, None);
@@ -177,7 +181,7 @@ async fn a_window_with_one_item_has_that_item_as_every_percentile() {
 #[tokio::test]
 async fn a_mixed_week_matches_the_hand_computed_figures_and_the_week_before() {
     let app = kpi_app().await;
-    // Window: 2026-11-16 09:00 – 11-23 09:00; the previous one the week before.
+    // Window: Mon 2026-11-16 00:00 – Mon 11-23 00:00; the previous one the week before.
     escalation(
         &app,
         "sev2",
@@ -230,7 +234,7 @@ async fn a_mixed_week_matches_the_hand_computed_figures_and_the_week_before() {
     assert!(close(c.acknowledge.p50, 1200.0) && close(c.acknowledge.p90, 1680.0), "{c:?}");
     // Resolve: 14400, 86400, 86400 s.
     assert!(close(c.resolve.p50, 86400.0) && close(c.resolve.p90, 86400.0), "{c:?}");
-    assert!(close(c.sla_attainment, 2.0 / 3.0), "{c:?}");
+    assert!(close(c.sla_attainment(), 2.0 / 3.0), "{c:?}");
     assert!(close(c.first_contact_resolution, 1.0));
     assert!(close(c.reopen_rate, 0.0));
     assert_eq!(c.credits.len(), 1);
@@ -244,10 +248,11 @@ async fn a_mixed_week_matches_the_hand_computed_figures_and_the_week_before() {
     assert!(close(p.first_contact_resolution, 0.0));
     assert!(close(p.reopen_rate, 1.0));
 
-    // Open at the window's end: the sev1 (3 days old) and the November 15 request (8 days).
+    // Open at the window's end (Mon 23 Nov 00:00): the sev1 (2 days 15 hours old) and the
+    // November 15 request (7 days 15 hours).
     assert_eq!(
         report.backlog,
-        Backlog { under_1d: 0, from_1d_to_3d: 0, from_3d_to_7d: 1, over_7d: 1 }
+        Backlog { under_1d: 0, from_1d_to_3d: 1, from_3d_to_7d: 0, over_7d: 1 }
     );
     assert_eq!(report.per_person, vec![("alice".to_owned(), 2), ("sam".to_owned(), 1)]);
     assert_eq!(
@@ -265,7 +270,15 @@ async fn a_mixed_week_matches_the_hand_computed_figures_and_the_week_before() {
     assert_eq!((day("2026-11-17").opened, day("2026-11-17").resolved), (1, 1));
     assert_eq!((day("2026-11-22").opened, day("2026-11-22").resolved), (0, 1));
 
-    let body = steward::domain::messages::digest::kpi_body(&report, chrono_tz::UTC);
-    assert!(body.contains("SLA attainment: 66.7% (previous 100.0%)"), "{body}");
-    assert!(body.contains("sam: 1 × 250 USD of 5000 monthly authority"), "{body}");
+    let body = steward::domain::messages::digest::kpi_body(&report, chrono_tz::UTC, "kpi");
+    assert!(
+        body.contains(
+            "SLA attainment: 66.7% ▼; previous 100.0% · 2 met of 3 resolved + 0 open past due"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("Opened: 4 ▲; previous 2"), "{body}");
+    assert!(body.contains("sam: 1 credit · 250 USD of 5,000 USD monthly authority"), "{body}");
+    assert!(body.contains("Credits granted: 1 credit · 250 USD"), "{body}");
+    assert!(body.contains("Definitions: time to acknowledge"), "{body}");
 }

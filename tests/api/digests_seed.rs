@@ -54,7 +54,7 @@ async fn seeded_history_is_read_by_the_app_and_counted_by_the_digests() {
     let Report::Kpi(kpi) = report else { panic!("not a KPI report") };
     assert!(kpi.current.opened > 500, "{:?}", kpi.current);
     assert!(kpi.current.resolved > 300, "{:?}", kpi.current);
-    let attainment = kpi.current.sla_attainment.unwrap();
+    let attainment = kpi.current.sla_attainment().unwrap();
     assert!(attainment > 0.3 && attainment < 1.0, "{attainment}");
     assert!(!kpi.current.credits.is_empty());
 }

@@ -12,6 +12,7 @@ mod console;
 mod credits;
 mod delivery;
 mod digests;
+mod digests_as_of;
 mod digests_kpi;
 mod digests_seed;
 mod discord;

@@ -121,7 +121,7 @@ async fn an_onboarding_goes_from_contract_to_active_with_a_breached_step() {
     // The team's standup lists the step that is due (here: past due).
     let standup = app.command("sam", "/digest standup").await;
     let standup = format!("{}{:?}", text_of(&standup), standup.message.card);
-    assert!(standup.contains("ACME-1042 kyc"), "{standup}");
+    assert!(standup.contains("Onboarding #1 (kyc ACME-1042)"), "{standup}");
 
     // The rest of the required steps, each by its owner role; the optional one stays open.
     let card = latest_card(&chat, "onb:1");

@@ -5,17 +5,20 @@
 pub mod chart;
 pub mod report;
 pub mod slots;
+pub mod targets;
+pub mod window;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use chrono::Duration;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::ids::{Platform, TeamKey};
 
 pub use slots::{Slot, SlotPlan, plan_slots, slots_between};
+pub use targets::Targets;
+pub use window::{WindowSpec, Windows, windows_at};
 
 /// What a digest reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -51,7 +54,10 @@ pub struct DigestDefinition {
     pub channels: BTreeMap<Platform, String>,
     /// Empty: every team.
     pub teams: Vec<TeamKey>,
-    pub window: Duration,
+    /// The reporting window, laid on the local calendar.
+    pub window: WindowSpec,
+    /// Targets per KPI (none configured: figures are shown without a target).
+    pub targets: Targets,
 }
 
 impl DigestDefinition {

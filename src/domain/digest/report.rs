@@ -22,11 +22,89 @@ pub struct SlaItem {
     pub breached: bool,
 }
 
-/// The SLA digest: every breached and at-risk item, oldest deadline first.
+/// A list cut to what a message can hold, with the number of items it stands for (counted
+/// by the database, never the length of the cut list).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capped<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+impl<T> Default for Capped<T> {
+    fn default() -> Self {
+        Capped { items: Vec::new(), total: 0 }
+    }
+}
+
+impl<T> Capped<T> {
+    /// How many of the total the list leaves out.
+    pub fn hidden(&self) -> i64 {
+        (self.total - self.items.len() as i64).max(0)
+    }
+}
+
+/// How long ago an older breach happened (its deadline), for the SLA digest's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BreachAge {
+    UnderADay,
+    OneToSevenDays,
+    OneToFourWeeks,
+    OverFourWeeks,
+}
+
+impl BreachAge {
+    pub const ALL: [BreachAge; 4] = [
+        BreachAge::UnderADay,
+        BreachAge::OneToSevenDays,
+        BreachAge::OneToFourWeeks,
+        BreachAge::OverFourWeeks,
+    ];
+
+    /// The youngest age in the bucket (a breach exactly a day old is in "1–7 days").
+    pub fn from_age(self) -> chrono::Duration {
+        match self {
+            BreachAge::UnderADay => chrono::Duration::zero(),
+            BreachAge::OneToSevenDays => chrono::Duration::days(1),
+            BreachAge::OneToFourWeeks => chrono::Duration::days(7),
+            BreachAge::OverFourWeeks => chrono::Duration::days(28),
+        }
+    }
+}
+
+/// Older breaches counted per team and age: `(team, counts per [BreachAge::ALL])`.
+pub type BreachTable = Vec<(String, [i64; 4])>;
+
+/// The SLA digest as of its slot: what can still be saved first, then what broke since the
+/// previous digest, then the older breaches as counts, then approvals waiting too long.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlaReport {
     pub as_of: DateTime<Utc>,
-    pub items: Vec<SlaItem>,
+    /// Breaches after this instant are new (the previous slot of the schedule).
+    pub new_since: DateTime<Utc>,
+    /// Open and at risk, not yet breached: nearest deadline first.
+    pub at_risk: Capped<SlaItem>,
+    /// Breached after `new_since`: most recent first.
+    pub new_breaches: Capped<SlaItem>,
+    /// Breached at or before `new_since`, per team and age.
+    pub older_breaches: BreachTable,
+    /// Pending approvals requested at least `approval_wait` before the slot: oldest first.
+    pub approvals: Capped<SlaItem>,
+    pub approval_wait: chrono::Duration,
+}
+
+impl SlaReport {
+    /// Every breach, new and older.
+    pub fn breached_total(&self) -> i64 {
+        self.new_breaches.total + self.older_total()
+    }
+
+    pub fn older_total(&self) -> i64 {
+        self.older_breaches.iter().flat_map(|(_, counts)| counts.iter()).sum()
+    }
+
+    pub fn is_clear(&self) -> bool {
+        self.at_risk.total == 0 && self.breached_total() == 0 && self.approvals.total == 0
+    }
 }
 
 /// p50 and p90 of a duration, in seconds; `None` with no data.
@@ -44,7 +122,8 @@ pub struct CurrencyTotal {
     pub sum: Decimal,
 }
 
-/// One approver's approvals in one currency, against their monthly authority.
+/// One approver's approvals in one currency this calendar month (to the window's end),
+/// against their monthly authority.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApproverTotal {
     pub approver: String,
@@ -55,22 +134,53 @@ pub struct ApproverTotal {
     pub monthly_limit: Option<Decimal>,
 }
 
-/// The figures of one window.
+/// SLA attainment of a window: items resolved in it with an SLA outcome, and items whose
+/// resolve deadline fell in it and that were still open at its end (missed: not resolving
+/// must not look good).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attainment {
+    /// Resolved in the window within the resolve target.
+    pub met: i64,
+    /// Resolved in the window, with an SLA outcome (met or missed).
+    pub resolved: i64,
+    /// Still open at the window's end, their resolve deadline passed within the window.
+    pub open_past_due: i64,
+}
+
+impl Attainment {
+    /// `met / (resolved + open_past_due)`; `None` with nothing to measure.
+    pub fn rate(&self) -> Option<f64> {
+        let measured = self.resolved + self.open_past_due;
+        (measured > 0).then(|| self.met as f64 / measured as f64)
+    }
+}
+
+/// The figures of one window `[start, end)`, each as the database stood at `end`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WindowFigures {
     pub opened: i64,
     pub resolved: i64,
-    /// Time to acknowledge (escalations) or accept (requests), of items opened in the window.
+    /// Time to acknowledge (escalations) or accept (requests): opened → acknowledged, of the
+    /// items acknowledged in the window (whenever they were opened).
     pub acknowledge: Percentiles,
-    /// Time to resolve, of items resolved in the window.
+    /// Opened in the window and not acknowledged by its end.
+    pub unacknowledged: i64,
+    /// Time to resolve: opened → resolved, of the items resolved in the window.
     pub resolve: Percentiles,
-    /// Resolved within the resolve target, of items resolved in the window.
-    pub sla_attainment: Option<f64>,
+    /// Opened in the window and not resolved by its end.
+    pub unresolved: i64,
+    pub attainment: Attainment,
     /// Requests resolved by their first assignee without hand-off or reopen.
     pub first_contact_resolution: Option<f64>,
     /// Requests resolved in the window that had been reopened.
     pub reopen_rate: Option<f64>,
     pub credits: Vec<CurrencyTotal>,
+}
+
+impl WindowFigures {
+    pub fn sla_attainment(&self) -> Option<f64> {
+        self.attainment.rate()
+    }
 }
 
 /// Open items as of the window's end, by age.
@@ -99,6 +209,7 @@ pub struct DayPoint {
 /// The KPI digest: the window against the one before it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiReport {
+    pub previous_start: DateTime<Utc>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub current: WindowFigures,
@@ -108,10 +219,14 @@ pub struct KpiReport {
     pub per_person: Vec<(String, i64)>,
     pub approvals_pending: i64,
     pub oldest_pending: Option<DateTime<Utc>>,
+    /// Month-to-date approvals per approver, from this instant (local month start).
+    pub month_start: DateTime<Utc>,
     pub by_approver: Vec<ApproverTotal>,
     /// Escalations opened in the window per severity.
     pub by_severity: Vec<(String, i64)>,
+    /// One point per whole local day of the window.
     pub trend: Vec<DayPoint>,
+    pub targets: super::Targets,
     /// Onboardings: time to onboard and step breaches.
     pub onboarding: OnboardingFigures,
 }
@@ -139,8 +254,10 @@ pub struct PersonDay {
 /// Something a person should look at today.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attention {
-    /// `None`: nobody owns it yet.
+    /// `None`: nobody owns it yet (approvals: see `approvers`).
     pub person: Option<String>,
+    /// For a pending approval, everyone it waits on (listed once, naming them all).
+    pub approvers: Vec<String>,
     pub kind: ItemKind,
     pub id: i64,
     pub label: String,
@@ -164,7 +281,8 @@ pub struct StandupTeam {
     pub team_name: String,
     pub yesterday: Vec<PersonDay>,
     pub on_shift: Vec<String>,
-    pub attention: Vec<Attention>,
+    /// What needs attention, nearest deadline first, with the team's total.
+    pub attention: Capped<Attention>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

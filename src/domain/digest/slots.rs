@@ -70,6 +70,35 @@ pub fn place(zone: Tz, wall: NaiveDateTime) -> DateTime<Utc> {
     }
 }
 
+/// How far [`nearest_slots`] looks either way: a schedule that fires less than once a year
+/// has no neighbour named.
+const NEAREST_SEARCH: [i64; 4] = [2, 9, 40, 400];
+
+/// The nearest slots around `at`: the last one at or before it and the first one after it.
+/// A manual run is posted only when `at` is itself a slot (`before == Some(at)`).
+pub fn nearest_slots(
+    schedule: &cron::Schedule,
+    zone: Tz,
+    at: DateTime<Utc>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let before = NEAREST_SEARCH.iter().find_map(|days| {
+        slots_between(schedule, zone, at - Duration::days(*days), at).last().copied()
+    });
+    let after = NEAREST_SEARCH.iter().find_map(|days| {
+        slots_between(schedule, zone, at, at + Duration::days(*days)).first().copied()
+    });
+    (before, after)
+}
+
+/// The slot before `at` (strictly earlier): what "new since the previous digest" counts from.
+pub fn previous_slot(
+    schedule: &cron::Schedule,
+    zone: Tz,
+    at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    nearest_slots(schedule, zone, at - Duration::seconds(1)).0
+}
+
 /// What the scheduler does with one slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
@@ -242,6 +271,18 @@ mod tests {
                 Slot::Late(utc("2026-11-23T12:00:00Z")),
             ]
         );
+    }
+
+    #[test]
+    fn the_nearest_slots_are_named_either_side_and_a_slot_is_its_own_nearest() {
+        let schedule = parse_schedule("0 8 * * Mon-Fri").unwrap();
+        // Saturday noon: Friday 08:00 before, Monday 08:00 after.
+        let (before, after) = nearest_slots(&schedule, Tz::UTC, utc("2026-11-28T12:00:00Z"));
+        assert_eq!(before, Some(utc("2026-11-27T08:00:00Z")));
+        assert_eq!(after, Some(utc("2026-11-30T08:00:00Z")));
+        let slot = utc("2026-11-30T08:00:00Z");
+        assert_eq!(nearest_slots(&schedule, Tz::UTC, slot).0, Some(slot));
+        assert_eq!(previous_slot(&schedule, Tz::UTC, slot), Some(utc("2026-11-27T08:00:00Z")));
     }
 
     #[test]

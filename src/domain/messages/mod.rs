@@ -77,6 +77,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     access_review::HELP_REVIEW,
     onboarding::HELP_ONBOARD,
     onboarding::HELP_ONBOARDING,
+    digest::HELP_DIGEST_EXPLAIN,
 ];
 
 /// Commands only the local console understands.

@@ -421,7 +421,9 @@ mod tests {
         let settings = crate::config::load(Some(std::path::Path::new(demo)), Vec::new()).unwrap();
         let registered = Catalogue::new(&settings).registration();
         let digest = registered.as_array().unwrap().iter().find(|c| c["name"] == "digest").unwrap();
-        let option = &digest["options"][0];
+        // `/digest explain` is a subcommand too, so the bare form is `/digest new`.
+        let bare = digest["options"].as_array().unwrap().iter().find(|o| o["name"] == "new");
+        let option = &bare.expect("the bare form")["options"][0];
         assert_eq!(
             (option["name"].as_str(), option["required"].as_bool()),
             (Some("name"), Some(true))

@@ -4,23 +4,30 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
 use crate::domain::digest::report::{
-    Attention, AttentionReason, DayPoint, ItemKind, KpiReport, PersonDay, Report, SlaReport,
-    StandupReport, StandupTeam,
+    Attention, AttentionReason, BreachAge, Capped, DayPoint, ItemKind, KpiReport, PersonDay,
+    Report, SlaReport, StandupReport, StandupTeam,
 };
-use crate::domain::digest::slots::place;
-use crate::domain::digest::{DigestDefinition, DigestKind};
+use crate::domain::digest::slots::{place, previous_slot};
+use crate::domain::digest::window::month_start;
+use crate::domain::digest::{DigestDefinition, DigestKind, Windows, windows_at};
 use crate::domain::identity::Role;
 use crate::domain::ids::PersonKey;
+use crate::domain::messages::digest as text;
 use crate::domain::money::Currency;
 use crate::services::Services;
 use crate::storage::digests as store;
 
-/// At most this many lines per list (SLA items, attention lines).
-const LIST_LIMIT: i64 = 200;
+/// At most this many lines per SLA list (the message budget cuts further; counts are totals).
+const SLA_LIST_LIMIT: i64 = 15;
+/// At most this many attention lines per team in the standup (totals are counted apart).
+const ATTENTION_LIMIT: i64 = 25;
+/// Pending approvals loaded whole for the standup (to decide whom each waits on).
+const APPROVALS_LIMIT: i64 = 100;
 /// People listed in "resolved per person".
 const PEOPLE_LIMIT: i64 = 10;
 
-/// The figures of `definition` as of `at` (the slot).
+/// The figures of `definition` as of `at` (the slot): every figure is what the database
+/// knew at `at`, so a replay reproduces what was (or would have been) posted.
 pub async fn compute(
     services: &Services,
     definition: &DigestDefinition,
@@ -28,7 +35,7 @@ pub async fn compute(
 ) -> anyhow::Result<Report> {
     let teams: Vec<String> = definition.teams.iter().map(|t| t.to_string()).collect();
     Ok(match definition.kind {
-        DigestKind::Sla => Report::Sla(sla(services, &teams, at).await?),
+        DigestKind::Sla => Report::Sla(sla(services, definition, &teams, at).await?),
         DigestKind::Kpi => Report::Kpi(Box::new(kpi(services, definition, &teams, at).await?)),
         DigestKind::Standup => Report::Standup(standup(services, definition, &teams, at).await?),
     })
@@ -36,41 +43,71 @@ pub async fn compute(
 
 async fn sla(
     services: &Services,
+    definition: &DigestDefinition,
     teams: &[String],
     at: DateTime<Utc>,
 ) -> anyhow::Result<SlaReport> {
-    // A pending approval is at risk once its approvers are reminded.
-    let remind = Duration::hours(i64::from(services.settings.credits.remind_after_hours));
-    let items = store::sla_items(&services.pool, teams, at, at - remind, LIST_LIMIT).await?;
-    Ok(SlaReport { as_of: at, items })
+    // A pending approval is listed once its approvers are reminded.
+    let approval_wait = Duration::hours(i64::from(services.settings.credits.remind_after_hours));
+    let new_since = previous_slot(&definition.schedule, definition.time_zone, at)
+        .unwrap_or(at - Duration::days(1));
+    let age_bounds = [
+        at - BreachAge::OneToSevenDays.from_age(),
+        at - BreachAge::OneToFourWeeks.from_age(),
+        at - BreachAge::OverFourWeeks.from_age(),
+    ];
+    let pool = &services.pool;
+    let (counts, (at_risk, new_breaches), (approvals, approvals_total)) = tokio::try_join!(
+        store::sla_counts(pool, teams, at, new_since, age_bounds),
+        store::sla_lists(pool, teams, at, new_since, SLA_LIST_LIMIT),
+        store::approvals_waiting(pool, teams, at, at - approval_wait, SLA_LIST_LIMIT),
+    )?;
+    Ok(SlaReport {
+        as_of: at,
+        new_since,
+        at_risk: Capped { items: at_risk, total: counts.iter().map(|c| c.at_risk).sum() },
+        new_breaches: Capped {
+            items: new_breaches,
+            total: counts.iter().map(|c| c.new_breaches).sum(),
+        },
+        older_breaches: counts
+            .iter()
+            .map(|c| {
+                (c.team_key.clone(), [c.under_1d, c.from_1d_to_7d, c.from_7d_to_28d, c.over_28d])
+            })
+            .collect(),
+        approvals: Capped { items: approvals, total: approvals_total },
+        approval_wait,
+    })
 }
 
 async fn kpi(
     services: &Services,
     definition: &DigestDefinition,
     teams: &[String],
-    end: DateTime<Utc>,
+    at: DateTime<Utc>,
 ) -> anyhow::Result<KpiReport> {
     let pool = &services.pool;
-    let start = end - definition.window;
-    let previous_start = start - definition.window;
-    let zone = definition.time_zone.name();
+    let zone = definition.time_zone;
+    let Windows { previous_start, start, end } = windows_at(definition.window, zone, at);
+    let month_start = month_start(zone, end);
     let (current, previous, backlog, per_person, pending, mut by_approver, by_severity, trend) = tokio::try_join!(
         store::window_figures(pool, teams, start, end),
         store::window_figures(pool, teams, previous_start, start),
         store::backlog(pool, teams, end),
         store::resolved_per_person(pool, teams, start, end, PEOPLE_LIMIT),
         store::approvals_pending(pool, teams, end),
-        store::approvals_by_approver(pool, teams, start, end),
+        store::approvals_by_approver(pool, teams, month_start, end),
         store::escalations_by_severity(pool, teams, start, end),
-        store::daily_trend(pool, teams, start, end, zone),
+        store::daily_trend(pool, teams, start, end, zone.name()),
     )?;
     for total in &mut by_approver {
         total.monthly_limit = monthly_limit(services, &total.approver, &total.currency);
     }
-    let first_day = start.with_timezone(&definition.time_zone).date_naive();
-    let last_day = (end - Duration::seconds(1)).with_timezone(&definition.time_zone).date_naive();
+    let first_day = start.with_timezone(&zone).date_naive();
+    let last_day = (end - Duration::seconds(1)).with_timezone(&zone).date_naive();
     Ok(KpiReport {
+        previous_start,
         start,
         end,
         current,
@@ -79,10 +116,12 @@ async fn kpi(
         per_person,
         approvals_pending: pending.0,
         oldest_pending: pending.1,
+        month_start,
         by_approver,
         by_severity,
         trend: fill_days(&trend, first_day, last_day),
         onboarding: crate::storage::onboarding::kpi(pool, teams, start, end).await?,
+        targets: definition.targets,
     })
 }
 
@@ -124,10 +163,10 @@ async fn standup(
     let yesterday = today.pred_opt().unwrap_or(today);
     let midnight = |day: NaiveDate| place(zone, day.and_time(NaiveTime::MIN));
     let pool = &services.pool;
-    let (days, attention, approvals) = tokio::try_join!(
+    let (days, attention, (approvals, approvals_per_team)) = tokio::try_join!(
         store::day_per_person(pool, teams, midnight(yesterday), midnight(today)),
-        store::attention(pool, teams, at, LIST_LIMIT),
-        store::pending_approvals(pool, teams, LIST_LIMIT),
+        store::attention(pool, teams, at, ATTENTION_LIMIT),
+        store::pending_approvals(pool, teams, at, APPROVALS_LIMIT),
     )?;
     let mut out = Vec::new();
     for team in services.directory.teams().filter(|t| definition.covers(&t.key)) {
@@ -143,11 +182,13 @@ async fn standup(
             .filter(|d| d.team_key == key)
             .map(|d| PersonDay { person: d.person.clone(), opened: d.opened, resolved: d.resolved })
             .collect();
-        let mut needs: Vec<Attention> = attention
+        let team_rows: Vec<_> = attention.iter().filter(|a| a.team_key == key).collect();
+        let items_total = team_rows.first().map_or(0, |a| a.team_total);
+        let mut needs: Vec<Attention> = team_rows
             .iter()
-            .filter(|a| a.team_key == key)
             .map(|a| Attention {
                 person: a.person.clone(),
+                approvers: Vec::new(),
                 kind: match a.kind.as_str() {
                     "escalation" => ItemKind::Escalation,
                     "onboarding" => ItemKind::Onboarding,
@@ -163,25 +204,34 @@ async fn standup(
                 due: a.due,
             })
             .collect();
+        // One line per approval, naming everyone it waits on.
         for approval in approvals.iter().filter(|a| a.team.as_str() == key) {
-            let label = format!("{} {}", approval.payload.amount, approval.payload.currency.code());
-            for person in crate::services::credits::approvers(services, approval) {
-                needs.push(Attention {
-                    person: Some(person.key.to_string()),
-                    kind: ItemKind::Credit,
-                    id: approval.id,
-                    label: label.clone(),
-                    reason: AttentionReason::ApprovalWaiting,
-                    due: Some(approval.expires_at),
-                });
-            }
+            let approvers = crate::services::credits::approvers(services, approval)
+                .into_iter()
+                .map(|person| person.key.to_string())
+                .collect();
+            needs.push(Attention {
+                person: None,
+                approvers,
+                kind: ItemKind::Credit,
+                id: approval.id,
+                label: format!(
+                    "{}, {}",
+                    text::amount(approval.payload.amount, approval.payload.currency.code()),
+                    approval.account
+                ),
+                reason: AttentionReason::ApprovalWaiting,
+                due: Some(approval.expires_at),
+            });
         }
+        let approvals_total =
+            approvals_per_team.iter().find(|(t, _)| t == key).map_or(0, |(_, n)| *n);
         out.push(StandupTeam {
             team: key.to_owned(),
             team_name: team.name.clone(),
             yesterday: yesterday_rows,
             on_shift,
-            attention: needs,
+            attention: Capped { items: needs, total: items_total + approvals_total },
         });
     }
     Ok(StandupReport { day: yesterday, teams: out })

@@ -17,9 +17,6 @@ use crate::domain::reply::{Attachment, Card, Message};
 use crate::storage::digests::{self as store, SlotOutcome};
 use crate::storage::outbox::{self, NewOutboxMessage, OutboxKind};
 
-/// Windows at least this long get the trend chart (the weekly and monthly KPI digests).
-const CHART_MIN_WINDOW_DAYS: i64 = 7;
-
 /// Builds the digest message for `slot`. `late` marks a slot posted after its time.
 pub fn render(
     services: &Services,
@@ -32,14 +29,16 @@ pub fn render(
     let title = text::title(&definition.name, definition.kind.as_str(), slot, zone, late);
     let mut attachments = Vec::new();
     let body = match report {
-        Report::Sla(report) => text::sla_body(report, |team| {
+        Report::Sla(report) => text::sla_body(report, zone, |team| {
             crate::domain::ids::TeamKey::parse(team)
                 .ok()
                 .and_then(|key| services.directory.team(&key).map(|t| t.name.clone()))
                 .unwrap_or_else(|| team.to_owned())
         }),
         Report::Kpi(report) => {
-            if definition.window.num_days() >= CHART_MIN_WINDOW_DAYS && !report.trend.is_empty() {
+            // Windows of a week or more get the trend chart (the weekly and monthly digests);
+            // their days are whole local days, so no bar is a partial day.
+            if definition.window.spans_a_week() && !report.trend.is_empty() {
                 let opened: Vec<i64> = report.trend.iter().map(|p| p.opened).collect();
                 let resolved: Vec<i64> = report.trend.iter().map(|p| p.resolved).collect();
                 let fallback = text::trend_fallback(&opened, &resolved);
@@ -52,7 +51,7 @@ pub fn render(
                 });
                 attachments.retain(|a| !a.data.is_empty());
             }
-            text::kpi_body(report, zone)
+            text::kpi_body(report, zone, &definition.name)
         }
         Report::Standup(report) => text::standup_body(report, slot),
     };
@@ -145,4 +144,20 @@ pub async fn preview(
         card.context.push(text::preview_note());
     }
     Ok(crate::domain::reply::Reply { ephemeral: true, message })
+}
+
+/// `/digest explain <name>`: the digest's definitions, only for the asker.
+pub fn explain(
+    services: &Services,
+    name: &str,
+) -> Result<crate::domain::reply::Reply, super::error::AppError> {
+    let Some(definition) = definition(services, name) else {
+        let known = names(services);
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        return Err(super::error::AppError::NotFound(text::unknown_digest(name, &known)));
+    };
+    Ok(crate::domain::reply::Reply {
+        ephemeral: true,
+        message: Message::text(text::explain(&definition)),
+    })
 }

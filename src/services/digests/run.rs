@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::digest::slots::nearest_slots;
+
 use super::{Posted, compute, definition, names, post_slot, render};
 use crate::domain::messages::digest as text;
 use crate::services::Services;
@@ -15,8 +17,9 @@ pub struct RunOutcome {
     pub summary: String,
 }
 
-/// Computes the digest `name` as of `at`; unless `dry_run`, claims `at` as a slot and queues
-/// the digest in the outbox (the running daemon's dispatcher sends it).
+/// Computes the digest `name` as of `at`; unless `dry_run`, claims `at` — which must be a
+/// slot of the schedule — and queues the digest in the outbox (the running daemon's
+/// dispatcher sends it).
 pub async fn run(
     services: &Services,
     name: &str,
@@ -32,6 +35,12 @@ pub async fn run(
         let report = compute(services, &definition, at).await?;
         let message = render(services, &definition, &report, at, false);
         return Ok(RunOutcome { message, posted: None, summary: text::preview_note() });
+    }
+    // Only a slot of the schedule is posted: another instant would make a second "morning"
+    // digest. The refusal names the nearest slots.
+    let nearest = nearest_slots(&definition.schedule, definition.time_zone, at);
+    if nearest.0 != Some(at) {
+        anyhow::bail!(text::run_not_a_slot(name, at, definition.time_zone, nearest));
     }
     let posted = post_slot(services, &definition, at, false, "cli").await?;
     let report = compute(services, &definition, at).await?;
