@@ -170,7 +170,8 @@ async fn an_onboarding_goes_from_contract_to_active_with_a_breached_step() {
     assert_eq!(figures.activated, 1);
     assert_eq!(figures.time_to_onboard.p50, Some(27.0 * 3600.0), "Monday 09:00 → Tuesday 12:00");
     assert_eq!(figures.step_breaches, 1);
-    app.clock.advance(Duration::minutes(1)); // the window ends before now
+    // The weekly KPI covers the last whole local week: on the next Monday, 23–29 November.
+    app.clock.set(at("2026-11-30T00:01:00Z"));
     let preview = text_of(&app.command("sam", "/digest weekly-kpi").await);
     let preview =
         format!("{preview}{:?}", app.command("sam", "/digest weekly-kpi").await.message.card);
