@@ -130,6 +130,7 @@ pub fn job_registry() -> JobRegistry {
     crate::services::escalations::register_jobs(&mut registry);
     crate::services::credits::register_jobs(&mut registry);
     crate::services::requests::register_jobs(&mut registry);
+    crate::services::incidents::register_jobs(&mut registry);
     crate::services::audit_checkpoint::register_jobs(&mut registry);
     crate::services::retention::register_jobs(&mut registry);
     registry

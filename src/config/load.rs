@@ -260,6 +260,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     }
     settings.slack.validate()?;
     settings.retention.validate()?;
+    settings.incident.validate()?;
     settings.directory().map(|_| ()).map_err(|e| ("people".into(), e.0))
 }
 

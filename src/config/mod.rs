@@ -8,6 +8,7 @@ mod credit;
 mod digest;
 mod discord;
 mod escalation;
+mod incident;
 mod intake;
 mod load;
 mod retention;
@@ -28,6 +29,7 @@ pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettin
 pub use digest::{DigestConfig, DigestSettings};
 pub use discord::{DISCORD_TOKEN_ENV, DiscordMode, DiscordSettings};
 pub use escalation::{PolicyConfig, SlaSettings, TargetConfig, TierTargetConfig};
+pub use incident::{Cadence, IncidentSettings, RoomMode};
 pub use intake::{
     AssignmentConfig, INTAKE_SECRETS_ENV, KeywordConfig, RequestSettings, RequestTargetConfig,
     RequestTypeConfig, parse_intake_secrets,
@@ -72,6 +74,8 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// How long inbox, outbox and job rows are kept (`[retention]`).
     pub retention: RetentionSettings,
+    /// Incident war rooms: cadence, rooms, capture, nags (`[incident]`).
+    pub incident: IncidentSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -35,6 +35,8 @@ pub enum Command {
     Request(RequestCommand),
     /// `/digest <name>`: an ephemeral preview of a configured digest.
     Digest { name: String },
+    /// Incident war rooms: `/incident …`, `/incidents` (see `incident_command`).
+    Incident(super::incident_command::IncidentCommand),
 }
 
 /// Whose items a list shows.
@@ -98,6 +100,8 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "credits" => super::credit_command::parse_credits(args),
         "audit" => super::credit_command::parse_audit(args),
         "digest" => parse_digest(args),
+        "incident" => super::incident_command::parse(args).map(Command::Incident),
+        "incidents" => super::incident_command::parse_list(args).map(Command::Incident),
         name if request_command::NAMES.contains(&name) => {
             request_command::parse(name, args).map(Command::Request)
         }

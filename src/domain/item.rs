@@ -30,10 +30,12 @@ pub enum ItemKind {
     Escalation,
     Request,
     Credit,
+    Incident,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 3] = [ItemKind::Escalation, ItemKind::Request, ItemKind::Credit];
+    pub const ALL: [ItemKind; 4] =
+        [ItemKind::Escalation, ItemKind::Request, ItemKind::Credit, ItemKind::Incident];
 
     /// The short prefix of action ids, card keys and outbox/job dedupe keys (`esc:42:…`).
     pub fn prefix(self) -> &'static str {
@@ -41,6 +43,7 @@ impl ItemKind {
             ItemKind::Escalation => "esc",
             ItemKind::Request => "req",
             ItemKind::Credit => "cr",
+            ItemKind::Incident => "inc",
         }
     }
 
@@ -50,6 +53,7 @@ impl ItemKind {
             ItemKind::Escalation => "escalation",
             ItemKind::Request => "request",
             ItemKind::Credit => "credit",
+            ItemKind::Incident => "incident",
         }
     }
 
@@ -302,6 +306,7 @@ mod tests {
         assert_eq!(ItemKind::Escalation.action_id(42, "acknowledge", 3), "esc:42:acknowledge:v3");
         assert_eq!(ItemKind::Request.action_id(42, "accept", 3), "req:42:accept:v3");
         assert_eq!(ItemKind::Credit.action_id(42, "approve", 3), "cr:42:approve:v3");
+        assert_eq!(ItemKind::Incident.action_id(42, "join", 3), "inc:42:join:v3");
         assert_eq!(parse_action_id("zz:1:go:v1"), None);
         assert_eq!(parse_action_id("esc:x:ack:v1"), None);
         assert_eq!(parse_action_id("esc:1:go"), None);

@@ -9,6 +9,7 @@ use super::Services;
 use super::credits::Credits;
 use super::error::AppError;
 use super::escalations::Escalations;
+use super::incidents::{self, Incidents};
 use super::items::{self, handle_click};
 use super::requests::Requests;
 use super::{audit, credits, digests, escalations, requests, steward_commands};
@@ -126,6 +127,9 @@ impl Services {
                 return self.route_click(tx, effects, event, &action, text.as_deref()).await;
             }
             Intent::Command(command) => command,
+            Intent::RoomMessage(message) => {
+                return incidents::capture(self, tx, event, &message).await;
+            }
         };
         match command {
             Command::Help => Ok(steward_commands::help()),
@@ -143,6 +147,9 @@ impl Services {
             Command::Audit { account } => audit::history(self, tx, event, &account).await,
             Command::Digest { name } => digests::preview(self, &name).await,
             Command::Request(command) => requests::command(self, tx, effects, event, command).await,
+            Command::Incident(command) => {
+                incidents::command(self, tx, effects, event, command).await
+            }
         }
     }
 
@@ -166,6 +173,9 @@ impl Services {
             }
             ItemKind::Request => handle_click::<Requests>(self, tx, effects, event, r, typed).await,
             ItemKind::Credit => handle_click::<Credits>(self, tx, effects, event, r, typed).await,
+            ItemKind::Incident => {
+                handle_click::<Incidents>(self, tx, effects, event, r, typed).await
+            }
         }
     }
 
@@ -198,6 +208,8 @@ enum Intent {
         action: String,
         text: Option<String>,
     },
+    /// A room message for an incident's timeline.
+    RoomMessage(crate::domain::incident::timeline::RoomMessage),
 }
 
 impl Intent {
@@ -213,6 +225,7 @@ impl Intent {
                 checked.map_err(AppError::Refused)?;
                 Intent::Click { action: action.clone(), text }
             }
+            InboundKind::RoomMessage(message) => Intent::RoomMessage(message.clone()),
         })
     }
 }

@@ -22,6 +22,7 @@ pub fn table(kind: ItemKind) -> &'static str {
         ItemKind::Escalation => "escalations",
         ItemKind::Request => "requests",
         ItemKind::Credit => "credits",
+        ItemKind::Incident => "incidents",
     }
 }
 

@@ -55,6 +55,7 @@ fn kind_name(kind: ItemKind) -> &'static str {
         ItemKind::Escalation => "Escalation",
         ItemKind::Request => "Request",
         ItemKind::Credit => "Approval",
+        ItemKind::Incident => "Incident",
     }
 }
 

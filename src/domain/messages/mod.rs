@@ -8,6 +8,7 @@ pub mod credit;
 pub mod digest;
 pub mod discord;
 pub mod escalation;
+pub mod incident;
 pub mod item;
 pub mod request;
 pub mod retention;
@@ -60,6 +61,23 @@ pub const COMMANDS: &[CommandHelp] = &[
     request::HELP_WORKLOAD,
     request::HELP_BACKLOG,
     digest::HELP_DIGEST,
+    incident::HELP_DECLARE,
+    incident::HELP_ROLE,
+    incident::HELP_JOIN,
+    incident::HELP_UPDATE,
+    incident::HELP_NOTE,
+    incident::HELP_SEVERITY,
+    incident::HELP_ACCOUNT,
+    incident::HELP_MITIGATED,
+    incident::HELP_RESOLVE,
+    incident::HELP_REOPEN,
+    incident::HELP_NOTICE,
+    incident::HELP_APPROVE,
+    incident::HELP_SENT,
+    incident::HELP_ACTION,
+    incident::HELP_REVIEW,
+    incident::HELP_SHOW,
+    incident::HELP_LIST,
 ];
 
 /// Commands only the local console understands.
