@@ -18,6 +18,7 @@ mod discord_registration;
 mod escalations;
 mod http;
 mod inbox;
+mod incidents;
 mod input_limits;
 mod intake_http;
 mod jobs;

@@ -242,13 +242,11 @@ pub fn done(action: &IncidentAction, incident: &Incident, directory: &Directory)
         }
         IncidentAction::TakeCommand => format!("You are now the commander of incident #{id}."),
         IncidentAction::Join => format!("You joined incident #{id}."),
-        IncidentAction::Update { .. } => match incident.next_update_due {
-            Some(due) => format!(
-                "Update posted to incident #{id}. Next update due {}.",
-                review_time(due, Tz::UTC)
-            ),
-            None => format!("Update posted to incident #{id}."),
-        },
+        IncidentAction::Update { .. } => {
+            format!(
+                "Update posted to incident #{id}'s room and stakeholders; the card shows when the next is due."
+            )
+        }
         IncidentAction::Note { .. } => format!("Noted on incident #{id}'s timeline."),
         IncidentAction::Severity { to, .. } => {
             format!("Incident #{id} is now {}.", to.as_str().to_uppercase())
