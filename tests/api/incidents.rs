@@ -114,3 +114,314 @@ async fn the_issue_console_script_ends_in_a_review_with_the_pinned_message_durat
         ]
     );
 }
+
+/// Settings with a second team and a person in it (`olga`), who is no member of the demo
+/// team's incidents until she joins.
+fn with_other_team() -> steward::config::Settings {
+    use steward::config::{PersonConfig, TeamConfig};
+    use steward::domain::ids::{PersonKey, TeamKey};
+    let mut settings = crate::support::demo_settings();
+    settings.teams.push(TeamConfig {
+        key: TeamKey::parse("accounts-apac").unwrap(),
+        name: "Accounts APAC".into(),
+        time_zone: chrono_tz::Asia::Singapore,
+        channels: Default::default(),
+        hours: None,
+        holidays: Vec::new(),
+    });
+    settings.people.push(PersonConfig {
+        key: PersonKey::parse("olga").unwrap(),
+        name: "Olga Ong".into(),
+        team: TeamKey::parse("accounts-apac").unwrap(),
+        roles: Vec::new(),
+        time_zone: None,
+        skills: Vec::new(),
+        slack: None,
+        discord: None,
+        console: None,
+        shift: None,
+        out_of_office: Vec::new(),
+    });
+    settings
+}
+
+/// A console command typed in channel `channel` (e.g. an incident's room).
+async fn command_in(app: &TestApp, channel: &str, user: &str, line: &str) -> String {
+    let key = format!("test:{}", uuid::Uuid::new_v4());
+    let mut inbound = crate::support::command_inbound(&key, user, line);
+    inbound.channel = channel.into();
+    text_of(&app.services.handle_inbound(inbound).await)
+}
+
+async fn declare(app: &TestApp) {
+    let reply = app
+        .command("alice", "/incident declare sev2 Invoices not generated accounts=ACME-1042")
+        .await;
+    assert!(text_of(&reply).contains("Declared incident #1 (SEV2)"), "{}", text_of(&reply));
+}
+
+#[tokio::test]
+async fn durations_follow_the_clock_and_the_review_lists_severity_changes_credits_and_actions() {
+    let app = TestApp::spawn().await;
+    declare(&app).await;
+    app.clock.advance(Duration::minutes(4));
+    app.command("alice", "/incident role 1 commander sam").await;
+    app.clock.advance(Duration::minutes(6));
+    app.command("sam", "/incident severity 1 sev1").await;
+    let credit =
+        app.command("alice", "/credit ACME-1042 250.00 USD goodwill Invoice run failed").await;
+    assert!(text_of(&credit).contains("#1"), "{}", text_of(&credit));
+    app.command("sam", "/incident notice 1 ACME-1042 We are investigating").await;
+    app.clock.advance(Duration::minutes(5));
+    app.command("ada", "/incident approve 1 1").await;
+    app.command("ada", "/incident sent 1 1").await;
+    app.clock.advance(Duration::minutes(15));
+    app.command("sam", "/incident mitigated 1").await;
+    app.clock.advance(Duration::minutes(30));
+    app.command("sam", "/incident resolve 1 Expired certificate").await;
+    let action =
+        app.command("sam", "/incident action 1 alice 2026-11-30 Monitor certificate expiry").await;
+    assert!(
+        text_of(&action).contains("Action item 1 for Alice Archer (due 2026-11-30)"),
+        "{}",
+        text_of(&action)
+    );
+
+    let review = text_of(&app.command("alice", "/incident review 1").await);
+    for line in [
+        "Time to acknowledge: 4m",
+        "Time to first customer notice: 15m",
+        "Time to mitigate: 30m",
+        "Time to resolve: 1h",
+        "SEV2 → SEV1 by Sam Sutherland",
+        "· ACME-1042 · 250.00 USD · pending · requested 2026-11-23 09:10 GMT: goodwill",
+        "1. Monitor certificate expiry · owner Alice Archer · due 2026-11-30",
+        "2026-11-23 09:10 GMT · Sam Sutherland · severity SEV2 → SEV1",
+    ] {
+        assert!(review.contains(line), "{line} missing from:\n{review}");
+    }
+    audit_actions(&app, 1).await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_precise_private_answer_and_writes_nothing() {
+    let app = TestApp::spawn_with(with_other_team()).await;
+    let unknown_account = app.command("alice", "/incident declare sev1 Down accounts=NOPE-1").await;
+    assert!(
+        text_of(&unknown_account).contains("There is no account `NOPE-1`"),
+        "{}",
+        text_of(&unknown_account)
+    );
+    assert!(storage::incidents::list(&app.pool, true, 10).await.unwrap().is_empty());
+
+    declare(&app).await;
+    let before = (audit_actions(&app, 1).await.len(), timeline_len(&app, 1).await);
+    let cases = [
+        ("/incident note 9 Hello", "There is no incident #9."),
+        ("/incident note Hello", "Which incident? Give its number"),
+        ("/incident role 1 commander nobody", "There is no person `nobody`"),
+        (
+            "/incident role 1 scribe olga",
+            "Olga Ong is not in this incident's team and has not joined it",
+        ),
+        ("/incident account 1 add NOPE-1", "There is no account `NOPE-1`"),
+        ("/incident account 1 remove GLOBEX-7", "GLOBEX-7 is not an affected account"),
+        ("/incident notice 1 GLOBEX-7 Hello", "GLOBEX-7 is not an affected account"),
+        ("/incident approve 1 1", "This incident has no notice 1."),
+        ("/incident reopen 1", "not resolved"),
+        ("/incident severity 1 sev2", "already SEV2"),
+        ("/incident action 1 nobody 2026-12-01 Fix", "There is no person `nobody`"),
+        ("/incident role 1 boss sam", "Usage: /incident role <id>"),
+    ];
+    for (line, expected) in cases {
+        let reply = app.command("alice", line).await;
+        assert!(reply.ephemeral, "{line}");
+        assert!(text_of(&reply).contains(expected), "{line}: {}", text_of(&reply));
+    }
+    assert_eq!((audit_actions(&app, 1).await.len(), timeline_len(&app, 1).await), before);
+
+    // Four eyes: the author of a notice may not approve it, even holding the comms role.
+    app.command("ada", "/incident notice 1 ACME-1042 We are investigating").await;
+    let own = app.command("ada", "/incident approve 1 1").await;
+    assert!(text_of(&own).contains("You wrote this notice"), "{}", text_of(&own));
+    let no_role = app.command("alice", "/incident approve 1 1").await;
+    assert!(
+        text_of(&no_role).contains("Only the incident's comms holder"),
+        "{}",
+        text_of(&no_role)
+    );
+    assert_eq!(incident(&app, 1).await.notices[0].approved, None);
+
+    // Once she joined, a member of another team may hold a role.
+    app.command("olga", "/incident join 1").await;
+    let role = app.command("alice", "/incident role 1 scribe olga").await;
+    assert!(text_of(&role).contains("Olga Ong is now the scribe"), "{}", text_of(&role));
+}
+
+#[tokio::test]
+async fn inside_the_room_the_id_may_be_left_out() {
+    let app = TestApp::spawn().await;
+    declare(&app).await;
+    let reply = command_in(&app, "inc-1", "sam", "/incident note Restarted the invoice job").await;
+    assert!(reply.contains("Noted on incident #1's timeline."), "{reply}");
+    let reply = command_in(&app, "inc-1", "sam", "/steward incident severity 1").await;
+    assert!(reply.contains("Incident #1 is now SEV1."), "{reply}");
+    let elsewhere = command_in(&app, "emea-ops", "sam", "/incident note Hello").await;
+    assert!(elsewhere.contains("Which incident?"), "{elsewhere}");
+}
+
+#[tokio::test]
+async fn the_card_claims_command_once_even_for_double_and_concurrent_clicks() {
+    let app = TestApp::spawn().await;
+    let chat = Arc::new(RecordingChat::default());
+    declare(&app).await;
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "inc:1");
+    assert_eq!(field(&card, "Commander"), "unassigned");
+    let claim = button(&card, "I'm commander");
+    let join = button(&card, "Join");
+
+    // Four people press "I'm commander" at once: one takes command, the others see the card.
+    let clicks = ["sam", "fran", "ada", "alice"].map(|user| {
+        let services = app.services.clone();
+        let claim = claim.clone();
+        tokio::spawn(async move {
+            let inbound = steward::domain::inbound::Inbound {
+                dedupe_key: steward::domain::inbound::Inbound::click_dedupe_key(
+                    steward::domain::ids::Platform::Console,
+                    user,
+                    &claim,
+                ),
+                platform: steward::domain::ids::Platform::Console,
+                actor: user.into(),
+                channel: "emea-ops".into(),
+                kind: steward::domain::inbound::InboundKind::Action { action: claim },
+            };
+            text_of(&services.handle_inbound(inbound).await)
+        })
+    });
+    let replies: Vec<String> = join_all(clicks).await.into_iter().map(Result::unwrap).collect();
+    let won = replies.iter().filter(|r| r.contains("You are now the commander")).count();
+    assert_eq!(won, 1, "{replies:#?}");
+    let commander = incident(&app, 1).await.roles.commander.unwrap();
+
+    // A double click by the winner is one intent: the same answer, nothing more written.
+    let again = text_of(&app.click(commander.as_str(), &claim, None).await);
+    assert!(again.contains("You are now the commander"), "{again}");
+    assert_eq!(audit_actions(&app, 1).await, ["declare", "role"]);
+
+    // "Join" on the old card is stale: the current card comes back privately.
+    let stale = app.click("fran", &join, None).await;
+    assert!(text_of(&stale).contains("changed since this card was shown"), "{}", text_of(&stale));
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "inc:1");
+    assert!(card.buttons.iter().all(|b| b.label != "I'm commander"), "{card:#?}");
+    let joined = app.click("fran", &button(&card, "Join"), None).await;
+    assert!(text_of(&joined).contains("You joined incident #1."), "{}", text_of(&joined));
+}
+
+#[tokio::test]
+async fn nags_go_to_the_supervisor_without_a_commander_then_to_comms_and_commander_when_an_update_is_overdue()
+ {
+    let app = TestApp::spawn().await;
+    let chat = Arc::new(RecordingChat::default());
+    declare(&app).await;
+    app.clock.advance(Duration::minutes(4));
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    assert!(dms(&chat).is_empty(), "too early: {:?}", dms(&chat));
+    app.clock.advance(Duration::minutes(1));
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    let nagged = dms(&chat);
+    assert_eq!(nagged.len(), 1, "{nagged:?}");
+    assert_eq!(nagged[0].0, "sam");
+    assert!(nagged[0].1.contains("has had no commander for 5m"), "{nagged:?}");
+
+    app.command("alice", "/incident role 1 commander sam").await;
+    app.command("alice", "/incident role 1 comms ada").await;
+    // The first update was due an hour after declare: comms is reminded once, then the commander.
+    app.clock.advance(Duration::minutes(56));
+    app.run_due_jobs().await;
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    let after_due: Vec<_> = dms(&chat).into_iter().skip(1).collect();
+    assert_eq!(after_due.len(), 1, "{after_due:?}");
+    assert_eq!(after_due[0].0, "ada");
+    assert!(after_due[0].1.contains("was due 2026-11-23 10:00 GMT"), "{after_due:?}");
+    app.clock.advance(Duration::minutes(10));
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    let after_due: Vec<String> = dms(&chat).into_iter().skip(1).map(|(user, _)| user).collect();
+    assert_eq!(after_due, ["ada", "sam"]);
+    // An update moves the due time; nothing more is sent for the old one.
+    app.command("ada", "/incident update 1 Still on it").await;
+    app.clock.advance(Duration::minutes(30));
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    assert_eq!(dms(&chat).len(), 3, "{:?}", dms(&chat));
+}
+
+#[tokio::test]
+async fn a_room_message_goes_on_the_timeline_once_and_follows_its_edits_and_delete() {
+    use steward::domain::inbound::{Inbound, InboundKind};
+    use steward::domain::incident::timeline::{CaptureHow, Happening, RoomChange, RoomMessage};
+    let app = TestApp::spawn().await;
+    declare(&app).await;
+    let posted_at = app.now() - Duration::minutes(3);
+    let event = |key: &str, change: RoomChange, text: &str| Inbound {
+        dedupe_key: key.into(),
+        platform: steward::domain::ids::Platform::Console,
+        actor: "sam".into(),
+        channel: "inc-1".into(),
+        kind: InboundKind::RoomMessage(RoomMessage {
+            channel: "inc-1".into(),
+            message_id: "17".into(),
+            author: "vendor-bot".into(),
+            author_name: Some("Vendor Bot".into()),
+            text: text.into(),
+            posted_at,
+            change,
+        }),
+    };
+    let pin = RoomChange::Captured(CaptureHow::Pin);
+    let first = app.services.handle_inbound(event("e1", pin, "Certificate expired")).await;
+    assert!(text_of(&first).contains("Pinned to incident #1's timeline."));
+    // The same event redelivered, and a second capture (a reaction) of the same message.
+    app.services.handle_inbound(event("e1", pin, "Certificate expired")).await;
+    let reaction = RoomChange::Captured(CaptureHow::Reaction);
+    let second = app.services.handle_inbound(event("e2", reaction, "Certificate expired")).await;
+    assert!(text_of(&second).contains("already on incident #1's timeline"));
+    assert_eq!(timeline_len(&app, 1).await, 2);
+
+    app.services
+        .handle_inbound(event("e3", RoomChange::Edited, "Certificate expired at 08:55"))
+        .await;
+    app.services.handle_inbound(event("e4", RoomChange::Deleted, "")).await;
+    let timeline = storage::incidents::timeline(&app.pool, 1).await.unwrap();
+    // Kept at its own time (before the declaration's entry) and by its platform name.
+    let entry = &timeline[0];
+    assert_eq!((entry.at, entry.author.as_str()), (posted_at, "Vendor Bot"));
+    assert_eq!(
+        entry.happening,
+        Happening::Captured { text: "Certificate expired at 08:55".into() }
+    );
+    assert!(entry.edited_at.is_some() && entry.deleted_at.is_some());
+
+    let outside = Inbound { channel: "emea-ops".into(), ..event("e5", pin, "x") };
+    let outside = Inbound {
+        kind: match outside.kind {
+            InboundKind::RoomMessage(m) => {
+                InboundKind::RoomMessage(RoomMessage { channel: "emea-ops".into(), ..m })
+            }
+            other => other,
+        },
+        ..outside
+    };
+    let refused = app.services.handle_inbound(outside).await;
+    assert!(
+        text_of(&refused).contains("#emea-ops is not an incident's room"),
+        "{}",
+        text_of(&refused)
+    );
+}

@@ -166,8 +166,8 @@ impl Console {
         }
         let number = self.output.next_message_id();
         let heading = messages::console_post_heading(channel, &number.to_string());
-        let said = messages::console_said(&self.person.display_name, text);
-        self.output.write(&format!("{heading}\n{said}"));
+        self.output.write(&heading);
+        self.output.write(&messages::console_said(&self.person.display_name, text));
         let message = RoomMessage {
             channel: channel.to_owned(),
             message_id: number.to_string(),
