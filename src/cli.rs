@@ -64,6 +64,9 @@ pub enum Commands {
     /// Scheduled digests: compute one on demand.
     #[command(subcommand)]
     Digest(DigestCommand),
+    /// Incident war rooms: print a post-incident review.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
     /// Fill the database with realistic history (teams, shifts, tiers, currencies) for demos
     /// and benchmarks, written in SQL.
     Seed(crate::bench::seed::SeedArgs),
@@ -105,6 +108,24 @@ pub enum DigestCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Print incident <id>'s post-incident review (a draft until it is resolved), times in
+    /// UTC.
+    Review {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = ReviewFormatArg::Text)]
+        format: ReviewFormatArg,
+    },
+}
+
+/// How `steward incident review` writes the review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReviewFormatArg {
+    Text,
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -343,6 +364,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Digest(DigestCommand::Run { name, at, dry_run }) => {
             digest_run(settings, &name, at.as_deref(), dry_run).await
         }
+        Commands::Incident(IncidentCommand::Review { id, format }) => {
+            incident_review(settings, id, format).await
+        }
         Commands::Seed(args) => crate::bench::seed::run(settings, args).await,
         Commands::Prune { dry_run } => startup::prune(settings, dry_run).await,
         Commands::Bench(BenchCommand::Digest { seed, runs }) => {
@@ -406,6 +430,31 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
     };
     database.close().await;
     code
+}
+
+/// `steward incident review`: prints the review; an unknown incident is an error.
+async fn incident_review(settings: Settings, id: i64, format: ReviewFormatArg) -> anyhow::Result<()> {
+    use crate::domain::messages::incident::ReviewFormat;
+    let format = match format {
+        ReviewFormatArg::Text => ReviewFormat::Text,
+        ReviewFormatArg::Markdown => ReviewFormat::Markdown,
+    };
+    let database = startup::Database::open(&settings).await?;
+    let result = async {
+        let services = startup::services(&settings, database.pool.clone()).await?;
+        let mut conn = database.pool.acquire().await?;
+        let zone = chrono_tz::UTC;
+        crate::services::incidents::review_text(&services, &mut conn, id, zone, format)
+            .await
+            .map_err(|err| match err {
+                crate::services::error::AppError::NotFound(text) => anyhow::Error::msg(text),
+                other => anyhow::Error::new(other),
+            })
+    }
+    .await;
+    database.close().await;
+    print!("{}", result?);
+    Ok(())
 }
 
 /// `steward digest run`: prints the digest and what was done with it.

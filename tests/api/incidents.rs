@@ -425,3 +425,48 @@ async fn a_room_message_goes_on_the_timeline_once_and_follows_its_edits_and_dele
         text_of(&refused)
     );
 }
+
+fn steward(args: &[&str], url: &str, stdin: &str) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let state_dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["--config", "config/demo.toml"])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("STEWARD__DATABASE__STATE_DIR", state_dir.path())
+        .env("DATABASE_URL", url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn the_binary_runs_the_script_on_a_fresh_database_and_prints_the_review_as_markdown() {
+    let db = crate::support::TestDb::create().await;
+    let url = db.url();
+    let console = steward(&["console"], &url, SCRIPT);
+    let stdout = String::from_utf8_lossy(&console.stdout);
+    assert!(console.status.success(), "{console:?}");
+    assert!(stdout.contains("Pinned to incident #1's timeline."), "{stdout}");
+
+    let review = steward(&["incident", "review", "1", "--format", "markdown"], &url, "");
+    let text = String::from_utf8_lossy(&review.stdout);
+    assert!(review.status.success(), "{review:?}");
+    for line in [
+        "# Post-incident review · incident #1 · SEV2 · Invoices not generated",
+        "## Durations (each measured from the declaration)",
+        "- Time to acknowledge: ",
+        "- Commander: Sam Sutherland",
+        "Sam Sutherland · pinned from the room: \"Found the failing job\"",
+        "approved by Ada Admin · sent ",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    let unknown = steward(&["incident", "review", "7"], &url, "");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("There is no incident #7."), "{unknown:?}");
+}
