@@ -433,7 +433,11 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
 }
 
 /// `steward incident review`: prints the review; an unknown incident is an error.
-async fn incident_review(settings: Settings, id: i64, format: ReviewFormatArg) -> anyhow::Result<()> {
+async fn incident_review(
+    settings: Settings,
+    id: i64,
+    format: ReviewFormatArg,
+) -> anyhow::Result<()> {
     use crate::domain::messages::incident::ReviewFormat;
     let format = match format {
         ReviewFormatArg::Text => ReviewFormat::Text,

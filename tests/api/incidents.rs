@@ -468,5 +468,53 @@ async fn the_binary_runs_the_script_on_a_fresh_database_and_prints_the_review_as
     }
     let unknown = steward(&["incident", "review", "7"], &url, "");
     assert!(!unknown.status.success());
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("There is no incident #7."), "{unknown:?}");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("There is no incident #7."),
+        "{unknown:?}"
+    );
+}
+
+#[tokio::test]
+async fn action_items_remind_their_owner_before_and_when_due_and_a_customer_owed_an_update_is_chased()
+ {
+    let app = TestApp::spawn().await;
+    let chat = Arc::new(RecordingChat::default());
+    declare(&app).await;
+    app.command("alice", "/incident role 1 commander sam").await;
+    app.command("sam", "/incident notice 1 ACME-1042 We are investigating").await;
+    app.command("ada", "/incident approve 1 1").await;
+    app.command("ada", "/incident sent 1 1").await;
+    app.command("sam", "/incident action 1 alice 2026-11-25 Renew the certificate").await;
+    let reminders = |chat: &RecordingChat| -> Vec<(String, String)> { dms(chat) };
+
+    // The customer was owed the next update two hours after the notice went out.
+    app.clock.advance(Duration::minutes(119));
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    assert!(reminders(&chat).iter().all(|(_, t)| !t.contains("owed")), "{:?}", reminders(&chat));
+    app.clock.advance(Duration::minutes(1));
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    let owed: Vec<_> = reminders(&chat).into_iter().filter(|(_, t)| t.contains("owed")).collect();
+    assert_eq!(owed.len(), 1, "{owed:?}");
+    assert_eq!(owed[0].0, "sam", "no comms holder: the commander is chased");
+    assert!(
+        owed[0].1.contains("ACME-1042 was owed its next customer update by 2026-11-23 11:00 GMT")
+    );
+
+    // A day before 09:00 on the due date, then on it; once each.
+    app.clock.set(crate::support::t0() + Duration::days(1));
+    app.run_due_jobs().await;
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    let to_alice = |chat: &RecordingChat| -> Vec<String> {
+        dms(chat).into_iter().filter(|(u, _)| u == "alice").map(|(_, t)| t).collect()
+    };
+    assert_eq!(to_alice(&chat).len(), 1, "{:?}", to_alice(&chat));
+    assert!(to_alice(&chat)[0].contains("Action item 1 of incident #1 \"Invoices not generated\" is due soon (2026-11-25): Renew the certificate"));
+    app.clock.set(crate::support::t0() + Duration::days(2));
+    app.run_due_jobs().await;
+    app.flush_outbox(&chat).await;
+    assert_eq!(to_alice(&chat).len(), 2);
+    assert!(to_alice(&chat)[1].contains("is due today"));
 }

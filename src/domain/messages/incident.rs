@@ -756,3 +756,33 @@ pub fn capture_deleted(id: i64, found: bool) -> String {
         format!("That message is not on incident #{id}'s timeline; nothing to mark.")
     }
 }
+
+// --- reminders ---
+
+pub fn action_reminder(
+    incident: &Incident,
+    action: &crate::domain::incident::ActionItem,
+    due_now: bool,
+) -> String {
+    let when = if due_now { "is due today" } else { "is due soon" };
+    format!(
+        "Action item {} of incident #{} \"{}\" {when} ({}): {}",
+        action.number, incident.id, incident.title, action.due, action.text
+    )
+}
+
+pub fn customer_update_owed(
+    incident: &Incident,
+    account: &AccountKey,
+    due: DateTime<Utc>,
+    zone: Tz,
+) -> String {
+    format!(
+        "{account} was owed its next customer update by {} (incident #{} \"{}\"). Draft one: \
+         /incident notice {} {account} <text>.",
+        review_time(due, zone),
+        incident.id,
+        incident.title,
+        incident.id
+    )
+}

@@ -93,12 +93,13 @@ impl Workflow for Incidents {
     }
 
     fn after_save(
-        _services: &Services,
+        services: &Services,
         effects: &mut Effects,
         incident: &Incident,
         _now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         timers::schedule_update_due(effects, incident);
+        super::reminders::schedule(services, effects, incident);
         Ok(())
     }
 }

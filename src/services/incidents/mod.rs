@@ -11,6 +11,7 @@ mod actions;
 mod capture;
 mod commands;
 mod declare;
+mod reminders;
 mod review;
 mod timers;
 
@@ -19,6 +20,7 @@ use std::sync::Arc;
 pub use actions::Incidents;
 pub use capture::capture;
 pub use commands::command;
+pub use reminders::{ACTION_DUE, ActionDue, CUSTOMER_UPDATE, CustomerUpdate};
 pub use review::review_text;
 pub use timers::{NO_COMMANDER, NoCommander, UPDATE_DUE, UpdateDue};
 
@@ -29,4 +31,6 @@ use crate::domain::item::ItemKind;
 pub fn register_jobs(registry: &mut JobRegistry) {
     registry.register(&ItemKind::Incident.job_kind(NO_COMMANDER), Arc::new(NoCommander));
     registry.register(&ItemKind::Incident.job_kind(UPDATE_DUE), Arc::new(UpdateDue));
+    registry.register(&ItemKind::Incident.job_kind(ACTION_DUE), Arc::new(ActionDue));
+    registry.register(&ItemKind::Incident.job_kind(CUSTOMER_UPDATE), Arc::new(CustomerUpdate));
 }
