@@ -183,6 +183,16 @@ pub enum SlaCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Signed Slack `reaction_added` events (the pin emoji) for distinct messages in one sev1
+    /// war room, some redelivered; prints p99, errors, lost and duplicated timeline entries.
+    Incident {
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Distinct messages reacted to in the measured run.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+    },
     /// Signed Slack button clicks over loopback HTTP against the real router; compare to a
     /// bare transaction.
     Slack {
@@ -345,6 +355,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Migrate => startup::migrate(settings).await,
         Commands::Bench(BenchCommand::Escalations { clients, count }) => {
             crate::bench::escalations::run(settings, clients, count).await
+        }
+        Commands::Bench(BenchCommand::Incident { clients, count }) => {
+            crate::bench::incident::run(settings, clients, count).await
         }
         Commands::Bench(BenchCommand::Slack { clients, count }) => {
             crate::bench::slack::run(settings, clients, count).await

@@ -518,3 +518,110 @@ async fn action_items_remind_their_owner_before_and_when_due_and_a_customer_owed
     assert_eq!(to_alice(&chat).len(), 2);
     assert!(to_alice(&chat)[1].contains("is due today"));
 }
+
+/// A `reaction_added` event on message `ts` of channel `room`.
+fn reaction_event(event_id: &str, user: &str, emoji: &str, room: &str, ts: &str) -> String {
+    serde_json::json!({
+        "type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0FAKE",
+        "event_id": event_id, "event_time": 1_763_888_400,
+        "event": {
+            "type": "reaction_added", "user": user, "reaction": emoji, "item_user": "U0VENDOR",
+            "item": { "type": "message", "channel": room, "ts": ts }, "event_ts": ts,
+        },
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn on_slack_pins_and_pin_reactions_in_the_room_go_on_the_timeline_once_and_forged_events_are_401()
+ {
+    use crate::slack::{FORM, SAM, SlackStory};
+    use axum::http::StatusCode;
+    use steward::config::SlackTransport;
+    use steward::domain::ids::Platform;
+    use steward::domain::incident::Room;
+    use steward::platform::slack::http::{COMMANDS_PATH, EVENTS_PATH};
+    const ROOM: &str = "C0INCROOM";
+    let story = SlackStory::start(SlackTransport::Http).await;
+    let (status, body) =
+        story.slash(SAM, "/incident", "declare sev1 Checkout down accounts=ACME-1042").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.to_string().contains("Declared incident #1 (SEV1)"), "{body}");
+    story.flush().await;
+    let cards: Vec<_> = story
+        .fake
+        .calls_of("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.params["blocks"].to_string().contains("Incident #1"))
+        .collect();
+    assert_eq!(cards.len(), 1, "the summary card is posted once");
+    // The room as its creation reports it (twice: a retry must not record it again).
+    for _ in 0..2 {
+        let mut tx = story.app.pool.begin().await.unwrap();
+        let mut effects = steward::storage::effects::Effects::default();
+        let room = Room { platform: Platform::Slack, channel: ROOM.into() };
+        let now = story.app.now();
+        steward::services::incidents::room_opened(
+            &story.app.services,
+            &mut tx,
+            &mut effects,
+            1,
+            room,
+            now,
+        )
+        .await
+        .unwrap();
+        steward::storage::effects::write(&mut tx, &effects, None, now).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(audit_actions(&story.app, 1).await, ["declare", "room"]);
+    let entries_before = timeline_len(&story.app, 1).await;
+
+    let json = "application/json";
+    let pin = reaction_event("Ev1", SAM, "pushpin", ROOM, "1795424100.000200");
+    for _ in 0..3 {
+        assert_eq!(story.send(EVENTS_PATH, json, pin.clone()).await.0, StatusCode::OK);
+    }
+    // Another person's pin reaction on the same message, another emoji, another channel.
+    let same = reaction_event("Ev2", crate::slack::ALICE, "pushpin", ROOM, "1795424100.000200");
+    let tada = reaction_event("Ev3", SAM, "tada", ROOM, "1795424101.000000");
+    let elsewhere = reaction_event("Ev4", SAM, "pushpin", "C0OPS", "1795424102.000000");
+    for event in [same, tada, elsewhere] {
+        assert_eq!(story.send(EVENTS_PATH, json, event).await.0, StatusCode::OK);
+    }
+    let pinned = serde_json::json!({
+        "type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0FAKE", "event_id": "Ev5",
+        "event": { "type": "pin_added", "user": SAM, "channel_id": ROOM, "item": { "type": "message",
+            "message": { "user": "U0VENDOR", "text": "Rolled back the deploy", "ts": "1795424160.000000" } } },
+    })
+    .to_string();
+    assert_eq!(story.send(EVENTS_PATH, json, pinned.clone()).await.0, StatusCode::OK);
+    let forged = (story.app.now().timestamp(), "v0=forged".to_owned());
+    let (status, _) =
+        story.send_with(EVENTS_PATH, json, pinned.replace("Ev5", "Ev6"), Some(forged)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(timeline_len(&story.app, 1).await, entries_before + 2);
+
+    // Typed in the room, the review needs no id; the entries keep their own times and the
+    // author's Slack id (someone Steward does not know).
+    let form = serde_urlencoded::to_string([
+        ("team_id", "T0FAKE"),
+        ("channel_id", ROOM),
+        ("user_id", SAM),
+        ("command", "/incident"),
+        ("text", "review"),
+        ("response_url", "http://127.0.0.1:1/unused"),
+        ("trigger_id", "trigger-review"),
+    ])
+    .unwrap();
+    let (_, review) = story.send(COMMANDS_PATH, FORM, form).await;
+    let review = review.to_string();
+    assert!(
+        review.contains("U0VENDOR · pinned from the room: \\\"Rolled back the deploy\\\""),
+        "{review}"
+    );
+    assert!(
+        review.contains("2026-11-23 09:55 CET · U0VENDOR · pinned a message in the room"),
+        "the reaction's message keeps its time: {review}"
+    );
+}

@@ -64,6 +64,10 @@ pub enum Happening {
         due: NaiveDate,
         text: String,
     },
+    /// The room exists on its platform (a Slack channel, a Discord thread).
+    RoomOpened {
+        channel: String,
+    },
     /// A message from the room, captured by a pin or a reaction.
     Captured {
         text: String,

@@ -491,6 +491,10 @@ pub fn happening(happening: &Happening, directory: &Directory) -> String {
         Happening::Action { number, owner, due, text } => {
             format!("action item {number} for {} due {due}: {text}", name(directory, owner))
         }
+        Happening::RoomOpened { channel } => format!("war room opened: {channel}"),
+        Happening::Captured { text } if text.is_empty() => {
+            "pinned a message in the room".to_owned()
+        }
         Happening::Captured { text } => format!("pinned from the room: \"{text}\""),
     }
 }
@@ -785,4 +789,9 @@ pub fn customer_update_owed(
         incident.title,
         incident.id
     )
+}
+
+/// The author of automatic timeline entries.
+pub fn steward_author() -> String {
+    "Steward".to_owned()
 }

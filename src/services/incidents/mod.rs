@@ -13,6 +13,7 @@ mod commands;
 mod declare;
 mod reminders;
 mod review;
+mod room;
 mod timers;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use capture::capture;
 pub use commands::command;
 pub use reminders::{ACTION_DUE, ActionDue, CUSTOMER_UPDATE, CustomerUpdate};
 pub use review::review_text;
+pub use room::room_opened;
 pub use timers::{NO_COMMANDER, NoCommander, UPDATE_DUE, UpdateDue};
 
 use super::jobs::JobRegistry;
