@@ -13,7 +13,7 @@ use crate::domain::messages::unknown_button;
 use crate::domain::reply::Card;
 use crate::services::Services;
 use crate::services::error::AppError;
-use crate::services::items::{self, Change, Workflow};
+use crate::services::items::{Change, Workflow};
 use crate::storage::effects::Effects;
 use crate::storage::incidents::NewTimelineEntry;
 use crate::storage::{self, Tx};
@@ -106,7 +106,7 @@ impl Workflow for Incidents {
 
 /// Applies `action` by `actor` to a locked incident: the change with its thread line, and
 /// its timeline entry written in the same transaction.
-async fn transition(
+pub(super) async fn transition(
     services: &Services,
     tx: &mut Tx,
     actor: &Person,
@@ -127,19 +127,4 @@ async fn transition(
     };
     storage::incidents::insert_entries(tx, current.id, &[entry]).await?;
     Ok(Change::new(current, next, actor.key.to_string(), action.verb()).line(line))
-}
-
-/// Applies and saves `action` by `actor` on a locked incident, with `messages` to send.
-pub(super) async fn transition_and_save(
-    services: &Services,
-    tx: &mut Tx,
-    effects: &mut Effects,
-    actor: &Person,
-    current: Incident,
-    action: &IncidentAction,
-    messages: Vec<crate::storage::outbox::NewOutboxMessage>,
-    now: DateTime<Utc>,
-) -> Result<Incident, AppError> {
-    let change = transition(services, tx, actor, current, action, now).await?.messages(messages);
-    items::save::<Incidents>(services, tx, effects, change, now).await
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Incidents;
-use super::actions::transition_and_save;
+use super::actions::transition;
 use super::declare::{declare, room_post};
 use super::review::review_text;
 use crate::domain::identity::Person;
@@ -44,16 +44,15 @@ pub async fn command(
             let action = action_of(services, &current, act)?;
             let messages = messages_of(services, event.actor, &current, &action, event.now);
             let actor = event.actor;
-            let saved = transition_and_save(
-                services, tx, effects, actor, current, &action, messages, event.now,
-            )
-            .await?;
+            let change = transition(services, tx, actor, current, &action, event.now).await?;
+            let change = change.messages(messages);
+            let saved = items::save::<Incidents>(services, tx, effects, change, event.now).await?;
             Ok(Reply::private(text::done(&action, &saved, &services.directory)))
         }
         IncidentCommand::Review { id } => {
             let id = incident_id(tx, event, id).await?;
             let zone = event.actor.time_zone;
-            let review = review_text(services, &mut **tx, id, zone, ReviewFormat::Text).await?;
+            let review = review_text(services, tx, id, zone, ReviewFormat::Text).await?;
             Ok(Reply::private(review))
         }
         IncidentCommand::Show { id } => {
