@@ -310,13 +310,15 @@ async fn the_card_claims_command_once_even_for_double_and_concurrent_clicks() {
     assert!(again.contains("You are now the commander"), "{again}");
     assert_eq!(audit_actions(&app, 1).await, ["declare", "role"]);
 
-    // "Join" on the old card is stale: the current card comes back privately.
-    let stale = app.click("fran", &join, None).await;
+    // "Join" on the old card is stale: the current card comes back privately. The joiner is
+    // one who lost the race (the declarer and the commander are members already).
+    let joiner = ["sam", "fran", "ada"].into_iter().find(|p| *p != commander.as_str()).unwrap();
+    let stale = app.click(joiner, &join, None).await;
     assert!(text_of(&stale).contains("changed since this card was shown"), "{}", text_of(&stale));
     app.flush_outbox(&chat).await;
     let card = latest_card(&chat, "inc:1");
     assert!(card.buttons.iter().all(|b| b.label != "I'm commander"), "{card:#?}");
-    let joined = app.click("fran", &button(&card, "Join"), None).await;
+    let joined = app.click(joiner, &button(&card, "Join"), None).await;
     assert!(text_of(&joined).contains("You joined incident #1."), "{}", text_of(&joined));
 }
 
