@@ -10,13 +10,12 @@ pub use super::item::{missing_account, unknown_account};
 use crate::domain::credit::{CreditState, RecentCredit};
 use crate::domain::duration::format_duration;
 use crate::domain::identity::Directory;
-use crate::domain::ids::{AccountKey, PersonKey};
+use crate::domain::ids::AccountKey;
 use crate::domain::incident::review::Durations;
 use crate::domain::incident::timeline::{Happening, TimelineEntry};
 use crate::domain::incident::{Incident, IncidentAction, IncidentRole, IncidentState, Refusal};
 use crate::domain::item::LivingItem;
 use crate::domain::reply::{Button, ButtonStyle, Card, Field};
-use crate::domain::severity::Severity;
 
 pub const HELP_DECLARE: CommandHelp = CommandHelp {
     usage: "/incident declare <sev1|sev2|sev3|sev4> <title> [accounts=KEY,KEY…]",
@@ -719,16 +718,6 @@ fn credit_state(state: CreditState) -> &'static str {
         CreditState::Expired => "expired",
         CreditState::Cancelled => "cancelled",
     }
-}
-
-/// The severity words the card and the lists share.
-pub fn severity_label(severity: Severity) -> String {
-    severity.as_str().to_uppercase()
-}
-
-/// A person by name, for timeline authors.
-pub fn author(directory: &Directory, key: &PersonKey) -> String {
-    name(directory, key)
 }
 
 // --- captures from the room ---
