@@ -67,6 +67,9 @@ pub enum Commands {
     /// Scheduled digests: compute one on demand.
     #[command(subcommand)]
     Digest(DigestCommand),
+    /// Incident war rooms: print a post-incident review.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
     /// Fill the database with realistic history (teams, shifts, tiers, currencies) for demos
     /// and benchmarks, written in SQL.
     Seed(crate::bench::seed::SeedArgs),
@@ -137,6 +140,24 @@ pub enum DigestCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Print incident <id>'s post-incident review (a draft until it is resolved), times in
+    /// UTC.
+    Review {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = ReviewFormatArg::Text)]
+        format: ReviewFormatArg,
+    },
+}
+
+/// How `steward incident review` writes the review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReviewFormatArg {
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SlackCommand {
     /// Print a Slack app manifest (JSON) for `[slack]`: commands, scopes, URLs or Socket Mode.
     Manifest,
@@ -191,6 +212,16 @@ pub enum SlaCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Signed Slack `reaction_added` events (the pin emoji) for distinct messages in one sev1
+    /// war room, some redelivered; prints p99, errors, lost and duplicated timeline entries.
+    Incident {
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Distinct messages reacted to in the measured run.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+    },
     /// Signed Slack button clicks over loopback HTTP against the real router; compare to a
     /// bare transaction.
     Slack {
@@ -367,6 +398,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Bench(BenchCommand::Escalations { clients, count }) => {
             crate::bench::escalations::run(settings, clients, count).await
         }
+        Commands::Bench(BenchCommand::Incident { clients, count }) => {
+            crate::bench::incident::run(settings, clients, count).await
+        }
         Commands::Bench(BenchCommand::Slack { clients, count }) => {
             crate::bench::slack::run(settings, clients, count).await
         }
@@ -384,6 +418,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         }
         Commands::Digest(DigestCommand::Run { name, at, dry_run }) => {
             digest_run(settings, &name, at.as_deref(), dry_run).await
+        }
+        Commands::Incident(IncidentCommand::Review { id, format }) => {
+            incident_review(settings, id, format).await
         }
         Commands::Seed(args) => crate::bench::seed::run(settings, args).await,
         Commands::Prune { dry_run } => startup::prune(settings, dry_run).await,
@@ -476,6 +513,35 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
     };
     database.close().await;
     code
+}
+
+/// `steward incident review`: prints the review; an unknown incident is an error.
+async fn incident_review(
+    settings: Settings,
+    id: i64,
+    format: ReviewFormatArg,
+) -> anyhow::Result<()> {
+    use crate::domain::messages::incident::ReviewFormat;
+    let format = match format {
+        ReviewFormatArg::Text => ReviewFormat::Text,
+        ReviewFormatArg::Markdown => ReviewFormat::Markdown,
+    };
+    let database = startup::Database::open(&settings).await?;
+    let result = async {
+        let services = startup::services(&settings, database.pool.clone()).await?;
+        let mut conn = database.pool.acquire().await?;
+        let zone = chrono_tz::UTC;
+        crate::services::incidents::review_text(&services, &mut conn, id, zone, format)
+            .await
+            .map_err(|err| match err {
+                crate::services::error::AppError::NotFound(text) => anyhow::Error::msg(text),
+                other => anyhow::Error::new(other),
+            })
+    }
+    .await;
+    database.close().await;
+    print!("{}", result?);
+    Ok(())
 }
 
 /// `steward digest run`: prints the digest and what was done with it.

@@ -133,6 +133,7 @@ pub fn job_registry() -> JobRegistry {
     crate::services::requests::register_jobs(&mut registry);
     crate::services::access::register_jobs(&mut registry);
     crate::services::onboarding::register_jobs(&mut registry);
+    crate::services::incidents::register_jobs(&mut registry);
     crate::services::audit_checkpoint::register_jobs(&mut registry);
     crate::services::retention::register_jobs(&mut registry);
     registry

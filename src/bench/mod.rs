@@ -9,6 +9,7 @@ pub mod credits;
 pub mod digest;
 pub mod discord;
 pub mod escalations;
+pub mod incident;
 pub mod seed;
 pub mod slack;
 pub mod timers;

@@ -126,6 +126,7 @@ fn bench_args(settings: &Settings, bench: &BenchCommand) -> Result<(), String> {
     };
     match bench {
         BenchCommand::Slack { clients, count }
+        | BenchCommand::Incident { clients, count }
         | BenchCommand::Escalations { clients, count }
         | BenchCommand::Credits { clients, count }
         | BenchCommand::Discord { clients, count } => counts(*clients, *count),

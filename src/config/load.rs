@@ -269,6 +269,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     }
     settings.slack.validate()?;
     settings.retention.validate()?;
+    settings.incident.validate()?;
     settings.directory().map(|_| ()).map_err(|e| ("people".into(), e.0))
 }
 

@@ -10,6 +10,7 @@ mod credit;
 mod digest;
 mod discord;
 mod escalation;
+mod incident;
 mod intake;
 mod load;
 mod onboarding;
@@ -35,6 +36,7 @@ pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettin
 pub use digest::{DigestConfig, DigestSettings};
 pub use discord::{DISCORD_TOKEN_ENV, DiscordMode, DiscordSettings};
 pub use escalation::{PolicyConfig, SlaSettings, TargetConfig, TierTargetConfig};
+pub use incident::{Cadence, IncidentSettings, RoomMode};
 pub use intake::{
     AssignmentConfig, INTAKE_SECRETS_ENV, KeywordConfig, RequestSettings, RequestTargetConfig,
     RequestTypeConfig, parse_intake_secrets,
@@ -86,6 +88,8 @@ pub struct Settings {
     pub access: AccessSettings,
     /// Account onboarding plans: `[onboarding]`, `[[onboarding.plans]]`.
     pub onboarding: OnboardingSettings,
+    /// Incident war rooms: cadence, rooms, capture, nags (`[incident]`).
+    pub incident: IncidentSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

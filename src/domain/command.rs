@@ -48,6 +48,8 @@ pub enum Command {
     Onboarding { team: Option<super::ids::TeamKey> },
     /// `/digest explain <name>`: how the digest's window and figures are defined.
     DigestExplain { name: String },
+    /// Incident war rooms: `/incident …`, `/incidents` (see `incident_command`).
+    Incident(super::incident_command::IncidentCommand),
 }
 
 /// Whose items a list shows.
@@ -116,6 +118,8 @@ fn parse_sub(sub: &str, args: &str) -> Result<Command, UsageError> {
         "access" => super::access::command::parse(args).map(Command::Access),
         "onboard" => super::onboarding::command::parse_onboard(args),
         "onboarding" => super::onboarding::command::parse_onboarding(args),
+        "incident" => super::incident_command::parse(args).map(Command::Incident),
+        "incidents" => super::incident_command::parse_list(args).map(Command::Incident),
         name if request_command::NAMES.contains(&name) => {
             request_command::parse(name, args).map(Command::Request)
         }

@@ -25,12 +25,14 @@ pub enum Role {
     Admin,
     /// Reads the audit trail; changes nothing.
     Auditor,
+    /// Speaks to customers in incidents: approves and sends customer notices.
+    Comms,
 }
 
 impl Role {
     /// Every role, in the order the configuration documents them.
-    pub const ALL: [Role; 5] =
-        [Role::Agent, Role::Supervisor, Role::Finance, Role::Admin, Role::Auditor];
+    pub const ALL: [Role; 6] =
+        [Role::Agent, Role::Supervisor, Role::Finance, Role::Admin, Role::Auditor, Role::Comms];
 
     /// The role named `raw` as in the configuration (`supervisor`), if any.
     pub fn parse(raw: &str) -> Option<Role> {
@@ -44,6 +46,7 @@ impl Role {
             Role::Finance => "finance",
             Role::Admin => "admin",
             Role::Auditor => "auditor",
+            Role::Comms => "comms",
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum InboundKind {
     Action { action: String },
     /// A click whose button asked for text first (modal submit).
     Submission { action: String, fields: BTreeMap<String, String> },
+    /// A message in an incident's room was pinned or reacted to with the pin emoji, edited
+    /// or deleted (Slack events, Discord gateway, console `/pin`).
+    RoomMessage(super::incident::timeline::RoomMessage),
 }
 
 impl Inbound {
@@ -37,6 +40,7 @@ impl Inbound {
             InboundKind::Action { action } | InboundKind::Submission { action, .. } => {
                 action.clone()
             }
+            InboundKind::RoomMessage(message) => format!("room message {}", message.message_id),
         }
     }
 

@@ -33,16 +33,18 @@ pub enum ItemKind {
     AccessRequest,
     Onboarding,
     AccessReview,
+    Incident,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 6] = [
+    pub const ALL: [ItemKind; 7] = [
         ItemKind::Escalation,
         ItemKind::Request,
         ItemKind::Credit,
         ItemKind::AccessRequest,
         ItemKind::Onboarding,
         ItemKind::AccessReview,
+        ItemKind::Incident,
     ];
 
     /// The short prefix of action ids, card keys and outbox/job dedupe keys (`esc:42:…`).
@@ -54,6 +56,7 @@ impl ItemKind {
             ItemKind::AccessRequest => "acc",
             ItemKind::Onboarding => "onb",
             ItemKind::AccessReview => "rev",
+            ItemKind::Incident => "inc",
         }
     }
 
@@ -66,6 +69,7 @@ impl ItemKind {
             ItemKind::AccessRequest => "access",
             ItemKind::Onboarding => "onboarding",
             ItemKind::AccessReview => "review",
+            ItemKind::Incident => "incident",
         }
     }
 
@@ -331,6 +335,7 @@ mod tests {
         assert_eq!(ItemKind::Escalation.action_id(42, "acknowledge", 3), "esc:42:acknowledge:v3");
         assert_eq!(ItemKind::Request.action_id(42, "accept", 3), "req:42:accept:v3");
         assert_eq!(ItemKind::Credit.action_id(42, "approve", 3), "cr:42:approve:v3");
+        assert_eq!(ItemKind::Incident.action_id(42, "join", 3), "inc:42:join:v3");
         assert_eq!(parse_action_id("zz:1:go:v1"), None);
         assert_eq!(parse_action_id("esc:x:ack:v1"), None);
         assert_eq!(parse_action_id("esc:1:go"), None);

@@ -57,7 +57,7 @@ pub fn resolve_inbound(mut inbound: Inbound, directory: &Directory) -> Inbound {
                 *value = resolve_mentions(value, platform, directory);
             }
         }
-        InboundKind::Action { .. } => {}
+        InboundKind::Action { .. } | InboundKind::RoomMessage(_) => {}
     }
     inbound
 }

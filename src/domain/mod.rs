@@ -17,6 +17,8 @@ pub mod escalation;
 pub mod identity;
 pub mod ids;
 pub mod inbound;
+pub mod incident;
+pub mod incident_command;
 pub mod item;
 pub mod mention;
 pub mod messages;

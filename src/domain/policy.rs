@@ -41,7 +41,7 @@ impl PageTarget {
             "role" => serde_json::from_value(serde_json::Value::String(value.to_owned()))
                 .map(PageTarget::Role)
                 .map_err(|_| {
-                    format!("`{value}` is not a role (agent, supervisor, finance, admin, auditor)")
+                    format!("`{value}` is not a role (agent, supervisor, finance, admin, auditor, comms)")
                 }),
             "shift" => TeamKey::parse(value).map(|t| PageTarget::Shift(Some(t))).map_err(|e| e.0),
             "channel" if !value.is_empty() => Ok(PageTarget::Channel(value.to_owned())),

@@ -10,6 +10,7 @@ use super::access::{self, Access};
 use super::credits::Credits;
 use super::error::AppError;
 use super::escalations::Escalations;
+use super::incidents::{self, Incidents};
 use super::items::{self, handle_click};
 use super::onboarding::{self, Onboardings};
 use super::requests::Requests;
@@ -47,6 +48,7 @@ impl Services {
             InboundKind::Command { .. } => "command",
             InboundKind::Action { .. } => "click",
             InboundKind::Submission { .. } => "submission",
+            InboundKind::RoomMessage(_) => "room_message",
         };
         let platform = inbound.platform;
         async move {
@@ -127,6 +129,7 @@ impl Services {
             }
             ItemKind::Request => items::check_before_text::<Requests>(self, actor, &r, now).await,
             ItemKind::Credit => items::check_before_text::<Credits>(self, actor, &r, now).await,
+            ItemKind::Incident => items::check_before_text::<Incidents>(self, actor, &r, now).await,
             ItemKind::AccessRequest => {
                 items::check_before_text::<Access>(self, actor, &r, now).await
             }
@@ -197,6 +200,9 @@ impl Services {
                 return self.route_click(tx, effects, event, &action, text.as_deref()).await;
             }
             Intent::Command(command) => command,
+            Intent::RoomMessage(message) => {
+                return incidents::capture(self, tx, event, &message).await;
+            }
         };
         match command {
             Command::Help => Ok(steward_commands::help()),
@@ -225,6 +231,9 @@ impl Services {
                 onboarding::open(self, tx, effects, event, &account, &plan).await
             }
             Command::Onboarding { team } => onboarding::list(self, tx, event, team.as_ref()).await,
+            Command::Incident(command) => {
+                incidents::command(self, tx, effects, event, command).await
+            }
         }
     }
 
@@ -256,6 +265,9 @@ impl Services {
             }
             ItemKind::Onboarding => {
                 handle_click::<Onboardings>(self, tx, effects, event, r, typed).await
+            }
+            ItemKind::Incident => {
+                handle_click::<Incidents>(self, tx, effects, event, r, typed).await
             }
         }
     }
@@ -291,6 +303,8 @@ enum Intent {
         action: String,
         text: Option<String>,
     },
+    /// A room message for an incident's timeline.
+    RoomMessage(crate::domain::incident::timeline::RoomMessage),
 }
 
 impl Intent {
@@ -299,7 +313,7 @@ impl Intent {
         // Control characters and oversized button ids are refused before anything else.
         let action = match &inbound.kind {
             InboundKind::Action { action } | InboundKind::Submission { action, .. } => Some(action),
-            InboundKind::Command { .. } => None,
+            InboundKind::Command { .. } | InboundKind::RoomMessage(_) => None,
         };
         if let Some(action) = action {
             let chars = action.chars().count();
@@ -322,6 +336,7 @@ impl Intent {
                 checked.map_err(AppError::Refused)?;
                 Intent::Click { action: action.clone(), text }
             }
+            InboundKind::RoomMessage(message) => Intent::RoomMessage(message.clone()),
         })
     }
 }

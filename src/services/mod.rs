@@ -9,6 +9,7 @@ pub mod digests;
 pub mod error;
 pub mod escalations;
 pub mod inbound;
+pub mod incidents;
 pub mod items;
 pub mod jobs;
 pub mod lookup;

@@ -26,6 +26,7 @@ pub fn table(kind: ItemKind) -> &'static str {
         ItemKind::AccessRequest => "access_requests",
         ItemKind::Onboarding => "onboardings",
         ItemKind::AccessReview => "access_reviews",
+        ItemKind::Incident => "incidents",
     }
 }
 

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod effects;
 pub mod escalations;
 pub mod inbox;
+pub mod incidents;
 pub mod items;
 pub mod jobs;
 pub mod lookup;

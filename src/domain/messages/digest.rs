@@ -109,6 +109,7 @@ fn kind_name(kind: ItemKind) -> &'static str {
         ItemKind::AccessRequest => "Access",
         ItemKind::Onboarding => "Onboarding",
         ItemKind::AccessReview => "Access review",
+        ItemKind::Incident => "Incident",
     }
 }
 

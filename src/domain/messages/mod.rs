@@ -10,6 +10,7 @@ pub mod credit;
 pub mod digest;
 pub mod discord;
 pub mod escalation;
+pub mod incident;
 pub mod item;
 pub mod mine;
 pub mod onboarding;
@@ -78,12 +79,41 @@ pub const COMMANDS: &[CommandHelp] = &[
     onboarding::HELP_ONBOARD,
     onboarding::HELP_ONBOARDING,
     digest::HELP_DIGEST_EXPLAIN,
+    incident::HELP_DECLARE,
+    incident::HELP_ROLE,
+    incident::HELP_JOIN,
+    incident::HELP_UPDATE,
+    incident::HELP_NOTE,
+    incident::HELP_SEVERITY,
+    incident::HELP_ACCOUNT,
+    incident::HELP_MITIGATED,
+    incident::HELP_RESOLVE,
+    incident::HELP_REOPEN,
+    incident::HELP_NOTICE,
+    incident::HELP_APPROVE,
+    incident::HELP_SENT,
+    incident::HELP_ACTION,
+    incident::HELP_REVIEW,
+    incident::HELP_SHOW,
+    incident::HELP_LIST,
 ];
 
 /// Commands only the local console understands.
 pub const CONSOLE_COMMANDS: &[CommandHelp] = &[
     CommandHelp { usage: "/as <person>", summary: "Act as another person (console only)." },
     CommandHelp { usage: "<number> [text]", summary: "Press a button of the last card." },
+    CommandHelp {
+        usage: "/say <channel> <text>",
+        summary: "Post a message into a console channel as the current person (e.g. an incident room).",
+    },
+    CommandHelp {
+        usage: "/pin <message number>",
+        summary: "Pin a said message: in an incident room it goes on the timeline.",
+    },
+    CommandHelp {
+        usage: "/channel <name>",
+        summary: "Type commands in this console channel (inside a room the incident id may be left out).",
+    },
     CommandHelp { usage: "/quit", summary: "Leave the console." },
 ];
 
@@ -231,6 +261,25 @@ pub fn console_update_heading(channel: &str, message_id: &str) -> String {
 
 pub fn console_dm_heading(user: &str) -> String {
     format!("[direct message to @{user}]")
+}
+
+/// A person's message said into a console channel.
+pub fn console_said(author: &str, text: &str) -> String {
+    format!("{author}: {text}")
+}
+
+pub fn console_say_usage() -> String {
+    "Say it like this: /say <channel> <text>, e.g. /say inc-1 Found the failing job.".to_owned()
+}
+
+pub fn console_no_such_message(raw: &str) -> String {
+    format!(
+        "There is no message `{raw}` said in this console: /pin takes the number printed above a /say message."
+    )
+}
+
+pub fn console_now_in_channel(channel: &str) -> String {
+    format!("Commands now come from #{channel}.")
 }
 
 pub fn console_not_a_command() -> String {

@@ -4,6 +4,10 @@
 //! Lines starting with `/` are slash commands; a number presses a button of the last card
 //! (`2 some text` also fills the button's prompt); `/as <person>` switches identity. With
 //! piped input the console exits at end of input, after the outbox is flushed.
+//!
+//! `/say <channel> <text>` posts a person's message into a console channel (numbered like
+//! Steward's), `/pin <number>` pins it — in an incident's room that puts it on the timeline —
+//! and `/channel <name>` makes commands come from that channel, as if typed in the room.
 
 mod port;
 pub mod render;
@@ -20,6 +24,7 @@ use crate::domain::command::split_first_word;
 use crate::domain::identity::Person;
 use crate::domain::ids::Platform;
 use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::incident::timeline::{CaptureHow, RoomChange, RoomMessage};
 use crate::domain::messages;
 use crate::domain::reply::{Button, Prompt};
 use crate::scheduler::outbox::Dispatcher;
@@ -41,6 +46,10 @@ pub struct Console {
     person: Person,
     pending: Option<Pending>,
     interactive: bool,
+    /// The channel commands come from (`[console] channel`, or `/channel`).
+    channel: String,
+    /// Messages said with `/say`, by number, for `/pin`.
+    said: BTreeMap<u64, RoomMessage>,
 }
 
 impl Console {
@@ -62,7 +71,17 @@ impl Console {
         }
         .cloned()
         .map_err(anyhow::Error::msg)?;
-        Ok(Console { services, dispatcher, output, person, pending: None, interactive })
+        let channel = services.settings.console.channel.clone();
+        Ok(Console {
+            services,
+            dispatcher,
+            output,
+            person,
+            pending: None,
+            interactive,
+            channel,
+            said: BTreeMap::new(),
+        })
     }
 
     /// Reads lines until end of input or `/quit`, then flushes the outbox.
@@ -96,6 +115,12 @@ impl Console {
         match word {
             "/quit" | "/exit" => return Ok(false),
             "/as" => self.switch_person(rest),
+            "/say" => self.say(rest),
+            "/pin" => self.pin(rest).await?,
+            "/channel" if !rest.is_empty() => {
+                self.channel = rest.trim_start_matches('#').to_owned();
+                self.output.write(&messages::console_now_in_channel(&self.channel));
+            }
             "/help" => {
                 self.output.write(&messages::help());
                 self.output.write(&messages::console_help());
@@ -129,6 +154,41 @@ impl Console {
                 self.output.write(&messages::unknown_console_person(name, &known));
             }
         }
+    }
+
+    /// Prints a person's message into a channel under its own number and remembers it.
+    fn say(&mut self, args: &str) {
+        let (channel, text) = split_first_word(args);
+        let channel = channel.trim_start_matches('#');
+        if channel.is_empty() || text.is_empty() {
+            self.output.write(&messages::console_say_usage());
+            return;
+        }
+        let number = self.output.next_message_id();
+        let heading = messages::console_post_heading(channel, &number.to_string());
+        self.output.write(&heading);
+        self.output.write(&messages::console_said(&self.person.display_name, text));
+        let message = RoomMessage {
+            channel: channel.to_owned(),
+            message_id: number.to_string(),
+            author: self.actor(),
+            author_name: Some(self.person.display_name.clone()),
+            text: text.to_owned(),
+            posted_at: self.services.clock.now(),
+            change: RoomChange::Captured(CaptureHow::Pin),
+        };
+        self.said.insert(number, message);
+    }
+
+    /// Pins a said message: Steward puts it on the timeline of the room's incident.
+    async fn pin(&mut self, raw: &str) -> anyhow::Result<()> {
+        let found = raw.trim().parse::<u64>().ok().and_then(|n| self.said.get(&n)).cloned();
+        let Some(message) = found else {
+            self.output.write(&messages::console_no_such_message(raw.trim()));
+            return Ok(());
+        };
+        let dedupe = format!("console:pin:{}", uuid::Uuid::new_v4());
+        self.send(dedupe, InboundKind::RoomMessage(message)).await
     }
 
     async fn press(&mut self, number: usize, text: &str) -> anyhow::Result<()> {
@@ -225,7 +285,7 @@ impl Console {
             dedupe_key,
             platform: Platform::Console,
             actor: self.actor(),
-            channel: self.services.settings.console.channel.clone(),
+            channel: self.channel.clone(),
             kind,
         };
         let reply = self.services.handle_inbound(inbound).await;

@@ -19,11 +19,18 @@ use crate::services::ports::{ChatPort, Delivery, SendError};
 pub struct ConsoleOutput {
     writer: Mutex<Box<dyn Write + Send>>,
     last_card: Mutex<Option<Card>>,
+    /// Message numbers: one sequence for Steward's posts and people's `/say`, so every
+    /// message in any console channel has a number of its own.
+    next_id: AtomicU64,
 }
 
 impl ConsoleOutput {
     pub fn new(writer: Box<dyn Write + Send>) -> Arc<ConsoleOutput> {
-        Arc::new(ConsoleOutput { writer: Mutex::new(writer), last_card: Mutex::new(None) })
+        Arc::new(ConsoleOutput {
+            writer: Mutex::new(writer),
+            last_card: Mutex::new(None),
+            next_id: AtomicU64::new(1),
+        })
     }
 
     pub fn stdout() -> Arc<ConsoleOutput> {
@@ -59,24 +66,28 @@ impl ConsoleOutput {
         self.write(&text);
     }
 
+    /// The next message number.
+    pub fn next_message_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
     pub fn last_card(&self) -> Option<Card> {
         self.last_card.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
-/// Prints outbox messages; message ids are a per-process sequence.
+/// Prints outbox messages; message ids are the output's per-process sequence.
 pub struct ConsoleChat {
     output: Arc<ConsoleOutput>,
-    next_id: AtomicU64,
 }
 
 impl ConsoleChat {
     pub fn new(output: Arc<ConsoleOutput>) -> ConsoleChat {
-        ConsoleChat { output, next_id: AtomicU64::new(1) }
+        ConsoleChat { output }
     }
 
     fn next_ref(&self, channel: &str) -> MessageRef {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = self.output.next_message_id();
         MessageRef { channel: channel.to_owned(), message_id: id.to_string() }
     }
 }

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::config::SlackSettings;
 use crate::domain::ids::Platform;
 use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::incident::timeline::{CaptureHow, RoomChange, RoomMessage};
 use crate::domain::reply::Prompt;
 
 /// Where the reply to an inbound event is shown.
@@ -181,18 +182,20 @@ fn view_submission(payload: &Value) -> Decoded {
     Decoded::Inbound { inbound, route }
 }
 
-/// An Events API body (or a Socket Mode `events_api` payload).
-pub fn event(body: &Value) -> Decoded {
+/// An Events API body (or a Socket Mode `events_api` payload). `pin_emoji` is the Slack name
+/// of the reaction that puts a message on an incident's timeline (`[incident]
+/// pin_emoji_slack`).
+pub fn event(body: &Value, pin_emoji: &str) -> Decoded {
     match str_at(body, &["type"]) {
         Some("url_verification") => Decoded::UrlVerification {
             challenge: str_at(body, &["challenge"]).unwrap_or_default().to_owned(),
         },
-        Some("event_callback") => event_callback(body),
+        Some("event_callback") => event_callback(body, pin_emoji),
         other => ignored(format!("event envelope {other:?}")),
     }
 }
 
-fn event_callback(body: &Value) -> Decoded {
+fn event_callback(body: &Value, pin_emoji: &str) -> Decoded {
     let (Some(event_id), Some(event)) = (str_at(body, &["event_id"]), body.get("event")) else {
         return ignored("event_callback without event_id".into());
     };
@@ -201,6 +204,11 @@ fn event_callback(body: &Value) -> Decoded {
             (Some(user), Some("home")) => Decoded::HomeOpened { user: user.to_owned() },
             _ => ignored("app_home_opened on another tab".into()),
         };
+    }
+    match str_at(event, &["type"]) {
+        Some("reaction_added") => return reaction_added(event_id, event, pin_emoji),
+        Some("pin_added") => return pin_added(event_id, event),
+        _ => {}
     }
     if str_at(event, &["type"]) != Some("app_mention") || event.get("bot_id").is_some() {
         return ignored(format!("event type {:?}", str_at(event, &["type"])));
@@ -222,6 +230,83 @@ fn event_callback(body: &Value) -> Decoded {
     };
     let route = ReplyRoute::Ephemeral { channel: channel.to_owned(), user: user.to_owned() };
     Decoded::Inbound { inbound, route }
+}
+
+/// A reaction with the pin emoji on a message: a capture for the timeline of the incident
+/// whose room the message is in. The event names the message (channel and `ts`) and its
+/// author, not its text.
+fn reaction_added(event_id: &str, event: &Value, pin_emoji: &str) -> Decoded {
+    if str_at(event, &["reaction"]) != Some(pin_emoji) {
+        return ignored(format!("reaction {:?}", str_at(event, &["reaction"])));
+    }
+    let (Some(user), Some(channel), Some(ts)) = (
+        str_at(event, &["user"]),
+        str_at(event, &["item", "channel"]),
+        str_at(event, &["item", "ts"]),
+    ) else {
+        return ignored("reaction_added without user, channel or ts".into());
+    };
+    let author = str_at(event, &["item_user"]).unwrap_or(user);
+    let captured = RoomCapture { event_id, user, channel, ts, author, text: "" };
+    captured.decoded(CaptureHow::Reaction)
+}
+
+/// A message pinned in a channel: the event carries the message itself.
+fn pin_added(event_id: &str, event: &Value) -> Decoded {
+    let message = event.get("item").and_then(|item| item.get("message"));
+    let (Some(user), Some(channel), Some(message)) =
+        (str_at(event, &["user"]), str_at(event, &["channel_id"]), message)
+    else {
+        return ignored("pin_added without user, channel or message".into());
+    };
+    let Some(ts) = str_at(message, &["ts"]) else {
+        return ignored("pin_added message without ts".into());
+    };
+    let author = str_at(message, &["user"]).unwrap_or(user);
+    let text = str_at(message, &["text"]).unwrap_or_default();
+    let captured = RoomCapture { event_id, user, channel, ts, author, text };
+    captured.decoded(CaptureHow::Pin)
+}
+
+struct RoomCapture<'a> {
+    event_id: &'a str,
+    user: &'a str,
+    channel: &'a str,
+    ts: &'a str,
+    author: &'a str,
+    text: &'a str,
+}
+
+impl RoomCapture<'_> {
+    fn decoded(self, how: CaptureHow) -> Decoded {
+        let Some(posted_at) = ts_time(self.ts) else {
+            return ignored(format!("message ts {:?}", self.ts));
+        };
+        let inbound = Inbound {
+            dedupe_key: format!("slack:event:{}", self.event_id),
+            platform: Platform::Slack,
+            actor: self.user.to_owned(),
+            channel: self.channel.to_owned(),
+            kind: InboundKind::RoomMessage(RoomMessage {
+                channel: self.channel.to_owned(),
+                message_id: self.ts.to_owned(),
+                author: self.author.to_owned(),
+                author_name: None,
+                text: self.text.to_owned(),
+                posted_at,
+                change: RoomChange::Captured(how),
+            }),
+        };
+        // Nobody is waiting for an answer to a reaction: the acknowledgement is all.
+        Decoded::Inbound { inbound, route: ReplyRoute::Ack }
+    }
+}
+
+/// A Slack `ts` (`"1732352400.000100"`: seconds and microseconds) as a time.
+fn ts_time(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let (seconds, micros) = ts.split_once('.').unwrap_or((ts, "0"));
+    let micros: u32 = format!("{micros:0<6}").get(..6)?.parse().ok()?;
+    chrono::DateTime::from_timestamp(seconds.parse().ok()?, micros * 1000)
 }
 
 /// `"<@U0BOT> escalate ACME-1 sev2 down"` → `"escalate ACME-1 sev2 down"`. Only the leading
@@ -316,7 +401,7 @@ mod tests {
     fn mentions_are_commands_keyed_by_event_id() {
         let body = json!({"type": "event_callback", "event_id": "Ev1",
             "event": {"type": "app_mention", "user": "U1", "channel": "C1", "text": "<@UBOT> whoami"}});
-        let Decoded::Inbound { inbound, .. } = event(&body) else { panic!() };
+        let Decoded::Inbound { inbound, .. } = event(&body, "pushpin") else { panic!() };
         assert_eq!(inbound.dedupe_key, "slack:event:Ev1");
         assert_eq!(
             inbound.kind,
@@ -325,13 +410,46 @@ mod tests {
         let body = json!({"type": "event_callback", "event_id": "Ev2",
             "event": {"type": "app_mention", "user": "U1", "channel": "C1",
                       "text": "<@UBOT> assign 4 <@U0SAM>"}});
-        let Decoded::Inbound { inbound, .. } = event(&body) else { panic!() };
+        let Decoded::Inbound { inbound, .. } = event(&body, "pushpin") else { panic!() };
         assert_eq!(
             inbound.kind,
             InboundKind::Command { name: "steward".into(), args: "assign 4 <@U0SAM>".into() },
             "only the leading mention of the bot goes"
         );
-        assert!(matches!(event(&json!({"type": "url_verification", "challenge": "c"})),
+        assert!(matches!(event(&json!({"type": "url_verification", "challenge": "c"}), "pushpin"),
             Decoded::UrlVerification { challenge } if challenge == "c"));
+    }
+
+    #[test]
+    fn a_pin_emoji_reaction_and_a_pin_are_room_captures_other_reactions_are_ignored() {
+        let reaction = |emoji: &str| {
+            json!({"type": "event_callback", "event_id": "Ev1", "event": {
+                "type": "reaction_added", "user": "U0SAM", "reaction": emoji, "item_user": "U0EXT",
+                "item": {"type": "message", "channel": "C0ROOM", "ts": "1763888400.000100"}}})
+        };
+        let Decoded::Inbound { inbound, route } = event(&reaction("pushpin"), "pushpin") else {
+            panic!()
+        };
+        assert_eq!(route, ReplyRoute::Ack);
+        assert_eq!(inbound.dedupe_key, "slack:event:Ev1");
+        let InboundKind::RoomMessage(message) = inbound.kind else { panic!() };
+        assert_eq!(
+            (message.channel.as_str(), message.message_id.as_str()),
+            ("C0ROOM", "1763888400.000100")
+        );
+        assert_eq!(message.author, "U0EXT");
+        assert_eq!(message.posted_at.to_rfc3339(), "2025-11-23T09:00:00.000100+00:00");
+        assert!(matches!(event(&reaction("tada"), "pushpin"), Decoded::Ignored { .. }));
+
+        let pin = json!({"type": "event_callback", "event_id": "Ev2", "event": {
+            "type": "pin_added", "user": "U0SAM", "channel_id": "C0ROOM",
+            "item": {"type": "message", "message": {"user": "U0EXT", "text": "Found it", "ts": "1763888400.5"}}}});
+        let Decoded::Inbound { inbound, .. } = event(&pin, "pushpin") else { panic!() };
+        let InboundKind::RoomMessage(message) = inbound.kind else { panic!() };
+        assert_eq!(
+            (message.text.as_str(), message.change),
+            ("Found it", RoomChange::Captured(CaptureHow::Pin))
+        );
+        assert_eq!(message.posted_at.timestamp_subsec_millis(), 500);
     }
 }

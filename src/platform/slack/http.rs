@@ -85,7 +85,8 @@ async fn events(State(state): State<SlackHttpState>, headers: HeaderMap, body: B
         Ok(body) => body,
         Err(err) => return bad_request("event", err),
     };
-    ack(state.inbound.handle(decode::event(&body)).await)
+    let pin_emoji = &state.inbound.services.settings.incident.pin_emoji_slack;
+    ack(state.inbound.handle(decode::event(&body, pin_emoji)).await)
 }
 
 async fn commands(

@@ -35,7 +35,8 @@ pub const METHOD_SCOPES: &[(&str, Option<&str>)] = &[
 ];
 
 /// The bot token scopes: those of [`METHOD_SCOPES`], plus slash commands, the
-/// `app_mention` event ("@Steward escalate …"), and `chat:write.public` so cards can be
+/// `app_mention` event ("@Steward escalate …"), the `reaction_added` and `pin_added` events
+/// (messages captured for an incident's timeline), and `chat:write.public` so cards can be
 /// posted to a public channel the bot was not invited to (private channels still need
 /// `/invite @Steward`, or `chat.postMessage` fails with `not_in_channel`).
 pub const BOT_SCOPES: &[&str] = &[
@@ -47,6 +48,8 @@ pub const BOT_SCOPES: &[&str] = &[
     "groups:history",
     "im:history",
     "app_mentions:read",
+    "reactions:read",
+    "pins:read",
 ];
 
 /// The public URL in `config/default.toml`, which is nobody's server.
@@ -99,7 +102,9 @@ pub fn manifest(settings: &SlackSettings) -> Value {
         })
         .collect();
     let mut interactivity = json!({ "is_enabled": true });
-    let mut events = json!({ "bot_events": ["app_mention", "app_home_opened"] });
+    let mut events = json!({
+        "bot_events": ["app_mention", "app_home_opened", "reaction_added", "pin_added"]
+    });
     if !socket {
         interactivity["request_url"] = json!(format!("{base}{INTERACTIVITY_PATH}"));
         events["request_url"] = json!(format!("{base}{EVENTS_PATH}"));
@@ -174,7 +179,13 @@ mod tests {
         known.sort();
         assert_eq!(called, known, "every Web API call has its scope listed, and no other");
         let mut wanted: Vec<&str> = METHOD_SCOPES.iter().filter_map(|(_, s)| *s).collect();
-        wanted.extend(["commands", "app_mentions:read", "chat:write.public"]);
+        wanted.extend([
+            "commands",
+            "app_mentions:read",
+            "chat:write.public",
+            "reactions:read",
+            "pins:read",
+        ]);
         wanted.sort();
         wanted.dedup();
         let mut asked: Vec<&str> = BOT_SCOPES.to_vec();

@@ -121,6 +121,7 @@ async fn on_push_event(
     let (inbound, _) = state(&states).await.ok_or_else(missing_state)?;
     let mut body = serde_json::to_value(&event)?;
     body["type"] = serde_json::json!("event_callback");
-    inbound.handle(decode::event(&body)).await;
+    let pin_emoji = &inbound.services.settings.incident.pin_emoji_slack;
+    inbound.handle(decode::event(&body, pin_emoji)).await;
     Ok(())
 }

@@ -1,0 +1,218 @@
+//! `steward bench incident`: one sev1 war room on Slack, C concurrent keep-alive clients
+//! sending signed `reaction_added` events (the pin emoji) for distinct messages in it over
+//! loopback HTTP against the real Slack routes, services and PostgreSQL; every
+//! `REDELIVER_EVERY`-th event is delivered twice, as Slack retries. Latency is request sent →
+//! HTTP 200 (committed). Afterwards the timeline is counted: every message once (`lost` and
+//! `duplicated` both 0).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use super::{BenchDatabase, ClientRun, Latency, round};
+use crate::config::{Secret, Settings, SlackTransport};
+use crate::domain::identity::Role;
+use crate::domain::ids::Platform;
+use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::incident::Room;
+use crate::platform::slack::http::{EVENTS_PATH, SlackHttpState, routes};
+use crate::platform::slack::verify::sign;
+use crate::platform::slack::{SlackApi, SlackInbound};
+use crate::services::Services;
+use crate::storage;
+
+const SECRET: &str = "bench-signing-secret";
+const ACTOR: &str = "U0BENCHACTOR";
+const ROOM: &str = "C0BENCHROOM";
+/// Every this many events one is sent a second time with the same event id.
+const REDELIVER_EVERY: usize = 10;
+
+pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
+    let clients = clients.max(1);
+    let shutdown = CancellationToken::new();
+    let stub = serve_stub(shutdown.clone()).await?;
+    let settings = bench_settings(settings, &stub)?;
+    let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
+    let services = crate::startup::services(&settings, db.pool.clone()).await?;
+    let id = declare(&services).await?;
+    let api = SlackApi::new(&services.settings.slack)?;
+    let router = routes(SlackHttpState::new(SlackInbound::new(services.clone(), api)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}{EVENTS_PATH}", listener.local_addr()?);
+    let server = tokio::spawn(crate::http::serve(listener, router, shutdown.clone()));
+    let emoji = services.settings.incident.pin_emoji_slack.clone();
+    let shape = Arc::new(Shape { url, emoji });
+
+    // Warm-up messages are numbered after the measured ones, so both are distinct.
+    let warm: Vec<usize> = (count..count + clients * 4).collect();
+    drive(&shape, &warm, clients).await;
+    let before = storage::incidents::timeline(&db.pool, id).await?.len();
+    let measured: Vec<usize> = (0..count).collect();
+    let started = Instant::now();
+    let runs = drive(&shape, &measured, clients).await;
+    let elapsed = started.elapsed();
+    let entries = storage::incidents::timeline(&db.pool, id).await?.len() - before;
+
+    let errors: usize = runs.iter().map(|r| r.errors).sum();
+    let mut latencies: Vec<_> = runs.into_iter().flat_map(|r| r.latencies).collect();
+    let requests = latencies.len() + errors;
+    let latency = Latency::of(&mut latencies);
+    let lost = count.saturating_sub(entries);
+    let duplicated = entries.saturating_sub(count);
+    let per_s = requests as f64 / elapsed.as_secs_f64();
+    println!(
+        "incident: {requests} signed reaction_added events ({count} messages, every \
+         {REDELIVER_EVERY}th redelivered) from {clients} clients into one sev1 room"
+    );
+    println!(
+        "events:   {per_s:.0} /s  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  errors {errors}",
+        latency.p50_ms, latency.p99_ms, latency.max_ms
+    );
+    println!(
+        "timeline: {entries} entries for {count} messages (lost {lost}, duplicated {duplicated})"
+    );
+    let figures = serde_json::json!({
+        "bench": "incident",
+        "clients": clients,
+        "events": requests,
+        "messages": count,
+        "events_per_s": round(per_s),
+        "p50_ms": round(latency.p50_ms),
+        "p99_ms": round(latency.p99_ms),
+        "max_ms": round(latency.max_ms),
+        "errors": errors,
+        "lost": lost,
+        "duplicated": duplicated,
+    });
+    println!("{figures}");
+    shutdown.cancel();
+    server.await??;
+    db.drop().await;
+    Ok(())
+}
+
+struct Shape {
+    url: String,
+    emoji: String,
+}
+
+/// The configuration with the Slack adapter on and a bench actor with a Slack id.
+fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Result<Settings> {
+    let person = settings
+        .people
+        .iter_mut()
+        .find(|p| p.roles.contains(&Role::Agent) || p.roles.contains(&Role::Supervisor))
+        .context("the configuration needs a person with the agent or supervisor role")?;
+    person.slack = Some(ACTOR.to_owned());
+    settings.slack.enabled = true;
+    settings.slack.transport = SlackTransport::Http;
+    settings.slack.api_url = format!("{stub}/api");
+    settings.slack.bot_token = Some(Secret::new("xoxb-bench"));
+    settings.slack.signing_secrets = vec![Secret::new(SECRET)];
+    Ok(settings)
+}
+
+/// A local stand-in for Slack's Web API: answers `{"ok": true}`.
+async fn serve_stub(shutdown: CancellationToken) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let stub =
+        axum::Router::new().fallback(|| async { axum::Json(serde_json::json!({ "ok": true })) });
+    tokio::spawn(crate::http::serve(listener, stub, shutdown));
+    Ok(url)
+}
+
+/// Declares the sev1 incident through the service path and gives it its room (not measured).
+async fn declare(services: &Services) -> anyhow::Result<i64> {
+    let inbound = Inbound {
+        dedupe_key: format!("bench:incident:declare:{}", uuid::Uuid::new_v4()),
+        platform: Platform::Slack,
+        actor: ACTOR.to_owned(),
+        channel: "C0BENCH".into(),
+        kind: InboundKind::Command {
+            name: "incident".into(),
+            args: "declare sev1 Benchmark war room".into(),
+        },
+    };
+    let reply = services.handle_inbound(inbound).await;
+    let text = reply.message.text.unwrap_or_default();
+    let id: i64 = text
+        .strip_prefix("Declared incident #")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|id| id.parse().ok())
+        .with_context(|| format!("could not declare: {text}"))?;
+    let mut tx = services.pool.begin().await?;
+    let mut effects = crate::storage::effects::Effects::default();
+    let room = Room { platform: Platform::Slack, channel: ROOM.into() };
+    let now = services.clock.now();
+    crate::services::incidents::room_opened(services, &mut tx, &mut effects, id, room, now)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    crate::storage::effects::write(&mut tx, &effects, None, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// `clients` keep-alive connections sending one reaction per message number in `messages`.
+async fn drive(shape: &Arc<Shape>, messages: &[usize], clients: usize) -> Vec<ClientRun> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in messages.chunks(messages.len().div_ceil(clients).max(1)) {
+        let (shape, chunk) = (shape.clone(), chunk.to_vec());
+        tasks.spawn(async move {
+            let mut run = ClientRun::default();
+            let Ok(http) = reqwest::Client::builder().pool_max_idle_per_host(1).build() else {
+                run.errors += chunk.len();
+                return run;
+            };
+            for n in chunk {
+                let deliveries = if n % REDELIVER_EVERY == 0 { 2 } else { 1 };
+                for _ in 0..deliveries {
+                    let body = reaction_body(&shape.emoji, n);
+                    let timestamp = chrono::Utc::now().timestamp();
+                    let signature = sign(SECRET, timestamp, body.as_bytes());
+                    let sent = Instant::now();
+                    let response = http
+                        .post(&shape.url)
+                        .header("content-type", "application/json")
+                        .header("x-slack-request-timestamp", timestamp.to_string())
+                        .header("x-slack-signature", signature)
+                        .body(body)
+                        .send()
+                        .await;
+                    match response {
+                        Ok(r) if r.status() == reqwest::StatusCode::OK => {
+                            let _ = r.bytes().await;
+                            run.latencies.push(sent.elapsed());
+                        }
+                        _ => run.errors += 1,
+                    }
+                }
+            }
+            run
+        });
+    }
+    tasks.join_all().await
+}
+
+/// A `reaction_added` event on message number `n` of the room (an author Steward does not
+/// know, as in a real room).
+fn reaction_body(emoji: &str, n: usize) -> String {
+    serde_json::json!({
+        "type": "event_callback",
+        "team_id": "T0BENCH",
+        "api_app_id": "A0BENCH",
+        "event_id": format!("EvBENCH{n}"),
+        "event_time": 1_763_888_400,
+        "event": {
+            "type": "reaction_added",
+            "user": ACTOR,
+            "reaction": emoji,
+            "item_user": "U0SOMEONE",
+            "item": { "type": "message", "channel": ROOM, "ts": format!("1763888400.{n:06}") },
+            "event_ts": "1763888400.000000",
+        },
+    })
+    .to_string()
+}

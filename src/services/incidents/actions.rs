@@ -1,0 +1,130 @@
+//! The incident workflow as the kernel sees it: clicked verbs ("I'm commander", "Join"),
+//! refusals, the transition with its timeline entry, the summary card.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::timers;
+use crate::domain::identity::Person;
+use crate::domain::ids::AccountKey;
+use crate::domain::incident::{Incident, IncidentAction, Refusal, apply};
+use crate::domain::messages::incident::{self as text, AccountFacts};
+use crate::domain::messages::unknown_button;
+use crate::domain::reply::Card;
+use crate::services::Services;
+use crate::services::error::AppError;
+use crate::services::items::{Change, Workflow};
+use crate::storage::effects::Effects;
+use crate::storage::incidents::NewTimelineEntry;
+use crate::storage::{self, Tx};
+
+/// The incident workflow.
+pub struct Incidents;
+
+pub(super) fn refused(services: &Services, refusal: &Refusal) -> AppError {
+    AppError::Refused(text::refusal(refusal, &services.directory))
+}
+
+impl Workflow for Incidents {
+    type Item = Incident;
+    type Action = IncidentAction;
+
+    fn decode(_services: &Services, verb: &str, _typed: &str) -> Result<IncidentAction, AppError> {
+        Ok(match verb {
+            "commander" => IncidentAction::TakeCommand,
+            "join" => IncidentAction::Join,
+            other => return Err(AppError::Refused(unknown_button(other))),
+        })
+    }
+
+    fn unknown(id: i64) -> String {
+        text::unknown_incident(id)
+    }
+
+    fn check(
+        services: &Services,
+        incident: &Incident,
+        actor: &Person,
+        action: &IncidentAction,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        apply(incident, actor, action, now).map(|_| ()).map_err(|r| refused(services, &r))
+    }
+
+    async fn transition(
+        services: &Services,
+        tx: &mut Tx,
+        _effects: &mut Effects,
+        actor: &Person,
+        current: Incident,
+        action: &IncidentAction,
+        now: DateTime<Utc>,
+    ) -> Result<Change<Incident>, AppError> {
+        transition(services, tx, actor, current, action, now).await
+    }
+
+    fn done(services: &Services, action: &IncidentAction, saved: &Incident) -> String {
+        text::done(action, saved, &services.directory)
+    }
+
+    async fn card(
+        services: &Services,
+        tx: &mut Tx,
+        incident: &Incident,
+        zone: Tz,
+        _now: DateTime<Utc>,
+    ) -> Result<Card, AppError> {
+        let keys: Vec<String> = incident.accounts.iter().map(|a| a.key.to_string()).collect();
+        let rows = storage::incidents::open_items_per_account(&mut **tx, &keys).await?;
+        let facts: Vec<(AccountKey, AccountFacts)> = rows
+            .into_iter()
+            .filter_map(|(key, open_escalations, open_requests)| {
+                Some((
+                    AccountKey::parse(&key).ok()?,
+                    AccountFacts { open_escalations, open_requests },
+                ))
+            })
+            .collect();
+        Ok(text::card(incident, &facts, &services.directory, zone))
+    }
+
+    fn stale(_services: &Services, incident: &Incident, _zone: Tz) -> String {
+        text::stale_card(incident.id)
+    }
+
+    fn after_save(
+        services: &Services,
+        effects: &mut Effects,
+        incident: &Incident,
+        _now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        timers::schedule_update_due(effects, incident);
+        super::reminders::schedule(services, effects, incident);
+        Ok(())
+    }
+}
+
+/// Applies `action` by `actor` to a locked incident: the change with its thread line, and
+/// its timeline entry written in the same transaction.
+pub(super) async fn transition(
+    services: &Services,
+    tx: &mut Tx,
+    actor: &Person,
+    current: Incident,
+    action: &IncidentAction,
+    now: DateTime<Utc>,
+) -> Result<Change<Incident>, AppError> {
+    let (next, happening) =
+        apply(&current, actor, action, now).map_err(|r| refused(services, &r))?;
+    let line =
+        format!("{}: {}", actor.display_name, text::happening(&happening, &services.directory));
+    let entry = NewTimelineEntry {
+        at: now,
+        author_key: Some(actor.key.to_string()),
+        author_name: actor.display_name.clone(),
+        happening,
+        source_key: None,
+    };
+    storage::incidents::insert_entries(tx, current.id, &[entry]).await?;
+    Ok(Change::new(current, next, actor.key.to_string(), action.verb()).line(line))
+}

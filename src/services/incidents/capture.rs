@@ -1,0 +1,57 @@
+//! Messages captured from an incident's room: pinned, or reacted to with the configured
+//! emoji (or `/pin` on the console); edits update the entry, deletes mark it. A capture is
+//! one timeline row keyed by the message's place on its platform, so a redelivered event, a
+//! second pin or a second reaction never adds it twice; it does not touch the incident row.
+
+use crate::domain::incident::room::lookup_key;
+use crate::domain::incident::timeline::{Happening, RoomChange, RoomMessage, source_key};
+use crate::domain::messages::incident as text;
+use crate::domain::reply::Reply;
+use crate::services::Services;
+use crate::services::error::AppError;
+use crate::services::inbound::Event;
+use crate::storage::incidents::NewTimelineEntry;
+use crate::storage::{self, Tx};
+
+pub async fn capture(
+    services: &Services,
+    tx: &mut Tx,
+    event: &Event<'_>,
+    message: &RoomMessage,
+) -> Result<Reply, AppError> {
+    let platform = event.inbound.platform;
+    let room = lookup_key(platform, &message.channel);
+    let id = storage::incidents::id_by_room(&mut **tx, &room)
+        .await?
+        .ok_or_else(|| AppError::Refused(text::not_a_room(&message.channel)))?;
+    let source = source_key(platform.as_str(), &message.channel, &message.message_id);
+    let happening = Happening::Captured { text: message.text.clone() };
+    match message.change {
+        RoomChange::Captured(_) => {
+            // Someone Steward knows by their name here; anyone else by their platform name.
+            let known = services.directory.resolve(platform, &message.author);
+            let author_name = known
+                .map(|p| p.display_name.clone())
+                .or_else(|| message.author_name.clone())
+                .unwrap_or_else(|| message.author.clone());
+            let entry = NewTimelineEntry {
+                at: message.posted_at,
+                author_key: known.map(|p| p.key.to_string()),
+                author_name,
+                happening,
+                source_key: Some(source),
+            };
+            let added = storage::incidents::insert_entries(tx, id, &[entry]).await? == 1;
+            Ok(Reply::private(text::captured(id, added)))
+        }
+        RoomChange::Edited => {
+            let found =
+                storage::incidents::edit_captured(tx, id, &source, &happening, event.now).await?;
+            Ok(Reply::private(text::capture_edited(id, found)))
+        }
+        RoomChange::Deleted => {
+            let found = storage::incidents::delete_captured(tx, id, &source, event.now).await?;
+            Ok(Reply::private(text::capture_deleted(id, found)))
+        }
+    }
+}
