@@ -52,6 +52,16 @@ async fn concurrent_appends_to_one_subject_form_one_unbroken_chain() {
 }
 
 #[tokio::test]
+async fn the_log_refuses_truncate() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.pool.acquire().await.unwrap();
+    audit_log::append(&mut conn, entry("escalation:1", "opened", 0)).await.unwrap();
+    let truncate = sqlx::query("TRUNCATE audit_log").execute(&app.pool).await;
+    assert!(truncate.unwrap_err().to_string().contains("append-only (TRUNCATE refused)"));
+    assert_eq!(audit_log::list_subject(&app.pool, "escalation:1").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn the_log_refuses_updates_and_deletes() {
     let app = TestApp::spawn().await;
     let mut conn = app.pool.acquire().await.unwrap();
