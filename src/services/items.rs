@@ -17,8 +17,8 @@ use super::error::AppError;
 use super::inbound::Event;
 use crate::domain::action::ActionRef;
 use crate::domain::audit::AuditEntry;
-use crate::domain::identity::Person;
-use crate::domain::ids::PersonKey;
+use crate::domain::identity::{Person, Team};
+use crate::domain::ids::{PersonKey, Platform, TeamKey};
 use crate::domain::item::{LivingItem, Projection};
 use crate::domain::reply::{Card, Message, Reply};
 use crate::storage::effects::Effects;
@@ -176,6 +176,38 @@ pub(crate) async fn check_before_text<W: Workflow>(
         .await?
         .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
     W::check_before_text(services, &item, actor, &action_ref.verb, now)
+}
+
+/// A team the directory must know (an actor's, an owner's): missing is a broken
+/// configuration, not the user's doing.
+pub(crate) fn team_of<'a>(services: &'a Services, key: &TeamKey) -> Result<&'a Team, AppError> {
+    services
+        .directory
+        .team(key)
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {key} missing")))
+}
+
+/// Where a new item of `team` lives: on the event's platform, in the team's channel there,
+/// else in the channel the command came from.
+pub(crate) fn home_of(team: &Team, event: &Event<'_>) -> (Platform, String) {
+    let platform = event.inbound.platform;
+    let channel =
+        team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+    (platform, channel)
+}
+
+/// Saves a timer's change with `effects` (which may already hold follow-ups) in the job's
+/// transaction; a failure is retried like any job failure.
+pub(crate) async fn save_in_job<W: Workflow>(
+    services: &Services,
+    tx: &mut Tx,
+    mut effects: Effects,
+    change: Change<W::Item>,
+) -> Result<(), super::jobs::JobError> {
+    use super::jobs::JobError;
+    let now = services.clock.now();
+    save::<W>(services, tx, &mut effects, change, now).await.map_err(JobError::retry)?;
+    storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
 }
 
 /// `<kind> show <id>`: the item's card, privately, times in the reader's zone.

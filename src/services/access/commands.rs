@@ -84,13 +84,8 @@ async fn request(
     if deciders.len() < system.approvals_needed() {
         return Err(AppError::Refused(text::no_deciders(system)));
     }
-    let team = services
-        .directory
-        .team(&actor.team)
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {} missing", actor.team)))?;
-    let platform = event.inbound.platform;
-    let channel =
-        team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+    let team = items::team_of(services, &actor.team)?;
+    let (platform, channel) = items::home_of(team, event);
     let mut access = AccessRequest::opened(AccessOpening {
         system,
         role: role.to_owned(),

@@ -235,8 +235,7 @@ pub async fn start(
     for (reviewer, entries) in by_reviewer {
         let Some(person) = services.directory.person(&reviewer) else { continue };
         let Some(team) = services.directory.team(&person.team) else { continue };
-        let channel =
-            team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+        let (_, channel) = items::home_of(team, event);
         let mut list = ReviewList {
             id: storage::items::next_id(&mut **tx, ItemKind::AccessReview).await?,
             version: 1,
@@ -344,12 +343,7 @@ async fn save(
     tx: &mut Tx,
     change: Change<ReviewList>,
 ) -> Result<(), JobError> {
-    let now = services.clock.now();
-    let mut effects = Effects::default();
-    items::save::<Reviews>(services, tx, &mut effects, change, now)
-        .await
-        .map_err(JobError::retry)?;
-    storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+    items::save_in_job::<Reviews>(services, tx, Effects::default(), change).await
 }
 
 /// Reminds the reviewer once, before the due time.

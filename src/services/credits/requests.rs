@@ -79,13 +79,8 @@ pub async fn request(
             return Err(AppError::Refused(text::no_authority_in(&details.currency, &approvable)));
         }
     }
-    let team = services
-        .directory
-        .team(&actor.team)
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {} missing", actor.team)))?;
-    let platform = event.inbound.platform;
-    let channel =
-        team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+    let team = items::team_of(services, &actor.team)?;
+    let (platform, channel) = items::home_of(team, event);
     let payload = payload(details);
     let mut credit = Credit {
         id: 0,

@@ -35,12 +35,7 @@ async fn load(tx: &mut Tx, job: &Job) -> Result<Option<Credit>, JobError> {
 }
 
 async fn save(services: &Services, tx: &mut Tx, change: Change<Credit>) -> Result<(), JobError> {
-    let now = services.clock.now();
-    let mut effects = Effects::default();
-    items::save::<Credits>(services, tx, &mut effects, change, now)
-        .await
-        .map_err(JobError::retry)?;
-    storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+    items::save_in_job::<Credits>(services, tx, Effects::default(), change).await
 }
 
 /// Reminds the approvers of the waiting level once per round.

@@ -30,10 +30,7 @@ pub async fn open(
         .directory
         .account(account)
         .ok_or_else(|| AppError::Refused(text::unknown_account(account.as_str())))?;
-    let team = services
-        .directory
-        .team(&actor.team)
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {} missing", actor.team)))?;
+    let team = items::team_of(services, &actor.team)?;
     let policy =
         services.policies.escalation.select(severity, &account.tier, &team.key).ok_or_else(
             || AppError::Refused(text::no_policy(severity.as_str(), team.key.as_str())),
@@ -43,9 +40,7 @@ pub async fn open(
         services.policies.sla.plan(severity, &account.tier, &calendar).ok_or_else(|| {
             AppError::Unexpected(anyhow::anyhow!("no SLA targets for {severity}"))
         })?;
-    let platform = event.inbound.platform;
-    let channel =
-        team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+    let (platform, channel) = items::home_of(team, event);
     let mut escalation = Escalation::opened(EscalationOpening {
         team: team.key.clone(),
         account: account.key.clone(),

@@ -38,13 +38,8 @@ pub async fn declare(
             .ok_or_else(|| AppError::Refused(text::unknown_account(key.as_str())))?;
         affected.push((account.key.clone(), account.tier.clone()));
     }
-    let team = services
-        .directory
-        .team(&actor.team)
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {} missing", actor.team)))?;
-    let platform = event.inbound.platform;
-    let channel =
-        team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+    let team = items::team_of(services, &actor.team)?;
+    let (platform, channel) = items::home_of(team, event);
     let settings = &services.settings.incident;
     let mut incident = Incident::declared(IncidentDeclaration {
         team: team.key.clone(),

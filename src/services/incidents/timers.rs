@@ -68,13 +68,8 @@ async fn save(
     change: Change<Incident>,
     extra: Vec<NewJob>,
 ) -> Result<(), JobError> {
-    let now = services.clock.now();
-    let mut effects = Effects::default();
-    items::save::<Incidents>(services, tx, &mut effects, change, now)
-        .await
-        .map_err(JobError::retry)?;
-    effects.jobs.extend(extra);
-    storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+    let effects = Effects { jobs: extra, ..Effects::default() };
+    items::save_in_job::<Incidents>(services, tx, effects, change).await
 }
 
 /// Tells the team's supervisors once that nobody took command.

@@ -42,13 +42,8 @@ pub async fn open(
     let owner_team =
         account.owner.as_ref().and_then(|k| services.directory.person(k)).map(|p| &p.team);
     let team_key = owner_team.unwrap_or(&actor.team);
-    let team = services
-        .directory
-        .team(team_key)
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {team_key} missing")))?;
-    let platform = event.inbound.platform;
-    let channel =
-        team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+    let team = items::team_of(services, team_key)?;
+    let (platform, channel) = items::home_of(team, event);
     let mut onboarding = Onboarding::opened(OnboardingOpening {
         account: account.key.clone(),
         plan,

@@ -62,10 +62,6 @@ impl JobHandler for ClockTimer {
         let action = format!("{}:{step}", status.as_str());
         let mut change = Change::new(current, next, SYSTEM_ACTOR, &action).line(line);
         change.messages.extend(dm);
-        let mut effects = Effects::default();
-        items::save::<Onboardings>(services, tx, &mut effects, change, now)
-            .await
-            .map_err(JobError::retry)?;
-        storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+        items::save_in_job::<Onboardings>(services, tx, Effects::default(), change).await
     }
 }
