@@ -89,6 +89,16 @@ fn slack_cards_and_lists_stay_within_every_limit() {
 }
 
 #[test]
+fn the_slack_app_home_stays_within_the_home_tab_limits() {
+    for card in [maximal_card(), list_card()] {
+        let view = serde_json::to_value(slack::home(&card)).unwrap();
+        assert_eq!(view["type"], "home");
+        assert_none(platform_limits::slack_view(&view), "slack home view");
+        assert_none(platform_limits::slack_pings(&view), "slack home view");
+    }
+}
+
+#[test]
 fn a_cut_slack_list_says_how_much_it_shows() {
     let json = slack_message(&Message::card(list_card()));
     let text = json["blocks"].to_string();

@@ -262,7 +262,7 @@ pub fn slack_blocks(blocks: &Value, surface: Surface) -> Vec<String> {
     problems
 }
 
-/// Everything Slack would refuse in a modal view.
+/// Everything Slack would refuse in a modal or App Home view (both hold 100 blocks).
 pub fn slack_view(view: &Value) -> Vec<String> {
     let mut problems = slack_blocks(&view["blocks"], Surface::Modal);
     slack_text(&mut problems, "view.title", &view["title"], 24);
