@@ -39,7 +39,9 @@ pub async fn run(
     workers: usize,
     spread_seconds: u64,
 ) -> anyhow::Result<()> {
-    let db = BenchDatabase::create(&settings, workers as u32 + 2).await?;
+    // Each worker runs up to `jobs.batch_size` jobs at once, each on its own connection.
+    let connections = workers as u32 * settings.jobs.batch_size.max(1) as u32 + 2;
+    let db = BenchDatabase::create(&settings, connections).await?;
     let result = measure(&settings, &db, count, workers, spread_seconds).await;
     db.drop().await;
     result

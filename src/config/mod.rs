@@ -139,7 +139,7 @@ impl Default for DatabaseSettings {
         DatabaseSettings {
             url: None,
             state_dir: PathBuf::from(".steward"),
-            max_connections: 10,
+            max_connections: 20,
             connect_timeout_seconds: 10,
             acquire_timeout_ms: 2000,
         }
@@ -177,6 +177,9 @@ pub struct JobSettings {
     pub poll_interval_ms: u64,
     /// How long a worker owns a job before another may take it over.
     pub lease_seconds: u64,
+    /// Due jobs one worker claims at once and runs side by side, each in its own transaction
+    /// and on its own database connection: `workers × batch_size` connections at most.
+    pub batch_size: i64,
     /// Attempts before a failing job is dead-lettered.
     pub max_attempts: i32,
     /// Backoff after the first failure; doubles per attempt, capped at `backoff_max_seconds`.
@@ -190,6 +193,7 @@ impl Default for JobSettings {
             workers: 2,
             poll_interval_ms: 500,
             lease_seconds: 60,
+            batch_size: 4,
             max_attempts: 8,
             backoff_base_seconds: 5,
             backoff_max_seconds: 3600,

@@ -48,23 +48,40 @@ impl JobWorker {
 
     /// Claims and runs the next due job; `None` when nothing is due.
     pub async fn run_one(&self) -> anyhow::Result<Option<JobOutcome>> {
-        self.run_one_until(&CancellationToken::new(), Duration::ZERO).await
+        let outcomes = self.run_batch_until(&CancellationToken::new(), Duration::ZERO, 1).await?;
+        Ok(outcomes.into_iter().next())
     }
 
-    /// As [`run_one`](Self::run_one), but a job still running `grace` after `shutdown` is
-    /// cut off: its transaction is dropped (rolled back) and the job released for the next
-    /// worker, so nothing of it happened and it runs once, later.
-    async fn run_one_until(
+    /// Claims up to `limit` due jobs and runs them side by side, each in its own transaction
+    /// (concurrent commits share one log flush); empty when nothing was due. A job still
+    /// running `grace` after `shutdown` is cut off: its transaction is dropped (rolled back)
+    /// and the job released for the next worker, so nothing of it happened and it runs once,
+    /// later.
+    async fn run_batch_until(
         &self,
         shutdown: &CancellationToken,
         grace: Duration,
-    ) -> anyhow::Result<Option<JobOutcome>> {
+        limit: i64,
+    ) -> anyhow::Result<Vec<JobOutcome>> {
         let now = self.services.clock.now();
         let lease = chrono::Duration::seconds(self.settings.lease_seconds as i64);
-        let Some(job) = jobs::claim_next(&self.services.pool, &self.id, now, now + lease).await?
-        else {
-            return Ok(None);
-        };
+        let claimed =
+            jobs::claim_due(&self.services.pool, &self.id, now, now + lease, limit).await?;
+        let runs = claimed.iter().map(|job| self.run_claimed(job, shutdown, grace));
+        let mut outcomes = Vec::with_capacity(claimed.len());
+        for result in futures::future::join_all(runs).await {
+            outcomes.extend(result?);
+        }
+        Ok(outcomes)
+    }
+
+    /// Runs one claimed job and records its outcome; `None` when shutdown cut it off.
+    async fn run_claimed(
+        &self,
+        job: &Job,
+        shutdown: &CancellationToken,
+        grace: Duration,
+    ) -> anyhow::Result<Option<JobOutcome>> {
         let result = if job.attempts > job.max_attempts {
             // Claimed again after lease expiries more often than allowed: its workers keep dying.
             Err(JobError::Fatal(format!("gave up after {} attempts", job.max_attempts)))
@@ -75,7 +92,7 @@ impl JobWorker {
             };
             tokio::select! {
                 biased;
-                result = self.run_in_transaction(&job) => result?,
+                result = self.run_in_transaction(job) => result?,
                 _ = grace_over => {
                     jobs::release(&self.services.pool, job.id, &self.id).await?;
                     tracing::warn!(job = job.id, kind = %job.kind, "job cut off by shutdown, released");
@@ -108,7 +125,12 @@ impl JobWorker {
                 }
             }
         };
-        tracing::info!(job = job.id, kind = %job.kind, ?outcome, "job finished");
+        // A job done is routine (thousands a minute at scale): debug; anything else is news.
+        if let JobOutcome::Done { .. } = outcome {
+            tracing::debug!(job = job.id, kind = %job.kind, "job done");
+        } else {
+            tracing::info!(job = job.id, kind = %job.kind, ?outcome, "job finished");
+        }
         Ok(Some(outcome))
     }
 
@@ -132,15 +154,17 @@ impl JobWorker {
         }
     }
 
-    /// Runs jobs until `shutdown`, polling when idle. Once `shutdown` is cancelled it takes
-    /// no new job, and a job under way gets half of `server.shutdown_timeout_seconds`.
+    /// Runs jobs until `shutdown`, up to `jobs.batch_size` at a time, polling when idle. Once
+    /// `shutdown` is cancelled it takes no new job, and a job under way gets half of
+    /// `server.shutdown_timeout_seconds`.
     pub async fn run(self, shutdown: CancellationToken) {
         let idle = Duration::from_millis(self.settings.poll_interval_ms);
         let grace = Duration::from_secs(self.services.settings.server.shutdown_timeout_seconds) / 2;
         while !shutdown.is_cancelled() {
-            let pause = match self.run_one_until(&shutdown, grace).await {
-                Ok(Some(_)) => continue,
-                Ok(None) => idle,
+            let batch = self.settings.batch_size.max(1);
+            let pause = match self.run_batch_until(&shutdown, grace, batch).await {
+                Ok(outcomes) if !outcomes.is_empty() => continue,
+                Ok(_) => idle,
                 Err(err) => {
                     tracing::error!(worker = %self.id, error = ?err, "job worker error");
                     idle * 4

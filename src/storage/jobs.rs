@@ -70,32 +70,54 @@ pub async fn enqueue(
     .await
 }
 
-/// Claims the next due job for `worker` until `lease_until`: a pending job whose time has
-/// come, or a running job whose previous worker's lease ran out (it died or hung).
+/// Claims the next due job for `worker` until `lease_until` (see [`claim_due`]).
 pub async fn claim_next(
     executor: impl PgExecutor<'_>,
     worker: &str,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> sqlx::Result<Option<Job>> {
-    let row: Option<JobRow> = sqlx::query_as(
-        "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $3,
+    Ok(claim_due(executor, worker, now, lease_until, 1).await?.pop())
+}
+
+/// Claims up to `limit` due jobs for `worker` until `lease_until`: running jobs whose
+/// previous worker's lease ran out (it died or hung) first, then pending jobs in due order.
+///
+/// Two sub-selects, each on its own partial index (`jobs_leased_idx`, `jobs_due_idx`): one
+/// `WHERE … OR …` over both states can use neither index and sorts the whole queue on every
+/// claim (30 ms at 100,000 jobs). Claiming a batch in one statement saves a commit per job.
+pub async fn claim_due(
+    executor: impl PgExecutor<'_>,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Job>> {
+    let rows: Vec<JobRow> = sqlx::query_as(
+        "WITH expired AS (
+             SELECT id FROM jobs WHERE state = 'running' AND locked_until < $2
+             ORDER BY locked_until LIMIT $4 FOR UPDATE SKIP LOCKED),
+         due AS (
+             SELECT id FROM jobs WHERE state = 'pending' AND run_at <= $2
+             ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED),
+         chosen AS (
+             SELECT id FROM (SELECT id, 0 AS rank FROM expired
+                             UNION ALL SELECT id, 1 FROM due) AS both_kinds
+             ORDER BY rank LIMIT $4)
+         UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $3,
                          attempts = attempts + 1
-         WHERE id = (
-             SELECT id FROM jobs
-             WHERE (state = 'pending' AND run_at <= $2)
-                OR (state = 'running' AND locked_until < $2)
-             ORDER BY run_at, id
-             LIMIT 1
-             FOR UPDATE SKIP LOCKED)
-         RETURNING id, kind, payload, run_at, attempts, max_attempts",
+         FROM chosen WHERE jobs.id = chosen.id
+         RETURNING jobs.id, kind, payload, run_at, attempts, max_attempts",
     )
     .bind(worker)
     .bind(now)
     .bind(lease_until)
-    .fetch_optional(executor)
+    .bind(limit)
+    .fetch_all(executor)
     .await?;
-    Ok(row.map(Job::from))
+    let mut jobs: Vec<Job> = rows.into_iter().map(Job::from).collect();
+    jobs.sort_by_key(|job| (job.run_at, job.id));
+    Ok(jobs)
 }
 
 /// Marks a job done if `worker` still holds it. Returns `false` when the lease was lost to

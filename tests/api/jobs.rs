@@ -157,3 +157,53 @@ async fn a_job_without_a_handler_is_dead_lettered_with_a_clear_reason() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_batch_claim_takes_expired_leases_first_then_due_jobs_in_order_up_to_its_limit() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(schedule(&app, None, 3).await.unwrap());
+    }
+    let lease = chrono::Duration::seconds(app.services.settings.jobs.lease_seconds as i64);
+    // The last job's worker claimed it and died; its lease runs out.
+    let dead = jobs::claim_due(&app.pool, "dead-worker", t0(), t0() + lease, 1).await.unwrap();
+    assert_eq!(dead.iter().map(|job| job.id).collect::<Vec<_>>(), vec![ids[0]]);
+    let later = t0() + lease + chrono::Duration::seconds(1);
+
+    let batch = jobs::claim_due(&app.pool, "w", later, later + lease, 3).await.unwrap();
+    let claimed: Vec<i64> = batch.iter().map(|job| job.id).collect();
+    assert_eq!(claimed, vec![ids[0], ids[1], ids[2]], "the expired lease, then due order");
+    assert_eq!(batch[0].attempts, 2, "the dead worker's attempt counts");
+    let rest = jobs::claim_due(&app.pool, "w", later, later + lease, 10).await.unwrap();
+    assert_eq!(rest.iter().map(|job| job.id).collect::<Vec<_>>(), vec![ids[3], ids[4]]);
+}
+
+#[tokio::test]
+async fn concurrent_batch_claims_never_hand_out_the_same_job_twice() {
+    let app = TestApp::spawn().await;
+    for _ in 0..120 {
+        schedule(&app, None, 3).await;
+    }
+    let lease = chrono::Duration::seconds(60);
+    let claimers = (0..6).map(|n| {
+        let pool = app.pool.clone();
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let worker = format!("w{n}");
+                let batch = jobs::claim_due(&pool, &worker, t0(), t0() + lease, 7).await.unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(batch.into_iter().map(|job| job.id));
+            }
+        })
+    });
+    let mut all: Vec<i64> = Vec::new();
+    for result in join_all(claimers).await {
+        all.extend(result.unwrap());
+    }
+    let distinct: std::collections::HashSet<i64> = all.iter().copied().collect();
+    assert_eq!((all.len(), distinct.len()), (120, 120));
+}
