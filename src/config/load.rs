@@ -261,6 +261,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     settings.access_catalog()?;
     settings.access_reminders()?;
     settings.review_durations()?;
+    settings.review_schedules()?;
     settings.onboarding_plans()?;
     settings.digest_definitions()?;
     settings.digest_grace()?;

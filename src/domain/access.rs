@@ -15,6 +15,7 @@
 pub mod command;
 pub mod import;
 pub mod review;
+pub mod schedule;
 pub mod system;
 
 use chrono::{DateTime, Duration, Utc};

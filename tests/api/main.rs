@@ -5,6 +5,7 @@ mod support;
 
 mod access;
 mod access_review;
+mod access_review_schedule;
 mod audit;
 mod audit_log;
 mod cli;

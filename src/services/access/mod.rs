@@ -12,6 +12,7 @@ mod actions;
 mod commands;
 pub mod import;
 pub mod review;
+pub mod review_schedule;
 mod timers;
 
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub fn register_jobs(registry: &mut JobRegistry) {
     let review = ItemKind::AccessReview;
     registry.register(&review.job_kind(review::REMIND), Arc::new(review::RemindTimer));
     registry.register(&review.job_kind(review::OVERDUE), Arc::new(review::OverdueTimer));
+    registry.register(&review.job_kind(review::CLOSE), Arc::new(review::CloseTimer));
+    review_schedule::register(registry);
 }
 
 /// The configured system of an item (a system removed from the configuration since: none).
