@@ -30,6 +30,7 @@ mod intake_http;
 mod jobs;
 mod layering;
 mod onboarding;
+mod onboarding_standup;
 mod outage;
 mod outbox;
 mod render_limits;
