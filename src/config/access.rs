@@ -28,6 +28,9 @@ pub struct AccessSettings {
     /// How long one webhook call may take before it counts as a failed attempt (retried with
     /// the outbox's backoff, up to `outbox.max_attempts`).
     pub webhook_timeout_seconds: u64,
+    /// How long after a manual task's due time, if it is still open, the system's other
+    /// owners and the task owner's supervisors are told (the owner is told at the due time).
+    pub task_escalate_after: String,
     /// The systems: `[[access.systems]]`.
     pub systems: Vec<AccessSystemConfig>,
     /// Periodic reviews: `[access.review]`.
@@ -42,6 +45,7 @@ impl Default for AccessSettings {
         AccessSettings {
             remind_before: vec!["1d".into(), "1h".into()],
             webhook_timeout_seconds: 10,
+            task_escalate_after: "4h".into(),
             systems: Vec::new(),
             review: ReviewSettings::default(),
             webhook_secrets: Vec::new(),
@@ -319,6 +323,12 @@ impl Settings {
             });
         }
         Ok(out)
+    }
+
+    /// `[access] task_escalate_after`, checked.
+    pub fn access_task_escalation(&self) -> Result<Duration, KeyProblem> {
+        let raw = &self.access.task_escalate_after;
+        parse_duration(raw).map_err(|e| ("access.task_escalate_after".into(), e.to_string()))
     }
 
     /// The webhook URL of `system`, if it has one.

@@ -262,6 +262,7 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     settings.access_reminders()?;
     settings.review_durations()?;
     settings.review_schedules()?;
+    settings.access_task_escalation()?;
     settings.onboarding_plans()?;
     settings.digest_definitions()?;
     settings.digest_grace()?;

@@ -6,6 +6,7 @@ mod support;
 mod access;
 mod access_review;
 mod access_review_schedule;
+mod access_tasks;
 mod audit;
 mod audit_log;
 mod cli;
