@@ -9,6 +9,7 @@ use steward::domain::digest::report::Report;
 use steward::domain::ids::Platform;
 use steward::domain::item::ItemKind;
 
+use crate::support::chat::{RecordingChat, field, latest_card};
 use crate::support::{TestApp, demo_settings, text_of};
 
 fn at(raw: &str) -> DateTime<Utc> {
@@ -60,6 +61,13 @@ async fn onboarding_steps_due_today_follow_the_digests_local_day_and_name_their_
         assert!(text_of(&reply).contains(account), "{reply:?}");
     }
     let alice = Some("alice".to_owned());
+    // The checklist names the owner next to the role; the team's steps name none.
+    let chat = std::sync::Arc::new(RecordingChat::default());
+    app.flush_outbox(&chat).await;
+    let checklist =
+        |id: i64| field(&latest_card(&chat, &format!("onb:{id}")), "Checklist").to_owned();
+    assert!(checklist(2).starts_with("1. Contract received [agent · Alice Archer] — open"));
+    assert!(checklist(1).starts_with("1. Contract received [agent] — open"), "{}", checklist(1));
 
     // 21:00 Tokyo on Wednesday: GLOBEX-7's step is due within 24 hours but on Thursday.
     assert_eq!(
