@@ -154,6 +154,16 @@ pub fn spawn_background(
             tracing::error!(error = %err, "audit checkpoint job not scheduled");
         }
     });
+    let first_reviews = services.clone();
+    tasks.spawn(async move {
+        // Each scheduled review's slot job queues the next; this starts the chains (once per
+        // slot across replicas: the dedupe key names the slot).
+        if let Err(err) =
+            crate::services::access::review_schedule::schedule_all(&first_reviews).await
+        {
+            tracing::error!(error = %err, "scheduled access reviews not queued");
+        }
+    });
     let host = std::process::id();
     for index in 0..services.settings.jobs.workers {
         let worker = JobWorker::new(services.clone(), registry.clone(), format!("{host}-{index}"));

@@ -2,14 +2,18 @@
 //! their translation into the domain's [`AccessCatalog`].
 
 use chrono::Duration;
+use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::Secret;
 use super::Settings;
 use super::escalation::KeyProblem;
 use crate::domain::access::review::ClosePolicy;
+use crate::domain::access::schedule::ReviewSchedule;
 use crate::domain::access::{AccessCatalog, AccessSystem, Owner, Provisioning};
+use crate::domain::digest::parse_schedule;
 use crate::domain::duration::parse_duration;
+use crate::domain::ids::Platform;
 
 /// The environment variable holding the webhook signing secrets (comma-separated; the first
 /// signs, so receivers can rotate by accepting both while it changes).
@@ -24,6 +28,9 @@ pub struct AccessSettings {
     /// How long one webhook call may take before it counts as a failed attempt (retried with
     /// the outbox's backoff, up to `outbox.max_attempts`).
     pub webhook_timeout_seconds: u64,
+    /// How long after a manual task's due time, if it is still open, the system's other
+    /// owners and the task owner's supervisors are told (the owner is told at the due time).
+    pub task_escalate_after: String,
     /// The systems: `[[access.systems]]`.
     pub systems: Vec<AccessSystemConfig>,
     /// Periodic reviews: `[access.review]`.
@@ -38,6 +45,7 @@ impl Default for AccessSettings {
         AccessSettings {
             remind_before: vec!["1d".into(), "1h".into()],
             webhook_timeout_seconds: 10,
+            task_escalate_after: "4h".into(),
             systems: Vec::new(),
             review: ReviewSettings::default(),
             webhook_secrets: Vec::new(),
@@ -54,10 +62,20 @@ pub struct ReviewSettings {
     pub reviewer: ReviewerRule,
     /// How long a campaign runs when `/access review start` names no `due=`.
     pub default_due: String,
-    /// How long before the due time reviewers with grants left are reminded.
-    pub remind_before: String,
-    /// At `/access review close`, grants nobody reviewed are `flag`ged or `revoke`d.
+    /// How long before the due time reviewers with grants left are reminded: one duration
+    /// or a series, e.g. `["7d", "1d", "2h"]`, each sent once (of several due together only
+    /// the latest is sent).
+    #[serde(deserialize_with = "one_or_many")]
+    pub remind_before: Vec<String>,
+    /// At close (`/access review close`, or by itself `close_after` the due time), grants
+    /// nobody reviewed are `flag`ged or `revoke`d.
     pub close_policy: ClosePolicy,
+    /// How long after the due time a campaign's open lists close by themselves, with the
+    /// close policy; in between the reviewers' supervisors (told at the due time) may decide
+    /// too. `"0s"` closes at the due time.
+    pub close_after: String,
+    /// Campaigns started by themselves: `[[access.review.schedules]]`.
+    pub schedules: Vec<ReviewScheduleConfig>,
     /// Grants a list card shows with buttons (two each, plus "Certify all shown"; Discord
     /// allows 25 buttons a message, so at most 12).
     pub shown: usize,
@@ -76,11 +94,65 @@ impl Default for ReviewSettings {
         ReviewSettings {
             reviewer: ReviewerRule::Owner,
             default_due: "7d".into(),
-            remind_before: "1d".into(),
+            remind_before: vec!["1d".into()],
             close_policy: ClosePolicy::Flag,
+            close_after: "2d".into(),
+            schedules: Vec::new(),
             shown: 10,
         }
     }
+}
+
+/// `[[access.review.schedules]]`: a campaign started by itself at every slot of a cron
+/// schedule, once per slot however many replicas run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewScheduleConfig {
+    /// Unique name, e.g. `quarterly` (part of each slot's job key).
+    pub name: String,
+    /// The system to review, or `all`.
+    pub scope: String,
+    /// Cron expression, read like a digest's: 5 fields (minute hour day month weekday) or 6
+    /// with seconds first; e.g. quarterly on day 1 at 09:00 is `"0 9 1 1,4,7,10 *"`.
+    pub schedule: String,
+    /// The zone the schedule is read in: the team's, e.g. `Europe/London`.
+    #[serde(default = "utc")]
+    pub time_zone: Tz,
+    /// How long after the slot the campaign is due (default: `default_due`).
+    pub due_in: Option<String>,
+    /// The platform the lists are posted on: each reviewer's team channel there…
+    pub platform: Platform,
+    /// …or this channel for a team that has none there.
+    pub channel: String,
+}
+
+fn utc() -> Tz {
+    Tz::UTC
+}
+
+/// Accepts `"1d"` as well as `["7d", "1d"]` (the key was a single duration before).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
+}
+
+/// The review settings' durations, checked.
+#[derive(Debug, Clone)]
+pub struct ReviewTimes {
+    /// How long a campaign runs without `due=`.
+    pub default_due: Duration,
+    /// The reminders before the due time, longest first.
+    pub remind_before: Vec<Duration>,
+    /// How long after the due time open lists close by themselves.
+    pub close_after: Duration,
 }
 
 /// One system.
@@ -192,8 +264,8 @@ impl Settings {
         Ok(reminders)
     }
 
-    /// The review settings' durations, checked: (default due, remind before).
-    pub fn review_durations(&self) -> Result<(Duration, Duration), KeyProblem> {
+    /// The review settings' durations, checked.
+    pub fn review_durations(&self) -> Result<ReviewTimes, KeyProblem> {
         let review = &self.access.review;
         if review.shown == 0 || review.shown > 12 {
             return Err(("access.review.shown".into(), "must be between 1 and 12".into()));
@@ -201,10 +273,62 @@ impl Settings {
         let parse = |key: &str, raw: &str| {
             parse_duration(raw).map_err(|e| (format!("access.review.{key}"), e.to_string()))
         };
-        Ok((
-            parse("default_due", &review.default_due)?,
-            parse("remind_before", &review.remind_before)?,
-        ))
+        let mut remind_before = review
+            .remind_before
+            .iter()
+            .map(|raw| parse("remind_before", raw))
+            .collect::<Result<Vec<_>, _>>()?;
+        remind_before.sort_by(|a, b| b.cmp(a));
+        remind_before.dedup();
+        Ok(ReviewTimes {
+            default_due: parse("default_due", &review.default_due)?,
+            remind_before,
+            close_after: parse("close_after", &review.close_after)?,
+        })
+    }
+
+    /// The review schedules, checked: names, scopes, cron expressions and durations.
+    pub fn review_schedules(&self) -> Result<Vec<ReviewSchedule>, KeyProblem> {
+        let default_due = self.review_durations()?.default_due;
+        let mut out: Vec<ReviewSchedule> = Vec::new();
+        for (index, s) in self.access.review.schedules.iter().enumerate() {
+            let at = |field: &str| format!("access.review.schedules[{index}].{field}");
+            if !key_ok(&s.name) {
+                return Err((at("name"), "use lowercase letters, digits, - and _".into()));
+            }
+            if out.iter().any(|other| other.name == s.name) {
+                return Err((at("name"), format!("`{}` is defined twice", s.name)));
+            }
+            if s.scope != "all" && !self.access.systems.iter().any(|sys| sys.key == s.scope) {
+                return Err((at("scope"), format!("no system `{}` (or write all)", s.scope)));
+            }
+            if s.channel.trim().is_empty() {
+                return Err((at("channel"), "name a channel".into()));
+            }
+            let due_in = match &s.due_in {
+                Some(raw) => parse_duration(raw)
+                    .ok()
+                    .filter(|d| d.num_seconds() > 0)
+                    .ok_or_else(|| (at("due_in"), format!("`{raw}` is not a duration")))?,
+                None => default_due,
+            };
+            out.push(ReviewSchedule {
+                name: s.name.clone(),
+                scope: s.scope.clone(),
+                schedule: parse_schedule(&s.schedule).map_err(|e| (at("schedule"), e))?,
+                time_zone: s.time_zone,
+                due_in,
+                platform: s.platform,
+                channel: s.channel.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// `[access] task_escalate_after`, checked.
+    pub fn access_task_escalation(&self) -> Result<Duration, KeyProblem> {
+        let raw = &self.access.task_escalate_after;
+        parse_duration(raw).map_err(|e| ("access.task_escalate_after".into(), e.to_string()))
     }
 
     /// The webhook URL of `system`, if it has one.

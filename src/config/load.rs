@@ -261,6 +261,8 @@ fn validate(settings: &Settings) -> Result<(), (String, String)> {
     settings.access_catalog()?;
     settings.access_reminders()?;
     settings.review_durations()?;
+    settings.review_schedules()?;
+    settings.access_task_escalation()?;
     settings.onboarding_plans()?;
     settings.digest_definitions()?;
     settings.digest_grace()?;
@@ -385,5 +387,25 @@ mod tests {
         assert_eq!(format!("{defaults:?}"), format!("{:?}", load(None, no_env()).unwrap()));
         let demo = load(Some(&root.join("config/demo.toml")), no_env()).unwrap();
         assert!(demo.directory().unwrap().people().count() >= 3);
+    }
+
+    #[test]
+    fn review_schedules_and_reminder_series_are_checked_naming_the_key() {
+        // The single duration of earlier configurations still reads, as a series of one.
+        let file = write("[access.review]\nremind_before = \"1d\"\n");
+        let settings = load(Some(file.path()), no_env()).unwrap();
+        assert_eq!(settings.access.review.remind_before, ["1d"]);
+        let schedule = |scope: &str, cron: &str| {
+            write(&format!(
+                "[[access.review.schedules]]\nname = \"q\"\nscope = \"{scope}\"\n\
+                 schedule = \"{cron}\"\nplatform = \"console\"\nchannel = \"ops\"\n"
+            ))
+        };
+        let err = load(Some(schedule("nosuch", "0 9 1 1,4,7,10 *").path()), no_env()).unwrap_err();
+        assert_eq!(err.key, "access.review.schedules[0].scope");
+        let err = load(Some(schedule("all", "0 9 *").path()), no_env()).unwrap_err();
+        assert_eq!(err.key, "access.review.schedules[0].schedule");
+        let ok = load(Some(schedule("all", "0 9 1 1,4,7,10 *").path()), no_env()).unwrap();
+        assert_eq!(ok.review_schedules().unwrap()[0].due_in, chrono::Duration::days(7));
     }
 }

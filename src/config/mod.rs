@@ -29,8 +29,8 @@ use crate::domain::identity::{Account, Directory, Person, Role, Team};
 use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 
 pub use access::{
-    ACCESS_WEBHOOK_SECRETS_ENV, AccessSettings, AccessSystemConfig, ReviewSettings, ReviewerRule,
-    parse_access_webhook_secrets,
+    ACCESS_WEBHOOK_SECRETS_ENV, AccessSettings, AccessSystemConfig, ReviewScheduleConfig,
+    ReviewSettings, ReviewTimes, ReviewerRule, parse_access_webhook_secrets,
 };
 pub use credit::{AuthoritySettings, ChainLevelConfig, CreditPolicy, CreditSettings, LimitConfig};
 pub use digest::{DigestConfig, DigestSettings};

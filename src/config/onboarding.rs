@@ -7,6 +7,7 @@ use super::Settings;
 use super::escalation::KeyProblem;
 use crate::domain::duration::parse_duration;
 use crate::domain::identity::Role;
+use crate::domain::ids::PersonKey;
 use crate::domain::onboarding::{OnboardingPlan, PlanStep};
 
 /// `[onboarding]`.
@@ -51,6 +52,10 @@ pub struct StepConfig {
     pub name: String,
     /// The Steward role that works the step (supervisors and admins may too).
     pub owner_role: Role,
+    /// The person who works it, by key (default: the account's owner when they hold
+    /// `owner_role`, else the team); the standup lists the step under them.
+    #[serde(default)]
+    pub owner: Option<String>,
     /// Business time on the team's calendar, e.g. `"4h"`.
     pub target: String,
     /// The account is active when every required step is done; only optional steps can be
@@ -99,10 +104,20 @@ impl Settings {
                 }
                 let target =
                     parse_duration(&step.target).map_err(|e| (at("target"), e.to_string()))?;
+                let owner = match &step.owner {
+                    Some(raw) => Some(
+                        PersonKey::parse(raw)
+                            .ok()
+                            .filter(|k| self.people.iter().any(|p| &p.key == k))
+                            .ok_or_else(|| (at("owner"), format!("no person `{raw}`")))?,
+                    ),
+                    None => None,
+                };
                 steps.push(PlanStep {
                     key: step.key.clone(),
                     name: step.name.clone(),
                     owner_role: step.owner_role,
+                    owner,
                     target_seconds: target.num_seconds(),
                     required: step.required,
                 });

@@ -15,7 +15,9 @@
 pub mod command;
 pub mod import;
 pub mod review;
+pub mod schedule;
 pub mod system;
+pub mod task;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -156,6 +158,9 @@ pub struct AccessRequest {
     #[serde(default)]
     pub extensions_decided: Vec<Extension>,
     pub deliveries: Vec<Delivery>,
+    /// Alerts raised on overdue manual tasks, each once (`access/task`).
+    #[serde(default)]
+    pub task_alerts: Vec<task::TaskAlert>,
     pub closed: Option<Closure>,
     pub team: TeamKey,
     pub platform: Platform,
@@ -247,6 +252,7 @@ impl AccessRequest {
             extension: None,
             extensions_decided: Vec::new(),
             deliveries: Vec::new(),
+            task_alerts: Vec::new(),
             closed: None,
             team: opening.holder.team.clone(),
             platform: opening.platform,

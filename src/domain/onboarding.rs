@@ -34,6 +34,9 @@ pub struct PlanStep {
     pub name: String,
     /// Who works the step (supervisors and admins may too).
     pub owner_role: Role,
+    /// The person named to work it, if the plan names one.
+    #[serde(default)]
+    pub owner: Option<PersonKey>,
     /// Business time on the team calendar from when the step can start.
     pub target_seconds: i64,
     pub required: bool,
@@ -73,6 +76,10 @@ pub struct Step {
     pub started_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<PersonKey>,
+    /// Who is to work it by name (the standup lists it under them): the plan's named owner,
+    /// else the account's owner when they hold the step's role; none: the team's.
+    #[serde(default)]
+    pub owner: Option<PersonKey>,
     /// Alerts already raised on its clock (each once).
     #[serde(default)]
     pub alerted_at_risk: bool,
@@ -126,6 +133,8 @@ pub struct OnboardingOpening<'a> {
     pub calendar: CalendarSpec,
     pub at_risk_fraction: f64,
     pub opened_by: &'a Person,
+    /// The account's owner, who works the steps of their role no plan names an owner for.
+    pub account_owner: Option<&'a Person>,
     pub team: TeamKey,
     pub platform: Platform,
     pub channel: String,
@@ -207,6 +216,10 @@ impl Onboarding {
                 started_at: (!o.plan.in_order || index == 0).then_some(o.now),
                 closed_at: None,
                 closed_by: None,
+                owner: plan.owner.clone().or_else(|| {
+                    let owner = o.account_owner.filter(|p| p.has_role(plan.owner_role))?;
+                    Some(owner.key.clone())
+                }),
                 alerted_at_risk: false,
                 alerted_breach: false,
             })
@@ -398,6 +411,10 @@ impl LivingItem for Onboarding {
             .text("state", self.state.as_str().to_owned())
             .text("plan_key", self.plan_key.clone())
             .text("current_step", self.current_step().map(|s| s.plan.key.clone()))
+            .text(
+                "current_owner",
+                self.current_step().and_then(|s| s.owner.as_ref()).map(|k| k.to_string()),
+            )
             .time("opened_at", Some(self.opened_at))
             .time("activated_at", self.activated_at)
             .int("steps_missed", missed as i32)

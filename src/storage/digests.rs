@@ -701,12 +701,14 @@ pub struct AttentionRow {
 }
 
 /// Items open at `at` that someone should act on: at risk or breached then (owned or not),
-/// or waiting for their owner to acknowledge / accept; at most `limit` per team, nearest
-/// deadline first, each row with its team's total.
+/// or waiting for their owner to acknowledge / accept, and onboarding steps due before
+/// `day_end` (the end of the digest's local day); at most `limit` per team, nearest deadline
+/// first, each row with its team's total.
 pub async fn attention(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     at: DateTime<Utc>,
+    day_end: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<AttentionRow>> {
     let sql = format!(
@@ -734,13 +736,14 @@ pub async fn attention(
              SELECT kind, id, team_key, person, label, account_key, 'waiting', due
              FROM waiting
              UNION ALL
-             -- Onboarding steps due within the day (or past due): the team's to work. Read
-             -- as the onboardings stand now (their steps carry no as-of deadlines).
-             SELECT 'onboarding', id, team_key, NULL::text, coalesce(current_step, ''),
+             -- Onboarding steps due by the end of the local day (or past due), under the
+             -- step's named owner (none: the team's). Read as the onboardings stand now
+             -- (their steps carry no as-of deadlines).
+             SELECT 'onboarding', id, team_key, current_owner, coalesce(current_step, ''),
                     account_key, CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
                     due_at
              FROM onboardings
-             WHERE state = 'onboarding' AND due_at < $2 + interval '1 day'
+             WHERE state = 'onboarding' AND due_at < $4
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
          needs AS (
              SELECT kind, id, team_key, person, label || ' ' || account_key AS label, reason,
@@ -756,6 +759,7 @@ pub async fn attention(
         .bind(teams)
         .bind(at)
         .bind(limit)
+        .bind(day_end)
         .fetch_all(executor)
         .await
 }

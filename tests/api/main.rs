@@ -5,6 +5,8 @@ mod support;
 
 mod access;
 mod access_review;
+mod access_review_schedule;
+mod access_tasks;
 mod audit;
 mod audit_log;
 mod cli;
@@ -29,6 +31,7 @@ mod intake_http;
 mod jobs;
 mod layering;
 mod onboarding;
+mod onboarding_standup;
 mod outage;
 mod outbox;
 mod render_limits;

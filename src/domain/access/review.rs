@@ -97,6 +97,9 @@ pub struct ReviewList {
     pub entries: Vec<ReviewEntry>,
     pub state: ReviewState,
     pub reminded: bool,
+    /// The reminders sent, as seconds before the due time (each of the series once).
+    #[serde(default)]
+    pub reminders_sent: Vec<i64>,
     /// Overdue: the reviewer's supervisors were told and may decide too.
     pub escalated_to: Vec<PersonKey>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -302,6 +305,7 @@ mod tests {
             entries: vec![entry(1, "alice"), entry(2, "sam"), entry(3, "bob")],
             state: ReviewState::Open,
             reminded: false,
+            reminders_sent: Vec::new(),
             escalated_to: Vec::new(),
             closed_at: None,
             team: TeamKey::parse("ops").unwrap(),

@@ -146,3 +146,20 @@ fn revoking_ends_the_grant_now_and_starts_the_revocation() {
         Err(Refusal::NotActive(AccessState::Revoked))
     );
 }
+
+#[test]
+fn an_overdue_task_alert_is_raised_once_per_stage_and_never_for_a_task_done_or_not_yet_due() {
+    use super::task::TaskAlertStage::{Escalated, Owner};
+    let sam = person("sam", "ops", &[Role::Supervisor]);
+    let granted = request(false, Provisioning::Manual)
+        .apply(&sam, &AccessAction::Approve, false, TASK, now())
+        .unwrap();
+    let due = now() + TASK;
+    assert_eq!(granted.raise_task_alert(1, Owner, due - Duration::seconds(1)), None, "not due");
+    let told = granted.raise_task_alert(1, Owner, due).unwrap();
+    assert_eq!(told.raise_task_alert(1, Owner, due), None, "once");
+    assert!(told.raise_task_alert(1, Escalated, due + TASK).is_some());
+    let olga = person("olga", "ops", &[Role::Agent]);
+    let done = granted.apply(&olga, &AccessAction::TaskDone, true, TASK, now()).unwrap();
+    assert_eq!(done.raise_task_alert(1, Owner, due), None, "done in time");
+}

@@ -515,3 +515,41 @@ pub fn list_line(a: &AccessRequest, directory: &Directory, zone: Tz) -> String {
         a.state.as_str()
     )
 }
+
+fn task_due(task: &Delivery, zone: Tz) -> String {
+    match task.status {
+        DeliveryStatus::Task { due } => local_time(due, zone),
+        _ => String::new(),
+    }
+}
+
+/// The DM to a manual task's owner at its due time.
+pub fn task_overdue(a: &AccessRequest, task: &Delivery, zone: Tz) -> String {
+    let due = task_due(task, zone);
+    format!(
+        "Access #{} ({}): the {} task was due {due} and is still open. Press the button on the \
+         card in #{} when it is done.",
+        a.id,
+        what(a),
+        change_word(task.change).to_lowercase(),
+        a.channel
+    )
+}
+
+/// The DM to the other owners and the owner's supervisors when a task stays overdue.
+pub fn task_escalated(a: &AccessRequest, task: &Delivery, owner: &str, zone: Tz) -> String {
+    format!(
+        "Access #{} ({}): {owner}'s {} task was due {} and is still open. Owners may mark it \
+         done on the card in #{}.",
+        a.id,
+        what(a),
+        change_word(task.change).to_lowercase(),
+        task_due(task, zone),
+        a.channel
+    )
+}
+
+/// The card's thread line of a task alert.
+pub fn task_overdue_line(names: &str) -> String {
+    format!("The manual task is overdue: {names} told.")
+}

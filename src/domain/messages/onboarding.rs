@@ -130,7 +130,15 @@ fn step_line(
         StepState::Done => format!("done by {} · target {}", by(), clock.unwrap_or_default()),
         StepState::NotApplicable { reason } => format!("n/a ({reason}) by {}", by()),
     };
-    format!("{}. {}{optional} [{}] — {state}", index + 1, step.plan.name, step.plan.owner_role)
+    // The named owner, when there is one, next to the role.
+    let owner = step.owner.as_ref().map(|k| format!(" · {}", person_name(directory, k)));
+    let owner = owner.unwrap_or_default();
+    format!(
+        "{}. {}{optional} [{}{owner}] — {state}",
+        index + 1,
+        step.plan.name,
+        step.plan.owner_role
+    )
 }
 
 /// The living checklist card, times in `zone` (the team's), standings at `now`.

@@ -14,6 +14,7 @@ fn step(key: &str, role: Role, hours: i64, required: bool) -> PlanStep {
         key: key.into(),
         name: key.into(),
         owner_role: role,
+        owner: None,
         target_seconds: hours * 3600,
         required,
     }
@@ -37,6 +38,7 @@ fn onboarding(in_order: bool) -> Onboarding {
         calendar: CalendarSpec::office_hours(London),
         at_risk_fraction: 0.75,
         opened_by: &alice,
+        account_owner: Some(&alice),
         team: TeamKey::parse("ops").unwrap(),
         platform: Platform::Console,
         channel: "ops".into(),
@@ -111,4 +113,35 @@ fn only_the_owner_role_works_a_step_and_blocking_needs_a_reason() {
     let o = o.apply(&alice, &blocked("waiting for passport"), monday(10)).unwrap();
     assert_eq!(o.steps[1].state, StepState::Blocked { reason: "waiting for passport".into() });
     assert!(o.apply(&alice, &done("kyc"), monday(11)).is_ok(), "a blocked step can still be done");
+}
+
+#[test]
+fn the_account_owner_works_the_steps_of_their_role_and_a_named_owner_wins() {
+    let o = onboarding(true);
+    let owners: Vec<Option<&str>> =
+        o.steps.iter().map(|s| s.owner.as_ref().map(|k| k.as_str())).collect();
+    // alice is an agent: the finance step is the team's.
+    assert_eq!(owners, [Some("alice"), Some("alice"), None]);
+    let mut plan_step = step("invoice", Role::Finance, 8, false);
+    plan_step.owner = Some(PersonKey::parse("fran").unwrap());
+    let plan = OnboardingPlan {
+        key: "p".into(),
+        name: "P".into(),
+        in_order: false,
+        steps: vec![plan_step],
+    };
+    let alice = person("alice", "ops", &[Role::Agent, Role::Finance]);
+    let named = Onboarding::opened(OnboardingOpening {
+        account: AccountKey::parse("ACME-1").unwrap(),
+        plan: &plan,
+        calendar: CalendarSpec::office_hours(London),
+        at_risk_fraction: 0.75,
+        opened_by: &alice,
+        account_owner: Some(&alice),
+        team: TeamKey::parse("ops").unwrap(),
+        platform: Platform::Console,
+        channel: "ops".into(),
+        now: monday(9),
+    });
+    assert_eq!(named.steps[0].owner.as_ref().map(|k| k.as_str()), Some("fran"));
 }

@@ -12,6 +12,7 @@ mod actions;
 mod commands;
 pub mod import;
 pub mod review;
+pub mod review_schedule;
 mod timers;
 
 use std::sync::Arc;
@@ -20,11 +21,14 @@ use chrono::{DateTime, Utc};
 
 pub use actions::Access;
 pub use commands::command;
-pub use timers::{EXPIRE, ExpireTimer, REMIND, RemindTimer, WebhookOutcome};
+pub use timers::{
+    EXPIRE, ExpireTimer, REMIND, RemindTimer, TASK_ALERT, TaskAlertTimer, WebhookOutcome,
+};
 
 use super::Services;
 use super::jobs::JobRegistry;
-use crate::domain::access::{AccessRequest, AccessState, AccessSystem};
+use crate::domain::access::task::TaskAlertStage;
+use crate::domain::access::{AccessRequest, AccessState, AccessSystem, DeliveryStatus};
 use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::access as text;
 use crate::domain::reply::Message;
@@ -40,9 +44,12 @@ pub fn register_jobs(registry: &mut JobRegistry) {
     registry.register(&kind.job_kind(REMIND), Arc::new(RemindTimer));
     registry.register(&kind.job_kind(EXPIRE), Arc::new(ExpireTimer));
     registry.register(&kind.job_kind(WEBHOOK_OUTCOME), Arc::new(WebhookOutcome));
+    registry.register(&kind.job_kind(TASK_ALERT), Arc::new(TaskAlertTimer));
     let review = ItemKind::AccessReview;
     registry.register(&review.job_kind(review::REMIND), Arc::new(review::RemindTimer));
     registry.register(&review.job_kind(review::OVERDUE), Arc::new(review::OverdueTimer));
+    registry.register(&review.job_kind(review::CLOSE), Arc::new(review::CloseTimer));
+    review_schedule::register(registry);
 }
 
 /// The configured system of an item (a system removed from the configuration since: none).
@@ -116,6 +123,25 @@ pub(crate) fn follow_ups(
         {
             let what = format!("task:{}:{}", task.seq, owner.key);
             effects.outbox.extend(direct_message(services, a, &owner.key, body.clone(), what, now));
+        }
+        // The overdue alerts: the owner at the due time, the others later; each job re-checks
+        // that the task is still open.
+        if let DeliveryStatus::Task { due } = task.status {
+            let escalate_after = services
+                .settings
+                .access_task_escalation()
+                .unwrap_or_else(|_| chrono::Duration::hours(4));
+            for (stage, run_at) in
+                [(TaskAlertStage::Owner, due), (TaskAlertStage::Escalated, due + escalate_after)]
+            {
+                effects.schedule(NewJob {
+                    kind: ItemKind::AccessRequest.job_kind(TASK_ALERT),
+                    payload: serde_json::json!({ "access": a.id, "seq": task.seq, "stage": stage }),
+                    run_at,
+                    dedupe_key: Some(a.key(format_args!("task:{}:{}", task.seq, stage.as_str()))),
+                    max_attempts: 10,
+                });
+            }
         }
     }
     let Some(grant) = a.grant.filter(|_| a.state == AccessState::Active) else { return };

@@ -16,6 +16,7 @@ use crate::config::ReviewerRule;
 use crate::domain::access::review::{
     ClosePolicy, ReviewAction, ReviewEntry, ReviewList, ReviewState, ReviewVerdict,
 };
+use crate::domain::access::schedule::reminder_still_useful;
 use crate::domain::access::{AccessRequest, AccessState};
 use crate::domain::identity::{Person, Role};
 use crate::domain::ids::PersonKey;
@@ -34,6 +35,8 @@ use crate::storage::{self, Tx};
 /// The reminder (job kind `review.remind`) and the overdue escalation (`review.overdue`).
 pub const REMIND: &str = "remind";
 pub const OVERDUE: &str = "overdue";
+/// The automatic close, `close_after` the due time (job kind `review.close`).
+pub const CLOSE: &str = "close";
 
 /// The review list workflow.
 pub struct Reviews;
@@ -200,10 +203,7 @@ pub async fn start(
         })?;
         Some(known.key.as_str())
     };
-    let (default_due, remind_before) = services
-        .settings
-        .review_durations()
-        .map_err(|(k, p)| AppError::Unexpected(anyhow::anyhow!("{k}: {p}")))?;
+    let times = review_times(services)?;
     let due_at = match due {
         // The end of the due day in the actor's zone.
         Some(date) => {
@@ -211,11 +211,67 @@ pub async fn start(
             let at = end.and_local_timezone(actor.time_zone).earliest().map(|t| t.to_utc());
             at.filter(|at| *at > now).ok_or_else(|| AppError::Refused(text::due_in_past(date)))?
         }
-        None => now + default_due,
+        None => now + times.default_due,
     };
-    let grants = storage::access_reviews::active_grants(&mut **tx, system).await?;
-    if grants.is_empty() {
+    let plan = CampaignPlan {
+        scope,
+        system,
+        due_at,
+        started_by: &actor.key,
+        platform: event.inbound.platform,
+        fallback_channel: &event.inbound.channel,
+    };
+    let opened = open_campaign(services, tx, effects, &plan, now).await?;
+    let Some(Opened { campaign, lists, grants }) = opened else {
         return Err(AppError::Refused(text::nothing_to_review(scope)));
+    };
+    Ok(Reply::private(text::started(campaign, lists, grants)))
+}
+
+/// The checked review durations (validated at load, so a failure here is unexpected).
+pub(crate) fn review_times(services: &Services) -> Result<crate::config::ReviewTimes, AppError> {
+    services
+        .settings
+        .review_durations()
+        .map_err(|(k, p)| AppError::Unexpected(anyhow::anyhow!("{k}: {p}")))
+}
+
+/// What a campaign is started with, by a command or by its schedule.
+pub(crate) struct CampaignPlan<'a> {
+    /// `billing-admin` or `all`, as shown.
+    pub scope: &'a str,
+    /// The system reviewed (`None`: every system).
+    pub system: Option<&'a str>,
+    pub due_at: DateTime<Utc>,
+    pub started_by: &'a PersonKey,
+    /// Lists are posted in each reviewer's team channel on this platform, or in
+    /// `fallback_channel` for a team with none there.
+    pub platform: crate::domain::ids::Platform,
+    pub fallback_channel: &'a str,
+}
+
+/// A started campaign: its number, lists and grants.
+pub(crate) struct Opened {
+    pub campaign: i64,
+    pub lists: usize,
+    pub grants: usize,
+}
+
+/// Starts a campaign over every current grant in scope: one list per reviewer, each with its
+/// reminders, its overdue escalation and its automatic close as jobs. `None`: nothing to
+/// review, nothing written.
+pub(crate) async fn open_campaign(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    plan: &CampaignPlan<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<Opened>, AppError> {
+    let times = review_times(services)?;
+    let due_at = plan.due_at;
+    let grants = storage::access_reviews::active_grants(&mut **tx, plan.system).await?;
+    if grants.is_empty() {
+        return Ok(None);
     }
     let mut by_reviewer: BTreeMap<PersonKey, Vec<ReviewEntry>> = BTreeMap::new();
     for grant in &grants {
@@ -230,24 +286,26 @@ pub async fn start(
         });
     }
     let campaign = storage::access_reviews::next_campaign(&mut **tx).await?;
-    let platform = event.inbound.platform;
+    let platform = plan.platform;
     let lists = by_reviewer.len();
     for (reviewer, entries) in by_reviewer {
         let Some(person) = services.directory.person(&reviewer) else { continue };
         let Some(team) = services.directory.team(&person.team) else { continue };
-        let (_, channel) = items::home_of(team, event);
+        let channel = team.channels.get(&platform).cloned();
+        let channel = channel.unwrap_or_else(|| plan.fallback_channel.to_owned());
         let mut list = ReviewList {
             id: storage::items::next_id(&mut **tx, ItemKind::AccessReview).await?,
             version: 1,
             campaign,
-            scope: scope.to_owned(),
+            scope: plan.scope.to_owned(),
             reviewer,
-            started_by: actor.key.clone(),
+            started_by: plan.started_by.clone(),
             started_at: now,
             due_at,
             entries,
             state: ReviewState::Open,
             reminded: false,
+            reminders_sent: Vec::new(),
             escalated_to: Vec::new(),
             closed_at: None,
             team: team.key.clone(),
@@ -259,7 +317,7 @@ pub async fn start(
         audit(
             effects,
             &mut list,
-            actor.key.to_string(),
+            plan.started_by.to_string(),
             "start",
             serde_json::Value::Null,
             after,
@@ -270,19 +328,27 @@ pub async fn start(
         let dms = direct_message(services, &list, &list.reviewer, dm, "assigned", now);
         items::create::<Reviews>(services, tx, effects, &list, &[], dms.into_iter().collect(), now)
             .await?;
-        let job = |timer: &str, run_at| NewJob {
+        let job = |timer: &str, key: String, payload: serde_json::Value, run_at| NewJob {
             kind: ItemKind::AccessReview.job_kind(timer),
-            payload: serde_json::json!({ "list": list.id }),
+            payload,
             run_at,
-            dedupe_key: Some(list.key(timer)),
+            dedupe_key: Some(list.key(key)),
             max_attempts: 10,
         };
-        if due_at - remind_before > now {
-            effects.schedule(job(REMIND, due_at - remind_before));
+        let list_only = serde_json::json!({ "list": list.id });
+        for before in &times.remind_before {
+            let run_at = due_at - *before;
+            if run_at > now {
+                let secs = before.num_seconds();
+                let payload = serde_json::json!({ "list": list.id, "before_seconds": secs });
+                effects.schedule(job(REMIND, format!("{REMIND}:{secs}"), payload, run_at));
+            }
         }
-        effects.schedule(job(OVERDUE, due_at));
+        effects.schedule(job(OVERDUE, OVERDUE.to_owned(), list_only.clone(), due_at));
+        let close_at = due_at + times.close_after;
+        effects.schedule(job(CLOSE, CLOSE.to_owned(), list_only, close_at));
     }
-    Ok(Reply::private(text::started(campaign, lists, grants.len())))
+    Ok(Some(Opened { campaign, lists, grants: grants.len() }))
 }
 
 pub async fn close(
@@ -300,39 +366,55 @@ pub async fn close(
     if ids.is_empty() {
         return Err(AppError::NotFound(text::unknown_campaign(campaign)));
     }
-    let policy = services.settings.access.review.close_policy;
     let mut closed = 0;
     for id in ids {
         let Some(current) = storage::items::get_for_update::<ReviewList>(tx, id).await? else {
             continue;
         };
-        let Some(next) = current.close(policy, actor.key.as_str(), now) else { continue };
-        if policy == ClosePolicy::Revoke {
-            let left: Vec<i64> = current.undecided().map(|e| e.access).collect();
-            for access in left {
-                revoke_grant(services, tx, effects, access, actor.key.as_str(), campaign, now)
-                    .await?;
-            }
+        if close_list(services, tx, effects, current, actor.key.as_str(), now).await? {
+            closed += 1;
         }
-        let word = match policy {
-            ClosePolicy::Flag => ReviewVerdict::Flagged.as_str(),
-            ClosePolicy::Revoke => ReviewVerdict::Revoked.as_str(),
-        };
-        let change = Change::new(current, next, actor.key.to_string(), "close")
-            .line(text::closed_line(word));
-        items::save::<Reviews>(services, tx, effects, change, now).await?;
-        closed += 1;
     }
     Ok(Reply::private(text::closed(campaign, closed)))
+}
+
+/// Closes one list (locked by the caller) by the close policy: what nobody reviewed is
+/// flagged, or revoked (each grant ended in the same transaction). `false`: it was not open.
+async fn close_list(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    current: ReviewList,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let policy = services.settings.access.review.close_policy;
+    let Some(next) = current.close(policy, by, now) else { return Ok(false) };
+    if policy == ClosePolicy::Revoke {
+        let left: Vec<i64> = current.undecided().map(|e| e.access).collect();
+        for access in left {
+            revoke_grant(services, tx, effects, access, by, current.campaign, now).await?;
+        }
+    }
+    let word = match policy {
+        ClosePolicy::Flag => ReviewVerdict::Flagged.as_str(),
+        ClosePolicy::Revoke => ReviewVerdict::Revoked.as_str(),
+    };
+    let change = Change::new(current, next, by, "close").line(text::closed_line(word));
+    items::save::<Reviews>(services, tx, effects, change, now).await?;
+    Ok(true)
 }
 
 #[derive(Debug, Deserialize)]
 struct ListTimer {
     list: i64,
+    /// A reminder's place in the series (absent in reminders queued before the series).
+    #[serde(default)]
+    before_seconds: Option<i64>,
 }
 
 async fn open_list(tx: &mut Tx, job: &Job) -> Result<Option<ReviewList>, JobError> {
-    let ListTimer { list } = payload(job)?;
+    let ListTimer { list, .. } = payload(job)?;
     let current =
         storage::items::get_for_update::<ReviewList>(tx, list).await.map_err(JobError::retry)?;
     Ok(current.filter(|l| l.state == ReviewState::Open))
@@ -346,17 +428,30 @@ async fn save(
     items::save_in_job::<Reviews>(services, tx, Effects::default(), change).await
 }
 
-/// Reminds the reviewer once, before the due time.
+/// Reminds the reviewer, once per reminder of the series (`remind_before`), while the list
+/// is open; of reminders due together only the latest is sent.
 pub struct RemindTimer;
 
 #[async_trait]
 impl JobHandler for RemindTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Some(current) = open_list(tx, job).await? else { return Ok(()) };
-        if current.reminded {
+        let before_seconds = payload::<ListTimer>(job)?.before_seconds;
+        let now = services.clock.now();
+        let sent = match before_seconds {
+            Some(secs) => current.reminders_sent.contains(&secs),
+            None => current.reminded,
+        };
+        if sent {
             return Ok(());
         }
-        let now = services.clock.now();
+        if let Some(secs) = before_seconds {
+            let series = review_times(services).map_err(JobError::retry)?.remind_before;
+            let before = Duration::seconds(secs);
+            if !reminder_still_useful(current.due_at, &series, before, now) {
+                return Ok(());
+            }
+        }
         let zone = services
             .directory
             .person(&current.reviewer)
@@ -364,17 +459,33 @@ impl JobHandler for RemindTimer {
             .unwrap_or(team_zone(services, &current));
         let mut next = current.clone();
         next.reminded = true;
-        let dm = direct_message(
-            services,
-            &next,
-            &next.reviewer,
-            text::reminder(&next, zone),
-            "reminder",
-            now,
-        );
+        next.reminders_sent.extend(before_seconds);
+        let what = match before_seconds {
+            Some(secs) => format!("reminder:{secs}"),
+            None => "reminder".to_owned(),
+        };
+        let dm =
+            direct_message(services, &next, &next.reviewer, text::reminder(&next, zone), what, now);
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "remind");
         change.messages.extend(dm);
         save(services, tx, change).await
+    }
+}
+
+/// `close_after` the due time: the list closes by itself with the close policy, as if
+/// `/access review close` had been run for it by Steward.
+pub struct CloseTimer;
+
+#[async_trait]
+impl JobHandler for CloseTimer {
+    async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let Some(current) = open_list(tx, job).await? else { return Ok(()) };
+        let now = services.clock.now();
+        let mut effects = Effects::default();
+        close_list(services, tx, &mut effects, current, SYSTEM_ACTOR, now)
+            .await
+            .map_err(JobError::retry)?;
+        storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
     }
 }
 

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{Access, holder_dm, system_of};
+use crate::domain::access::task::TaskAlertStage;
 use crate::domain::access::{AccessRequest, AccessState};
+use crate::domain::identity::{Person, Role};
 use crate::domain::item::SYSTEM_ACTOR;
 use crate::domain::messages::access as text;
 use crate::services::Services;
@@ -136,6 +138,88 @@ impl JobHandler for WebhookOutcome {
             .map(|d| text::delivery_line(d, &services.directory, zone))
             .unwrap_or_default();
         let change = Change::new(current, next, SYSTEM_ACTOR, "webhook");
+        save(services, tx, change.line(line)).await
+    }
+}
+
+/// An overdue manual task's alerts (job kind `access.task`): at the due time its owner (the
+/// system's first owner other than the holder) is told; `task_escalate_after` later, if it
+/// is still open, the other owners and the owner's supervisors. Each once, recorded on the
+/// item.
+pub const TASK_ALERT: &str = "task";
+
+#[derive(Debug, Deserialize)]
+struct TaskTimer {
+    access: i64,
+    seq: u32,
+    stage: TaskAlertStage,
+}
+
+/// Who does the manual tasks of `a`: the system's first owner other than the holder.
+pub(crate) fn task_owner<'a>(services: &'a Services, a: &AccessRequest) -> Option<&'a Person> {
+    system_of(services, a)?.owners(&services.directory).find(|p| p.key != a.holder)
+}
+
+/// Who hears of a task still overdue: the other owners and the owner's supervisors (admins
+/// if there is nobody else), never the holder or the owner themselves.
+fn escalation_targets<'a>(
+    services: &'a Services,
+    a: &AccessRequest,
+    owner: Option<&'a Person>,
+) -> Vec<&'a Person> {
+    let directory = &services.directory;
+    let not_them = |p: &&Person| p.key != a.holder && owner.is_none_or(|o| o.key != p.key);
+    let owners = system_of(services, a).into_iter().flat_map(|s| s.owners(directory));
+    let supervisors = owner.into_iter().flat_map(|o| directory.supervisors(&o.team));
+    let mut targets: Vec<&Person> = Vec::new();
+    for p in owners.chain(supervisors).filter(not_them) {
+        if !targets.iter().any(|t| t.key == p.key) {
+            targets.push(p);
+        }
+    }
+    if targets.is_empty() {
+        targets = directory.people().filter(|p| p.has_role(Role::Admin)).filter(not_them).collect();
+    }
+    targets
+}
+
+pub struct TaskAlertTimer;
+
+#[async_trait]
+impl JobHandler for TaskAlertTimer {
+    async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let TaskTimer { access, seq, stage } = payload(job)?;
+        let current = storage::items::get_for_update::<AccessRequest>(tx, access)
+            .await
+            .map_err(JobError::retry)?;
+        let Some(current) = current else { return Ok(()) };
+        let now = services.clock.now();
+        // Done in time, or alerted already: nothing to say.
+        let Some(next) = current.raise_task_alert(seq, stage, now) else { return Ok(()) };
+        let Some(task) = next.overdue_task(seq, now).cloned() else { return Ok(()) };
+        let zone = team_zone(services, &next);
+        let owner = task_owner(services, &next);
+        let (to, body): (Vec<&Person>, String) = match stage {
+            TaskAlertStage::Owner => {
+                (owner.into_iter().collect(), text::task_overdue(&next, &task, zone))
+            }
+            TaskAlertStage::Escalated => {
+                let owner_name = owner.map_or_else(String::new, |o| o.display_name.clone());
+                let body = text::task_escalated(&next, &task, &owner_name, zone);
+                (escalation_targets(services, &next, owner), body)
+            }
+        };
+        let names: Vec<&str> = to.iter().map(|p| p.display_name.as_str()).collect();
+        let line = text::task_overdue_line(&names.join(", "));
+        let dms: Vec<_> = to
+            .iter()
+            .filter_map(|p| {
+                let what = format!("task-overdue:{seq}:{}:{}", stage.as_str(), p.key);
+                direct_message(services, &next, &p.key, body.clone(), what, now)
+            })
+            .collect();
+        let mut change = Change::new(current, next, SYSTEM_ACTOR, "task-overdue");
+        change.messages.extend(dms);
         save(services, tx, change.line(line)).await
     }
 }

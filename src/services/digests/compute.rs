@@ -165,7 +165,14 @@ async fn standup(
     let pool = &services.pool;
     let (days, attention, (approvals, approvals_per_team)) = tokio::try_join!(
         store::day_per_person(pool, teams, midnight(yesterday), midnight(today)),
-        store::attention(pool, teams, at, ATTENTION_LIMIT),
+        // "Due today" is the digest's local calendar day, to its next local midnight.
+        store::attention(
+            pool,
+            teams,
+            at,
+            midnight(today.succ_opt().unwrap_or(today)),
+            ATTENTION_LIMIT
+        ),
         store::pending_approvals(pool, teams, at, APPROVALS_LIMIT),
     )?;
     let mut out = Vec::new();

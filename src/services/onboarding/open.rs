@@ -50,6 +50,7 @@ pub async fn open(
         calendar: services.settings.team_calendar(&team.key),
         at_risk_fraction: services.settings.onboarding.at_risk_fraction,
         opened_by: actor,
+        account_owner: account.owner.as_ref().and_then(|k| services.directory.person(k)),
         team: team.key.clone(),
         platform,
         channel,
