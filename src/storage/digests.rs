@@ -117,6 +117,10 @@ pub async fn slots(executor: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Ve
 ///
 /// A pause of the resolve clock is known only while it lasts (a paused clock has no
 /// deadline). Parameters: `$1` teams (`[]`: all), `$2` the instant.
+///
+/// `as_of` is inlined, not materialized: each query then reads only the columns it uses
+/// straight from the covering indexes, and the tens of thousands of old breaches a large
+/// history holds are never copied into a work table (which spilled to disk).
 const OPEN_AT: &str = "
     open_at AS (
         SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
@@ -163,7 +167,7 @@ const OPEN_AT: &str = "
         FROM requests
         WHERE resolved_at > $2 AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
-    as_of AS MATERIALIZED (
+    as_of AS NOT MATERIALIZED (
         SELECT * FROM open_at WHERE risk <= $2 OR due <= $2)";
 
 /// The SLA digest's counts per team at `at`: at risk (not breached), breached after
@@ -728,7 +732,7 @@ pub async fn attention(
              WHERE state <> 'resolved' AND accepted_at IS NULL AND assignee_key IS NOT NULL
                AND opened_at <= $2 AND (at_risk_at IS NULL OR at_risk_at > $2)
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
-         flagged AS (
+         flagged AS MATERIALIZED (
              SELECT kind, id, team_key, person, label, account_key,
                     CASE WHEN due <= $2 THEN 'breached' ELSE 'at_risk' END AS reason, due
              FROM as_of
@@ -745,15 +749,18 @@ pub async fn attention(
              FROM onboardings
              WHERE state = 'onboarding' AND due_at < $4
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
-         needs AS (
-             SELECT kind, id, team_key, person, label || ' ' || account_key AS label, reason,
-                    due,
-                    count(*) OVER (PARTITION BY team_key) AS team_total,
-                    row_number() OVER (PARTITION BY team_key ORDER BY due NULLS LAST, kind, id)
-                        AS rank
-             FROM flagged)
-         SELECT kind, id, team_key, person, label, reason, due, team_total
-         FROM needs WHERE rank <= $3 ORDER BY team_key, rank"
+         -- Each team's total, then its first `$3` by a top-N scan per team: ranking every
+         -- flagged row with a window sorted them all (tens of thousands of old breaches at
+         -- a million items, spilled to disk).
+         totals AS (
+             SELECT team_key, count(*) AS team_total FROM flagged GROUP BY team_key)
+         SELECT f.kind, f.id, t.team_key, f.person, f.label || ' ' || f.account_key AS label,
+                f.reason, f.due, t.team_total
+         FROM totals t
+         CROSS JOIN LATERAL (
+             SELECT * FROM flagged WHERE flagged.team_key = t.team_key
+             ORDER BY due NULLS LAST, kind, id LIMIT $3) AS f
+         ORDER BY t.team_key, f.due NULLS LAST, f.kind, f.id"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
