@@ -601,16 +601,19 @@ pub async fn escalations_by_severity(
     .await
 }
 
-/// Items opened and resolved per local day (in `zone`) of `[start, end)`; days without
-/// either are absent.
+/// Items opened and resolved per local day: `days` are the days with the instant each
+/// begins (`domain::digest::window::day_starts`), the last one running to `end`. Rows fall
+/// into days by `width_bucket` over those instants, so no row's time is converted to a
+/// zone here.
 pub async fn daily_trend(
     executor: impl PgExecutor<'_>,
     teams: &[String],
-    start: DateTime<Utc>,
+    days: &[(NaiveDate, DateTime<Utc>)],
     end: DateTime<Utc>,
-    zone: &str,
 ) -> sqlx::Result<Vec<DayPoint>> {
-    let rows: Vec<(NaiveDate, i64, i64)> = sqlx::query_as(
+    let Some(&(_, start)) = days.first() else { return Ok(Vec::new()) };
+    let begins: Vec<DateTime<Utc>> = days.iter().map(|(_, begins)| *begins).collect();
+    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(
         "WITH events AS (
              SELECT opened_at AS at, 1 AS opened, 0 AS resolved FROM escalations
              WHERE opened_at >= $2 AND opened_at < $3
@@ -627,17 +630,24 @@ pub async fn daily_trend(
              SELECT resolved_at, 0, 1 FROM requests
              WHERE resolved_at >= $2 AND resolved_at < $3
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
-         SELECT date_trunc('day', at AT TIME ZONE $4)::date AS day,
+         SELECT width_bucket(at, $4::timestamptz[]) AS day,
                 sum(opened)::int8, sum(resolved)::int8
          FROM events GROUP BY 1 ORDER BY 1",
     )
     .bind(teams)
     .bind(start)
     .bind(end)
-    .bind(zone)
+    .bind(&begins)
     .fetch_all(executor)
     .await?;
-    Ok(rows.into_iter().map(|(day, opened, resolved)| DayPoint { day, opened, resolved }).collect())
+    // Bucket n (1-based) is the day that begins at the n-th instant.
+    Ok(rows
+        .into_iter()
+        .filter_map(|(bucket, opened, resolved)| {
+            let (day, _) = days.get(usize::try_from(bucket).ok()?.checked_sub(1)?)?;
+            Some(DayPoint { day: *day, opened, resolved })
+        })
+        .collect())
 }
 
 /// One person's opened/resolved count on a day, with their team.

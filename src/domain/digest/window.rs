@@ -85,6 +85,27 @@ pub fn month_start(zone: Tz, end: DateTime<Utc>) -> DateTime<Utc> {
     place(zone, first.and_time(NaiveTime::MIN))
 }
 
+/// The local calendar days that `[start, end)` covers in `zone`, each with the instant it
+/// begins there (the first one at `start`): the buckets of a per-day chart. Computed here,
+/// once, so that SQL never converts a time zone row by row (a day across a DST change is
+/// 23 or 25 hours, and this is where that is known).
+pub fn day_starts(
+    zone: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<(NaiveDate, DateTime<Utc>)> {
+    let mut days = Vec::new();
+    let mut day = start.with_timezone(&zone).date_naive();
+    let mut begins = start;
+    while begins < end {
+        days.push((day, begins));
+        let Some(next) = day.succ_opt() else { break };
+        day = next;
+        begins = place(zone, day.and_time(NaiveTime::MIN));
+    }
+    days
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +211,18 @@ mod tests {
         assert_eq!(month_start(London, utc("2026-07-14T07:00:00Z")), utc("2026-06-30T23:00:00Z"));
         // A window ending at midnight on the 1st belongs to the month before.
         assert_eq!(month_start(Tz::UTC, utc("2026-08-01T00:00:00Z")), utc("2026-07-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn the_days_of_a_week_across_the_october_change_begin_at_local_midnight() {
+        // The week of Mon 21 to Sun 27 October 2024; London leaves summer time on the 27th.
+        let start = utc("2024-10-20T23:00:00Z");
+        let end = utc("2024-10-28T00:00:00Z");
+        let days = day_starts(London, start, end);
+        assert_eq!(days.len(), 7);
+        assert_eq!(days[0], (NaiveDate::from_ymd_opt(2024, 10, 21).unwrap(), start));
+        assert_eq!(days[6].0, NaiveDate::from_ymd_opt(2024, 10, 27).unwrap());
+        assert_eq!(days[6].1, utc("2024-10-26T23:00:00Z"), "midnight in summer time");
+        assert_eq!(end - days[6].1, Duration::hours(25), "the last day has 25 hours");
     }
 }

@@ -8,7 +8,7 @@ use crate::domain::digest::report::{
     Report, SlaReport, StandupReport, StandupTeam,
 };
 use crate::domain::digest::slots::{place, previous_slot};
-use crate::domain::digest::window::month_start;
+use crate::domain::digest::window::{day_starts, month_start};
 use crate::domain::digest::{DigestDefinition, DigestKind, Windows, windows_at};
 use crate::domain::identity::Role;
 use crate::domain::ids::PersonKey;
@@ -91,6 +91,7 @@ async fn kpi(
     let zone = definition.time_zone;
     let Windows { previous_start, start, end } = windows_at(definition.window, zone, at);
     let month_start = month_start(zone, end);
+    let days = day_starts(zone, start, end);
     let (current, previous, backlog, per_person, pending, mut by_approver, by_severity, trend) = tokio::try_join!(
         store::window_figures(pool, teams, start, end),
         store::window_figures(pool, teams, previous_start, start),
@@ -99,7 +100,7 @@ async fn kpi(
         store::approvals_pending(pool, teams, end),
         store::approvals_by_approver(pool, teams, month_start, end),
         store::escalations_by_severity(pool, teams, start, end),
-        store::daily_trend(pool, teams, start, end, zone.name()),
+        store::daily_trend(pool, teams, &days, end),
     )?;
     for total in &mut by_approver {
         total.monthly_limit = monthly_limit(services, &total.approver, &total.currency);
