@@ -29,7 +29,7 @@ use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
 use super::item::{ItemKind, LivingItem, Projection};
 use super::severity::Severity;
-pub use room::Room;
+pub use room::{Room, RoomOp};
 pub use timeline::Happening;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,6 +208,10 @@ pub struct Incident {
     pub nags: Nags,
     /// Where the war room is (its channel or thread), once it exists.
     pub room: Option<Room>,
+    /// When the room's channel was archived (a configurable delay after resolve); the card
+    /// is no longer kept in it from then on.
+    #[serde(default)]
+    pub room_archived_at: Option<DateTime<Utc>>,
     /// Where the summary card lives.
     pub platform: Platform,
     pub channel: String,
@@ -268,6 +272,7 @@ impl Incident {
             resolved: None,
             nags: Nags::default(),
             room: None,
+            room_archived_at: None,
             platform: d.platform,
             channel: d.channel,
             audit_head: None,

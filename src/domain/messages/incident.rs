@@ -491,6 +491,7 @@ pub fn happening(happening: &Happening, directory: &Directory) -> String {
             format!("action item {number} for {} due {due}: {text}", name(directory, owner))
         }
         Happening::RoomOpened { channel } => format!("war room opened: {channel}"),
+        Happening::RoomArchived { channel } => format!("war room archived: {channel}"),
         Happening::Captured { text } if text.is_empty() => {
             "pinned a message in the room".to_owned()
         }

@@ -92,6 +92,10 @@ impl Workflow for Incidents {
         text::stale_card(incident.id)
     }
 
+    fn mirrors(incident: &Incident) -> Vec<String> {
+        super::room::card_mirrors(incident)
+    }
+
     fn after_save(
         services: &Services,
         effects: &mut Effects,
@@ -99,6 +103,7 @@ impl Workflow for Incidents {
         _now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         timers::schedule_update_due(effects, incident);
+        super::room::schedule_archive(services, effects, incident);
         super::reminders::schedule(services, effects, incident);
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Incidents, timers};
+use super::{Incidents, room, timers};
 use crate::domain::ids::{AccountKey, Platform};
 use crate::domain::incident::timeline::Happening;
 use crate::domain::incident::{Incident, IncidentDeclaration, Room};
@@ -57,7 +57,12 @@ pub async fn declare(
     let mut messages = Vec::new();
     // The console's room is a console channel, there as soon as it is named; the platforms'
     // rooms are made by the outbox (Slack channel, Discord thread).
-    let room_name = format!("{}{}", settings.channel_prefix, incident.id);
+    let mut room_name = format!("{}{}", settings.channel_prefix, incident.id);
+    if room::makes_channel(services, platform) {
+        let (create, name) = room::create_step(services, &incident, now);
+        messages.push(create);
+        room_name = name;
+    }
     if platform == Platform::Console {
         incident.room = Some(Room { platform, channel: room_name.clone() });
         messages.push(room_post(

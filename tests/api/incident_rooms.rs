@@ -1,0 +1,244 @@
+//! Incident war rooms made on the platforms through the outbox: the Slack room channel
+//! (created once across lost responses and two dispatchers, responders invited in batches,
+//! the card copy pinned, archived after resolve), on the Slack fake.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use futures::future::join;
+use serde_json::{Value, json};
+use steward::config::{PersonConfig, SlackTransport};
+use steward::domain::ids::{PersonKey, Platform, TeamKey};
+use steward::domain::incident::room::{MAX_CHANNEL_NAME, channel_name};
+use steward::domain::incident::{Incident, Room};
+use steward::platform::slack::client::SlackApi;
+use steward::platform::slack::http::COMMANDS_PATH;
+use steward::platform::slack::port::SlackChat;
+use steward::scheduler::outbox::Dispatcher;
+use steward::services::ChatPort;
+use steward::storage;
+
+use crate::slack::{FORM, SAM, SlackStory};
+use crate::support::slack_fake::{self, SlackFake};
+
+/// More responders than one invite batch holds (100), and a second batch that is not full.
+const RESPONDERS: usize = 150;
+
+/// The demo organisation with [`RESPONDERS`] more people in the demo team, each on Slack.
+fn with_responders() -> steward::config::Settings {
+    let mut settings = crate::support::demo_settings();
+    for n in 0..RESPONDERS {
+        settings.people.push(PersonConfig {
+            key: PersonKey::parse(&format!("resp{n:03}")).unwrap(),
+            name: format!("Responder {n}"),
+            team: TeamKey::parse("accounts-emea").unwrap(),
+            roles: Vec::new(),
+            time_zone: None,
+            skills: Vec::new(),
+            slack: Some(format!("U0RESP{n:03}")),
+            discord: None,
+            console: None,
+            shift: None,
+            out_of_office: Vec::new(),
+        });
+    }
+    settings
+}
+
+/// A second dispatcher with its own Slack port: another replica of Steward.
+fn replica(story: &SlackStory) -> Dispatcher {
+    let api = SlackApi::new(&story.app.services.settings.slack).unwrap();
+    let port: Arc<dyn ChatPort> =
+        Arc::new(SlackChat::new(api, story.app.clock.clone(), Duration::from_secs(1)));
+    Dispatcher::new(story.app.services.clone(), vec![port])
+}
+
+/// Sends what is due through both replicas at once, moving the clock past each wait
+/// (channel pacing, retry backoff) until nothing is left.
+async fn settle(story: &SlackStory, other: &Dispatcher) {
+    for _ in 0..20 {
+        let (a, b) = join(story.dispatcher.flush(), other.flush()).await;
+        a.unwrap();
+        b.unwrap();
+        story.app.clock.advance(chrono::Duration::seconds(30));
+    }
+}
+
+/// `/incident <text>` typed by `user` in `channel`.
+async fn slash_in(story: &SlackStory, channel: &str, user: &str, text: &str) -> String {
+    let form = serde_urlencoded::to_string([
+        ("team_id", "T0FAKE"),
+        ("channel_id", channel),
+        ("user_id", user),
+        ("command", "/incident"),
+        ("text", text),
+        ("response_url", "http://127.0.0.1:1/unused"),
+        ("trigger_id", &format!("trigger-{}", uuid::Uuid::new_v4())),
+    ])
+    .unwrap();
+    let (status, body) = story.send(COMMANDS_PATH, FORM, form).await;
+    assert_eq!(status, StatusCode::OK);
+    body.to_string()
+}
+
+async fn incident(story: &SlackStory) -> Incident {
+    storage::items::get::<Incident>(&story.app.pool, 1).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn a_slack_incident_gets_one_room_channel_with_responders_invited_in_batches_and_the_card_pinned()
+ {
+    let story = SlackStory::start_with(with_responders(), SlackTransport::Http).await;
+    let other = replica(&story);
+    let title = "Checkout DOWN for ÄLL customers: payments & invoices failing since the 09:00 \
+                 deploy of billing-service v2.14.7 (EU region, all tiers)";
+    let reply =
+        slash_in(&story, crate::slack::CHANNEL, SAM, &format!("declare sev1 {title}")).await;
+    assert!(reply.contains("Declared incident #1 (SEV1)"), "{reply}");
+    let name = channel_name("inc-", 1, title);
+    assert!(name.len() <= MAX_CHANNEL_NAME && name.starts_with("inc-1-checkout-down-for-"));
+    for n in 0..RESPONDERS {
+        let joined = story.app.command(&format!("resp{n:03}"), "/incident join 1").await;
+        assert!(!joined.ephemeral || !crate::support::text_of(&joined).contains("refused"));
+    }
+
+    // The first create makes the channel but its answer is lost; the retry (on whichever
+    // replica claims it) meets `name_taken` and finds the channel instead of making another.
+    story.fake.lose_next_response_of("conversations.create");
+    settle(&story, &other).await;
+    let channels = story.fake.channels();
+    assert_eq!(channels.len(), 1, "one room channel: {channels:?}");
+    let room = &channels[0];
+    assert_eq!(room.name, name);
+    assert_eq!(story.fake.calls_of("conversations.create").len(), 2);
+    assert!(!story.fake.calls_of("conversations.list").is_empty());
+    let recorded = incident(&story).await.room;
+    assert_eq!(recorded, Some(Room { platform: Platform::Slack, channel: room.id.clone() }));
+
+    // Everybody in, in batches of at most 100, nobody twice.
+    let mut expected: Vec<String> = (0..RESPONDERS).map(|n| format!("U0RESP{n:03}")).collect();
+    expected.push(SAM.to_owned());
+    expected.sort();
+    let batches: Vec<usize> = story
+        .fake
+        .calls_of("conversations.invite")
+        .iter()
+        .map(|call| match &call.params["users"] {
+            Value::Array(users) => users.len(),
+            other => other.as_str().map_or(0, |u| u.split(',').count()),
+        })
+        .collect();
+    assert_eq!(batches, [100, RESPONDERS + 1 - 100], "batches: {batches:?}");
+    let mut members = room.members.clone();
+    members.sort();
+    assert_eq!(members, expected);
+
+    // The card's copy in the room, posted once and pinned once.
+    let copies: Vec<Value> = story
+        .fake
+        .calls_of("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.params["channel"] == room.id.as_str())
+        .filter(|c| c.params["blocks"].to_string().contains("Incident #1"))
+        .map(|c| c.params)
+        .collect();
+    assert_eq!(copies.len(), 1, "the card is posted into the room once");
+    assert_eq!(room.pins, [copies[0]["_ts"].as_str().unwrap().to_owned()]);
+    assert_eq!(story.fake.calls_of("pins.add").len(), 1);
+
+    // In the room the id may be left out; a change updates the copy in place.
+    let noted = slash_in(&story, &room.id, SAM, "note Rolled back the deploy").await;
+    assert!(noted.contains("Noted on incident #1"), "{noted}");
+    settle(&story, &other).await;
+    let updated = story.fake.calls_of("chat.update");
+    assert!(
+        updated
+            .iter()
+            .any(|c| c.params["channel"] == room.id.as_str() && c.params["ts"] == copies[0]["_ts"]),
+        "the room's copy is updated: {updated:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_room_channel_is_archived_once_the_configured_delay_after_resolve() {
+    let story = SlackStory::start(SlackTransport::Http).await;
+    let other = replica(&story);
+    let reply = slash_in(&story, crate::slack::CHANNEL, SAM, "declare sev2 Invoices late").await;
+    assert!(reply.contains("Declared incident #1"), "{reply}");
+    settle(&story, &other).await;
+    let room = story.fake.channels()[0].id.clone();
+    let resolved = slash_in(&story, &room, SAM, "resolve Expired certificate").await;
+    assert!(resolved.contains("#1"), "{resolved}");
+    settle(&story, &other).await;
+
+    // Not before `archive_after` (24 h by default) has passed since the resolve.
+    let archive_after = story.app.services.settings.incident.archive_after;
+    story.app.clock.advance(archive_after - chrono::Duration::minutes(30));
+    story.app.run_due_jobs().await;
+    settle(&story, &other).await;
+    assert!(story.fake.calls_of("conversations.archive").is_empty());
+    story.app.clock.advance(chrono::Duration::minutes(30));
+    story.app.run_due_jobs().await;
+    settle(&story, &other).await;
+    let archived = story.fake.calls_of("conversations.archive");
+    assert_eq!(archived.len(), 1);
+    assert_eq!(archived[0].params["channel"], room.as_str());
+    assert!(story.fake.channels()[0].archived);
+    let saved = incident(&story).await;
+    assert!(saved.room_archived_at.is_some());
+    let timeline = storage::incidents::timeline(&story.app.pool, 1).await.unwrap();
+    assert!(format!("{timeline:?}").contains("RoomArchived"), "{timeline:?}");
+
+    // Later changes keep the team channel's card current and leave the archived room alone.
+    let posts_to_room = |story: &SlackStory| {
+        story
+            .fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.method.starts_with("chat.") && c.params["channel"] == room.as_str())
+            .count()
+    };
+    let before = posts_to_room(&story);
+    let noted =
+        slash_in(&story, crate::slack::CHANNEL, SAM, "note 1 Customer confirmed the fix").await;
+    assert!(noted.contains("Noted on incident #1"), "{noted}");
+    story.app.run_due_jobs().await;
+    settle(&story, &other).await;
+    assert_eq!(posts_to_room(&story), before);
+    assert_eq!(story.fake.calls_of("conversations.archive").len(), 1);
+}
+
+/// A Web API call straight to the fake, as JSON.
+async fn call_fake(fake: &SlackFake, method: &str, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}/{method}", fake.api_url()))
+        .header("authorization", format!("Bearer {}", slack_fake::BOT_TOKEN))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(&response.text().await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_slack_fake_refuses_channel_names_and_invites_as_slack_does() {
+    let fake = SlackFake::start().await;
+    let create = |name: String| call_fake(&fake, "conversations.create", json!({ "name": name }));
+    assert_eq!(create("a".repeat(81)).await["error"], "invalid_name_maxlength");
+    assert_eq!(create("Inc-1".into()).await["error"], "invalid_name_specials");
+    assert_eq!(create("inc 1".into()).await["error"], "invalid_name_specials");
+    assert_eq!(create(String::new()).await["error"], "invalid_name_required");
+    let made = create("a".repeat(80)).await;
+    assert_eq!(made["ok"], true, "{made}");
+    assert_eq!(create("a".repeat(80)).await["error"], "name_taken");
+    let channel = made["channel"]["id"].clone();
+    let users = |n: usize| (0..n).map(|i| format!("U{i}")).collect::<Vec<_>>().join(",");
+    let invite = |n: usize| {
+        call_fake(&fake, "conversations.invite", json!({ "channel": channel, "users": users(n) }))
+    };
+    assert_eq!(invite(1001).await["error"], "too_many_users");
+    assert_eq!(invite(1000).await["ok"], true);
+    assert_eq!(invite(3).await["error"], "already_in_channel");
+}
