@@ -147,6 +147,14 @@ async fn a_slack_incident_gets_one_room_channel_with_responders_invited_in_batch
     assert_eq!(room.pins, [copies[0]["_ts"].as_str().unwrap().to_owned()]);
     assert_eq!(story.fake.calls_of("pins.add").len(), 1);
 
+    // Someone who joins later is invited on their own.
+    let joined = slash_in(&story, &room.id, crate::slack::ALICE, "join").await;
+    assert!(joined.contains("#1"), "{joined}");
+    settle(&story, &other).await;
+    let invites = story.fake.calls_of("conversations.invite");
+    assert_eq!(invites.len(), 3);
+    assert_eq!(invites[2].params["users"], json!([crate::slack::ALICE]));
+
     // In the room the id may be left out; a change updates the copy in place.
     let noted = slash_in(&story, &room.id, SAM, "note Rolled back the deploy").await;
     assert!(noted.contains("Noted on incident #1"), "{noted}");
@@ -241,4 +249,58 @@ async fn the_slack_fake_refuses_channel_names_and_invites_as_slack_does() {
     assert_eq!(invite(1001).await["error"], "too_many_users");
     assert_eq!(invite(1000).await["ok"], true);
     assert_eq!(invite(3).await["error"], "already_in_channel");
+}
+
+/// The audit actions of `subject`, whose chain must verify.
+async fn audit_actions(pool: &sqlx::PgPool, subject: &str) -> Vec<String> {
+    let records = storage::audit_log::list_subject(pool, subject).await.unwrap();
+    assert_eq!(steward::domain::audit::verify_subject(&records), Ok(()));
+    records.into_iter().map(|r| r.entry.action).collect()
+}
+
+#[tokio::test]
+async fn open_war_room_on_an_escalation_card_declares_one_incident_under_double_and_concurrent_clicks()
+ {
+    use crate::support::TestApp;
+    use crate::support::chat::{RecordingChat, button, field, latest_card};
+    use crate::support::text_of;
+    use futures::future::join_all;
+    use steward::domain::escalation::Escalation;
+    let app = TestApp::spawn().await;
+    let chat = Arc::new(RecordingChat::default());
+    app.command("alice", "/escalate ACME-1042 sev2 Invoices are not being generated").await;
+    app.flush_outbox(&chat).await;
+    let open = button(&latest_card(&chat, "esc:1"), "Open war room");
+
+    // Alice double-clicks while Sam clicks too: one incident, whoever came first.
+    let clicks = [("alice", &open), ("alice", &open), ("sam", &open)];
+    let replies: Vec<String> = join_all(clicks.map(|(who, action)| app.click(who, action, None)))
+        .await
+        .iter()
+        .map(text_of)
+        .collect();
+    let declared = replies.iter().filter(|r| r.contains("Declared incident #1 for escalation #1"));
+    let shown = replies.iter().filter(|r| r.contains("war room is incident #1 already"));
+    assert_eq!(declared.count() + shown.count(), 3, "{replies:?}");
+    assert!(replies.iter().any(|r| r.contains("Declared incident #1")), "{replies:?}");
+    assert!(storage::items::get::<Incident>(&app.pool, 2).await.unwrap().is_none());
+    let incident = storage::items::get::<Incident>(&app.pool, 1).await.unwrap().unwrap();
+    assert_eq!(incident.escalation, Some(1));
+    assert_eq!(incident.accounts.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["ACME-1042"]);
+    assert_eq!(incident.severity.as_str(), "sev2");
+    assert!(incident.title.contains("Invoices are not being generated"), "{}", incident.title);
+    let escalation = storage::items::get::<Escalation>(&app.pool, 1).await.unwrap().unwrap();
+    assert_eq!(escalation.incident, Some(1));
+    assert_eq!(audit_actions(&app.pool, "escalation:1").await.last().unwrap(), "war_room");
+    assert_eq!(audit_actions(&app.pool, "incident:1").await, ["declare"]);
+
+    // The card now names its war room and offers no second one; a click on the old card
+    // shows the incident there is.
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "esc:1");
+    assert_eq!(field(&card, "War room"), "incident #1");
+    assert!(!card.buttons.iter().any(|b| b.label == "Open war room"));
+    let again = text_of(&app.click("ada", &open, None).await);
+    assert!(again.contains("incident #1"), "{again}");
+    assert!(storage::items::get::<Incident>(&app.pool, 2).await.unwrap().is_none());
 }

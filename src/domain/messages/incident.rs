@@ -782,6 +782,11 @@ pub fn customer_update_owed(
 }
 
 /// The author of automatic timeline entries.
+/// The title of an incident declared from an escalation's card.
+pub fn war_room_title(escalation: i64, summary: &str) -> String {
+    format!("Escalation #{escalation}: {summary}")
+}
+
 pub fn steward_author() -> String {
     "Steward".to_owned()
 }

@@ -131,5 +131,6 @@ pub(super) async fn transition(
         source_key: None,
     };
     storage::incidents::insert_entries(tx, current.id, &[entry]).await?;
-    Ok(Change::new(current, next, actor.key.to_string(), action.verb()).line(line))
+    let invite = super::room::invite_newcomers(services, &current, &next, now);
+    Ok(Change::new(current, next, actor.key.to_string(), action.verb()).line(line).messages(invite))
 }

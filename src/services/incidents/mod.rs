@@ -21,6 +21,7 @@ use std::sync::Arc;
 pub use actions::Incidents;
 pub use capture::capture;
 pub use commands::command;
+pub use declare::declare_for_escalation;
 pub use reminders::{ACTION_DUE, ActionDue, CUSTOMER_UPDATE, CustomerUpdate};
 pub use review::review_text;
 pub use room::{ARCHIVE_ROOM, ArchiveRoom, room_created, room_opened};

@@ -122,6 +122,26 @@ pub async fn room_created(
     Ok(())
 }
 
+/// The invite of the people a change made responders or role holders, when the room's
+/// channel exists already (the ones before were invited when it was made).
+pub(super) fn invite_newcomers(
+    services: &Services,
+    before: &Incident,
+    after: &Incident,
+    now: DateTime<Utc>,
+) -> Option<NewOutboxMessage> {
+    let channel = own_channel(before).filter(|_| before.room_archived_at.is_none())?;
+    let known = invitees(services, before);
+    let users: Vec<String> =
+        invitees(services, after).into_iter().filter(|u| !known.contains(u)).collect();
+    if users.is_empty() {
+        return None;
+    }
+    let op = RoomOp::Invite { channel: channel.to_owned(), users };
+    let what = format!("room:invite:v{}", after.version + 1);
+    Some(step(after, channel, &op, &what, now))
+}
+
 /// The platform ids of the responders and role holders, each once, in order.
 fn invitees(services: &Services, incident: &Incident) -> Vec<String> {
     let roles = [&incident.roles.commander, &incident.roles.comms, &incident.roles.scribe];
