@@ -304,3 +304,63 @@ async fn open_war_room_on_an_escalation_card_declares_one_incident_under_double_
     assert!(again.contains("incident #1"), "{again}");
     assert!(storage::items::get::<Incident>(&app.pool, 2).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn notice_buttons_approve_with_four_eyes_then_mark_sent_on_the_summary_card() {
+    use crate::support::TestApp;
+    use crate::support::chat::{RecordingChat, button, latest_card};
+    use crate::support::text_of;
+    let app = TestApp::spawn().await;
+    let chat = Arc::new(RecordingChat::default());
+    let incident = |app: &TestApp| {
+        let pool = app.pool.clone();
+        async move { storage::items::get::<Incident>(&pool, 1).await.unwrap().unwrap() }
+    };
+    app.command("alice", "/incident declare sev2 Invoices late accounts=ACME-1042").await;
+    let drafted =
+        text_of(&app.command("alice", "/incident notice 1 ACME-1042 We are investigating").await);
+    assert!(drafted.contains("1"), "{drafted}");
+    app.flush_outbox(&chat).await;
+    let approve = button(&latest_card(&chat, "inc:1"), "Approve notice 1");
+
+    // Four eyes, server side: the author and someone without the comms role are refused,
+    // and nothing is written.
+    let version = incident(&app).await.version;
+    let own = text_of(&app.click("alice", &approve, None).await);
+    assert!(own.contains("You wrote this notice"), "{own}");
+    let not_comms = text_of(&app.click("fran", &approve, None).await);
+    assert!(not_comms.contains("comms role"), "{not_comms}");
+    assert_eq!(incident(&app).await.version, version);
+
+    let approved = text_of(&app.click("ada", &approve, None).await);
+    assert!(approved.contains("Notice 1 of incident #1 approved"), "{approved}");
+    let stale = text_of(&app.click("sam", &approve, None).await);
+    assert!(stale.contains("Notice 1 is already approved"), "{stale}");
+    app.flush_outbox(&chat).await;
+    let card = latest_card(&chat, "inc:1");
+    assert!(!card.buttons.iter().any(|b| b.label == "Approve notice 1"));
+    let sent = text_of(&app.click("ada", &button(&card, "Mark notice 1 sent"), None).await);
+    assert!(sent.contains("Notice 1 of incident #1 marked sent"), "{sent}");
+    let saved = incident(&app).await;
+    let stamp = saved.notices[0].sent.as_ref().expect("sent");
+    assert_eq!((stamp.by.as_str(), stamp.at), ("ada", app.now()));
+    assert!(saved.accounts[0].next_customer_update_by.is_some());
+    app.flush_outbox(&chat).await;
+    assert!(!latest_card(&chat, "inc:1").buttons.iter().any(|b| b.label.contains("notice")));
+
+    // Many drafts: the oldest four have their button, the rest are approved by command.
+    for n in 0..6 {
+        app.command("alice", &format!("/incident notice 1 ACME-1042 Update {n}")).await;
+    }
+    app.flush_outbox(&chat).await;
+    let labels: Vec<String> = latest_card(&chat, "inc:1")
+        .buttons
+        .iter()
+        .filter(|b| b.label.contains("notice"))
+        .map(|b| b.label.clone())
+        .collect();
+    assert_eq!(
+        labels,
+        ["Approve notice 2", "Approve notice 3", "Approve notice 4", "Approve notice 5"]
+    );
+}

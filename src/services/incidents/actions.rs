@@ -29,10 +29,19 @@ impl Workflow for Incidents {
     type Item = Incident;
     type Action = IncidentAction;
 
-    fn decode(_services: &Services, verb: &str, _typed: &str) -> Result<IncidentAction, AppError> {
+    fn decode(services: &Services, verb: &str, _typed: &str) -> Result<IncidentAction, AppError> {
+        // The notice buttons carry their notice's number: `notice_approve_2`, `notice_sent_2`.
+        let number = |prefix: &str| verb.strip_prefix(prefix).and_then(|n| n.parse::<u32>().ok());
         Ok(match verb {
             "commander" => IncidentAction::TakeCommand,
             "join" => IncidentAction::Join,
+            _ if let Some(number) = number(text::APPROVE_NOTICE_VERB) => {
+                IncidentAction::ApproveNotice { number }
+            }
+            _ if let Some(number) = number(text::NOTICE_SENT_VERB) => {
+                let next_update_in = services.settings.incident.customer_update_every;
+                IncidentAction::MarkNoticeSent { number, next_update_in }
+            }
             other => return Err(AppError::Refused(unknown_button(other))),
         })
     }
