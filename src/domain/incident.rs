@@ -291,6 +291,20 @@ impl Incident {
         self.notices.iter().find(|n| n.number == number)
     }
 
+    /// Action items due on or before `day`, soonest first (the owners' standups list them).
+    pub fn actions_due_by(&self, day: NaiveDate) -> Vec<&ActionItem> {
+        let mut due: Vec<&ActionItem> = self.actions.iter().filter(|a| a.due <= day).collect();
+        due.sort_by_key(|a| (a.due, a.number));
+        due
+    }
+
+    /// The earliest action item's due day, as its UTC midnight (projected, so a standup finds
+    /// the incidents with something due without reading every document).
+    pub fn next_action_due(&self) -> Option<DateTime<Utc>> {
+        let day = self.actions.iter().map(|a| a.due).min()?;
+        Some(day.and_time(chrono::NaiveTime::MIN).and_utc())
+    }
+
     /// Notices drafted and not yet sent.
     pub fn pending_notices(&self) -> impl Iterator<Item = &Notice> {
         self.notices.iter().filter(|n| n.sent.is_none())
@@ -638,6 +652,7 @@ impl LivingItem for Incident {
             .text("severity", self.severity.as_str().to_owned())
             .text("room_channel", self.room.as_ref().map(Room::lookup_key))
             .time("declared_at", Some(self.declared_at))
-            .time("resolved_at", self.resolved.as_ref().map(|r| r.at)))
+            .time("resolved_at", self.resolved.as_ref().map(|r| r.at))
+            .time("next_action_due", self.next_action_due()))
     }
 }

@@ -364,3 +364,45 @@ async fn notice_buttons_approve_with_four_eyes_then_mark_sent_on_the_summary_car
         ["Approve notice 2", "Approve notice 3", "Approve notice 4", "Approve notice 5"]
     );
 }
+
+/// The body of `/digest standup` as Sam previews it.
+async fn standup_body(app: &crate::support::TestApp) -> String {
+    let reply = app.command("sam", "/digest standup").await;
+    reply.message.card.and_then(|c| c.body).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_standup_lists_incident_action_items_due_by_their_owner() {
+    use crate::support::TestApp;
+    use crate::support::text_of;
+    // Monday 2026-11-23: one action due today, one overdue, one next week.
+    let app = TestApp::spawn().await;
+    app.command("alice", "/incident declare sev2 Invoices late accounts=ACME-1042").await;
+    for line in [
+        "/incident action 1 fran 2026-11-23 Renew the billing certificate",
+        "/incident action 1 sam 2026-11-20 Write the RCA",
+        "/incident action 1 alice 2026-11-30 Add an alert on the invoice job",
+    ] {
+        let reply = text_of(&app.command("alice", line).await);
+        assert!(reply.contains("#1"), "{line}: {reply}");
+    }
+    let standup = standup_body(&app).await;
+    assert!(
+        standup.contains(
+            "Fran Fischer: Incident #1 (action 1: Renew the billing certificate), action item due"
+        ),
+        "{standup}"
+    );
+    assert!(
+        standup.contains(
+            "Sam Sutherland: Incident #1 (action 2: Write the RCA), action item due, breached"
+        ),
+        "{standup}"
+    );
+    assert!(!standup.contains("Add an alert"), "not due yet: {standup}");
+
+    // A week later the third is due too.
+    app.clock.advance(chrono::Duration::days(7));
+    let standup = standup_body(&app).await;
+    assert!(standup.contains("Alice Archer: Incident #1 (action 3: Add an alert"), "{standup}");
+}
