@@ -283,9 +283,9 @@ impl Dispatcher {
             Ok(made) => made,
             Err(err) => return Ok(outcome_of(Err(err))),
         };
-        if let (RoomOp::Create { incident, .. }, Some(channel)) = (&op, made) {
+        if let (Some(incident), Some(channel)) = (op.makes_room_of(), made) {
             let platform = port.platform();
-            crate::services::incidents::room_created(&self.services, platform, *incident, &channel)
+            crate::services::incidents::room_created(&self.services, platform, incident, &channel)
                 .await?;
         }
         Ok(Outcome::Sent(None))

@@ -406,3 +406,75 @@ async fn the_standup_lists_incident_action_items_due_by_their_owner() {
     let standup = standup_body(&app).await;
     assert!(standup.contains("Alice Archer: Incident #1 (action 3: Add an alert"), "{standup}");
 }
+
+/// An `/incident …` command typed on Discord by `user` in `channel`.
+async fn discord_incident(
+    t: &crate::support::discord::DiscordTest,
+    user: &str,
+    channel: &str,
+    args: &str,
+) -> String {
+    let mut inbound =
+        crate::support::command_inbound(&format!("discord:{}", t.next_id()), user, "/incident");
+    inbound.platform = Platform::Discord;
+    inbound.channel = channel.to_owned();
+    inbound.kind = steward::domain::inbound::InboundKind::Command {
+        name: "incident".into(),
+        args: args.into(),
+    };
+    crate::support::text_of(&t.app.services.handle_inbound(inbound).await)
+}
+
+#[tokio::test]
+async fn on_discord_the_room_is_a_thread_on_the_card_that_comes_late_once_after_a_long_429() {
+    use crate::support::discord::{ALICE, CHANNEL, DiscordTest, FRAN, SAM};
+    use crate::support::discord_fake::Failure;
+    let t = DiscordTest::spawn().await;
+    let declared = discord_incident(&t, SAM, CHANNEL, "declare sev1 Checkout down").await;
+    assert!(declared.contains("Declared incident #1"), "{declared}");
+    discord_incident(&t, FRAN, CHANNEL, "join 1").await;
+
+    // Thread creation answers 429 with a `retry_after` of five minutes: nothing is lost and
+    // no attempt is spent; the room comes once the wait is over.
+    t.fake.fail_next_on("POST", "/threads", [Failure::RateLimited { retry_after: 300.0 }]);
+    // The thread waits for its card to be posted (a second), then meets the 429.
+    t.flush().await;
+    t.app.clock.advance(chrono::Duration::seconds(2));
+    t.flush().await;
+    let refused = t.fake.calls_to("POST", "/threads");
+    assert_eq!(refused.iter().map(|c| c.status).collect::<Vec<_>>(), [429]);
+    assert!(t.fake.threads().is_empty());
+    assert!(incident_of(&t.app).await.room.is_none());
+    t.app.clock.advance(chrono::Duration::minutes(4));
+    t.flush().await;
+    assert!(t.fake.threads().is_empty(), "not before retry_after");
+    t.app.clock.advance(chrono::Duration::minutes(2));
+    t.flush().await;
+    let threads = t.fake.threads();
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    let (thread, members) = threads.into_iter().next().unwrap();
+    let card = storage::outbox::living_ref(&t.app.pool, "discord", "inc:1").await.unwrap().unwrap();
+    assert_eq!(thread, card.message_id, "the thread starts from the summary card");
+    let recorded = incident_of(&t.app).await.room;
+    assert_eq!(recorded, Some(Room { platform: Platform::Discord, channel: thread.clone() }));
+    assert_eq!(members, [SAM, FRAN], "members added one by one");
+    assert_eq!(t.fake.calls_to("PUT", "/thread-members/").len(), 2);
+    let room_rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE kind = 'room' AND state = 'sent' AND attempts = 1",
+    )
+    .fetch_one(&t.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(room_rows, 3, "thread + two members, each sent on its one attempt");
+
+    // In the thread the id may be left out; whoever joins there is added to it.
+    let joined = discord_incident(&t, ALICE, &thread, "join").await;
+    assert!(joined.contains("You joined incident #1"), "{joined}");
+    t.flush().await;
+    assert_eq!(t.fake.threads()[&thread], [SAM, FRAN, ALICE]);
+    assert_eq!(t.fake.calls_to("POST", "/threads").len(), 2, "the 429 and the one thread");
+}
+
+async fn incident_of(app: &crate::support::TestApp) -> Incident {
+    storage::items::get::<Incident>(&app.pool, 1).await.unwrap().unwrap()
+}

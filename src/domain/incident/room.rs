@@ -25,13 +25,27 @@ pub enum RoomOp {
     Pin { channel: String, living_key: String },
     /// Archive the room channel.
     Archive { channel: String },
+    /// Start the room thread `name` on the living message `living_key` (Discord: the summary
+    /// card in the team channel) once it is posted; the thread is found, not started again,
+    /// by a retry. The dispatcher then records the room with incident `incident`.
+    Thread { incident: i64, living_key: String, name: String },
+    /// Add one platform user to the room thread (Discord adds members one by one).
+    AddMember { channel: String, user: String },
 }
 
 impl RoomOp {
     /// The living message this step needs posted first, if any.
     pub fn waits_for(&self) -> Option<&str> {
         match self {
-            RoomOp::Pin { living_key, .. } => Some(living_key),
+            RoomOp::Pin { living_key, .. } | RoomOp::Thread { living_key, .. } => Some(living_key),
+            _ => None,
+        }
+    }
+
+    /// The incident whose room this step makes (its channel id is what the step returns).
+    pub fn makes_room_of(&self) -> Option<i64> {
+        match self {
+            RoomOp::Create { incident, .. } | RoomOp::Thread { incident, .. } => Some(*incident),
             _ => None,
         }
     }

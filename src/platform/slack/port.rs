@@ -413,6 +413,9 @@ impl ChatPort for SlackChat {
                 let pinned = self.api.session().pins_add(&request).await;
                 self.step_done("pins.add", pinned)
             }
+            RoomOp::Thread { .. } | RoomOp::AddMember { .. } => {
+                Err(SendError::Permanent { reason: format!("not a Slack room step: {op:?}") })
+            }
             RoomOp::Archive { channel } => {
                 self.admit("conversations.archive")?;
                 let request = SlackApiConversationsArchiveRequest::new(channel.into());

@@ -141,5 +141,7 @@ pub(super) async fn transition(
     };
     storage::incidents::insert_entries(tx, current.id, &[entry]).await?;
     let invite = super::room::invite_newcomers(services, &current, &next, now);
-    Ok(Change::new(current, next, actor.key.to_string(), action.verb()).line(line).messages(invite))
+    Ok(Change::new(current, next, actor.key.to_string(), action.verb())
+        .line(line)
+        .messages(invite.into_iter().flatten()))
 }

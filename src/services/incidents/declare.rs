@@ -114,8 +114,7 @@ pub(super) async fn open(
     // The console's room is a console channel, there as soon as it is named; the platforms'
     // rooms are made by the outbox (Slack channel, Discord thread).
     let mut room_name = format!("{}{}", settings.channel_prefix, incident.id);
-    if room::makes_channel(services, platform) {
-        let (create, name) = room::create_step(services, &incident, now);
+    if let Some((create, name)) = room::create_step(services, &incident, now) {
         messages.push(create);
         room_name = name;
     }

@@ -61,22 +61,28 @@ pub async fn room_opened(
     items::save::<Incidents>(services, tx, effects, change, now).await
 }
 
-/// Whether a new incident on `platform` gets a channel of its own made by the outbox.
-pub(super) fn makes_channel(services: &Services, platform: Platform) -> bool {
-    platform == Platform::Slack && services.settings.incident.slack_room == RoomMode::Channel
-}
-
-/// The outbox step that makes the room channel of a new incident; returns it with the
-/// channel's name.
+/// The outbox step that makes the room of a new incident, with the room's name: a Slack
+/// channel of its own (`slack_room = "channel"`), a Discord thread on the summary card. None
+/// elsewhere (the console's room is named at declare).
 pub(super) fn create_step(
     services: &Services,
     incident: &Incident,
     now: DateTime<Utc>,
-) -> (NewOutboxMessage, String) {
-    let name =
-        channel_name(&services.settings.incident.channel_prefix, incident.id, &incident.title);
-    let op = RoomOp::Create { incident: incident.id, name: name.clone() };
-    (step(incident, &name, &op, "room:create", now), name)
+) -> Option<(NewOutboxMessage, String)> {
+    let settings = &services.settings.incident;
+    let name = channel_name(&settings.channel_prefix, incident.id, &incident.title);
+    let op = match incident.platform {
+        Platform::Slack if settings.slack_room == RoomMode::Channel => {
+            RoomOp::Create { incident: incident.id, name: name.clone() }
+        }
+        Platform::Discord => RoomOp::Thread {
+            incident: incident.id,
+            living_key: incident.card_key(),
+            name: name.clone(),
+        },
+        _ => return None,
+    };
+    Some((step(incident, &incident.channel, &op, "room:create", now), name))
 }
 
 /// The room's channel when it is a Slack channel of its own (not the team's channel): the
@@ -110,13 +116,14 @@ pub async fn room_created(
     let mut effects = Effects::default();
     let room = Room { platform, channel: channel.to_owned() };
     let incident = room_opened(services, &mut tx, &mut effects, id, room, now).await?;
-    for (n, users) in invite_batches(&invitees(services, &incident)).into_iter().enumerate() {
-        let op = RoomOp::Invite { channel: channel.to_owned(), users };
-        effects.send(step(&incident, channel, &op, &format!("room:invite:{n}"), now));
+    let users = invitees(services, &incident);
+    effects.outbox.extend(invite_steps(&incident, channel, users, "room:invite", now));
+    // A Slack room keeps a pinned copy of the card; a Discord thread starts from the card.
+    if platform == Platform::Slack {
+        let living_key = mirror_key(&incident.card_key(), channel);
+        let op = RoomOp::Pin { channel: channel.to_owned(), living_key };
+        effects.send(step(&incident, channel, &op, "room:pin", now));
     }
-    let living_key = mirror_key(&incident.card_key(), channel);
-    let op = RoomOp::Pin { channel: channel.to_owned(), living_key };
-    effects.send(step(&incident, channel, &op, "room:pin", now));
     storage::effects::write(&mut tx, &effects, None, now).await?;
     tx.commit().await?;
     Ok(())
@@ -129,17 +136,41 @@ pub(super) fn invite_newcomers(
     before: &Incident,
     after: &Incident,
     now: DateTime<Utc>,
-) -> Option<NewOutboxMessage> {
-    let channel = own_channel(before).filter(|_| before.room_archived_at.is_none())?;
+) -> Option<Vec<NewOutboxMessage>> {
+    let made = match &before.room {
+        Some(room) if room.platform == Platform::Discord => Some(room.channel.as_str()),
+        _ => own_channel(before),
+    };
+    let channel = made.filter(|_| before.room_archived_at.is_none())?;
     let known = invitees(services, before);
     let users: Vec<String> =
         invitees(services, after).into_iter().filter(|u| !known.contains(u)).collect();
-    if users.is_empty() {
-        return None;
-    }
-    let op = RoomOp::Invite { channel: channel.to_owned(), users };
     let what = format!("room:invite:v{}", after.version + 1);
-    Some(step(after, channel, &op, &what, now))
+    Some(invite_steps(after, channel, users, &what, now))
+}
+
+/// The steps that bring `users` into the room: Slack invites in batches, Discord adds
+/// thread members one by one. `what` starts their dedupe keys.
+fn invite_steps(
+    incident: &Incident,
+    channel: &str,
+    users: Vec<String>,
+    what: &str,
+    now: DateTime<Utc>,
+) -> Vec<NewOutboxMessage> {
+    if incident.platform == Platform::Discord {
+        let add = |user: String| {
+            let key = format!("{what}:{user}");
+            let op = RoomOp::AddMember { channel: channel.to_owned(), user };
+            step(incident, channel, &op, &key, now)
+        };
+        return users.into_iter().map(add).collect();
+    }
+    let invite = |(n, users): (usize, Vec<String>)| {
+        let op = RoomOp::Invite { channel: channel.to_owned(), users };
+        step(incident, channel, &op, &format!("{what}:{n}"), now)
+    };
+    invite_batches(&users).into_iter().enumerate().map(invite).collect()
 }
 
 /// The platform ids of the responders and role holders, each once, in order.
