@@ -478,3 +478,79 @@ async fn on_discord_the_room_is_a_thread_on_the_card_that_comes_late_once_after_
 async fn incident_of(app: &crate::support::TestApp) -> Incident {
     storage::items::get::<Incident>(&app.pool, 1).await.unwrap().unwrap()
 }
+
+#[tokio::test]
+async fn on_slack_an_edit_in_the_room_updates_its_entry_and_a_delete_marks_it_once() {
+    use steward::domain::incident::timeline::Happening;
+    use steward::platform::slack::http::EVENTS_PATH;
+    let story = SlackStory::start(SlackTransport::Http).await;
+    let other = replica(&story);
+    slash_in(&story, crate::slack::CHANNEL, SAM, "declare sev2 Invoices late").await;
+    settle(&story, &other).await;
+    let room = story.fake.channels()[0].id.clone();
+    let json = "application/json";
+    let callback = |id: &str, event: Value| {
+        json!({ "type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0FAKE",
+            "event_id": id, "event": event })
+        .to_string()
+    };
+    const TS: &str = "1795424160.000000";
+    let pinned = callback(
+        "Ev1",
+        json!({ "type": "pin_added", "user": SAM, "channel_id": room, "item": { "type": "message",
+            "message": { "user": SAM, "text": "Rolled back the deploy", "ts": TS } } }),
+    );
+    assert_eq!(story.send(EVENTS_PATH, json, pinned).await.0, StatusCode::OK);
+    let captured = |story: &SlackStory| {
+        let pool = story.app.pool.clone();
+        async move {
+            let timeline = storage::incidents::timeline(&pool, 1).await.unwrap();
+            timeline
+                .into_iter()
+                .filter(|e| matches!(e.happening, Happening::Captured { .. }))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(captured(&story).await.len(), 1);
+
+    // The edit, delivered twice, and an edit of another message and of Steward's own card.
+    let edit = |id: &str, ts: &str, bot: bool| {
+        let mut message = json!({ "type": "message", "user": SAM, "text": "Rolled back deploy 2.14.7",
+            "ts": ts, "edited": { "user": SAM, "ts": "1795424200.000000" } });
+        if bot {
+            message["bot_id"] = json!("B0STEWARD");
+        }
+        callback(
+            id,
+            json!({ "type": "message", "subtype": "message_changed", "channel": room,
+            "hidden": true, "message": message, "ts": "1795424200.000100" }),
+        )
+    };
+    for body in [
+        edit("Ev2", TS, false),
+        edit("Ev2", TS, false),
+        edit("Ev3", "1795424170.000000", false),
+        edit("Ev4", TS, true),
+    ] {
+        assert_eq!(story.send(EVENTS_PATH, json, body).await.0, StatusCode::OK);
+    }
+    let entries = captured(&story).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].happening,
+        Happening::Captured { text: "Rolled back deploy 2.14.7".into() }
+    );
+    assert!(entries[0].edited_at.is_some() && entries[0].deleted_at.is_none());
+    assert_eq!(entries[0].at.timestamp(), 1_795_424_160, "the entry keeps the message's time");
+
+    let deleted = callback(
+        "Ev5",
+        json!({ "type": "message", "subtype": "message_deleted", "channel": room, "hidden": true,
+            "deleted_ts": TS, "previous_message": { "type": "message", "user": SAM,
+            "text": "Rolled back deploy 2.14.7", "ts": TS } }),
+    );
+    assert_eq!(story.send(EVENTS_PATH, json, deleted).await.0, StatusCode::OK);
+    let entries = captured(&story).await;
+    assert_eq!(entries.len(), 1, "a deleted message stays on the timeline, marked");
+    assert!(entries[0].deleted_at.is_some());
+}

@@ -119,7 +119,8 @@ pub fn manifest(settings: &SlackSettings) -> Value {
         .collect();
     let mut interactivity = json!({ "is_enabled": true });
     let mut events = json!({
-        "bot_events": ["app_mention", "app_home_opened", "reaction_added", "pin_added"]
+        "bot_events": ["app_mention", "app_home_opened", "reaction_added", "pin_added",
+            "message.channels", "message.groups"]
     });
     if !socket {
         interactivity["request_url"] = json!(format!("{base}{INTERACTIVITY_PATH}"));
