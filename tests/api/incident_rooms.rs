@@ -554,3 +554,70 @@ async fn on_slack_an_edit_in_the_room_updates_its_entry_and_a_delete_marks_it_on
     assert_eq!(entries.len(), 1, "a deleted message stays on the timeline, marked");
     assert!(entries[0].deleted_at.is_some());
 }
+
+#[tokio::test]
+async fn a_pin_reaction_on_the_discord_gateway_in_the_room_thread_goes_on_the_timeline_once() {
+    use crate::support::discord::{ALICE, CHANNEL, DiscordTest, SAM};
+    use crate::support::discord_fake::TOKEN;
+    use steward::config::DiscordMode;
+    use steward::domain::incident::timeline::Happening;
+    use steward::platform::discord::gateway;
+    use tokio_util::sync::CancellationToken;
+    let t = DiscordTest::spawn_with(|s| s.discord.mode = DiscordMode::Gateway).await;
+    discord_incident(&t, SAM, CHANNEL, "declare sev1 Checkout down").await;
+    t.flush().await;
+    t.app.clock.advance(chrono::Duration::seconds(2));
+    t.flush().await;
+    let thread = incident_of(&t.app).await.room.expect("the room thread").channel;
+
+    let shutdown = CancellationToken::new();
+    let task =
+        tokio::spawn(gateway::run(t.interactions.clone(), TOKEN.to_owned(), shutdown.clone()));
+    t.fake.wait_identified().await;
+    const MESSAGE: &str = "1300000000000000000";
+    let reaction = |channel: &str, emoji: &str| {
+        json!({ "user_id": SAM, "channel_id": channel, "message_id": MESSAGE,
+            "guild_id": "300000000000000001", "message_author_id": ALICE,
+            "emoji": { "id": null, "name": emoji }, "burst": false, "type": 0 })
+    };
+    // The pin three times (a redelivery after a resume, say), another emoji, another channel.
+    for _ in 0..3 {
+        t.fake.dispatch("MESSAGE_REACTION_ADD", reaction(&thread, "📌"));
+    }
+    t.fake.dispatch("MESSAGE_REACTION_ADD", reaction(&thread, "🎉"));
+    t.fake.dispatch("MESSAGE_REACTION_ADD", reaction(CHANNEL, "📌"));
+    let captured = || async {
+        let timeline = storage::incidents::timeline(&t.app.pool, 1).await.unwrap();
+        timeline
+            .into_iter()
+            .filter(|e| matches!(e.happening, Happening::Captured { .. }))
+            .collect::<Vec<_>>()
+    };
+    // Each reaction is handled on its own task: wait (without sleeping) for all five to be
+    // in the inbox, then look.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let handled: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM inbox WHERE dedupe_key LIKE 'discord:reaction:%'",
+            )
+            .fetch_one(&t.app.pool)
+            .await
+            .unwrap();
+            if handled >= 1 && !captured().await.is_empty() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the pin reaction is captured");
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    let entries = captured().await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].author, "Alice Archer", "the message's author, not the reacting one");
+    assert_eq!(
+        entries[0].at.timestamp_millis(),
+        (1_300_000_000_000_000_000_i64 >> 22) + 1_420_070_400_000
+    );
+}
