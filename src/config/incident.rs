@@ -41,8 +41,11 @@ pub struct IncidentSettings {
     pub pin_emoji: String,
     /// The same emoji by its Slack name (Slack's `reaction_added` names it, without colons).
     pub pin_emoji_slack: String,
-    /// Slack: a channel per incident (`channel`) or the summary card's thread (`thread`).
-    pub room_mode: RoomMode,
+    /// Slack: a channel per incident (`channel`, made, filled, pinned and archived by
+    /// Steward) or the summary card's thread (`thread`). Read as `room_mode` too (its
+    /// earlier name).
+    #[serde(alias = "room_mode")]
+    pub slack_room: RoomMode,
     /// The start of every room's channel name (Slack channel, console channel `inc-<id>`).
     pub channel_prefix: String,
     /// A Slack room channel is archived this long after resolve.
@@ -96,7 +99,7 @@ impl Default for IncidentSettings {
             action_remind_before: Duration::days(1),
             pin_emoji: "📌".into(),
             pin_emoji_slack: "pushpin".into(),
-            room_mode: RoomMode::Channel,
+            slack_room: RoomMode::Channel,
             channel_prefix: "inc-".into(),
             archive_after: Duration::hours(24),
         }

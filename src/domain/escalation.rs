@@ -140,6 +140,9 @@ pub struct Escalation {
     pub sla: SlaPlan,
     pub pauses: Vec<PauseSpan>,
     pub alerts: SlaAlerts,
+    /// The incident its card's "Open war room" declared, if any.
+    #[serde(default)]
+    pub incident: Option<i64>,
     /// Where the card lives.
     pub platform: Platform,
     pub channel: String,
@@ -187,6 +190,7 @@ impl Escalation {
             sla: o.sla,
             pauses: Vec::new(),
             alerts: SlaAlerts::default(),
+            incident: None,
             platform: o.platform,
             channel: o.channel,
             audit_head: None,
@@ -199,12 +203,19 @@ impl Escalation {
 pub enum EscalationAction {
     Acknowledge,
     Claim,
-    Reassign { to: PersonKey },
+    Reassign {
+        to: PersonKey,
+    },
     EscalateNow,
     WaitOnCustomer,
     Resume,
-    Resolve { note: String },
+    Resolve {
+        note: String,
+    },
     Reopen,
+    /// Declare an incident war room for it (the service declares; the escalation records
+    /// its id).
+    OpenWarRoom,
 }
 
 impl EscalationAction {
@@ -219,6 +230,7 @@ impl EscalationAction {
             EscalationAction::Resume => "resume",
             EscalationAction::Resolve { .. } => "resolve",
             EscalationAction::Reopen => "reopen",
+            EscalationAction::OpenWarRoom => "war_room",
         }
     }
 }
@@ -242,6 +254,8 @@ pub enum Refusal {
     AlreadyOwner(PersonKey),
     /// Every level of every pass has been paged.
     NoFurtherLevels,
+    /// Its war room is incident #id already.
+    WarRoomOpen(i64),
 }
 
 const WORKERS: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
@@ -379,6 +393,13 @@ pub fn apply(
             next.pauses.push(PauseSpan { start: resolution.at, end: Some(now) });
             next.state = S::Acknowledged;
             next.resolved = None;
+        }
+        A::OpenWarRoom => {
+            require(actor, verb, WORKERS)?;
+            // One war room per escalation: a second click shows the first.
+            if let Some(incident) = current.incident {
+                return Err(Refusal::WarRoomOpen(incident));
+            }
         }
     }
     Ok(next)

@@ -29,7 +29,7 @@ use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
 use super::item::{ItemKind, LivingItem, Projection};
 use super::severity::Severity;
-pub use room::Room;
+pub use room::{Room, RoomOp};
 pub use timeline::Happening;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,6 +208,10 @@ pub struct Incident {
     pub nags: Nags,
     /// Where the war room is (its channel or thread), once it exists.
     pub room: Option<Room>,
+    /// When the room's channel was archived (a configurable delay after resolve); the card
+    /// is no longer kept in it from then on.
+    #[serde(default)]
+    pub room_archived_at: Option<DateTime<Utc>>,
     /// Where the summary card lives.
     pub platform: Platform,
     pub channel: String,
@@ -268,6 +272,7 @@ impl Incident {
             resolved: None,
             nags: Nags::default(),
             room: None,
+            room_archived_at: None,
             platform: d.platform,
             channel: d.channel,
             audit_head: None,
@@ -284,6 +289,20 @@ impl Incident {
 
     pub fn notice(&self, number: u32) -> Option<&Notice> {
         self.notices.iter().find(|n| n.number == number)
+    }
+
+    /// Action items due on or before `day`, soonest first (the owners' standups list them).
+    pub fn actions_due_by(&self, day: NaiveDate) -> Vec<&ActionItem> {
+        let mut due: Vec<&ActionItem> = self.actions.iter().filter(|a| a.due <= day).collect();
+        due.sort_by_key(|a| (a.due, a.number));
+        due
+    }
+
+    /// The earliest action item's due day, as its UTC midnight (projected, so a standup finds
+    /// the incidents with something due without reading every document).
+    pub fn next_action_due(&self) -> Option<DateTime<Utc>> {
+        let day = self.actions.iter().map(|a| a.due).min()?;
+        Some(day.and_time(chrono::NaiveTime::MIN).and_utc())
     }
 
     /// Notices drafted and not yet sent.
@@ -633,6 +652,7 @@ impl LivingItem for Incident {
             .text("severity", self.severity.as_str().to_owned())
             .text("room_channel", self.room.as_ref().map(Room::lookup_key))
             .time("declared_at", Some(self.declared_at))
-            .time("resolved_at", self.resolved.as_ref().map(|r| r.at)))
+            .time("resolved_at", self.resolved.as_ref().map(|r| r.at))
+            .time("next_action_due", self.next_action_due()))
     }
 }

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff;
 use crate::domain::ids::Platform;
+use crate::domain::incident::RoomOp;
 use crate::domain::reply::MessageRef;
 use crate::services::Services;
 use crate::services::ports::{ChatPort, Delivery, SendError};
@@ -205,7 +206,9 @@ impl Dispatcher {
         let minutes = match message.kind {
             OutboxKind::Dm => settings.dm_budget_minutes,
             // Webhooks have their own sender (`scheduler::webhooks`); posts' budget if ever.
-            OutboxKind::Post | OutboxKind::Webhook => settings.post_budget_minutes,
+            OutboxKind::Post | OutboxKind::Webhook | OutboxKind::Room => {
+                settings.post_budget_minutes
+            }
         };
         let budget = chrono::Duration::minutes(minutes as i64);
         now - message.created_at >= budget && message.attempts >= settings.max_attempts
@@ -232,6 +235,9 @@ impl Dispatcher {
         let pool = &self.services.pool;
         let platform = &message.platform;
         let delivery = Delivery { outbox_id: message.id, attempt: message.attempts };
+        if message.kind == OutboxKind::Room {
+            return self.send_room(port, message, delivery).await;
+        }
         let sent = if message.kind == OutboxKind::Dm {
             port.direct_message(delivery, &message.target, &message.message).await.map(Some)
         } else if let Some(key) = message.message.living_key()
@@ -248,14 +254,41 @@ impl Dispatcher {
             };
             port.post(delivery, &message.target, &message.message, thread.as_ref()).await.map(Some)
         };
-        Ok(match sent {
-            Ok(sent_ref) => Outcome::Sent(sent_ref),
-            Err(SendError::Paced { retry_after }) => Outcome::Wait(retry_after),
-            Err(SendError::Retryable { reason, retry_after }) => {
-                Outcome::Retry { reason, retry_after }
+        Ok(outcome_of(sent))
+    }
+
+    /// One step of a war room. A pin waits (without spending an attempt) for its message to
+    /// be posted; a room that was made is recorded with its incident before the row is
+    /// marked sent, so a crash in between only repeats the step, which finds the room.
+    async fn send_room(
+        &self,
+        port: &dyn ChatPort,
+        message: &OutboxMessage,
+        delivery: Delivery,
+    ) -> anyhow::Result<Outcome> {
+        let op = message.message.text.as_deref().map(serde_json::from_str::<RoomOp>);
+        let Some(Ok(op)) = op else {
+            return Ok(Outcome::Failed("not a room step".into()));
+        };
+        let pinned = match op.waits_for() {
+            Some(key) => {
+                match outbox::living_ref(&self.services.pool, &message.platform, key).await? {
+                    Some(posted) => Some(posted),
+                    None => return Ok(self.parent_missing(message, key)),
+                }
             }
-            Err(SendError::Permanent { reason }) => Outcome::Failed(reason),
-        })
+            None => None,
+        };
+        let made = match port.room(delivery, &op, pinned.as_ref()).await {
+            Ok(made) => made,
+            Err(err) => return Ok(outcome_of(Err(err))),
+        };
+        if let (Some(incident), Some(channel)) = (op.makes_room_of(), made) {
+            let platform = port.platform();
+            crate::services::incidents::room_created(&self.services, platform, incident, &channel)
+                .await?;
+        }
+        Ok(Outcome::Sent(None))
     }
 
     /// A thread line whose parent card is not posted yet waits (without spending an
@@ -268,6 +301,16 @@ impl Dispatcher {
         } else {
             Outcome::Wait(PARENT_WAIT)
         }
+    }
+}
+
+/// What a send's result means for its outbox row.
+fn outcome_of(sent: Result<Option<MessageRef>, SendError>) -> Outcome {
+    match sent {
+        Ok(sent_ref) => Outcome::Sent(sent_ref),
+        Err(SendError::Paced { retry_after }) => Outcome::Wait(retry_after),
+        Err(SendError::Retryable { reason, retry_after }) => Outcome::Retry { reason, retry_after },
+        Err(SendError::Permanent { reason }) => Outcome::Failed(reason),
     }
 }
 

@@ -128,6 +128,13 @@ pub(crate) trait Workflow {
     /// "This changed since you looked", with whatever the workflow says of the current item.
     fn stale(services: &Services, item: &Self::Item, zone: Tz) -> String;
 
+    /// Further channels the card is kept in besides the item's own (an incident's room
+    /// channel): a copy posted once there and updated in place with every save, under its
+    /// own living key ([`mirror_key`]).
+    fn mirrors(_item: &Self::Item) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The workflow's own follow-ups of every save (e.g. the next SLA check).
     fn after_save(
         _services: &Services,
@@ -318,15 +325,22 @@ async fn publish<W: Workflow>(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let card = W::card(services, tx, item, team_zone(services, item), now).await?;
-    let post = |message: Message, dedupe_key: String| NewOutboxMessage {
+    let post_to = |target: &str, message: Message, dedupe_key: String| NewOutboxMessage {
         platform: item.platform().as_str().to_owned(),
         kind: OutboxKind::Post,
-        target: item.channel().to_owned(),
+        target: target.to_owned(),
         message,
         dedupe_key,
         not_before: now,
     };
+    let post = |message: Message, dedupe_key: String| post_to(item.channel(), message, dedupe_key);
     let version = item.version();
+    for channel in W::mirrors(item) {
+        let copy =
+            Card { living_key: Some(mirror_key(&item.card_key(), &channel)), ..card.clone() };
+        let dedupe_key = item.key(format_args!("card:v{version}@{channel}"));
+        effects.send(post_to(&channel, Message::card(copy), dedupe_key));
+    }
     effects.send(post(Message::card(card), item.key(format_args!("card:v{version}"))));
     for (index, line) in lines.iter().enumerate() {
         let message = Message { thread_of: Some(item.card_key()), ..Message::text(line.clone()) };
@@ -334,6 +348,12 @@ async fn publish<W: Workflow>(
     }
     effects.outbox.extend(messages);
     W::after_save(services, effects, item, now)
+}
+
+/// The living key of the copy of card `card_key` kept in `channel` (see
+/// [`Workflow::mirrors`]).
+pub(crate) fn mirror_key(card_key: &str, channel: &str) -> String {
+    format!("{card_key}@{channel}")
 }
 
 /// The team's zone: cards are read by the whole channel.

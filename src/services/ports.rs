@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::ids::Platform;
+use crate::domain::incident::RoomOp;
 use crate::domain::reply::{Message, MessageRef};
 
 /// The time, as a port so tests control it (DESIGN.md §1.5).
@@ -112,4 +113,18 @@ pub trait ChatPort: Send + Sync {
         user: &str,
         message: &Message,
     ) -> Result<MessageRef, SendError>;
+
+    /// Carries out one step of a war room (`RoomOp`): returns the room's channel id for
+    /// `Create`. `pinned` is where the message a `Pin` names was posted. Must be idempotent
+    /// across retries: a room made by an earlier try is found, never made twice. Platforms
+    /// without rooms of their own refuse.
+    async fn room(
+        &self,
+        _delivery: Delivery,
+        op: &RoomOp,
+        _pinned: Option<&MessageRef>,
+    ) -> Result<Option<String>, SendError> {
+        let reason = format!("{} makes no rooms ({op:?})", self.platform());
+        Err(SendError::Permanent { reason })
+    }
 }

@@ -152,6 +152,20 @@ pub async fn list(
     rows.into_iter().map(decode).collect()
 }
 
+/// Incidents with an action item due before `before` (by the projected earliest due day).
+pub async fn with_actions_due_before(
+    executor: impl PgExecutor<'_>,
+    before: DateTime<Utc>,
+) -> sqlx::Result<Vec<Incident>> {
+    let rows: Vec<ItemRow> = sqlx::query_as(
+        "SELECT id, version, doc FROM incidents WHERE next_action_due < $1 ORDER BY id",
+    )
+    .bind(before)
+    .fetch_all(executor)
+    .await?;
+    rows.into_iter().map(decode).collect()
+}
+
 /// Open escalations and open requests per account, for the summary card.
 pub async fn open_items_per_account(
     executor: impl PgExecutor<'_>,

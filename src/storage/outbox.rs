@@ -18,6 +18,9 @@ pub enum OutboxKind {
     /// [`WEBHOOK_PLATFORM`]: the message text is the JSON body, `thread_of` the item the
     /// outcome is reported to, the target the system's key.
     Webhook,
+    /// A step of making or closing a war room (`domain::incident::RoomOp`, as JSON in the
+    /// message text) through the platform's `ChatPort::room`.
+    Room,
 }
 
 /// The outbox "platform" of webhook calls: no chat dispatcher claims it.
@@ -29,6 +32,7 @@ impl OutboxKind {
             OutboxKind::Post => "post",
             OutboxKind::Dm => "dm",
             OutboxKind::Webhook => "webhook",
+            OutboxKind::Room => "room",
         }
     }
 
@@ -36,6 +40,7 @@ impl OutboxKind {
         match raw {
             "dm" => OutboxKind::Dm,
             "webhook" => OutboxKind::Webhook,
+            "room" => OutboxKind::Room,
             _ => OutboxKind::Post,
         }
     }

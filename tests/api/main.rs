@@ -25,6 +25,7 @@ mod escalations;
 mod home;
 mod http;
 mod inbox;
+mod incident_rooms;
 mod incidents;
 mod input_limits;
 mod intake_http;

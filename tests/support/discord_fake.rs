@@ -63,6 +63,9 @@ struct FakeState {
     nonces: Mutex<HashMap<(String, String), Value>>,
     /// Messages by id (latest body).
     messages: Mutex<HashMap<String, Value>>,
+    /// Threads started from a message (the thread's id is the message's), with their
+    /// members in the order they were added.
+    threads: Mutex<HashMap<String, Vec<String>>>,
     changed: Notify,
     gateway_url: Mutex<String>,
     dispatches: Mutex<Option<broadcast::Sender<Value>>>,
@@ -128,6 +131,11 @@ impl DiscordFake {
             .lock()
             .unwrap()
             .extend(failures.into_iter().map(|f| (filter.clone(), f)));
+    }
+
+    /// The threads started so far, each with its members.
+    pub fn threads(&self) -> HashMap<String, Vec<String>> {
+        self.state.threads.lock().unwrap().clone()
     }
 
     /// The current body of a message created through the fake.
@@ -306,7 +314,31 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
             ok(existing.clone())
         }
         ("POST", ["channels", _, "messages", message, "threads"]) => {
+            // A message has at most one thread, as with Discord.
+            let mut threads = state.threads.lock().unwrap();
+            if threads.contains_key(*message) {
+                return respond(
+                    StatusCode::BAD_REQUEST,
+                    rate_headers(4, 1.0),
+                    json!({ "message": "A thread has already been created for this message", "code": 160004 }),
+                );
+            }
+            threads.insert(message.to_string(), Vec::new());
             ok(json!({ "id": message, "type": 11, "name": body["name"] }))
+        }
+        ("PUT", ["channels", thread, "thread-members", user]) => {
+            let mut threads = state.threads.lock().unwrap();
+            let Some(members) = threads.get_mut(*thread) else {
+                return respond(
+                    StatusCode::NOT_FOUND,
+                    rate_headers(4, 1.0),
+                    json!({ "message": "Unknown Channel", "code": 10003 }),
+                );
+            };
+            if !members.iter().any(|m| m == user) {
+                members.push(user.to_string());
+            }
+            StatusCode::NO_CONTENT.into_response()
         }
         ("POST", ["users", "@me", "channels"]) => ok(json!({ "id": id(state), "type": 1 })),
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),

@@ -62,6 +62,49 @@ struct Inner {
     storms: HashMap<String, (usize, u64)>,
     /// Calls per method so far (for the storms).
     counts: HashMap<String, usize>,
+    /// Channels made with `conversations.create`, in order.
+    channels: Vec<FakeChannel>,
+}
+
+/// A channel made through the fake's `conversations.create`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeChannel {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<String>,
+    /// Timestamps of pinned messages.
+    pub pins: Vec<String>,
+    pub archived: bool,
+}
+
+/// Slack's rule for channel names: at most 80 characters, lowercase letters, digits, `-`
+/// and `_` only. The error codes are Slack's.
+fn channel_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("invalid_name_required")
+    } else if name.chars().count() > 80 {
+        Some("invalid_name_maxlength")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_".contains(c))
+    {
+        Some("invalid_name_specials")
+    } else {
+        None
+    }
+}
+
+/// A list parameter sent as a comma-separated string (form) or an array (JSON body).
+fn list_param(params: &Value, field: &str) -> Vec<String> {
+    match params.get(field) {
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(Value::as_str).map(str::to_owned).collect()
+        }
+        Some(Value::String(raw)) => {
+            raw.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[derive(Clone)]
@@ -134,6 +177,40 @@ impl SlackFake {
             .lose_next_response
             .entry("chat.postMessage".into())
             .or_default() += 1;
+    }
+
+    /// The next response of `method` is lost (HTTP 500) after the call took effect.
+    pub fn lose_next_response_of(&self, method: &str) {
+        *self.inner.lock().unwrap().lose_next_response.entry(method.into()).or_default() += 1;
+    }
+
+    /// Whether the call just made took effect but its response is to be lost.
+    fn response_lost(&self, method: &str) -> bool {
+        let mut inner = self.inner.lock().unwrap();
+        match inner.lose_next_response.get_mut(method) {
+            Some(lost) if *lost > 0 => {
+                *lost -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The channels made with `conversations.create`.
+    pub fn channels(&self) -> Vec<FakeChannel> {
+        self.inner.lock().unwrap().channels.clone()
+    }
+
+    /// A channel made outside Steward (someone took the name first).
+    pub fn add_channel(&self, name: &str) -> String {
+        let mut inner = self.inner.lock().unwrap();
+        let id = format!("C0ROOM{}", inner.channels.len() + 1);
+        inner.channels.push(FakeChannel {
+            id: id.clone(),
+            name: name.to_owned(),
+            ..Default::default()
+        });
+        id
     }
 
     pub fn calls(&self) -> Vec<ApiCall> {
@@ -274,6 +351,9 @@ async fn api(
             }
             let channel = str_of("channel");
             let mut inner = fake.inner.lock().unwrap();
+            if inner.channels.iter().any(|c| c.id == channel && c.archived) {
+                return slack_error("is_archived");
+            }
             inner.next_ts += 1;
             let ts = format!("1700000000.{:06}", inner.next_ts);
             let mut message =
@@ -374,6 +454,102 @@ async fn api(
             view["team_id"] = json!("T0FAKE");
             view["hash"] = json!("h");
             ok(json!({ "view": view }))
+        }
+        "conversations.create" => {
+            let name = str_of("name");
+            if let Some(problem) = channel_name_problem(&name) {
+                return slack_error(problem);
+            }
+            // Checked and made under one lock: two concurrent creates make one channel.
+            let id = {
+                let mut inner = fake.inner.lock().unwrap();
+                if inner.channels.iter().any(|c| c.name == name) {
+                    return slack_error("name_taken");
+                }
+                let id = format!("C0ROOM{}", inner.channels.len() + 1);
+                let channel =
+                    FakeChannel { id: id.clone(), name: name.clone(), ..Default::default() };
+                inner.channels.push(channel);
+                id
+            };
+            if fake.response_lost("conversations.create") {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+            ok(json!({ "channel": { "id": id, "name": name, "created": 1_700_000_000 } }))
+        }
+        "conversations.list" => {
+            // The cursor is the offset of the next page, as an opaque string.
+            let limit: usize = str_of("limit").parse().unwrap_or(100);
+            let offset: usize = str_of("cursor").parse().unwrap_or(0);
+            let channels = fake.channels();
+            let page: Vec<Value> = channels
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|c| {
+                    json!({ "id": c.id, "name": c.name, "created": 1_700_000_000,
+                    "is_archived": c.archived })
+                })
+                .collect();
+            let next = offset + page.len();
+            let next_cursor = if next < channels.len() { next.to_string() } else { String::new() };
+            ok(json!({ "channels": page, "response_metadata": { "next_cursor": next_cursor } }))
+        }
+        "conversations.invite" => {
+            let users = list_param(&params, "users");
+            if users.is_empty() {
+                return slack_error("no_user");
+            }
+            // Slack takes up to 1,000 user ids per call.
+            if users.len() > 1000 {
+                return slack_error("too_many_users");
+            }
+            let mut inner = fake.inner.lock().unwrap();
+            let Some(channel) = inner.channels.iter_mut().find(|c| c.id == str_of("channel"))
+            else {
+                return slack_error("channel_not_found");
+            };
+            if channel.archived {
+                return slack_error("is_archived");
+            }
+            let new: Vec<String> =
+                users.into_iter().filter(|u| !channel.members.contains(u)).collect();
+            if new.is_empty() {
+                return slack_error("already_in_channel");
+            }
+            channel.members.extend(new);
+            ok(
+                json!({ "channel": { "id": channel.id, "name": channel.name, "created": 1_700_000_000 } }),
+            )
+        }
+        "pins.add" => {
+            let (id, ts) = (str_of("channel"), str_of("timestamp"));
+            let mut inner = fake.inner.lock().unwrap();
+            let posted =
+                inner.history.get(&id).is_some_and(|h| h.iter().any(|m| m["ts"] == ts.as_str()));
+            let Some(channel) = inner.channels.iter_mut().find(|c| c.id == id) else {
+                return slack_error("channel_not_found");
+            };
+            if !posted {
+                return slack_error("message_not_found");
+            }
+            if channel.pins.contains(&ts) {
+                return slack_error("already_pinned");
+            }
+            channel.pins.push(ts);
+            ok(json!({}))
+        }
+        "conversations.archive" => {
+            let mut inner = fake.inner.lock().unwrap();
+            let Some(channel) = inner.channels.iter_mut().find(|c| c.id == str_of("channel"))
+            else {
+                return slack_error("channel_not_found");
+            };
+            if channel.archived {
+                return slack_error("already_archived");
+            }
+            channel.archived = true;
+            ok(json!({}))
         }
         "apps.connections.open" => ok(json!({ "url": ws_url })),
         _ => slack_error("unknown_method"),

@@ -272,6 +272,9 @@ pub enum AttentionReason {
     Breached,
     WaitingOnYou,
     ApprovalWaiting,
+    /// An incident's action item owned by them, due today or earlier (`due`: the end of
+    /// its day).
+    ActionDue,
 }
 
 /// One team's standup.

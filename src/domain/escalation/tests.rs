@@ -42,6 +42,7 @@ fn escalation() -> Escalation {
         },
         pauses: vec![],
         alerts: SlaAlerts::default(),
+        incident: None,
         platform: Platform::Console,
         channel: "ops".into(),
         audit_head: None,
@@ -68,6 +69,17 @@ fn a_second_acknowledgement_is_told_who_was_first() {
         err,
         Refusal::AlreadyAcknowledged(Stamp { by: PersonKey::parse("bob").unwrap(), at: t(5) })
     );
+}
+
+#[test]
+fn a_war_room_is_opened_once_and_only_by_people_who_work_escalations() {
+    let open = EscalationAction::OpenWarRoom;
+    assert!(apply(&escalation(), &agent("bob"), &open, t(1)).is_ok());
+    let with_room = Escalation { incident: Some(7), ..escalation() };
+    assert_eq!(apply(&with_room, &agent("bob"), &open, t(2)), Err(Refusal::WarRoomOpen(7)));
+    let auditor = person("audrey", "ops", &[Role::Auditor]);
+    let err = apply(&escalation(), &auditor, &open, t(1)).unwrap_err();
+    assert!(matches!(err, Refusal::Role { action: "war_room", .. }));
 }
 
 #[test]

@@ -68,6 +68,10 @@ pub enum Happening {
     RoomOpened {
         channel: String,
     },
+    /// The room's channel was archived, `incident.archive_after` after resolve.
+    RoomArchived {
+        channel: String,
+    },
     /// A message from the room, captured by a pin or a reaction.
     Captured {
         text: String,

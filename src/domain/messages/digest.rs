@@ -575,6 +575,9 @@ fn attention_line(item: &Attention, now: DateTime<Utc>) -> String {
         AttentionReason::WaitingOnYou => {
             format!("  • {who}: {what}, waiting on you, {}\n", left(item.due, now))
         }
+        AttentionReason::ActionDue => {
+            format!("  • {who}: {what}, action item due, {}\n", left(item.due, now))
+        }
         AttentionReason::ApprovalWaiting => {
             let approvers = if item.approvers.is_empty() {
                 "nobody with the authority".to_owned()
@@ -591,6 +594,11 @@ fn attention_line(item: &Attention, now: DateTime<Utc>) -> String {
 }
 
 /// `/digest explain <name>`: the window and every figure's definition, with the targets.
+/// An incident action item's label in the standup: "action 2: Renew the certificate".
+pub fn action_item_label(number: u32, text: &str) -> String {
+    format!("action {number}: {text}")
+}
+
 pub fn explain(definition: &DigestDefinition) -> String {
     let window = match definition.window {
         WindowSpec::Days(1) => format!(

@@ -94,6 +94,7 @@ pub fn done(action: &EscalationAction, id: i64) -> String {
         EscalationAction::Resume => "resumed; the resolve clock runs again",
         EscalationAction::Resolve { .. } => "resolved",
         EscalationAction::Reopen => "reopened",
+        EscalationAction::OpenWarRoom => "has its war room",
     };
     format!("Escalation #{id} {what}.")
 }
@@ -115,6 +116,7 @@ pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
         }
         Refusal::Role { action, needs } => roles_needed(action, "an escalation", needs),
         Refusal::NoteRequired => "Resolving needs a resolution note.".to_owned(),
+        Refusal::WarRoomOpen(incident) => war_room_exists(*incident),
         Refusal::AlreadyOwner(key) => format!("{} already owns it.", name(directory, key)),
         Refusal::NoFurtherLevels => {
             "Every level of the policy has been paged; there is nobody further to escalate to."
@@ -176,6 +178,9 @@ pub fn card(
         "Opened",
         format!("by {} at {}", name(directory, &e.opened_by), local_time(e.opened_at, zone)),
     ));
+    if let Some(incident) = e.incident {
+        fields.push(Field::new("War room", format!("incident #{incident}")));
+    }
     Card {
         living_key: Some(e.card_key()),
         title: format!(
@@ -262,6 +267,7 @@ fn buttons(e: &Escalation, candidates: &[Choice]) -> Vec<Button> {
         ..button(e, "Resolve", "resolve", Default)
     };
     let reopen = button(e, "Reopen", "reopen", Default);
+    let war_room = button(e, "Open war room", "war_room", Danger);
     let can_escalate = e.step + 1 < e.policy.total_steps();
     let mut list = match e.state {
         EscalationState::Open => vec![ack, claim, reassign],
@@ -273,7 +279,24 @@ fn buttons(e: &Escalation, candidates: &[Choice]) -> Vec<Button> {
         list.push(escalate);
     }
     list.push(resolve);
+    if e.incident.is_none() {
+        list.push(war_room);
+    }
     list
+}
+
+/// A click on "Open war room" of an escalation that has one.
+pub fn war_room_exists(incident: i64) -> String {
+    format!(
+        "This escalation's war room is incident #{incident} already: `/incident show {incident}`."
+    )
+}
+
+/// What the clicker of "Open war room" is told.
+pub fn war_room_opened(escalation: i64, incident: i64) -> String {
+    format!(
+        "Declared incident #{incident} for escalation #{escalation}: its war room is on its way. `/incident show {incident}`."
+    )
 }
 
 /// A line in the card's thread recording a transition.
@@ -291,6 +314,7 @@ pub fn thread_line(action: &EscalationAction, actor: &str, directory: &Directory
         EscalationAction::Resume => format!("{actor}: customer replied (resolve clock running)."),
         EscalationAction::Resolve { note } => format!("{actor} resolved it: {note}"),
         EscalationAction::Reopen => format!("{actor} reopened it."),
+        EscalationAction::OpenWarRoom => format!("{actor} opened a war room."),
     }
 }
 

@@ -422,6 +422,7 @@ pub fn card(
             prompt: None,
         });
     }
+    buttons.extend(notice_buttons(i));
     Card {
         living_key: Some(i.card_key()),
         title: format!("Incident #{} · {} · {}", i.id, i.severity.as_str().to_uppercase(), i.title),
@@ -435,6 +436,38 @@ pub fn card(
         )],
         buttons,
     }
+}
+
+/// The verb prefix of a notice's "Approve" button (`notice_approve_<number>`).
+pub const APPROVE_NOTICE_VERB: &str = "notice_approve_";
+/// The verb prefix of a notice's "Mark sent" button (`notice_sent_<number>`).
+pub const NOTICE_SENT_VERB: &str = "notice_sent_";
+/// Pending notices with a button on the card, oldest first; later ones by command
+/// (`/incident approve|sent`). Keeps the card within the platforms' button limits.
+pub const NOTICE_BUTTONS: usize = 4;
+
+/// "Approve notice 1" while a notice waits for its second pair of eyes, then "Mark notice 1
+/// sent"; the four-eyes rule is checked when clicked, not by hiding the button.
+fn notice_buttons(i: &Incident) -> Vec<Button> {
+    i.pending_notices()
+        .take(NOTICE_BUTTONS)
+        .map(|notice| {
+            let n = notice.number;
+            let (label, verb, style) = match notice.approved {
+                None => (format!("Approve notice {n}"), APPROVE_NOTICE_VERB, ButtonStyle::Primary),
+                Some(_) => {
+                    (format!("Mark notice {n} sent"), NOTICE_SENT_VERB, ButtonStyle::Default)
+                }
+            };
+            Button {
+                label,
+                action: i.action_id(&format!("{verb}{n}")),
+                style,
+                confirm: None,
+                prompt: None,
+            }
+        })
+        .collect()
 }
 
 pub fn state_word(state: IncidentState) -> &'static str {
@@ -491,6 +524,7 @@ pub fn happening(happening: &Happening, directory: &Directory) -> String {
             format!("action item {number} for {} due {due}: {text}", name(directory, owner))
         }
         Happening::RoomOpened { channel } => format!("war room opened: {channel}"),
+        Happening::RoomArchived { channel } => format!("war room archived: {channel}"),
         Happening::Captured { text } if text.is_empty() => {
             "pinned a message in the room".to_owned()
         }
@@ -781,6 +815,11 @@ pub fn customer_update_owed(
 }
 
 /// The author of automatic timeline entries.
+/// The title of an incident declared from an escalation's card.
+pub fn war_room_title(escalation: i64, summary: &str) -> String {
+    format!("Escalation #{escalation}: {summary}")
+}
+
 pub fn steward_author() -> String {
     "Steward".to_owned()
 }

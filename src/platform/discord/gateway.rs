@@ -1,13 +1,17 @@
 //! The gateway way in: a serenity client whose event handler turns INTERACTION_CREATE into
 //! the same decode/answer path as the HTTP endpoint, answering through the REST callback.
-//! Channel messages arrive too (for war rooms later); today they are only logged.
+//! Reactions with the pin emoji in an incident's room thread go on its timeline
+//! (`reactions`); other channel messages are only logged.
 
 use serde_json::Value;
-use serenity::all::{Context, EventHandler, GatewayIntents, Interaction, Message};
+use serenity::all::{
+    Context, EventHandler, GatewayIntents, Interaction, Message, Reaction, ReactionType,
+};
 use serenity::client::ClientBuilder;
 use tokio_util::sync::CancellationToken;
 
 use super::interactions::Interactions;
+use super::reactions::{self, GatewayReaction};
 use super::rest::serenity_http;
 
 struct Handler {
@@ -49,6 +53,31 @@ impl EventHandler for Handler {
         });
     }
 
+    async fn reaction_add(&self, _ctx: Context, reaction: Reaction) {
+        let Some(user) = reaction.user_id.map(|u| u.to_string()) else { return };
+        let emoji = match &reaction.emoji {
+            ReactionType::Unicode(emoji) => Some(emoji.as_str()),
+            _ => None,
+        };
+        let (channel, message) = (reaction.channel_id.to_string(), reaction.message_id.to_string());
+        let author = reaction.message_author_id.map(|a| a.to_string());
+        let seen = GatewayReaction {
+            user: &user,
+            channel: &channel,
+            message: &message,
+            author: author.as_deref(),
+            emoji,
+        };
+        let services = self.interactions.services();
+        let Some(inbound) = reactions::capture(&seen, &services.settings.incident.pin_emoji) else {
+            return;
+        };
+        // Nobody waits for an answer to a reaction; a refusal (not a room, someone unknown)
+        // wrote nothing.
+        let reply = services.handle_inbound(inbound).await;
+        tracing::debug!(channel = %channel, reply = ?reply.message.text, "room reaction");
+    }
+
     async fn message(&self, _ctx: Context, message: Message) {
         tracing::debug!(channel = %message.channel_id, author = %message.author.id, "message");
     }
@@ -62,8 +91,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let settings = interactions.services().settings.discord.clone();
     let http = serenity_http(&settings, &token);
-    let intents =
-        GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
+    let intents = GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::GUILD_MESSAGE_REACTIONS;
     let mut client =
         ClientBuilder::new_with_http(http, intents).event_handler(Handler { interactions }).await?;
     let shards = client.shard_manager.clone();

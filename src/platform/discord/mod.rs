@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod http;
 pub mod interactions;
 pub mod port;
+pub mod reactions;
 pub mod render;
 pub mod rest;
 pub mod verify;

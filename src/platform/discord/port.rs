@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use serenity::http::{LightMethod, Route};
-use serenity::model::id::{ChannelId, MessageId};
+use serenity::model::id::{ChannelId, MessageId, UserId};
 
 use super::render;
 use super::rest::{CallError, Rest, codes, snowflake};
 use crate::domain::ids::Platform;
+use crate::domain::incident::RoomOp;
 use crate::domain::messages::discord as text;
 use crate::domain::reply::{Message, MessageRef};
 use crate::services::ports::{ChatPort, Delivery, SendError};
@@ -156,5 +157,33 @@ impl ChatPort for DiscordChat {
     ) -> Result<MessageRef, SendError> {
         let channel = self.dm_channel(user).await.map_err(|e| e.error)?;
         self.create(delivery, &channel, message).await.map_err(|e| e.error)
+    }
+
+    /// A Discord war room is a thread started from the summary card (a retry finds it
+    /// started: "thread already created"); members are added one by one. A 429 on either is
+    /// a wait (`Paced`), however long its `retry_after`: the room comes late, once.
+    async fn room(
+        &self,
+        _delivery: Delivery,
+        op: &RoomOp,
+        pinned: Option<&MessageRef>,
+    ) -> Result<Option<String>, SendError> {
+        match (op, pinned) {
+            (RoomOp::Thread { name, .. }, Some(card)) => {
+                self.ensure_thread(card, name).await.map(Some).map_err(|e| e.error)
+            }
+            (RoomOp::AddMember { channel, user }, _) => {
+                let channel_id = snowflake(channel, "channel").map_err(|e| e.error)?;
+                let user_id = snowflake(user, "user").map_err(|e| e.error)?;
+                let route = Route::ChannelThreadMember {
+                    channel_id: ChannelId::new(channel_id),
+                    user_id: UserId::new(user_id),
+                };
+                let key = format!("PUT channels/{channel_id}/thread-members");
+                self.rest.call(&key, route, LightMethod::Put, None).await.map_err(|e| e.error)?;
+                Ok(None)
+            }
+            _ => Err(SendError::Permanent { reason: format!("not a Discord room step: {op:?}") }),
+        }
     }
 }

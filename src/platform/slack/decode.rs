@@ -208,6 +208,7 @@ fn event_callback(body: &Value, pin_emoji: &str) -> Decoded {
     match str_at(event, &["type"]) {
         Some("reaction_added") => return reaction_added(event_id, event, pin_emoji),
         Some("pin_added") => return pin_added(event_id, event),
+        Some("message") => return message_event(event_id, event),
         _ => {}
     }
     if str_at(event, &["type"]) != Some("app_mention") || event.get("bot_id").is_some() {
@@ -268,6 +269,38 @@ fn pin_added(event_id: &str, event: &Value) -> Decoded {
     captured.decoded(CaptureHow::Pin)
 }
 
+/// A message edited or deleted in a channel (`message_changed`, `message_deleted`): the
+/// timeline entry captured from it, if any, follows (the service looks it up by the
+/// message's place; for other messages nothing is written). Edits of bots' messages (Steward's
+/// own card updates) are ignored.
+fn message_event(event_id: &str, event: &Value) -> Decoded {
+    let Some(channel) = str_at(event, &["channel"]) else {
+        return ignored("message event without channel".into());
+    };
+    let (message, change) = match str_at(event, &["subtype"]) {
+        Some("message_changed") => (event.get("message"), RoomChange::Edited),
+        Some("message_deleted") => (event.get("previous_message"), RoomChange::Deleted),
+        other => return ignored(format!("message subtype {other:?}")),
+    };
+    let Some(message) = message.filter(|m| m.get("bot_id").is_none()) else {
+        return ignored("message event of a bot or without its message".into());
+    };
+    let ts = str_at(event, &["deleted_ts"]).or_else(|| str_at(message, &["ts"]));
+    let (Some(author), Some(ts)) = (str_at(message, &["user"]), ts) else {
+        return ignored("message event without author or ts".into());
+    };
+    // The one who edits a message is its author; a delete may be an admin's, but Slack does
+    // not say whose, so it is the author's too.
+    let user = str_at(message, &["edited", "user"]).unwrap_or(author);
+    let text = if change == RoomChange::Edited {
+        str_at(message, &["text"]).unwrap_or_default()
+    } else {
+        ""
+    };
+    let captured = RoomCapture { event_id, user, channel, ts, author, text };
+    captured.decoded_as(change)
+}
+
 struct RoomCapture<'a> {
     event_id: &'a str,
     user: &'a str,
@@ -279,6 +312,10 @@ struct RoomCapture<'a> {
 
 impl RoomCapture<'_> {
     fn decoded(self, how: CaptureHow) -> Decoded {
+        self.decoded_as(RoomChange::Captured(how))
+    }
+
+    fn decoded_as(self, change: RoomChange) -> Decoded {
         let Some(posted_at) = ts_time(self.ts) else {
             return ignored(format!("message ts {:?}", self.ts));
         };
@@ -294,7 +331,7 @@ impl RoomCapture<'_> {
                 author_name: None,
                 text: self.text.to_owned(),
                 posted_at,
-                change: RoomChange::Captured(how),
+                change,
             }),
         };
         // Nobody is waiting for an answer to a reaction: the acknowledgement is all.
@@ -451,5 +488,43 @@ mod tests {
             ("Found it", RoomChange::Captured(CaptureHow::Pin))
         );
         assert_eq!(message.posted_at.timestamp_subsec_millis(), 500);
+    }
+
+    #[test]
+    fn message_changed_and_deleted_are_room_edits_and_deletes_bots_are_ignored() {
+        let changed = |bot: bool| {
+            let mut message = json!({"type": "message", "user": "U0SAM", "text": "Found it (v2)",
+                "ts": "1763888400.000100", "edited": {"user": "U0SAM", "ts": "1763888500.000000"}});
+            if bot {
+                message["bot_id"] = json!("B0STEWARD");
+            }
+            json!({"type": "event_callback", "event_id": "Ev7", "event": {"type": "message",
+                "subtype": "message_changed", "channel": "C0ROOM", "hidden": true,
+                "message": message, "ts": "1763888500.000200"}})
+        };
+        let Decoded::Inbound { inbound, route } = event(&changed(false), "pushpin") else {
+            panic!()
+        };
+        assert_eq!((route, inbound.actor.as_str()), (ReplyRoute::Ack, "U0SAM"));
+        let InboundKind::RoomMessage(message) = inbound.kind else { panic!() };
+        assert_eq!(
+            (message.message_id.as_str(), message.text.as_str(), message.change),
+            ("1763888400.000100", "Found it (v2)", RoomChange::Edited)
+        );
+        assert!(matches!(event(&changed(true), "pushpin"), Decoded::Ignored { .. }));
+
+        let deleted = json!({"type": "event_callback", "event_id": "Ev8", "event": {
+            "type": "message", "subtype": "message_deleted", "channel": "C0ROOM", "hidden": true,
+            "deleted_ts": "1763888400.000100",
+            "previous_message": {"type": "message", "user": "U0SAM", "text": "Found it", "ts": "1763888400.000100"}}});
+        let Decoded::Inbound { inbound, .. } = event(&deleted, "pushpin") else { panic!() };
+        let InboundKind::RoomMessage(message) = inbound.kind else { panic!() };
+        assert_eq!(
+            (message.message_id.as_str(), message.change),
+            ("1763888400.000100", RoomChange::Deleted)
+        );
+        let plain = json!({"type": "event_callback", "event_id": "Ev9", "event": {
+            "type": "message", "channel": "C0ROOM", "user": "U0SAM", "text": "hi", "ts": "1.0"}});
+        assert!(matches!(event(&plain, "pushpin"), Decoded::Ignored { .. }));
     }
 }

@@ -29,6 +29,17 @@ pub const METHOD_SCOPES: &[(&str, Option<&str>)] = &[
     ("conversations_replies", Some("channels:history")),
     ("conversations_replies", Some("groups:history")),
     ("conversations_replies", Some("im:history")),
+    // Incident war rooms: a channel per incident, found again by name on `name_taken`,
+    // responders invited, the summary card pinned, the channel archived after resolve.
+    ("conversations_create", Some("channels:manage")),
+    ("conversations_create", Some("groups:write")),
+    ("conversations_list", Some("channels:read")),
+    ("conversations_list", Some("groups:read")),
+    ("conversations_invite", Some("channels:manage")),
+    ("conversations_invite", Some("groups:write")),
+    ("pins_add", Some("pins:write")),
+    ("conversations_archive", Some("channels:manage")),
+    ("conversations_archive", Some("groups:write")),
     ("views_open", None),
     // The App Home tab.
     ("views_publish", None),
@@ -50,6 +61,11 @@ pub const BOT_SCOPES: &[&str] = &[
     "app_mentions:read",
     "reactions:read",
     "pins:read",
+    "channels:manage",
+    "channels:read",
+    "groups:write",
+    "groups:read",
+    "pins:write",
 ];
 
 /// The public URL in `config/default.toml`, which is nobody's server.
@@ -103,7 +119,8 @@ pub fn manifest(settings: &SlackSettings) -> Value {
         .collect();
     let mut interactivity = json!({ "is_enabled": true });
     let mut events = json!({
-        "bot_events": ["app_mention", "app_home_opened", "reaction_added", "pin_added"]
+        "bot_events": ["app_mention", "app_home_opened", "reaction_added", "pin_added",
+            "message.channels", "message.groups"]
     });
     if !socket {
         interactivity["request_url"] = json!(format!("{base}{INTERACTIVITY_PATH}"));

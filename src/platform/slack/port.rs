@@ -30,6 +30,7 @@ use super::client::SlackApi;
 use super::rate_limits::{DEFAULT_PAUSE, MethodPauses};
 use super::render;
 use crate::domain::ids::Platform;
+use crate::domain::incident::RoomOp;
 use crate::domain::reply::{Message, MessageRef};
 use crate::services::ports::{ChatPort, Clock, Delivery, SendError};
 
@@ -37,6 +38,14 @@ use crate::services::ports::{ChatPort, Clock, Delivery, SendError};
 pub const METADATA_EVENT: &str = "steward_outbox";
 /// How far back a reconciling retry looks (messages in the channel, newest first).
 const RECONCILE_LOOKBACK: u16 = 100;
+
+/// Channels per `conversations.list` page when looking for a room channel by name.
+const LIST_PAGE: u16 = 200;
+/// Most pages read when looking for a room channel by name (200,000 channels).
+const LIST_PAGES_MAX: usize = 1_000;
+
+/// Slack errors of a room step that say it was already done (by an earlier try).
+const ALREADY_DONE: &[&str] = &["already_in_channel", "already_pinned", "already_archived"];
 
 /// Slack error codes that retrying cannot fix.
 const PERMANENT_ERRORS: &[&str] = &[
@@ -221,6 +230,67 @@ impl SlackChat {
         }
     }
 
+    /// `conversations.create`; on `name_taken` (an earlier try made it, or anyone else did)
+    /// the channel of that name is found instead: never a second channel.
+    async fn create_room(&self, name: &str) -> Result<String, SendError> {
+        self.admit("conversations.create")?;
+        let request = SlackApiConversationsCreateRequest::new(name.to_owned());
+        match self.api.session().conversations_create(&request).await {
+            Ok(made) => Ok(made.channel.id.to_string()),
+            Err(SlackClientError::ApiError(api)) if api.code == "name_taken" => {
+                self.find_channel(name).await
+            }
+            Err(err) => Err(self.failed("conversations.create", err)),
+        }
+    }
+
+    /// The channel named `name` (archived ones too: their names stay taken), page by page.
+    async fn find_channel(&self, name: &str) -> Result<String, SendError> {
+        let mut cursor: Option<SlackCursorId> = None;
+        for _ in 0..LIST_PAGES_MAX {
+            self.admit("conversations.list")?;
+            let request = SlackApiConversationsListRequest::new()
+                .with_limit(LIST_PAGE)
+                .with_exclude_archived(false)
+                .with_types(vec![SlackConversationType::Public, SlackConversationType::Private])
+                .opt_cursor(cursor.take());
+            let page = self
+                .api
+                .session()
+                .conversations_list(&request)
+                .await
+                .map_err(|e| self.lookup_failed("conversations.list", e))?;
+            if let Some(found) = page.channels.iter().find(|c| c.name.as_deref() == Some(name)) {
+                return Ok(found.id.to_string());
+            }
+            cursor = page.response_metadata.and_then(|m| m.next_cursor);
+            if cursor.as_ref().is_none_or(|c| c.value().is_empty()) {
+                break;
+            }
+        }
+        // Taken but not visible (yet): looking again later may find it; making another
+        // channel would split the room.
+        Err(SendError::Retryable {
+            reason: format!("`{name}` is taken but not listed"),
+            retry_after: None,
+        })
+    }
+
+    /// Maps a room step's result: "already done" is done.
+    fn step_done<T>(
+        &self,
+        method: &'static str,
+        result: Result<T, SlackClientError>,
+    ) -> Result<Option<String>, SendError> {
+        match result {
+            Ok(_) => Ok(None),
+            Err(SlackClientError::ApiError(api)) if ALREADY_DONE.contains(&api.code.as_str()) => {
+                Ok(None)
+            }
+            Err(err) => Err(self.failed(method, err)),
+        }
+    }
+
     /// The DM channel with `user`, opened once and remembered.
     async fn dm_channel(&self, user: &str) -> Result<String, SendError> {
         if let Some(channel) = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner()).get(user)
@@ -316,6 +386,43 @@ impl ChatPort for SlackChat {
     ) -> Result<MessageRef, SendError> {
         let channel = self.dm_channel(user).await?;
         self.post_to(delivery, &channel, message, None).await
+    }
+
+    async fn room(
+        &self,
+        _delivery: Delivery,
+        op: &RoomOp,
+        pinned: Option<&MessageRef>,
+    ) -> Result<Option<String>, SendError> {
+        match op {
+            RoomOp::Create { name, .. } => self.create_room(name).await.map(Some),
+            RoomOp::Invite { channel, users } => {
+                self.admit("conversations.invite")?;
+                let users = users.iter().map(|u| SlackUserId::new(u.clone())).collect();
+                let request = SlackApiConversationsInviteRequest::new(channel.into(), users);
+                let invited = self.api.session().conversations_invite(&request).await;
+                self.step_done("conversations.invite", invited)
+            }
+            RoomOp::Pin { channel, .. } => {
+                let Some(message) = pinned else {
+                    return Err(SendError::Permanent { reason: "nothing to pin".into() });
+                };
+                self.admit("pins.add")?;
+                let ts = SlackTs::new(message.message_id.clone());
+                let request = SlackApiPinsAddRequest::new(channel.into(), ts);
+                let pinned = self.api.session().pins_add(&request).await;
+                self.step_done("pins.add", pinned)
+            }
+            RoomOp::Thread { .. } | RoomOp::AddMember { .. } => {
+                Err(SendError::Permanent { reason: format!("not a Slack room step: {op:?}") })
+            }
+            RoomOp::Archive { channel } => {
+                self.admit("conversations.archive")?;
+                let request = SlackApiConversationsArchiveRequest::new(channel.into());
+                let archived = self.api.session().conversations_archive(&request).await;
+                self.step_done("conversations.archive", archived)
+            }
+        }
     }
 }
 

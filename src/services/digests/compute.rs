@@ -164,7 +164,10 @@ async fn standup(
     let yesterday = today.pred_opt().unwrap_or(today);
     let midnight = |day: NaiveDate| place(zone, day.and_time(NaiveTime::MIN));
     let pool = &services.pool;
-    let (days, attention, (approvals, approvals_per_team)) = tokio::try_join!(
+    // Action items are due by day: the day after today's UTC midnight covers every zone's
+    // "today" once the days are compared in the digest's zone.
+    let tomorrow = today.succ_opt().unwrap_or(today).and_time(NaiveTime::MIN).and_utc();
+    let (days, attention, (approvals, approvals_per_team), incidents) = tokio::try_join!(
         store::day_per_person(pool, teams, midnight(yesterday), midnight(today)),
         // "Due today" is the digest's local calendar day, to its next local midnight.
         store::attention(
@@ -175,6 +178,7 @@ async fn standup(
             ATTENTION_LIMIT
         ),
         store::pending_approvals(pool, teams, at, APPROVALS_LIMIT),
+        crate::storage::incidents::with_actions_due_before(pool, tomorrow + Duration::days(1)),
     )?;
     let mut out = Vec::new();
     for team in services.directory.teams().filter(|t| definition.covers(&t.key)) {
@@ -232,6 +236,24 @@ async fn standup(
                 due: Some(approval.expires_at),
             });
         }
+        // The incident action items the team's people own, due today or earlier.
+        let mut actions_total = 0;
+        for incident in &incidents {
+            for action in incident.actions_due_by(today) {
+                let Some(owner) = members.iter().find(|p| p.key == action.owner) else { continue };
+                actions_total += 1;
+                let end_of_day = action.due.succ_opt().unwrap_or(action.due);
+                needs.push(Attention {
+                    person: Some(owner.display_name.clone()),
+                    approvers: Vec::new(),
+                    kind: ItemKind::Incident,
+                    id: incident.id,
+                    label: text::action_item_label(action.number, &action.text),
+                    reason: AttentionReason::ActionDue,
+                    due: Some(midnight(end_of_day)),
+                });
+            }
+        }
         let approvals_total =
             approvals_per_team.iter().find(|(t, _)| t == key).map_or(0, |(_, n)| *n);
         out.push(StandupTeam {
@@ -239,7 +261,10 @@ async fn standup(
             team_name: team.name.clone(),
             yesterday: yesterday_rows,
             on_shift,
-            attention: Capped { items: needs, total: items_total + approvals_total },
+            attention: Capped {
+                items: needs,
+                total: items_total + approvals_total + actions_total,
+            },
         });
     }
     Ok(StandupReport { day: yesterday, teams: out })

@@ -40,6 +40,7 @@ impl Workflow for Escalations {
             "wait" => EscalationAction::WaitOnCustomer,
             "resume" => EscalationAction::Resume,
             "reopen" => EscalationAction::Reopen,
+            "war_room" => EscalationAction::OpenWarRoom,
             "resolve" => EscalationAction::Resolve { note: typed.to_owned() },
             "reassign" => {
                 let key = PersonKey::parse(typed)
@@ -79,7 +80,7 @@ impl Workflow for Escalations {
 
     async fn transition(
         services: &Services,
-        _tx: &mut Tx,
+        tx: &mut Tx,
         effects: &mut Effects,
         actor: &Person,
         current: Escalation,
@@ -104,6 +105,15 @@ impl Workflow for Escalations {
                 let what = format!("assigned:v{}", next.version);
                 change.messages.extend(direct_message(services, next, to, dm, what, now));
             }
+            EscalationAction::OpenWarRoom => {
+                // Under the escalation's row lock: concurrent clicks declare one incident.
+                let before = &change.before;
+                let incident = crate::services::incidents::declare_for_escalation(
+                    services, tx, effects, actor, before, now,
+                )
+                .await?;
+                change.after.incident = Some(incident);
+            }
             _ => {}
         }
         if change.after.acknowledged.is_some() {
@@ -113,7 +123,12 @@ impl Workflow for Escalations {
     }
 
     fn done(_services: &Services, action: &EscalationAction, saved: &Escalation) -> String {
-        text::done(action, saved.id)
+        match (action, saved.incident) {
+            (EscalationAction::OpenWarRoom, Some(incident)) => {
+                text::war_room_opened(saved.id, incident)
+            }
+            _ => text::done(action, saved.id),
+        }
     }
 
     async fn card(

@@ -29,10 +29,19 @@ impl Workflow for Incidents {
     type Item = Incident;
     type Action = IncidentAction;
 
-    fn decode(_services: &Services, verb: &str, _typed: &str) -> Result<IncidentAction, AppError> {
+    fn decode(services: &Services, verb: &str, _typed: &str) -> Result<IncidentAction, AppError> {
+        // The notice buttons carry their notice's number: `notice_approve_2`, `notice_sent_2`.
+        let number = |prefix: &str| verb.strip_prefix(prefix).and_then(|n| n.parse::<u32>().ok());
         Ok(match verb {
             "commander" => IncidentAction::TakeCommand,
             "join" => IncidentAction::Join,
+            _ if let Some(number) = number(text::APPROVE_NOTICE_VERB) => {
+                IncidentAction::ApproveNotice { number }
+            }
+            _ if let Some(number) = number(text::NOTICE_SENT_VERB) => {
+                let next_update_in = services.settings.incident.customer_update_every;
+                IncidentAction::MarkNoticeSent { number, next_update_in }
+            }
             other => return Err(AppError::Refused(unknown_button(other))),
         })
     }
@@ -92,6 +101,10 @@ impl Workflow for Incidents {
         text::stale_card(incident.id)
     }
 
+    fn mirrors(incident: &Incident) -> Vec<String> {
+        super::room::card_mirrors(incident)
+    }
+
     fn after_save(
         services: &Services,
         effects: &mut Effects,
@@ -99,6 +112,7 @@ impl Workflow for Incidents {
         _now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         timers::schedule_update_due(effects, incident);
+        super::room::schedule_archive(services, effects, incident);
         super::reminders::schedule(services, effects, incident);
         Ok(())
     }
@@ -126,5 +140,8 @@ pub(super) async fn transition(
         source_key: None,
     };
     storage::incidents::insert_entries(tx, current.id, &[entry]).await?;
-    Ok(Change::new(current, next, actor.key.to_string(), action.verb()).line(line))
+    let invite = super::room::invite_newcomers(services, &current, &next, now);
+    Ok(Change::new(current, next, actor.key.to_string(), action.verb())
+        .line(line)
+        .messages(invite.into_iter().flatten()))
 }

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Incidents, timers};
+use super::{Incidents, room, timers};
+use crate::domain::escalation::Escalation;
+use crate::domain::identity::Person;
 use crate::domain::ids::{AccountKey, Platform};
 use crate::domain::incident::timeline::Happening;
 use crate::domain::incident::{Incident, IncidentDeclaration, Room};
@@ -28,7 +30,6 @@ pub async fn declare(
     title: &str,
     accounts: &[AccountKey],
 ) -> Result<Reply, AppError> {
-    let (actor, now) = (event.actor, event.now);
     // Every account must exist before anything is written.
     let mut affected = Vec::new();
     for key in accounts {
@@ -38,8 +39,63 @@ pub async fn declare(
             .ok_or_else(|| AppError::Refused(text::unknown_account(key.as_str())))?;
         affected.push((account.key.clone(), account.tier.clone()));
     }
-    let team = items::team_of(services, &actor.team)?;
+    let team = items::team_of(services, &event.actor.team)?;
     let (platform, channel) = items::home_of(team, event);
+    let opening =
+        Opening { severity, title, accounts: affected, escalation: None, platform, channel };
+    let (incident, room_name) =
+        open(services, tx, effects, event.actor, opening, event.now).await?;
+    Ok(Reply::private(text::declared(&incident, &room_name)))
+}
+
+/// "Open war room" on escalation `e`'s card: declares an incident linked to it, at its
+/// severity, its account affected, its card next to the escalation's. Returns its id.
+pub async fn declare_for_escalation(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    actor: &Person,
+    e: &Escalation,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let title = text::war_room_title(e.id, &e.summary);
+    let opening = Opening {
+        severity: e.severity,
+        title: &title,
+        accounts: vec![(e.account.clone(), e.tier.clone())],
+        escalation: Some(e.id),
+        platform: e.platform,
+        channel: e.channel.clone(),
+    };
+    let (incident, _) = open(services, tx, effects, actor, opening, now).await?;
+    Ok(incident.id)
+}
+
+/// What a new incident is opened with besides its declarer and time.
+pub(super) struct Opening<'a> {
+    pub severity: Severity,
+    pub title: &'a str,
+    /// Affected accounts with their tiers, known to exist.
+    pub accounts: Vec<(AccountKey, String)>,
+    /// The escalation whose card's "Open war room" declared it.
+    pub escalation: Option<i64>,
+    /// Where its card lives.
+    pub platform: Platform,
+    pub channel: String,
+}
+
+/// Declares an incident: its row, card, room (or the step that makes it), first timeline
+/// entry and first timer. Returns it with its room's name.
+pub(super) async fn open(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    actor: &Person,
+    opening: Opening<'_>,
+    now: DateTime<Utc>,
+) -> Result<(Incident, String), AppError> {
+    let Opening { severity, title, accounts: affected, escalation, platform, channel } = opening;
+    let team = items::team_of(services, &actor.team)?;
     let settings = &services.settings.incident;
     let mut incident = Incident::declared(IncidentDeclaration {
         team: team.key.clone(),
@@ -48,7 +104,7 @@ pub async fn declare(
         declared_by: actor.key.clone(),
         declared_at: now,
         accounts: affected,
-        escalation: None,
+        escalation,
         cadence: settings.update_every.of(severity),
         platform,
         channel,
@@ -57,7 +113,11 @@ pub async fn declare(
     let mut messages = Vec::new();
     // The console's room is a console channel, there as soon as it is named; the platforms'
     // rooms are made by the outbox (Slack channel, Discord thread).
-    let room_name = format!("{}{}", settings.channel_prefix, incident.id);
+    let mut room_name = format!("{}{}", settings.channel_prefix, incident.id);
+    if let Some((create, name)) = room::create_step(services, &incident, now) {
+        messages.push(create);
+        room_name = name;
+    }
     if platform == Platform::Console {
         incident.room = Some(Room { platform, channel: room_name.clone() });
         messages.push(room_post(
@@ -71,7 +131,8 @@ pub async fn declare(
     let after = serde_json::json!({
         "title": incident.title,
         "severity": severity.as_str(),
-        "accounts": accounts.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "accounts": incident.accounts.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(),
+        "escalation": escalation,
         "state": incident.snapshot(),
     });
     let actor_key = actor.key.to_string();
@@ -88,7 +149,7 @@ pub async fn declare(
     }
     storage::incidents::insert_entries(tx, incident.id, &[entry]).await?;
     timers::schedule_no_commander(services, effects, &incident);
-    Ok(Reply::private(text::declared(&incident, &room_name)))
+    Ok((incident, room_name))
 }
 
 /// A plain message into the incident's room (`what` completes its dedupe key).

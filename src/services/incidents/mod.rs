@@ -21,9 +21,10 @@ use std::sync::Arc;
 pub use actions::Incidents;
 pub use capture::capture;
 pub use commands::command;
+pub use declare::declare_for_escalation;
 pub use reminders::{ACTION_DUE, ActionDue, CUSTOMER_UPDATE, CustomerUpdate};
 pub use review::review_text;
-pub use room::room_opened;
+pub use room::{ARCHIVE_ROOM, ArchiveRoom, room_created, room_opened};
 pub use timers::{NO_COMMANDER, NoCommander, UPDATE_DUE, UpdateDue};
 
 use super::jobs::JobRegistry;
@@ -35,4 +36,5 @@ pub fn register_jobs(registry: &mut JobRegistry) {
     registry.register(&ItemKind::Incident.job_kind(UPDATE_DUE), Arc::new(UpdateDue));
     registry.register(&ItemKind::Incident.job_kind(ACTION_DUE), Arc::new(ActionDue));
     registry.register(&ItemKind::Incident.job_kind(CUSTOMER_UPDATE), Arc::new(CustomerUpdate));
+    registry.register(&ItemKind::Incident.job_kind(ARCHIVE_ROOM), Arc::new(ArchiveRoom));
 }
