@@ -20,6 +20,7 @@ pub mod ports;
 pub mod requests;
 pub mod retention;
 mod steward_commands;
+pub mod uploads;
 
 pub use ports::ChatPort;
 

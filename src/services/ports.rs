@@ -113,3 +113,22 @@ pub trait ChatPort: Send + Sync {
         message: &Message,
     ) -> Result<MessageRef, SendError>;
 }
+
+/// A file an outbox message's attachment was uploaded as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedFile {
+    pub file_id: String,
+    /// Shared into the channel already: nothing is left to do.
+    pub shared: bool,
+}
+
+/// Where adapters that upload in steps (Slack: upload, then share) remember each step per
+/// outbox row and attachment, so a retry finishes the same upload instead of starting a
+/// second one. Implemented over PostgreSQL in `services::uploads`.
+#[async_trait]
+pub trait UploadLedger: Send + Sync {
+    async fn recorded(&self, outbox_id: i64, position: i32)
+    -> anyhow::Result<Option<UploadedFile>>;
+    async fn record(&self, outbox_id: i64, position: i32, file_id: &str) -> anyhow::Result<()>;
+    async fn mark_shared(&self, outbox_id: i64, position: i32) -> anyhow::Result<()>;
+}

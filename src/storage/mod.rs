@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod lookup;
 pub mod onboarding;
 pub mod outbox;
+pub mod outbox_files;
 pub mod requests;
 pub mod retention;
 pub mod seed;

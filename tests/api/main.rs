@@ -20,6 +20,7 @@ mod discord_gateway;
 mod discord_outbox;
 mod discord_registration;
 mod escalations;
+mod files;
 mod home;
 mod http;
 mod inbox;

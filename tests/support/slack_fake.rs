@@ -1,6 +1,9 @@
 //! A local Slack: the Web API over HTTP (records every call, checks the bearer token and the
 //! fields each method requires, answers 429/5xx/`ok:false` on demand), `response_url`s, and a
-//! Socket Mode WebSocket endpoint handed out by `apps.connections.open`. The real adapter is
+//! Socket Mode WebSocket endpoint handed out by `apps.connections.open`. Files go the way
+//! Slack takes them: `files.getUploadURLExternal` hands out an upload URL on the fake itself,
+//! the bytes are POSTed there, and `files.completeUploadExternal` shares them
+//! ([`SlackFake::shared_files`]). The real adapter is
 //! pointed at it with `slack.api_url`. Like Slack, it answers `invalid_blocks` (recording
 //! the broken limits under `_problems` in the call) when blocks or a view exceed a limit.
 
@@ -62,11 +65,34 @@ struct Inner {
     storms: HashMap<String, (usize, u64)>,
     /// Calls per method so far (for the storms).
     counts: HashMap<String, usize>,
+    /// Files by id, from `files.getUploadURLExternal` on.
+    files: HashMap<String, FakeFile>,
+}
+
+/// A file as the fake keeps it: announced, uploaded to its URL, shared by completions.
+#[derive(Debug, Clone, Default)]
+struct FakeFile {
+    filename: String,
+    length: usize,
+    bytes: Option<Vec<u8>>,
+}
+
+/// A file shared into a channel by `files.completeUploadExternal` (one per share: a file
+/// completed twice is shared twice, so duplicates show).
+#[derive(Debug, Clone)]
+pub struct SharedFile {
+    pub file_id: String,
+    pub filename: String,
+    pub title: String,
+    pub channel: String,
+    pub thread_ts: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Clone)]
 pub struct SlackFake {
     inner: Arc<Mutex<Inner>>,
+    shares: Arc<Mutex<Vec<SharedFile>>>,
     changed: Arc<Notify>,
     pub base_url: String,
     /// Envelopes to push to the connected Socket Mode client.
@@ -85,6 +111,7 @@ impl SlackFake {
         let (in_tx, socket_in) = mpsc::unbounded_channel();
         let fake = SlackFake {
             inner: Arc::default(),
+            shares: Arc::default(),
             changed: Arc::default(),
             base_url,
             socket_out,
@@ -94,6 +121,7 @@ impl SlackFake {
         let app = Router::new()
             .route("/api/{method}", any(api))
             .route("/response/{id}", post(response_url))
+            .route("/upload/{file_id}", post(upload))
             .with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         tokio::spawn(socket_server(ws_listener, out_rx, in_tx));
@@ -134,6 +162,11 @@ impl SlackFake {
             .lose_next_response
             .entry("chat.postMessage".into())
             .or_default() += 1;
+    }
+
+    /// Every file shared into a channel so far.
+    pub fn shared_files(&self) -> Vec<SharedFile> {
+        self.shares.lock().unwrap().clone()
     }
 
     pub fn calls(&self) -> Vec<ApiCall> {
@@ -375,6 +408,55 @@ async fn api(
             view["hash"] = json!("h");
             ok(json!({ "view": view }))
         }
+        "files.getUploadURLExternal" => {
+            let length = str_of("length").parse::<usize>().unwrap_or(0);
+            if !has("filename") || length == 0 {
+                return slack_error("invalid_arguments");
+            }
+            let mut inner = fake.inner.lock().unwrap();
+            let file_id = format!("F{:08}", inner.files.len() + 1);
+            let file = FakeFile { filename: str_of("filename"), length, bytes: None };
+            inner.files.insert(file_id.clone(), file);
+            let upload_url = format!("{}/upload/{file_id}", fake.base_url);
+            ok(json!({ "upload_url": upload_url, "file_id": file_id }))
+        }
+        "files.completeUploadExternal" => {
+            // `files` is a JSON array, or a JSON string of one in a form.
+            let files = match &params["files"] {
+                Value::String(raw) => serde_json::from_str(raw).unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            let Some(files) = files.as_array().filter(|f| !f.is_empty()).cloned() else {
+                return slack_error("invalid_arguments");
+            };
+            let thread_ts = params.get("thread_ts").and_then(Value::as_str).map(str::to_owned);
+            let inner = fake.inner.lock().unwrap();
+            let mut shared = Vec::new();
+            for file in &files {
+                let id = file["id"].as_str().unwrap_or_default();
+                // Slack completes only files whose bytes arrived in full.
+                let Some(known) = inner.files.get(id) else {
+                    return slack_error("file_not_found");
+                };
+                let Some(bytes) = known.bytes.clone() else {
+                    return slack_error("file_not_found");
+                };
+                shared.push(SharedFile {
+                    file_id: id.to_owned(),
+                    filename: known.filename.clone(),
+                    title: file["title"].as_str().unwrap_or_default().to_owned(),
+                    channel: str_of("channel_id"),
+                    thread_ts: thread_ts.clone(),
+                    bytes,
+                });
+            }
+            drop(inner);
+            let answer: Vec<Value> =
+                shared.iter().map(|f| json!({ "id": f.file_id, "title": f.title })).collect();
+            fake.shares.lock().unwrap().extend(shared);
+            fake.changed.notify_waiters();
+            ok(json!({ "files": answer }))
+        }
         "apps.connections.open" => ok(json!({ "url": ws_url })),
         _ => slack_error("unknown_method"),
     }
@@ -412,6 +494,28 @@ async fn response_url(
         return slack_error("invalid_blocks");
     }
     ok(json!({}))
+}
+
+/// The upload URL `files.getUploadURLExternal` handed out: takes the file's bytes (as many as
+/// announced, like Slack) and answers in plain text.
+async fn upload(
+    State((fake, _)): State<(SlackFake, String)>,
+    Path(file_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    fake.record("upload", json!({ "file_id": file_id, "length": body.len() }));
+    let failure = fake.inner.lock().unwrap().failures.get_mut("upload").and_then(|q| q.pop_front());
+    if failure.is_some() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let mut inner = fake.inner.lock().unwrap();
+    match inner.files.get_mut(&file_id) {
+        Some(file) if file.length == body.len() => {
+            file.bytes = Some(body.to_vec());
+            format!("OK - {}", body.len()).into_response()
+        }
+        _ => StatusCode::BAD_REQUEST.into_response(),
+    }
 }
 
 /// Accepts Socket Mode connections: says hello, forwards pushed envelopes, reports acks.
