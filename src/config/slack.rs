@@ -43,6 +43,10 @@ pub struct SlackSettings {
     pub signature_window_seconds: i64,
     /// Public base URL Slack calls in HTTP mode, for `steward slack manifest`.
     pub public_url: String,
+    /// A person's App Home is republished at most once per this many seconds when something
+    /// of theirs changes (a burst of changes is one `views.publish`); only for people who
+    /// opened their home.
+    pub home_debounce_seconds: u64,
     /// From `STEWARD_SLACK_BOT_TOKEN` only.
     #[serde(skip)]
     pub bot_token: Option<Secret>,
@@ -64,6 +68,7 @@ impl Default for SlackSettings {
             channel_pacing_ms: 1000,
             signature_window_seconds: 300,
             public_url: "https://steward.example.com".into(),
+            home_debounce_seconds: 10,
             bot_token: None,
             app_token: None,
             signing_secrets: Vec::new(),
@@ -94,6 +99,9 @@ impl SlackSettings {
                 "slack.signature_window_seconds".into(),
                 "must be greater than zero".into(),
             ));
+        }
+        if self.home_debounce_seconds == 0 {
+            return Err(("slack.home_debounce_seconds".into(), "must be at least 1".into()));
         }
         if !self.enabled {
             return Ok(());

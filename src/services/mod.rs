@@ -8,6 +8,7 @@ pub mod credits;
 pub mod digests;
 pub mod error;
 pub mod escalations;
+pub mod home;
 pub mod inbound;
 pub mod incidents;
 pub mod items;

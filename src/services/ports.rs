@@ -112,6 +112,17 @@ pub trait ChatPort: Send + Sync {
         user: &str,
         message: &Message,
     ) -> Result<MessageRef, SendError>;
+
+    /// Replaces a platform user's home view with `message`'s card (Slack's App Home).
+    /// Platforms without one have nothing to replace.
+    async fn publish_home(
+        &self,
+        _delivery: Delivery,
+        _user: &str,
+        _message: &Message,
+    ) -> Result<(), SendError> {
+        Ok(())
+    }
 }
 
 /// A file an outbox message's attachment was uploaded as.

@@ -12,6 +12,7 @@ pub mod digests;
 pub mod directory;
 pub mod effects;
 pub mod escalations;
+pub mod home_viewers;
 pub mod inbox;
 pub mod incidents;
 pub mod items;

@@ -18,6 +18,9 @@ pub enum OutboxKind {
     /// [`WEBHOOK_PLATFORM`]: the message text is the JSON body, `thread_of` the item the
     /// outcome is reported to, the target the system's key.
     Webhook,
+    /// A person's home view (Slack's App Home, `views.publish`): the target is the platform
+    /// user, the message's card the whole view.
+    Home,
 }
 
 /// The outbox "platform" of webhook calls: no chat dispatcher claims it.
@@ -29,6 +32,7 @@ impl OutboxKind {
             OutboxKind::Post => "post",
             OutboxKind::Dm => "dm",
             OutboxKind::Webhook => "webhook",
+            OutboxKind::Home => "home",
         }
     }
 
@@ -36,6 +40,7 @@ impl OutboxKind {
         match raw {
             "dm" => OutboxKind::Dm,
             "webhook" => OutboxKind::Webhook,
+            "home" => OutboxKind::Home,
             _ => OutboxKind::Post,
         }
     }

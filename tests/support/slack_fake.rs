@@ -457,6 +457,16 @@ async fn api(
             fake.changed.notify_waiters();
             ok(json!({ "files": answer }))
         }
+        "views.publish" => {
+            if !has("user_id") || !has("view") {
+                return slack_error("invalid_arguments");
+            }
+            let mut view = view_of(&params);
+            view["id"] = json!("V0HOME");
+            view["team_id"] = json!("T0FAKE");
+            view["hash"] = json!("h");
+            ok(json!({ "view": view }))
+        }
         "apps.connections.open" => ok(json!({ "url": ws_url })),
         _ => slack_error("unknown_method"),
     }

@@ -345,6 +345,27 @@ impl ChatPort for SlackChat {
         let channel = self.dm_channel(user).await?;
         self.post_to(delivery, &channel, message, None).await
     }
+
+    async fn publish_home(
+        &self,
+        _delivery: Delivery,
+        user: &str,
+        message: &Message,
+    ) -> Result<(), SendError> {
+        // Publishing replaces the whole view: repeating it leaves the same home.
+        self.admit("views.publish")?;
+        let card = message.card.clone().unwrap_or_default();
+        let request = SlackApiViewsPublishRequest::new(
+            SlackUserId::new(user.to_owned()),
+            render::home(&card),
+        );
+        self.api
+            .session()
+            .views_publish(&request)
+            .await
+            .map_err(|e| self.failed("views.publish", e))?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
