@@ -12,6 +12,10 @@ pub const SLACK_BOT_TOKEN_ENV: &str = "STEWARD_SLACK_BOT_TOKEN";
 pub const SLACK_APP_TOKEN_ENV: &str = "STEWARD_SLACK_APP_TOKEN";
 /// Signing secrets, comma-separated (two while rotating).
 pub const SLACK_SIGNING_SECRETS_ENV: &str = "STEWARD_SLACK_SIGNING_SECRETS";
+/// The app's OAuth client secret (installing into more workspaces; it also signs `state`).
+pub const SLACK_CLIENT_SECRET_ENV: &str = "STEWARD_SLACK_CLIENT_SECRET";
+/// 32 bytes as 64 hex digits: encrypts the bot tokens of installed workspaces at rest.
+pub const TOKEN_KEY_ENV: &str = "STEWARD_TOKEN_KEY";
 
 /// How Slack reaches Steward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -47,6 +51,20 @@ pub struct SlackSettings {
     /// of theirs changes (a burst of changes is one `views.publish`); only for people who
     /// opened their home.
     pub home_debounce_seconds: u64,
+    /// The app's OAuth client id. Set (with `STEWARD_SLACK_CLIENT_SECRET` and
+    /// `STEWARD_TOKEN_KEY`) to install into more workspaces at `/slack/install`; empty: one
+    /// workspace, the bot token from the environment.
+    pub client_id: String,
+    /// Slack's OAuth v2 authorize page (`/slack/install` redirects there).
+    pub authorize_url: String,
+    /// How long an install link's signed `state` stays valid, in minutes.
+    pub install_state_minutes: i64,
+    /// From `STEWARD_SLACK_CLIENT_SECRET` only.
+    #[serde(skip)]
+    pub client_secret: Option<Secret>,
+    /// From `STEWARD_TOKEN_KEY` only.
+    #[serde(skip)]
+    pub token_key: Option<Secret>,
     /// From `STEWARD_SLACK_BOT_TOKEN` only.
     #[serde(skip)]
     pub bot_token: Option<Secret>,
@@ -69,6 +87,11 @@ impl Default for SlackSettings {
             signature_window_seconds: 300,
             public_url: "https://steward.example.com".into(),
             home_debounce_seconds: 10,
+            client_id: String::new(),
+            authorize_url: "https://slack.com/oauth/v2/authorize".into(),
+            install_state_minutes: 10,
+            client_secret: None,
+            token_key: None,
             bot_token: None,
             app_token: None,
             signing_secrets: Vec::new(),

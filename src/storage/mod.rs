@@ -24,6 +24,7 @@ pub mod outbox_files;
 pub mod requests;
 pub mod retention;
 pub mod seed;
+pub mod slack_installations;
 
 use std::time::Duration;
 

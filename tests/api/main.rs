@@ -36,5 +36,6 @@ mod render_limits;
 mod requests;
 mod retention;
 mod slack;
+mod slack_install;
 mod slack_socket;
 mod slack_workspace;

@@ -27,6 +27,12 @@ use super::platform_limits as limits;
 pub const BOT_TOKEN: &str = "xoxb-test-bot";
 pub const APP_TOKEN: &str = "xapp-test-app";
 pub const SIGNING_SECRET: &str = "test-signing-secret";
+/// The app's OAuth client, and what `oauth.v2.access` grants for [`INSTALL_CODE`].
+pub const CLIENT_ID: &str = "1111.2222";
+pub const CLIENT_SECRET: &str = "test-client-secret";
+pub const INSTALL_CODE: &str = "code-from-slack";
+pub const SECOND_TEAM: &str = "T0SECOND";
+pub const SECOND_TEAM_TOKEN: &str = "xoxb-second-team";
 
 /// One Web API call as the fake saw it.
 #[derive(Debug, Clone)]
@@ -254,6 +260,9 @@ async fn api(
 ) -> Response {
     let params = merge_params(query, &headers, &body);
     let index = fake.record(&method, params.clone());
+    if method == "oauth.v2.access" {
+        return oauth_access(&headers, &params);
+    }
     let expected = if method == "apps.connections.open" { APP_TOKEN } else { BOT_TOKEN };
     let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if bearer != format!("Bearer {expected}") {
@@ -470,6 +479,27 @@ async fn api(
         "apps.connections.open" => ok(json!({ "url": ws_url })),
         _ => slack_error("unknown_method"),
     }
+}
+
+/// `oauth.v2.access`: the client authenticates with HTTP Basic (id:secret); the code of
+/// [`INSTALL_CODE`] grants the second team's bot token, any other is `invalid_code`.
+fn oauth_access(headers: &HeaderMap, params: &Value) -> Response {
+    use base64::Engine;
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth != format!("Basic {basic}") {
+        return slack_error("invalid_client_id");
+    }
+    if params["code"] != INSTALL_CODE {
+        return slack_error("invalid_code");
+    }
+    ok(json!({
+        "access_token": SECOND_TEAM_TOKEN, "token_type": "bot",
+        "scope": "commands,chat:write", "bot_user_id": "U0BOT2", "app_id": "A0FAKE",
+        "team": { "id": SECOND_TEAM, "name": "Second Workspace" },
+        "authed_user": { "id": "U0ADMIN2" },
+    }))
 }
 
 /// A view parameter, sent as a JSON object or as a JSON string in a form.

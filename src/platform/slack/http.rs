@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::decode::{self, CommandForm, Decoded};
@@ -45,6 +45,8 @@ pub fn routes(state: SlackHttpState) -> Router {
         .route(EVENTS_PATH, post(events))
         .route(COMMANDS_PATH, post(commands))
         .route(INTERACTIVITY_PATH, post(interactivity))
+        .route(super::oauth::INSTALL_PATH, get(super::oauth::install))
+        .route(super::oauth::CALLBACK_PATH, get(super::oauth::callback))
         .with_state(state)
 }
 
