@@ -190,3 +190,28 @@ async fn a_file_over_discords_upload_limit_goes_as_fallback_text_once() {
     assert!(calls[1].files.is_empty());
     assert!(calls[1].body["content"].as_str().unwrap().contains(FALLBACK), "{:?}", calls[1].body);
 }
+
+#[tokio::test]
+async fn a_posted_weekly_kpi_slot_shares_its_trend_chart_into_the_digest_channel() {
+    let mut settings = crate::support::demo_settings();
+    let kpi = crate::digests::digest(
+        "kpi",
+        steward::domain::digest::DigestKind::Kpi,
+        "0 9 * * Mon",
+        chrono_tz::UTC,
+    );
+    settings.digests = vec![kpi];
+    let story = SlackStory::start_with(settings, SlackTransport::Http).await;
+    let services = &story.app.services;
+    let definition = steward::services::digests::definition(services, "kpi").unwrap();
+    let slot = story.app.now();
+    steward::services::digests::post_slot(services, &definition, slot, false, "test")
+        .await
+        .unwrap();
+    story.flush().await;
+    let shared = story.fake.shared_files();
+    assert_eq!(shared.len(), 1, "{:?}", story.fake.calls());
+    assert_eq!(shared[0].channel, "C0DIGEST");
+    assert_eq!(shared[0].filename, "kpi-trend.png");
+    assert_eq!(&shared[0].bytes[..8], b"\x89PNG\r\n\x1a\n");
+}
