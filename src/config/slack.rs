@@ -129,6 +129,7 @@ impl SlackSettings {
         if !self.enabled {
             return Ok(());
         }
+        self.validate_install()?;
         if !self.api_url.starts_with("https://") && !self.api_url.starts_with("http://") {
             return Err(("slack.api_url".into(), "must be an http(s) URL".into()));
         }
@@ -145,6 +146,27 @@ impl SlackSettings {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl SlackSettings {
+    /// Installing into more workspaces (`client_id` set) needs the client secret and a
+    /// usable token key, or every install would fail at the callback.
+    fn validate_install(&self) -> Result<(), (String, String)> {
+        if self.client_id.is_empty() {
+            return Ok(());
+        }
+        if self.client_secret.is_none() {
+            return Err(("slack.client_id".into(), format!("needs {SLACK_CLIENT_SECRET_ENV}")));
+        }
+        let key = self.token_key.as_ref().map(|k| k.expose().trim());
+        if !key.is_some_and(|k| k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit())) {
+            return Err((
+                "slack.client_id".into(),
+                format!("needs {TOKEN_KEY_ENV}: 64 hex digits"),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -178,6 +200,23 @@ mod tests {
         assert!(problem.contains(SLACK_SIGNING_SECRETS_ENV));
         settings.signing_secrets = parse_signing_secrets("new, old");
         assert_eq!(settings.signing_secrets.len(), 2);
+        assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn installing_needs_the_client_secret_and_a_64_hex_digit_token_key() {
+        let mut settings = SlackSettings {
+            enabled: true,
+            bot_token: Some(Secret::new("xoxb")),
+            signing_secrets: parse_signing_secrets("s"),
+            client_id: "1.2".into(),
+            ..Default::default()
+        };
+        assert!(settings.validate().unwrap_err().1.contains(SLACK_CLIENT_SECRET_ENV));
+        settings.client_secret = Some(Secret::new("c"));
+        settings.token_key = Some(Secret::new("abcd"));
+        assert!(settings.validate().unwrap_err().1.contains(TOKEN_KEY_ENV));
+        settings.token_key = Some(Secret::new("ab".repeat(32)));
         assert!(settings.validate().is_ok());
     }
 }

@@ -2,8 +2,10 @@
 //! commands) and `/slack/interactivity` (buttons, modal submits). Every request is verified
 //! over its raw body before anything else; a bad, stale or missing signature is a 401 with
 //! no database access and no outbound call (the one exception is Slack's `ssl_check=1`
-//! probe of the command URL, answered 200 with nothing done). `startup::serve` merges
-//! [`routes`].
+//! probe of the command URL, answered 200 with nothing done). The install routes
+//! (`GET /slack/install`, `/slack/oauth/callback`, in `oauth`) come from an admin's browser,
+//! not from Slack, so they carry no signature: the callback checks its signed `state`
+//! instead. `startup::serve` merges [`routes`].
 
 use std::sync::Arc;
 
