@@ -136,6 +136,7 @@ pub fn job_registry() -> JobRegistry {
     crate::services::incidents::register_jobs(&mut registry);
     crate::services::audit_checkpoint::register_jobs(&mut registry);
     crate::services::retention::register_jobs(&mut registry);
+    crate::services::home::register_jobs(&mut registry);
     registry
 }
 

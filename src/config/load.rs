@@ -131,6 +131,8 @@ enum SlackSecret {
     Bot(Secret),
     App(Secret),
     Signing(Vec<Secret>),
+    ClientSecret(Secret),
+    TokenKey(Secret),
 }
 
 impl SlackSecret {
@@ -139,6 +141,8 @@ impl SlackSecret {
             SlackSecret::Bot(token) => slack.bot_token = Some(token),
             SlackSecret::App(token) => slack.app_token = Some(token),
             SlackSecret::Signing(secrets) => slack.signing_secrets = secrets,
+            SlackSecret::ClientSecret(secret) => slack.client_secret = Some(secret),
+            SlackSecret::TokenKey(key) => slack.token_key = Some(key),
         }
     }
 }
@@ -149,6 +153,8 @@ fn slack_secret(var: &str, raw: &str) -> Option<SlackSecret> {
         _ if raw.trim().is_empty() => None,
         super::SLACK_BOT_TOKEN_ENV => Some(SlackSecret::Bot(token())),
         super::SLACK_APP_TOKEN_ENV => Some(SlackSecret::App(token())),
+        super::SLACK_CLIENT_SECRET_ENV => Some(SlackSecret::ClientSecret(token())),
+        super::TOKEN_KEY_ENV => Some(SlackSecret::TokenKey(token())),
         super::SLACK_SIGNING_SECRETS_ENV => {
             Some(SlackSecret::Signing(super::parse_signing_secrets(raw)))
         }

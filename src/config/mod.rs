@@ -46,8 +46,8 @@ pub use onboarding::{OnboardingSettings, PlanConfig, StepConfig};
 pub use retention::RetentionSettings;
 pub use secret::Secret;
 pub use slack::{
-    SLACK_APP_TOKEN_ENV, SLACK_BOT_TOKEN_ENV, SLACK_SIGNING_SECRETS_ENV, SlackSettings,
-    SlackTransport, parse_signing_secrets,
+    SLACK_APP_TOKEN_ENV, SLACK_BOT_TOKEN_ENV, SLACK_CLIENT_SECRET_ENV, SLACK_SIGNING_SECRETS_ENV,
+    SlackSettings, SlackTransport, TOKEN_KEY_ENV, parse_signing_secrets,
 };
 
 /// Everything Steward can be configured with.

@@ -12,6 +12,10 @@ pub const SLACK_BOT_TOKEN_ENV: &str = "STEWARD_SLACK_BOT_TOKEN";
 pub const SLACK_APP_TOKEN_ENV: &str = "STEWARD_SLACK_APP_TOKEN";
 /// Signing secrets, comma-separated (two while rotating).
 pub const SLACK_SIGNING_SECRETS_ENV: &str = "STEWARD_SLACK_SIGNING_SECRETS";
+/// The app's OAuth client secret (installing into more workspaces; it also signs `state`).
+pub const SLACK_CLIENT_SECRET_ENV: &str = "STEWARD_SLACK_CLIENT_SECRET";
+/// 32 bytes as 64 hex digits: encrypts the bot tokens of installed workspaces at rest.
+pub const TOKEN_KEY_ENV: &str = "STEWARD_TOKEN_KEY";
 
 /// How Slack reaches Steward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -43,6 +47,24 @@ pub struct SlackSettings {
     pub signature_window_seconds: i64,
     /// Public base URL Slack calls in HTTP mode, for `steward slack manifest`.
     pub public_url: String,
+    /// A person's App Home is republished at most once per this many seconds when something
+    /// of theirs changes (a burst of changes is one `views.publish`); only for people who
+    /// opened their home.
+    pub home_debounce_seconds: u64,
+    /// The app's OAuth client id. Set (with `STEWARD_SLACK_CLIENT_SECRET` and
+    /// `STEWARD_TOKEN_KEY`) to install into more workspaces at `/slack/install`; empty: one
+    /// workspace, the bot token from the environment.
+    pub client_id: String,
+    /// Slack's OAuth v2 authorize page (`/slack/install` redirects there).
+    pub authorize_url: String,
+    /// How long an install link's signed `state` stays valid, in minutes.
+    pub install_state_minutes: i64,
+    /// From `STEWARD_SLACK_CLIENT_SECRET` only.
+    #[serde(skip)]
+    pub client_secret: Option<Secret>,
+    /// From `STEWARD_TOKEN_KEY` only.
+    #[serde(skip)]
+    pub token_key: Option<Secret>,
     /// From `STEWARD_SLACK_BOT_TOKEN` only.
     #[serde(skip)]
     pub bot_token: Option<Secret>,
@@ -64,6 +86,12 @@ impl Default for SlackSettings {
             channel_pacing_ms: 1000,
             signature_window_seconds: 300,
             public_url: "https://steward.example.com".into(),
+            home_debounce_seconds: 10,
+            client_id: String::new(),
+            authorize_url: "https://slack.com/oauth/v2/authorize".into(),
+            install_state_minutes: 10,
+            client_secret: None,
+            token_key: None,
             bot_token: None,
             app_token: None,
             signing_secrets: Vec::new(),
@@ -95,9 +123,13 @@ impl SlackSettings {
                 "must be greater than zero".into(),
             ));
         }
+        if self.home_debounce_seconds == 0 {
+            return Err(("slack.home_debounce_seconds".into(), "must be at least 1".into()));
+        }
         if !self.enabled {
             return Ok(());
         }
+        self.validate_install()?;
         if !self.api_url.starts_with("https://") && !self.api_url.starts_with("http://") {
             return Err(("slack.api_url".into(), "must be an http(s) URL".into()));
         }
@@ -114,6 +146,27 @@ impl SlackSettings {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl SlackSettings {
+    /// Installing into more workspaces (`client_id` set) needs the client secret and a
+    /// usable token key, or every install would fail at the callback.
+    fn validate_install(&self) -> Result<(), (String, String)> {
+        if self.client_id.is_empty() {
+            return Ok(());
+        }
+        if self.client_secret.is_none() {
+            return Err(("slack.client_id".into(), format!("needs {SLACK_CLIENT_SECRET_ENV}")));
+        }
+        let key = self.token_key.as_ref().map(|k| k.expose().trim());
+        if !key.is_some_and(|k| k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit())) {
+            return Err((
+                "slack.client_id".into(),
+                format!("needs {TOKEN_KEY_ENV}: 64 hex digits"),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -147,6 +200,23 @@ mod tests {
         assert!(problem.contains(SLACK_SIGNING_SECRETS_ENV));
         settings.signing_secrets = parse_signing_secrets("new, old");
         assert_eq!(settings.signing_secrets.len(), 2);
+        assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn installing_needs_the_client_secret_and_a_64_hex_digit_token_key() {
+        let mut settings = SlackSettings {
+            enabled: true,
+            bot_token: Some(Secret::new("xoxb")),
+            signing_secrets: parse_signing_secrets("s"),
+            client_id: "1.2".into(),
+            ..Default::default()
+        };
+        assert!(settings.validate().unwrap_err().1.contains(SLACK_CLIENT_SECRET_ENV));
+        settings.client_secret = Some(Secret::new("c"));
+        settings.token_key = Some(Secret::new("abcd"));
+        assert!(settings.validate().unwrap_err().1.contains(TOKEN_KEY_ENV));
+        settings.token_key = Some(Secret::new("ab".repeat(32)));
         assert!(settings.validate().is_ok());
     }
 }

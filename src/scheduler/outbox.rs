@@ -204,7 +204,8 @@ impl Dispatcher {
     fn budget_spent(&self, message: &OutboxMessage, now: DateTime<Utc>) -> bool {
         let settings = &self.services.settings.outbox;
         let minutes = match message.kind {
-            OutboxKind::Dm => settings.dm_budget_minutes,
+            // A home view is as personal as a DM, and a later one replaces it anyway.
+            OutboxKind::Dm | OutboxKind::Home => settings.dm_budget_minutes,
             // Webhooks have their own sender (`scheduler::webhooks`); posts' budget if ever.
             OutboxKind::Post | OutboxKind::Webhook | OutboxKind::Room => {
                 settings.post_budget_minutes
@@ -238,7 +239,9 @@ impl Dispatcher {
         if message.kind == OutboxKind::Room {
             return self.send_room(port, message, delivery).await;
         }
-        let sent = if message.kind == OutboxKind::Dm {
+        let sent = if message.kind == OutboxKind::Home {
+            port.publish_home(delivery, &message.target, &message.message).await.map(|()| None)
+        } else if message.kind == OutboxKind::Dm {
             port.direct_message(delivery, &message.target, &message.message).await.map(Some)
         } else if let Some(key) = message.message.living_key()
             && let Some(existing) = outbox::living_ref(pool, platform, key).await?

@@ -135,6 +135,13 @@ pub(crate) trait Workflow {
         Vec::new()
     }
 
+    /// The people whose home view (`/mine`, the Slack App Home) shows this item: its owner,
+    /// who must decide it, its team's queue. Their homes are republished, debounced, when
+    /// it is created or changes (`services::home`), as it was before and after the change.
+    fn home_people(_services: &Services, _item: &Self::Item) -> Vec<PersonKey> {
+        Vec::new()
+    }
+
     /// The workflow's own follow-ups of every save (e.g. the next SLA check).
     fn after_save(
         _services: &Services,
@@ -283,6 +290,7 @@ pub(crate) async fn save<W: Workflow>(
     change: Change<W::Item>,
     now: DateTime<Utc>,
 ) -> Result<W::Item, AppError> {
+    let mut people = W::home_people(services, &change.before);
     let mut item = change.after;
     let (before, after) = (change.before.snapshot(), item.snapshot());
     audit(effects, &mut item, change.actor, &change.action, before, after, now);
@@ -291,6 +299,8 @@ pub(crate) async fn save<W: Workflow>(
         return Err(AppError::Conflict(W::stale(services, &item, zone)));
     }
     publish::<W>(services, tx, effects, &item, &change.lines, change.messages, now).await?;
+    people.extend(W::home_people(services, &item));
+    super::home::changed(services, tx, people, now).await?;
     Ok(item)
 }
 
@@ -310,6 +320,7 @@ pub(crate) async fn create<W: Workflow>(
         return Ok(false);
     }
     publish::<W>(services, tx, effects, item, lines, messages, now).await?;
+    super::home::changed(services, tx, W::home_people(services, item), now).await?;
     Ok(true)
 }
 
@@ -380,6 +391,17 @@ pub(crate) fn direct_message<T: LivingItem>(
         dedupe_key: item.key(what),
         not_before: now,
     })
+}
+
+/// An item's owner (if any) and everyone in its team (whose home shows the team's queue):
+/// the usual [`Workflow::home_people`].
+pub(crate) fn owner_and_team(
+    services: &Services,
+    owner: Option<&PersonKey>,
+    team: &TeamKey,
+) -> Vec<PersonKey> {
+    let members = services.directory.people().filter(|p| &p.team == team).map(|p| p.key.clone());
+    owner.cloned().into_iter().chain(members).collect()
 }
 
 /// The display name of a person key (the key itself for someone unknown).

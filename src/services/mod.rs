@@ -8,6 +8,7 @@ pub mod credits;
 pub mod digests;
 pub mod error;
 pub mod escalations;
+pub mod home;
 pub mod inbound;
 pub mod incidents;
 pub mod items;
@@ -20,6 +21,7 @@ pub mod ports;
 pub mod requests;
 pub mod retention;
 mod steward_commands;
+pub mod uploads;
 
 pub use ports::ChatPort;
 

@@ -127,4 +127,34 @@ pub trait ChatPort: Send + Sync {
         let reason = format!("{} makes no rooms ({op:?})", self.platform());
         Err(SendError::Permanent { reason })
     }
+
+    /// Replaces a platform user's home view with `message`'s card (Slack's App Home).
+    /// Platforms without one have nothing to replace.
+    async fn publish_home(
+        &self,
+        _delivery: Delivery,
+        _user: &str,
+        _message: &Message,
+    ) -> Result<(), SendError> {
+        Ok(())
+    }
+}
+
+/// A file an outbox message's attachment was uploaded as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedFile {
+    pub file_id: String,
+    /// Shared into the channel already: nothing is left to do.
+    pub shared: bool,
+}
+
+/// Where adapters that upload in steps (Slack: upload, then share) remember each step per
+/// outbox row and attachment, so a retry finishes the same upload instead of starting a
+/// second one. Implemented over PostgreSQL in `services::uploads`.
+#[async_trait]
+pub trait UploadLedger: Send + Sync {
+    async fn recorded(&self, outbox_id: i64, position: i32)
+    -> anyhow::Result<Option<UploadedFile>>;
+    async fn record(&self, outbox_id: i64, position: i32, file_id: &str) -> anyhow::Result<()>;
+    async fn mark_shared(&self, outbox_id: i64, position: i32) -> anyhow::Result<()>;
 }

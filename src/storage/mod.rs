@@ -12,6 +12,7 @@ pub mod digests;
 pub mod directory;
 pub mod effects;
 pub mod escalations;
+pub mod home_viewers;
 pub mod inbox;
 pub mod incidents;
 pub mod items;
@@ -19,9 +20,11 @@ pub mod jobs;
 pub mod lookup;
 pub mod onboarding;
 pub mod outbox;
+pub mod outbox_files;
 pub mod requests;
 pub mod retention;
 pub mod seed;
+pub mod slack_installations;
 
 use std::time::Duration;
 

@@ -21,6 +21,9 @@ pub enum OutboxKind {
     /// A step of making or closing a war room (`domain::incident::RoomOp`, as JSON in the
     /// message text) through the platform's `ChatPort::room`.
     Room,
+    /// A person's home view (Slack's App Home, `views.publish`): the target is the platform
+    /// user, the message's card the whole view.
+    Home,
 }
 
 /// The outbox "platform" of webhook calls: no chat dispatcher claims it.
@@ -33,6 +36,7 @@ impl OutboxKind {
             OutboxKind::Dm => "dm",
             OutboxKind::Webhook => "webhook",
             OutboxKind::Room => "room",
+            OutboxKind::Home => "home",
         }
     }
 
@@ -41,6 +45,7 @@ impl OutboxKind {
             "dm" => OutboxKind::Dm,
             "webhook" => OutboxKind::Webhook,
             "room" => OutboxKind::Room,
+            "home" => OutboxKind::Home,
             _ => OutboxKind::Post,
         }
     }

@@ -84,3 +84,46 @@ async fn the_app_home_shows_my_approvals_and_a_click_there_acts_and_republishes(
         sqlx::query_scalar("SELECT state FROM credits WHERE id = 1").fetch_one(pool).await.unwrap();
     assert_eq!(state, CreditState::Approved.as_str());
 }
+
+#[tokio::test]
+async fn a_burst_of_twenty_changes_republishes_the_home_once_with_the_latest_content() {
+    let story = SlackStory::start(SlackTransport::Http).await;
+    story.send(EVENTS_PATH, "application/json", home_opened(SAM)).await;
+    story.fake.wait_for("views.publish", 1).await;
+    for n in 1..=20 {
+        story.slash(ALICE, "/credit", &format!("ACME-1042 {} USD goodwill", 100 + n)).await;
+    }
+    let pool = &story.app.pool;
+    let jobs: Vec<Value> =
+        sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'home.republish'")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(jobs, [json!({ "platform": "slack", "user": SAM })], "one job, only for Sam");
+
+    // Nothing before the debounce window ends.
+    story.app.run_due_jobs().await;
+    story.flush().await;
+    assert_eq!(story.fake.calls_of("views.publish").len(), 1);
+
+    story.app.clock.advance(chrono::Duration::seconds(10));
+    assert_eq!(story.app.run_due_jobs().await.len(), 1);
+    story.flush().await;
+    let published = story.fake.calls_of("views.publish");
+    assert_eq!(published.len(), 2, "{published:?}");
+    assert_eq!(published[1].params["user_id"], SAM);
+    let home = home_text(&published[1].params);
+    assert!(home.contains("#20 credit ACME-1042 120.00 USD"), "the latest content: {home}");
+
+    // A change that takes an approval away from Sam republishes it again, without it.
+    story.app.command("sam", "/credits pending").await;
+    story.app.click("sam", "cr:20:approve:v1", None).await;
+    story.app.clock.advance(chrono::Duration::seconds(10));
+    story.app.run_due_jobs().await;
+    story.flush().await;
+    let published = story.fake.calls_of("views.publish");
+    assert_eq!(published.len(), 3);
+    let home = home_text(&published[2].params);
+    assert!(!home.contains("#20 credit"), "{home}");
+    assert!(home.contains("#19 credit"), "{home}");
+}

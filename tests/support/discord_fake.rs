@@ -2,7 +2,8 @@
 //! and a gateway WebSocket. The real adapter is pointed at it with `discord.api_url`.
 //!
 //! REST: records every call, checks `Authorization: Bot <token>`, creates messages (honouring
-//! `nonce` + `enforce_nonce`), edits them, starts threads, opens DM channels, takes
+//! `nonce` + `enforce_nonce`; with files as `multipart/form-data`, refusing one over
+//! [`MAX_UPLOAD_BYTES`] with 40005), edits them, starts threads, opens DM channels, takes
 //! interaction callbacks and webhook edits, echoes command registrations, and answers with
 //! queued failures on demand (429 with `retry_after` JSON and headers, 5xx, error codes).
 //! Like Discord, it refuses a body that breaks the documented rules (`50035 Invalid Form
@@ -40,7 +41,12 @@ pub struct Call {
     pub body: Value,
     /// The status the fake answered with.
     pub status: u16,
+    /// Files of a `multipart/form-data` call: (form field, e.g. `files[0]`, bytes).
+    pub files: Vec<(String, Vec<u8>)>,
 }
+
+/// Discord's upload limit for a bot in a server without boosts.
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 /// A failure to answer the next matching call with.
 #[derive(Debug, Clone)]
@@ -91,7 +97,11 @@ impl DiscordFake {
         tokio::spawn(gateway(ws, state.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let app = Router::new().fallback(rest).with_state(state.clone());
+        // No body limit of its own: Discord's upload limit is the fake's to answer (40005).
+        let app = Router::new()
+            .fallback(rest)
+            .layer(axum::extract::DefaultBodyLimit::disable())
+            .with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         DiscordFake { url: format!("http://{addr}"), state }
     }
@@ -212,9 +222,23 @@ async fn rest(
 ) -> Response {
     let path = uri.path().strip_prefix("/api/v10").unwrap_or(uri.path()).to_owned();
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    // With files, the JSON body travels as the `payload_json` part of a form.
+    let (body, files): (Value, Vec<(String, Vec<u8>)>) =
+        if content_type.starts_with("multipart/form-data") {
+            let parts = form_parts(content_type, &body);
+            let payload = parts.iter().find(|(name, _)| name == "payload_json");
+            let json = payload.and_then(|(_, raw)| serde_json::from_slice(raw).ok());
+            let files = parts.iter().filter(|(name, _)| name.starts_with("files[")).cloned();
+            (json.unwrap_or(Value::Null), files.collect())
+        } else {
+            (serde_json::from_slice(&body).unwrap_or(Value::Null), Vec::new())
+        };
     let response = if auth == format!("Bot {TOKEN}") {
-        answer(&state, &method, &path, &body)
+        match file_problem(&body, &files) {
+            Some(problem) => problem,
+            None => answer(&state, &method, &path, &body),
+        }
     } else {
         respond(
             StatusCode::UNAUTHORIZED,
@@ -223,9 +247,61 @@ async fn rest(
         )
     };
     let status = response.status().as_u16();
-    state.calls.lock().unwrap().push(Call { method: method.to_string(), path, body, status });
+    let call = Call { method: method.to_string(), path, body, status, files };
+    state.calls.lock().unwrap().push(call);
     state.changed.notify_waiters();
     response
+}
+
+/// What Discord answers to files it will not take: a file over the upload limit (40005),
+/// or `attachments` that name no `files[n]` part of the form (50035).
+fn file_problem(body: &Value, files: &[(String, Vec<u8>)]) -> Option<Response> {
+    if files.iter().any(|(_, bytes)| bytes.len() > MAX_UPLOAD_BYTES) {
+        return Some(respond(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            rate_headers(4, 1.0),
+            json!({ "message": "Request entity too large", "code": 40005 }),
+        ));
+    }
+    let named = body["attachments"].as_array().cloned().unwrap_or_default();
+    let missing = named.iter().any(|a| {
+        let field = format!("files[{}]", a["id"].as_u64().unwrap_or(u64::MAX));
+        !files.iter().any(|(name, _)| *name == field)
+    });
+    missing.then(|| {
+        respond(
+            StatusCode::BAD_REQUEST,
+            rate_headers(4, 1.0),
+            json!({ "message": "Invalid Form Body", "code": INVALID_FORM_BODY,
+                "errors": ["attachments name a file the form does not carry"] }),
+        )
+    })
+}
+
+/// The parts of a `multipart/form-data` body: (field name, content).
+fn form_parts(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let Some(boundary) = content_type.split("boundary=").nth(1) else { return Vec::new() };
+    let delimiter = format!("--{}", boundary.trim_matches('"')).into_bytes();
+    let find = |haystack: &[u8], needle: &[u8]| {
+        haystack.windows(needle.len()).position(|window| window == needle)
+    };
+    let mut parts = Vec::new();
+    let mut rest = body;
+    while let Some(at) = find(rest, &delimiter) {
+        rest = &rest[at + delimiter.len()..];
+        if rest.starts_with(b"--") {
+            break;
+        }
+        let end = find(rest, &delimiter).unwrap_or(rest.len());
+        let part = &rest[..end];
+        let Some(split) = find(part, b"\r\n\r\n") else { continue };
+        let headers = String::from_utf8_lossy(&part[..split]);
+        let content = &part[split + 4..];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        let name = headers.split("name=\"").nth(1).and_then(|r| r.split('"').next());
+        parts.push((name.unwrap_or_default().to_owned(), content.to_vec()));
+    }
+    parts
 }
 
 fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Response {

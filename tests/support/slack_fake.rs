@@ -1,6 +1,9 @@
 //! A local Slack: the Web API over HTTP (records every call, checks the bearer token and the
 //! fields each method requires, answers 429/5xx/`ok:false` on demand), `response_url`s, and a
-//! Socket Mode WebSocket endpoint handed out by `apps.connections.open`. The real adapter is
+//! Socket Mode WebSocket endpoint handed out by `apps.connections.open`. Files go the way
+//! Slack takes them: `files.getUploadURLExternal` hands out an upload URL on the fake itself,
+//! the bytes are POSTed there, and `files.completeUploadExternal` shares them
+//! ([`SlackFake::shared_files`]). The real adapter is
 //! pointed at it with `slack.api_url`. Like Slack, it answers `invalid_blocks` (recording
 //! the broken limits under `_problems` in the call) when blocks or a view exceed a limit.
 
@@ -24,6 +27,12 @@ use super::platform_limits as limits;
 pub const BOT_TOKEN: &str = "xoxb-test-bot";
 pub const APP_TOKEN: &str = "xapp-test-app";
 pub const SIGNING_SECRET: &str = "test-signing-secret";
+/// The app's OAuth client, and what `oauth.v2.access` grants for [`INSTALL_CODE`].
+pub const CLIENT_ID: &str = "1111.2222";
+pub const CLIENT_SECRET: &str = "test-client-secret";
+pub const INSTALL_CODE: &str = "code-from-slack";
+pub const SECOND_TEAM: &str = "T0SECOND";
+pub const SECOND_TEAM_TOKEN: &str = "xoxb-second-team";
 
 /// One Web API call as the fake saw it.
 #[derive(Debug, Clone)]
@@ -64,6 +73,8 @@ struct Inner {
     counts: HashMap<String, usize>,
     /// Channels made with `conversations.create`, in order.
     channels: Vec<FakeChannel>,
+    /// Files by id, from `files.getUploadURLExternal` on.
+    files: HashMap<String, FakeFile>,
 }
 
 /// A channel made through the fake's `conversations.create`.
@@ -107,9 +118,30 @@ fn list_param(params: &Value, field: &str) -> Vec<String> {
     }
 }
 
+/// A file as the fake keeps it: announced, uploaded to its URL, shared by completions.
+#[derive(Debug, Clone, Default)]
+struct FakeFile {
+    filename: String,
+    length: usize,
+    bytes: Option<Vec<u8>>,
+}
+
+/// A file shared into a channel by `files.completeUploadExternal` (one per share: a file
+/// completed twice is shared twice, so duplicates show).
+#[derive(Debug, Clone)]
+pub struct SharedFile {
+    pub file_id: String,
+    pub filename: String,
+    pub title: String,
+    pub channel: String,
+    pub thread_ts: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
 #[derive(Clone)]
 pub struct SlackFake {
     inner: Arc<Mutex<Inner>>,
+    shares: Arc<Mutex<Vec<SharedFile>>>,
     changed: Arc<Notify>,
     pub base_url: String,
     /// Envelopes to push to the connected Socket Mode client.
@@ -128,6 +160,7 @@ impl SlackFake {
         let (in_tx, socket_in) = mpsc::unbounded_channel();
         let fake = SlackFake {
             inner: Arc::default(),
+            shares: Arc::default(),
             changed: Arc::default(),
             base_url,
             socket_out,
@@ -137,6 +170,7 @@ impl SlackFake {
         let app = Router::new()
             .route("/api/{method}", any(api))
             .route("/response/{id}", post(response_url))
+            .route("/upload/{file_id}", post(upload))
             .with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         tokio::spawn(socket_server(ws_listener, out_rx, in_tx));
@@ -211,6 +245,11 @@ impl SlackFake {
             ..Default::default()
         });
         id
+    }
+
+    /// Every file shared into a channel so far.
+    pub fn shared_files(&self) -> Vec<SharedFile> {
+        self.shares.lock().unwrap().clone()
     }
 
     pub fn calls(&self) -> Vec<ApiCall> {
@@ -298,6 +337,9 @@ async fn api(
 ) -> Response {
     let params = merge_params(query, &headers, &body);
     let index = fake.record(&method, params.clone());
+    if method == "oauth.v2.access" {
+        return oauth_access(&headers, &params);
+    }
     let expected = if method == "apps.connections.open" { APP_TOKEN } else { BOT_TOKEN };
     let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if bearer != format!("Bearer {expected}") {
@@ -551,9 +593,89 @@ async fn api(
             channel.archived = true;
             ok(json!({}))
         }
+        "files.getUploadURLExternal" => {
+            let length = str_of("length").parse::<usize>().unwrap_or(0);
+            if !has("filename") || length == 0 {
+                return slack_error("invalid_arguments");
+            }
+            let mut inner = fake.inner.lock().unwrap();
+            let file_id = format!("F{:08}", inner.files.len() + 1);
+            let file = FakeFile { filename: str_of("filename"), length, bytes: None };
+            inner.files.insert(file_id.clone(), file);
+            let upload_url = format!("{}/upload/{file_id}", fake.base_url);
+            ok(json!({ "upload_url": upload_url, "file_id": file_id }))
+        }
+        "files.completeUploadExternal" => {
+            // `files` is a JSON array, or a JSON string of one in a form.
+            let files = match &params["files"] {
+                Value::String(raw) => serde_json::from_str(raw).unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            let Some(files) = files.as_array().filter(|f| !f.is_empty()).cloned() else {
+                return slack_error("invalid_arguments");
+            };
+            let thread_ts = params.get("thread_ts").and_then(Value::as_str).map(str::to_owned);
+            let inner = fake.inner.lock().unwrap();
+            let mut shared = Vec::new();
+            for file in &files {
+                let id = file["id"].as_str().unwrap_or_default();
+                // Slack completes only files whose bytes arrived in full.
+                let Some(known) = inner.files.get(id) else {
+                    return slack_error("file_not_found");
+                };
+                let Some(bytes) = known.bytes.clone() else {
+                    return slack_error("file_not_found");
+                };
+                shared.push(SharedFile {
+                    file_id: id.to_owned(),
+                    filename: known.filename.clone(),
+                    title: file["title"].as_str().unwrap_or_default().to_owned(),
+                    channel: str_of("channel_id"),
+                    thread_ts: thread_ts.clone(),
+                    bytes,
+                });
+            }
+            drop(inner);
+            let answer: Vec<Value> =
+                shared.iter().map(|f| json!({ "id": f.file_id, "title": f.title })).collect();
+            fake.shares.lock().unwrap().extend(shared);
+            fake.changed.notify_waiters();
+            ok(json!({ "files": answer }))
+        }
+        "views.publish" => {
+            if !has("user_id") || !has("view") {
+                return slack_error("invalid_arguments");
+            }
+            let mut view = view_of(&params);
+            view["id"] = json!("V0HOME");
+            view["team_id"] = json!("T0FAKE");
+            view["hash"] = json!("h");
+            ok(json!({ "view": view }))
+        }
         "apps.connections.open" => ok(json!({ "url": ws_url })),
         _ => slack_error("unknown_method"),
     }
+}
+
+/// `oauth.v2.access`: the client authenticates with HTTP Basic (id:secret); the code of
+/// [`INSTALL_CODE`] grants the second team's bot token, any other is `invalid_code`.
+fn oauth_access(headers: &HeaderMap, params: &Value) -> Response {
+    use base64::Engine;
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth != format!("Basic {basic}") {
+        return slack_error("invalid_client_id");
+    }
+    if params["code"] != INSTALL_CODE {
+        return slack_error("invalid_code");
+    }
+    ok(json!({
+        "access_token": SECOND_TEAM_TOKEN, "token_type": "bot",
+        "scope": "commands,chat:write", "bot_user_id": "U0BOT2", "app_id": "A0FAKE",
+        "team": { "id": SECOND_TEAM, "name": "Second Workspace" },
+        "authed_user": { "id": "U0ADMIN2" },
+    }))
 }
 
 /// A view parameter, sent as a JSON object or as a JSON string in a form.
@@ -588,6 +710,28 @@ async fn response_url(
         return slack_error("invalid_blocks");
     }
     ok(json!({}))
+}
+
+/// The upload URL `files.getUploadURLExternal` handed out: takes the file's bytes (as many as
+/// announced, like Slack) and answers in plain text.
+async fn upload(
+    State((fake, _)): State<(SlackFake, String)>,
+    Path(file_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    fake.record("upload", json!({ "file_id": file_id, "length": body.len() }));
+    let failure = fake.inner.lock().unwrap().failures.get_mut("upload").and_then(|q| q.pop_front());
+    if failure.is_some() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let mut inner = fake.inner.lock().unwrap();
+    match inner.files.get_mut(&file_id) {
+        Some(file) if file.length == body.len() => {
+            file.bytes = Some(body.to_vec());
+            format!("OK - {}", body.len()).into_response()
+        }
+        _ => StatusCode::BAD_REQUEST.into_response(),
+    }
 }
 
 /// Accepts Socket Mode connections: says hello, forwards pushed envelopes, reports acks.

@@ -39,3 +39,17 @@ pub fn example_public_url(url: &str) -> String {
          there. Set it (or STEWARD__SLACK__PUBLIC_URL) to this server's public https URL."
     )
 }
+
+/// The page Slack's OAuth callback lands on after a successful install.
+pub fn installed(team_name: &str) -> String {
+    format!(
+        "Steward is installed in {team_name}. Invite it to private channels with /invite @Steward."
+    )
+}
+
+/// The page of an install link that is forged or too old.
+pub const INSTALL_LINK_INVALID: &str =
+    "This install link is invalid or has expired. Start again from /slack/install.";
+
+/// The page when Slack did not hand over the installation.
+pub const INSTALL_FAILED: &str = "Slack did not complete the installation. Try again.";

@@ -1,5 +1,6 @@
 //! The outbox's way out to Discord: create messages (with the outbox row's nonce and
-//! `enforce_nonce`, so a retried send cannot post twice), edit living cards in place, post an
+//! `enforce_nonce`, so a retried send cannot post twice; a message's file goes in the same
+//! request as `multipart/form-data`), edit living cards in place, post an
 //! item's history in a thread started from its card, and DM people.
 
 use std::collections::{HashMap, HashSet};
@@ -7,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
+use serenity::builder::CreateAttachment;
 use serenity::http::{LightMethod, Route};
 use serenity::model::id::{ChannelId, MessageId, UserId};
 
@@ -41,12 +43,39 @@ impl DiscordChat {
         message: &Message,
     ) -> Result<MessageRef, CallError> {
         let channel_id = snowflake(channel, "channel")?;
-        let mut body = render::message(message);
-        body["nonce"] = json!(delivery.nonce());
-        body["enforce_nonce"] = json!(true);
-        let route = Route::ChannelMessages { channel_id: ChannelId::new(channel_id) };
+        let route = || Route::ChannelMessages { channel_id: ChannelId::new(channel_id) };
         let key = format!("POST channels/{channel_id}/messages");
-        let created = self.rest.call(&key, route, LightMethod::Post, Some(&body)).await?;
+        let with_nonce = |mut body: Value| {
+            body["nonce"] = json!(delivery.nonce());
+            body["enforce_nonce"] = json!(true);
+            body
+        };
+        let created = match message.attachments.first() {
+            Some(file) => {
+                // One request with the file, so the nonce covers it too: a retry cannot
+                // post the message (or the file) twice.
+                let body = with_nonce(render::message_with_file(message));
+                let files = vec![CreateAttachment::bytes(file.data.clone(), file.filename.clone())];
+                match self
+                    .rest
+                    .call_with_files(&key, route(), LightMethod::Post, &body, files)
+                    .await
+                {
+                    // Too large for the channel: the message goes without it, with its
+                    // fallback text in its place.
+                    Err(err) if err.code == Some(codes::ENTITY_TOO_LARGE) => {
+                        tracing::warn!(outbox_id = delivery.outbox_id, "discord refused the file");
+                        let body = with_nonce(render::message(message));
+                        self.rest.call(&key, route(), LightMethod::Post, Some(&body)).await?
+                    }
+                    other => other?,
+                }
+            }
+            None => {
+                let body = with_nonce(render::message(message));
+                self.rest.call(&key, route(), LightMethod::Post, Some(&body)).await?
+            }
+        };
         let id = created.get("id").and_then(Value::as_str).ok_or_else(|| CallError {
             error: SendError::Permanent { reason: "created message has no id".into() },
             code: None,

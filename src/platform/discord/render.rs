@@ -45,6 +45,8 @@ const FOOTER_BUDGET: usize = 600;
 /// Options of a select menu.
 const MAX_OPTIONS: usize = 25;
 const MAX_TEXT_INPUT_LABEL: usize = 45;
+/// An attachment's description (its alt text).
+const MAX_ATTACHMENT_DESCRIPTION: usize = 1024;
 
 /// Interaction callback types.
 pub mod callback {
@@ -279,8 +281,26 @@ pub fn components(buttons: &[Button]) -> Vec<Value> {
         .collect()
 }
 
+/// The body of a create call that uploads `message`'s first file as `files[0]`: the file
+/// stands in for its fallback text, and `attachments` names it (serenity numbers every file
+/// of a form 0, so one file per message; further ones keep their fallback text).
+pub fn message_with_file(message: &Message) -> Value {
+    let Some((file, others)) = message.attachments.split_first() else {
+        return self::message(message);
+    };
+    let rest = Message { attachments: others.to_vec(), ..message.clone() };
+    let mut body = self::message(&rest);
+    body["attachments"] = json!([{
+        "id": 0,
+        "filename": file.filename,
+        "description": clip(&file.title, MAX_ATTACHMENT_DESCRIPTION),
+    }]);
+    body
+}
+
 /// The body of a create/edit message call (and of an interaction's message answer).
-/// Attachments are not uploaded yet: their fallback text is appended to the content.
+/// Files are not sent here ([`message_with_file`] does): their fallback text is appended to
+/// the content.
 pub fn message(message: &Message) -> Value {
     let mut content = message.text.clone().unwrap_or_default();
     for attachment in &message.attachments {

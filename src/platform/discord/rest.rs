@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use serenity::http::{Http, HttpBuilder, LightMethod, Request, Route};
+use serenity::builder::CreateAttachment;
+use serenity::http::{Http, HttpBuilder, LightMethod, Multipart, MultipartUpload, Request, Route};
 
 use crate::config::DiscordSettings;
 use crate::services::ports::{Clock, SendError};
@@ -32,6 +33,8 @@ pub mod codes {
     pub const UNKNOWN_CHANNEL: i64 = 10003;
     pub const UNKNOWN_MESSAGE: i64 = 10008;
     pub const MISSING_ACCESS: i64 = 50001;
+    /// A file larger than the channel's upload limit.
+    pub const ENTITY_TOO_LARGE: i64 = 40005;
     pub const THREAD_ALREADY_CREATED: i64 = 160004;
 }
 
@@ -163,6 +166,28 @@ impl Rest {
         self.send("interaction", route, method, body).await
     }
 
+    /// A paced call with files: `multipart/form-data` with each file as `files[n]` and
+    /// `payload` as `payload_json` (whose `attachments` name the files by `id`).
+    pub async fn call_with_files(
+        &self,
+        route_key: &str,
+        route: Route<'_>,
+        method: LightMethod,
+        payload: &Value,
+        files: Vec<CreateAttachment>,
+    ) -> Result<Value, CallError> {
+        if let Some(retry_after) = self.pacer().admit(route_key, self.clock.now()) {
+            return Err(SendError::Paced { retry_after }.into());
+        }
+        let multipart = Multipart {
+            upload: MultipartUpload::Attachments(files),
+            fields: Vec::new(),
+            payload_json: Some(payload.to_string()),
+        };
+        let request = Request::new(route, method).multipart(Some(multipart));
+        self.exchange(route_key, request).await
+    }
+
     async fn send(
         &self,
         route_key: &str,
@@ -171,8 +196,12 @@ impl Rest {
         body: Option<&Value>,
     ) -> Result<Value, CallError> {
         let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
-        let request = Request::new(route, method)
-            .body(bytes)
+        self.exchange(route_key, Request::new(route, method).body(bytes)).await
+    }
+
+    /// Sends a built request and maps Discord's answer (pacing, 429, 401, error codes).
+    async fn exchange(&self, route_key: &str, request: Request<'_>) -> Result<Value, CallError> {
+        let request = request
             .build(&self.client, self.http.token(), self.http.proxy.as_deref())
             .map_err(|e| SendError::Permanent { reason: format!("cannot build request: {e}") })?;
         let response = match request.send().await {

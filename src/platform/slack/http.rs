@@ -2,8 +2,10 @@
 //! commands) and `/slack/interactivity` (buttons, modal submits). Every request is verified
 //! over its raw body before anything else; a bad, stale or missing signature is a 401 with
 //! no database access and no outbound call (the one exception is Slack's `ssl_check=1`
-//! probe of the command URL, answered 200 with nothing done). `startup::serve` merges
-//! [`routes`].
+//! probe of the command URL, answered 200 with nothing done). The install routes
+//! (`GET /slack/install`, `/slack/oauth/callback`, in `oauth`) come from an admin's browser,
+//! not from Slack, so they carry no signature: the callback checks its signed `state`
+//! instead. `startup::serve` merges [`routes`].
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::decode::{self, CommandForm, Decoded};
@@ -45,6 +47,8 @@ pub fn routes(state: SlackHttpState) -> Router {
         .route(EVENTS_PATH, post(events))
         .route(COMMANDS_PATH, post(commands))
         .route(INTERACTIVITY_PATH, post(interactivity))
+        .route(super::oauth::INSTALL_PATH, get(super::oauth::install))
+        .route(super::oauth::CALLBACK_PATH, get(super::oauth::callback))
         .with_state(state)
 }
 

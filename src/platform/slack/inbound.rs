@@ -57,6 +57,12 @@ impl SlackInbound {
                 Ack::Empty
             }
             Decoded::HomeOpened { user } => {
+                // Remembered, so later changes of theirs republish it (`services::home`).
+                if let Err(err) =
+                    crate::services::home::opened(&self.services, Platform::Slack, &user).await
+                {
+                    tracing::warn!(error = %err, "home viewer not remembered");
+                }
                 self.spawn_reply(move |this| async move { this.publish_home(&user, None).await });
                 Ack::Empty
             }

@@ -8,19 +8,25 @@
 //! - `http`: the axum routes (`/slack/events`, `/slack/commands`, `/slack/interactivity`).
 //! - `socket_mode`: the same over a Socket Mode WebSocket (app-level token).
 //! - `port`: the outbound `ChatPort` (pacing, retries, reconciliation by metadata).
+//! - `files`: a message's files (upload URL, bytes, completion), each shared once.
 //! - `rate_limits`: a 429 pauses its Web API method for every message, not just one.
 //! - `manifest`: the app manifest `steward slack manifest` prints.
+//! - `oauth`: installing into more workspaces (`/slack/install`, the OAuth v2 callback).
+//! - `tokens`: installed workspaces' bot tokens sealed at rest.
 
 pub mod client;
 pub mod decode;
+mod files;
 pub mod http;
 pub mod inbound;
 pub mod manifest;
+pub mod oauth;
 pub mod port;
 pub mod rate_limits;
 pub mod render;
 pub mod socket_mode;
 pub mod startup;
+pub mod tokens;
 pub mod verify;
 
 pub use client::SlackApi;

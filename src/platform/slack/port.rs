@@ -32,7 +32,8 @@ use super::render;
 use crate::domain::ids::Platform;
 use crate::domain::incident::RoomOp;
 use crate::domain::reply::{Message, MessageRef};
-use crate::services::ports::{ChatPort, Clock, Delivery, SendError};
+use crate::services::ports::{ChatPort, Clock, Delivery, SendError, UploadLedger};
+use crate::services::uploads::MemoryUploads;
 
 /// The message metadata event type that marks Steward's outbox messages.
 pub const METADATA_EVENT: &str = "steward_outbox";
@@ -82,6 +83,8 @@ pub struct SlackChat {
     pauses: MethodPauses,
     /// Slack user id → DM channel id (stable per user, so opened once per process).
     dm_channels: Mutex<HashMap<String, String>>,
+    /// Where each file upload's steps are remembered (`files`).
+    uploads: Arc<dyn UploadLedger>,
 }
 
 impl SlackChat {
@@ -94,11 +97,26 @@ impl SlackChat {
             next_post: Mutex::default(),
             pauses: MethodPauses::default(),
             dm_channels: Mutex::default(),
+            uploads: Arc::new(MemoryUploads::default()),
         }
     }
 
+    /// Remembers file uploads in `ledger` (the database in `serve`) instead of in memory.
+    pub fn with_uploads(mut self, ledger: Arc<dyn UploadLedger>) -> SlackChat {
+        self.uploads = ledger;
+        self
+    }
+
+    pub(super) fn uploads(&self) -> &dyn UploadLedger {
+        self.uploads.as_ref()
+    }
+
+    pub(super) fn api(&self) -> &SlackApi {
+        &self.api
+    }
+
     /// `Paced` while `method` is paused by an earlier 429.
-    fn admit(&self, method: &'static str) -> Result<(), SendError> {
+    pub(super) fn admit(&self, method: &'static str) -> Result<(), SendError> {
         match self.pauses.wait(method, self.clock.now()) {
             Some(retry_after) => Err(SendError::Paced { retry_after }),
             None => Ok(()),
@@ -106,7 +124,7 @@ impl SlackChat {
     }
 
     /// Maps a failed call of `method`; a 429 pauses the method for every message.
-    fn failed(&self, method: &'static str, err: SlackClientError) -> SendError {
+    pub(super) fn failed(&self, method: &'static str, err: SlackClientError) -> SendError {
         let error = send_error(err);
         if let SendError::Paced { retry_after } = &error {
             self.pauses.pause(method, *retry_after, self.clock.now());
@@ -138,25 +156,35 @@ impl SlackChat {
     ) -> Result<MessageRef, SendError> {
         self.admit("chat.postMessage")?;
         self.pace(channel)?;
-        if delivery.attempt > 1
-            && let Some(found) = self.find_posted(delivery, channel, thread).await?
-        {
-            tracing::info!(outbox_id = delivery.outbox_id, "earlier attempt had arrived");
-            return Ok(found);
+        let found = match delivery.attempt > 1 {
+            true => self.find_posted(delivery, channel, thread).await?,
+            false => None,
+        };
+        let posted = match found {
+            Some(found) => {
+                tracing::info!(outbox_id = delivery.outbox_id, "earlier attempt had arrived");
+                found
+            }
+            None => {
+                let content = render::content(message).with_metadata(metadata(delivery));
+                let request = SlackApiChatPostMessageRequest::new(channel.into(), content)
+                    .opt_thread_ts(thread.map(|t| SlackTs::new(t.message_id.clone())));
+                let response = self
+                    .api
+                    .session()
+                    .chat_post_message(&request)
+                    .await
+                    .map_err(|e| self.failed("chat.postMessage", e))?;
+                MessageRef {
+                    channel: response.channel.to_string(),
+                    message_id: response.ts.to_string(),
+                }
+            }
+        };
+        if !message.attachments.is_empty() {
+            self.share_files(delivery, &posted.channel, thread, message).await?;
         }
-        let content = render::content(message).with_metadata(metadata(delivery));
-        let request = SlackApiChatPostMessageRequest::new(channel.into(), content)
-            .opt_thread_ts(thread.map(|t| SlackTs::new(t.message_id.clone())));
-        let response = self
-            .api
-            .session()
-            .chat_post_message(&request)
-            .await
-            .map_err(|e| self.failed("chat.postMessage", e))?;
-        Ok(MessageRef {
-            channel: response.channel.to_string(),
-            message_id: response.ts.to_string(),
-        })
+        Ok(posted)
     }
 
     /// The message an earlier attempt of `delivery` posted, if Slack has it: among the
@@ -423,6 +451,27 @@ impl ChatPort for SlackChat {
                 self.step_done("conversations.archive", archived)
             }
         }
+    }
+
+    async fn publish_home(
+        &self,
+        _delivery: Delivery,
+        user: &str,
+        message: &Message,
+    ) -> Result<(), SendError> {
+        // Publishing replaces the whole view: repeating it leaves the same home.
+        self.admit("views.publish")?;
+        let card = message.card.clone().unwrap_or_default();
+        let request = SlackApiViewsPublishRequest::new(
+            SlackUserId::new(user.to_owned()),
+            render::home(&card),
+        );
+        self.api
+            .session()
+            .views_publish(&request)
+            .await
+            .map_err(|e| self.failed("views.publish", e))?;
+        Ok(())
     }
 }
 

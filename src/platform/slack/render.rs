@@ -66,7 +66,8 @@ pub fn content(message: &Message) -> SlackMessageContent {
     let blocks = message.card.as_ref().map(blocks);
     let mut fallback = fallback_text(message);
     for attachment in &message.attachments {
-        // Files are not uploaded (yet): their text fallback goes with the message.
+        // Files are uploaded after the message (`files`); their text fallback goes with it,
+        // for notifications and in case Slack refuses the file.
         fallback.push('\n');
         fallback.push_str(&attachment.fallback);
     }

@@ -10,6 +10,7 @@ use super::http::{SlackHttpState, routes};
 use super::socket_mode::SocketMode;
 use super::{SlackApi, SlackChat, SlackInbound};
 use crate::config::SlackTransport;
+use crate::services::uploads::PgUploads;
 use crate::services::{ChatPort, Services};
 
 /// The running adapter (or nothing when `slack.enabled` is false).
@@ -28,8 +29,10 @@ pub async fn start(services: &Services) -> anyhow::Result<RunningSlack> {
     }
     let api = SlackApi::new(settings)?;
     let pacing = Duration::from_millis(settings.channel_pacing_ms);
-    let port: Arc<dyn ChatPort> =
-        Arc::new(SlackChat::new(api.clone(), services.clock.clone(), pacing));
+    let uploads = PgUploads::new(services.pool.clone(), services.clock.clone());
+    let port: Arc<dyn ChatPort> = Arc::new(
+        SlackChat::new(api.clone(), services.clock.clone(), pacing).with_uploads(Arc::new(uploads)),
+    );
     let inbound = SlackInbound::new(services.clone(), api);
     let mut running = RunningSlack { port: Some(port), ..RunningSlack::default() };
     match settings.transport {

@@ -32,6 +32,12 @@ impl Workflow for Credits {
     type Item = Credit;
     type Action = CreditAction;
 
+    /// Who may decide the waiting level: the approval appears on their home, and goes away
+    /// once decided (the people before the change are republished too).
+    fn home_people(services: &Services, item: &Credit) -> Vec<crate::domain::ids::PersonKey> {
+        super::approvers(services, item).into_iter().map(|p| p.key.clone()).collect()
+    }
+
     fn decode(_services: &Services, verb: &str, typed: &str) -> Result<CreditAction, AppError> {
         let typed = typed.to_owned();
         Ok(match verb {

@@ -32,6 +32,10 @@ impl Workflow for Escalations {
     type Item = Escalation;
     type Action = EscalationAction;
 
+    fn home_people(services: &Services, item: &Escalation) -> Vec<crate::domain::ids::PersonKey> {
+        crate::services::items::owner_and_team(services, item.owner.as_ref(), &item.team)
+    }
+
     fn decode(services: &Services, verb: &str, typed: &str) -> Result<EscalationAction, AppError> {
         Ok(match verb {
             "acknowledge" => EscalationAction::Acknowledge,

@@ -29,6 +29,10 @@ impl Workflow for Requests {
     type Item = Request;
     type Action = RequestAction;
 
+    fn home_people(services: &Services, item: &Request) -> Vec<crate::domain::ids::PersonKey> {
+        crate::services::items::owner_and_team(services, item.assignee.as_ref(), &item.team)
+    }
+
     fn decode(services: &Services, verb: &str, typed: &str) -> Result<RequestAction, AppError> {
         Ok(match verb {
             "accept" => RequestAction::Accept,

@@ -1,0 +1,130 @@
+//! Files with a message (a digest's chart), the way Slack takes them since `files.upload`
+//! was retired: `files.getUploadURLExternal` names a file id and an upload URL, the bytes
+//! are POSTed there, and `files.completeUploadExternal` shares the file into the channel (or
+//! the thread) the message went to.
+//!
+//! Exactly once: the file id is recorded in the [`UploadLedger`] as soon as the bytes are
+//! up, and the attachment is marked shared after the completion. A retry of the outbox row
+//! (which finds its message by metadata instead of posting it again) completes the recorded
+//! file instead of uploading a second one, and skips a file already shared.
+//!
+//! A file Slack refuses (a missing `files:write` scope, a file too large) is left out: the
+//! message carries the attachment's fallback text, which stands in for it.
+
+use slack_morphism::prelude::*;
+
+use super::port::SlackChat;
+use crate::domain::reply::{Attachment, Message, MessageRef};
+use crate::services::ports::{Delivery, SendError};
+
+const GET_UPLOAD_URL: &str = "files.getUploadURLExternal";
+const UPLOAD: &str = "files.upload_via_url";
+const COMPLETE: &str = "files.completeUploadExternal";
+
+impl SlackChat {
+    /// Uploads and shares `message`'s attachments next to the message posted in `channel`
+    /// (into `thread` when the message is a thread reply).
+    pub(super) async fn share_files(
+        &self,
+        delivery: Delivery,
+        channel: &str,
+        thread: Option<&MessageRef>,
+        message: &Message,
+    ) -> Result<(), SendError> {
+        for (position, attachment) in message.attachments.iter().enumerate() {
+            let position = position as i32;
+            match self.share_file(delivery, position, channel, thread, attachment).await {
+                Ok(()) => {}
+                Err(SendError::Permanent { reason }) => {
+                    tracing::warn!(
+                        outbox_id = delivery.outbox_id,
+                        file = %attachment.filename,
+                        %reason,
+                        "slack refused the file; its fallback text stands in for it"
+                    );
+                }
+                // The message is posted already: the row must come back as a real attempt,
+                // so that its retry looks for the message instead of posting it again.
+                Err(SendError::Paced { retry_after }) => {
+                    return Err(SendError::Retryable {
+                        reason: "file upload paced by a rate limit".into(),
+                        retry_after: Some(retry_after),
+                    });
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    async fn share_file(
+        &self,
+        delivery: Delivery,
+        position: i32,
+        channel: &str,
+        thread: Option<&MessageRef>,
+        attachment: &Attachment,
+    ) -> Result<(), SendError> {
+        let ledger = self.uploads();
+        let recorded =
+            ledger.recorded(delivery.outbox_id, position).await.map_err(ledger_failed)?;
+        let file_id = match recorded {
+            Some(file) if file.shared => return Ok(()),
+            Some(file) => file.file_id,
+            None => {
+                let file_id = self.upload(attachment).await?;
+                ledger
+                    .record(delivery.outbox_id, position, &file_id)
+                    .await
+                    .map_err(ledger_failed)?;
+                file_id
+            }
+        };
+        self.admit(COMPLETE)?;
+        let file = SlackApiFilesComplete::new(SlackFileId::new(file_id))
+            .with_title(attachment.title.clone());
+        let request = SlackApiFilesCompleteUploadExternalRequest::new(vec![file])
+            .with_channel_id(channel.into())
+            .opt_thread_ts(thread.map(|t| SlackTs::new(t.message_id.clone())));
+        self.api()
+            .session()
+            .files_complete_upload_external(&request)
+            .await
+            .map_err(|e| self.failed(COMPLETE, e))?;
+        ledger.mark_shared(delivery.outbox_id, position).await.map_err(ledger_failed)
+    }
+
+    /// Asks for an upload URL and sends the bytes there; returns the file id.
+    async fn upload(&self, attachment: &Attachment) -> Result<String, SendError> {
+        self.admit(GET_UPLOAD_URL)?;
+        let request = SlackApiFilesGetUploadUrlExternalRequest::new(
+            attachment.filename.clone(),
+            attachment.data.len(),
+        )
+        .with_alt_txt(attachment.title.clone());
+        let target = self
+            .api()
+            .session()
+            .get_upload_url_external(&request)
+            .await
+            .map_err(|e| self.failed(GET_UPLOAD_URL, e))?;
+        self.admit(UPLOAD)?;
+        let bytes = SlackApiFilesUploadViaUrlRequest::new(
+            target.upload_url,
+            attachment.data.clone(),
+            attachment.media_type.clone(),
+        );
+        self.api()
+            .session()
+            .files_upload_via_url(&bytes)
+            .await
+            .map_err(|e| self.failed(UPLOAD, e))?;
+        Ok(target.file_id.to_string())
+    }
+}
+
+/// The ledger is the database: when it cannot be read or written, trying again later is
+/// right (uploading without it could share the file twice).
+fn ledger_failed(err: anyhow::Error) -> SendError {
+    SendError::Retryable { reason: format!("upload ledger: {err}"), retry_after: None }
+}
