@@ -166,8 +166,14 @@ pub enum SlackCommand {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute every chain and compare it with its recorded head, and the checkpoint chain
-    /// with the records it sealed; exit 1 when broken.
-    Verify,
+    /// with the records it sealed; exit 1 when broken. Keyed records are checked with
+    /// `STEWARD_AUDIT_KEY` and `STEWARD_AUDIT_KEYS_OLD`.
+    Verify {
+        /// Accept plain SHA-256 records although a key is set (records written before the
+        /// key was introduced); a plain record after a keyed one still breaks its chain.
+        #[arg(long)]
+        accept_unkeyed: bool,
+    },
     /// Seal the chain heads that moved since the last checkpoint into the checkpoint chain now
     /// (the `[audit] checkpoint_every_minutes` job does this periodically).
     Checkpoint,
@@ -472,16 +478,13 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
     };
     let pool = &database.pool;
     let code = match command {
-        AuditCommand::Verify => match crate::services::audit::verify(pool).await {
-            Ok(report) => {
-                println!("{}", credit_text::verify_summary(&report));
-                if report.intact() { ExitCode::SUCCESS } else { ExitCode::from(1) }
-            }
-            Err(err) => {
-                eprintln!("steward audit verify: {err:#}");
-                ExitCode::from(2)
-            }
-        },
+        AuditCommand::Verify { accept_unkeyed } => {
+            let options = crate::services::audit::VerifyOptions {
+                keys: settings.audit.keys.clone(),
+                accept_unkeyed,
+            };
+            audit_verify(pool, &options).await
+        }
         AuditCommand::Checkpoint => {
             let now = chrono::Utc::now();
             match crate::services::audit_checkpoint::seal_now(pool, now).await {
@@ -513,6 +516,23 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
     };
     database.close().await;
     code
+}
+
+/// `steward audit verify`: prints the report; exit 1 when a chain is broken.
+async fn audit_verify(
+    pool: &sqlx::PgPool,
+    options: &crate::services::audit::VerifyOptions,
+) -> ExitCode {
+    match crate::services::audit::verify_with(pool, options).await {
+        Ok(report) => {
+            println!("{}", credit_text::verify_summary(&report));
+            if report.intact() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(err) => {
+            eprintln!("steward audit verify: {err:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// `steward incident review`: prints the review; an unknown incident is an error.

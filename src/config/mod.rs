@@ -204,11 +204,18 @@ pub struct AuditSettings {
     /// checkpoint chain, in minutes. A subject deleted whole before its first checkpoint is
     /// not detected, so this bounds the window for undetected deletion.
     pub checkpoint_every_minutes: u64,
+    /// The HMAC keys of the audit chain: only from the environment (`STEWARD_AUDIT_KEY`,
+    /// `STEWARD_AUDIT_KEYS_OLD`, see `domain::audit_key`), never from a file.
+    #[serde(skip)]
+    pub keys: crate::domain::audit_key::AuditKeys,
 }
 
 impl Default for AuditSettings {
     fn default() -> Self {
-        AuditSettings { checkpoint_every_minutes: 5 }
+        AuditSettings {
+            checkpoint_every_minutes: 5,
+            keys: crate::domain::audit_key::AuditKeys::none(),
+        }
     }
 }
 
