@@ -173,6 +173,11 @@ pub enum AuditCommand {
         /// key was introduced); a plain record after a keyed one still breaks its chain.
         #[arg(long)]
         accept_unkeyed: bool,
+        /// A checkpoint kept outside the database, `<seq>:<hash>`, or a file of them (the
+        /// `steward::audit_checkpoint` log lines or the checkpoint webhook's bodies, one per
+        /// line); each must match the database. Repeatable.
+        #[arg(long = "checkpoint", value_name = "SEQ:HASH|FILE")]
+        checkpoints: Vec<String>,
     },
     /// Seal the chain heads that moved since the last checkpoint into the checkpoint chain now
     /// (the `[audit] checkpoint_every_minutes` job does this periodically).
@@ -478,16 +483,26 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
     };
     let pool = &database.pool;
     let code = match command {
-        AuditCommand::Verify { accept_unkeyed } => {
-            let options = crate::services::audit::VerifyOptions {
-                keys: settings.audit.keys.clone(),
-                accept_unkeyed,
-            };
-            audit_verify(pool, &options).await
+        AuditCommand::Verify { accept_unkeyed, checkpoints } => {
+            match kept_checkpoints(&checkpoints) {
+                Ok(kept) => {
+                    let options = crate::services::audit::VerifyOptions {
+                        keys: settings.audit.keys.clone(),
+                        accept_unkeyed,
+                        kept,
+                    };
+                    audit_verify(pool, &options).await
+                }
+                Err(err) => {
+                    eprintln!("steward audit verify: {err}");
+                    ExitCode::from(2)
+                }
+            }
         }
         AuditCommand::Checkpoint => {
             let now = chrono::Utc::now();
-            match crate::services::audit_checkpoint::seal_now(pool, now).await {
+            let webhook = settings.audit.checkpoint_webhook_url.is_some();
+            match crate::services::audit_checkpoint::seal_now_with(pool, now, webhook).await {
                 Ok(Some(sealed)) => {
                     let c = &sealed.checkpoint;
                     println!("{}", credit_text::checkpoint_sealed(c.seq, sealed.entries, &c.hash));
@@ -516,6 +531,29 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
     };
     database.close().await;
     code
+}
+
+/// The checkpoints of `--checkpoint` arguments: each a `<seq>:<hash>` pair or a file of them.
+fn kept_checkpoints(
+    args: &[String],
+) -> Result<Vec<crate::domain::audit_external::ExternalCheckpoint>, String> {
+    use crate::domain::audit_external::{parse_lines, parse_pair};
+    let mut kept = Vec::new();
+    for arg in args {
+        if let Some(pair) = parse_pair(arg) {
+            kept.push(pair);
+            continue;
+        }
+        let text = std::fs::read_to_string(arg).map_err(|err| {
+            format!("--checkpoint {arg}: neither <seq>:<hash> nor a readable file ({err})")
+        })?;
+        let found = parse_lines(&text);
+        if found.is_empty() {
+            return Err(format!("--checkpoint {arg}: the file holds no checkpoint"));
+        }
+        kept.extend(found);
+    }
+    Ok(kept)
 }
 
 /// `steward audit verify`: prints the report; exit 1 when a chain is broken.

@@ -208,6 +208,10 @@ pub struct AuditSettings {
     /// `STEWARD_AUDIT_KEYS_OLD`, see `domain::audit_key`), never from a file.
     #[serde(skip)]
     pub keys: crate::domain::audit_key::AuditKeys,
+    /// Where each sealed checkpoint is also POSTed (JSON `{checkpoint, hash, prev_hash, at,
+    /// entries}`), signed like the access webhooks with `STEWARD_ACCESS_WEBHOOK_SECRETS`,
+    /// through the outbox (once per checkpoint, retried). Unset: the log line only.
+    pub checkpoint_webhook_url: Option<String>,
 }
 
 impl Default for AuditSettings {
@@ -215,6 +219,7 @@ impl Default for AuditSettings {
         AuditSettings {
             checkpoint_every_minutes: 5,
             keys: crate::domain::audit_key::AuditKeys::none(),
+            checkpoint_webhook_url: None,
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct VerifyReport {
     /// elsewhere: it vouches for everything sealed up to then).
     pub checkpoints: usize,
     pub last_checkpoint: Option<Checkpoint>,
+    /// Checkpoints compared with copies kept outside the database (`--checkpoint`).
+    pub kept_checkpoints: usize,
     pub breaks: Vec<ChainBreak>,
 }
 

@@ -11,6 +11,7 @@ use super::error::AppError;
 use super::inbound::Event;
 use crate::domain::audit::AuditRecord;
 use crate::domain::audit_checkpoint::CheckpointVerifier;
+use crate::domain::audit_external::{ExternalCheck, ExternalCheckpoint};
 use crate::domain::audit_key::AuditKeys;
 use crate::domain::audit_verify::{ChainVerifier, VerifyReport};
 use crate::domain::identity::Role;
@@ -42,17 +43,29 @@ pub struct VerifyOptions {
     /// Accept plain SHA-256 records although keys are given (`--accept-unkeyed`): for a log
     /// whose older records predate the key.
     pub accept_unkeyed: bool,
+    /// Checkpoints as kept outside the database (the `steward::audit_checkpoint` log lines,
+    /// the webhook's bodies): each must match the database's checkpoint of that number.
+    pub kept: Vec<ExternalCheckpoint>,
 }
 
 /// [`verify`], with keys.
 pub async fn verify_with(pool: &PgPool, options: &VerifyOptions) -> anyhow::Result<VerifyReport> {
     let heads = storage::audit_trail::recorded_heads(pool).await?;
     let mut checkpoints = CheckpointVerifier::default();
-    storage::audit_checkpoints::for_each_row(pool, |c, entry| checkpoints.push(c, entry)).await?;
+    let mut external = ExternalCheck::new(&options.kept);
+    storage::audit_checkpoints::for_each_row(pool, |c, entry| {
+        external.push(&c);
+        checkpoints.push(c, entry)
+    })
+    .await?;
     let mut verifier = ChainVerifier::with_checkpoints(checkpoints.finish())
         .keyed(options.keys.clone(), options.accept_unkeyed);
     storage::audit_trail::for_each_record(pool, |record| verifier.push(&record)).await?;
-    Ok(verifier.finish(&heads))
+    let mut report = verifier.finish(&heads);
+    report.kept_checkpoints = external.len();
+    report.breaks.extend(external.finish());
+    report.breaks.sort_by(|a, b| a.subject.cmp(&b.subject));
+    Ok(report)
 }
 
 /// The extract's format.

@@ -82,7 +82,7 @@ async fn records_are_chained_under_the_configured_key_and_verify_with_it() {
     let records = audit_log::list_subject(&app.pool, "credit:1").await.unwrap();
     assert_eq!(records.len(), 2);
     assert!(records.iter().all(|r| r.key_id.as_deref() == Some("k1")), "{records:?}");
-    let options = VerifyOptions { keys: keys(K1, ""), accept_unkeyed: false };
+    let options = VerifyOptions { keys: keys(K1, ""), accept_unkeyed: false, kept: vec![] };
     let report = verify_with(&app.pool, &options).await.unwrap();
     assert!(report.intact(), "{report:?}");
     assert_eq!((report.records, report.heads), (2, 1));
@@ -161,7 +161,7 @@ async fn plain_records_from_before_the_key_are_refused_unless_accepted() {
     let out = steward_verify(&app, &[("STEWARD_AUDIT_KEY", K1)]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("plain SHA-256 while an audit key"));
-    let options = VerifyOptions { keys: keys(K1, ""), accept_unkeyed: true };
+    let options = VerifyOptions { keys: keys(K1, ""), accept_unkeyed: true, kept: vec![] };
     assert!(verify_with(&app.pool, &options).await.unwrap().intact());
     let state_dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_steward"))

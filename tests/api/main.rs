@@ -6,6 +6,7 @@ mod support;
 mod access;
 mod access_review;
 mod audit;
+mod audit_checkpoint_out;
 mod audit_hmac;
 mod audit_log;
 mod cli;

@@ -565,6 +565,10 @@ pub fn verify_summary(report: &VerifyReport) -> String {
         1 => " and 1 checkpoint".to_owned(),
         n => format!(" and {n} checkpoints"),
     };
+    let checkpoints = match report.kept_checkpoints {
+        0 => checkpoints,
+        n => format!("{checkpoints} ({n} compared with copies kept outside)"),
+    };
     let mut out = format!(
         "Checked {} records in {} chains against {} recorded heads{checkpoints}: ",
         report.records, report.subjects, report.heads
