@@ -46,6 +46,9 @@ pub enum Commands {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Database roles (role separation for the audit trail).
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -161,6 +164,14 @@ pub enum ReviewFormatArg {
 pub enum SlackCommand {
     /// Print a Slack app manifest (JSON) for `[slack]`: commands, scopes, URLs or Socket Mode.
     Manifest,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Through `database.migrate_url` (the owner): migrate, create `database.url`'s role if
+    /// missing (with that URL's password) and grant it only what the daemon needs — INSERT
+    /// and SELECT on the audit tables, no ownership. Idempotent.
+    Roles,
 }
 
 #[derive(Debug, Subcommand)]
@@ -406,6 +417,7 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Serve => startup::serve(settings).await,
         Commands::Console { act_as } => startup::console(settings, act_as).await,
         Commands::Migrate => startup::migrate(settings).await,
+        Commands::Db(DbCommand::Roles) => startup::db_roles(settings).await,
         Commands::Bench(BenchCommand::Escalations { clients, count }) => {
             crate::bench::escalations::run(settings, clients, count).await
         }

@@ -124,6 +124,11 @@ impl Default for ServerSettings {
 pub struct DatabaseSettings {
     /// Connection URL; `DATABASE_URL` in the environment wins. Unset: private cluster.
     pub url: Option<Secret>,
+    /// Where migrations run, as the role that owns the tables (`STEWARD__DATABASE__MIGRATE_URL`).
+    /// When set, start-up migrates through it, then grants `url`'s role (the app role) what the
+    /// daemon needs — only INSERT/SELECT on the audit tables, and no ownership, so it cannot
+    /// disable their triggers — and the daemon connects with `url`. Unset: one URL does both.
+    pub migrate_url: Option<Secret>,
     /// Where the private PostgreSQL cluster lives when no URL is set.
     pub state_dir: PathBuf,
     pub max_connections: u32,
@@ -138,6 +143,7 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         DatabaseSettings {
             url: None,
+            migrate_url: None,
             state_dir: PathBuf::from(".steward"),
             max_connections: 10,
             connect_timeout_seconds: 10,

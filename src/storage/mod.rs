@@ -21,6 +21,7 @@ pub mod onboarding;
 pub mod outbox;
 pub mod requests;
 pub mod retention;
+pub mod roles;
 pub mod seed;
 
 use std::time::Duration;

@@ -9,6 +9,7 @@ mod audit;
 mod audit_checkpoint_out;
 mod audit_hmac;
 mod audit_log;
+mod audit_roles;
 mod cli;
 mod console;
 mod credits;

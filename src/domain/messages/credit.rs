@@ -614,3 +614,12 @@ pub fn bad_date(raw: &str) -> String {
 pub fn at_local(at: DateTime<Utc>, zone: Tz) -> String {
     local_time(at, zone)
 }
+
+/// `steward db roles`: what was done for the app role.
+pub fn app_role_granted(role: &str, created: bool) -> String {
+    let what = if created { "created" } else { "already existed" };
+    format!(
+        "Role `{role}` {what}; granted SELECT/INSERT/UPDATE/DELETE on Steward's tables, only \
+         SELECT/INSERT on audit_log and the checkpoint tables, and no ownership."
+    )
+}
