@@ -299,6 +299,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 4000)]
         count: usize,
     },
+    /// Resident memory over mixed requests (good commands, bad input, forged signatures,
+    /// bad bodies) through the real Slack command endpoint; one JSON line with
+    /// `rss_start_mib`, `rss_end_mib`, `rss_peak_mib` (target ≤ 128 MiB).
+    Rss {
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Requests sent in all.
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+    },
     /// Timers at scale: `count` jobs due within `spread_seconds`, run by `workers` job
     /// workers; prints lateness percentiles and how many ran twice as one JSON line.
     Timers {
@@ -472,6 +483,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
             database.close().await;
             written.map(|_| ())
         }
+        Commands::Bench(BenchCommand::Rss { clients, count }) => {
+            crate::bench::rss::run(settings, clients, count).await
+        }
         Commands::Bench(BenchCommand::Timers { count, workers, spread_seconds }) => {
             crate::bench::timers::run(settings, count, workers, spread_seconds).await
         }
@@ -481,6 +495,12 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         // Offline tools, answered before the runtime starts; audit has its own exit codes.
         Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) | Commands::Slack(_) => Ok(()),
     }
+}
+
+/// Whether an `anyhow` error made now captures a backtrace (it must not: see `main.rs`).
+pub fn error_backtraces_captured() -> bool {
+    let probe = anyhow::anyhow!("probe");
+    probe.backtrace().status() == std::backtrace::BacktraceStatus::Captured
 }
 
 /// `steward audit …`: exit 0 when intact (or exported), 1 when a chain is broken, 2 when

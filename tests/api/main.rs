@@ -10,6 +10,7 @@ mod audit_checkpoint_out;
 mod audit_hmac;
 mod audit_log;
 mod audit_roles;
+mod bench_rss;
 mod cli;
 mod console;
 mod credits;
