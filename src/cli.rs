@@ -46,6 +46,9 @@ pub enum Commands {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Database roles (role separation for the audit trail).
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -164,10 +167,29 @@ pub enum SlackCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Through `database.migrate_url` (the owner): migrate, create `database.url`'s role if
+    /// missing (with that URL's password) and grant it only what the daemon needs — INSERT
+    /// and SELECT on the audit tables, no ownership. Idempotent.
+    Roles,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute every chain and compare it with its recorded head, and the checkpoint chain
-    /// with the records it sealed; exit 1 when broken.
-    Verify,
+    /// with the records it sealed; exit 1 when broken. Keyed records are checked with
+    /// `STEWARD_AUDIT_KEY` and `STEWARD_AUDIT_KEYS_OLD`.
+    Verify {
+        /// Accept plain SHA-256 records although a key is set (records written before the
+        /// key was introduced); a plain record after a keyed one still breaks its chain.
+        #[arg(long)]
+        accept_unkeyed: bool,
+        /// A checkpoint kept outside the database, `<seq>:<hash>`, or a file of them (the
+        /// `steward::audit_checkpoint` log lines or the checkpoint webhook's bodies, one per
+        /// line); each must match the database. Repeatable.
+        #[arg(long = "checkpoint", value_name = "SEQ:HASH|FILE")]
+        checkpoints: Vec<String>,
+    },
     /// Seal the chain heads that moved since the last checkpoint into the checkpoint chain now
     /// (the `[audit] checkpoint_every_minutes` job does this periodically).
     Checkpoint,
@@ -275,6 +297,17 @@ pub enum BenchCommand {
         clients: usize,
         /// Clicks in the measured run.
         #[arg(long, default_value_t = 4000)]
+        count: usize,
+    },
+    /// Resident memory over mixed requests (good commands, bad input, forged signatures,
+    /// bad bodies) through the real Slack command endpoint; one JSON line with
+    /// `rss_start_mib`, `rss_end_mib`, `rss_peak_mib` (target ≤ 128 MiB).
+    Rss {
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Requests sent in all.
+        #[arg(long, default_value_t = 100_000)]
         count: usize,
     },
     /// Timers at scale: `count` jobs due within `spread_seconds`, run by `workers` job
@@ -395,6 +428,7 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         Commands::Serve => startup::serve(settings).await,
         Commands::Console { act_as } => startup::console(settings, act_as).await,
         Commands::Migrate => startup::migrate(settings).await,
+        Commands::Db(DbCommand::Roles) => startup::db_roles(settings).await,
         Commands::Bench(BenchCommand::Escalations { clients, count }) => {
             crate::bench::escalations::run(settings, clients, count).await
         }
@@ -449,6 +483,9 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
             database.close().await;
             written.map(|_| ())
         }
+        Commands::Bench(BenchCommand::Rss { clients, count }) => {
+            crate::bench::rss::run(settings, clients, count).await
+        }
         Commands::Bench(BenchCommand::Timers { count, workers, spread_seconds }) => {
             crate::bench::timers::run(settings, count, workers, spread_seconds).await
         }
@@ -458,6 +495,12 @@ async fn dispatch(command: Commands, settings: Settings) -> anyhow::Result<()> {
         // Offline tools, answered before the runtime starts; audit has its own exit codes.
         Commands::Config(_) | Commands::Sla(_) | Commands::Audit(_) | Commands::Slack(_) => Ok(()),
     }
+}
+
+/// Whether an `anyhow` error made now captures a backtrace (it must not: see `main.rs`).
+pub fn error_backtraces_captured() -> bool {
+    let probe = anyhow::anyhow!("probe");
+    probe.backtrace().status() == std::backtrace::BacktraceStatus::Captured
 }
 
 /// `steward audit …`: exit 0 when intact (or exported), 1 when a chain is broken, 2 when
@@ -472,19 +515,26 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
     };
     let pool = &database.pool;
     let code = match command {
-        AuditCommand::Verify => match crate::services::audit::verify(pool).await {
-            Ok(report) => {
-                println!("{}", credit_text::verify_summary(&report));
-                if report.intact() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        AuditCommand::Verify { accept_unkeyed, checkpoints } => {
+            match kept_checkpoints(&checkpoints) {
+                Ok(kept) => {
+                    let options = crate::services::audit::VerifyOptions {
+                        keys: settings.audit.keys.clone(),
+                        accept_unkeyed,
+                        kept,
+                    };
+                    audit_verify(pool, &options).await
+                }
+                Err(err) => {
+                    eprintln!("steward audit verify: {err}");
+                    ExitCode::from(2)
+                }
             }
-            Err(err) => {
-                eprintln!("steward audit verify: {err:#}");
-                ExitCode::from(2)
-            }
-        },
+        }
         AuditCommand::Checkpoint => {
             let now = chrono::Utc::now();
-            match crate::services::audit_checkpoint::seal_now(pool, now).await {
+            let webhook = settings.audit.checkpoint_webhook_url.is_some();
+            match crate::services::audit_checkpoint::seal_now_with(pool, now, webhook).await {
                 Ok(Some(sealed)) => {
                     let c = &sealed.checkpoint;
                     println!("{}", credit_text::checkpoint_sealed(c.seq, sealed.entries, &c.hash));
@@ -513,6 +563,46 @@ async fn audit_command(command: AuditCommand, settings: Settings) -> ExitCode {
     };
     database.close().await;
     code
+}
+
+/// The checkpoints of `--checkpoint` arguments: each a `<seq>:<hash>` pair or a file of them.
+fn kept_checkpoints(
+    args: &[String],
+) -> Result<Vec<crate::domain::audit_external::ExternalCheckpoint>, String> {
+    use crate::domain::audit_external::{parse_lines, parse_pair};
+    let mut kept = Vec::new();
+    for arg in args {
+        if let Some(pair) = parse_pair(arg) {
+            kept.push(pair);
+            continue;
+        }
+        let text = std::fs::read_to_string(arg).map_err(|err| {
+            format!("--checkpoint {arg}: neither <seq>:<hash> nor a readable file ({err})")
+        })?;
+        let found = parse_lines(&text);
+        if found.is_empty() {
+            return Err(format!("--checkpoint {arg}: the file holds no checkpoint"));
+        }
+        kept.extend(found);
+    }
+    Ok(kept)
+}
+
+/// `steward audit verify`: prints the report; exit 1 when a chain is broken.
+async fn audit_verify(
+    pool: &sqlx::PgPool,
+    options: &crate::services::audit::VerifyOptions,
+) -> ExitCode {
+    match crate::services::audit::verify_with(pool, options).await {
+        Ok(report) => {
+            println!("{}", credit_text::verify_summary(&report));
+            if report.intact() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(err) => {
+            eprintln!("steward audit verify: {err:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// `steward incident review`: prints the review; an unknown incident is an error.

@@ -48,10 +48,20 @@ impl Database {
         };
         let connect = Duration::from_secs(settings.database.connect_timeout_seconds);
         let acquire = Duration::from_millis(settings.database.acquire_timeout_ms);
+        if let Some(migrate_url) = &settings.database.migrate_url {
+            let owner = storage::connect(migrate_url.expose(), 1, acquire, connect)
+                .await
+                .context("could not connect with database.migrate_url")?;
+            let granted = migrate_as_owner(&owner, &app_role(&url)?.0).await;
+            owner.close().await;
+            granted?;
+        }
         let pool = storage::connect(&url, settings.database.max_connections, acquire, connect)
             .await
             .context("could not connect to the database")?;
-        storage::migrate(&pool).await.context("could not apply database migrations")?;
+        if settings.database.migrate_url.is_none() {
+            storage::migrate(&pool).await.context("could not apply database migrations")?;
+        }
         Ok(Database { pool, url, cluster })
     }
 
@@ -72,6 +82,77 @@ impl Database {
             tracing::warn!(error = %err, "could not stop the private PostgreSQL");
         }
     }
+}
+
+/// Migrates through the owner's pool, then grants the app role its privileges (new tables
+/// included).
+async fn migrate_as_owner(owner: &sqlx::PgPool, app: &str) -> anyhow::Result<()> {
+    storage::migrate(owner).await.context("could not apply database migrations")?;
+    let mut conn = owner.acquire().await?;
+    storage::roles::grant_app(&mut conn, app).await.with_context(|| {
+        format!("could not grant the app role `{app}` (create it with `steward db roles`)")
+    })
+}
+
+/// The role and password of a connection URL (`postgres://steward_app:pw@db/steward`).
+fn app_role(url: &str) -> anyhow::Result<(String, Option<String>)> {
+    let parsed = reqwest::Url::parse(url).context("database.url is not a URL")?;
+    let user = percent_decode(parsed.username());
+    anyhow::ensure!(!user.is_empty(), "database.url names no user: the app role is its user");
+    Ok((user, parsed.password().map(percent_decode)))
+}
+
+/// `%40` → `@`: user names and passwords in URLs are percent-encoded.
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `steward db roles`: through `database.migrate_url` (the owner, with CREATEROLE), migrates,
+/// creates `database.url`'s role as a login role with that URL's password unless it exists,
+/// and grants it the daemon's privileges. Idempotent.
+pub async fn db_roles(settings: Settings) -> anyhow::Result<()> {
+    let (Some(migrate_url), Some(url)) = (&settings.database.migrate_url, &settings.database.url)
+    else {
+        anyhow::bail!(
+            "steward db roles needs database.migrate_url (the owner) and database.url (the app \
+             role) — STEWARD__DATABASE__MIGRATE_URL and DATABASE_URL"
+        );
+    };
+    let (app, password) = app_role(url.expose())?;
+    let connect = Duration::from_secs(settings.database.connect_timeout_seconds);
+    let acquire = Duration::from_millis(settings.database.acquire_timeout_ms);
+    let owner = storage::connect(migrate_url.expose(), 1, acquire, connect)
+        .await
+        .context("could not connect with database.migrate_url")?;
+    let result = async {
+        let mut conn = owner.acquire().await?;
+        let created = storage::roles::ensure_login_role(&mut conn, &app, password.as_deref())
+            .await
+            .with_context(|| format!("could not create the role `{app}`"))?;
+        drop(conn);
+        migrate_as_owner(&owner, &app).await?;
+        anyhow::Ok(created)
+    }
+    .await;
+    owner.close().await;
+    println!("{}", crate::domain::messages::credit::app_role_granted(&app, result?));
+    Ok(())
 }
 
 /// `postgres://u@h:5432/old?x=1` → `postgres://u@h:5432/<database>?x=1`.

@@ -144,7 +144,7 @@ async fn declare(services: &Services) -> anyhow::Result<i64> {
         .and_then(|id| id.parse().ok())
         .with_context(|| format!("could not declare: {text}"))?;
     let mut tx = services.pool.begin().await?;
-    let mut effects = crate::storage::effects::Effects::default();
+    let mut effects = services.effects();
     let room = Room { platform: Platform::Slack, channel: ROOM.into() };
     let now = services.clock.now();
     crate::services::incidents::room_opened(services, &mut tx, &mut effects, id, room, now)

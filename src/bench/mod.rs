@@ -10,6 +10,7 @@ pub mod digest;
 pub mod discord;
 pub mod escalations;
 pub mod incident;
+pub mod rss;
 pub mod seed;
 pub mod slack;
 pub mod timers;

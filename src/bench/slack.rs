@@ -21,8 +21,8 @@ use crate::platform::slack::verify::sign;
 use crate::platform::slack::{SlackApi, SlackInbound};
 use crate::services::Services;
 
-const SECRET: &str = "bench-signing-secret";
-const ACTOR: &str = "U0BENCHACTOR";
+pub(super) const SECRET: &str = "bench-signing-secret";
+pub(super) const ACTOR: &str = "U0BENCHACTOR";
 
 pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
     let clients = clients.max(1);
@@ -69,7 +69,7 @@ struct Shape {
 }
 
 /// The configuration with the Slack adapter on, a bench actor with a Slack id.
-fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Result<Settings> {
+pub(super) fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Result<Settings> {
     let person = settings
         .people
         .iter_mut()
@@ -85,7 +85,7 @@ fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Result<Settings
 }
 
 /// A local stand-in for Slack's `response_url`s and Web API: answers `{"ok": true}`.
-async fn serve_stub(shutdown: CancellationToken) -> anyhow::Result<String> {
+pub(super) async fn serve_stub(shutdown: CancellationToken) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let stub =

@@ -129,7 +129,8 @@ fn bench_args(settings: &Settings, bench: &BenchCommand) -> Result<(), String> {
         | BenchCommand::Incident { clients, count }
         | BenchCommand::Escalations { clients, count }
         | BenchCommand::Credits { clients, count }
-        | BenchCommand::Discord { clients, count } => counts(*clients, *count),
+        | BenchCommand::Discord { clients, count }
+        | BenchCommand::Rss { clients, count } => counts(*clients, *count),
         BenchCommand::Assignment { people, open, decisions, clients, count } => {
             at_least("people", *people as i64, 1)?;
             at_least("open", *open, 0)?;

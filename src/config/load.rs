@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::{Secret, Settings};
+use crate::domain::audit_key::{AUDIT_KEY_ENV, AUDIT_KEYS_OLD_ENV, AuditKeys};
 
 /// Prefix of environment variables that override configuration keys:
 /// `STEWARD__SERVER__LISTEN=0.0.0.0:8080` sets `server.listen`.
@@ -65,6 +66,7 @@ pub fn load(
     let mut discord_token = None;
     let mut slack_secrets = Vec::new();
     let mut access_secrets = Vec::new();
+    let (mut audit_key, mut audit_keys_old) = (None, None);
     for (var, raw) in env {
         if var == "DATABASE_URL" && !raw.is_empty() {
             database_url = Some(raw);
@@ -72,6 +74,10 @@ pub fn load(
             intake_secrets = super::parse_intake_secrets(&raw);
         } else if var == super::ACCESS_WEBHOOK_SECRETS_ENV {
             access_secrets = super::parse_access_webhook_secrets(&raw);
+        } else if var == AUDIT_KEY_ENV {
+            audit_key = Some(raw);
+        } else if var == AUDIT_KEYS_OLD_ENV {
+            audit_keys_old = Some(raw);
         } else if var == super::DISCORD_TOKEN_ENV && !raw.trim().is_empty() {
             discord_token = Some(Secret::new(raw.trim()));
         } else if let Some(secret) = slack_secret(&var, &raw) {
@@ -102,6 +108,15 @@ pub fn load(
     settings.requests.intake_secrets = intake_secrets;
     settings.discord.bot_token = discord_token;
     settings.access.webhook_secrets = access_secrets;
+    settings.audit.keys = AuditKeys::parse(audit_key.as_deref(), audit_keys_old.as_deref())
+        .map_err(|problem| {
+            let var = if problem.starts_with(AUDIT_KEYS_OLD_ENV) {
+                AUDIT_KEYS_OLD_ENV
+            } else {
+                AUDIT_KEY_ENV
+            };
+            ConfigError { origin: ConfigSource::Env(var.to_owned()), key: String::new(), problem }
+        })?;
     for secret in slack_secrets {
         secret.apply(&mut settings.slack);
     }

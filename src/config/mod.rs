@@ -124,6 +124,11 @@ impl Default for ServerSettings {
 pub struct DatabaseSettings {
     /// Connection URL; `DATABASE_URL` in the environment wins. Unset: private cluster.
     pub url: Option<Secret>,
+    /// Where migrations run, as the role that owns the tables (`STEWARD__DATABASE__MIGRATE_URL`).
+    /// When set, start-up migrates through it, then grants `url`'s role (the app role) what the
+    /// daemon needs — only INSERT/SELECT on the audit tables, and no ownership, so it cannot
+    /// disable their triggers — and the daemon connects with `url`. Unset: one URL does both.
+    pub migrate_url: Option<Secret>,
     /// Where the private PostgreSQL cluster lives when no URL is set.
     pub state_dir: PathBuf,
     pub max_connections: u32,
@@ -138,6 +143,7 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         DatabaseSettings {
             url: None,
+            migrate_url: None,
             state_dir: PathBuf::from(".steward"),
             max_connections: 20,
             connect_timeout_seconds: 10,
@@ -208,11 +214,23 @@ pub struct AuditSettings {
     /// checkpoint chain, in minutes. A subject deleted whole before its first checkpoint is
     /// not detected, so this bounds the window for undetected deletion.
     pub checkpoint_every_minutes: u64,
+    /// The HMAC keys of the audit chain: only from the environment (`STEWARD_AUDIT_KEY`,
+    /// `STEWARD_AUDIT_KEYS_OLD`, see `domain::audit_key`), never from a file.
+    #[serde(skip)]
+    pub keys: crate::domain::audit_key::AuditKeys,
+    /// Where each sealed checkpoint is also POSTed (JSON `{checkpoint, hash, prev_hash, at,
+    /// entries}`), signed like the access webhooks with `STEWARD_ACCESS_WEBHOOK_SECRETS`,
+    /// through the outbox (once per checkpoint, retried). Unset: the log line only.
+    pub checkpoint_webhook_url: Option<String>,
 }
 
 impl Default for AuditSettings {
     fn default() -> Self {
-        AuditSettings { checkpoint_every_minutes: 5 }
+        AuditSettings {
+            checkpoint_every_minutes: 5,
+            keys: crate::domain::audit_key::AuditKeys::none(),
+            checkpoint_webhook_url: None,
+        }
     }
 }
 

@@ -9,8 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::audit::{AuditRecord, ChainBreak, GENESIS_HASH, record_hash};
+use super::audit::{AuditRecord, ChainBreak, GENESIS_HASH, hash_problem};
 use super::audit_checkpoint::{CheckedCheckpoints, Checkpoint, Seal};
+use super::audit_key::AuditKeys;
 
 /// A chain head recorded outside `audit_log`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub struct VerifyReport {
     /// elsewhere: it vouches for everything sealed up to then).
     pub checkpoints: usize,
     pub last_checkpoint: Option<Checkpoint>,
+    /// Checkpoints compared with copies kept outside the database (`--checkpoint`).
+    pub kept_checkpoints: usize,
     pub breaks: Vec<ChainBreak>,
 }
 
@@ -44,6 +47,9 @@ struct Tail {
     seq: i64,
     hash: String,
     broken: bool,
+    /// Whether a record so far was chained under a key: a plain record after one is a
+    /// downgrade (someone without the key rewrote the rest of the chain).
+    keyed: bool,
 }
 
 /// A subject's last seal, and whether its sealed record has been seen yet.
@@ -59,6 +65,8 @@ pub struct ChainVerifier {
     tails: BTreeMap<String, Tail>,
     sealed: BTreeMap<String, Expected>,
     report: VerifyReport,
+    keys: AuditKeys,
+    accept_unkeyed: bool,
 }
 
 impl ChainVerifier {
@@ -76,27 +84,56 @@ impl ChainVerifier {
         verifier
     }
 
+    /// Verifies keyed records with `keys`. With keys supplied, a plain SHA-256 record is a
+    /// break (anyone with database access can compute one) unless `accept_unkeyed` (records
+    /// written before a key was configured); a plain record after a keyed one in the same
+    /// chain is a break either way.
+    pub fn keyed(mut self, keys: AuditKeys, accept_unkeyed: bool) -> ChainVerifier {
+        self.keys = keys;
+        self.accept_unkeyed = accept_unkeyed;
+        self
+    }
+
+    fn plain_problem(&self, tail: &Tail) -> Option<String> {
+        if tail.keyed {
+            Some("plain SHA-256 after records chained under a key (downgraded)".to_owned())
+        } else if !self.keys.is_empty() && !self.accept_unkeyed {
+            Some(
+                "plain SHA-256 while an audit key is configured (pass --accept-unkeyed for \
+                 records written before the key)"
+                    .to_owned(),
+            )
+        } else {
+            None
+        }
+    }
+
     /// Records must come ordered by subject, then by `subject_seq`.
     pub fn push(&mut self, record: &AuditRecord) {
         self.report.records += 1;
         let subject = &record.entry.subject;
         if !self.tails.contains_key(subject) {
             self.report.subjects += 1;
-            let genesis = Tail { seq: 0, hash: GENESIS_HASH.to_owned(), broken: false };
+            let genesis =
+                Tail { seq: 0, hash: GENESIS_HASH.to_owned(), broken: false, keyed: false };
             self.tails.insert(subject.clone(), genesis);
         }
-        let Some(tail) = self.tails.get_mut(subject) else { return };
+        let Some(tail) = self.tails.get(subject) else { return };
         if tail.broken {
             return;
         }
+        let plain = if record.key_id.is_none() { self.plain_problem(tail) } else { None };
+        let Some(tail) = self.tails.get_mut(subject) else { return };
         let sealed =
             self.sealed.get_mut(subject).filter(|s| s.seal.subject_seq == record.subject_seq);
         let problem = if record.subject_seq != tail.seq + 1 {
             Some("a record is missing or out of order before this one".to_owned())
         } else if record.prev_hash != tail.hash {
             Some("does not link to the previous record (reordered or replaced)".to_owned())
-        } else if record_hash(&record.prev_hash, record.subject_seq, &record.entry) != record.hash {
-            Some("content does not match its hash (altered)".to_owned())
+        } else if let Some(problem) = hash_problem(&self.keys, record) {
+            Some(problem)
+        } else if plain.is_some() {
+            plain
         } else if let Some(sealed) = sealed {
             sealed.seen = true;
             (sealed.seal.hash != record.hash).then(|| {
@@ -120,6 +157,7 @@ impl ChainVerifier {
             None => {
                 tail.seq = record.subject_seq;
                 tail.hash = record.hash.clone();
+                tail.keyed |= record.key_id.is_some();
             }
         }
     }
@@ -196,7 +234,7 @@ mod tests {
                 after: serde_json::json!({ "i": i }),
             };
             let prev = out.last().map(|r| (r.subject_seq, r.hash.as_str()));
-            out.push(chain(prev, entry));
+            out.push(chain(&AuditKeys::none(), prev, entry));
         }
         out
     }
@@ -279,6 +317,7 @@ mod tests {
         let mut rewritten = all.clone();
         rewritten[1].entry.actor = "mallory".into();
         rewritten[1] = crate::domain::audit::chain(
+            &AuditKeys::none(),
             Some((1, all[0].hash.as_str())),
             rewritten[1].entry.clone(),
         );
@@ -287,5 +326,40 @@ mod tests {
         let report = verifier.finish(&[head(&rewritten[1])]);
         assert_eq!(report.breaks.len(), 1, "{report:?}");
         assert!(report.breaks[0].problem.contains("another hash"), "{report:?}");
+    }
+
+    fn keys() -> AuditKeys {
+        AuditKeys::parse(Some("k1:first-secret-0123456789"), None).unwrap()
+    }
+
+    #[test]
+    fn with_a_key_configured_plain_records_break_unless_accepted() {
+        let all = records("credit:1", 2);
+        let heads = [head(&all[1])];
+        let run = |accept: bool| {
+            let mut verifier = ChainVerifier::default().keyed(keys(), accept);
+            all.iter().for_each(|r| verifier.push(r));
+            verifier.finish(&heads)
+        };
+        let strict = run(false);
+        assert_eq!(strict.breaks.len(), 1, "{strict:?}");
+        assert_eq!(strict.breaks[0].subject_seq, 1);
+        assert!(strict.breaks[0].problem.contains("plain SHA-256 while an audit key"));
+        assert!(run(true).intact());
+    }
+
+    #[test]
+    fn a_plain_record_after_a_keyed_one_is_a_downgrade() {
+        let keys = keys();
+        let first = chain(&keys, None, records("credit:1", 1).remove(0).entry);
+        let mut second_entry = first.entry.clone();
+        second_entry.action = "edit".into();
+        let second = chain(&AuditKeys::none(), Some((1, first.hash.as_str())), second_entry);
+        let mut verifier = ChainVerifier::default().keyed(keys, true);
+        [&first, &second].iter().for_each(|r| verifier.push(r));
+        let report = verifier.finish(&[head(&second)]);
+        assert_eq!(report.breaks.len(), 1, "{report:?}");
+        assert_eq!(report.breaks[0].subject_seq, 2);
+        assert!(report.breaks[0].problem.contains("downgraded"), "{report:?}");
     }
 }

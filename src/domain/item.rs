@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::action::{self, ActionRef};
 use super::audit::{self, AuditEntry, AuditRecord, ChainHead};
+use super::audit_key::AuditKeys;
 use super::calendar::CalendarError;
 use super::ids::{AccountKey, Platform, TeamKey};
 use super::sla_policy::ClockView;
@@ -158,9 +159,10 @@ pub trait LivingItem: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
         Self::KIND.key(self.id(), what)
     }
 
-    /// Chains `entry` onto this item's audit chain and moves the head.
-    fn chain_audit(&mut self, entry: AuditEntry) -> AuditRecord {
-        audit::chain_onto(self.audit_head_mut(), entry)
+    /// Chains `entry` onto this item's audit chain (under the current key of `keys`) and
+    /// moves the head.
+    fn chain_audit(&mut self, keys: &AuditKeys, entry: AuditEntry) -> AuditRecord {
+        audit::chain_onto(keys, self.audit_head_mut(), entry)
     }
 }
 

@@ -6,6 +6,8 @@ pub mod action;
 pub mod assignment;
 pub mod audit;
 pub mod audit_checkpoint;
+pub mod audit_external;
+pub mod audit_key;
 pub mod audit_verify;
 pub mod calendar;
 pub mod command;

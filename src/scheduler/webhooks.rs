@@ -100,7 +100,12 @@ impl WebhookDispatcher {
 
     async fn attempt(&self, call: &OutboxMessage) -> Attempt {
         let settings = &self.services.settings;
-        let Some(url) = settings.access_webhook_url(&call.target) else {
+        let url = if call.target == crate::services::audit_checkpoint::WEBHOOK_TARGET {
+            settings.audit.checkpoint_webhook_url.as_deref()
+        } else {
+            settings.access_webhook_url(&call.target)
+        };
+        let Some(url) = url else {
             return Attempt::Failed(format!("no webhook_url configured for `{}`", call.target));
         };
         let Some(secret) = settings.access.webhook_secrets.first() else {

@@ -11,6 +11,8 @@ use super::error::AppError;
 use super::inbound::Event;
 use crate::domain::audit::AuditRecord;
 use crate::domain::audit_checkpoint::CheckpointVerifier;
+use crate::domain::audit_external::{ExternalCheck, ExternalCheckpoint};
+use crate::domain::audit_key::AuditKeys;
 use crate::domain::audit_verify::{ChainVerifier, VerifyReport};
 use crate::domain::identity::Role;
 use crate::domain::ids::AccountKey;
@@ -30,12 +32,40 @@ const READERS: &[Role] = &[Role::Auditor, Role::Admin, Role::Supervisor, Role::F
 /// shows as "appended", never as a false deletion, and every sealed record committed before
 /// its checkpoint, so the log read afterwards holds it.
 pub async fn verify(pool: &PgPool) -> anyhow::Result<VerifyReport> {
+    verify_with(pool, &VerifyOptions::default()).await
+}
+
+/// What `steward audit verify` checks with, beyond the database itself.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// The keys keyed records are checked with (`STEWARD_AUDIT_KEY`, `STEWARD_AUDIT_KEYS_OLD`).
+    pub keys: AuditKeys,
+    /// Accept plain SHA-256 records although keys are given (`--accept-unkeyed`): for a log
+    /// whose older records predate the key.
+    pub accept_unkeyed: bool,
+    /// Checkpoints as kept outside the database (the `steward::audit_checkpoint` log lines,
+    /// the webhook's bodies): each must match the database's checkpoint of that number.
+    pub kept: Vec<ExternalCheckpoint>,
+}
+
+/// [`verify`], with keys.
+pub async fn verify_with(pool: &PgPool, options: &VerifyOptions) -> anyhow::Result<VerifyReport> {
     let heads = storage::audit_trail::recorded_heads(pool).await?;
     let mut checkpoints = CheckpointVerifier::default();
-    storage::audit_checkpoints::for_each_row(pool, |c, entry| checkpoints.push(c, entry)).await?;
-    let mut verifier = ChainVerifier::with_checkpoints(checkpoints.finish());
+    let mut external = ExternalCheck::new(&options.kept);
+    storage::audit_checkpoints::for_each_row(pool, |c, entry| {
+        external.push(&c);
+        checkpoints.push(c, entry)
+    })
+    .await?;
+    let mut verifier = ChainVerifier::with_checkpoints(checkpoints.finish())
+        .keyed(options.keys.clone(), options.accept_unkeyed);
     storage::audit_trail::for_each_record(pool, |record| verifier.push(&record)).await?;
-    Ok(verifier.finish(&heads))
+    let mut report = verifier.finish(&heads);
+    report.kept_checkpoints = external.len();
+    report.breaks.extend(external.finish());
+    report.breaks.sort_by(|a, b| a.subject.cmp(&b.subject));
+    Ok(report)
 }
 
 /// The extract's format.
@@ -45,7 +75,8 @@ pub enum ExportFormat {
     Jsonl,
 }
 
-const CSV_HEADER: &str = "seq,at,actor,subject,subject_seq,action,before,after,prev_hash,hash";
+const CSV_HEADER: &str =
+    "seq,at,actor,subject,subject_seq,action,before,after,prev_hash,hash,key_id";
 
 fn csv_field(raw: &str) -> String {
     if raw.contains([',', '"', '\n', '\r']) {
@@ -69,6 +100,7 @@ fn export_line(seq: i64, r: &AuditRecord, format: ExportFormat) -> String {
             "after": r.entry.after,
             "prev_hash": r.prev_hash,
             "hash": r.hash,
+            "key_id": r.key_id,
         })
         .to_string(),
         ExportFormat::Csv => [
@@ -82,6 +114,7 @@ fn export_line(seq: i64, r: &AuditRecord, format: ExportFormat) -> String {
             r.entry.after.to_string(),
             r.prev_hash.clone(),
             r.hash.clone(),
+            r.key_id.clone().unwrap_or_default(),
         ]
         .iter()
         .map(|f| csv_field(f))

@@ -18,7 +18,9 @@ use sqlx::{PgConnection, PgPool};
 use super::Services;
 use super::jobs::{JobError, JobHandler, JobRegistry};
 use crate::domain::audit_checkpoint::{self, Checkpoint};
+use crate::domain::reply::Message;
 use crate::storage::jobs::{Job, NewJob};
+use crate::storage::outbox::{NewOutboxMessage, OutboxKind, WEBHOOK_PLATFORM};
 use crate::storage::{self, Tx};
 
 /// The job kind of the periodic checkpoint.
@@ -35,9 +37,22 @@ pub struct Sealed {
     pub entries: usize,
 }
 
+/// The log target of the line each sealed checkpoint is written out as: keep these lines
+/// outside the database (`steward audit verify --checkpoint <file>` reads them).
+pub const LOG_TARGET: &str = "steward::audit_checkpoint";
+
+/// The outbox target of the checkpoint webhook (`[audit] checkpoint_webhook_url`).
+pub const WEBHOOK_TARGET: &str = "audit.checkpoint";
+
 /// Seals the chain heads that moved since the previous checkpoint, in the caller's
-/// transaction. `None` when nothing moved: no empty checkpoint is written.
-pub async fn seal(conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<Option<Sealed>> {
+/// transaction, and writes it out: a log line (target [`LOG_TARGET`]) and, with `webhook`,
+/// a call in the outbox in the same transaction (so it is sent once per checkpoint, and
+/// retried). `None` when nothing moved: no empty checkpoint is written.
+pub async fn seal(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    webhook: bool,
+) -> sqlx::Result<Option<Sealed>> {
     storage::audit_checkpoints::lock_sealer(conn).await?;
     let prev = storage::audit_checkpoints::last_checkpoint(&mut *conn).await?;
     let from = audit_checkpoint::scan_from(prev.as_ref(), GRACE);
@@ -47,14 +62,58 @@ pub async fn seal(conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<O
         return Ok(None);
     }
     let (checkpoint, entries) = audit_checkpoint::seal(prev.as_ref(), now, entries);
-    storage::audit_checkpoints::insert(conn, &checkpoint, &entries).await?;
-    Ok(Some(Sealed { checkpoint, entries: entries.len() }))
+    storage::audit_checkpoints::insert(&mut *conn, &checkpoint, &entries).await?;
+    let sealed = Sealed { checkpoint, entries: entries.len() };
+    if webhook {
+        storage::outbox::enqueue(conn, &webhook_call(&sealed, now), now).await?;
+    }
+    let c = &sealed.checkpoint;
+    tracing::info!(
+        target: LOG_TARGET,
+        checkpoint = c.seq,
+        hash = %c.hash,
+        prev_hash = %c.prev_hash,
+        at = %c.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        entries = sealed.entries,
+        "audit checkpoint sealed"
+    );
+    Ok(Some(sealed))
 }
 
-/// `steward audit checkpoint`: seals one checkpoint now, in its own transaction.
+/// The signed call announcing a checkpoint; its dedupe key names the checkpoint.
+fn webhook_call(sealed: &Sealed, now: DateTime<Utc>) -> NewOutboxMessage {
+    let c = &sealed.checkpoint;
+    let body = serde_json::json!({
+        "checkpoint": c.seq,
+        "hash": c.hash,
+        "prev_hash": c.prev_hash,
+        "at": c.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "entries": sealed.entries,
+    });
+    NewOutboxMessage {
+        platform: WEBHOOK_PLATFORM.to_owned(),
+        kind: OutboxKind::Webhook,
+        target: WEBHOOK_TARGET.to_owned(),
+        message: Message::text(body.to_string()),
+        dedupe_key: format!("{CHECKPOINT_JOB}:{}:webhook", c.seq),
+        not_before: now,
+    }
+}
+
+/// `steward audit checkpoint`: seals one checkpoint now, in its own transaction (without
+/// the webhook: see [`seal_now_with`]).
 pub async fn seal_now(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<Option<Sealed>> {
+    seal_now_with(pool, now, false).await
+}
+
+/// [`seal_now`], with the webhook call when `webhook`.
+pub async fn seal_now_with(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    webhook: bool,
+) -> sqlx::Result<Option<Sealed>> {
     let mut tx = pool.begin().await?;
-    let sealed = seal(&mut tx, now).await?;
+    let sealed = seal(&mut tx, now, webhook).await?;
     tx.commit().await?;
     Ok(sealed)
 }
@@ -93,13 +152,8 @@ impl JobHandler for CheckpointJob {
     async fn run(&self, services: &Services, _job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let retry = |e: sqlx::Error| JobError::Retryable(e.to_string());
         let now = services.clock.now();
-        if let Some(sealed) = seal(tx, now).await.map_err(retry)? {
-            tracing::info!(
-                checkpoint = sealed.checkpoint.seq,
-                entries = sealed.entries,
-                "audit checkpoint sealed"
-            );
-        }
+        let webhook = services.settings.audit.checkpoint_webhook_url.is_some();
+        seal(tx, now, webhook).await.map_err(retry)?;
         storage::jobs::enqueue(&mut **tx, &next_job(services, now), now).await.map_err(retry)?;
         Ok(())
     }

@@ -151,7 +151,7 @@ impl Services {
         let now = self.clock.now();
         let event = Event { actor, inbound, now };
         let mut tx = self.pool.begin().await?;
-        let mut effects = Effects::default();
+        let mut effects = self.effects();
         let routed = self.route(&mut tx, &mut effects, &event, intent).await;
         let reply = match routed {
             Ok(reply) => reply,

@@ -277,7 +277,8 @@ pub(crate) fn audit<T: LivingItem>(
         before,
         after,
     };
-    effects.audit.push(item.chain_audit(entry));
+    let record = item.chain_audit(&effects.keys, entry);
+    effects.audit.push(record);
 }
 
 /// Persists a change: the audit record and the compare-and-set write of the row with its

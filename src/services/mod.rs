@@ -54,6 +54,8 @@ pub struct Services {
     pub policies: Arc<Policies>,
     /// Recent assignment inputs per team (see `requests::loads`).
     pub loads: Arc<requests::loads::LoadCache>,
+    /// The audit chain's HMAC keys (`STEWARD_AUDIT_KEY`), shared by every write set.
+    pub audit_keys: Arc<crate::domain::audit_key::AuditKeys>,
 }
 
 /// Rules parsed once from the settings.
@@ -92,6 +94,12 @@ impl Policies {
 }
 
 impl Services {
+    /// An empty write set for one transaction, chaining audit records under the configured
+    /// keys.
+    pub fn effects(&self) -> crate::storage::effects::Effects {
+        crate::storage::effects::Effects::new(self.audit_keys.clone())
+    }
+
     /// Fails only for settings that did not pass `config::load`'s validation.
     pub fn new(
         pool: PgPool,
@@ -120,6 +128,7 @@ impl Services {
                 .collect(),
         };
         Ok(Services {
+            audit_keys: Arc::new(settings.audit.keys.clone()),
             pool,
             clock,
             directory: Arc::new(directory),

@@ -5,10 +5,16 @@ use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
 use crate::domain::audit::{self, AuditEntry, AuditRecord};
+use crate::domain::audit_key::AuditKeys;
 
 /// Appends a record to its subject's chain. Locks the subject's head row until the
 /// transaction ends, which orders concurrent appends to the same subject and nothing else.
-pub async fn append(conn: &mut PgConnection, entry: AuditEntry) -> sqlx::Result<AuditRecord> {
+/// The record is chained under the current key of `keys` (plain SHA-256 without one).
+pub async fn append(
+    conn: &mut PgConnection,
+    keys: &AuditKeys,
+    entry: AuditEntry,
+) -> sqlx::Result<AuditRecord> {
     sqlx::query(
         "INSERT INTO audit_heads (subject, subject_seq, hash) VALUES ($1, 0, $2)
          ON CONFLICT (subject) DO NOTHING",
@@ -23,11 +29,12 @@ pub async fn append(conn: &mut PgConnection, entry: AuditEntry) -> sqlx::Result<
             .fetch_one(&mut *conn)
             .await?;
     let prev = (seq > 0).then_some((seq, hash.as_str()));
-    let record = audit::chain(prev, entry);
+    let record = audit::chain(keys, prev, entry);
     let e = &record.entry;
     sqlx::query(
-        "INSERT INTO audit_log (at, actor, subject, subject_seq, action, before, after, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO audit_log (at, actor, subject, subject_seq, action, before, after, prev_hash,
+                                hash, key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(e.at)
     .bind(&e.actor)
@@ -38,6 +45,7 @@ pub async fn append(conn: &mut PgConnection, entry: AuditEntry) -> sqlx::Result<
     .bind(Json(&e.after))
     .bind(&record.prev_hash)
     .bind(&record.hash)
+    .bind(&record.key_id)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE audit_heads SET subject_seq = $2, hash = $3 WHERE subject = $1")
@@ -60,6 +68,7 @@ struct AuditRow {
     after: Json<serde_json::Value>,
     prev_hash: String,
     hash: String,
+    key_id: Option<String>,
 }
 
 impl From<AuditRow> for AuditRecord {
@@ -76,6 +85,7 @@ impl From<AuditRow> for AuditRecord {
             subject_seq: row.subject_seq,
             prev_hash: row.prev_hash,
             hash: row.hash,
+            key_id: row.key_id,
         }
     }
 }
@@ -86,7 +96,7 @@ pub async fn list_subject(
     subject: &str,
 ) -> sqlx::Result<Vec<AuditRecord>> {
     let rows: Vec<AuditRow> = sqlx::query_as(
-        "SELECT at, actor, subject, subject_seq, action, before, after, prev_hash, hash
+        "SELECT at, actor, subject, subject_seq, action, before, after, prev_hash, hash, key_id
          FROM audit_log WHERE subject = $1 ORDER BY seq",
     )
     .bind(subject)

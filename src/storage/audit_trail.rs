@@ -22,6 +22,7 @@ struct Row {
     after: Json<serde_json::Value>,
     prev_hash: String,
     hash: String,
+    key_id: Option<String>,
 }
 
 impl Row {
@@ -38,13 +39,14 @@ impl Row {
             subject_seq: self.subject_seq,
             prev_hash: self.prev_hash,
             hash: self.hash,
+            key_id: self.key_id,
         };
         (self.seq, record)
     }
 }
 
 const COLUMNS: &str =
-    "seq, at, actor, subject, subject_seq, action, before, after, prev_hash, hash";
+    "seq, at, actor, subject, subject_seq, action, before, after, prev_hash, hash, key_id";
 
 /// Streams every record ordered by subject and position, calling `each` per record; the log
 /// never has to fit in memory.

@@ -12,19 +12,31 @@ use sqlx::types::Json;
 
 use super::jobs::NewJob;
 use super::outbox::NewOutboxMessage;
+use std::sync::Arc;
+
 use crate::domain::audit::AuditRecord;
+use crate::domain::audit_key::AuditKeys;
 use crate::domain::reply::{Message, Reply};
 
 /// Everything a transition writes besides its aggregate row.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Effects {
     /// Chained records for subjects whose chain head lives in their own row.
     pub audit: Vec<AuditRecord>,
     pub outbox: Vec<NewOutboxMessage>,
     pub jobs: Vec<NewJob>,
+    /// The keys the audit records are chained under. No `Default`: a write set made without
+    /// the configured keys would chain plain SHA-256 records, so it comes from
+    /// `Services::effects`.
+    pub keys: Arc<AuditKeys>,
 }
 
 impl Effects {
+    /// An empty write set whose audit records are chained under `keys`.
+    pub fn new(keys: Arc<AuditKeys>) -> Effects {
+        Effects { audit: Vec::new(), outbox: Vec::new(), jobs: Vec::new(), keys }
+    }
+
     pub fn send(&mut self, message: NewOutboxMessage) {
         self.outbox.push(message);
     }
@@ -73,10 +85,10 @@ pub async fn write(
              RETURNING 1),
          audit_rows AS (
              INSERT INTO audit_log (at, actor, subject, subject_seq, action, before, after,
-                                    prev_hash, hash)
+                                    prev_hash, hash, key_id)
              SELECT * FROM UNNEST($6::timestamptz[], $7::text[], $8::text[], $9::bigint[],
                                   $10::text[], $11::jsonb[], $12::jsonb[], $13::text[],
-                                  $14::text[])),
+                                  $14::text[], $29::text[])),
          outbox_rows AS (
              INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key,
                                  not_before, created_at)
@@ -124,6 +136,8 @@ pub async fn write(
     .bind(jobs.iter().map(|j| j.max_attempts).collect::<Vec<_>>())
     .bind(inbox.is_some())
     .bind(now)
+    // audit, added later: the key each record's hash is an HMAC under
+    .bind(audit.iter().map(|r| r.key_id.as_deref()).collect::<Vec<_>>())
     .fetch_one(conn)
     .await?;
     Ok(inbox.is_none() || inserted == 1)

@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod outbox_files;
 pub mod requests;
 pub mod retention;
+pub mod roles;
 pub mod seed;
 pub mod slack_installations;
 

@@ -139,9 +139,9 @@ async fn export_writes_every_record_of_the_range_with_its_hashes() {
 
     let out = steward(&app, &["audit", "export", "--from", "2026-11-23", "--to", "2026-11-23"]);
     let csv = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        csv.starts_with("seq,at,actor,subject,subject_seq,action,before,after,prev_hash,hash\n")
-    );
+    assert!(csv.starts_with(
+        "seq,at,actor,subject,subject_seq,action,before,after,prev_hash,hash,key_id\n"
+    ));
     assert_eq!(csv.lines().count(), 6);
     let out = steward(&app, &["audit", "export", "--from", "2026-11-24", "--to", "2026-11-30"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1, "header only");

@@ -1,7 +1,7 @@
 use futures::future::join_all;
 use steward::domain::reply::{Message, Reply};
 use steward::storage;
-use steward::storage::effects::{Effects, InboxRecord};
+use steward::storage::effects::InboxRecord;
 use steward::storage::outbox::{NewOutboxMessage, OutboxKind};
 
 use crate::support::{TestApp, command_inbound, t0, text_of};
@@ -40,10 +40,10 @@ async fn racing_transactions_on_one_key_apply_their_effect_once() {
     let reply = Reply::private("done");
     let attempts = (0..16).map(|i| {
         let (pool, reply) = (app.pool.clone(), reply.clone());
+        let mut effects = app.services.effects();
         tokio::spawn(async move {
             // Each attempt does its work (here: a message only the winner may send), then
             // records the event, as `handle_inbound` does.
-            let mut effects = Effects::default();
             effects.send(NewOutboxMessage {
                 platform: "console".into(),
                 kind: OutboxKind::Post,

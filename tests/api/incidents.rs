@@ -562,7 +562,7 @@ async fn on_slack_pins_and_pin_reactions_in_the_room_go_on_the_timeline_once_and
     // The room as its creation reports it (again: a retry must not record it again).
     for _ in 0..2 {
         let mut tx = story.app.pool.begin().await.unwrap();
-        let mut effects = steward::storage::effects::Effects::default();
+        let mut effects = story.app.services.effects();
         let room = Room { platform: Platform::Slack, channel: ROOM.into() };
         let now = story.app.now();
         steward::services::incidents::room_opened(

@@ -565,6 +565,10 @@ pub fn verify_summary(report: &VerifyReport) -> String {
         1 => " and 1 checkpoint".to_owned(),
         n => format!(" and {n} checkpoints"),
     };
+    let checkpoints = match report.kept_checkpoints {
+        0 => checkpoints,
+        n => format!("{checkpoints} ({n} compared with copies kept outside)"),
+    };
     let mut out = format!(
         "Checked {} records in {} chains against {} recorded heads{checkpoints}: ",
         report.records, report.subjects, report.heads
@@ -609,4 +613,13 @@ pub fn bad_date(raw: &str) -> String {
 /// The approver's time of decision in their own zone (for `check_authority` reports).
 pub fn at_local(at: DateTime<Utc>, zone: Tz) -> String {
     local_time(at, zone)
+}
+
+/// `steward db roles`: what was done for the app role.
+pub fn app_role_granted(role: &str, created: bool) -> String {
+    let what = if created { "created" } else { "already existed" };
+    format!(
+        "Role `{role}` {what}; granted SELECT/INSERT/UPDATE/DELETE on Steward's tables, only \
+         SELECT/INSERT on audit_log and the checkpoint tables, and no ownership."
+    )
 }

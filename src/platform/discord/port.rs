@@ -27,7 +27,8 @@ pub struct DiscordChat {
     rest: Arc<Rest>,
     /// Discord user id → DM channel id (stable per user, so asked for once).
     dm_channels: Mutex<HashMap<String, String>>,
-    /// Thread ids known to exist (a thread started from a message has the message's id).
+    /// Thread ids known to exist (a thread started from a message has the message's id);
+    /// bounded by `platform::cache`, like the DM channels.
     threads: Mutex<HashSet<String>>,
 }
 
@@ -103,7 +104,8 @@ impl DiscordChat {
             Err(err) if err.code == Some(codes::THREAD_ALREADY_CREATED) => {}
             Err(err) => return Err(err),
         }
-        self.threads.lock().unwrap_or_else(|e| e.into_inner()).insert(thread.clone());
+        let mut known = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        crate::platform::cache::insert_bounded_set(&mut known, thread.clone());
         Ok(thread)
     }
 
@@ -127,10 +129,8 @@ impl DiscordChat {
             error: SendError::Permanent { reason: "DM channel has no id".into() },
             code: None,
         })?;
-        self.dm_channels
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(user.to_owned(), id.to_owned());
+        let mut cached = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner());
+        crate::platform::cache::insert_bounded(&mut cached, user.to_owned(), id.to_owned());
         Ok(id.to_owned())
     }
 }

@@ -81,7 +81,8 @@ pub struct SlackChat {
     next_post: Mutex<HashMap<String, DateTime<Utc>>>,
     /// Methods paused by a 429, shared by every message of this workspace.
     pauses: MethodPauses,
-    /// Slack user id → DM channel id (stable per user, so opened once per process).
+    /// Slack user id → DM channel id (stable per user, so opened once per process; bounded
+    /// by `platform::cache`).
     dm_channels: Mutex<HashMap<String, String>>,
     /// Where each file upload's steps are remembered (`files`).
     uploads: Arc<dyn UploadLedger>,
@@ -143,7 +144,11 @@ impl SlackChat {
             let retry_after = (*at - now).to_std().unwrap_or_default();
             return Err(SendError::Paced { retry_after });
         }
-        next.insert(channel.to_owned(), now + self.pacing);
+        // Slots in the past say nothing: dropped once the map is full, so it stays bounded.
+        if next.len() >= crate::platform::cache::CACHE_LIMIT {
+            next.retain(|_, at| *at > now);
+        }
+        crate::platform::cache::insert_bounded(&mut next, channel.to_owned(), now + self.pacing);
         Ok(())
     }
 
@@ -334,10 +339,8 @@ impl SlackChat {
             .await
             .map_err(|e| self.failed("conversations.open", e))?;
         let channel = opened.channel.id.to_string();
-        self.dm_channels
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(user.to_owned(), channel.clone());
+        let mut cached = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner());
+        crate::platform::cache::insert_bounded(&mut cached, user.to_owned(), channel.clone());
         Ok(channel)
     }
 }

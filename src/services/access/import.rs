@@ -9,7 +9,7 @@ use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::access as text;
 use crate::services::Services;
 use crate::services::items::{self, audit};
-use crate::storage::{self, effects::Effects};
+use crate::storage;
 
 /// Imports the grants of `csv`; returns what to print, or why nothing was imported.
 pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
@@ -43,7 +43,7 @@ pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
     }
     let now = services.clock.now();
     let mut tx = services.pool.begin().await?;
-    let mut effects = Effects::default();
+    let mut effects = services.effects();
     for mut grant in grants {
         grant.id = storage::items::next_id(&mut *tx, ItemKind::AccessRequest).await?;
         let after = grant.snapshot();

@@ -425,7 +425,7 @@ async fn save(
     tx: &mut Tx,
     change: Change<ReviewList>,
 ) -> Result<(), JobError> {
-    items::save_in_job::<Reviews>(services, tx, Effects::default(), change).await
+    items::save_in_job::<Reviews>(services, tx, services.effects(), change).await
 }
 
 /// Reminds the reviewer, once per reminder of the series (`remind_before`), while the list

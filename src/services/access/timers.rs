@@ -47,7 +47,7 @@ async fn save(
     change: Change<AccessRequest>,
 ) -> Result<(), JobError> {
     let now = services.clock.now();
-    let mut effects = Effects::default();
+    let mut effects = services.effects();
     items::save::<Access>(services, tx, &mut effects, change, now)
         .await
         .map_err(JobError::retry)?;
@@ -75,7 +75,7 @@ impl JobHandler for RemindTimer {
         let left = grant.expires_at - now;
         let body = text::expiry_reminder(&a, grant.expires_at, left, zone);
         let what = format!("reminded:{}:{}", grant.expires_at.timestamp(), job.id);
-        let mut effects = Effects::default();
+        let mut effects = services.effects();
         effects.outbox.extend(direct_message(services, &a, &a.holder, body, what, now));
         write(tx, &effects, now).await
     }

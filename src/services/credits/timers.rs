@@ -11,7 +11,6 @@ use crate::domain::messages::credit as text;
 use crate::services::Services;
 use crate::services::items::{self, Change};
 use crate::services::jobs::{JobError, JobHandler, payload};
-use crate::storage::effects::Effects;
 use crate::storage::jobs::Job;
 use crate::storage::{self, Tx};
 
@@ -35,7 +34,7 @@ async fn load(tx: &mut Tx, job: &Job) -> Result<Option<Credit>, JobError> {
 }
 
 async fn save(services: &Services, tx: &mut Tx, change: Change<Credit>) -> Result<(), JobError> {
-    items::save_in_job::<Credits>(services, tx, Effects::default(), change).await
+    items::save_in_job::<Credits>(services, tx, services.effects(), change).await
 }
 
 /// Reminds the approvers of the waiting level once per round.

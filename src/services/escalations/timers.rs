@@ -123,7 +123,7 @@ impl JobHandler for StepTimer {
         }
         let mut change = Change::new(current, next, SYSTEM_ACTOR, action).messages(messages);
         change.lines = lines;
-        let mut effects = Effects::default();
+        let mut effects = services.effects();
         let saved = items::save::<Escalations>(services, tx, &mut effects, change, now)
             .await
             .map_err(JobError::retry)?;
@@ -200,7 +200,7 @@ impl JobHandler for SlaCheck {
             &mut alerts.resolve_breached,
             "resolution",
         );
-        let mut effects = Effects::default();
+        let mut effects = services.effects();
         if lines.is_empty() {
             // Deadlines moved (a pause): look again at the new moment.
             super::schedule_sla_check(&mut effects, &current, &view, now);

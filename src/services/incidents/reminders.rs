@@ -98,7 +98,7 @@ impl JobHandler for ActionDue {
         let now = services.clock.now();
         let words = text::action_reminder(&current, action, stage == "due");
         let what = format!("action:{number}:{stage}:dm");
-        let mut effects = Effects::default();
+        let mut effects = services.effects();
         effects.outbox.extend(direct_message(services, &current, &action.owner, words, what, now));
         send(services, tx, effects).await
     }
@@ -124,7 +124,7 @@ impl JobHandler for CustomerUpdate {
         let words =
             text::customer_update_owed(&current, &account, due, team_zone(services, &current));
         let what = format!("customer:{account}:{}:dm", due.timestamp());
-        let mut effects = Effects::default();
+        let mut effects = services.effects();
         effects.outbox.extend(direct_message(services, &current, &to, words, what, now));
         send(services, tx, effects).await
     }

@@ -68,7 +68,7 @@ async fn save(
     change: Change<Incident>,
     extra: Vec<NewJob>,
 ) -> Result<(), JobError> {
-    let effects = Effects { jobs: extra, ..Effects::default() };
+    let effects = Effects { jobs: extra, ..services.effects() };
     items::save_in_job::<Incidents>(services, tx, effects, change).await
 }
 

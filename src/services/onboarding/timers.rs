@@ -15,7 +15,6 @@ use crate::services::items::{self, Change, direct_message, team_zone};
 use crate::services::jobs::{JobError, JobHandler, payload};
 use crate::storage;
 use crate::storage::Tx;
-use crate::storage::effects::Effects;
 use crate::storage::jobs::Job;
 
 /// The clock check's name (job kind `onboarding.clock`).
@@ -62,6 +61,6 @@ impl JobHandler for ClockTimer {
         let action = format!("{}:{step}", status.as_str());
         let mut change = Change::new(current, next, SYSTEM_ACTOR, &action).line(line);
         change.messages.extend(dm);
-        items::save_in_job::<Onboardings>(services, tx, Effects::default(), change).await
+        items::save_in_job::<Onboardings>(services, tx, services.effects(), change).await
     }
 }

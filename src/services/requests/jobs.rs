@@ -10,7 +10,6 @@ use crate::domain::request::{Request, RequestAction, RequestState, apply};
 use crate::services::Services;
 use crate::services::items::{self, Change, direct_message};
 use crate::services::jobs::{JobError, JobHandler, payload};
-use crate::storage::effects::Effects;
 use crate::storage::jobs::Job;
 use crate::storage::{self, Tx};
 
@@ -41,7 +40,7 @@ impl JobHandler for AssignRetry {
         let Some(kind) = services.policies.requests.request_type(&current.kind).cloned() else {
             return Err(JobError::Fatal(format!("request type {} is gone", current.kind)));
         };
-        let mut effects = Effects::default();
+        let mut effects = services.effects();
         let weight = i64::from(current.priority.weight());
         match super::choose(services, tx, &current.team, &kind, weight, now)
             .await

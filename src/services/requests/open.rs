@@ -269,7 +269,7 @@ pub struct IntakeOutcome {
 pub async fn intake(services: &Services, new: NewRequest) -> Result<IntakeOutcome, AppError> {
     let now = services.clock.now();
     let mut tx = services.pool.begin().await?;
-    let mut effects = Effects::default();
+    let mut effects = services.effects();
     match open_request(services, &mut tx, &mut effects, new, now).await {
         Ok(Opened::Created(request)) => {
             storage::effects::write(&mut tx, &effects, None, now).await?;
