@@ -481,7 +481,7 @@ impl JobHandler for CloseTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Some(current) = open_list(tx, job).await? else { return Ok(()) };
         let now = services.clock.now();
-        let mut effects = Effects::default();
+        let mut effects = services.effects();
         close_list(services, tx, &mut effects, current, SYSTEM_ACTOR, now)
             .await
             .map_err(JobError::retry)?;

@@ -16,7 +16,6 @@ use crate::domain::ids::PersonKey;
 use crate::domain::item::{ItemKind, SYSTEM_ACTOR};
 use crate::services::Services;
 use crate::services::jobs::{JobError, JobHandler, JobRegistry, payload};
-use crate::storage::effects::Effects;
 use crate::storage::jobs::{self, Job, NewJob};
 use crate::storage::{self, Tx};
 
@@ -90,7 +89,7 @@ impl JobHandler for ScheduledStart {
             platform: schedule.platform,
             fallback_channel: &schedule.channel,
         };
-        let mut effects = Effects::default();
+        let mut effects = services.effects();
         match open_campaign(services, tx, &mut effects, &plan, now)
             .await
             .map_err(JobError::retry)?

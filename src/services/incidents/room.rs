@@ -113,7 +113,7 @@ pub async fn room_created(
 ) -> anyhow::Result<()> {
     let now = services.clock.now();
     let mut tx = services.pool.begin().await?;
-    let mut effects = Effects::default();
+    let mut effects = services.effects();
     let room = Room { platform, channel: channel.to_owned() };
     let incident = room_opened(services, &mut tx, &mut effects, id, room, now).await?;
     let users = invitees(services, &incident);
@@ -275,6 +275,6 @@ impl JobHandler for ArchiveRoom {
         let mut next = current.clone();
         next.room_archived_at = Some(now);
         let change = Change::new(current, next, SYSTEM_ACTOR, "archive_room").messages([archive]);
-        items::save_in_job::<Incidents>(services, tx, Effects::default(), change).await
+        items::save_in_job::<Incidents>(services, tx, services.effects(), change).await
     }
 }
