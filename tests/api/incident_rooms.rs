@@ -621,3 +621,76 @@ async fn a_pin_reaction_on_the_discord_gateway_in_the_room_thread_goes_on_the_ti
         (1_300_000_000_000_000_000_i64 >> 22) + 1_420_070_400_000
     );
 }
+
+#[tokio::test]
+async fn on_slack_people_unknown_to_steward_put_messages_on_the_timeline_but_cannot_command() {
+    use steward::domain::incident::timeline::Happening;
+    use steward::platform::slack::http::EVENTS_PATH;
+    let story = SlackStory::start(SlackTransport::Http).await;
+    let other = replica(&story);
+    slash_in(&story, crate::slack::CHANNEL, SAM, "declare sev2 Invoices late").await;
+    settle(&story, &other).await;
+    let room = story.fake.channels()[0].id.clone();
+    // A vendor's engineer and a guest, in the room but in nobody's [[people]] entry.
+    const VENDOR: &str = "U0VENDOR";
+    const GUEST: &str = "U0GUEST";
+    let json = "application/json";
+    let send = |id: &str, event: Value| {
+        let body = json!({ "type": "event_callback", "team_id": "T0FAKE",
+            "api_app_id": "A0FAKE", "event_id": id, "event": event })
+        .to_string();
+        story.send(EVENTS_PATH, json, body)
+    };
+    const PINNED: &str = "1795424160.000000";
+    const REACTED: &str = "1795424170.000000";
+    let pin = json!({ "type": "pin_added", "user": VENDOR, "channel_id": room,
+        "item": { "type": "message", "message": { "user": VENDOR, "text": "Our cert expired",
+            "ts": PINNED, "user_profile": { "display_name": "", "real_name": "Pat Vendor" } } } });
+    let reaction = json!({ "type": "reaction_added", "user": VENDOR, "reaction": "pushpin",
+        "item_user": GUEST, "item": { "type": "message", "channel": room, "ts": REACTED } });
+    for (id, event) in [("EvU1", &pin), ("EvU1", &pin), ("EvU2", &reaction)] {
+        assert_eq!(send(id, event.clone()).await.0, StatusCode::OK);
+    }
+    let captured = || async {
+        let timeline = storage::incidents::timeline(&story.app.pool, 1).await.unwrap();
+        timeline
+            .into_iter()
+            .filter(|e| matches!(e.happening, Happening::Captured { .. }))
+            .collect::<Vec<_>>()
+    };
+    let entries = captured().await;
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0].author, "Pat Vendor", "the name the message carries on Slack");
+    assert_eq!(entries[0].at.timestamp(), 1_795_424_160);
+    assert_eq!(entries[1].author, GUEST, "no name in the event: the platform id");
+
+    // The vendor edits the pinned message, then deletes it (each delivered twice).
+    let edit = json!({ "type": "message", "subtype": "message_changed", "channel": room,
+        "hidden": true, "ts": "1795424200.000100", "message": { "type": "message",
+            "user": VENDOR, "text": "Our cert expired at 08:55", "ts": PINNED,
+            "edited": { "user": VENDOR, "ts": "1795424200.000000" } } });
+    let delete = json!({ "type": "message", "subtype": "message_deleted", "channel": room,
+        "hidden": true, "deleted_ts": PINNED, "previous_message": { "type": "message",
+            "user": VENDOR, "text": "Our cert expired at 08:55", "ts": PINNED } });
+    for (id, event) in [("EvU3", &edit), ("EvU3", &edit)] {
+        assert_eq!(send(id, event.clone()).await.0, StatusCode::OK);
+    }
+    let entries = captured().await;
+    assert_eq!(
+        entries[0].happening,
+        Happening::Captured { text: "Our cert expired at 08:55".into() }
+    );
+    assert!(entries[0].edited_at.is_some() && entries[0].deleted_at.is_none());
+    for (id, event) in [("EvU4", &delete), ("EvU4", &delete)] {
+        assert_eq!(send(id, event.clone()).await.0, StatusCode::OK);
+    }
+    let entries = captured().await;
+    assert_eq!(entries.len(), 2);
+    assert!(entries[0].deleted_at.is_some() && entries[1].deleted_at.is_none());
+
+    // A command still needs a known person: the vendor's note is refused, nothing written.
+    let before = storage::incidents::timeline(&story.app.pool, 1).await.unwrap().len();
+    let reply = slash_in(&story, &room, VENDOR, "note Restarting billing").await;
+    assert!(reply.contains("doesn't know slack user `U0VENDOR`"), "{reply}");
+    assert_eq!(storage::incidents::timeline(&story.app.pool, 1).await.unwrap().len(), before);
+}

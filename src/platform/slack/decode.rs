@@ -248,7 +248,8 @@ fn reaction_added(event_id: &str, event: &Value, pin_emoji: &str) -> Decoded {
         return ignored("reaction_added without user, channel or ts".into());
     };
     let author = str_at(event, &["item_user"]).unwrap_or(user);
-    let captured = RoomCapture { event_id, user, channel, ts, author, text: "" };
+    let author_name = None;
+    let captured = RoomCapture { event_id, user, channel, ts, author, author_name, text: "" };
     captured.decoded(CaptureHow::Reaction)
 }
 
@@ -265,7 +266,8 @@ fn pin_added(event_id: &str, event: &Value) -> Decoded {
     };
     let author = str_at(message, &["user"]).unwrap_or(user);
     let text = str_at(message, &["text"]).unwrap_or_default();
-    let captured = RoomCapture { event_id, user, channel, ts, author, text };
+    let author_name = profile_name(message);
+    let captured = RoomCapture { event_id, user, channel, ts, author, author_name, text };
     captured.decoded(CaptureHow::Pin)
 }
 
@@ -297,8 +299,18 @@ fn message_event(event_id: &str, event: &Value) -> Decoded {
     } else {
         ""
     };
-    let captured = RoomCapture { event_id, user, channel, ts, author, text };
+    let author_name = profile_name(message);
+    let captured = RoomCapture { event_id, user, channel, ts, author, author_name, text };
     captured.decoded_as(change)
+}
+
+/// The author's name on Slack as a message carries it (`user_profile`), for authors Steward
+/// does not know: their display name, else their real name.
+fn profile_name(message: &Value) -> Option<&str> {
+    [["user_profile", "display_name"], ["user_profile", "real_name"]]
+        .iter()
+        .filter_map(|path| str_at(message, path))
+        .find(|name| !name.trim().is_empty())
 }
 
 struct RoomCapture<'a> {
@@ -307,6 +319,7 @@ struct RoomCapture<'a> {
     channel: &'a str,
     ts: &'a str,
     author: &'a str,
+    author_name: Option<&'a str>,
     text: &'a str,
 }
 
@@ -328,7 +341,7 @@ impl RoomCapture<'_> {
                 channel: self.channel.to_owned(),
                 message_id: self.ts.to_owned(),
                 author: self.author.to_owned(),
-                author_name: None,
+                author_name: self.author_name.map(str::to_owned),
                 text: self.text.to_owned(),
                 posted_at,
                 change,

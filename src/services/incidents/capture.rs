@@ -3,23 +3,25 @@
 //! one timeline row keyed by the message's place on its platform, so a redelivered event, a
 //! second pin or a second reaction never adds it twice; it does not touch the incident row.
 
+use chrono::{DateTime, Utc};
+
+use crate::domain::ids::Platform;
 use crate::domain::incident::room::lookup_key;
 use crate::domain::incident::timeline::{Happening, RoomChange, RoomMessage, source_key};
 use crate::domain::messages::incident as text;
 use crate::domain::reply::Reply;
 use crate::services::Services;
 use crate::services::error::AppError;
-use crate::services::inbound::Event;
 use crate::storage::incidents::NewTimelineEntry;
 use crate::storage::{self, Tx};
 
 pub async fn capture(
     services: &Services,
     tx: &mut Tx,
-    event: &Event<'_>,
+    platform: Platform,
+    now: DateTime<Utc>,
     message: &RoomMessage,
 ) -> Result<Reply, AppError> {
-    let platform = event.inbound.platform;
     let room = lookup_key(platform, &message.channel);
     let id = storage::incidents::id_by_room(&mut **tx, &room)
         .await?
@@ -45,12 +47,11 @@ pub async fn capture(
             Ok(Reply::private(text::captured(id, added)))
         }
         RoomChange::Edited => {
-            let found =
-                storage::incidents::edit_captured(tx, id, &source, &happening, event.now).await?;
+            let found = storage::incidents::edit_captured(tx, id, &source, &happening, now).await?;
             Ok(Reply::private(text::capture_edited(id, found)))
         }
         RoomChange::Deleted => {
-            let found = storage::incidents::delete_captured(tx, id, &source, event.now).await?;
+            let found = storage::incidents::delete_captured(tx, id, &source, now).await?;
             Ok(Reply::private(text::capture_deleted(id, found)))
         }
     }
