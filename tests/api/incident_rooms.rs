@@ -694,3 +694,113 @@ async fn on_slack_people_unknown_to_steward_put_messages_on_the_timeline_but_can
     assert!(reply.contains("doesn't know slack user `U0VENDOR`"), "{reply}");
     assert_eq!(storage::incidents::timeline(&story.app.pool, 1).await.unwrap().len(), before);
 }
+
+#[tokio::test]
+async fn with_slack_room_thread_the_room_is_the_card_thread_no_channel_is_made() {
+    use steward::config::RoomMode;
+    use steward::domain::incident::room::thread_room_parts;
+    use steward::domain::incident::timeline::Happening;
+    use steward::domain::item::LivingItem;
+    use steward::platform::slack::http::EVENTS_PATH;
+    let mut settings = crate::support::demo_settings();
+    settings.incident.slack_room = RoomMode::Thread;
+    let story = SlackStory::start_with(settings, SlackTransport::Http).await;
+    let other = replica(&story);
+    slash_in(&story, crate::slack::CHANNEL, SAM, "declare sev2 Invoices late").await;
+    settle(&story, &other).await;
+    for method in ["conversations.create", "conversations.invite", "pins.add"] {
+        assert!(story.fake.calls_of(method).is_empty(), "{method} called in thread mode");
+    }
+    let incident = incident(&story).await;
+    let card = storage::outbox::living_ref(&story.app.pool, "slack", &incident.card_key())
+        .await
+        .unwrap()
+        .expect("the summary card is posted");
+    let room = incident.room.clone().expect("the room is recorded").channel;
+    assert_eq!(thread_room_parts(&room), Some((crate::slack::CHANNEL, card.message_id.as_str())));
+
+    // A status update goes into the card's thread (besides the card's own history line
+    // there, and the stakeholder channel).
+    slash_in(&story, crate::slack::CHANNEL, SAM, "update 1 Rolled back the deploy").await;
+    settle(&story, &other).await;
+    let in_thread = story
+        .fake
+        .calls_of("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.params["thread_ts"] == card.message_id.as_str())
+        .filter(|c| c.params["text"].as_str().unwrap_or_default().starts_with("Status update"))
+        .count();
+    assert_eq!(in_thread, 1, "the update is posted once in the room thread");
+
+    // Pins in the thread are captured (twice delivered: once); a pin elsewhere in the team
+    // channel is not the room's.
+    let json = "application/json";
+    let pin = |id: &str, ts: &str, thread: Option<&str>| {
+        let mut message = json!({ "user": SAM, "text": format!("message {ts}"), "ts": ts });
+        if let Some(thread) = thread {
+            message["thread_ts"] = json!(thread);
+        }
+        json!({ "type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0FAKE",
+            "event_id": id, "event": { "type": "pin_added", "user": SAM,
+                "channel_id": crate::slack::CHANNEL,
+                "item": { "type": "message", "message": message } } })
+        .to_string()
+    };
+    const REPLY: &str = "1795424160.000000";
+    for body in [
+        pin("EvT1", REPLY, Some(&card.message_id)),
+        pin("EvT1", REPLY, Some(&card.message_id)),
+        pin("EvT2", "1795424170.000000", None),
+        pin("EvT3", "1795424180.000000", Some("1795424100.000000")),
+    ] {
+        assert_eq!(story.send(EVENTS_PATH, json, body).await.0, StatusCode::OK);
+    }
+    let timeline = storage::incidents::timeline(&story.app.pool, 1).await.unwrap();
+    let captured: Vec<_> =
+        timeline.iter().filter(|e| matches!(e.happening, Happening::Captured { .. })).collect();
+    assert_eq!(captured.len(), 1, "{captured:?}");
+    assert_eq!(captured[0].happening, Happening::Captured { text: format!("message {REPLY}") });
+    assert_eq!(captured[0].at.timestamp(), 1_795_424_160);
+}
+
+#[tokio::test]
+async fn with_slack_room_thread_a_mention_in_the_card_thread_names_the_incident() {
+    use steward::config::RoomMode;
+    use steward::platform::slack::http::EVENTS_PATH;
+    let mut settings = crate::support::demo_settings();
+    settings.incident.slack_room = RoomMode::Thread;
+    let story = SlackStory::start_with(settings, SlackTransport::Http).await;
+    let other = replica(&story);
+    slash_in(&story, crate::slack::CHANNEL, SAM, "declare sev2 Invoices late").await;
+    settle(&story, &other).await;
+    let room = incident(&story).await.room.expect("the room thread").channel;
+    let (_, card_ts) = steward::domain::incident::room::thread_room_parts(&room).unwrap();
+    let mention = |id: &str, thread: Option<&str>| {
+        let mut event = json!({ "type": "app_mention", "user": SAM,
+            "channel": crate::slack::CHANNEL, "ts": "1795424190.000000",
+            "text": "<@U0STEWARD> incident note Billing job restarted" });
+        if let Some(thread) = thread {
+            event["thread_ts"] = json!(thread);
+        }
+        json!({ "type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0FAKE",
+            "event_id": id, "event": event })
+        .to_string()
+    };
+    let notes = || async {
+        storage::incidents::timeline(&story.app.pool, 1)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| format!("{:?}", e.happening).contains("Billing job restarted"))
+            .count()
+    };
+    // In the team channel, outside the thread, the id is needed: nothing written.
+    let json = "application/json";
+    assert_eq!(story.send(EVENTS_PATH, json, mention("EvM1", None)).await.0, StatusCode::OK);
+    assert_eq!(notes().await, 0);
+    assert_eq!(
+        story.send(EVENTS_PATH, json, mention("EvM2", Some(card_ts))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(notes().await, 1, "the note typed in the card's thread is the incident's");
+}

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::config::SlackSettings;
 use crate::domain::ids::Platform;
 use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::incident::room::slack_thread_room;
 use crate::domain::incident::timeline::{CaptureHow, RoomChange, RoomMessage};
 use crate::domain::reply::Prompt;
 
@@ -219,11 +220,13 @@ fn event_callback(body: &Value, pin_emoji: &str) -> Decoded {
         return ignored("app_mention without user or channel".into());
     };
     let text = str_at(event, &["text"]).unwrap_or_default();
+    // "@Steward incident note …" typed in a thread room names its incident by the thread.
+    let room = in_thread(channel, event, str_at(event, &["ts"]).unwrap_or_default());
     let inbound = Inbound {
         dedupe_key: format!("slack:event:{event_id}"),
         platform: Platform::Slack,
         actor: user.to_owned(),
-        channel: channel.to_owned(),
+        channel: room,
         kind: InboundKind::Command {
             name: crate::domain::command::ROOT.to_owned(),
             args: strip_mentions(text),
@@ -267,6 +270,7 @@ fn pin_added(event_id: &str, event: &Value) -> Decoded {
     let author = str_at(message, &["user"]).unwrap_or(user);
     let text = str_at(message, &["text"]).unwrap_or_default();
     let author_name = profile_name(message);
+    let channel = &in_thread(channel, message, ts);
     let captured = RoomCapture { event_id, user, channel, ts, author, author_name, text };
     captured.decoded(CaptureHow::Pin)
 }
@@ -300,8 +304,19 @@ fn message_event(event_id: &str, event: &Value) -> Decoded {
         ""
     };
     let author_name = profile_name(message);
+    let channel = &in_thread(channel, message, ts);
     let captured = RoomCapture { event_id, user, channel, ts, author, author_name, text };
     captured.decoded_as(change)
+}
+
+/// Where a message is, as a room: a reply in a thread is in the thread room `C…/thread_ts`
+/// (`slack_room = "thread"`; the service falls back to the channel when no incident's room is
+/// that thread), any other message in its channel.
+fn in_thread(channel: &str, message: &Value, ts: &str) -> String {
+    match str_at(message, &["thread_ts"]) {
+        Some(thread) if thread != ts => slack_thread_room(channel, thread),
+        _ => channel.to_owned(),
+    }
 }
 
 /// The author's name on Slack as a message carries it (`user_profile`), for authors Steward

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::ids::Platform;
-use crate::domain::incident::room::lookup_key;
+use crate::domain::incident::room::{bare_channel, lookup_key};
 use crate::domain::incident::timeline::{Happening, RoomChange, RoomMessage, source_key};
 use crate::domain::messages::incident as text;
 use crate::domain::reply::Reply;
@@ -23,10 +23,17 @@ pub async fn capture(
     message: &RoomMessage,
 ) -> Result<Reply, AppError> {
     let room = lookup_key(platform, &message.channel);
-    let id = storage::incidents::id_by_room(&mut **tx, &room)
-        .await?
-        .ok_or_else(|| AppError::Refused(text::not_a_room(&message.channel)))?;
-    let source = source_key(platform.as_str(), &message.channel, &message.message_id);
+    let mut id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+    // A reply in a thread of a room channel: the room is the channel, not the thread.
+    if id.is_none() && bare_channel(&message.channel) != message.channel {
+        let room = lookup_key(platform, bare_channel(&message.channel));
+        id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+    }
+    let id = id.ok_or_else(|| AppError::Refused(text::not_a_room(&message.channel)))?;
+    // Keyed by the bare channel: a reaction (which names no thread) and a pin of the same
+    // reply are one entry.
+    let channel = bare_channel(&message.channel);
+    let source = source_key(platform.as_str(), channel, &message.message_id);
     let happening = Happening::Captured { text: message.text.clone() };
     match message.change {
         RoomChange::Captured(_) => {
