@@ -804,3 +804,49 @@ async fn with_slack_room_thread_a_mention_in_the_card_thread_names_the_incident(
     );
     assert_eq!(notes().await, 1, "the note typed in the card's thread is the incident's");
 }
+
+#[tokio::test]
+async fn with_a_discord_forum_the_room_is_a_forum_post_tagged_with_the_severity_once_after_a_429() {
+    use crate::support::discord::{CHANNEL, DiscordTest, FRAN, SAM};
+    use crate::support::discord_fake::Failure;
+    use steward::domain::severity::Severity;
+    const FORUM: &str = "400000000000000001";
+    const SEV1_TAG: &str = "410000000000000001";
+    const SEV2_TAG: &str = "410000000000000002";
+    let t = DiscordTest::spawn_with(|s| {
+        s.incident.discord_forum = Some(FORUM.into());
+        s.incident.discord_forum_tags.insert(Severity::Sev1, SEV1_TAG.into());
+        s.incident.discord_forum_tags.insert(Severity::Sev2, SEV2_TAG.into());
+    })
+    .await;
+    t.fake.add_forum(FORUM, &[SEV1_TAG, SEV2_TAG]);
+    discord_incident(&t, SAM, CHANNEL, "declare sev1 Checkout down").await;
+    discord_incident(&t, FRAN, CHANNEL, "join 1").await;
+    t.fake.fail_next_on("POST", "/threads", [Failure::RateLimited { retry_after: 120.0 }]);
+    t.flush().await;
+    assert!(t.fake.forum_posts().is_empty(), "the 429 made nothing");
+    t.app.clock.advance(chrono::Duration::minutes(3));
+    t.flush().await;
+
+    let posts = t.fake.forum_posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let (forum, body, thread) = &posts[0];
+    assert_eq!(forum, FORUM);
+    assert_eq!(body["applied_tags"], json!([SEV1_TAG]), "the severity's tag");
+    assert!(body["name"].as_str().unwrap().starts_with("inc-1-checkout-down"), "{body}");
+    let opening = body["message"]["content"].as_str().unwrap();
+    assert!(opening.contains("incident #1 (SEV1): Checkout down"), "{opening}");
+    let recorded = incident_of(&t.app).await.room;
+    assert_eq!(recorded, Some(Room { platform: Platform::Discord, channel: thread.clone() }));
+    assert_eq!(t.fake.threads()[thread], [SAM, FRAN], "members added one by one");
+    // The card stays in the team channel (its history thread is not the room).
+    let card = storage::outbox::living_ref(&t.app.pool, "discord", "inc:1").await.unwrap().unwrap();
+    assert_eq!(card.channel, CHANNEL);
+    assert_ne!(*thread, card.message_id);
+    let tries = t.fake.calls_exact("POST", &format!("/channels/{FORUM}/threads"));
+    assert_eq!(tries.iter().map(|c| c.status).collect::<Vec<_>>(), [429, 200]);
+
+    // Typed in the post, the id may be left out.
+    let noted = discord_incident(&t, SAM, thread, "note Rolled back").await;
+    assert!(noted.contains("#1"), "{noted}");
+}

@@ -29,6 +29,10 @@ pub enum RoomOp {
     /// card in the team channel) once it is posted; the thread is found, not started again,
     /// by a retry. The dispatcher then records the room with incident `incident`.
     Thread { incident: i64, living_key: String, name: String },
+    /// Make the room a post `name` in the Discord forum channel `forum`, opening with `text`
+    /// and tagged with `tags` (the severity's). The dispatcher then records the room (the
+    /// post's thread) with incident `incident`.
+    ForumPost { incident: i64, forum: String, name: String, text: String, tags: Vec<String> },
     /// Add one platform user to the room thread (Discord adds members one by one).
     AddMember { channel: String, user: String },
 }
@@ -45,7 +49,9 @@ impl RoomOp {
     /// The incident whose room this step makes (its channel id is what the step returns).
     pub fn makes_room_of(&self) -> Option<i64> {
         match self {
-            RoomOp::Create { incident, .. } | RoomOp::Thread { incident, .. } => Some(*incident),
+            RoomOp::Create { incident, .. }
+            | RoomOp::Thread { incident, .. }
+            | RoomOp::ForumPost { incident, .. } => Some(*incident),
             _ => None,
         }
     }

@@ -107,6 +107,27 @@ impl DiscordChat {
         Ok(thread)
     }
 
+    /// Starts a post in a forum channel (`POST /channels/{forum}/threads`): its thread's id.
+    async fn forum_post(
+        &self,
+        forum: &str,
+        name: &str,
+        text: &str,
+        tags: &[String],
+    ) -> Result<String, CallError> {
+        let forum_id = snowflake(forum, "forum channel")?;
+        let route = Route::ChannelForumPosts { channel_id: ChannelId::new(forum_id) };
+        let body = json!({ "name": name, "auto_archive_duration": THREAD_ARCHIVE_MINUTES,
+            "message": { "content": text }, "applied_tags": tags });
+        let key = format!("POST channels/{forum_id}/threads");
+        let post = self.rest.call(&key, route, LightMethod::Post, Some(&body)).await?;
+        let id = post.get("id").and_then(Value::as_str).ok_or_else(|| CallError {
+            error: SendError::Permanent { reason: "forum post has no id".into() },
+            code: None,
+        })?;
+        Ok(id.to_owned())
+    }
+
     async fn dm_channel(&self, user: &str) -> Result<String, CallError> {
         if let Some(channel) = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner()).get(user)
         {
@@ -200,6 +221,9 @@ impl ChatPort for DiscordChat {
         match (op, pinned) {
             (RoomOp::Thread { name, .. }, Some(card)) => {
                 self.ensure_thread(card, name).await.map(Some).map_err(|e| e.error)
+            }
+            (RoomOp::ForumPost { forum, name, text, tags, .. }, _) => {
+                self.forum_post(forum, name, text, tags).await.map(Some).map_err(|e| e.error)
             }
             (RoomOp::AddMember { channel, user }, _) => {
                 let channel_id = snowflake(channel, "channel").map_err(|e| e.error)?;

@@ -447,7 +447,7 @@ impl ChatPort for SlackChat {
                 Some(card) => Ok(Some(slack_thread_room(&card.channel, &card.message_id))),
                 None => Err(SendError::Permanent { reason: "no card to thread on".into() }),
             },
-            RoomOp::AddMember { .. } => {
+            RoomOp::AddMember { .. } | RoomOp::ForumPost { .. } => {
                 Err(SendError::Permanent { reason: format!("not a Slack room step: {op:?}") })
             }
             RoomOp::Archive { channel } => {

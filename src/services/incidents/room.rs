@@ -76,6 +76,18 @@ pub(super) fn create_step(
         Platform::Slack if settings.slack_room == RoomMode::Channel => {
             RoomOp::Create { incident: incident.id, name: name.clone() }
         }
+        Platform::Discord if settings.discord_forum.is_some() => RoomOp::ForumPost {
+            incident: incident.id,
+            forum: settings.discord_forum.clone().unwrap_or_default(),
+            name: name.clone(),
+            text: text::forum_post_opened(incident, &settings.pin_emoji),
+            tags: settings
+                .discord_forum_tags
+                .get(&incident.severity)
+                .cloned()
+                .into_iter()
+                .collect(),
+        },
         // The card's thread: nothing to make on Slack, the step only waits for the card.
         Platform::Slack | Platform::Discord => RoomOp::Thread {
             incident: incident.id,
