@@ -850,3 +850,97 @@ async fn with_a_discord_forum_the_room_is_a_forum_post_tagged_with_the_severity_
     let noted = discord_incident(&t, SAM, thread, "note Rolled back").await;
     assert!(noted.contains("#1"), "{noted}");
 }
+
+#[tokio::test]
+async fn on_the_discord_gateway_an_edit_updates_a_captured_message_and_a_delete_marks_it_once() {
+    use crate::support::discord::{ALICE, DiscordTest, SAM};
+    use crate::support::discord_fake::TOKEN;
+    use steward::config::DiscordMode;
+    use steward::domain::incident::timeline::Happening;
+    use steward::platform::discord::gateway;
+    use tokio_util::sync::CancellationToken;
+    let t = DiscordTest::spawn_with(|s| s.discord.mode = DiscordMode::Gateway).await;
+    discord_incident(&t, SAM, crate::support::discord::CHANNEL, "declare sev1 Checkout down").await;
+    t.flush().await;
+    t.app.clock.advance(chrono::Duration::seconds(2));
+    t.flush().await;
+    let thread = incident_of(&t.app).await.room.expect("the room thread").channel;
+    let shutdown = CancellationToken::new();
+    let task =
+        tokio::spawn(gateway::run(t.interactions.clone(), TOKEN.to_owned(), shutdown.clone()));
+    t.fake.wait_identified().await;
+
+    const MESSAGE: &str = "1300000000000000000";
+    const OTHER: &str = "1300000000000000001";
+    let handled = |prefix: &'static str| {
+        let pool = t.app.pool.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE dedupe_key LIKE $1")
+                .bind(format!("{prefix}%"))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n
+        }
+    };
+    // Events are handled on their own tasks: wait (without sleeping) for the inbox.
+    let wait_until = |prefix: &'static str, count: i64| {
+        let handled = &handled;
+        async move {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while handled(prefix).await < count {
+                    tokio::task::yield_now().await;
+                }
+            })
+            .await
+            .expect("the gateway events are handled")
+        }
+    };
+    t.fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        json!({ "user_id": SAM, "channel_id": thread, "message_id": MESSAGE,
+            "guild_id": "300000000000000001", "message_author_id": ALICE,
+            "emoji": { "id": null, "name": "📌" }, "burst": false, "type": 0 }),
+    );
+    wait_until("discord:reaction:", 1).await;
+    let author = json!({ "id": ALICE, "username": "alice", "discriminator": "0",
+        "global_name": null, "avatar": null });
+    let update = |id: &str, content: &str, edited: Option<&str>| {
+        json!({ "id": id, "channel_id": thread, "guild_id": "300000000000000001",
+            "author": author, "content": content, "edited_timestamp": edited })
+    };
+    // The edit twice (a resume redelivers it), an embed unfurl (no edit time), an edit of a
+    // message not on the timeline.
+    const EDITED: &str = "2026-11-23T09:05:00.123000+00:00";
+    t.fake.dispatch("MESSAGE_UPDATE", update(MESSAGE, "Rolled back 2.14.7", Some(EDITED)));
+    t.fake.dispatch("MESSAGE_UPDATE", update(MESSAGE, "Rolled back 2.14.7", Some(EDITED)));
+    t.fake.dispatch("MESSAGE_UPDATE", update(MESSAGE, "Unfurled", None));
+    t.fake.dispatch("MESSAGE_UPDATE", update(OTHER, "Not pinned", Some(EDITED)));
+    wait_until("discord:edit:", 2).await; // this message and the other one
+    let captured = || async {
+        let timeline = storage::incidents::timeline(&t.app.pool, 1).await.unwrap();
+        timeline
+            .into_iter()
+            .filter(|e| matches!(e.happening, Happening::Captured { .. }))
+            .collect::<Vec<_>>()
+    };
+    let delete =
+        |id: &str| json!({ "id": id, "channel_id": thread, "guild_id": "300000000000000001" });
+    for _ in 0..2 {
+        t.fake.dispatch("MESSAGE_DELETE", delete(MESSAGE));
+    }
+    wait_until("discord:delete:", 1).await;
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+
+    let entries = captured().await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].happening, Happening::Captured { text: "Rolled back 2.14.7".into() });
+    assert!(entries[0].edited_at.is_some() && entries[0].deleted_at.is_some());
+    let edits: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE dedupe_key LIKE $1")
+        .bind(format!("discord:edit:{thread}:{MESSAGE}:%"))
+        .fetch_one(&t.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(edits, 1, "the redelivered edit is one event; the unfurl is none");
+}
