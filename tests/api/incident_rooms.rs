@@ -944,3 +944,28 @@ async fn on_the_discord_gateway_an_edit_updates_a_captured_message_and_a_delete_
         .unwrap();
     assert_eq!(edits, 1, "the redelivered edit is one event; the unfurl is none");
 }
+
+#[tokio::test]
+async fn a_discord_forum_post_whose_answer_was_lost_is_found_on_retry_not_made_twice() {
+    use crate::support::discord::{CHANNEL, DiscordTest, SAM};
+    use crate::support::discord_fake::Failure;
+    const FORUM: &str = "400000000000000001";
+    let t = DiscordTest::spawn_with(|s| s.incident.discord_forum = Some(FORUM.into())).await;
+    t.fake.add_forum(FORUM, &[]);
+    discord_incident(&t, SAM, CHANNEL, "declare sev3 Slow exports").await;
+    let path = format!("/channels/{FORUM}/threads");
+    t.fake.fail_next_on("POST", &path, [Failure::LostResponse]);
+    t.flush().await;
+    assert_eq!(t.fake.forum_posts().len(), 1, "the post was made, its answer lost");
+    assert!(incident_of(&t.app).await.room.is_none());
+    for _ in 0..5 {
+        t.app.clock.advance(chrono::Duration::minutes(1));
+        t.flush().await;
+    }
+    let posts = t.fake.forum_posts();
+    assert_eq!(posts.len(), 1, "found on the retry, never a second post");
+    assert_eq!(posts[0].1["applied_tags"], json!([]), "no tag configured for sev3");
+    let room = incident_of(&t.app).await.room.expect("the room is recorded");
+    assert_eq!(room.channel, posts[0].2);
+    assert_eq!(t.fake.calls_exact("POST", &path).len(), 1);
+}

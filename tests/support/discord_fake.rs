@@ -30,6 +30,8 @@ use tokio_tungstenite_021::tungstenite::Message as WsMessage;
 use super::platform_limits as limits;
 
 pub const TOKEN: &str = "fake-bot-token";
+/// The guild the fake's forums are in.
+pub const GUILD: &str = "300000000000000001";
 pub const APPLICATION_ID: u64 = 4_000_000_000_000_001;
 
 /// One REST call the fake received.
@@ -51,9 +53,16 @@ pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// A failure to answer the next matching call with.
 #[derive(Debug, Clone)]
 pub enum Failure {
-    RateLimited { retry_after: f64 },
+    RateLimited {
+        retry_after: f64,
+    },
     ServerError,
-    Error { status: u16, code: i64 },
+    Error {
+        status: u16,
+        code: i64,
+    },
+    /// The call is carried out, but its answer is lost on the way (a 502 instead).
+    LostResponse,
 }
 
 /// (method, part of the path) a queued failure applies to.
@@ -336,8 +345,17 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
         });
         position.and_then(|i| failures.remove(i)).map(|(_, f)| f)
     };
+    if let Some(Failure::LostResponse) = failure {
+        let _done = answer(state, method, path, body);
+        return respond(
+            StatusCode::BAD_GATEWAY,
+            rate_headers(4, 1.0),
+            json!({ "message": "lost" }),
+        );
+    }
     if let Some(failure) = failure {
         return match failure {
+            Failure::LostResponse => unreachable!("answered above"),
             Failure::RateLimited { retry_after } => {
                 let mut response = respond(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -455,6 +473,21 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
             ));
             ok(json!({ "id": thread, "type": 11, "parent_id": forum, "name": body["name"],
                 "applied_tags": applied }))
+        }
+        ("GET", ["channels", channel]) if state.forums.lock().unwrap().contains_key(*channel) => {
+            ok(json!({ "id": channel, "type": 15, "guild_id": GUILD }))
+        }
+        ("GET", ["guilds", _, "threads", "active"]) => {
+            let threads: Vec<Value> = state
+                .forum_posts
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(forum, body, id)| {
+                    json!({ "id": id, "type": 11, "parent_id": forum, "name": body["name"] })
+                })
+                .collect();
+            ok(json!({ "threads": threads, "members": [] }))
         }
         ("PUT", ["channels", thread, "thread-members", user]) => {
             let mut threads = state.threads.lock().unwrap();
