@@ -41,6 +41,11 @@ pub struct DiscordSettings {
     /// How long an interaction may take before Steward defers its answer (Discord allows
     /// 3 s for the first response).
     pub defer_after_ms: u64,
+    /// Ask the gateway for the privileged Message Content intent (enable it for the bot in
+    /// the Developer Portal first, or the gateway refuses to connect): with it, an edit of a
+    /// message on an incident's timeline updates the entry's text; without it Discord sends
+    /// edits without their text and the entry keeps its own.
+    pub message_content: bool,
     /// From `STEWARD_DISCORD_BOT_TOKEN` only.
     #[serde(skip)]
     pub bot_token: Option<Secret>,
@@ -58,6 +63,7 @@ impl Default for DiscordSettings {
             guild_id: None,
             signature_window_seconds: 300,
             defer_after_ms: 2000,
+            message_content: false,
             bot_token: None,
         }
     }

@@ -1,5 +1,7 @@
 //! `[incident]`: incident war rooms — status-update cadence, rooms, capture and nags.
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use serde::Deserialize;
 
@@ -51,6 +53,12 @@ pub struct IncidentSettings {
     /// A Slack room channel is archived this long after resolve.
     #[serde(deserialize_with = "serde_duration::deserialize")]
     pub archive_after: Duration,
+    /// Discord: the id of a forum channel. When set, an incident's room is a post in this
+    /// forum (tagged with its severity) instead of a thread on the summary card.
+    pub discord_forum: Option<String>,
+    /// Discord: the forum's tag id per severity (`sev1 = "…"`), applied to the room's post.
+    /// A severity without a tag posts untagged.
+    pub discord_forum_tags: BTreeMap<Severity, String>,
 }
 
 /// Status-update cadence per severity.
@@ -100,6 +108,8 @@ impl Default for IncidentSettings {
             pin_emoji: "📌".into(),
             pin_emoji_slack: "pushpin".into(),
             slack_room: RoomMode::Channel,
+            discord_forum: None,
+            discord_forum_tags: BTreeMap::new(),
             channel_prefix: "inc-".into(),
             archive_after: Duration::hours(24),
         }

@@ -143,16 +143,31 @@ impl Services {
     }
 
     async fn handle_inbound_inner(&self, inbound: &Inbound) -> Result<Reply, AppError> {
-        let actor = self.directory.resolve(inbound.platform, &inbound.actor).ok_or_else(|| {
-            AppError::UnknownPerson { platform: inbound.platform, user: inbound.actor.clone() }
-        })?;
+        let actor = self.directory.resolve(inbound.platform, &inbound.actor);
+        // A room capture (pin, reaction, edit, delete) is taken from anyone in the room, known
+        // to Steward or not: the entry keeps the message's own author (issue 13). Commands and
+        // clicks need a known person.
+        let is_capture = matches!(inbound.kind, InboundKind::RoomMessage(_));
+        let unknown =
+            || AppError::UnknownPerson { platform: inbound.platform, user: inbound.actor.clone() };
+        if actor.is_none() && !is_capture {
+            return Err(unknown());
+        }
         // Parse before touching the database: bad input writes nothing.
         let intent = Intent::parse(inbound)?;
         let now = self.clock.now();
-        let event = Event { actor, inbound, now };
         let mut tx = self.pool.begin().await?;
         let mut effects = self.effects();
-        let routed = self.route(&mut tx, &mut effects, &event, intent).await;
+        let routed = match (actor, intent) {
+            (_, Intent::RoomMessage(message)) => {
+                incidents::capture(self, &mut tx, inbound.platform, now, &message).await
+            }
+            (Some(actor), intent) => {
+                let event = Event { actor, inbound, now };
+                self.route(&mut tx, &mut effects, &event, intent).await
+            }
+            (None, _) => Err(unknown()),
+        };
         let reply = match routed {
             Ok(reply) => reply,
             Err(err) => {
@@ -201,7 +216,8 @@ impl Services {
             }
             Intent::Command(command) => command,
             Intent::RoomMessage(message) => {
-                return incidents::capture(self, tx, event, &message).await;
+                let platform = event.inbound.platform;
+                return incidents::capture(self, tx, platform, event.now, &message).await;
             }
         };
         match command {

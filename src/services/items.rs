@@ -205,8 +205,8 @@ pub(crate) fn team_of<'a>(services: &'a Services, key: &TeamKey) -> Result<&'a T
 /// else in the channel the command came from.
 pub(crate) fn home_of(team: &Team, event: &Event<'_>) -> (Platform, String) {
     let platform = event.inbound.platform;
-    let channel =
-        team.channels.get(&platform).cloned().unwrap_or_else(|| event.inbound.channel.clone());
+    let from = crate::domain::incident::room::bare_channel(&event.inbound.channel);
+    let channel = team.channels.get(&platform).cloned().unwrap_or_else(|| from.to_owned());
     (platform, channel)
 }
 

@@ -621,3 +621,351 @@ async fn a_pin_reaction_on_the_discord_gateway_in_the_room_thread_goes_on_the_ti
         (1_300_000_000_000_000_000_i64 >> 22) + 1_420_070_400_000
     );
 }
+
+#[tokio::test]
+async fn on_slack_people_unknown_to_steward_put_messages_on_the_timeline_but_cannot_command() {
+    use steward::domain::incident::timeline::Happening;
+    use steward::platform::slack::http::EVENTS_PATH;
+    let story = SlackStory::start(SlackTransport::Http).await;
+    let other = replica(&story);
+    slash_in(&story, crate::slack::CHANNEL, SAM, "declare sev2 Invoices late").await;
+    settle(&story, &other).await;
+    let room = story.fake.channels()[0].id.clone();
+    // A vendor's engineer and a guest, in the room but in nobody's [[people]] entry.
+    const VENDOR: &str = "U0VENDOR";
+    const GUEST: &str = "U0GUEST";
+    let json = "application/json";
+    let send = |id: &str, event: Value| {
+        let body = json!({ "type": "event_callback", "team_id": "T0FAKE",
+            "api_app_id": "A0FAKE", "event_id": id, "event": event })
+        .to_string();
+        story.send(EVENTS_PATH, json, body)
+    };
+    const PINNED: &str = "1795424160.000000";
+    const REACTED: &str = "1795424170.000000";
+    let pin = json!({ "type": "pin_added", "user": VENDOR, "channel_id": room,
+        "item": { "type": "message", "message": { "user": VENDOR, "text": "Our cert expired",
+            "ts": PINNED, "user_profile": { "display_name": "", "real_name": "Pat Vendor" } } } });
+    let reaction = json!({ "type": "reaction_added", "user": VENDOR, "reaction": "pushpin",
+        "item_user": GUEST, "item": { "type": "message", "channel": room, "ts": REACTED } });
+    for (id, event) in [("EvU1", &pin), ("EvU1", &pin), ("EvU2", &reaction)] {
+        assert_eq!(send(id, event.clone()).await.0, StatusCode::OK);
+    }
+    let captured = || async {
+        let timeline = storage::incidents::timeline(&story.app.pool, 1).await.unwrap();
+        timeline
+            .into_iter()
+            .filter(|e| matches!(e.happening, Happening::Captured { .. }))
+            .collect::<Vec<_>>()
+    };
+    let entries = captured().await;
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0].author, "Pat Vendor", "the name the message carries on Slack");
+    assert_eq!(entries[0].at.timestamp(), 1_795_424_160);
+    assert_eq!(entries[1].author, GUEST, "no name in the event: the platform id");
+
+    // The vendor edits the pinned message, then deletes it (each delivered twice).
+    let edit = json!({ "type": "message", "subtype": "message_changed", "channel": room,
+        "hidden": true, "ts": "1795424200.000100", "message": { "type": "message",
+            "user": VENDOR, "text": "Our cert expired at 08:55", "ts": PINNED,
+            "edited": { "user": VENDOR, "ts": "1795424200.000000" } } });
+    let delete = json!({ "type": "message", "subtype": "message_deleted", "channel": room,
+        "hidden": true, "deleted_ts": PINNED, "previous_message": { "type": "message",
+            "user": VENDOR, "text": "Our cert expired at 08:55", "ts": PINNED } });
+    for (id, event) in [("EvU3", &edit), ("EvU3", &edit)] {
+        assert_eq!(send(id, event.clone()).await.0, StatusCode::OK);
+    }
+    let entries = captured().await;
+    assert_eq!(
+        entries[0].happening,
+        Happening::Captured { text: "Our cert expired at 08:55".into() }
+    );
+    assert!(entries[0].edited_at.is_some() && entries[0].deleted_at.is_none());
+    for (id, event) in [("EvU4", &delete), ("EvU4", &delete)] {
+        assert_eq!(send(id, event.clone()).await.0, StatusCode::OK);
+    }
+    let entries = captured().await;
+    assert_eq!(entries.len(), 2);
+    assert!(entries[0].deleted_at.is_some() && entries[1].deleted_at.is_none());
+
+    // A command still needs a known person: the vendor's note is refused, nothing written.
+    let before = storage::incidents::timeline(&story.app.pool, 1).await.unwrap().len();
+    let reply = slash_in(&story, &room, VENDOR, "note Restarting billing").await;
+    assert!(reply.contains("doesn't know slack user `U0VENDOR`"), "{reply}");
+    assert_eq!(storage::incidents::timeline(&story.app.pool, 1).await.unwrap().len(), before);
+}
+
+#[tokio::test]
+async fn with_slack_room_thread_the_room_is_the_card_thread_no_channel_is_made() {
+    use steward::config::RoomMode;
+    use steward::domain::incident::room::thread_room_parts;
+    use steward::domain::incident::timeline::Happening;
+    use steward::domain::item::LivingItem;
+    use steward::platform::slack::http::EVENTS_PATH;
+    let mut settings = crate::support::demo_settings();
+    settings.incident.slack_room = RoomMode::Thread;
+    let story = SlackStory::start_with(settings, SlackTransport::Http).await;
+    let other = replica(&story);
+    slash_in(&story, crate::slack::CHANNEL, SAM, "declare sev2 Invoices late").await;
+    settle(&story, &other).await;
+    for method in ["conversations.create", "conversations.invite", "pins.add"] {
+        assert!(story.fake.calls_of(method).is_empty(), "{method} called in thread mode");
+    }
+    let incident = incident(&story).await;
+    let card = storage::outbox::living_ref(&story.app.pool, "slack", &incident.card_key())
+        .await
+        .unwrap()
+        .expect("the summary card is posted");
+    let room = incident.room.clone().expect("the room is recorded").channel;
+    assert_eq!(thread_room_parts(&room), Some((crate::slack::CHANNEL, card.message_id.as_str())));
+
+    // A status update goes into the card's thread (besides the card's own history line
+    // there, and the stakeholder channel).
+    slash_in(&story, crate::slack::CHANNEL, SAM, "update 1 Rolled back the deploy").await;
+    settle(&story, &other).await;
+    let in_thread = story
+        .fake
+        .calls_of("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.params["thread_ts"] == card.message_id.as_str())
+        .filter(|c| c.params["text"].as_str().unwrap_or_default().starts_with("Status update"))
+        .count();
+    assert_eq!(in_thread, 1, "the update is posted once in the room thread");
+
+    // Pins in the thread are captured (twice delivered: once); a pin elsewhere in the team
+    // channel is not the room's.
+    let json = "application/json";
+    let pin = |id: &str, ts: &str, thread: Option<&str>| {
+        let mut message = json!({ "user": SAM, "text": format!("message {ts}"), "ts": ts });
+        if let Some(thread) = thread {
+            message["thread_ts"] = json!(thread);
+        }
+        json!({ "type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0FAKE",
+            "event_id": id, "event": { "type": "pin_added", "user": SAM,
+                "channel_id": crate::slack::CHANNEL,
+                "item": { "type": "message", "message": message } } })
+        .to_string()
+    };
+    const REPLY: &str = "1795424160.000000";
+    for body in [
+        pin("EvT1", REPLY, Some(&card.message_id)),
+        pin("EvT1", REPLY, Some(&card.message_id)),
+        pin("EvT2", "1795424170.000000", None),
+        pin("EvT3", "1795424180.000000", Some("1795424100.000000")),
+    ] {
+        assert_eq!(story.send(EVENTS_PATH, json, body).await.0, StatusCode::OK);
+    }
+    let timeline = storage::incidents::timeline(&story.app.pool, 1).await.unwrap();
+    let captured: Vec<_> =
+        timeline.iter().filter(|e| matches!(e.happening, Happening::Captured { .. })).collect();
+    assert_eq!(captured.len(), 1, "{captured:?}");
+    assert_eq!(captured[0].happening, Happening::Captured { text: format!("message {REPLY}") });
+    assert_eq!(captured[0].at.timestamp(), 1_795_424_160);
+}
+
+#[tokio::test]
+async fn with_slack_room_thread_a_mention_in_the_card_thread_names_the_incident() {
+    use steward::config::RoomMode;
+    use steward::platform::slack::http::EVENTS_PATH;
+    let mut settings = crate::support::demo_settings();
+    settings.incident.slack_room = RoomMode::Thread;
+    let story = SlackStory::start_with(settings, SlackTransport::Http).await;
+    let other = replica(&story);
+    slash_in(&story, crate::slack::CHANNEL, SAM, "declare sev2 Invoices late").await;
+    settle(&story, &other).await;
+    let room = incident(&story).await.room.expect("the room thread").channel;
+    let (_, card_ts) = steward::domain::incident::room::thread_room_parts(&room).unwrap();
+    let mention = |id: &str, thread: Option<&str>| {
+        let mut event = json!({ "type": "app_mention", "user": SAM,
+            "channel": crate::slack::CHANNEL, "ts": "1795424190.000000",
+            "text": "<@U0STEWARD> incident note Billing job restarted" });
+        if let Some(thread) = thread {
+            event["thread_ts"] = json!(thread);
+        }
+        json!({ "type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0FAKE",
+            "event_id": id, "event": event })
+        .to_string()
+    };
+    let notes = || async {
+        storage::incidents::timeline(&story.app.pool, 1)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| format!("{:?}", e.happening).contains("Billing job restarted"))
+            .count()
+    };
+    // In the team channel, outside the thread, the id is needed: nothing written.
+    let json = "application/json";
+    assert_eq!(story.send(EVENTS_PATH, json, mention("EvM1", None)).await.0, StatusCode::OK);
+    assert_eq!(notes().await, 0);
+    assert_eq!(
+        story.send(EVENTS_PATH, json, mention("EvM2", Some(card_ts))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(notes().await, 1, "the note typed in the card's thread is the incident's");
+}
+
+#[tokio::test]
+async fn with_a_discord_forum_the_room_is_a_forum_post_tagged_with_the_severity_once_after_a_429() {
+    use crate::support::discord::{CHANNEL, DiscordTest, FRAN, SAM};
+    use crate::support::discord_fake::Failure;
+    use steward::domain::severity::Severity;
+    const FORUM: &str = "400000000000000001";
+    const SEV1_TAG: &str = "410000000000000001";
+    const SEV2_TAG: &str = "410000000000000002";
+    let t = DiscordTest::spawn_with(|s| {
+        s.incident.discord_forum = Some(FORUM.into());
+        s.incident.discord_forum_tags.insert(Severity::Sev1, SEV1_TAG.into());
+        s.incident.discord_forum_tags.insert(Severity::Sev2, SEV2_TAG.into());
+    })
+    .await;
+    t.fake.add_forum(FORUM, &[SEV1_TAG, SEV2_TAG]);
+    discord_incident(&t, SAM, CHANNEL, "declare sev1 Checkout down").await;
+    discord_incident(&t, FRAN, CHANNEL, "join 1").await;
+    t.fake.fail_next_on("POST", "/threads", [Failure::RateLimited { retry_after: 120.0 }]);
+    t.flush().await;
+    assert!(t.fake.forum_posts().is_empty(), "the 429 made nothing");
+    t.app.clock.advance(chrono::Duration::minutes(3));
+    t.flush().await;
+
+    let posts = t.fake.forum_posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let (forum, body, thread) = &posts[0];
+    assert_eq!(forum, FORUM);
+    assert_eq!(body["applied_tags"], json!([SEV1_TAG]), "the severity's tag");
+    assert!(body["name"].as_str().unwrap().starts_with("inc-1-checkout-down"), "{body}");
+    let opening = body["message"]["content"].as_str().unwrap();
+    assert!(opening.contains("incident #1 (SEV1): Checkout down"), "{opening}");
+    let recorded = incident_of(&t.app).await.room;
+    assert_eq!(recorded, Some(Room { platform: Platform::Discord, channel: thread.clone() }));
+    assert_eq!(t.fake.threads()[thread], [SAM, FRAN], "members added one by one");
+    // The card stays in the team channel (its history thread is not the room).
+    let card = storage::outbox::living_ref(&t.app.pool, "discord", "inc:1").await.unwrap().unwrap();
+    assert_eq!(card.channel, CHANNEL);
+    assert_ne!(*thread, card.message_id);
+    let tries = t.fake.calls_exact("POST", &format!("/channels/{FORUM}/threads"));
+    assert_eq!(tries.iter().map(|c| c.status).collect::<Vec<_>>(), [429, 200]);
+
+    // Typed in the post, the id may be left out.
+    let noted = discord_incident(&t, SAM, thread, "note Rolled back").await;
+    assert!(noted.contains("#1"), "{noted}");
+}
+
+#[tokio::test]
+async fn on_the_discord_gateway_an_edit_updates_a_captured_message_and_a_delete_marks_it_once() {
+    use crate::support::discord::{ALICE, DiscordTest, SAM};
+    use crate::support::discord_fake::TOKEN;
+    use steward::config::DiscordMode;
+    use steward::domain::incident::timeline::Happening;
+    use steward::platform::discord::gateway;
+    use tokio_util::sync::CancellationToken;
+    let t = DiscordTest::spawn_with(|s| s.discord.mode = DiscordMode::Gateway).await;
+    discord_incident(&t, SAM, crate::support::discord::CHANNEL, "declare sev1 Checkout down").await;
+    t.flush().await;
+    t.app.clock.advance(chrono::Duration::seconds(2));
+    t.flush().await;
+    let thread = incident_of(&t.app).await.room.expect("the room thread").channel;
+    let shutdown = CancellationToken::new();
+    let task =
+        tokio::spawn(gateway::run(t.interactions.clone(), TOKEN.to_owned(), shutdown.clone()));
+    t.fake.wait_identified().await;
+
+    const MESSAGE: &str = "1300000000000000000";
+    const OTHER: &str = "1300000000000000001";
+    let handled = |prefix: &'static str| {
+        let pool = t.app.pool.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE dedupe_key LIKE $1")
+                .bind(format!("{prefix}%"))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n
+        }
+    };
+    // Events are handled on their own tasks: wait (without sleeping) for the inbox.
+    let wait_until = |prefix: &'static str, count: i64| {
+        let handled = &handled;
+        async move {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while handled(prefix).await < count {
+                    tokio::task::yield_now().await;
+                }
+            })
+            .await
+            .expect("the gateway events are handled")
+        }
+    };
+    t.fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        json!({ "user_id": SAM, "channel_id": thread, "message_id": MESSAGE,
+            "guild_id": "300000000000000001", "message_author_id": ALICE,
+            "emoji": { "id": null, "name": "📌" }, "burst": false, "type": 0 }),
+    );
+    wait_until("discord:reaction:", 1).await;
+    let author = json!({ "id": ALICE, "username": "alice", "discriminator": "0",
+        "global_name": null, "avatar": null });
+    let update = |id: &str, content: &str, edited: Option<&str>| {
+        json!({ "id": id, "channel_id": thread, "guild_id": "300000000000000001",
+            "author": author, "content": content, "edited_timestamp": edited })
+    };
+    // The edit twice (a resume redelivers it), an embed unfurl (no edit time), an edit of a
+    // message not on the timeline.
+    const EDITED: &str = "2026-11-23T09:05:00.123000+00:00";
+    t.fake.dispatch("MESSAGE_UPDATE", update(MESSAGE, "Rolled back 2.14.7", Some(EDITED)));
+    t.fake.dispatch("MESSAGE_UPDATE", update(MESSAGE, "Rolled back 2.14.7", Some(EDITED)));
+    t.fake.dispatch("MESSAGE_UPDATE", update(MESSAGE, "Unfurled", None));
+    t.fake.dispatch("MESSAGE_UPDATE", update(OTHER, "Not pinned", Some(EDITED)));
+    wait_until("discord:edit:", 2).await; // this message and the other one
+    let captured = || async {
+        let timeline = storage::incidents::timeline(&t.app.pool, 1).await.unwrap();
+        timeline
+            .into_iter()
+            .filter(|e| matches!(e.happening, Happening::Captured { .. }))
+            .collect::<Vec<_>>()
+    };
+    let delete =
+        |id: &str| json!({ "id": id, "channel_id": thread, "guild_id": "300000000000000001" });
+    for _ in 0..2 {
+        t.fake.dispatch("MESSAGE_DELETE", delete(MESSAGE));
+    }
+    wait_until("discord:delete:", 1).await;
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+
+    let entries = captured().await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].happening, Happening::Captured { text: "Rolled back 2.14.7".into() });
+    assert!(entries[0].edited_at.is_some() && entries[0].deleted_at.is_some());
+    let edits: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE dedupe_key LIKE $1")
+        .bind(format!("discord:edit:{thread}:{MESSAGE}:%"))
+        .fetch_one(&t.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(edits, 1, "the redelivered edit is one event; the unfurl is none");
+}
+
+#[tokio::test]
+async fn a_discord_forum_post_whose_answer_was_lost_is_found_on_retry_not_made_twice() {
+    use crate::support::discord::{CHANNEL, DiscordTest, SAM};
+    use crate::support::discord_fake::Failure;
+    const FORUM: &str = "400000000000000001";
+    let t = DiscordTest::spawn_with(|s| s.incident.discord_forum = Some(FORUM.into())).await;
+    t.fake.add_forum(FORUM, &[]);
+    discord_incident(&t, SAM, CHANNEL, "declare sev3 Slow exports").await;
+    let path = format!("/channels/{FORUM}/threads");
+    t.fake.fail_next_on("POST", &path, [Failure::LostResponse]);
+    t.flush().await;
+    assert_eq!(t.fake.forum_posts().len(), 1, "the post was made, its answer lost");
+    assert!(incident_of(&t.app).await.room.is_none());
+    for _ in 0..5 {
+        t.app.clock.advance(chrono::Duration::minutes(1));
+        t.flush().await;
+    }
+    let posts = t.fake.forum_posts();
+    assert_eq!(posts.len(), 1, "found on the retry, never a second post");
+    assert_eq!(posts[0].1["applied_tags"], json!([]), "no tag configured for sev3");
+    let room = incident_of(&t.app).await.room.expect("the room is recorded");
+    assert_eq!(room.channel, posts[0].2);
+    assert_eq!(t.fake.calls_exact("POST", &path).len(), 1);
+}

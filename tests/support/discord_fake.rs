@@ -30,6 +30,8 @@ use tokio_tungstenite_021::tungstenite::Message as WsMessage;
 use super::platform_limits as limits;
 
 pub const TOKEN: &str = "fake-bot-token";
+/// The guild the fake's forums are in.
+pub const GUILD: &str = "300000000000000001";
 pub const APPLICATION_ID: u64 = 4_000_000_000_000_001;
 
 /// One REST call the fake received.
@@ -51,9 +53,16 @@ pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// A failure to answer the next matching call with.
 #[derive(Debug, Clone)]
 pub enum Failure {
-    RateLimited { retry_after: f64 },
+    RateLimited {
+        retry_after: f64,
+    },
     ServerError,
-    Error { status: u16, code: i64 },
+    Error {
+        status: u16,
+        code: i64,
+    },
+    /// The call is carried out, but its answer is lost on the way (a 502 instead).
+    LostResponse,
 }
 
 /// (method, part of the path) a queued failure applies to.
@@ -72,6 +81,10 @@ struct FakeState {
     /// Threads started from a message (the thread's id is the message's), with their
     /// members in the order they were added.
     threads: Mutex<HashMap<String, Vec<String>>>,
+    /// Forum channels by id, with their tag ids.
+    forums: Mutex<HashMap<String, Vec<String>>>,
+    /// Posts started in forums: (forum, request body, thread id).
+    forum_posts: Mutex<Vec<(String, Value, String)>>,
     changed: Notify,
     gateway_url: Mutex<String>,
     dispatches: Mutex<Option<broadcast::Sender<Value>>>,
@@ -141,6 +154,17 @@ impl DiscordFake {
             .lock()
             .unwrap()
             .extend(failures.into_iter().map(|f| (filter.clone(), f)));
+    }
+
+    /// Makes `forum` a forum channel with these tag ids.
+    pub fn add_forum(&self, forum: &str, tags: &[&str]) {
+        let tags = tags.iter().map(|t| t.to_string()).collect();
+        self.state.forums.lock().unwrap().insert(forum.to_owned(), tags);
+    }
+
+    /// The posts started in forums: (forum, request body, thread id).
+    pub fn forum_posts(&self) -> Vec<(String, Value, String)> {
+        self.state.forum_posts.lock().unwrap().clone()
     }
 
     /// The threads started so far, each with its members.
@@ -321,8 +345,17 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
         });
         position.and_then(|i| failures.remove(i)).map(|(_, f)| f)
     };
+    if let Some(Failure::LostResponse) = failure {
+        let _done = answer(state, method, path, body);
+        return respond(
+            StatusCode::BAD_GATEWAY,
+            rate_headers(4, 1.0),
+            json!({ "message": "lost" }),
+        );
+    }
     if let Some(failure) = failure {
         return match failure {
+            Failure::LostResponse => unreachable!("answered above"),
             Failure::RateLimited { retry_after } => {
                 let mut response = respond(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -401,6 +434,60 @@ fn answer(state: &FakeState, method: &Method, path: &str, body: &Value) -> Respo
             }
             threads.insert(message.to_string(), Vec::new());
             ok(json!({ "id": message, "type": 11, "name": body["name"] }))
+        }
+        ("POST", ["channels", forum, "threads"]) => {
+            // As Discord: a forum post needs its first message and at most 5 of the forum's
+            // own tags; it is a thread whose id is also its first message's.
+            let Some(tags) = state.forums.lock().unwrap().get(*forum).cloned() else {
+                return respond(
+                    StatusCode::NOT_FOUND,
+                    rate_headers(4, 1.0),
+                    json!({ "message": "Unknown Channel", "code": 10003 }),
+                );
+            };
+            let applied: Vec<String> = body["applied_tags"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default();
+            let content = body["message"]["content"].as_str().unwrap_or_default();
+            let valid = !content.is_empty()
+                && content.chars().count() <= 2000
+                && body["name"].as_str().is_some_and(|n| (1..=100).contains(&n.chars().count()))
+                && applied.len() <= 5
+                && applied.iter().all(|t| tags.contains(t));
+            if !valid {
+                return respond(
+                    StatusCode::BAD_REQUEST,
+                    rate_headers(4, 1.0),
+                    json!({ "message": "Invalid Form Body", "code": INVALID_FORM_BODY }),
+                );
+            }
+            let thread = id(state);
+            state.threads.lock().unwrap().insert(thread.clone(), Vec::new());
+            let first = json!({ "id": thread, "channel_id": thread, "content": content });
+            state.messages.lock().unwrap().insert(thread.clone(), first);
+            state.forum_posts.lock().unwrap().push((
+                forum.to_string(),
+                body.clone(),
+                thread.clone(),
+            ));
+            ok(json!({ "id": thread, "type": 11, "parent_id": forum, "name": body["name"],
+                "applied_tags": applied }))
+        }
+        ("GET", ["channels", channel]) if state.forums.lock().unwrap().contains_key(*channel) => {
+            ok(json!({ "id": channel, "type": 15, "guild_id": GUILD }))
+        }
+        ("GET", ["guilds", _, "threads", "active"]) => {
+            let threads: Vec<Value> = state
+                .forum_posts
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(forum, body, id)| {
+                    json!({ "id": id, "type": 11, "parent_id": forum, "name": body["name"] })
+                })
+                .collect();
+            ok(json!({ "threads": threads, "members": [] }))
         }
         ("PUT", ["channels", thread, "thread-members", user]) => {
             let mut threads = state.threads.lock().unwrap();

@@ -29,6 +29,10 @@ pub enum RoomOp {
     /// card in the team channel) once it is posted; the thread is found, not started again,
     /// by a retry. The dispatcher then records the room with incident `incident`.
     Thread { incident: i64, living_key: String, name: String },
+    /// Make the room a post `name` in the Discord forum channel `forum`, opening with `text`
+    /// and tagged with `tags` (the severity's). The dispatcher then records the room (the
+    /// post's thread) with incident `incident`.
+    ForumPost { incident: i64, forum: String, name: String, text: String, tags: Vec<String> },
     /// Add one platform user to the room thread (Discord adds members one by one).
     AddMember { channel: String, user: String },
 }
@@ -45,7 +49,9 @@ impl RoomOp {
     /// The incident whose room this step makes (its channel id is what the step returns).
     pub fn makes_room_of(&self) -> Option<i64> {
         match self {
-            RoomOp::Create { incident, .. } | RoomOp::Thread { incident, .. } => Some(*incident),
+            RoomOp::Create { incident, .. }
+            | RoomOp::Thread { incident, .. }
+            | RoomOp::ForumPost { incident, .. } => Some(*incident),
             _ => None,
         }
     }
@@ -75,6 +81,25 @@ impl Room {
 
 pub fn lookup_key(platform: Platform, channel: &str) -> String {
     format!("{platform}:{channel}")
+}
+
+/// The room of a Slack incident kept in its summary card's thread (`[incident] slack_room =
+/// "thread"`): the channel and the card's `ts`, as one room channel `C…/ts`. A Slack channel
+/// id never holds a `/`.
+pub fn slack_thread_room(channel: &str, ts: &str) -> String {
+    format!("{channel}/{ts}")
+}
+
+/// The channel and the thread's `ts` of a room made by [`slack_thread_room`]; None for a
+/// room that is a channel of its own.
+pub fn thread_room_parts(room: &str) -> Option<(&str, &str)> {
+    room.split_once('/')
+}
+
+/// The channel a room (or an inbound event's channel) is in: the channel itself, or the
+/// channel of a Slack thread room.
+pub fn bare_channel(room: &str) -> &str {
+    thread_room_parts(room).map_or(room, |(channel, _)| channel)
 }
 
 /// The room's channel name: `prefix` + id + `-` + a slug of the title, lowercase, only
@@ -133,6 +158,13 @@ mod tests {
         // A cut that lands just after a dash drops the dash, never a digit of the id.
         let name = channel_name("inc-", 1, &format!("{}-x", "a".repeat(73)));
         assert_eq!(name, format!("inc-1-{}", "a".repeat(73)));
+    }
+
+    #[test]
+    fn a_slack_thread_room_names_its_channel_and_thread() {
+        let room = slack_thread_room("C0OPS", "1795424160.000100");
+        assert_eq!(thread_room_parts(&room), Some(("C0OPS", "1795424160.000100")));
+        assert_eq!(thread_room_parts("C0ROOM1"), None);
     }
 
     #[test]

@@ -280,6 +280,16 @@ pub fn done(action: &IncidentAction, incident: &Incident, directory: &Directory)
 // --- messages into the room and to people ---
 
 /// The first message of a console room.
+/// The opening message of a Discord forum post that is an incident's room.
+pub fn forum_post_opened(incident: &Incident, pin_emoji: &str) -> String {
+    format!(
+        "War room of incident #{} ({}): {}. React with {pin_emoji} to put a message on the timeline.",
+        incident.id,
+        incident.severity.as_str().to_uppercase(),
+        incident.title
+    )
+}
+
 pub fn room_opened(incident: &Incident) -> String {
     format!(
         "War room of incident #{} ({}): {}. Pin messages (/pin <number>) to put them on the timeline.",

@@ -1,11 +1,13 @@
 //! The gateway way in: a serenity client whose event handler turns INTERACTION_CREATE into
 //! the same decode/answer path as the HTTP endpoint, answering through the REST callback.
 //! Reactions with the pin emoji in an incident's room thread go on its timeline
-//! (`reactions`); other channel messages are only logged.
+//! (`reactions`), and edits and deletes of captured messages follow them (`room_edits`);
+//! other channel messages are only logged.
 
 use serde_json::Value;
 use serenity::all::{
-    Context, EventHandler, GatewayIntents, Interaction, Message, Reaction, ReactionType,
+    ChannelId, Context, EventHandler, GatewayIntents, GuildId, Interaction, Message, MessageId,
+    MessageUpdateEvent, Reaction, ReactionType,
 };
 use serenity::client::ClientBuilder;
 use tokio_util::sync::CancellationToken;
@@ -13,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::interactions::Interactions;
 use super::reactions::{self, GatewayReaction};
 use super::rest::serenity_http;
+use super::room_edits::{self, GatewayEdit};
 
 struct Handler {
     interactions: Interactions,
@@ -78,6 +81,47 @@ impl EventHandler for Handler {
         tracing::debug!(channel = %channel, reply = ?reply.message.text, "room reaction");
     }
 
+    async fn message_update(
+        &self,
+        _ctx: Context,
+        _old: Option<Message>,
+        _new: Option<Message>,
+        event: MessageUpdateEvent,
+    ) {
+        let (channel, message) = (event.channel_id.to_string(), event.id.to_string());
+        let author = event.author.as_ref().map(|a| a.id.to_string());
+        let edited_at = event.edited_timestamp.and_then(|t| {
+            let at = chrono::DateTime::parse_from_rfc3339(&t.to_string()).ok()?;
+            Some(at.with_timezone(&chrono::Utc))
+        });
+        let seen = GatewayEdit {
+            channel: &channel,
+            message: &message,
+            author: author.as_deref(),
+            content: event.content.as_deref(),
+            edited_at,
+        };
+        let Some(posted_at) = reactions::snowflake_time(&message) else { return };
+        let Some(inbound) = room_edits::edited(&seen, posted_at) else { return };
+        // Edits of messages not on a timeline are refused and write nothing.
+        let reply = self.interactions.services().handle_inbound(inbound).await;
+        tracing::debug!(channel = %channel, reply = ?reply.message.text, "room edit");
+    }
+
+    async fn message_delete(
+        &self,
+        _ctx: Context,
+        channel_id: ChannelId,
+        deleted_message_id: MessageId,
+        _guild_id: Option<GuildId>,
+    ) {
+        let (channel, message) = (channel_id.to_string(), deleted_message_id.to_string());
+        let Some(posted_at) = reactions::snowflake_time(&message) else { return };
+        let inbound = room_edits::deleted(&channel, &message, posted_at);
+        let reply = self.interactions.services().handle_inbound(inbound).await;
+        tracing::debug!(channel = %channel, reply = ?reply.message.text, "room delete");
+    }
+
     async fn message(&self, _ctx: Context, message: Message) {
         tracing::debug!(channel = %message.channel_id, author = %message.author.id, "message");
     }
@@ -91,10 +135,13 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let settings = interactions.services().settings.discord.clone();
     let http = serenity_http(&settings, &token);
-    let intents = GatewayIntents::GUILDS
+    let mut intents = GatewayIntents::GUILDS
         | GatewayIntents::GUILD_MESSAGES
         | GatewayIntents::DIRECT_MESSAGES
         | GatewayIntents::GUILD_MESSAGE_REACTIONS;
+    if settings.message_content {
+        intents |= GatewayIntents::MESSAGE_CONTENT;
+    }
     let mut client =
         ClientBuilder::new_with_http(http, intents).event_handler(Handler { interactions }).await?;
     let shards = client.shard_manager.clone();

@@ -18,6 +18,7 @@ pub mod port;
 pub mod reactions;
 pub mod render;
 pub mod rest;
+pub mod room_edits;
 pub mod verify;
 
 use std::sync::Arc;

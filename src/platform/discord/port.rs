@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use serenity::builder::CreateAttachment;
 use serenity::http::{LightMethod, Route};
-use serenity::model::id::{ChannelId, MessageId, UserId};
+use serenity::model::id::{ChannelId, GuildId, MessageId, UserId};
 
 use super::render;
 use super::rest::{CallError, Rest, codes, snowflake};
@@ -109,6 +109,49 @@ impl DiscordChat {
         Ok(thread)
     }
 
+    /// Starts a post in a forum channel (`POST /channels/{forum}/threads`): its thread's id.
+    async fn forum_post(
+        &self,
+        forum: &str,
+        name: &str,
+        text: &str,
+        tags: &[String],
+    ) -> Result<String, CallError> {
+        let forum_id = snowflake(forum, "forum channel")?;
+        let route = Route::ChannelForumPosts { channel_id: ChannelId::new(forum_id) };
+        let body = json!({ "name": name, "auto_archive_duration": THREAD_ARCHIVE_MINUTES,
+            "message": { "content": text }, "applied_tags": tags });
+        let key = format!("POST channels/{forum_id}/threads");
+        let post = self.rest.call(&key, route, LightMethod::Post, Some(&body)).await?;
+        let id = post.get("id").and_then(Value::as_str).ok_or_else(|| CallError {
+            error: SendError::Permanent { reason: "forum post has no id".into() },
+            code: None,
+        })?;
+        Ok(id.to_owned())
+    }
+
+    /// The active post `name` in `forum`, if an earlier try made it: the forum's guild
+    /// (`GET /channels/{forum}`), then the guild's active threads.
+    async fn find_forum_post(&self, forum: &str, name: &str) -> Result<Option<String>, CallError> {
+        let forum_id = snowflake(forum, "forum channel")?;
+        let route = Route::Channel { channel_id: ChannelId::new(forum_id) };
+        let channel = self
+            .rest
+            .call(&format!("GET channels/{forum_id}"), route, LightMethod::Get, None)
+            .await?;
+        let guild = channel.get("guild_id").and_then(Value::as_str).unwrap_or_default();
+        let guild_id = snowflake(guild, "guild")?;
+        let route = Route::GuildThreadsActive { guild_id: GuildId::new(guild_id) };
+        let key = format!("GET guilds/{guild_id}/threads/active");
+        let active = self.rest.call(&key, route, LightMethod::Get, None).await?;
+        let threads = active.get("threads").and_then(Value::as_array).cloned().unwrap_or_default();
+        let made = threads.iter().find(|t| {
+            t.get("parent_id").and_then(Value::as_str) == Some(forum)
+                && t.get("name").and_then(Value::as_str) == Some(name)
+        });
+        Ok(made.and_then(|t| t.get("id")).and_then(Value::as_str).map(str::to_owned))
+    }
+
     async fn dm_channel(&self, user: &str) -> Result<String, CallError> {
         if let Some(channel) = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner()).get(user)
         {
@@ -193,13 +236,24 @@ impl ChatPort for DiscordChat {
     /// a wait (`Paced`), however long its `retry_after`: the room comes late, once.
     async fn room(
         &self,
-        _delivery: Delivery,
+        delivery: Delivery,
         op: &RoomOp,
         pinned: Option<&MessageRef>,
     ) -> Result<Option<String>, SendError> {
         match (op, pinned) {
             (RoomOp::Thread { name, .. }, Some(card)) => {
                 self.ensure_thread(card, name).await.map(Some).map_err(|e| e.error)
+            }
+            (RoomOp::ForumPost { forum, name, text, tags, .. }, _) => {
+                // A retry may follow a post whose answer was lost: find it before posting
+                // again (Discord has no nonce for forum posts; the name holds the id).
+                if delivery.attempt > 1
+                    && let Some(made) =
+                        self.find_forum_post(forum, name).await.map_err(|e| e.error)?
+                {
+                    return Ok(Some(made));
+                }
+                self.forum_post(forum, name, text, tags).await.map(Some).map_err(|e| e.error)
             }
             (RoomOp::AddMember { channel, user }, _) => {
                 let channel_id = snowflake(channel, "channel").map_err(|e| e.error)?;

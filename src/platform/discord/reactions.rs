@@ -50,7 +50,7 @@ pub fn capture(reaction: &GatewayReaction<'_>, pin_emoji: &str) -> Option<Inboun
 }
 
 /// When a snowflake (a message id) was made.
-fn snowflake_time(id: &str) -> Option<DateTime<Utc>> {
+pub(super) fn snowflake_time(id: &str) -> Option<DateTime<Utc>> {
     let id: u64 = id.parse().ok()?;
     let millis = (id >> 22).checked_add(DISCORD_EPOCH_MS)?;
     DateTime::from_timestamp_millis(i64::try_from(millis).ok()?)

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::config::SlackSettings;
 use crate::domain::ids::Platform;
 use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::incident::room::slack_thread_room;
 use crate::domain::incident::timeline::{CaptureHow, RoomChange, RoomMessage};
 use crate::domain::reply::Prompt;
 
@@ -219,11 +220,13 @@ fn event_callback(body: &Value, pin_emoji: &str) -> Decoded {
         return ignored("app_mention without user or channel".into());
     };
     let text = str_at(event, &["text"]).unwrap_or_default();
+    // "@Steward incident note …" typed in a thread room names its incident by the thread.
+    let room = in_thread(channel, event, str_at(event, &["ts"]).unwrap_or_default());
     let inbound = Inbound {
         dedupe_key: format!("slack:event:{event_id}"),
         platform: Platform::Slack,
         actor: user.to_owned(),
-        channel: channel.to_owned(),
+        channel: room,
         kind: InboundKind::Command {
             name: crate::domain::command::ROOT.to_owned(),
             args: strip_mentions(text),
@@ -248,7 +251,8 @@ fn reaction_added(event_id: &str, event: &Value, pin_emoji: &str) -> Decoded {
         return ignored("reaction_added without user, channel or ts".into());
     };
     let author = str_at(event, &["item_user"]).unwrap_or(user);
-    let captured = RoomCapture { event_id, user, channel, ts, author, text: "" };
+    let author_name = None;
+    let captured = RoomCapture { event_id, user, channel, ts, author, author_name, text: "" };
     captured.decoded(CaptureHow::Reaction)
 }
 
@@ -265,7 +269,9 @@ fn pin_added(event_id: &str, event: &Value) -> Decoded {
     };
     let author = str_at(message, &["user"]).unwrap_or(user);
     let text = str_at(message, &["text"]).unwrap_or_default();
-    let captured = RoomCapture { event_id, user, channel, ts, author, text };
+    let author_name = profile_name(message);
+    let channel = &in_thread(channel, message, ts);
+    let captured = RoomCapture { event_id, user, channel, ts, author, author_name, text };
     captured.decoded(CaptureHow::Pin)
 }
 
@@ -297,8 +303,29 @@ fn message_event(event_id: &str, event: &Value) -> Decoded {
     } else {
         ""
     };
-    let captured = RoomCapture { event_id, user, channel, ts, author, text };
+    let author_name = profile_name(message);
+    let channel = &in_thread(channel, message, ts);
+    let captured = RoomCapture { event_id, user, channel, ts, author, author_name, text };
     captured.decoded_as(change)
+}
+
+/// Where a message is, as a room: a reply in a thread is in the thread room `C…/thread_ts`
+/// (`slack_room = "thread"`; the service falls back to the channel when no incident's room is
+/// that thread), any other message in its channel.
+fn in_thread(channel: &str, message: &Value, ts: &str) -> String {
+    match str_at(message, &["thread_ts"]) {
+        Some(thread) if thread != ts => slack_thread_room(channel, thread),
+        _ => channel.to_owned(),
+    }
+}
+
+/// The author's name on Slack as a message carries it (`user_profile`), for authors Steward
+/// does not know: their display name, else their real name.
+fn profile_name(message: &Value) -> Option<&str> {
+    [["user_profile", "display_name"], ["user_profile", "real_name"]]
+        .iter()
+        .filter_map(|path| str_at(message, path))
+        .find(|name| !name.trim().is_empty())
 }
 
 struct RoomCapture<'a> {
@@ -307,6 +334,7 @@ struct RoomCapture<'a> {
     channel: &'a str,
     ts: &'a str,
     author: &'a str,
+    author_name: Option<&'a str>,
     text: &'a str,
 }
 
@@ -328,7 +356,7 @@ impl RoomCapture<'_> {
                 channel: self.channel.to_owned(),
                 message_id: self.ts.to_owned(),
                 author: self.author.to_owned(),
-                author_name: None,
+                author_name: self.author_name.map(str::to_owned),
                 text: self.text.to_owned(),
                 posted_at,
                 change,

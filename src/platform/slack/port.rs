@@ -31,6 +31,7 @@ use super::rate_limits::{DEFAULT_PAUSE, MethodPauses};
 use super::render;
 use crate::domain::ids::Platform;
 use crate::domain::incident::RoomOp;
+use crate::domain::incident::room::slack_thread_room;
 use crate::domain::reply::{Message, MessageRef};
 use crate::services::ports::{ChatPort, Clock, Delivery, SendError, UploadLedger};
 use crate::services::uploads::MemoryUploads;
@@ -444,7 +445,12 @@ impl ChatPort for SlackChat {
                 let pinned = self.api.session().pins_add(&request).await;
                 self.step_done("pins.add", pinned)
             }
-            RoomOp::Thread { .. } | RoomOp::AddMember { .. } => {
+            // `slack_room = "thread"`: the posted card's thread is the room, nothing to call.
+            RoomOp::Thread { .. } => match pinned {
+                Some(card) => Ok(Some(slack_thread_room(&card.channel, &card.message_id))),
+                None => Err(SendError::Permanent { reason: "no card to thread on".into() }),
+            },
+            RoomOp::AddMember { .. } | RoomOp::ForumPost { .. } => {
                 Err(SendError::Permanent { reason: format!("not a Slack room step: {op:?}") })
             }
             RoomOp::Archive { channel } => {

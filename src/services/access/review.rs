@@ -219,7 +219,7 @@ pub async fn start(
         due_at,
         started_by: &actor.key,
         platform: event.inbound.platform,
-        fallback_channel: &event.inbound.channel,
+        fallback_channel: crate::domain::incident::room::bare_channel(&event.inbound.channel),
     };
     let opened = open_campaign(services, tx, effects, &plan, now).await?;
     let Some(Opened { campaign, lists, grants }) = opened else {

@@ -3,28 +3,37 @@
 //! one timeline row keyed by the message's place on its platform, so a redelivered event, a
 //! second pin or a second reaction never adds it twice; it does not touch the incident row.
 
-use crate::domain::incident::room::lookup_key;
+use chrono::{DateTime, Utc};
+
+use crate::domain::ids::Platform;
+use crate::domain::incident::room::{bare_channel, lookup_key};
 use crate::domain::incident::timeline::{Happening, RoomChange, RoomMessage, source_key};
 use crate::domain::messages::incident as text;
 use crate::domain::reply::Reply;
 use crate::services::Services;
 use crate::services::error::AppError;
-use crate::services::inbound::Event;
 use crate::storage::incidents::NewTimelineEntry;
 use crate::storage::{self, Tx};
 
 pub async fn capture(
     services: &Services,
     tx: &mut Tx,
-    event: &Event<'_>,
+    platform: Platform,
+    now: DateTime<Utc>,
     message: &RoomMessage,
 ) -> Result<Reply, AppError> {
-    let platform = event.inbound.platform;
     let room = lookup_key(platform, &message.channel);
-    let id = storage::incidents::id_by_room(&mut **tx, &room)
-        .await?
-        .ok_or_else(|| AppError::Refused(text::not_a_room(&message.channel)))?;
-    let source = source_key(platform.as_str(), &message.channel, &message.message_id);
+    let mut id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+    // A reply in a thread of a room channel: the room is the channel, not the thread.
+    if id.is_none() && bare_channel(&message.channel) != message.channel {
+        let room = lookup_key(platform, bare_channel(&message.channel));
+        id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+    }
+    let id = id.ok_or_else(|| AppError::Refused(text::not_a_room(&message.channel)))?;
+    // Keyed by the bare channel: a reaction (which names no thread) and a pin of the same
+    // reply are one entry.
+    let channel = bare_channel(&message.channel);
+    let source = source_key(platform.as_str(), channel, &message.message_id);
     let happening = Happening::Captured { text: message.text.clone() };
     match message.change {
         RoomChange::Captured(_) => {
@@ -45,12 +54,11 @@ pub async fn capture(
             Ok(Reply::private(text::captured(id, added)))
         }
         RoomChange::Edited => {
-            let found =
-                storage::incidents::edit_captured(tx, id, &source, &happening, event.now).await?;
+            let found = storage::incidents::edit_captured(tx, id, &source, &happening, now).await?;
             Ok(Reply::private(text::capture_edited(id, found)))
         }
         RoomChange::Deleted => {
-            let found = storage::incidents::delete_captured(tx, id, &source, event.now).await?;
+            let found = storage::incidents::delete_captured(tx, id, &source, now).await?;
             Ok(Reply::private(text::capture_deleted(id, found)))
         }
     }

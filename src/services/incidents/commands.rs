@@ -9,7 +9,7 @@ use super::declare::{declare, room_post};
 use super::review::review_text;
 use crate::domain::identity::Person;
 use crate::domain::ids::PersonKey;
-use crate::domain::incident::room::lookup_key;
+use crate::domain::incident::room::{bare_channel, lookup_key};
 use crate::domain::incident::{Incident, IncidentAction};
 use crate::domain::incident_command::{Act, IncidentCommand};
 use crate::domain::messages::incident::{self as text, ReviewFormat};
@@ -71,10 +71,15 @@ async fn incident_id(tx: &mut Tx, event: &Event<'_>, id: Option<i64>) -> Result<
     if let Some(id) = id {
         return Ok(id);
     }
-    let room = lookup_key(event.inbound.platform, &event.inbound.channel);
-    storage::incidents::id_by_room(&mut **tx, &room)
-        .await?
-        .ok_or_else(|| AppError::Refused(text::which_incident()))
+    let platform = event.inbound.platform;
+    let room = lookup_key(platform, &event.inbound.channel);
+    let mut id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+    // Typed in a thread of a room channel: the room is the channel.
+    if id.is_none() && bare_channel(&event.inbound.channel) != event.inbound.channel {
+        let room = lookup_key(platform, bare_channel(&event.inbound.channel));
+        id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+    }
+    id.ok_or_else(|| AppError::Refused(text::which_incident()))
 }
 
 /// The domain action of a command, with what it needs from the directory and settings.

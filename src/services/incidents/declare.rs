@@ -160,6 +160,17 @@ pub(super) fn room_post(
     what: &str,
     now: DateTime<Utc>,
 ) -> NewOutboxMessage {
+    // A Slack thread room: a reply in the card's thread, in the card's channel.
+    if let Some((channel, _)) = crate::domain::incident::room::thread_room_parts(room) {
+        return NewOutboxMessage {
+            platform: incident.platform.as_str().to_owned(),
+            kind: OutboxKind::Post,
+            target: channel.to_owned(),
+            message: Message { thread_of: Some(incident.card_key()), ..Message::text(body) },
+            dedupe_key: incident.key(what),
+            not_before: now,
+        };
+    }
     NewOutboxMessage {
         platform: incident.platform.as_str().to_owned(),
         kind: OutboxKind::Post,

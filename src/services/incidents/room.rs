@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::Incidents;
 use crate::config::RoomMode;
 use crate::domain::ids::Platform;
-use crate::domain::incident::room::{channel_name, invite_batches};
+use crate::domain::incident::room::{channel_name, invite_batches, thread_room_parts};
 use crate::domain::incident::timeline::Happening;
 use crate::domain::incident::{Incident, IncidentState, Room, RoomOp};
 use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
@@ -62,7 +62,8 @@ pub async fn room_opened(
 }
 
 /// The outbox step that makes the room of a new incident, with the room's name: a Slack
-/// channel of its own (`slack_room = "channel"`), a Discord thread on the summary card. None
+/// channel of its own (`slack_room = "channel"`), the card's thread (`slack_room = "thread"`),
+/// a Discord thread on the summary card. None
 /// elsewhere (the console's room is named at declare).
 pub(super) fn create_step(
     services: &Services,
@@ -75,7 +76,20 @@ pub(super) fn create_step(
         Platform::Slack if settings.slack_room == RoomMode::Channel => {
             RoomOp::Create { incident: incident.id, name: name.clone() }
         }
-        Platform::Discord => RoomOp::Thread {
+        Platform::Discord if settings.discord_forum.is_some() => RoomOp::ForumPost {
+            incident: incident.id,
+            forum: settings.discord_forum.clone().unwrap_or_default(),
+            name: name.clone(),
+            text: text::forum_post_opened(incident, &settings.pin_emoji),
+            tags: settings
+                .discord_forum_tags
+                .get(&incident.severity)
+                .cloned()
+                .into_iter()
+                .collect(),
+        },
+        // The card's thread: nothing to make on Slack, the step only waits for the card.
+        Platform::Slack | Platform::Discord => RoomOp::Thread {
             incident: incident.id,
             living_key: incident.card_key(),
             name: name.clone(),
@@ -89,7 +103,8 @@ pub(super) fn create_step(
 /// one Steward made, keeps a card copy in, and archives.
 pub(super) fn own_channel(incident: &Incident) -> Option<&str> {
     let room = incident.room.as_ref()?;
-    (room.platform == Platform::Slack && room.channel != incident.channel)
+    let thread = thread_room_parts(&room.channel).is_some();
+    (room.platform == Platform::Slack && room.channel != incident.channel && !thread)
         .then_some(room.channel.as_str())
 }
 
@@ -116,6 +131,12 @@ pub async fn room_created(
     let mut effects = services.effects();
     let room = Room { platform, channel: channel.to_owned() };
     let incident = room_opened(services, &mut tx, &mut effects, id, room, now).await?;
+    // A Slack thread room is the team's channel: nobody to invite, the card is the parent.
+    if platform == Platform::Slack && thread_room_parts(channel).is_some() {
+        storage::effects::write(&mut tx, &effects, None, now).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
     let users = invitees(services, &incident);
     effects.outbox.extend(invite_steps(&incident, channel, users, "room:invite", now));
     // A Slack room keeps a pinned copy of the card; a Discord thread starts from the card.
