@@ -38,6 +38,12 @@ pub type Tx = sqlx::Transaction<'static, Postgres>;
 /// The embedded migrations in `./migrations`, applied at start and by `steward migrate`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Memory a query's sorts and work tables may take before spilling to disk, per session.
+/// PostgreSQL's 4 MB default spills the digests' as-of sets at a million items (tens of
+/// thousands of old breaches); 32 MB keeps them in memory. `PGOPTIONS` in the environment
+/// overrides it (e.g. `PGOPTIONS="-c work_mem=64MB"`).
+const SESSION_WORK_MEM: &str = "32MB";
+
 /// Opens a pool. Statement logging is at debug level so `info` logs stay readable.
 ///
 /// Two timeouts: at start the database may still be coming up, so the first connection is
@@ -50,8 +56,11 @@ pub async fn connect(
     acquire_timeout: Duration,
     connect_timeout: Duration,
 ) -> Result<PgPool, sqlx::Error> {
-    let options: PgConnectOptions = url.parse()?;
-    let options = options.log_statements(log::LevelFilter::Debug);
+    let mut options: PgConnectOptions = url.parse()?;
+    options = options.log_statements(log::LevelFilter::Debug);
+    if std::env::var_os("PGOPTIONS").is_none() {
+        options = options.options([("work_mem", SESSION_WORK_MEM)]);
+    }
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
