@@ -9,39 +9,28 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use tokio_util::sync::CancellationToken;
 
-use super::{BenchDatabase, ClientRun, Latency, round};
-use crate::config::{Secret, Settings, SlackTransport};
-use crate::domain::identity::Role;
+use super::slack::{ACTOR, LoopbackSlack, SECRET};
+use super::{ClientRun, Latency, round};
+use crate::config::Settings;
 use crate::domain::ids::Platform;
 use crate::domain::inbound::{Inbound, InboundKind};
 use crate::domain::incident::Room;
-use crate::platform::slack::http::{EVENTS_PATH, SlackHttpState, routes};
+use crate::platform::slack::http::EVENTS_PATH;
 use crate::platform::slack::verify::sign;
-use crate::platform::slack::{SlackApi, SlackInbound};
 use crate::services::Services;
 use crate::storage;
 
-const SECRET: &str = "bench-signing-secret";
-const ACTOR: &str = "U0BENCHACTOR";
 const ROOM: &str = "C0BENCHROOM";
 /// Every this many events one is sent a second time with the same event id.
 const REDELIVER_EVERY: usize = 10;
 
 pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
     let clients = clients.max(1);
-    let shutdown = CancellationToken::new();
-    let stub = serve_stub(shutdown.clone()).await?;
-    let settings = bench_settings(settings, &stub)?;
-    let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
-    let services = crate::startup::services(&settings, db.pool.clone()).await?;
-    let id = declare(&services).await?;
-    let api = SlackApi::new(&services.settings.slack)?;
-    let router = routes(SlackHttpState::new(SlackInbound::new(services.clone(), api)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}{EVENTS_PATH}", listener.local_addr()?);
-    let server = tokio::spawn(crate::http::serve(listener, router, shutdown.clone()));
+    let slack = LoopbackSlack::start(settings, clients).await?;
+    let (services, db) = (&slack.services, &slack.db);
+    let id = declare(services).await?;
+    let url = slack.url(EVENTS_PATH);
     let emoji = services.settings.incident.pin_emoji_slack.clone();
     let shape = Arc::new(Shape { url, emoji });
 
@@ -87,41 +76,12 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
         "duplicated": duplicated,
     });
     println!("{figures}");
-    shutdown.cancel();
-    server.await??;
-    db.drop().await;
-    Ok(())
+    slack.stop().await
 }
 
 struct Shape {
     url: String,
     emoji: String,
-}
-
-/// The configuration with the Slack adapter on and a bench actor with a Slack id.
-fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Result<Settings> {
-    let person = settings
-        .people
-        .iter_mut()
-        .find(|p| p.roles.contains(&Role::Agent) || p.roles.contains(&Role::Supervisor))
-        .context("the configuration needs a person with the agent or supervisor role")?;
-    person.slack = Some(ACTOR.to_owned());
-    settings.slack.enabled = true;
-    settings.slack.transport = SlackTransport::Http;
-    settings.slack.api_url = format!("{stub}/api");
-    settings.slack.bot_token = Some(Secret::new("xoxb-bench"));
-    settings.slack.signing_secrets = vec![Secret::new(SECRET)];
-    Ok(settings)
-}
-
-/// A local stand-in for Slack's Web API: answers `{"ok": true}`.
-async fn serve_stub(shutdown: CancellationToken) -> anyhow::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let stub =
-        axum::Router::new().fallback(|| async { axum::Json(serde_json::json!({ "ok": true })) });
-    tokio::spawn(crate::http::serve(listener, stub, shutdown));
-    Ok(url)
 }
 
 /// Declares the sev1 incident through the service path and gives it its room (not measured).

@@ -9,14 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
-use tokio_util::sync::CancellationToken;
 
-use super::BenchDatabase;
-use super::slack::{ACTOR, SECRET, bench_settings, serve_stub};
+use super::slack::{ACTOR, LoopbackSlack, SECRET};
 use crate::config::Settings;
-use crate::platform::slack::http::{COMMANDS_PATH, SlackHttpState, routes};
+use crate::platform::slack::http::COMMANDS_PATH;
 use crate::platform::slack::verify::sign;
-use crate::platform::slack::{SlackApi, SlackInbound};
 
 /// The resident memory target of issue 17.
 const TARGET_MIB: f64 = 128.0;
@@ -41,19 +38,11 @@ struct Tally {
 
 pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
     let clients = clients.max(1);
-    let shutdown = CancellationToken::new();
-    let stub = serve_stub(shutdown.clone()).await?;
-    let settings = bench_settings(settings, &stub)?;
-    let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
-    let services = crate::startup::services(&settings, db.pool.clone()).await?;
+    let slack = LoopbackSlack::start(settings, clients).await?;
     let account =
-        services.directory.accounts().next().context("the configuration needs an account")?;
+        slack.services.directory.accounts().next().context("the configuration needs an account")?;
     let account = account.key.to_string();
-    let api = SlackApi::new(&services.settings.slack)?;
-    let router = routes(SlackHttpState::new(SlackInbound::new(services.clone(), api)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = Arc::new(format!("http://{}{COMMANDS_PATH}", listener.local_addr()?));
-    let server = tokio::spawn(crate::http::serve(listener, router, shutdown.clone()));
+    let url = Arc::new(slack.url(COMMANDS_PATH));
 
     let rss_start = memory("VmRSS")?;
     let started = std::time::Instant::now();
@@ -84,9 +73,7 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     let elapsed = started.elapsed();
     let rss_end = memory("VmRSS")?;
     let rss_peak = memory("VmHWM")?;
-    shutdown.cancel();
-    server.await??;
-    db.drop().await;
+    slack.stop().await?;
 
     let answered = |kind: usize| tally.answered[kind].load(Ordering::Relaxed);
     let figures = serde_json::json!({

@@ -26,41 +26,81 @@ pub(super) const ACTOR: &str = "U0BENCHACTOR";
 
 pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
     let clients = clients.max(1);
-    let shutdown = CancellationToken::new();
-    let stub = serve_stub(shutdown.clone()).await?;
-    let settings = bench_settings(settings, &stub)?;
-    let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
-    // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
-    let services = crate::startup::services(&settings, db.pool.clone()).await?;
-    let directory = services.directory.clone();
-    let account =
-        directory.accounts().next().context("the configuration needs an account")?.key.to_string();
+    let slack = LoopbackSlack::start(settings, clients).await?;
+    let account = slack
+        .services
+        .directory
+        .accounts()
+        .next()
+        .context("the configuration needs an account")?
+        .key
+        .to_string();
 
     let warm = clients * 4;
     println!("slack: opening {} escalations to click on…", warm + count);
-    let ids = open_escalations(&services, &account, warm + count).await?;
-    let api = SlackApi::new(&services.settings.slack)?;
-    let router = routes(SlackHttpState::new(SlackInbound::new(services.clone(), api)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}{INTERACTIVITY_PATH}", listener.local_addr()?);
-    let server = tokio::spawn(crate::http::serve(listener, router, shutdown.clone()));
-    let shape = Arc::new(Shape { url, response_url: format!("{stub}/response") });
+    let ids = open_escalations(&slack.services, &account, warm + count).await?;
+    let shape = Arc::new(Shape {
+        url: slack.url(INTERACTIVITY_PATH),
+        response_url: format!("{}/response", slack.stub),
+    });
 
     let (warm_ids, measured_ids) = ids.split_at(warm);
     drive(&shape, warm_ids, clients).await;
     super::measure(
         "slack",
         "signed click → acknowledge, over HTTP",
-        &db.pool,
+        &slack.db.pool,
         clients,
         count,
         || drive(&shape, measured_ids, clients),
     )
     .await?;
-    shutdown.cancel();
-    server.await??;
-    db.drop().await;
-    Ok(())
+    slack.stop().await
+}
+
+/// What the Slack benches share: a local stand-in for Slack's Web API and `response_url`s,
+/// the configuration pointed at it (with a bench actor who has a Slack id), a scratch
+/// database, the services as `serve` builds them, and the real Slack routes on loopback.
+pub(super) struct LoopbackSlack {
+    pub services: Services,
+    pub db: BenchDatabase,
+    /// The stand-in's base URL.
+    pub stub: String,
+    /// Steward's base URL (`http://127.0.0.1:<port>`).
+    base: String,
+    shutdown: CancellationToken,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl LoopbackSlack {
+    /// Starts everything, with a pool for `clients` concurrent clients.
+    pub async fn start(settings: Settings, clients: usize) -> anyhow::Result<LoopbackSlack> {
+        let shutdown = CancellationToken::new();
+        let stub = serve_stub(shutdown.clone()).await?;
+        let settings = bench_settings(settings, &stub)?;
+        let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
+        // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
+        let services = crate::startup::services(&settings, db.pool.clone()).await?;
+        let api = SlackApi::new(&services.settings.slack)?;
+        let router = routes(SlackHttpState::new(SlackInbound::new(services.clone(), api)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let server = tokio::spawn(crate::http::serve(listener, router, shutdown.clone()));
+        Ok(LoopbackSlack { services, db, stub, base, shutdown, server })
+    }
+
+    /// The URL of one of Steward's Slack routes.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the servers and drops the scratch database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.server.await??;
+        self.db.drop().await;
+        Ok(())
+    }
 }
 
 struct Shape {
@@ -69,7 +109,7 @@ struct Shape {
 }
 
 /// The configuration with the Slack adapter on, a bench actor with a Slack id.
-pub(super) fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Result<Settings> {
+fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Result<Settings> {
     let person = settings
         .people
         .iter_mut()
@@ -85,7 +125,7 @@ pub(super) fn bench_settings(mut settings: Settings, stub: &str) -> anyhow::Resu
 }
 
 /// A local stand-in for Slack's `response_url`s and Web API: answers `{"ok": true}`.
-pub(super) async fn serve_stub(shutdown: CancellationToken) -> anyhow::Result<String> {
+async fn serve_stub(shutdown: CancellationToken) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let stub =

@@ -16,6 +16,7 @@ use super::Services;
 use super::jobs::{JobError, JobHandler, JobRegistry, payload};
 use crate::domain::ids::{PersonKey, Platform};
 use crate::domain::reply::Message;
+use crate::storage::effects::{Effects, HomeRepublish};
 use crate::storage::jobs::Job;
 use crate::storage::outbox::{self, NewOutboxMessage, OutboxKind};
 use crate::storage::{self, Tx};
@@ -36,30 +37,20 @@ pub async fn opened(services: &Services, platform: Platform, user: &str) -> anyh
     Ok(())
 }
 
-/// Schedules the republish of the homes of `people` who opened theirs, in the transaction
-/// of the change. One statement, and none when nobody is affected.
-pub(crate) async fn changed(
+/// Schedules the republish of the homes of `people` who opened theirs, with the change's
+/// other effects (in the same statement); nothing when nobody is affected.
+pub(crate) fn changed(
     services: &Services,
-    tx: &mut Tx,
+    effects: &mut Effects,
     people: impl IntoIterator<Item = PersonKey>,
     now: DateTime<Utc>,
-) -> sqlx::Result<()> {
+) {
     let people: BTreeSet<String> = people.into_iter().map(|p| p.to_string()).collect();
     if people.is_empty() {
-        return Ok(());
+        return;
     }
     let (window, run_at) = window_of(services.settings.slack.home_debounce_seconds, now);
-    let people: Vec<String> = people.into_iter().collect();
-    storage::home_viewers::schedule_republish(
-        &mut **tx,
-        REPUBLISH_JOB,
-        &people,
-        window,
-        run_at,
-        now,
-    )
-    .await?;
-    Ok(())
+    effects.republish_homes(HomeRepublish { kind: REPUBLISH_JOB, people, window, run_at });
 }
 
 /// The debounce window `now` falls in, and when it ends (when its republish runs).

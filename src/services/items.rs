@@ -301,7 +301,7 @@ pub(crate) async fn save<W: Workflow>(
     }
     publish::<W>(services, tx, effects, &item, &change.lines, change.messages, now).await?;
     people.extend(W::home_people(services, &item));
-    super::home::changed(services, tx, people, now).await?;
+    super::home::changed(services, effects, people, now);
     Ok(item)
 }
 
@@ -321,7 +321,7 @@ pub(crate) async fn create<W: Workflow>(
         return Ok(false);
     }
     publish::<W>(services, tx, effects, item, lines, messages, now).await?;
-    super::home::changed(services, tx, W::home_people(services, item), now).await?;
+    super::home::changed(services, effects, W::home_people(services, item), now);
     Ok(true)
 }
 

@@ -12,6 +12,7 @@ use sqlx::types::Json;
 
 use super::jobs::NewJob;
 use super::outbox::NewOutboxMessage;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::domain::audit::AuditRecord;
@@ -25,6 +26,8 @@ pub struct Effects {
     pub audit: Vec<AuditRecord>,
     pub outbox: Vec<NewOutboxMessage>,
     pub jobs: Vec<NewJob>,
+    /// Home views to republish, scheduled in the same statement as the rest.
+    pub homes: Option<HomeRepublish>,
     /// The keys the audit records are chained under. No `Default`: a write set made without
     /// the configured keys would chain plain SHA-256 records, so it comes from
     /// `Services::effects`.
@@ -34,7 +37,16 @@ pub struct Effects {
 impl Effects {
     /// An empty write set whose audit records are chained under `keys`.
     pub fn new(keys: Arc<AuditKeys>) -> Effects {
-        Effects { audit: Vec::new(), outbox: Vec::new(), jobs: Vec::new(), keys }
+        Effects { audit: Vec::new(), outbox: Vec::new(), jobs: Vec::new(), homes: None, keys }
+    }
+
+    /// Adds `people` to the homes to republish in the debounce window that `homes` names
+    /// (one window per write set: the first change's).
+    pub fn republish_homes(&mut self, homes: HomeRepublish) {
+        match &mut self.homes {
+            Some(pending) => pending.people.extend(homes.people),
+            None => self.homes = Some(homes),
+        }
     }
 
     pub fn send(&mut self, message: NewOutboxMessage) {
@@ -46,8 +58,22 @@ impl Effects {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.audit.is_empty() && self.outbox.is_empty() && self.jobs.is_empty()
+        self.audit.is_empty()
+            && self.outbox.is_empty()
+            && self.jobs.is_empty()
+            && self.homes.is_none()
     }
+}
+
+/// The republish of the home views of `people` (person keys): job `kind` for each of them
+/// who opened their home, one per viewer and debounce `window` (dedupe key
+/// `home:<platform>:<user>:<window>`), due at `run_at`, the window's end.
+#[derive(Debug, Clone)]
+pub struct HomeRepublish {
+    pub kind: &'static str,
+    pub people: BTreeSet<String>,
+    pub window: i64,
+    pub run_at: DateTime<Utc>,
 }
 
 /// The inbox row of the inbound event that caused the effects.
@@ -75,6 +101,7 @@ pub async fn write(
     let audit = &effects.audit;
     let outbox = &effects.outbox;
     let jobs = &effects.jobs;
+    let homes = effects.homes.as_ref();
     let inserted: i64 = sqlx::query_scalar(
         "WITH inbox_row AS (
              INSERT INTO inbox (dedupe_key, platform, actor, summary, received_at, reply)
@@ -101,6 +128,12 @@ pub async fn write(
              SELECT k, p, d, r, m, $28
              FROM UNNEST($22::text[], $23::jsonb[], $24::text[], $25::timestamptz[],
                          $26::integer[]) AS j(k, p, d, r, m)
+             ON CONFLICT (dedupe_key) DO NOTHING),
+         home_rows AS (
+             INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
+             SELECT $30, jsonb_build_object('platform', platform, 'user', user_id),
+                    'home:' || platform || ':' || user_id || ':' || $32::bigint, $33, 3, $28
+             FROM home_viewers WHERE person_key = ANY($31::text[])
              ON CONFLICT (dedupe_key) DO NOTHING)
          SELECT count(*) FROM inbox_row WHERE $27",
     )
@@ -138,6 +171,13 @@ pub async fn write(
     .bind(now)
     // audit, added later: the key each record's hash is an HMAC under
     .bind(audit.iter().map(|r| r.key_id.as_deref()).collect::<Vec<_>>())
+    // homes to republish, added later
+    .bind(homes.map_or("", |h| h.kind))
+    .bind(
+        homes.map(|h| h.people.iter().map(String::as_str).collect::<Vec<_>>()).unwrap_or_default(),
+    )
+    .bind(homes.map_or(0, |h| h.window))
+    .bind(homes.map_or(now, |h| h.run_at))
     .fetch_one(conn)
     .await?;
     Ok(inbox.is_none() || inserted == 1)
