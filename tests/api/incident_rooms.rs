@@ -852,6 +852,26 @@ async fn with_a_discord_forum_the_room_is_a_forum_post_tagged_with_the_severity_
 }
 
 #[tokio::test]
+async fn a_forum_post_for_the_longest_title_stays_within_discords_limits_and_pings_nobody() {
+    use crate::support::discord::{CHANNEL, DiscordTest, SAM};
+    const FORUM: &str = "400000000000000001";
+    let t = DiscordTest::spawn_with(|s| s.incident.discord_forum = Some(FORUM.into())).await;
+    t.fake.add_forum(FORUM, &[]);
+    // The longest title a person may type, with a mass mention in it.
+    let title = format!("@everyone {}", "x".repeat(1_990));
+    discord_incident(&t, SAM, CHANNEL, &format!("declare sev1 {title}")).await;
+    t.flush().await;
+
+    let posts = t.fake.forum_posts();
+    assert_eq!(posts.len(), 1, "the fake refuses content over 2,000 characters: {posts:?}");
+    let (_, body, _) = &posts[0];
+    assert!(body["name"].as_str().unwrap().chars().count() <= 100, "{}", body["name"]);
+    let opening = body["message"]["content"].as_str().unwrap();
+    assert!(opening.chars().count() <= 2_000, "{} characters", opening.chars().count());
+    assert_eq!(body["message"]["allowed_mentions"], json!({ "parse": [] }));
+}
+
+#[tokio::test]
 async fn on_the_discord_gateway_an_edit_updates_a_captured_message_and_a_delete_marks_it_once() {
     use crate::support::discord::{ALICE, DiscordTest, SAM};
     use crate::support::discord_fake::TOKEN;

@@ -119,8 +119,11 @@ impl DiscordChat {
     ) -> Result<String, CallError> {
         let forum_id = snowflake(forum, "forum channel")?;
         let route = Route::ChannelForumPosts { channel_id: ChannelId::new(forum_id) };
+        // The first message is rendered like any other: within the content limit whatever
+        // the title's length, and pinging nobody.
+        let message = render::message(&Message::text(text));
         let body = json!({ "name": name, "auto_archive_duration": THREAD_ARCHIVE_MINUTES,
-            "message": { "content": text }, "applied_tags": tags });
+            "message": message, "applied_tags": tags });
         let key = format!("POST channels/{forum_id}/threads");
         let post = self.rest.call(&key, route, LightMethod::Post, Some(&body)).await?;
         let id = post.get("id").and_then(Value::as_str).ok_or_else(|| CallError {
