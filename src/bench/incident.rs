@@ -10,14 +10,13 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use super::slack::{ACTOR, LoopbackSlack, SECRET};
+use super::slack::{ACTOR, LoopbackSlack, SECRET, post_signed};
 use super::{ClientRun, Latency, round};
 use crate::config::Settings;
 use crate::domain::ids::Platform;
 use crate::domain::inbound::{Inbound, InboundKind};
 use crate::domain::incident::Room;
 use crate::platform::slack::http::EVENTS_PATH;
-use crate::platform::slack::verify::sign;
 use crate::services::Services;
 use crate::storage;
 
@@ -130,22 +129,9 @@ async fn drive(shape: &Arc<Shape>, messages: &[usize], clients: usize) -> Vec<Cl
                 let deliveries = if n % REDELIVER_EVERY == 0 { 2 } else { 1 };
                 for _ in 0..deliveries {
                     let body = reaction_body(&shape.emoji, n);
-                    let timestamp = chrono::Utc::now().timestamp();
-                    let signature = sign(SECRET, timestamp, body.as_bytes());
                     let sent = Instant::now();
-                    let response = http
-                        .post(&shape.url)
-                        .header("content-type", "application/json")
-                        .header("x-slack-request-timestamp", timestamp.to_string())
-                        .header("x-slack-signature", signature)
-                        .body(body)
-                        .send()
-                        .await;
-                    match response {
-                        Ok(r) if r.status() == reqwest::StatusCode::OK => {
-                            let _ = r.bytes().await;
-                            run.latencies.push(sent.elapsed());
-                        }
+                    match post_signed(&http, &shape.url, "application/json", body, SECRET).await {
+                        Some(200) => run.latencies.push(sent.elapsed()),
                         _ => run.errors += 1,
                     }
                 }

@@ -10,10 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 
-use super::slack::{ACTOR, LoopbackSlack, SECRET};
+use super::slack::{ACTOR, FORM, LoopbackSlack, SECRET, post_signed};
 use crate::config::Settings;
 use crate::platform::slack::http::COMMANDS_PATH;
-use crate::platform::slack::verify::sign;
 
 /// The resident memory target of issue 17.
 const TARGET_MIB: f64 = 128.0;
@@ -123,20 +122,8 @@ async fn send(http: &reqwest::Client, url: &str, kind: Kind, n: usize, account: 
         ])
         .unwrap_or_default(),
     };
-    let timestamp = chrono::Utc::now().timestamp();
     let secret = if matches!(kind, Kind::Forged) { "not-the-secret" } else { SECRET };
-    let signature = sign(secret, timestamp, body.as_bytes());
-    let response = http
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", timestamp.to_string())
-        .header("x-slack-signature", signature)
-        .body(body)
-        .send()
-        .await;
-    let Ok(response) = response else { return false };
-    let status = response.status().as_u16();
-    let _ = response.bytes().await;
+    let Some(status) = post_signed(http, url, FORM, body, secret).await else { return false };
     match kind {
         Kind::Good | Kind::BadInput => status == 200,
         Kind::Forged => status == 401,

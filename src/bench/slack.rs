@@ -173,23 +173,9 @@ async fn drive(shape: &Arc<Shape>, ids: &[i64], clients: usize) -> Vec<ClientRun
                 return run;
             };
             for id in chunk {
-                let body = click_body(&shape, id);
-                let timestamp = chrono::Utc::now().timestamp();
-                let signature = sign(SECRET, timestamp, body.as_bytes());
                 let sent = Instant::now();
-                let response = http
-                    .post(&shape.url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("x-slack-request-timestamp", timestamp.to_string())
-                    .header("x-slack-signature", signature)
-                    .body(body)
-                    .send()
-                    .await;
-                match response {
-                    Ok(r) if r.status() == reqwest::StatusCode::OK => {
-                        let _ = r.bytes().await;
-                        run.latencies.push(sent.elapsed());
-                    }
+                match post_signed(&http, &shape.url, FORM, click_body(&shape, id), SECRET).await {
+                    Some(200) => run.latencies.push(sent.elapsed()),
                     _ => run.errors += 1,
                 }
             }
@@ -197,6 +183,34 @@ async fn drive(shape: &Arc<Shape>, ids: &[i64], clients: usize) -> Vec<ClientRun
         });
     }
     tasks.join_all().await
+}
+
+/// The content type of Slack's slash commands and interactivity payloads.
+pub(super) const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Posts `body` to `url` as Slack does, signed with `secret` (v0 HMAC over the timestamp
+/// and body); the answer's status once its body is read, `None` when the request failed.
+pub(super) async fn post_signed(
+    http: &reqwest::Client,
+    url: &str,
+    content_type: &str,
+    body: String,
+    secret: &str,
+) -> Option<u16> {
+    let timestamp = chrono::Utc::now().timestamp();
+    let signature = sign(secret, timestamp, body.as_bytes());
+    let response = http
+        .post(url)
+        .header("content-type", content_type)
+        .header("x-slack-request-timestamp", timestamp.to_string())
+        .header("x-slack-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status().as_u16();
+    response.bytes().await.ok()?;
+    Some(status)
 }
 
 fn click_body(shape: &Shape, id: i64) -> String {
