@@ -89,6 +89,11 @@ pub struct InboxRecord<'a> {
 /// Writes `effects` (and the inbox row, if given) in one statement. Returns `false` when the
 /// inbox row's dedupe key was already recorded: the event is a duplicate and the caller must
 /// roll back. A concurrent duplicate blocks on the key until the first transaction ends.
+///
+/// The statement holds only the parts that have rows: a data-modifying CTE costs its table
+/// and every index opened and locked even when it inserts nothing, which is most of the cost
+/// of a small write set. The few shapes this makes are each prepared once per connection.
+/// The messages go to `outbox_fanouts` as one row (see its migration).
 pub async fn write(
     conn: &mut PgConnection,
     effects: &Effects,
@@ -98,87 +103,109 @@ pub async fn write(
     if effects.is_empty() && inbox.is_none() {
         return Ok(true);
     }
-    let audit = &effects.audit;
-    let outbox = &effects.outbox;
-    let jobs = &effects.jobs;
-    let homes = effects.homes.as_ref();
-    let inserted: i64 = sqlx::query_scalar(
-        "WITH inbox_row AS (
-             INSERT INTO inbox (dedupe_key, platform, actor, summary, received_at, reply)
-             SELECT k, p, a, s, $28, r
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
-                 AS i(k, p, a, s, r)
-             ON CONFLICT (dedupe_key) DO NOTHING
-             RETURNING 1),
-         audit_rows AS (
-             INSERT INTO audit_log (at, actor, subject, subject_seq, action, before, after,
-                                    prev_hash, hash, key_id)
-             SELECT * FROM UNNEST($6::timestamptz[], $7::text[], $8::text[], $9::bigint[],
-                                  $10::text[], $11::jsonb[], $12::jsonb[], $13::text[],
-                                  $14::text[], $29::text[])),
-         outbox_rows AS (
-             INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key,
-                                 not_before, created_at)
-             SELECT p, k, t, m, l, d, n, $28
-             FROM UNNEST($15::text[], $16::text[], $17::text[], $18::jsonb[], $19::text[],
-                         $20::text[], $21::timestamptz[]) AS x(p, k, t, m, l, d, n)
-             ON CONFLICT (dedupe_key) DO NOTHING),
-         job_rows AS (
-             INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
-             SELECT k, p, d, r, m, $28
-             FROM UNNEST($22::text[], $23::jsonb[], $24::text[], $25::timestamptz[],
-                         $26::integer[]) AS j(k, p, d, r, m)
-             ON CONFLICT (dedupe_key) DO NOTHING),
-         home_rows AS (
-             INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
-             SELECT $30, jsonb_build_object('platform', platform, 'user', user_id),
-                    'home:' || platform || ':' || user_id || ':' || $32::bigint, $33, 3, $28
-             FROM home_viewers WHERE person_key = ANY($31::text[])
-             ON CONFLICT (dedupe_key) DO NOTHING)
-         SELECT count(*) FROM inbox_row WHERE $27",
-    )
-    // inbox
-    .bind(inbox.iter().map(|i| i.dedupe_key).collect::<Vec<_>>())
-    .bind(inbox.iter().map(|i| i.platform).collect::<Vec<_>>())
-    .bind(inbox.iter().map(|i| i.actor).collect::<Vec<_>>())
-    .bind(inbox.iter().map(|i| i.summary).collect::<Vec<_>>())
-    .bind(inbox.iter().map(|i| Json(i.reply)).collect::<Vec<_>>())
-    // audit
-    .bind(audit.iter().map(|r| r.entry.at).collect::<Vec<_>>())
-    .bind(audit.iter().map(|r| r.entry.actor.as_str()).collect::<Vec<_>>())
-    .bind(audit.iter().map(|r| r.entry.subject.as_str()).collect::<Vec<_>>())
-    .bind(audit.iter().map(|r| r.subject_seq).collect::<Vec<_>>())
-    .bind(audit.iter().map(|r| r.entry.action.as_str()).collect::<Vec<_>>())
-    .bind(audit.iter().map(|r| Json(&r.entry.before)).collect::<Vec<_>>())
-    .bind(audit.iter().map(|r| Json(&r.entry.after)).collect::<Vec<_>>())
-    .bind(audit.iter().map(|r| r.prev_hash.as_str()).collect::<Vec<_>>())
-    .bind(audit.iter().map(|r| r.hash.as_str()).collect::<Vec<_>>())
-    // outbox
-    .bind(outbox.iter().map(|m| m.platform.as_str()).collect::<Vec<_>>())
-    .bind(outbox.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>())
-    .bind(outbox.iter().map(|m| m.target.as_str()).collect::<Vec<_>>())
-    .bind(outbox.iter().map(|m| Json::<&Message>(&m.message)).collect::<Vec<_>>())
-    .bind(outbox.iter().map(|m| m.message.living_key()).collect::<Vec<_>>())
-    .bind(outbox.iter().map(|m| m.dedupe_key.as_str()).collect::<Vec<_>>())
-    .bind(outbox.iter().map(|m| m.not_before).collect::<Vec<_>>())
-    // jobs
-    .bind(jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| Json(&j.payload)).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| j.dedupe_key.as_deref()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| j.run_at).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| j.max_attempts).collect::<Vec<_>>())
-    .bind(inbox.is_some())
-    .bind(now)
-    // audit, added later: the key each record's hash is an HMAC under
-    .bind(audit.iter().map(|r| r.key_id.as_deref()).collect::<Vec<_>>())
-    // homes to republish, added later
-    .bind(homes.map_or("", |h| h.kind))
-    .bind(
-        homes.map(|h| h.people.iter().map(String::as_str).collect::<Vec<_>>()).unwrap_or_default(),
-    )
-    .bind(homes.map_or(0, |h| h.window))
-    .bind(homes.map_or(now, |h| h.run_at))
-    .fetch_one(conn)
-    .await?;
+    let (audit, outbox, jobs) = (&effects.audit, &effects.outbox, &effects.jobs);
+    let homes = effects.homes.as_ref().filter(|h| !h.people.is_empty());
+    let mut parts: Vec<&str> = Vec::new();
+    if inbox.is_some() {
+        parts.push(
+            "inbox_row AS (
+                 INSERT INTO inbox (dedupe_key, platform, actor, summary, received_at, reply)
+                 VALUES ($2, $3, $4, $5, $1, $6)
+                 ON CONFLICT (dedupe_key) DO NOTHING
+                 RETURNING 1)",
+        );
+    }
+    if !audit.is_empty() {
+        parts.push(
+            "audit_rows AS (
+                 INSERT INTO audit_log (at, actor, subject, subject_seq, action, before, after,
+                                        prev_hash, hash, key_id)
+                 SELECT * FROM UNNEST($7::timestamptz[], $8::text[], $9::text[], $10::bigint[],
+                                      $11::text[], $12::jsonb[], $13::jsonb[], $14::text[],
+                                      $15::text[], $16::text[]))",
+        );
+    }
+    if !outbox.is_empty() {
+        parts.push(
+            "outbox_row AS (
+                 INSERT INTO outbox_fanouts (platforms, kinds, targets, payloads, living_keys,
+                                             dedupe_keys, not_befores, created_at)
+                 VALUES ($17, $18, $19, $20, $21, $22, $23, $1))",
+        );
+    }
+    if !jobs.is_empty() {
+        parts.push(
+            "job_rows AS (
+                 INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
+                 SELECT k, p, d, r, m, $1
+                 FROM UNNEST($24::text[], $25::jsonb[], $26::text[], $27::timestamptz[],
+                             $28::integer[]) AS j(k, p, d, r, m)
+                 ON CONFLICT (dedupe_key) DO NOTHING)",
+        );
+    }
+    if homes.is_some() {
+        parts.push(
+            "home_rows AS (
+                 INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
+                 SELECT $29, jsonb_build_object('platform', platform, 'user', user_id),
+                        'home:' || platform || ':' || user_id || ':' || $31::bigint, $32, 3, $1
+                 FROM home_viewers WHERE person_key = ANY($30::text[])
+                 ON CONFLICT (dedupe_key) DO NOTHING)",
+        );
+    }
+    if parts.is_empty() {
+        return Ok(true);
+    }
+    let result = if inbox.is_some() { "count(*) FROM inbox_row" } else { "1::bigint" };
+    let sql = format!("WITH {} SELECT {result}", parts.join(",\n"));
+    // Placeholders keep their numbers whichever parts are present; a part left out leaves
+    // its parameters unused, and those are bound as untyped nulls.
+    let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(now);
+    query = match &inbox {
+        Some(i) => query
+            .bind(i.dedupe_key)
+            .bind(i.platform)
+            .bind(i.actor)
+            .bind(i.summary)
+            .bind(Json(i.reply)),
+        None => query
+            .bind(None::<&str>)
+            .bind(None::<&str>)
+            .bind(None::<&str>)
+            .bind(None::<&str>)
+            .bind(None::<&str>),
+    };
+    query = query
+        .bind(audit.iter().map(|r| r.entry.at).collect::<Vec<_>>())
+        .bind(audit.iter().map(|r| r.entry.actor.as_str()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|r| r.entry.subject.as_str()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|r| r.subject_seq).collect::<Vec<_>>())
+        .bind(audit.iter().map(|r| r.entry.action.as_str()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|r| Json(&r.entry.before)).collect::<Vec<_>>())
+        .bind(audit.iter().map(|r| Json(&r.entry.after)).collect::<Vec<_>>())
+        .bind(audit.iter().map(|r| r.prev_hash.as_str()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|r| r.hash.as_str()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|r| r.key_id.as_deref()).collect::<Vec<_>>())
+        .bind(outbox.iter().map(|m| m.platform.as_str()).collect::<Vec<_>>())
+        .bind(outbox.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>())
+        .bind(outbox.iter().map(|m| m.target.as_str()).collect::<Vec<_>>())
+        .bind(outbox.iter().map(|m| Json::<&Message>(&m.message)).collect::<Vec<_>>())
+        .bind(outbox.iter().map(|m| m.message.living_key()).collect::<Vec<_>>())
+        .bind(outbox.iter().map(|m| m.dedupe_key.as_str()).collect::<Vec<_>>())
+        .bind(outbox.iter().map(|m| m.not_before).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|j| Json(&j.payload)).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|j| j.dedupe_key.as_deref()).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|j| j.run_at).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|j| j.max_attempts).collect::<Vec<_>>())
+        .bind(homes.map_or("", |h| h.kind))
+        .bind(
+            homes
+                .map(|h| h.people.iter().map(String::as_str).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        )
+        .bind(homes.map_or(0, |h| h.window))
+        .bind(homes.map_or(now, |h| h.run_at));
+    let inserted = query.fetch_one(conn).await?;
     Ok(inbox.is_none() || inserted == 1)
 }

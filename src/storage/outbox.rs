@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgExecutor, PgPool};
 
 use crate::domain::reply::{Message, MessageRef};
 
@@ -141,16 +141,70 @@ pub async fn supersede_if_newer(
     Ok(updated == 1)
 }
 
-/// Claims up to `limit` due messages for `platforms` with a lease until `lease_until`. A
-/// message waits while an earlier message for the same living key is pending, so a card is
-/// never updated before it was posted, and two dispatchers never post the same card twice.
+/// The advisory lock that makes one dispatcher at a time fan out (see [`fan_out`]).
+const FAN_OUT_LOCK: i64 = 0x5354_4557_4f55_5401;
+/// Most write sets fanned out in one transaction.
+const FAN_OUT_LIMIT: i64 = 500;
+
+/// Turns the write sets in `outbox_fanouts` into outbox rows, one per message, in the order
+/// they were written; returns how many rows were made. A message whose dedupe key is already
+/// in the outbox is dropped, as it was when write sets inserted their messages directly.
+///
+/// One dispatcher at a time (an advisory lock; the others go on to claim), so that rows get
+/// their ids in write-set order: the claim's per-card ordering (`id`) then is the order in
+/// which the changes were made, because two changes of one item are serialised by its row
+/// lock and the later write set is written only after the earlier one committed.
+pub async fn fan_out(pool: &PgPool) -> sqlx::Result<u64> {
+    let waiting: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox_fanouts)").fetch_one(pool).await?;
+    if !waiting {
+        return Ok(0);
+    }
+    let mut tx = pool.begin().await?;
+    let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(FAN_OUT_LOCK)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !ours {
+        return Ok(0);
+    }
+    let made = sqlx::query(
+        "WITH taken AS (
+             DELETE FROM outbox_fanouts
+             WHERE id IN (SELECT id FROM outbox_fanouts ORDER BY id LIMIT $1)
+             RETURNING *)
+         INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key,
+                             not_before, created_at)
+         SELECT m.platform, m.kind, m.target, m.payload, m.living_key, m.dedupe_key,
+                m.not_before, t.created_at
+         FROM taken t,
+              UNNEST(t.platforms, t.kinds, t.targets, t.payloads, t.living_keys,
+                     t.dedupe_keys, t.not_befores)
+                  WITH ORDINALITY AS m(platform, kind, target, payload, living_key,
+                                       dedupe_key, not_before, position)
+         ORDER BY t.id, m.position
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(FAN_OUT_LIMIT)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(made)
+}
+
+/// Claims up to `limit` due messages for `platforms` with a lease until `lease_until`, after
+/// fanning out the write sets waiting (see [`fan_out`]). A message waits while an earlier
+/// message for the same living key is pending, so a card is never updated before it was
+/// posted, and two dispatchers never post the same card twice.
 pub async fn claim_due(
-    executor: impl PgExecutor<'_>,
+    pool: &PgPool,
     platforms: &[String],
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<OutboxMessage>> {
+    fan_out(pool).await?;
     let rows: Vec<OutboxRow> = sqlx::query_as(
         "UPDATE outbox SET locked_until = $3, attempts = attempts + 1
          WHERE id IN (
@@ -170,7 +224,7 @@ pub async fn claim_due(
     .bind(now)
     .bind(lease_until)
     .bind(limit)
-    .fetch_all(executor)
+    .fetch_all(pool)
     .await?;
     // RETURNING has no order; send in the order the messages were meant to go out.
     let mut rows = rows;
@@ -337,8 +391,11 @@ pub struct OutboxCounts {
 }
 
 pub async fn counts(executor: impl PgExecutor<'_>) -> sqlx::Result<OutboxCounts> {
+    // Messages of write sets not fanned out yet are pending too.
     sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE state = 'pending') AS pending,
+        "SELECT count(*) FILTER (WHERE state = 'pending')
+                    + (SELECT coalesce(sum(cardinality(dedupe_keys)), 0)::bigint
+                       FROM outbox_fanouts) AS pending,
                 count(*) FILTER (WHERE state = 'sent') AS sent,
                 count(*) FILTER (WHERE state = 'failed') AS failed,
                 (SELECT last_error FROM outbox WHERE state = 'failed' ORDER BY id DESC LIMIT 1)
@@ -365,7 +422,8 @@ pub async fn has_due(
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND platform = ANY($1)
-                        AND not_before <= $2)",
+                        AND not_before <= $2)
+                OR EXISTS (SELECT 1 FROM outbox_fanouts)",
     )
     .bind(platforms)
     .bind(now)
@@ -385,8 +443,12 @@ pub struct OutboxDepth {
 
 pub async fn depth(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboxDepth>> {
     sqlx::query_as(
-        "SELECT platform, state, count(*) AS count, min(created_at) AS oldest FROM outbox
-         WHERE state IN ('pending', 'failed') GROUP BY platform, state",
+        "SELECT platform, state, count(*) AS count, min(created_at) AS oldest
+         FROM (SELECT platform, state, created_at FROM outbox
+               WHERE state IN ('pending', 'failed')
+               UNION ALL
+               SELECT UNNEST(platforms), 'pending', created_at FROM outbox_fanouts) waiting
+         GROUP BY platform, state",
     )
     .fetch_all(executor)
     .await

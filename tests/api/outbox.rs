@@ -4,6 +4,7 @@ use std::time::Duration;
 use steward::domain::reply::{Card, Message};
 use steward::scheduler::outbox::Dispatcher;
 use steward::services::ports::SendError;
+use steward::storage::effects;
 use steward::storage::outbox::{self, NewOutboxMessage, OutboxKind};
 
 use crate::support::TestApp;
@@ -173,4 +174,99 @@ async fn two_dispatchers_never_send_the_same_message_twice() {
     texts.dedup();
     assert_eq!(texts.len(), 40);
     assert_eq!(chat.calls().len(), 40);
+}
+
+/// A console message to `target` with `dedupe`, as a transition writes it.
+fn message(dedupe: &str, message: Message, app: &TestApp) -> NewOutboxMessage {
+    NewOutboxMessage {
+        platform: "console".into(),
+        kind: OutboxKind::Post,
+        target: "ops".into(),
+        message,
+        dedupe_key: dedupe.into(),
+        not_before: app.now(),
+    }
+}
+
+async fn write_set(app: &TestApp, messages: Vec<NewOutboxMessage>) {
+    let mut effects = app.services.effects();
+    for m in messages {
+        effects.send(m);
+    }
+    let mut conn = app.pool.acquire().await.unwrap();
+    assert!(effects::write(&mut conn, &effects, None, app.now()).await.unwrap());
+}
+
+async fn outbox_keys(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT dedupe_key FROM outbox ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn write_sets_fan_out_in_the_order_they_were_written_and_a_repeated_key_sends_once() {
+    let app = TestApp::spawn().await;
+    for version in 1..=3 {
+        let title = format!("v{version}");
+        write_set(
+            &app,
+            vec![
+                message(&format!("card:v{version}"), card("esc:9", &title), &app),
+                message("page:once", Message::text("you are paged"), &app),
+            ],
+        )
+        .await;
+    }
+    // Not fanned out yet, and still counted as waiting to be sent.
+    assert!(outbox_keys(&app).await.is_empty());
+    assert_eq!(outbox::counts(&app.pool).await.unwrap().pending, 6);
+
+    assert_eq!(outbox::fan_out(&app.pool).await.unwrap(), 4);
+    assert_eq!(outbox_keys(&app).await, ["card:v1", "page:once", "card:v2", "card:v3"]);
+    let chat = Arc::new(RecordingChat::default());
+    app.dispatcher(&chat).flush().await.unwrap();
+    let calls = chat.calls();
+    let titles: Vec<&str> = calls
+        .iter()
+        .filter_map(|c| match c {
+            ChatCall::Post { message, .. } => Some(match &message.card {
+                Some(card) => card.title.as_str(),
+                None => message.text.as_deref().unwrap_or(""),
+            }),
+            _ => None,
+        })
+        .collect();
+    // The newest card supersedes the unsent older ones; the page goes once.
+    assert_eq!(titles, ["you are paged", "v3"], "{calls:?}");
+}
+
+#[tokio::test]
+async fn concurrent_dispatchers_fan_out_every_write_set_once_in_write_order() {
+    let app = TestApp::spawn().await;
+    // More than one dispatcher's share (500 write sets per turn), so turns follow each other.
+    let written: Vec<String> = (0..1_200).map(|n| format!("k{n}")).collect();
+    for key in &written {
+        write_set(&app, vec![message(key, Message::text(key.clone()), &app)]).await;
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let pool = app.pool.clone();
+        tasks.spawn(async move {
+            let mut made = 0;
+            // Until nothing waits: a dispatcher that finds another fanning out goes on.
+            while sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM outbox_fanouts)")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+            {
+                made += outbox::fan_out(&pool).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            made
+        });
+    }
+    let made: u64 = tasks.join_all().await.into_iter().sum();
+    assert_eq!(made, 1_200);
+    assert_eq!(outbox_keys(&app).await, written);
 }
