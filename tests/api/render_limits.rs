@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use steward::domain::reply::{
-    Button, ButtonStyle, Card, Choice, Confirm, Field, Message, Prompt, Reply,
+    Attachment, Button, ButtonStyle, Card, Choice, Confirm, Field, Message, Prompt, Reply,
 };
 use steward::platform::discord::render as discord;
 use steward::platform::slack::decode::{ModalMetadata, ModalRequest};
@@ -85,6 +85,25 @@ fn slack_cards_and_lists_stay_within_every_limit() {
         let json = slack_message(&message);
         assert_none(platform_limits::slack_message(&json), "slack message");
         assert_none(platform_limits::slack_pings(&json), "slack message");
+    }
+}
+
+#[test]
+fn a_slack_card_showing_a_refused_files_fallback_stays_within_every_limit() {
+    let attachment = Attachment {
+        filename: "kpi-trend.png".into(),
+        title: long(300),
+        media_type: "image/png".into(),
+        data: vec![0; 8],
+        fallback: format!("▁▄█ sparkline {}", long(5000)),
+    };
+    for card in [maximal_card(), list_card()] {
+        let message = Message { attachments: vec![attachment.clone()], ..Message::card(card) };
+        let content = slack::content_without_files(&message, &[&attachment]);
+        let json = serde_json::to_value(content).unwrap();
+        assert_none(platform_limits::slack_message(&json), "slack card with a file's fallback");
+        assert_none(platform_limits::slack_pings(&json), "slack card with a file's fallback");
+        assert!(json["blocks"].to_string().contains("▁▄█ sparkline"), "the fallback is shown");
     }
 }
 

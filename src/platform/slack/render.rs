@@ -17,7 +17,7 @@ use slack_morphism::prelude::*;
 
 use super::decode::{ModalRequest, PromptValue};
 use crate::domain::messages::slack as text;
-use crate::domain::reply::{Button, ButtonStyle, Card, Choice, Message, Prompt};
+use crate::domain::reply::{Attachment, Button, ButtonStyle, Card, Choice, Message, Prompt};
 use crate::platform::text::{clip, clip_pieces};
 
 /// Slack allows at most this many fields per section block.
@@ -160,8 +160,35 @@ fn body_sections(body: &str, max_sections: usize) -> (Vec<String>, usize, usize)
     (sections, shown, lines.len())
 }
 
+/// The message content once Slack refused some of its files: as [`content`], with the
+/// `refused` files' fallbacks (a chart's sparkline) in a section of the card, before its
+/// small print and buttons, so that they are seen where the file would have been and not
+/// only in notifications. A message without a card shows its `text`, which has them already.
+pub fn content_without_files(message: &Message, refused: &[&Attachment]) -> SlackMessageContent {
+    let content = content(message);
+    let Some(card) = message.card.as_ref().filter(|_| !refused.is_empty()) else {
+        return content;
+    };
+    let mut blocks = card_blocks(card, limits::MESSAGE_BLOCKS - 1);
+    let lines: Vec<String> =
+        refused.iter().map(|a| format!("{}\n{}", a.title, a.fallback)).collect();
+    let section =
+        SlackSectionBlock::new().with_text(md(mrkdwn(&lines.join("\n\n"), limits::SECTION_TEXT)));
+    let at = blocks
+        .iter()
+        .position(|b| matches!(b, SlackBlock::Context(_) | SlackBlock::Actions(_)))
+        .unwrap_or(blocks.len());
+    blocks.insert(at, section.into());
+    content.with_blocks(blocks)
+}
+
 /// A card's blocks, within Slack's limits for one message.
 pub fn blocks(card: &Card) -> Vec<SlackBlock> {
+    card_blocks(card, limits::MESSAGE_BLOCKS)
+}
+
+/// A card's blocks, at most `max_blocks` of them.
+fn card_blocks(card: &Card, max_blocks: usize) -> Vec<SlackBlock> {
     let title = clip(&card.title, limits::HEADER);
     let mut blocks: Vec<SlackBlock> =
         vec![SlackHeaderBlock::new(SlackBlockPlainTextOnly::from(title)).into()];
@@ -188,7 +215,7 @@ pub fn blocks(card: &Card) -> Vec<SlackBlock> {
     let fixed = 1 + field_chunks.len() + 1 + usize::from(!buttons.is_empty());
     // Slack refuses a section with empty text.
     if let Some(body) = card.body.as_ref().filter(|b| !b.trim().is_empty()) {
-        let (sections, shown, total) = body_sections(body, limits::MESSAGE_BLOCKS - fixed);
+        let (sections, shown, total) = body_sections(body, max_blocks - fixed);
         if shown < total {
             notes.push(text::showing(shown, total, "lines"));
         }
