@@ -269,6 +269,14 @@ fn require(actor: &Person, action: &'static str, needs: &'static [Role]) -> Resu
     }
 }
 
+/// Who may own `escalation` (the Reassign prompt's choices, and what a reassignment is
+/// checked against): its team's agents and supervisors, except its current owner.
+pub fn may_own(escalation: &Escalation, person: &Person) -> bool {
+    person.team == escalation.team
+        && (person.has_role(Role::Agent) || person.has_role(Role::Supervisor))
+        && escalation.owner.as_ref() != Some(&person.key)
+}
+
 /// Checks a prompted verb (`resolve`, `reassign`) before its text is asked for: the state
 /// and the roles, which do not depend on the text. Other verbs pass.
 pub fn check_before_text(

@@ -175,6 +175,21 @@ pub struct Choice {
     pub label: String,
 }
 
+/// The `choices` whose value (a key) or label contains `typed`, ignoring case, in their
+/// order, at most `limit`: what a person typing into a long menu sees.
+pub fn matching(choices: Vec<Choice>, typed: &str, limit: usize) -> Vec<Choice> {
+    let typed = typed.trim().to_lowercase();
+    choices
+        .into_iter()
+        .filter(|c| {
+            typed.is_empty()
+                || c.value.to_lowercase().contains(&typed)
+                || c.label.to_lowercase().contains(&typed)
+        })
+        .take(limit)
+        .collect()
+}
+
 impl Prompt {
     /// The field name under which the entered text arrives in a submission.
     pub const FIELD: &'static str = "text";
@@ -186,4 +201,28 @@ impl Prompt {
 pub struct MessageRef {
     pub channel: String,
     pub message_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(value: &str, label: &str) -> Choice {
+        Choice { value: value.into(), label: label.into() }
+    }
+
+    #[test]
+    fn matching_choices_contain_the_typed_text_in_key_or_name_ignoring_case() {
+        let all = vec![
+            choice("alice", "Alice Archer"),
+            choice("nat", "Natalia Ortiz"),
+            choice("bob", "Bob Brown"),
+            choice("kalid", "Kal Idris"),
+        ];
+        let keys = |found: Vec<Choice>| found.into_iter().map(|c| c.value).collect::<Vec<_>>();
+        assert_eq!(keys(matching(all.clone(), " ALI ", 10)), ["alice", "nat", "kalid"]);
+        assert_eq!(keys(matching(all.clone(), "ali", 2)), ["alice", "nat"]);
+        assert_eq!(keys(matching(all.clone(), "", 3)), ["alice", "nat", "bob"]);
+        assert!(matching(all, "zed", 10).is_empty());
+    }
 }

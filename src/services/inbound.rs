@@ -142,6 +142,40 @@ impl Services {
         }
     }
 
+    /// The choices of the prompt behind `action` that match `typed` (at most `limit`), for
+    /// `user` typing into a long menu (Slack's `external_select`). Someone Steward does not
+    /// know, or an action that is not a known item's, gets none: nothing is written, and
+    /// the submit is checked as any click is.
+    pub async fn prompt_choices(
+        &self,
+        platform: crate::domain::ids::Platform,
+        user: &str,
+        action: &str,
+        typed: &str,
+        limit: usize,
+    ) -> Vec<crate::domain::reply::Choice> {
+        let (Some(_actor), Some((kind, r))) =
+            (self.directory.resolve(platform, user), parse_action_id(action))
+        else {
+            return Vec::new();
+        };
+        let found = match kind {
+            ItemKind::Escalation => items::choices::<Escalations>(self, &r, typed, limit).await,
+            ItemKind::Request => items::choices::<Requests>(self, &r, typed, limit).await,
+            ItemKind::Credit => items::choices::<Credits>(self, &r, typed, limit).await,
+            ItemKind::Incident => items::choices::<Incidents>(self, &r, typed, limit).await,
+            ItemKind::AccessRequest => items::choices::<Access>(self, &r, typed, limit).await,
+            ItemKind::AccessReview => {
+                items::choices::<access::review::Reviews>(self, &r, typed, limit).await
+            }
+            ItemKind::Onboarding => items::choices::<Onboardings>(self, &r, typed, limit).await,
+        };
+        found.unwrap_or_else(|err| {
+            tracing::warn!(error = ?err, %action, "prompt choices not loaded");
+            Vec::new()
+        })
+    }
+
     async fn handle_inbound_inner(&self, inbound: &Inbound) -> Result<Reply, AppError> {
         let actor = self.directory.resolve(inbound.platform, &inbound.actor);
         // A room capture (pin, reaction, edit, delete) is taken from anyone in the room, known

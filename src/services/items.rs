@@ -20,7 +20,7 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::identity::{Person, Team};
 use crate::domain::ids::{PersonKey, Platform, TeamKey};
 use crate::domain::item::{LivingItem, Projection};
-use crate::domain::reply::{Card, Message, Reply};
+use crate::domain::reply::{Card, Choice, Message, Reply};
 use crate::storage::effects::Effects;
 use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
 use crate::storage::{self, Tx};
@@ -99,6 +99,14 @@ pub(crate) trait Workflow {
     ) -> Result<(), AppError> {
         let action = Self::decode(services, verb, "(to be typed)")?;
         Self::check(services, item, actor, &action, now)
+    }
+
+    /// Everything a prompted `verb` on `item` offers to choose from (the people who may own
+    /// it), for an adapter that loads a long list while the person types (Slack's
+    /// `external_select`). The same list the card's prompt carries; a submitted choice is
+    /// still checked by the transition. Verbs without choices offer none.
+    fn choices(_services: &Services, _item: &Self::Item, _verb: &str) -> Vec<Choice> {
+        Vec::new()
     }
 
     /// The transition of a click on the current card: the pure decision plus what the
@@ -190,6 +198,21 @@ pub(crate) async fn check_before_text<W: Workflow>(
         .await?
         .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
     W::check_before_text(services, &item, actor, &action_ref.verb, now)
+}
+
+/// The choices of a prompted verb on a `W` item that match `typed` (see
+/// [`Workflow::choices`]), at most `limit`. Read without a lock: nothing is written.
+pub(crate) async fn choices<W: Workflow>(
+    services: &Services,
+    action_ref: &ActionRef,
+    typed: &str,
+    limit: usize,
+) -> Result<Vec<Choice>, AppError> {
+    let item: W::Item = storage::items::get(&services.pool, action_ref.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
+    let all = W::choices(services, &item, &action_ref.verb);
+    Ok(crate::domain::reply::matching(all, typed, limit))
 }
 
 /// A team the directory must know (an actor's, an owner's): missing is a broken

@@ -158,6 +158,44 @@ async fn a_select_menu_choice_is_the_prompt_answer() {
     assert!(edited["embeds"][0].to_string().contains("Sam Sutherland"), "{edited:#}");
 }
 
+/// A team of 500 (issue 14 item 2): the card Discord takes, a Reassign that cannot be a
+/// 25-option menu asks for the key in a modal, and the key is held to who may own it.
+#[tokio::test]
+async fn a_team_of_500_gets_a_card_within_limits_and_reassign_asks_for_the_key() {
+    let t = DiscordTest::spawn_with(|settings| {
+        let alice = settings.people.iter().find(|p| p.key.as_str() == "alice").unwrap().clone();
+        for n in 0..500 {
+            settings.people.push(steward::config::PersonConfig {
+                key: steward::domain::ids::PersonKey::parse(&format!("agent-{n:03}")).unwrap(),
+                name: format!("Agent Number {n:03} With A Fairly Long Display Name"),
+                slack: None,
+                discord: None,
+                console: None,
+                ..alice.clone()
+            });
+        }
+    })
+    .await;
+    let card = escalate(&t).await;
+    let problems = crate::support::platform_limits::discord_message(&card);
+    assert!(problems.is_empty(), "Discord would refuse the card: {problems:?}");
+    let reassign = control(&card, "Reassign");
+    assert_eq!(reassign, "p|esc:1:reassign:v1", "a button to a modal, not a menu of 500");
+
+    let (_, modal) = t.post(&component(&t.next_id(), SAM, &reassign, None)).await;
+    assert_eq!(modal["type"], 9, "{modal:#}");
+    let problems = crate::support::platform_limits::discord_callback(&modal);
+    assert!(problems.is_empty(), "Discord would refuse the modal: {problems:?}");
+    let submit = |key: &str| modal_submit(&t.next_id(), SAM, "m|esc:1:reassign:v1", key);
+    let (_, refused) = t.post(&submit("fran")).await;
+    assert!(content(&refused).contains("Fran Fischer cannot own it"), "{refused:#}");
+    let (_, answer) = t.post(&submit("agent-321")).await;
+    assert_eq!(content(&answer), "Escalation #1 reassigned.");
+    t.flush().await;
+    let edited = t.fake.message(&living_message_id(&t, "esc:1").await).unwrap();
+    assert!(edited["embeds"][0].to_string().contains("Agent Number 321"), "{edited:#}");
+}
+
 #[tokio::test]
 async fn autocomplete_answers_from_the_database() {
     let t = DiscordTest::spawn().await;

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use chrono::NaiveDate;
 use steward::config::SlackTransport;
 use steward::domain::digest::chart::trend_png;
@@ -153,6 +155,44 @@ async fn a_file_slack_refuses_leaves_the_message_with_its_fallback_text() {
     assert_eq!(posts.len(), 1);
     assert!(posts[0].params["text"].as_str().unwrap().contains(FALLBACK), "{:?}", posts[0]);
     assert_eq!(outbox_state(&story).await, "sent", "the message itself went out");
+}
+
+/// Slack shows a message's blocks, not its `text`: a card whose chart was refused shows the
+/// sparkline in its blocks, in place of the file.
+#[tokio::test]
+async fn a_card_whose_chart_slack_refuses_shows_the_sparkline_in_its_blocks() {
+    let (story, dispatcher) = slack_with_digest(digest_with(chart())).await;
+    story.fake.fail_next("files.getUploadURLExternal", [Failure::SlackError("missing_scope")]);
+    dispatcher.flush().await.unwrap();
+    assert!(story.fake.shared_files().is_empty());
+    let post = story.fake.calls_of("chat.postMessage").pop().unwrap();
+    let updates = story.fake.calls_of("chat.update");
+    assert_eq!(updates.len(), 1, "the card is updated once: {updates:?}");
+    let update = &updates[0].params;
+    assert!(update.get("_problems").is_none(), "Slack would refuse it: {update}");
+    assert_eq!(update["ts"], post.params["_ts"]);
+    assert_eq!(update["channel"], CHANNEL);
+    let blocks = update["blocks"].as_array().unwrap();
+    let shown: Vec<&Value> = blocks
+        .iter()
+        .filter(|b| b["type"] == "section" && b.to_string().contains(FALLBACK))
+        .collect();
+    assert_eq!(shown.len(), 1, "{blocks:?}");
+    assert!(shown[0].to_string().contains("Opened and resolved per day"));
+    assert_eq!(blocks[0]["type"], "header", "still the card: {blocks:?}");
+    assert_eq!(update["metadata"]["event_payload"], post.params["metadata"]["event_payload"]);
+    assert_eq!(outbox_state(&story).await, "sent");
+}
+
+#[tokio::test]
+async fn a_chart_slack_takes_leaves_the_card_as_posted() {
+    let (story, dispatcher) = slack_with_digest(digest_with(chart())).await;
+    dispatcher.flush().await.unwrap();
+    assert_eq!(story.fake.shared_files().len(), 1);
+    assert!(story.fake.calls_of("chat.update").is_empty(), "the chart stands in for its text");
+    let post = story.fake.calls_of("chat.postMessage").pop().unwrap();
+    let blocks = post.params["blocks"].to_string();
+    assert!(!blocks.contains(FALLBACK), "{blocks}");
 }
 
 #[tokio::test]

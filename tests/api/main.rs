@@ -45,5 +45,6 @@ mod requests;
 mod retention;
 mod slack;
 mod slack_install;
+mod slack_select;
 mod slack_socket;
 mod slack_workspace;

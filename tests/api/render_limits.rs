@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use steward::domain::reply::{
-    Button, ButtonStyle, Card, Choice, Confirm, Field, Message, Prompt, Reply,
+    Attachment, Button, ButtonStyle, Card, Choice, Confirm, Field, Message, Prompt, Reply,
 };
 use steward::platform::discord::render as discord;
 use steward::platform::slack::decode::{ModalMetadata, ModalRequest};
@@ -89,6 +89,25 @@ fn slack_cards_and_lists_stay_within_every_limit() {
 }
 
 #[test]
+fn a_slack_card_showing_a_refused_files_fallback_stays_within_every_limit() {
+    let attachment = Attachment {
+        filename: "kpi-trend.png".into(),
+        title: long(300),
+        media_type: "image/png".into(),
+        data: vec![0; 8],
+        fallback: format!("▁▄█ sparkline {}", long(5000)),
+    };
+    for card in [maximal_card(), list_card()] {
+        let message = Message { attachments: vec![attachment.clone()], ..Message::card(card) };
+        let content = slack::content_without_files(&message, &[&attachment]);
+        let json = serde_json::to_value(content).unwrap();
+        assert_none(platform_limits::slack_message(&json), "slack card with a file's fallback");
+        assert_none(platform_limits::slack_pings(&json), "slack card with a file's fallback");
+        assert!(json["blocks"].to_string().contains("▁▄█ sparkline"), "the fallback is shown");
+    }
+}
+
+#[test]
 fn the_slack_app_home_stays_within_the_home_tab_limits() {
     for card in [maximal_card(), list_card()] {
         let view = serde_json::to_value(slack::home(&card)).unwrap();
@@ -119,25 +138,38 @@ fn slack_modals_from_every_button_stay_within_every_limit() {
             "button value of {} characters",
             value.chars().count()
         );
-        let prompt: Prompt = serde_json::from_str(&value).unwrap();
-        let request = ModalRequest {
-            prompt,
-            metadata: ModalMetadata { action: b.action.clone(), channel: "C0OPS".into() },
-        };
+        let metadata = ModalMetadata { action: b.action.clone(), channel: "C0OPS".into() };
+        let request = ModalRequest::from_value(&value, metadata).unwrap();
         let view = serde_json::to_value(slack::modal(&request)).unwrap();
         assert_none(platform_limits::slack_view(&view), "slack modal");
-        // Too many people for a menu: typed instead; a team of 20 keeps its menu.
+        // Too many people for a menu: loaded while typing; a team of 20 keeps its menu.
         let kind = view["blocks"][0]["element"]["type"].as_str().unwrap().to_owned();
-        let expected = if p.choices.len() > 100 { "plain_text_input" } else { "static_select" };
+        let expected = if p.choices.len() > 100 { "external_select" } else { "static_select" };
         assert_eq!(kind, expected);
+        if p.choices.len() > 100 {
+            assert!(!value.contains("agent-"), "the value names no person: {value}");
+            assert_eq!(view["blocks"][0]["element"]["min_query_length"], 0);
+        }
     }
     // Even a forged value with 500 choices opens a modal Slack accepts.
     let request = ModalRequest {
         prompt: prompt(people(500, 2000)),
         metadata: ModalMetadata { action: "esc:1:reassign:v1".into(), channel: "C0OPS".into() },
+        external: false,
     };
     let view = serde_json::to_value(slack::modal(&request)).unwrap();
     assert_none(platform_limits::slack_view(&view), "slack modal from 500 choices");
+}
+
+#[test]
+fn slack_options_for_500_people_stay_within_the_options_limits() {
+    for name in [1, 40, 2000] {
+        let answer = serde_json::to_value(slack::options(&people(500, name))).unwrap();
+        assert_none(platform_limits::slack_options(&answer), "block_suggestion answer");
+        assert_eq!(answer["options"].as_array().unwrap().len(), 100);
+        assert_eq!(answer["options"][0]["value"], "agent-000");
+        assert!(answer["options"][0]["text"]["text"].as_str().unwrap().ends_with("agent-000"));
+    }
 }
 
 #[test]

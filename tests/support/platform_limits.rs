@@ -203,6 +203,16 @@ fn slack_element(problems: &mut Vec<String>, path: &str, element: &Value) {
             slack_text(problems, &format!("{path}.text"), &element["text"], 75);
             at_most(problems, &format!("{path}.value"), &element["value"], 2000);
         }
+        Some("external_select") => {
+            // Its options come from the options load URL; the element carries none.
+            slack_text(problems, &format!("{path}.placeholder"), &element["placeholder"], 150);
+            if !element["options"].is_null() {
+                problems.push(format!("{path}.options: an external_select has no options"));
+            }
+            if let Some(n) = element["min_query_length"].as_i64().filter(|n| *n < 0) {
+                problems.push(format!("{path}.min_query_length: {n}"));
+            }
+        }
         Some("static_select") => {
             count_at_most(problems, &format!("{path}.options"), &element["options"], 100);
             for (k, option) in items(&element["options"]).iter().enumerate() {
@@ -258,6 +268,24 @@ pub fn slack_blocks(blocks: &Value, surface: Surface) -> Vec<String> {
             }
             _ => {}
         }
+    }
+    problems
+}
+
+/// Everything Slack would refuse in the answer to a `block_suggestion`: at most 100
+/// options, each with a plain-text text of at most 75 characters and a value of at most 150.
+pub fn slack_options(body: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !body["options"].is_array() {
+        return vec!["no options array".into()];
+    }
+    count_at_most(&mut problems, "options", &body["options"], 100);
+    for (k, option) in items(&body["options"]).iter().enumerate() {
+        if option["text"]["type"] != "plain_text" {
+            problems.push(format!("options[{k}].text: not plain_text"));
+        }
+        slack_text(&mut problems, &format!("options[{k}].text"), &option["text"], 75);
+        between(&mut problems, &format!("options[{k}].value"), &option["value"], 1, 150);
     }
     problems
 }

@@ -100,6 +100,17 @@ fn only_leads_or_the_owner_reassign() {
 }
 
 #[test]
+fn its_teams_agents_and_supervisors_but_not_its_owner_may_own_it() {
+    let e = escalation();
+    assert!(may_own(&e, &agent("bob")));
+    assert!(may_own(&e, &person("sam", "ops", &[Role::Supervisor])));
+    assert!(!may_own(&e, &person("fran", "ops", &[Role::Finance])), "no working role");
+    assert!(!may_own(&e, &person("ann", "billing", &[Role::Agent])), "another team");
+    let owned = apply(&e, &agent("bob"), &EscalationAction::Claim, t(1)).unwrap();
+    assert!(!may_own(&owned, &agent("bob")), "already owns it");
+}
+
+#[test]
 fn waiting_pauses_and_resuming_closes_the_pause() {
     let acked = apply(&escalation(), &agent("bob"), &EscalationAction::Acknowledge, t(1)).unwrap();
     let waiting = apply(&acked, &agent("bob"), &EscalationAction::WaitOnCustomer, t(10)).unwrap();

@@ -8,7 +8,7 @@ pub use super::item::{missing_account, unknown_account};
 use super::{CommandHelp, local_time};
 use crate::domain::duration::format_duration;
 use crate::domain::escalation::{Escalation, EscalationAction, EscalationState, Refusal, SlaView};
-use crate::domain::identity::{Directory, Role};
+use crate::domain::identity::Directory;
 use crate::domain::item::LivingItem;
 use crate::domain::reply::{Button, ButtonStyle, Card, Choice, Confirm, Field, Prompt};
 use crate::domain::sla::{Explanation, SlaStatus};
@@ -65,6 +65,11 @@ pub fn unknown_escalation(id: i64) -> String {
 
 pub fn unknown_person_key(key: &str) -> String {
     format!("There is no person `{key}`.")
+}
+
+/// A reassignment to someone who may not own the escalation (see `escalation::may_own`).
+pub fn may_not_own(name: &str, team: &crate::domain::ids::TeamKey) -> String {
+    format!("{name} cannot own it: only agents and supervisors of {team} can.")
 }
 
 pub fn invalid_list_filter(raw: &str) -> String {
@@ -202,11 +207,10 @@ pub fn card(
 }
 
 /// People who can own the escalation: the team's agents and supervisors.
-fn owner_choices(e: &Escalation, directory: &Directory) -> Vec<Choice> {
+pub fn owner_choices(e: &Escalation, directory: &Directory) -> Vec<Choice> {
     directory
         .people()
-        .filter(|p| p.team == e.team && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor)))
-        .filter(|p| e.owner.as_ref() != Some(&p.key))
+        .filter(|p| crate::domain::escalation::may_own(e, p))
         .map(|p| Choice { value: p.key.to_string(), label: p.display_name.clone() })
         .collect()
 }

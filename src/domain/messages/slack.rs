@@ -27,10 +27,9 @@ pub fn showing(shown: usize, total: usize, what: &str) -> String {
     )
 }
 
-/// The label of a prompt whose choices were too many for a menu: type the value instead.
-pub fn typed_choice_label(label: &str, example: &str) -> String {
-    format!("{label} (type their key, e.g. {example})")
-}
+/// The placeholder of a menu whose options load while the person types (people lists over
+/// Slack's 100 options).
+pub const SELECT_PLACEHOLDER: &str = "Type a name or key";
 
 /// `steward slack manifest` with the request URLs still on the example host.
 pub fn example_public_url(url: &str) -> String {

@@ -7,7 +7,10 @@
 //!   carries the card version, so a double click is one intent). A button that asks for text
 //!   first carries its prompt in `value` and opens a modal instead.
 //! - `view_submission` → `Submission`; the modal's `private_metadata` names the action and
-//!   the channel of the card.
+//!   the channel of the card. A select's answer (static or external) is its
+//!   `selected_option.value`.
+//! - `block_suggestion` (an `external_select` loading its options) → `Suggest`, answered in
+//!   the acknowledgement.
 //! - Events API callbacks (`app_mention`) → `Command` under `/steward`, deduplicated by
 //!   `event_id` (Slack retries events, and a retry may overlap the first delivery).
 //!
@@ -48,6 +51,9 @@ pub enum Decoded {
     /// A button with a prompt: open a modal with this trigger, unless `user` may not take
     /// the action (then the refusal goes by `route`).
     OpenModal { trigger_id: String, modal: ModalRequest, user: String, route: ReplyRoute },
+    /// Slack asks for the options of an `external_select` (`block_suggestion`): the choices
+    /// of `action`'s prompt that match `typed`, answered in the acknowledgement.
+    Suggest { user: String, action: String, typed: String },
     /// The person opened Steward's App Home tab: publish their home.
     HomeOpened { user: String },
     /// Events API endpoint check: answer with the challenge.
@@ -61,6 +67,29 @@ pub enum Decoded {
 pub struct ModalRequest {
     pub prompt: Prompt,
     pub metadata: ModalMetadata,
+    /// The prompt's choices were too many for the button value and a static menu: the modal
+    /// has an `external_select`, whose options Slack loads from Steward while the person
+    /// types (`block_suggestion`).
+    pub external: bool,
+}
+
+/// What a prompting button's `value` carries: the prompt to open (its choices only while
+/// they fit), or, when `external`, the prompt without them: the action id names the item and
+/// the verb, which is all Steward needs to load them (`Services::prompt_choices`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptValue {
+    #[serde(flatten)]
+    pub prompt: Prompt,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external: bool,
+}
+
+impl ModalRequest {
+    /// The modal a button with `value` opens (none when it is not a prompt's value).
+    pub fn from_value(value: &str, metadata: ModalMetadata) -> Option<ModalRequest> {
+        let PromptValue { prompt, external } = serde_json::from_str(value).ok()?;
+        Some(ModalRequest { prompt, metadata, external })
+    }
 }
 
 /// Carried through the modal in `private_metadata`: what the submit means.
@@ -99,6 +128,7 @@ pub fn interaction(payload: &Value) -> Decoded {
     match str_at(payload, &["type"]) {
         Some("block_actions") => block_actions(payload),
         Some("view_submission") => view_submission(payload),
+        Some("block_suggestion") => block_suggestion(payload),
         other => ignored(format!("interaction type {other:?}")),
     }
 }
@@ -117,21 +147,21 @@ fn block_actions(payload: &Value) -> Decoded {
         .or_else(|| str_at(payload, &["container", "channel_id"]))
         .unwrap_or_default()
         .to_owned();
-    let prompt = str_at(action, &["value"]).and_then(|v| serde_json::from_str::<Prompt>(v).ok());
     let on_home = str_at(payload, &["view", "type"]) == Some("home");
     let route = match str_at(payload, &["response_url"]) {
         _ if on_home => ReplyRoute::Home { user: user.to_owned() },
         Some(url) => ReplyRoute::ResponseUrl(url.to_owned()),
         None => ReplyRoute::Ephemeral { channel: channel.clone(), user: user.to_owned() },
     };
-    if let Some(prompt) = prompt {
+    let metadata = ModalMetadata { action: action_id.to_owned(), channel: channel.clone() };
+    let modal = str_at(action, &["value"]).and_then(|v| ModalRequest::from_value(v, metadata));
+    if let Some(modal) = modal {
         let Some(trigger_id) = str_at(payload, &["trigger_id"]) else {
             return ignored("prompt button without a trigger_id".into());
         };
-        let metadata = ModalMetadata { action: action_id.to_owned(), channel };
         return Decoded::OpenModal {
             trigger_id: trigger_id.to_owned(),
-            modal: ModalRequest { prompt, metadata },
+            modal,
             user: user.to_owned(),
             route,
         };
@@ -181,6 +211,25 @@ fn view_submission(payload: &Value) -> Decoded {
         ReplyRoute::Ephemeral { channel: metadata.channel, user: user.to_owned() }
     };
     Decoded::Inbound { inbound, route }
+}
+
+/// Slack loading the options of an `external_select` in one of Steward's modals: the
+/// modal's `private_metadata` names the action whose prompt it is, `value` is what the
+/// person has typed so far.
+fn block_suggestion(payload: &Value) -> Decoded {
+    let Some(user) = str_at(payload, &["user", "id"]) else {
+        return ignored("block_suggestion without a user".into());
+    };
+    let metadata = str_at(payload, &["view", "private_metadata"])
+        .and_then(|m| serde_json::from_str::<ModalMetadata>(m).ok());
+    let Some(metadata) = metadata else {
+        return ignored("block_suggestion outside a modal Steward opened".into());
+    };
+    Decoded::Suggest {
+        user: user.to_owned(),
+        action: metadata.action,
+        typed: str_at(payload, &["value"]).unwrap_or_default().to_owned(),
+    }
 }
 
 /// An Events API body (or a Socket Mode `events_api` payload). `pin_emoji` is the Slack name
@@ -460,6 +509,28 @@ mod tests {
         let InboundKind::Submission { action, fields } = inbound.kind else { panic!() };
         assert_eq!(action, "cr:1:reject:v1");
         assert_eq!(fields["text"], "no budget");
+    }
+
+    #[test]
+    fn a_block_suggestion_names_the_modals_action_and_the_typed_text() {
+        let metadata = ModalMetadata { action: "esc:4:reassign:v2".into(), channel: "C1".into() };
+        let payload = json!({
+            "type": "block_suggestion", "user": {"id": "U1"}, "action_id": "text",
+            "block_id": "prompt", "value": "ali", "container": {"type": "view", "view_id": "V1"},
+            "view": {"id": "V1", "type": "modal",
+                     "private_metadata": serde_json::to_string(&metadata).unwrap()}
+        });
+        assert_eq!(
+            interaction(&payload),
+            Decoded::Suggest {
+                user: "U1".into(),
+                action: "esc:4:reassign:v2".into(),
+                typed: "ali".into()
+            }
+        );
+        let foreign = json!({"type": "block_suggestion", "user": {"id": "U1"}, "value": "x",
+            "view": {"private_metadata": "not ours"}});
+        assert!(matches!(interaction(&foreign), Decoded::Ignored { .. }));
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! file instead of uploading a second one, and skips a file already shared.
 //!
 //! A file Slack refuses (a missing `files:write` scope, a file too large) is left out: the
-//! message carries the attachment's fallback text, which stands in for it.
+//! message's `text` carries the attachment's fallback (a chart's sparkline), and the card is
+//! updated with it in a section of its blocks, which is what Slack shows.
 
 use slack_morphism::prelude::*;
 
@@ -20,17 +21,21 @@ use crate::services::ports::{Delivery, SendError};
 const GET_UPLOAD_URL: &str = "files.getUploadURLExternal";
 const UPLOAD: &str = "files.upload_via_url";
 const COMPLETE: &str = "files.completeUploadExternal";
+const UPDATE: &str = "chat.update";
 
 impl SlackChat {
-    /// Uploads and shares `message`'s attachments next to the message posted in `channel`
-    /// (into `thread` when the message is a thread reply).
+    /// Uploads and shares `message`'s attachments next to the message `posted` (into
+    /// `thread` when the message is a thread reply). When Slack refuses a file, the card is
+    /// updated to show the file's fallback in its blocks.
     pub(super) async fn share_files(
         &self,
         delivery: Delivery,
-        channel: &str,
+        posted: &MessageRef,
         thread: Option<&MessageRef>,
         message: &Message,
     ) -> Result<(), SendError> {
+        let channel = posted.channel.as_str();
+        let mut refused = Vec::new();
         for (position, attachment) in message.attachments.iter().enumerate() {
             let position = position as i32;
             match self.share_file(delivery, position, channel, thread, attachment).await {
@@ -42,19 +47,47 @@ impl SlackChat {
                         %reason,
                         "slack refused the file; its fallback text stands in for it"
                     );
+                    refused.push(attachment);
                 }
-                // The message is posted already: the row must come back as a real attempt,
-                // so that its retry looks for the message instead of posting it again.
-                Err(SendError::Paced { retry_after }) => {
-                    return Err(SendError::Retryable {
-                        reason: "file upload paced by a rate limit".into(),
-                        retry_after: Some(retry_after),
-                    });
-                }
-                Err(other) => return Err(other),
+                Err(other) => return Err(after_posting(other)),
             }
         }
-        Ok(())
+        if refused.is_empty() || message.card.is_none() {
+            return Ok(());
+        }
+        self.show_fallbacks(delivery, posted, message, &refused).await.map_err(after_posting)
+    }
+
+    /// Updates the posted card with the fallbacks of the `refused` files in its blocks: the
+    /// top-level `text` has them, but Slack shows a message's blocks, not its `text`.
+    async fn show_fallbacks(
+        &self,
+        delivery: Delivery,
+        posted: &MessageRef,
+        message: &Message,
+        refused: &[&Attachment],
+    ) -> Result<(), SendError> {
+        self.admit(UPDATE)?;
+        let content = super::render::content_without_files(message, refused)
+            .with_metadata(super::port::metadata(delivery));
+        let request = SlackApiChatUpdateRequest::new(
+            posted.channel.as_str().into(),
+            content,
+            SlackTs::new(posted.message_id.clone()),
+        );
+        match self.api().session().chat_update(&request).await {
+            Ok(_) => Ok(()),
+            Err(err) => match self.failed(UPDATE, err) {
+                // The message and its `text` are out; a card Slack will not update stays
+                // as it was rather than failing the delivery.
+                SendError::Permanent { reason } => {
+                    tracing::warn!(outbox_id = delivery.outbox_id, %reason,
+                        "slack refused the card update with the files' fallbacks");
+                    Ok(())
+                }
+                other => Err(other),
+            },
+        }
     }
 
     async fn share_file(
@@ -120,6 +153,18 @@ impl SlackChat {
             .await
             .map_err(|e| self.failed(UPLOAD, e))?;
         Ok(target.file_id.to_string())
+    }
+}
+
+/// A failure after the message was posted: the row must come back as a real attempt (not
+/// a wait), so that its retry looks for the message instead of posting it again.
+fn after_posting(err: SendError) -> SendError {
+    match err {
+        SendError::Paced { retry_after } => SendError::Retryable {
+            reason: "file step paced by a rate limit".into(),
+            retry_after: Some(retry_after),
+        },
+        other => other,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Slack's HTTP transport: `POST /slack/events` (Events API), `/slack/commands` (slash
-//! commands) and `/slack/interactivity` (buttons, modal submits). Every request is verified
+//! commands), `/slack/interactivity` (buttons, modal submits) and `/slack/options` (the
+//! options of an `external_select`). Every request is verified
 //! over its raw body before anything else; a bad, stale or missing signature is a 401 with
 //! no database access and no outbound call (the one exception is Slack's `ssl_check=1`
 //! probe of the command URL, answered 200 with nothing done). The install routes
@@ -25,6 +26,10 @@ use crate::config::{Secret, SlackSettings};
 pub const EVENTS_PATH: &str = "/slack/events";
 pub const COMMANDS_PATH: &str = "/slack/commands";
 pub const INTERACTIVITY_PATH: &str = "/slack/interactivity";
+/// Slack's "options load URL" for `external_select` menus (`block_suggestion`, manifest
+/// `interactivity.message_menu_options_url`): signed and shaped like interactivity, so the
+/// same handler serves it.
+pub const OPTIONS_PATH: &str = "/slack/options";
 
 /// What the Slack routes need.
 #[derive(Clone)]
@@ -47,6 +52,7 @@ pub fn routes(state: SlackHttpState) -> Router {
         .route(EVENTS_PATH, post(events))
         .route(COMMANDS_PATH, post(commands))
         .route(INTERACTIVITY_PATH, post(interactivity))
+        .route(OPTIONS_PATH, post(interactivity))
         .route(super::oauth::INSTALL_PATH, get(super::oauth::install))
         .route(super::oauth::CALLBACK_PATH, get(super::oauth::callback))
         .with_state(state)

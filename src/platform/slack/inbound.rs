@@ -12,6 +12,9 @@
 //!   `chat.postEphemeral` to the actor in the card's (or mention's) channel.
 //! - A prompting button opens its modal with `views.open` before the ack, because the
 //!   `trigger_id` expires 3 s after the click.
+//! - An `external_select` in that modal asks for its options (`block_suggestion`) as the
+//!   person types; they are the acknowledgement's body (`{"options": […]}`), read from the
+//!   item and the directory without a transaction.
 //!
 //! Replies are sent only after the event's transaction committed (`handle_inbound` returns
 //! after the commit), so nobody is told about a change that did not happen.
@@ -65,6 +68,15 @@ impl SlackInbound {
                 }
                 self.spawn_reply(move |this| async move { this.publish_home(&user, None).await });
                 Ack::Empty
+            }
+            Decoded::Suggest { user, action, typed } => {
+                // One read of the item, filtered in memory: well within Slack's 3 s.
+                let limit = render::limits::OPTIONS;
+                let choices = self
+                    .services
+                    .prompt_choices(Platform::Slack, &user, &action, &typed, limit)
+                    .await;
+                Ack::Body(serde_json::to_value(render::options(&choices)).unwrap_or_default())
             }
             Decoded::OpenModal { trigger_id, modal, user, route } => {
                 let action = &modal.metadata.action;

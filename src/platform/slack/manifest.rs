@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::http::{COMMANDS_PATH, EVENTS_PATH, INTERACTIVITY_PATH};
+use super::http::{COMMANDS_PATH, EVENTS_PATH, INTERACTIVITY_PATH, OPTIONS_PATH};
 use crate::config::{SlackSettings, SlackTransport};
 use crate::domain::messages::{self, slack as text};
 
@@ -129,6 +129,8 @@ pub fn manifest(settings: &SlackSettings) -> Value {
     });
     if !socket {
         interactivity["request_url"] = json!(format!("{base}{INTERACTIVITY_PATH}"));
+        // Long people lists are `external_select` menus: Slack loads their options here.
+        interactivity["message_menu_options_url"] = json!(format!("{base}{OPTIONS_PATH}"));
         events["request_url"] = json!(format!("{base}{EVENTS_PATH}"));
     }
     json!({
@@ -171,6 +173,12 @@ mod tests {
         assert!(escalate["usage_hint"].as_str().unwrap().contains("sev"));
         assert_eq!(escalate["url"], "https://steward.example.com/slack/commands");
         assert_eq!(manifest["settings"]["socket_mode_enabled"], false);
+        let interactivity = &manifest["settings"]["interactivity"];
+        assert_eq!(interactivity["request_url"], "https://steward.example.com/slack/interactivity");
+        assert_eq!(
+            interactivity["message_menu_options_url"],
+            "https://steward.example.com/slack/options"
+        );
     }
 
     #[test]

@@ -188,7 +188,7 @@ impl SlackChat {
             }
         };
         if !message.attachments.is_empty() {
-            self.share_files(delivery, &posted.channel, thread, message).await?;
+            self.share_files(delivery, &posted, thread, message).await?;
         }
         Ok(posted)
     }
@@ -346,7 +346,7 @@ impl SlackChat {
     }
 }
 
-fn metadata(delivery: Delivery) -> SlackMessageMetadata {
+pub(super) fn metadata(delivery: Delivery) -> SlackMessageMetadata {
     let payload = HashMap::from([("outbox_id".to_owned(), delivery.outbox_id.to_string())]);
     SlackMessageMetadata { event_type: METADATA_EVENT.to_owned(), event_payload: Some(payload) }
 }

@@ -15,9 +15,9 @@
 
 use slack_morphism::prelude::*;
 
-use super::decode::ModalRequest;
+use super::decode::{ModalRequest, PromptValue};
 use crate::domain::messages::slack as text;
-use crate::domain::reply::{Button, ButtonStyle, Card, Choice, Message, Prompt};
+use crate::domain::reply::{Attachment, Button, ButtonStyle, Card, Choice, Message, Prompt};
 use crate::platform::text::{clip, clip_pieces};
 
 /// Slack allows at most this many fields per section block.
@@ -160,8 +160,35 @@ fn body_sections(body: &str, max_sections: usize) -> (Vec<String>, usize, usize)
     (sections, shown, lines.len())
 }
 
+/// The message content once Slack refused some of its files: as [`content`], with the
+/// `refused` files' fallbacks (a chart's sparkline) in a section of the card, before its
+/// small print and buttons, so that they are seen where the file would have been and not
+/// only in notifications. A message without a card shows its `text`, which has them already.
+pub fn content_without_files(message: &Message, refused: &[&Attachment]) -> SlackMessageContent {
+    let content = content(message);
+    let Some(card) = message.card.as_ref().filter(|_| !refused.is_empty()) else {
+        return content;
+    };
+    let mut blocks = card_blocks(card, limits::MESSAGE_BLOCKS - 1);
+    let lines: Vec<String> =
+        refused.iter().map(|a| format!("{}\n{}", a.title, a.fallback)).collect();
+    let section =
+        SlackSectionBlock::new().with_text(md(mrkdwn(&lines.join("\n\n"), limits::SECTION_TEXT)));
+    let at = blocks
+        .iter()
+        .position(|b| matches!(b, SlackBlock::Context(_) | SlackBlock::Actions(_)))
+        .unwrap_or(blocks.len());
+    blocks.insert(at, section.into());
+    content.with_blocks(blocks)
+}
+
 /// A card's blocks, within Slack's limits for one message.
 pub fn blocks(card: &Card) -> Vec<SlackBlock> {
+    card_blocks(card, limits::MESSAGE_BLOCKS)
+}
+
+/// A card's blocks, at most `max_blocks` of them.
+fn card_blocks(card: &Card, max_blocks: usize) -> Vec<SlackBlock> {
     let title = clip(&card.title, limits::HEADER);
     let mut blocks: Vec<SlackBlock> =
         vec![SlackHeaderBlock::new(SlackBlockPlainTextOnly::from(title)).into()];
@@ -188,7 +215,7 @@ pub fn blocks(card: &Card) -> Vec<SlackBlock> {
     let fixed = 1 + field_chunks.len() + 1 + usize::from(!buttons.is_empty());
     // Slack refuses a section with empty text.
     if let Some(body) = card.body.as_ref().filter(|b| !b.trim().is_empty()) {
-        let (sections, shown, total) = body_sections(body, limits::MESSAGE_BLOCKS - fixed);
+        let (sections, shown, total) = body_sections(body, max_blocks - fixed);
         if shown < total {
             notes.push(text::showing(shown, total, "lines"));
         }
@@ -243,13 +270,15 @@ fn md(text: String) -> SlackBlockText {
 
 /// What a prompting button's click sends back: the prompt, small enough for a button value.
 /// A menu of choices goes with it only while it fits Slack's 100 options and the value's
-/// 2,000 characters (60 eligible owners do not); otherwise the modal asks for the key as
-/// text, and the service checks it as it checks any typed person.
+/// 2,000 characters (60 eligible owners do not); otherwise the value leaves the choices out
+/// and marks the prompt `external`: its modal has an `external_select`, whose options Slack
+/// loads while the person types (`block_suggestion`, [`options`]). The button's action id
+/// names the item and the verb, so nothing else needs to travel.
 pub fn prompt_value(prompt: &Prompt) -> String {
     let label = clip(&prompt.label, PROMPT_LABEL_IN_VALUE);
     let compact = Prompt {
         title: clip(&prompt.title, limits::MODAL_TITLE),
-        label: label.clone(),
+        label,
         required: prompt.required,
         // The menu shows no more of a label than this anyway.
         choices: prompt
@@ -260,19 +289,34 @@ pub fn prompt_value(prompt: &Prompt) -> String {
     };
     let menu_fits = prompt.choices.len() <= limits::OPTIONS
         && prompt.choices.iter().all(|c| c.value.chars().count() <= limits::OPTION_VALUE);
+    let with_menu = PromptValue { prompt: compact.clone(), external: false };
     if menu_fits
-        && let Ok(value) = serde_json::to_string(&compact)
+        && let Ok(value) = serde_json::to_string(&with_menu)
         && value.chars().count() <= limits::BUTTON_VALUE
     {
         return value;
     }
-    let example = prompt.choices.first().map(|c| c.value.as_str()).unwrap_or_default();
-    let typed = Prompt {
-        label: clip(&text::typed_choice_label(&label, &clip(example, 40)), 240),
-        choices: Vec::new(),
-        ..compact
-    };
-    serde_json::to_string(&typed).unwrap_or_default()
+    let external =
+        PromptValue { prompt: Prompt { choices: Vec::new(), ..compact }, external: true };
+    serde_json::to_string(&external).unwrap_or_default()
+}
+
+/// The answer to a `block_suggestion`: `choices` as options (at most 100), each shown as its
+/// label and key within 75 characters; a choice whose key is longer than an option value may
+/// be (150) is left out, as it could not be sent back.
+pub fn options(choices: &[Choice]) -> SlackBlockSuggestionResponse {
+    let items = choices
+        .iter()
+        .filter(|c| c.value.chars().count() <= limits::OPTION_VALUE)
+        .take(limits::OPTIONS)
+        .map(|c| {
+            let key = clip(&c.value, limits::OPTION_TEXT / 2);
+            let room = limits::OPTION_TEXT - key.chars().count() - 3;
+            let shown = format!("{} · {key}", clip(&c.label, room));
+            SlackBlockChoiceItem::new(SlackBlockPlainTextOnly::from(shown), c.value.clone())
+        })
+        .collect();
+    SlackBlockSuggestionResponse::Options(SlackBlockSuggestionOptions::new(items))
 }
 
 fn button(b: &Button) -> SlackBlockButtonElement {
@@ -314,7 +358,7 @@ pub fn home(card: &Card) -> SlackView {
 /// choices. `private_metadata` carries the action and channel back on submit.
 pub fn modal(request: &ModalRequest) -> SlackView {
     let prompt = &request.prompt;
-    let element = input_element(prompt);
+    let element = if request.external { external_select() } else { input_element(prompt) };
     let label = clip(&prompt.label, limits::INPUT_LABEL);
     let input = SlackInputBlock::new(SlackBlockPlainTextOnly::from(label), element)
         .with_block_id(SlackBlockId::new(PROMPT_BLOCK.into()))
@@ -326,6 +370,17 @@ pub fn modal(request: &ModalRequest) -> SlackView {
             .with_submit(SlackBlockPlainTextOnly::from(text::MODAL_SUBMIT))
             .with_close(SlackBlockPlainTextOnly::from(text::MODAL_CANCEL))
             .with_private_metadata(metadata),
+    )
+}
+
+/// A select whose options Slack asks Steward for (`block_suggestion`), from the first
+/// keystroke on: with `min_query_length` 0 the menu lists the first 100 when opened.
+fn external_select() -> SlackInputBlockElement {
+    SlackInputBlockElement::ExternalSelect(
+        SlackBlockExternalSelectElement::new()
+            .with_action_id(SlackActionId::new(Prompt::FIELD.into()))
+            .with_placeholder(SlackBlockPlainTextOnly::from(text::SELECT_PLACEHOLDER))
+            .with_min_query_length(0),
     )
 }
 
@@ -447,6 +502,7 @@ mod tests {
                 choices: vec![Choice { value: "fixed".into(), label: "Fixed".into() }],
             },
             metadata: ModalMetadata { action: "esc:1:resolve:v2".into(), channel: "C1".into() },
+            external: false,
         };
         let json = serde_json::to_value(modal(&request)).unwrap();
         assert_eq!(json["type"], "modal");

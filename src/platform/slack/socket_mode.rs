@@ -109,8 +109,15 @@ async fn on_interaction(
 ) -> UserCallbackResult<SlackInteractionResponse> {
     let (inbound, _) = state(&states).await.ok_or_else(missing_state)?;
     let payload = serde_json::to_value(&event)?;
-    inbound.handle(decode::interaction(&payload)).await;
-    Ok(SlackInteractionResponse::Empty)
+    let ack = inbound.handle(decode::interaction(&payload)).await;
+    // A `block_suggestion`'s options travel in the ack payload, as in the HTTP response.
+    match (event, ack) {
+        (SlackInteractionEvent::BlockSuggestion(_), Ack::Body(body)) => {
+            let options: SlackBlockSuggestionResponse = serde_json::from_value(body)?;
+            Ok(SlackInteractionResponse::BlockSuggestion(options))
+        }
+        _ => Ok(SlackInteractionResponse::Empty),
+    }
 }
 
 async fn on_push_event(

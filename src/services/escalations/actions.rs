@@ -6,11 +6,11 @@ use chrono_tz::Tz;
 
 use super::paging::page_step;
 use super::{schedule_sla_check, sla_view, timers};
-use crate::domain::escalation::{Escalation, EscalationAction, apply};
+use crate::domain::escalation::{Escalation, EscalationAction, apply, may_own};
 use crate::domain::identity::Person;
 use crate::domain::ids::PersonKey;
 use crate::domain::messages::escalation as text;
-use crate::domain::reply::Card;
+use crate::domain::reply::{Card, Choice};
 use crate::services::Services;
 use crate::services::error::AppError;
 use crate::services::items::{Change, Workflow, direct_message};
@@ -82,6 +82,13 @@ impl Workflow for Escalations {
             .map_err(|r| refused(services, actor, &r))
     }
 
+    fn choices(services: &Services, e: &Escalation, verb: &str) -> Vec<Choice> {
+        match verb {
+            "reassign" => text::owner_choices(e, &services.directory),
+            _ => Vec::new(),
+        }
+    }
+
     async fn transition(
         services: &Services,
         tx: &mut Tx,
@@ -91,6 +98,16 @@ impl Workflow for Escalations {
         action: &EscalationAction,
         now: DateTime<Utc>,
     ) -> Result<Change<Escalation>, AppError> {
+        if let EscalationAction::Reassign { to } = action {
+            // The prompt offers only who may own it; a typed or forged key is held to the
+            // same list (the current owner is left to `apply`, which says so).
+            let person = services.directory.person(to);
+            let eligible = person.is_some_and(|p| may_own(&current, p));
+            if !eligible && current.owner.as_ref() != Some(to) {
+                let name = person.map_or(to.as_str(), |p| p.display_name.as_str());
+                return Err(AppError::Refused(text::may_not_own(name, &current.team)));
+            }
+        }
         let next = apply(&current, actor, action, now).map_err(|r| refused(services, actor, &r))?;
         let mut change = Change::new(current, next, actor.key.to_string(), action.verb())
             .line(text::thread_line(action, &actor.display_name, &services.directory));
