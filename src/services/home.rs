@@ -65,6 +65,9 @@ fn window_of(seconds: u64, now: DateTime<Utc>) -> (i64, DateTime<Utc>) {
 struct Viewer {
     platform: String,
     user: String,
+    /// The workspace they opened it in (none before workspaces were recorded).
+    #[serde(default)]
+    workspace: Option<String>,
 }
 
 /// Builds the person's home as it is now and queues it (outbox kind `home`).
@@ -89,6 +92,7 @@ impl JobHandler for Republish {
             message: Message::card(card),
             dedupe_key: format!("home:{}:{}:job:{}", viewer.platform, viewer.user, job.id),
             not_before: now,
+            workspace: viewer.workspace.clone(),
         };
         outbox::enqueue(tx, &message, now).await.map_err(JobError::retry)?;
         Ok(())

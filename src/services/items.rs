@@ -344,6 +344,7 @@ async fn publish<W: Workflow>(
         message,
         dedupe_key,
         not_before: now,
+        workspace: item.workspace().map(str::to_owned),
     };
     let post = |message: Message, dedupe_key: String| post_to(item.channel(), message, dedupe_key);
     let version = item.version();
@@ -391,6 +392,7 @@ pub(crate) fn direct_message<T: LivingItem>(
         message: Message::text(text),
         dedupe_key: item.key(what),
         not_before: now,
+        workspace: item.workspace().map(str::to_owned),
     })
 }
 

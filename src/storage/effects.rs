@@ -118,10 +118,11 @@ pub async fn write(
                                   $14::text[], $29::text[])),
          outbox_rows AS (
              INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key,
-                                 not_before, created_at)
-             SELECT p, k, t, m, l, d, n, $28
+                                 not_before, created_at, workspace)
+             SELECT p, k, t, m, l, d, n, $28, w
              FROM UNNEST($15::text[], $16::text[], $17::text[], $18::jsonb[], $19::text[],
-                         $20::text[], $21::timestamptz[]) AS x(p, k, t, m, l, d, n)
+                         $20::text[], $21::timestamptz[], $34::text[])
+                 AS x(p, k, t, m, l, d, n, w)
              ON CONFLICT (dedupe_key) DO NOTHING),
          job_rows AS (
              INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
@@ -131,7 +132,8 @@ pub async fn write(
              ON CONFLICT (dedupe_key) DO NOTHING),
          home_rows AS (
              INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
-             SELECT $30, jsonb_build_object('platform', platform, 'user', user_id),
+             SELECT $30, jsonb_build_object('platform', platform, 'user', user_id,
+                                            'workspace', workspace),
                     'home:' || platform || ':' || user_id || ':' || $32::bigint, $33, 3, $28
              FROM home_viewers WHERE person_key = ANY($31::text[])
              ON CONFLICT (dedupe_key) DO NOTHING)
@@ -178,6 +180,8 @@ pub async fn write(
     )
     .bind(homes.map_or(0, |h| h.window))
     .bind(homes.map_or(now, |h| h.run_at))
+    // outbox, added later: the workspace each message is sent in
+    .bind(outbox.iter().map(|m| m.workspace.as_deref()).collect::<Vec<_>>())
     .fetch_one(conn)
     .await?;
     Ok(inbox.is_none() || inserted == 1)

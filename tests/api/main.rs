@@ -47,3 +47,4 @@ mod slack;
 mod slack_install;
 mod slack_socket;
 mod slack_workspace;
+mod slack_workspaces;

@@ -21,6 +21,7 @@ async fn enqueue(app: &TestApp, dedupe: &str, message: Message) -> bool {
         message,
         dedupe_key: dedupe.into(),
         not_before: app.now(),
+        workspace: None,
     };
     let mut conn = app.pool.acquire().await.unwrap();
     outbox::enqueue(&mut conn, &new, app.now()).await.unwrap()

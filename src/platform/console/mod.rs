@@ -284,6 +284,7 @@ impl Console {
         let inbound = Inbound {
             dedupe_key,
             platform: Platform::Console,
+            workspace: None,
             actor: self.actor(),
             channel: self.channel.clone(),
             kind,

@@ -125,6 +125,7 @@ fn inbound(meta: &Meta, dedupe_key: String, kind: InboundKind) -> Inbound {
     Inbound {
         dedupe_key,
         platform: Platform::Discord,
+        workspace: None,
         actor: meta.user.clone(),
         channel: meta.channel.clone(),
         kind,

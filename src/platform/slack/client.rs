@@ -1,6 +1,7 @@
 //! The Slack Web API client, built from `[slack]`: slack-morphism over a hyper-rustls
 //! connector that accepts `https` (Slack) and plain `http` (a proxy or a local fake named by
-//! `slack.api_url`), with the bot token from the environment.
+//! `slack.api_url`), with the bot token from the environment. Calls for another installed
+//! workspace use [`SlackApi::with_token`] (`team_tokens` picks the token).
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use crate::config::{Secret, SlackSettings};
 
 pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
-/// A Web API client and the bot token it calls with.
+/// A Web API client and the bot token it calls with (the client is shared by every token).
 #[derive(Clone)]
 pub struct SlackApi {
     pub client: Arc<SlackClient<Connector>>,
@@ -29,8 +30,21 @@ pub enum ClientError {
 
 impl SlackApi {
     pub fn new(settings: &SlackSettings) -> Result<SlackApi, ClientError> {
-        let token = settings.bot_token.as_ref().ok_or(ClientError::NoBotToken)?;
-        Ok(SlackApi { client: Arc::new(client(settings)?), token: api_token(token) })
+        // Installed workspaces bring their own tokens, so the environment's may be left out;
+        // calls then go out with the team's (`team_tokens`), never with this empty one.
+        let token = match &settings.bot_token {
+            Some(token) => api_token(token),
+            None if super::team_tokens::installing_configured(settings) => {
+                SlackApiToken::new(SlackApiTokenValue::new(String::new()))
+            }
+            None => return Err(ClientError::NoBotToken),
+        };
+        Ok(SlackApi { client: Arc::new(client(settings)?), token })
+    }
+
+    /// The same client calling with `token` (another workspace's).
+    pub fn with_token(&self, token: SlackApiToken) -> SlackApi {
+        SlackApi { client: self.client.clone(), token }
     }
 
     pub fn session(&self) -> SlackClientSession<'_, Connector> {

@@ -79,6 +79,9 @@ pub struct CommandForm {
     pub user_id: String,
     pub channel_id: String,
     pub trigger_id: String,
+    /// The workspace the command was typed in.
+    #[serde(default)]
+    pub team_id: Option<String>,
 }
 
 /// A slash command.
@@ -87,6 +90,7 @@ pub fn command(settings: &SlackSettings, form: CommandForm) -> Decoded {
     let inbound = Inbound {
         dedupe_key: format!("slack:command:{}", form.trigger_id),
         platform: Platform::Slack,
+        workspace: form.team_id.filter(|team| !team.is_empty()),
         actor: form.user_id,
         channel: form.channel_id,
         kind: InboundKind::Command { name, args: form.text },
@@ -96,11 +100,20 @@ pub fn command(settings: &SlackSettings, form: CommandForm) -> Decoded {
 
 /// An interactivity payload (the JSON in the `payload` form field).
 pub fn interaction(payload: &Value) -> Decoded {
-    match str_at(payload, &["type"]) {
+    let decoded = match str_at(payload, &["type"]) {
         Some("block_actions") => block_actions(payload),
         Some("view_submission") => view_submission(payload),
         other => ignored(format!("interaction type {other:?}")),
+    };
+    in_workspace(decoded, str_at(payload, &["team", "id"]))
+}
+
+/// Puts the workspace (Slack's team id) a payload names on its inbound event.
+fn in_workspace(mut decoded: Decoded, team: Option<&str>) -> Decoded {
+    if let Decoded::Inbound { inbound, .. } = &mut decoded {
+        inbound.workspace = team.filter(|team| !team.is_empty()).map(str::to_owned);
     }
+    decoded
 }
 
 fn block_actions(payload: &Value) -> Decoded {
@@ -139,6 +152,7 @@ fn block_actions(payload: &Value) -> Decoded {
     let inbound = Inbound {
         dedupe_key: Inbound::click_dedupe_key(Platform::Slack, user, action_id),
         platform: Platform::Slack,
+        workspace: None,
         actor: user.to_owned(),
         channel,
         kind: InboundKind::Action { action: action_id.to_owned() },
@@ -170,6 +184,7 @@ fn view_submission(payload: &Value) -> Decoded {
     let inbound = Inbound {
         dedupe_key: Inbound::click_dedupe_key(Platform::Slack, user, &metadata.action),
         platform: Platform::Slack,
+        workspace: None,
         actor: user.to_owned(),
         channel: metadata.channel.clone(),
         kind: InboundKind::Submission { action: metadata.action, fields },
@@ -191,7 +206,11 @@ pub fn event(body: &Value, pin_emoji: &str) -> Decoded {
         Some("url_verification") => Decoded::UrlVerification {
             challenge: str_at(body, &["challenge"]).unwrap_or_default().to_owned(),
         },
-        Some("event_callback") => event_callback(body, pin_emoji),
+        Some("event_callback") => {
+            // The envelope names the workspace (`team_id`); an event may name it too.
+            let team = str_at(body, &["team_id"]).or_else(|| str_at(body, &["event", "team"]));
+            in_workspace(event_callback(body, pin_emoji), team)
+        }
         other => ignored(format!("event envelope {other:?}")),
     }
 }
@@ -225,6 +244,7 @@ fn event_callback(body: &Value, pin_emoji: &str) -> Decoded {
     let inbound = Inbound {
         dedupe_key: format!("slack:event:{event_id}"),
         platform: Platform::Slack,
+        workspace: None,
         actor: user.to_owned(),
         channel: room,
         kind: InboundKind::Command {
@@ -350,6 +370,7 @@ impl RoomCapture<'_> {
         let inbound = Inbound {
             dedupe_key: format!("slack:event:{}", self.event_id),
             platform: Platform::Slack,
+            workspace: None,
             actor: self.user.to_owned(),
             channel: self.channel.to_owned(),
             kind: InboundKind::RoomMessage(RoomMessage {
@@ -407,12 +428,14 @@ mod tests {
             user_id: "U1".into(),
             channel_id: "C1".into(),
             trigger_id: "T.1".into(),
+            team_id: Some("T0ONE".into()),
         };
         let Decoded::Inbound { inbound, route } = command(&settings, form("/ops-esc")) else {
             panic!("not an inbound")
         };
         assert_eq!(route, ReplyRoute::Ack);
         assert_eq!(inbound.dedupe_key, "slack:command:T.1");
+        assert_eq!(inbound.workspace.as_deref(), Some("T0ONE"));
         assert_eq!(
             inbound.kind,
             InboundKind::Command { name: "escalate".into(), args: "ACME-1042 sev2 down".into() }
@@ -423,11 +446,12 @@ mod tests {
     fn a_click_is_an_action_keyed_by_actor_and_action() {
         let payload = json!({
             "type": "block_actions", "user": {"id": "U1"}, "channel": {"id": "C1"},
-            "trigger_id": "t", "response_url": "https://hooks.slack.com/x",
+            "trigger_id": "t", "response_url": "https://hooks.slack.com/x", "team": {"id": "T0TWO"},
             "actions": [{"action_id": "esc:1:ack:v1", "value": "esc:1:ack:v1"}]
         });
         let Decoded::Inbound { inbound, route } = interaction(&payload) else { panic!() };
         assert_eq!(inbound.dedupe_key, "slack:click:U1:esc:1:ack:v1");
+        assert_eq!(inbound.workspace.as_deref(), Some("T0TWO"));
         assert_eq!(route, ReplyRoute::ResponseUrl("https://hooks.slack.com/x".into()));
     }
 

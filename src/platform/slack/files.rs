@@ -13,6 +13,7 @@
 
 use slack_morphism::prelude::*;
 
+use super::client::SlackApi;
 use super::port::SlackChat;
 use crate::domain::reply::{Attachment, Message, MessageRef};
 use crate::services::ports::{Delivery, SendError};
@@ -26,14 +27,15 @@ impl SlackChat {
     /// (into `thread` when the message is a thread reply).
     pub(super) async fn share_files(
         &self,
-        delivery: Delivery,
+        api: &SlackApi,
+        delivery: &Delivery,
         channel: &str,
         thread: Option<&MessageRef>,
         message: &Message,
     ) -> Result<(), SendError> {
         for (position, attachment) in message.attachments.iter().enumerate() {
             let position = position as i32;
-            match self.share_file(delivery, position, channel, thread, attachment).await {
+            match self.share_file(api, delivery, position, channel, thread, attachment).await {
                 Ok(()) => {}
                 Err(SendError::Permanent { reason }) => {
                     tracing::warn!(
@@ -59,7 +61,8 @@ impl SlackChat {
 
     async fn share_file(
         &self,
-        delivery: Delivery,
+        api: &SlackApi,
+        delivery: &Delivery,
         position: i32,
         channel: &str,
         thread: Option<&MessageRef>,
@@ -72,7 +75,7 @@ impl SlackChat {
             Some(file) if file.shared => return Ok(()),
             Some(file) => file.file_id,
             None => {
-                let file_id = self.upload(attachment).await?;
+                let file_id = self.upload(api, attachment).await?;
                 ledger
                     .record(delivery.outbox_id, position, &file_id)
                     .await
@@ -86,8 +89,7 @@ impl SlackChat {
         let request = SlackApiFilesCompleteUploadExternalRequest::new(vec![file])
             .with_channel_id(channel.into())
             .opt_thread_ts(thread.map(|t| SlackTs::new(t.message_id.clone())));
-        self.api()
-            .session()
+        api.session()
             .files_complete_upload_external(&request)
             .await
             .map_err(|e| self.failed(COMPLETE, e))?;
@@ -95,15 +97,14 @@ impl SlackChat {
     }
 
     /// Asks for an upload URL and sends the bytes there; returns the file id.
-    async fn upload(&self, attachment: &Attachment) -> Result<String, SendError> {
+    async fn upload(&self, api: &SlackApi, attachment: &Attachment) -> Result<String, SendError> {
         self.admit(GET_UPLOAD_URL)?;
         let request = SlackApiFilesGetUploadUrlExternalRequest::new(
             attachment.filename.clone(),
             attachment.data.len(),
         )
         .with_alt_txt(attachment.title.clone());
-        let target = self
-            .api()
+        let target = api
             .session()
             .get_upload_url_external(&request)
             .await
@@ -114,11 +115,7 @@ impl SlackChat {
             attachment.data.clone(),
             attachment.media_type.clone(),
         );
-        self.api()
-            .session()
-            .files_upload_via_url(&bytes)
-            .await
-            .map_err(|e| self.failed(UPLOAD, e))?;
+        api.session().files_upload_via_url(&bytes).await.map_err(|e| self.failed(UPLOAD, e))?;
         Ok(target.file_id.to_string())
     }
 }

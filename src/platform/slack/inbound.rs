@@ -20,9 +20,12 @@ use serde_json::{Value, json};
 use slack_morphism::errors::{SlackClientError, SlackClientSystemError};
 use slack_morphism::prelude::*;
 
+use std::sync::Arc;
+
 use super::client::SlackApi;
 use super::decode::{Decoded, ModalRequest, ReplyRoute};
 use super::render;
+use super::team_tokens::TeamTokens;
 use crate::domain::ids::Platform;
 use crate::domain::reply::Reply;
 use crate::services::Services;
@@ -41,11 +44,21 @@ pub enum Ack {
 pub struct SlackInbound {
     pub services: Services,
     pub api: SlackApi,
+    /// The tokens of installed workspaces (the install callback forgets a reinstalled
+    /// team's cached one).
+    pub tokens: Arc<TeamTokens>,
 }
 
 impl SlackInbound {
     pub fn new(services: Services, api: SlackApi) -> SlackInbound {
-        SlackInbound { services, api }
+        let tokens = Arc::new(TeamTokens::fixed(api.token.clone()));
+        SlackInbound { services, api, tokens }
+    }
+
+    /// Shares `tokens` with the outbound port.
+    pub fn with_tokens(mut self, tokens: Arc<TeamTokens>) -> SlackInbound {
+        self.tokens = tokens;
+        self
     }
 
     /// Handles one request; returns the acknowledgement once its transaction committed.

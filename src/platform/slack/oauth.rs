@@ -158,6 +158,7 @@ pub async fn callback(
         tracing::error!(error = %err, "installation not stored");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
+    state.inbound.tokens.forget(&team_id);
     tracing::info!(team = %team_id, "slack workspace installed");
     (StatusCode::OK, text::installed(&team_name)).into_response()
 }

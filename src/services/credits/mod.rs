@@ -78,6 +78,7 @@ pub(crate) fn approver_dms(
                 message: message.clone(),
                 dedupe_key: c.key(format_args!("{tag}:{}", person.key)),
                 not_before: now,
+                workspace: c.workspace.clone(),
             })
         })
         .collect()

@@ -75,6 +75,7 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
                 message: page.clone(),
                 dedupe_key: dedupe(person.key.as_str()),
                 not_before: now,
+                workspace: e.workspace.clone(),
             });
         }
     }
@@ -88,6 +89,7 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
             message: page.clone(),
             dedupe_key: dedupe(&format!("#{channel}")),
             not_before: now,
+            workspace: e.workspace.clone(),
         });
     }
     Some(Pages { level: index + 1, names, messages })

@@ -224,6 +224,7 @@ fn step(
         message: Message::text(serde_json::to_string(op).unwrap_or_default()),
         dedupe_key: incident.key(what),
         not_before: now,
+        workspace: incident.workspace.clone(),
     }
 }
 

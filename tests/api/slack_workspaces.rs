@@ -1,0 +1,203 @@
+//! More than one Slack workspace (issue 14 item 6): the workspace of an inbound event travels
+//! with the work — onto the items it opens and every outbox row they cause — and each Web
+//! API call goes out with its own workspace's bot token, read from `slack_installations`
+//! (else the environment's). The fake records the bearer token of every call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use steward::config::{Secret, SlackTransport};
+use steward::platform::slack::http::{COMMANDS_PATH, SlackHttpState, routes};
+use steward::platform::slack::team_tokens::TeamTokens;
+use steward::platform::slack::{SlackApi, SlackChat, SlackInbound};
+use steward::scheduler::outbox::Dispatcher;
+use steward::services::ChatPort;
+use steward::storage;
+use tower::ServiceExt;
+
+use super::slack::{ALICE, CHANNEL, FORM, SlackStory, slack_settings};
+use crate::support::slack_fake::{self, SlackFake};
+use crate::support::{TestApp, demo_settings};
+
+pub const TOKEN_KEY: &str = "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+/// A Steward that installs into more workspaces, with the port and the install callback
+/// sharing one set of tokens, as `serve` wires them. `env_token`: whether the environment
+/// has a bot token (the default workspace's).
+pub async fn multi_workspace_story(
+    settings: steward::config::Settings,
+    env_token: bool,
+) -> SlackStory {
+    let fake = SlackFake::start().await;
+    let mut settings = settings;
+    settings.slack = slack_settings(&fake, SlackTransport::Http);
+    settings.slack.client_id = slack_fake::CLIENT_ID.into();
+    settings.slack.client_secret = Some(Secret::new(slack_fake::CLIENT_SECRET));
+    settings.slack.token_key = Some(Secret::new(TOKEN_KEY));
+    settings.slack.public_url = "https://steward.acme.test".into();
+    if !env_token {
+        settings.slack.bot_token = None;
+    }
+    let app = TestApp::spawn_with(settings).await;
+    let slack = &app.services.settings.slack;
+    let api = SlackApi::new(slack).unwrap();
+    let tokens = Arc::new(TeamTokens::new(slack, app.pool.clone()).with_clock(app.clock.clone()));
+    let port: Arc<dyn ChatPort> = Arc::new(
+        SlackChat::new(api.clone(), app.clock.clone(), Duration::from_secs(1))
+            .with_tokens(tokens.clone()),
+    );
+    let inbound = SlackInbound::new(app.services.clone(), api).with_tokens(tokens);
+    let router = routes(SlackHttpState::new(inbound.clone()));
+    let dispatcher = Dispatcher::new(app.services.clone(), vec![port]);
+    SlackStory { app, fake, inbound, router, dispatcher }
+}
+
+async fn get(router: &axum::Router, uri: &str) -> (StatusCode, Option<String>) {
+    let request = Request::get(uri).body(Body::empty()).unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+    (response.status(), location)
+}
+
+/// Installs the workspace that Slack grants for `code`, as an admin's browser would.
+pub async fn install(story: &SlackStory, code: &str) {
+    let (_, location) = get(&story.router, "/slack/install").await;
+    let url = url::Url::parse(&location.unwrap()).unwrap();
+    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let (status, _) =
+        get(&story.router, &format!("/slack/oauth/callback?code={code}&state={state}")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// A slash command typed in workspace `team`.
+pub async fn slash_in(story: &SlackStory, team: &str, user: &str, command: &str, text: &str) {
+    let body = serde_urlencoded::to_string([
+        ("team_id", team),
+        ("channel_id", CHANNEL),
+        ("user_id", user),
+        ("command", command),
+        ("text", text),
+        ("response_url", "http://127.0.0.1:1/unused"),
+        ("trigger_id", &format!("trigger-{}", uuid::Uuid::new_v4())),
+    ])
+    .unwrap();
+    let (status, reply) = story.send(COMMANDS_PATH, FORM, body).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+}
+
+/// The bearer tokens of the Web API calls after the first `from` calls.
+fn tokens_since(fake: &SlackFake, from: usize) -> Vec<(String, String)> {
+    fake.calls()[from..]
+        .iter()
+        .filter(|c| c.method != "oauth.v2.access")
+        .map(|c| (c.method.clone(), c.params["_token"].as_str().unwrap_or("").to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_workspaces_cards_and_pages_go_out_with_its_own_token() {
+    let story = multi_workspace_story(demo_settings(), true).await;
+    install(&story, slack_fake::INSTALL_CODE).await;
+    install(&story, slack_fake::THIRD_INSTALL_CODE).await;
+
+    let teams = [
+        (slack_fake::SECOND_TEAM, slack_fake::SECOND_TEAM_TOKEN),
+        (slack_fake::THIRD_TEAM, slack_fake::THIRD_TEAM_TOKEN),
+        // Never installed: the environment's token, the default workspace's.
+        ("T0FAKE", slack_fake::BOT_TOKEN),
+    ];
+    for (n, (team, token)) in teams.into_iter().enumerate() {
+        // Past the channel's pacing slot of the card before.
+        story.app.clock.advance(chrono::Duration::seconds(2));
+        let from = story.fake.calls().len();
+        let summary = format!("checkout down in {team}");
+        slash_in(&story, team, ALICE, "/escalate", &format!("ACME-1042 sev2 {summary}")).await;
+        story.flush().await;
+        let calls = tokens_since(&story.fake, from);
+        let cards = story.fake.calls_of("chat.postMessage");
+        let card = cards.iter().rev().find(|c| c.params["channel"] == "C0ESCALATE");
+        let card = card.unwrap_or_else(|| panic!("the card of {team} was posted: {calls:?}"));
+        assert!(card.params.to_string().contains(&summary), "{:?}", card.params);
+        assert_eq!(card.params["_token"], token, "the card of {team}");
+        for (method, used) in &calls {
+            assert_eq!(used, token, "{method} for {team}");
+        }
+        let id = n as i64 + 1;
+        let recorded: Option<String> =
+            sqlx::query_scalar("SELECT workspace FROM escalations WHERE id = $1")
+                .bind(id)
+                .fetch_one(&story.app.pool)
+                .await
+                .unwrap();
+        assert_eq!(recorded.as_deref(), Some(team), "the item records its workspace");
+        let rows: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT workspace FROM outbox WHERE starts_with(dedupe_key, $1) ORDER BY id",
+        )
+        .bind(format!("esc:{id}:"))
+        .fetch_all(&story.app.pool)
+        .await
+        .unwrap();
+        assert!(rows.len() >= 2, "a card and its pages: {rows:?}");
+        assert!(rows.iter().all(|w| w.as_deref() == Some(team)), "{rows:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_workspace_never_installed_without_an_environment_token_fails_once_and_says_why() {
+    let story = multi_workspace_story(demo_settings(), false).await;
+    install(&story, slack_fake::INSTALL_CODE).await;
+    slash_in(&story, "T0NEVER", ALICE, "/escalate", "ACME-1042 sev2 checkout down").await;
+    // Flushing ends: nothing is left to retry.
+    story.flush().await;
+    assert!(story.fake.calls_of("chat.postMessage").is_empty());
+    let counts = storage::outbox::counts(&story.app.pool).await.unwrap();
+    assert_eq!(counts.pending, 0, "not retried forever: {counts:?}");
+    assert!(counts.failed >= 1, "{counts:?}");
+    let why = counts.last_error.unwrap_or_default();
+    assert!(why.contains("T0NEVER") && why.contains("not installed"), "{why}");
+
+    // The installed workspace is served all the same.
+    slash_in(&story, slack_fake::SECOND_TEAM, ALICE, "/escalate", "ACME-1042 sev2 down").await;
+    story.flush().await;
+    let posted = story.fake.tokens_of("chat.postMessage");
+    assert!(!posted.is_empty());
+    assert!(posted.iter().all(|t| t == slack_fake::SECOND_TEAM_TOKEN), "{posted:?}");
+}
+
+#[tokio::test]
+async fn a_reinstall_replaces_the_cached_token_and_a_refused_token_is_read_again() {
+    let story = multi_workspace_story(demo_settings(), true).await;
+    install(&story, slack_fake::INSTALL_CODE).await;
+    slash_in(&story, slack_fake::SECOND_TEAM, ALICE, "/escalate", "ACME-1042 sev2 one").await;
+    story.flush().await;
+    // Another replica stores a token this process has not seen: the cached one is refused
+    // once, read again, and the call repeated with the stored one.
+    let key = steward::platform::slack::tokens::TokenKey::parse(TOKEN_KEY).unwrap();
+    let (nonce, sealed) = key.seal(slack_fake::SECOND_TEAM, slack_fake::THIRD_TEAM_TOKEN);
+    sqlx::query(
+        "UPDATE slack_installations SET token_nonce = $2, token_sealed = $3 WHERE team_id = $1",
+    )
+    .bind(slack_fake::SECOND_TEAM)
+    .bind(nonce)
+    .bind(sealed)
+    .execute(&story.app.pool)
+    .await
+    .unwrap();
+    story.fake.revoke_token(slack_fake::SECOND_TEAM_TOKEN);
+    story.app.clock.advance(chrono::Duration::seconds(2));
+    let from = story.fake.calls().len();
+    slash_in(&story, slack_fake::SECOND_TEAM, ALICE, "/escalate", "ACME-1042 sev2 two").await;
+    story.flush().await;
+    let calls = tokens_since(&story.fake, from);
+    let posts: Vec<&String> =
+        calls.iter().filter(|(m, _)| m == "chat.postMessage").map(|(_, t)| t).collect();
+    assert_eq!(posts.first().map(|t| t.as_str()), Some(slack_fake::SECOND_TEAM_TOKEN));
+    assert!(
+        posts.iter().skip(1).all(|t| t.as_str() == slack_fake::THIRD_TEAM_TOKEN),
+        "after the refusal, the stored token: {posts:?}"
+    );
+    let counts = storage::outbox::counts(&story.app.pool).await.unwrap();
+    assert_eq!((counts.pending, counts.failed), (0, 0), "{counts:?}");
+}
