@@ -59,6 +59,11 @@ pub struct SlackSettings {
     pub authorize_url: String,
     /// How long an install link's signed `state` stays valid, in minutes.
     pub install_state_minutes: i64,
+    /// The team id (`T…`) of the workspace of `STEWARD_SLACK_BOT_TOKEN`, which plain Slack
+    /// ids in `[[people]]` (`slack = "U456"`) belong to; people of other workspaces are
+    /// written `slack = "T123:U456"`. Empty: plain ids match in whichever workspace an event
+    /// comes from.
+    pub default_workspace: String,
     /// From `STEWARD_SLACK_CLIENT_SECRET` only.
     #[serde(skip)]
     pub client_secret: Option<Secret>,
@@ -90,6 +95,7 @@ impl Default for SlackSettings {
             client_id: String::new(),
             authorize_url: "https://slack.com/oauth/v2/authorize".into(),
             install_state_minutes: 10,
+            default_workspace: String::new(),
             client_secret: None,
             token_key: None,
             bot_token: None,

@@ -384,11 +384,11 @@ pub(crate) fn direct_message<T: LivingItem>(
     what: impl std::fmt::Display,
     now: DateTime<Utc>,
 ) -> Option<NewOutboxMessage> {
-    let user = services.directory.person(to)?.identities.get(&item.platform())?;
+    let user = services.directory.person(to)?.user_on(item.platform())?;
     Some(NewOutboxMessage {
         platform: item.platform().as_str().to_owned(),
         kind: OutboxKind::Dm,
-        target: user.clone(),
+        target: user.to_owned(),
         message: Message::text(text),
         dedupe_key: item.key(what),
         not_before: now,

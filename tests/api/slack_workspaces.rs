@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use steward::config::{Secret, SlackTransport};
+use steward::config::{PersonConfig, Secret, SlackTransport};
+use steward::domain::ids::PersonKey;
 use steward::platform::slack::http::{COMMANDS_PATH, SlackHttpState, routes};
 use steward::platform::slack::team_tokens::TeamTokens;
 use steward::platform::slack::{SlackApi, SlackChat, SlackInbound};
@@ -32,7 +33,9 @@ pub async fn multi_workspace_story(
 ) -> SlackStory {
     let fake = SlackFake::start().await;
     let mut settings = settings;
+    let default_workspace = settings.slack.default_workspace.clone();
     settings.slack = slack_settings(&fake, SlackTransport::Http);
+    settings.slack.default_workspace = default_workspace;
     settings.slack.client_id = slack_fake::CLIENT_ID.into();
     settings.slack.client_secret = Some(Secret::new(slack_fake::CLIENT_SECRET));
     settings.slack.token_key = Some(Secret::new(TOKEN_KEY));
@@ -71,8 +74,14 @@ pub async fn install(story: &SlackStory, code: &str) {
     assert_eq!(status, StatusCode::OK);
 }
 
-/// A slash command typed in workspace `team`.
-pub async fn slash_in(story: &SlackStory, team: &str, user: &str, command: &str, text: &str) {
+/// A slash command typed in workspace `team`; its reply (the acknowledgement's body).
+pub async fn slash_in(
+    story: &SlackStory,
+    team: &str,
+    user: &str,
+    command: &str,
+    text: &str,
+) -> serde_json::Value {
     let body = serde_urlencoded::to_string([
         ("team_id", team),
         ("channel_id", CHANNEL),
@@ -85,6 +94,7 @@ pub async fn slash_in(story: &SlackStory, team: &str, user: &str, command: &str,
     .unwrap();
     let (status, reply) = story.send(COMMANDS_PATH, FORM, body).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
+    reply
 }
 
 /// The bearer tokens of the Web API calls after the first `from` calls.
@@ -200,4 +210,62 @@ async fn a_reinstall_replaces_the_cached_token_and_a_refused_token_is_read_again
     );
     let counts = storage::outbox::counts(&story.app.pool).await.unwrap();
     assert_eq!((counts.pending, counts.failed), (0, 0), "{counts:?}");
+}
+
+/// The demo organisation plus `U0SAME` of the second workspace (Sam's double) and of the
+/// third (Fran's), and the default workspace named.
+fn same_user_in_two_workspaces() -> steward::config::Settings {
+    let mut settings = demo_settings();
+    let template = settings.people.iter().find(|p| p.key.as_str() == "alice").unwrap().clone();
+    for (key, name, team) in [
+        ("sami", "Sami Second", slack_fake::SECOND_TEAM),
+        ("tess", "Tess Third", slack_fake::THIRD_TEAM),
+    ] {
+        settings.people.push(PersonConfig {
+            key: PersonKey::parse(key).unwrap(),
+            name: name.into(),
+            slack: Some(format!("{team}:U0SAME")),
+            discord: None,
+            console: None,
+            ..template.clone()
+        });
+    }
+    settings
+}
+
+#[tokio::test]
+async fn the_same_user_id_in_two_workspaces_is_two_people() {
+    let mut settings = same_user_in_two_workspaces();
+    settings.slack.default_workspace = "T0FAKE".into();
+    let story = multi_workspace_story(settings, true).await;
+    let whoami = |team: &'static str, user: &'static str| {
+        let story = &story;
+        async move {
+            let reply = slash_in(story, team, user, "/steward", "whoami").await;
+            reply["text"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    assert!(whoami(slack_fake::SECOND_TEAM, "U0SAME").await.contains("Sami Second"));
+    assert!(whoami(slack_fake::THIRD_TEAM, "U0SAME").await.contains("Tess Third"));
+    // Nobody is U0SAME of the default workspace, or of a fourth one.
+    assert!(whoami("T0FAKE", "U0SAME").await.contains("doesn't know"));
+    assert!(whoami("T0FOURTH", "U0SAME").await.contains("doesn't know"));
+    // Plain ids belong to the default workspace only once it is named.
+    assert!(whoami("T0FAKE", ALICE).await.contains("Alice"));
+    let alice_elsewhere = whoami(slack_fake::SECOND_TEAM, ALICE).await;
+    assert!(alice_elsewhere.contains("doesn't know"), "{alice_elsewhere}");
+
+    // The database's copy of the directory keeps them apart too.
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT workspace, platform_user_id, person_key FROM person_identities
+         WHERE platform = 'slack' AND platform_user_id = 'U0SAME' ORDER BY workspace",
+    )
+    .fetch_all(&story.app.pool)
+    .await
+    .unwrap();
+    let expected = [
+        (slack_fake::SECOND_TEAM.to_owned(), "U0SAME".to_owned(), "sami".to_owned()),
+        (slack_fake::THIRD_TEAM.to_owned(), "U0SAME".to_owned(), "tess".to_owned()),
+    ];
+    assert_eq!(rows, expected);
 }

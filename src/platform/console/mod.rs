@@ -205,8 +205,9 @@ impl Console {
             (Some(prompt), None) if prompt.required => {
                 let actor = self.actor();
                 let services = &self.services;
-                if let Some(refusal) =
-                    services.refuse_before_prompt(Platform::Console, &actor, &button.action).await
+                if let Some(refusal) = services
+                    .refuse_before_prompt(Platform::Console, None, &actor, &button.action)
+                    .await
                 {
                     self.output.show(None, &refusal.message);
                     return Ok(());

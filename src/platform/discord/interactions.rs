@@ -122,7 +122,7 @@ impl Interactions {
             (ControlKind::Prompt, button) => {
                 use crate::domain::ids::Platform::Discord;
                 let services = &self.services;
-                match services.refuse_before_prompt(Discord, &meta.user, action).await {
+                match services.refuse_before_prompt(Discord, None, &meta.user, action).await {
                     Some(refusal) => Some(render::reply(&refusal)),
                     None => render::modal(action, button.as_ref().and_then(|b| b.prompt.as_ref())),
                 }

@@ -47,9 +47,16 @@ pub enum Decoded {
     Inbound { inbound: Inbound, route: ReplyRoute },
     /// A button with a prompt: open a modal with this trigger, unless `user` may not take
     /// the action (then the refusal goes by `route`).
-    OpenModal { trigger_id: String, modal: ModalRequest, user: String, route: ReplyRoute },
-    /// The person opened Steward's App Home tab: publish their home.
-    HomeOpened { user: String },
+    OpenModal {
+        trigger_id: String,
+        modal: ModalRequest,
+        user: String,
+        route: ReplyRoute,
+        /// The workspace of the click, whose token opens the modal.
+        workspace: Option<String>,
+    },
+    /// The person opened Steward's App Home tab (in `workspace`): publish their home.
+    HomeOpened { user: String, workspace: Option<String> },
     /// Events API endpoint check: answer with the challenge.
     UrlVerification { challenge: String },
     /// Nothing for Steward to do (other event types, closed modals).
@@ -108,12 +115,30 @@ pub fn interaction(payload: &Value) -> Decoded {
     in_workspace(decoded, str_at(payload, &["team", "id"]))
 }
 
-/// Puts the workspace (Slack's team id) a payload names on its inbound event.
+/// Puts the workspace (Slack's team id) a payload names on what it decoded to.
 fn in_workspace(mut decoded: Decoded, team: Option<&str>) -> Decoded {
-    if let Decoded::Inbound { inbound, .. } = &mut decoded {
-        inbound.workspace = team.filter(|team| !team.is_empty()).map(str::to_owned);
+    let team = team.filter(|team| !team.is_empty()).map(str::to_owned);
+    match &mut decoded {
+        Decoded::Inbound { inbound, .. } => inbound.workspace = team,
+        Decoded::OpenModal { workspace, .. } | Decoded::HomeOpened { workspace, .. } => {
+            *workspace = team
+        }
+        _ => {}
     }
     decoded
+}
+
+impl Decoded {
+    /// The workspace it came from, whose token answers it.
+    pub fn workspace(&self) -> Option<&str> {
+        match self {
+            Decoded::Inbound { inbound, .. } => inbound.workspace.as_deref(),
+            Decoded::OpenModal { workspace, .. } | Decoded::HomeOpened { workspace, .. } => {
+                workspace.as_deref()
+            }
+            _ => None,
+        }
+    }
 }
 
 fn block_actions(payload: &Value) -> Decoded {
@@ -147,6 +172,7 @@ fn block_actions(payload: &Value) -> Decoded {
             modal: ModalRequest { prompt, metadata },
             user: user.to_owned(),
             route,
+            workspace: None,
         };
     }
     let inbound = Inbound {
@@ -221,7 +247,9 @@ fn event_callback(body: &Value, pin_emoji: &str) -> Decoded {
     };
     if str_at(event, &["type"]) == Some("app_home_opened") {
         return match (str_at(event, &["user"]), str_at(event, &["tab"])) {
-            (Some(user), Some("home")) => Decoded::HomeOpened { user: user.to_owned() },
+            (Some(user), Some("home")) => {
+                Decoded::HomeOpened { user: user.to_owned(), workspace: None }
+            }
             _ => ignored("app_home_opened on another tab".into()),
         };
     }
