@@ -46,7 +46,8 @@ pub async fn multi_workspace_story(
     let app = TestApp::spawn_with(settings).await;
     let slack = &app.services.settings.slack;
     let api = SlackApi::new(slack).unwrap();
-    let tokens = Arc::new(TeamTokens::new(slack, app.pool.clone()).with_clock(app.clock.clone()));
+    let tokens =
+        Arc::new(TeamTokens::new(slack, app.pool.clone(), &api).with_clock(app.clock.clone()));
     let port: Arc<dyn ChatPort> = Arc::new(
         SlackChat::new(api.clone(), app.clock.clone(), Duration::from_secs(1))
             .with_tokens(tokens.clone()),
@@ -268,4 +269,86 @@ async fn the_same_user_id_in_two_workspaces_is_two_people() {
         (slack_fake::THIRD_TEAM.to_owned(), "U0SAME".to_owned(), "tess".to_owned()),
     ];
     assert_eq!(rows, expected);
+}
+
+/// The card posts of the story so far, with the token each came with.
+fn card_tokens(fake: &SlackFake) -> Vec<String> {
+    fake.calls_of("chat.postMessage")
+        .iter()
+        .filter(|c| c.params["channel"] == "C0ESCALATE" && c.params["_status"] != 429)
+        .map(|c| c.params["_token"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rotating_token_is_refreshed_before_it_expires_once_across_dispatchers() {
+    let story = multi_workspace_story(demo_settings(), true).await;
+    install(&story, slack_fake::ROTATING_INSTALL_CODE).await;
+    let team = slack_fake::ROTATING_TEAM;
+    let (expires_at, sealed): (chrono::DateTime<chrono::Utc>, Vec<u8>) = sqlx::query_as(
+        "SELECT token_expires_at, refresh_sealed FROM slack_installations WHERE team_id = $1",
+    )
+    .bind(team)
+    .fetch_one(&story.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        expires_at,
+        story.app.now() + chrono::Duration::seconds(slack_fake::ROTATING_EXPIRES_IN)
+    );
+    assert!(!sealed.windows(4).any(|w| w == b"xoxe"), "the refresh token is sealed");
+
+    slash_in(&story, team, ALICE, "/escalate", "ACME-1042 sev2 before expiry").await;
+    story.flush().await;
+    assert_eq!(card_tokens(&story.fake), [slack_fake::rotating_token(1)]);
+
+    // Four minutes before expiry: within the five minutes, so the next call refreshes. Two
+    // replicas ask at once; the row lock lets one refresh and the other find its token.
+    story.app.clock.set(expires_at - chrono::Duration::minutes(4));
+    let slack = &story.app.services.settings.slack;
+    let api = SlackApi::new(slack).unwrap();
+    let replica =
+        || TeamTokens::new(slack, story.app.pool.clone(), &api).with_clock(story.app.clock.clone());
+    let (a, b) = (replica(), replica());
+    let (token_a, token_b) = tokio::join!(a.token(Some(team)), b.token(Some(team)));
+    let fresh = slack_fake::rotating_token(2);
+    assert_eq!(token_a.unwrap().token_value.0, fresh);
+    assert_eq!(token_b.unwrap().token_value.0, fresh);
+    assert_eq!(story.fake.rotations(), 2, "refreshed once");
+    let refreshes: Vec<_> = story
+        .fake
+        .calls_of("oauth.v2.access")
+        .into_iter()
+        .filter(|c| c.params["grant_type"] == "refresh_token")
+        .collect();
+    assert_eq!(refreshes.len(), 1);
+    assert_eq!(refreshes[0].params["refresh_token"], slack_fake::rotating_refresh(1));
+
+    // The dispatcher's own cached token is due too: under the lock it finds the new one.
+    slash_in(&story, team, ALICE, "/escalate", "ACME-1042 sev2 after refresh").await;
+    story.flush().await;
+    assert_eq!(card_tokens(&story.fake), [slack_fake::rotating_token(1), fresh]);
+    assert_eq!(story.fake.rotations(), 2, "still refreshed once");
+}
+
+#[tokio::test]
+async fn a_token_slack_calls_expired_is_refreshed_and_the_call_repeated() {
+    let story = multi_workspace_story(demo_settings(), true).await;
+    install(&story, slack_fake::ROTATING_INSTALL_CODE).await;
+    // Slack expired it early (its clock, not ours, says so).
+    story.fake.expire_rotated_tokens(true);
+    slash_in(&story, slack_fake::ROTATING_TEAM, ALICE, "/escalate", "ACME-1042 sev2 down").await;
+    story.flush().await;
+    let fresh = slack_fake::rotating_token(2);
+    // The first call (whichever message went first) was refused; it was repeated with the
+    // refreshed token, and everything after went out with that one.
+    let calls = tokens_since(&story.fake, 0);
+    assert_eq!(calls[0].1, slack_fake::rotating_token(1), "{calls:?}");
+    assert_eq!(calls[1], (calls[0].0.clone(), fresh.clone()), "the same call again");
+    assert!(calls[1..].iter().all(|(_, t)| *t == fresh), "{calls:?}");
+    assert_eq!(card_tokens(&story.fake), [fresh.clone()]);
+    assert_eq!(story.fake.rotations(), 2);
+    let counts = storage::outbox::counts(&story.app.pool).await.unwrap();
+    assert_eq!((counts.pending, counts.failed), (0, 0), "{counts:?}");
+    assert!(story.fake.tokens_of("conversations.open").iter().all(|t| *t == fresh));
 }

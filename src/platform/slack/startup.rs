@@ -34,7 +34,7 @@ pub async fn start(services: &Services) -> anyhow::Result<RunningSlack> {
     // One set of tokens for the port and the install callback, which forgets a team's
     // cached token when it is installed again.
     let tokens = Arc::new(
-        TeamTokens::new(settings, services.pool.clone()).with_clock(services.clock.clone()),
+        TeamTokens::new(settings, services.pool.clone(), &api).with_clock(services.clock.clone()),
     );
     let port: Arc<dyn ChatPort> = Arc::new(
         SlackChat::new(api.clone(), services.clock.clone(), pacing)
