@@ -346,7 +346,7 @@ async fn a_token_slack_calls_expired_is_refreshed_and_the_call_repeated() {
     assert_eq!(calls[0].1, slack_fake::rotating_token(1), "{calls:?}");
     assert_eq!(calls[1], (calls[0].0.clone(), fresh.clone()), "the same call again");
     assert!(calls[1..].iter().all(|(_, t)| *t == fresh), "{calls:?}");
-    assert_eq!(card_tokens(&story.fake), [fresh.clone()]);
+    assert_eq!(card_tokens(&story.fake), std::slice::from_ref(&fresh));
     assert_eq!(story.fake.rotations(), 2);
     let counts = storage::outbox::counts(&story.app.pool).await.unwrap();
     assert_eq!((counts.pending, counts.failed), (0, 0), "{counts:?}");

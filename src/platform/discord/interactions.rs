@@ -72,7 +72,8 @@ impl Interactions {
             Decoded::Run { meta, inbound } => {
                 let services = self.services.clone();
                 // `<@123…>` for a person argument means that person.
-                let inbound = crate::domain::mention::resolve_inbound(inbound, &services.directory);
+                let inbound =
+                    crate::domain::mention::resolve_inbound(*inbound, &services.directory);
                 let mut task = tokio::spawn(async move { services.handle_inbound(inbound).await });
                 match tokio::time::timeout(self.defer_after, &mut task).await {
                     Ok(Ok(reply)) => Answer::now(render::reply(&reply)),
