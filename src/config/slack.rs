@@ -139,8 +139,18 @@ impl SlackSettings {
         if !self.api_url.starts_with("https://") && !self.api_url.starts_with("http://") {
             return Err(("slack.api_url".into(), "must be an http(s) URL".into()));
         }
-        if self.bot_token.is_none() {
+        // With installing configured, every workspace may bring its own token: the
+        // environment's (the default workspace's) is then optional.
+        if self.bot_token.is_none() && self.client_id.is_empty() {
             return Err(("slack.enabled".into(), format!("needs {SLACK_BOT_TOKEN_ENV}")));
+        }
+        if !self.default_workspace.is_empty()
+            && !crate::domain::workspace::is_team_id(&self.default_workspace)
+        {
+            return Err((
+                "slack.default_workspace".into(),
+                format!("`{}` is not a Slack team id (T…)", self.default_workspace),
+            ));
         }
         match self.transport {
             SlackTransport::Http if self.signing_secrets.is_empty() => Err((
@@ -224,5 +234,24 @@ mod tests {
         assert!(settings.validate().unwrap_err().1.contains(TOKEN_KEY_ENV));
         settings.token_key = Some(Secret::new("ab".repeat(32)));
         assert!(settings.validate().is_ok());
+        // Installed workspaces bring their own tokens: the environment's may be left out.
+        settings.bot_token = None;
+        assert!(settings.validate().is_ok());
+        settings.client_id.clear();
+        assert!(settings.validate().unwrap_err().1.contains(SLACK_BOT_TOKEN_ENV));
+    }
+
+    #[test]
+    fn the_default_workspace_is_a_team_id() {
+        let mut settings = SlackSettings {
+            enabled: true,
+            bot_token: Some(Secret::new("xoxb")),
+            signing_secrets: parse_signing_secrets("s"),
+            default_workspace: "T0123ABCD".into(),
+            ..Default::default()
+        };
+        assert!(settings.validate().is_ok());
+        settings.default_workspace = "acme".into();
+        assert_eq!(settings.validate().unwrap_err().0, "slack.default_workspace");
     }
 }
