@@ -67,7 +67,7 @@ impl Effects {
 
 /// The republish of the home views of `people` (person keys): job `kind` for each of them
 /// who opened their home, one per viewer and debounce `window` (dedupe key
-/// `home:<platform>:<user>:<window>`), due at `run_at`, the window's end.
+/// `home:<platform>:[<workspace>:]<user>:<window>`), due at `run_at`, the window's end.
 #[derive(Debug, Clone)]
 pub struct HomeRepublish {
     pub kind: &'static str,
@@ -133,8 +133,10 @@ pub async fn write(
          home_rows AS (
              INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
              SELECT $30, jsonb_build_object('platform', platform, 'user', user_id,
-                                            'workspace', workspace),
-                    'home:' || platform || ':' || user_id || ':' || $32::bigint, $33, 3, $28
+                                            'workspace', NULLIF(workspace, '')),
+                    'home:' || platform || ':'
+                        || CASE WHEN workspace = '' THEN '' ELSE workspace || ':' END
+                        || user_id || ':' || $32::bigint, $33, 3, $28
              FROM home_viewers WHERE person_key = ANY($31::text[])
              ON CONFLICT (dedupe_key) DO NOTHING)
          SELECT count(*) FROM inbox_row WHERE $27",

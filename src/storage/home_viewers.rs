@@ -21,7 +21,7 @@ pub async fn remember(
     sqlx::query(
         "INSERT INTO home_viewers (platform, user_id, person_key, opened_at, workspace)
          VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (platform, user_id)
+         ON CONFLICT (platform, workspace, user_id)
          DO UPDATE SET person_key = EXCLUDED.person_key, opened_at = EXCLUDED.opened_at,
              workspace = EXCLUDED.workspace",
     )
@@ -29,7 +29,7 @@ pub async fn remember(
     .bind(viewer.user)
     .bind(person)
     .bind(now)
-    .bind(viewer.workspace)
+    .bind(viewer.workspace.unwrap_or_default())
     .execute(db)
     .await?;
     Ok(())

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use steward::config::{PersonConfig, Secret, SlackTransport};
 use steward::domain::ids::PersonKey;
-use steward::platform::slack::http::{COMMANDS_PATH, SlackHttpState, routes};
+use steward::platform::slack::http::{COMMANDS_PATH, EVENTS_PATH, SlackHttpState, routes};
 use steward::platform::slack::team_tokens::TeamTokens;
 use steward::platform::slack::{SlackApi, SlackChat, SlackInbound};
 use steward::scheduler::outbox::Dispatcher;
@@ -19,7 +19,7 @@ use steward::storage;
 use tower::ServiceExt;
 
 use super::slack::{ALICE, CHANNEL, FORM, SlackStory, slack_settings};
-use crate::support::slack_fake::{self, SlackFake};
+use crate::support::slack_fake::{self, Failure, SlackFake};
 use crate::support::{TestApp, demo_settings};
 
 pub const TOKEN_KEY: &str = "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -239,6 +239,8 @@ async fn the_same_user_id_in_two_workspaces_is_two_people() {
     let mut settings = same_user_in_two_workspaces();
     settings.slack.default_workspace = "T0FAKE".into();
     let story = multi_workspace_story(settings, true).await;
+    install(&story, slack_fake::INSTALL_CODE).await;
+    install(&story, slack_fake::THIRD_INSTALL_CODE).await;
     let whoami = |team: &'static str, user: &'static str| {
         let story = &story;
         async move {
@@ -255,6 +257,49 @@ async fn the_same_user_id_in_two_workspaces_is_two_people() {
     assert!(whoami("T0FAKE", ALICE).await.contains("Alice"));
     let alice_elsewhere = whoami(slack_fake::SECOND_TEAM, ALICE).await;
     assert!(alice_elsewhere.contains("doesn't know"), "{alice_elsewhere}");
+
+    // Each opens their own home, published with their own workspace's token.
+    for team in [slack_fake::SECOND_TEAM, slack_fake::THIRD_TEAM] {
+        let event = serde_json::json!({
+            "type": "event_callback", "team_id": team, "api_app_id": "A0FAKE",
+            "event_id": format!("Ev{}", uuid::Uuid::new_v4().simple()),
+            "event": { "type": "app_home_opened", "user": "U0SAME", "tab": "home" },
+        });
+        let (status, _) = story.send(EVENTS_PATH, "application/json", event.to_string()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let homes = story.fake.wait_for("views.publish", 2).await;
+    let mut published: Vec<(String, String)> = homes
+        .iter()
+        .map(|c| {
+            let view = c.params["view"].to_string();
+            let who = if view.contains("Sami") {
+                "sami"
+            } else if view.contains("Tess") {
+                "tess"
+            } else {
+                "?"
+            };
+            (c.params["_token"].as_str().unwrap_or_default().to_owned(), who.to_owned())
+        })
+        .collect();
+    published.sort();
+    let expected_homes = [
+        (slack_fake::SECOND_TEAM_TOKEN.to_owned(), "sami".to_owned()),
+        (slack_fake::THIRD_TEAM_TOKEN.to_owned(), "tess".to_owned()),
+    ];
+    assert_eq!(published, expected_homes);
+    let viewers: Vec<(String, String)> = sqlx::query_as(
+        "SELECT workspace, person_key FROM home_viewers WHERE user_id = 'U0SAME' ORDER BY workspace",
+    )
+    .fetch_all(&story.app.pool)
+    .await
+    .unwrap();
+    let expected_viewers = [
+        (slack_fake::SECOND_TEAM.to_owned(), "sami".to_owned()),
+        (slack_fake::THIRD_TEAM.to_owned(), "tess".to_owned()),
+    ];
+    assert_eq!(viewers, expected_viewers, "two viewers, one per workspace");
 
     // The database's copy of the directory keeps them apart too.
     let rows: Vec<(String, String, String)> = sqlx::query_as(
@@ -351,4 +396,34 @@ async fn a_token_slack_calls_expired_is_refreshed_and_the_call_repeated() {
     let counts = storage::outbox::counts(&story.app.pool).await.unwrap();
     assert_eq!((counts.pending, counts.failed), (0, 0), "{counts:?}");
     assert!(story.fake.tokens_of("conversations.open").iter().all(|t| *t == fresh));
+}
+
+#[tokio::test]
+async fn a_rate_limit_in_one_workspace_does_not_hold_back_another() {
+    let story = multi_workspace_story(demo_settings(), true).await;
+    install(&story, slack_fake::INSTALL_CODE).await;
+    install(&story, slack_fake::THIRD_INSTALL_CODE).await;
+    let answered_with = |token: &str| {
+        let calls = story.fake.answered_calls_of("chat.postMessage");
+        calls.iter().filter(|c| c.params["_token"] == token).count()
+    };
+    // Slack counts limits per workspace: a 429 in the second pauses its posts only.
+    story.fake.fail_next("chat.postMessage", [Failure::RateLimited(30)]);
+    slash_in(&story, slack_fake::SECOND_TEAM, ALICE, "/escalate", "ACME-1042 sev2 two").await;
+    story.flush().await;
+    assert_eq!(answered_with(slack_fake::SECOND_TEAM_TOKEN), 0);
+
+    story.app.clock.advance(chrono::Duration::seconds(2));
+    slash_in(&story, slack_fake::THIRD_TEAM, ALICE, "/escalate", "ACME-1042 sev2 three").await;
+    story.flush().await;
+    assert!(card_tokens(&story.fake).contains(&slack_fake::THIRD_TEAM_TOKEN.to_owned()));
+    assert_eq!(answered_with(slack_fake::SECOND_TEAM_TOKEN), 0, "the second still waits");
+    let pending = storage::outbox::counts(&story.app.pool).await.unwrap().pending;
+    assert!(pending >= 1, "the second's messages wait for their pause");
+
+    story.app.clock.advance(chrono::Duration::seconds(30));
+    story.flush().await;
+    assert!(answered_with(slack_fake::SECOND_TEAM_TOKEN) >= 1);
+    let counts = storage::outbox::counts(&story.app.pool).await.unwrap();
+    assert_eq!((counts.pending, counts.failed), (0, 0), "{counts:?}");
 }

@@ -18,6 +18,8 @@ pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 pub struct SlackApi {
     pub client: Arc<SlackClient<Connector>>,
     pub token: SlackApiToken,
+    /// The workspace the token is of (`None`: the default one): rate limits are its.
+    pub workspace: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,12 +41,17 @@ impl SlackApi {
             }
             None => return Err(ClientError::NoBotToken),
         };
-        Ok(SlackApi { client: Arc::new(client(settings)?), token })
+        Ok(SlackApi { client: Arc::new(client(settings)?), token, workspace: None })
     }
 
-    /// The same client calling with `token` (another workspace's).
-    pub fn with_token(&self, token: SlackApiToken) -> SlackApi {
-        SlackApi { client: self.client.clone(), token }
+    /// The same client calling in `workspace` with its `token`.
+    pub fn in_workspace(&self, workspace: Option<&str>, token: SlackApiToken) -> SlackApi {
+        SlackApi { client: self.client.clone(), token, workspace: workspace.map(str::to_owned) }
+    }
+
+    /// The workspace its calls are made in.
+    pub fn workspace(&self) -> Option<&str> {
+        self.workspace.as_deref()
     }
 
     pub fn session(&self) -> SlackClientSession<'_, Connector> {

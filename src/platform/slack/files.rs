@@ -83,7 +83,7 @@ impl SlackChat {
                 file_id
             }
         };
-        self.admit(COMPLETE)?;
+        self.admit(api.workspace(), COMPLETE)?;
         let file = SlackApiFilesComplete::new(SlackFileId::new(file_id))
             .with_title(attachment.title.clone());
         let request = SlackApiFilesCompleteUploadExternalRequest::new(vec![file])
@@ -92,13 +92,13 @@ impl SlackChat {
         api.session()
             .files_complete_upload_external(&request)
             .await
-            .map_err(|e| self.failed(COMPLETE, e))?;
+            .map_err(|e| self.failed(api.workspace(), COMPLETE, e))?;
         ledger.mark_shared(delivery.outbox_id, position).await.map_err(ledger_failed)
     }
 
     /// Asks for an upload URL and sends the bytes there; returns the file id.
     async fn upload(&self, api: &SlackApi, attachment: &Attachment) -> Result<String, SendError> {
-        self.admit(GET_UPLOAD_URL)?;
+        self.admit(api.workspace(), GET_UPLOAD_URL)?;
         let request = SlackApiFilesGetUploadUrlExternalRequest::new(
             attachment.filename.clone(),
             attachment.data.len(),
@@ -108,14 +108,17 @@ impl SlackChat {
             .session()
             .get_upload_url_external(&request)
             .await
-            .map_err(|e| self.failed(GET_UPLOAD_URL, e))?;
-        self.admit(UPLOAD)?;
+            .map_err(|e| self.failed(api.workspace(), GET_UPLOAD_URL, e))?;
+        self.admit(api.workspace(), UPLOAD)?;
         let bytes = SlackApiFilesUploadViaUrlRequest::new(
             target.upload_url,
             attachment.data.clone(),
             attachment.media_type.clone(),
         );
-        api.session().files_upload_via_url(&bytes).await.map_err(|e| self.failed(UPLOAD, e))?;
+        api.session()
+            .files_upload_via_url(&bytes)
+            .await
+            .map_err(|e| self.failed(api.workspace(), UPLOAD, e))?;
         Ok(target.file_id.to_string())
     }
 }

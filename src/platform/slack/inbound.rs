@@ -65,7 +65,7 @@ impl SlackInbound {
     /// a token that cannot be had is logged and the environment's tried.
     async fn api_for(&self, workspace: Option<&str>) -> SlackApi {
         match self.tokens.token(workspace).await {
-            Ok(token) => self.api.with_token(token),
+            Ok(token) => self.api.in_workspace(workspace, token),
             Err(err) => {
                 tracing::error!(error = %err, "slack: no token to answer with");
                 self.api.clone()

@@ -88,8 +88,9 @@ pub struct SlackChat {
     pacing: chrono::Duration,
     /// When each channel may next be posted to.
     next_post: Mutex<HashMap<String, DateTime<Utc>>>,
-    /// Methods paused by a 429, shared by every message of this workspace.
-    pauses: MethodPauses,
+    /// Methods paused by a 429, per workspace (Slack counts its limits per workspace), shared
+    /// by every message of that workspace.
+    pauses: Mutex<HashMap<Option<String>, Arc<MethodPauses>>>,
     /// Slack user id (qualified by its workspace, `T…:U…`) → DM channel id (stable per
     /// user, so opened once per process; bounded by `platform::cache`).
     dm_channels: Mutex<HashMap<String, String>>,
@@ -106,7 +107,7 @@ impl SlackChat {
             clock,
             pacing,
             next_post: Mutex::default(),
-            pauses: MethodPauses::default(),
+            pauses: Mutex::default(),
             dm_channels: Mutex::default(),
             uploads: Arc::new(MemoryUploads::default()),
         }
@@ -139,10 +140,10 @@ impl SlackChat {
     {
         let team = delivery.workspace.as_deref();
         let token = self.tokens.token(team).await?;
-        match call(self.api.with_token(token.clone())).await {
+        match call(self.api.in_workspace(team, token.clone())).await {
             Err(SendError::Permanent { reason }) if AUTH_ERRORS.contains(&reason.as_str()) => {
                 match self.tokens.after_refusal(team, &token).await? {
-                    Some(fresh) => call(self.api.with_token(fresh)).await,
+                    Some(fresh) => call(self.api.in_workspace(team, fresh)).await,
                     None => Err(SendError::Permanent { reason }),
                 }
             }
@@ -150,19 +151,40 @@ impl SlackChat {
         }
     }
 
-    /// `Paced` while `method` is paused by an earlier 429.
-    pub(super) fn admit(&self, method: &'static str) -> Result<(), SendError> {
-        match self.pauses.wait(method, self.clock.now()) {
+    /// The pauses of `workspace`'s methods.
+    fn pauses_of(&self, workspace: Option<&str>) -> Arc<MethodPauses> {
+        let mut pauses = self.pauses.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = pauses.get(&workspace.map(str::to_owned)) {
+            return found.clone();
+        }
+        let fresh = Arc::new(MethodPauses::default());
+        let key = workspace.map(str::to_owned);
+        crate::platform::cache::insert_bounded(&mut pauses, key, fresh.clone());
+        fresh
+    }
+
+    /// `Paced` while `method` is paused by an earlier 429 in `workspace`.
+    pub(super) fn admit(
+        &self,
+        workspace: Option<&str>,
+        method: &'static str,
+    ) -> Result<(), SendError> {
+        match self.pauses_of(workspace).wait(method, self.clock.now()) {
             Some(retry_after) => Err(SendError::Paced { retry_after }),
             None => Ok(()),
         }
     }
 
     /// Maps a failed call of `method`; a 429 pauses the method for every message.
-    pub(super) fn failed(&self, method: &'static str, err: SlackClientError) -> SendError {
+    pub(super) fn failed(
+        &self,
+        workspace: Option<&str>,
+        method: &'static str,
+        err: SlackClientError,
+    ) -> SendError {
         let error = send_error(err);
         if let SendError::Paced { retry_after } = &error {
-            self.pauses.pause(method, *retry_after, self.clock.now());
+            self.pauses_of(workspace).pause(method, *retry_after, self.clock.now());
             crate::telemetry::metrics::rate_limited("slack", method);
         }
         error
@@ -213,7 +235,7 @@ impl SlackChat {
                     .session()
                     .chat_post_message(&request)
                     .await
-                    .map_err(|e| self.failed("chat.postMessage", e))?;
+                    .map_err(|e| self.failed(api.workspace(), "chat.postMessage", e))?;
                 MessageRef {
                     channel: response.channel.to_string(),
                     message_id: response.ts.to_string(),
@@ -258,14 +280,14 @@ impl SlackChat {
         channel: &str,
     ) -> Result<Vec<SlackHistoryMessage>, SendError> {
         const METHOD: &str = "conversations.history";
-        self.admit(METHOD)?;
+        self.admit(api.workspace(), METHOD)?;
         let request = SlackApiConversationsHistoryRequest::new()
             .with_channel(channel.into())
             .with_limit(RECONCILE_LOOKBACK)
             .with_include_all_metadata(true);
         match api.session().conversations_history(&request).await {
             Ok(history) => Ok(history.messages),
-            Err(err) => Err(self.lookup_failed(METHOD, err)),
+            Err(err) => Err(self.lookup_failed(api.workspace(), METHOD, err)),
         }
     }
 
@@ -276,7 +298,7 @@ impl SlackChat {
         parent: &MessageRef,
     ) -> Result<Vec<SlackHistoryMessage>, SendError> {
         const METHOD: &str = "conversations.replies";
-        self.admit(METHOD)?;
+        self.admit(api.workspace(), METHOD)?;
         let params = [
             ("channel", Some(channel.to_owned())),
             ("ts", Some(parent.message_id.clone())),
@@ -287,14 +309,19 @@ impl SlackChat {
             api.get_method(METHOD, &params).await;
         match found {
             Ok(replies) => Ok(replies.messages),
-            Err(err) => Err(self.lookup_failed(METHOD, err)),
+            Err(err) => Err(self.lookup_failed(api.workspace(), METHOD, err)),
         }
     }
 
     /// A look-up that failed is retried, never permanent: without it a retry could post a
     /// second copy, and the message itself may well be deliverable.
-    fn lookup_failed(&self, method: &'static str, err: SlackClientError) -> SendError {
-        match self.failed(method, err) {
+    fn lookup_failed(
+        &self,
+        workspace: Option<&str>,
+        method: &'static str,
+        err: SlackClientError,
+    ) -> SendError {
+        match self.failed(workspace, method, err) {
             // A refused token is refused for the post too: it is read again instead.
             SendError::Permanent { reason } if AUTH_ERRORS.contains(&reason.as_str()) => {
                 SendError::Permanent { reason }
@@ -310,14 +337,14 @@ impl SlackChat {
     /// `conversations.create`; on `name_taken` (an earlier try made it, or anyone else did)
     /// the channel of that name is found instead: never a second channel.
     async fn create_room(&self, api: &SlackApi, name: &str) -> Result<String, SendError> {
-        self.admit("conversations.create")?;
+        self.admit(api.workspace(), "conversations.create")?;
         let request = SlackApiConversationsCreateRequest::new(name.to_owned());
         match api.session().conversations_create(&request).await {
             Ok(made) => Ok(made.channel.id.to_string()),
             Err(SlackClientError::ApiError(error)) if error.code == "name_taken" => {
                 self.find_channel(api, name).await
             }
-            Err(err) => Err(self.failed("conversations.create", err)),
+            Err(err) => Err(self.failed(api.workspace(), "conversations.create", err)),
         }
     }
 
@@ -325,7 +352,7 @@ impl SlackChat {
     async fn find_channel(&self, api: &SlackApi, name: &str) -> Result<String, SendError> {
         let mut cursor: Option<SlackCursorId> = None;
         for _ in 0..LIST_PAGES_MAX {
-            self.admit("conversations.list")?;
+            self.admit(api.workspace(), "conversations.list")?;
             let request = SlackApiConversationsListRequest::new()
                 .with_limit(LIST_PAGE)
                 .with_exclude_archived(false)
@@ -335,7 +362,7 @@ impl SlackChat {
                 .session()
                 .conversations_list(&request)
                 .await
-                .map_err(|e| self.lookup_failed("conversations.list", e))?;
+                .map_err(|e| self.lookup_failed(api.workspace(), "conversations.list", e))?;
             if let Some(found) = page.channels.iter().find(|c| c.name.as_deref() == Some(name)) {
                 return Ok(found.id.to_string());
             }
@@ -355,6 +382,7 @@ impl SlackChat {
     /// Maps a room step's result: "already done" is done.
     fn step_done<T>(
         &self,
+        api: &SlackApi,
         method: &'static str,
         result: Result<T, SlackClientError>,
     ) -> Result<Option<String>, SendError> {
@@ -363,7 +391,7 @@ impl SlackChat {
             Err(SlackClientError::ApiError(api)) if ALREADY_DONE.contains(&api.code.as_str()) => {
                 Ok(None)
             }
-            Err(err) => Err(self.failed(method, err)),
+            Err(err) => Err(self.failed(api.workspace(), method, err)),
         }
     }
 
@@ -373,13 +401,13 @@ impl SlackChat {
         if let Some(channel) = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
             return Ok(channel.clone());
         }
-        self.admit("conversations.open")?;
+        self.admit(api.workspace(), "conversations.open")?;
         let request = SlackApiConversationsOpenRequest::new().with_users(vec![user.into()]);
         let opened = api
             .session()
             .conversations_open(&request)
             .await
-            .map_err(|e| self.failed("conversations.open", e))?;
+            .map_err(|e| self.failed(api.workspace(), "conversations.open", e))?;
         let channel = opened.channel.id.to_string();
         let mut cached = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner());
         crate::platform::cache::insert_bounded(&mut cached, key.to_owned(), channel.clone());
@@ -427,7 +455,7 @@ impl ChatPort for SlackChat {
         message: &Message,
         thread: Option<&MessageRef>,
     ) -> Result<MessageRef, SendError> {
-        self.admit("chat.postMessage")?;
+        self.admit(delivery.workspace.as_deref(), "chat.postMessage")?;
         self.pace(channel)?;
         let delivery = &delivery;
         self.authed(delivery, |api| async move {
@@ -443,7 +471,7 @@ impl ChatPort for SlackChat {
         message: &Message,
     ) -> Result<(), SendError> {
         // An update is idempotent: repeating it leaves the same message.
-        self.admit("chat.update")?;
+        self.admit(delivery.workspace.as_deref(), "chat.update")?;
         let request = SlackApiChatUpdateRequest::new(
             at.channel.as_str().into(),
             render::content(message),
@@ -451,7 +479,10 @@ impl ChatPort for SlackChat {
         );
         let request = &request;
         self.authed(&delivery, |api| async move {
-            api.session().chat_update(request).await.map_err(|e| self.failed("chat.update", e))
+            api.session()
+                .chat_update(request)
+                .await
+                .map_err(|e| self.failed(api.workspace(), "chat.update", e))
         })
         .await?;
         Ok(())
@@ -464,7 +495,7 @@ impl ChatPort for SlackChat {
         message: &Message,
     ) -> Result<MessageRef, SendError> {
         let key = workspace::qualify(delivery.workspace.as_deref(), user);
-        self.admit("chat.postMessage")?;
+        self.admit(delivery.workspace.as_deref(), "chat.postMessage")?;
         // Paced per person: the DM channel is theirs alone.
         self.pace(&format!("dm:{key}"))?;
         let (delivery, key) = (&delivery, key.as_str());
@@ -491,7 +522,7 @@ impl ChatPort for SlackChat {
         message: &Message,
     ) -> Result<(), SendError> {
         // Publishing replaces the whole view: repeating it leaves the same home.
-        self.admit("views.publish")?;
+        self.admit(delivery.workspace.as_deref(), "views.publish")?;
         let card = message.card.clone().unwrap_or_default();
         let request = SlackApiViewsPublishRequest::new(
             SlackUserId::new(user.to_owned()),
@@ -499,7 +530,10 @@ impl ChatPort for SlackChat {
         );
         let request = &request;
         self.authed(&delivery, |api| async move {
-            api.session().views_publish(request).await.map_err(|e| self.failed("views.publish", e))
+            api.session()
+                .views_publish(request)
+                .await
+                .map_err(|e| self.failed(api.workspace(), "views.publish", e))
         })
         .await?;
         Ok(())
@@ -517,21 +551,21 @@ impl SlackChat {
         match op {
             RoomOp::Create { name, .. } => self.create_room(api, name).await.map(Some),
             RoomOp::Invite { channel, users } => {
-                self.admit("conversations.invite")?;
+                self.admit(api.workspace(), "conversations.invite")?;
                 let users = users.iter().map(|u| SlackUserId::new(u.clone())).collect();
                 let request = SlackApiConversationsInviteRequest::new(channel.into(), users);
                 let invited = api.session().conversations_invite(&request).await;
-                self.step_done("conversations.invite", invited)
+                self.step_done(api, "conversations.invite", invited)
             }
             RoomOp::Pin { channel, .. } => {
                 let Some(message) = pinned else {
                     return Err(SendError::Permanent { reason: "nothing to pin".into() });
                 };
-                self.admit("pins.add")?;
+                self.admit(api.workspace(), "pins.add")?;
                 let ts = SlackTs::new(message.message_id.clone());
                 let request = SlackApiPinsAddRequest::new(channel.into(), ts);
                 let pinned = api.session().pins_add(&request).await;
-                self.step_done("pins.add", pinned)
+                self.step_done(api, "pins.add", pinned)
             }
             // `slack_room = "thread"`: the posted card's thread is the room, nothing to call.
             RoomOp::Thread { .. } => match pinned {
@@ -542,10 +576,10 @@ impl SlackChat {
                 Err(SendError::Permanent { reason: format!("not a Slack room step: {op:?}") })
             }
             RoomOp::Archive { channel } => {
-                self.admit("conversations.archive")?;
+                self.admit(api.workspace(), "conversations.archive")?;
                 let request = SlackApiConversationsArchiveRequest::new(channel.into());
                 let archived = api.session().conversations_archive(&request).await;
-                self.step_done("conversations.archive", archived)
+                self.step_done(api, "conversations.archive", archived)
             }
         }
     }
