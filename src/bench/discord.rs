@@ -82,6 +82,7 @@ async fn open_escalations(
                 let inbound = Inbound {
                     dedupe_key: format!("bench:discord:{client}:{n}:{}", uuid::Uuid::new_v4()),
                     platform: Platform::Console,
+                    workspace: None,
                     actor: actor.clone(),
                     channel: "bench".into(),
                     kind: InboundKind::Command {

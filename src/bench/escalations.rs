@@ -92,6 +92,7 @@ fn inbound(actor: &str, dedupe_key: String, kind: InboundKind) -> Inbound {
     Inbound {
         dedupe_key,
         platform: Platform::Console,
+        workspace: None,
         actor: actor.to_owned(),
         channel: "bench".into(),
         kind,

@@ -88,6 +88,7 @@ async fn declare(services: &Services) -> anyhow::Result<i64> {
     let inbound = Inbound {
         dedupe_key: format!("bench:incident:declare:{}", uuid::Uuid::new_v4()),
         platform: Platform::Slack,
+        workspace: None,
         actor: ACTOR.to_owned(),
         channel: "C0BENCH".into(),
         kind: InboundKind::Command {

@@ -144,6 +144,7 @@ async fn open_escalations(
         let inbound = Inbound {
             dedupe_key: format!("bench:slack:open:{n}:{}", uuid::Uuid::new_v4()),
             platform: Platform::Slack,
+            workspace: None,
             actor: ACTOR.to_owned(),
             channel: "C0BENCH".into(),
             kind: InboundKind::Command {

@@ -310,7 +310,8 @@ pub struct PersonConfig {
     pub time_zone: Option<Tz>,
     #[serde(default)]
     pub skills: Vec<String>,
-    /// Slack user id (`U…`).
+    /// Slack user id (`U…`), or `T…:U…` for a user of another installed workspace than
+    /// `slack.default_workspace`.
     pub slack: Option<String>,
     /// Discord user id (snowflake).
     pub discord: Option<String>,
@@ -388,6 +389,7 @@ impl Settings {
                 owner: a.owner.clone(),
             })
             .collect();
-        Directory::new(teams, people, accounts)
+        let default_workspace = Some(self.slack.default_workspace.clone());
+        Ok(Directory::new(teams, people, accounts)?.with_default_workspace(default_workspace))
     }
 }

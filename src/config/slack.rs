@@ -59,6 +59,11 @@ pub struct SlackSettings {
     pub authorize_url: String,
     /// How long an install link's signed `state` stays valid, in minutes.
     pub install_state_minutes: i64,
+    /// The team id (`T…`) of the workspace of `STEWARD_SLACK_BOT_TOKEN`, which plain Slack
+    /// ids in `[[people]]` (`slack = "U456"`) belong to; people of other workspaces are
+    /// written `slack = "T123:U456"`. Empty: plain ids match in whichever workspace an event
+    /// comes from.
+    pub default_workspace: String,
     /// From `STEWARD_SLACK_CLIENT_SECRET` only.
     #[serde(skip)]
     pub client_secret: Option<Secret>,
@@ -90,6 +95,7 @@ impl Default for SlackSettings {
             client_id: String::new(),
             authorize_url: "https://slack.com/oauth/v2/authorize".into(),
             install_state_minutes: 10,
+            default_workspace: String::new(),
             client_secret: None,
             token_key: None,
             bot_token: None,
@@ -133,8 +139,18 @@ impl SlackSettings {
         if !self.api_url.starts_with("https://") && !self.api_url.starts_with("http://") {
             return Err(("slack.api_url".into(), "must be an http(s) URL".into()));
         }
-        if self.bot_token.is_none() {
+        // With installing configured, every workspace may bring its own token: the
+        // environment's (the default workspace's) is then optional.
+        if self.bot_token.is_none() && self.client_id.is_empty() {
             return Err(("slack.enabled".into(), format!("needs {SLACK_BOT_TOKEN_ENV}")));
+        }
+        if !self.default_workspace.is_empty()
+            && !crate::domain::workspace::is_team_id(&self.default_workspace)
+        {
+            return Err((
+                "slack.default_workspace".into(),
+                format!("`{}` is not a Slack team id (T…)", self.default_workspace),
+            ));
         }
         match self.transport {
             SlackTransport::Http if self.signing_secrets.is_empty() => Err((
@@ -218,5 +234,24 @@ mod tests {
         assert!(settings.validate().unwrap_err().1.contains(TOKEN_KEY_ENV));
         settings.token_key = Some(Secret::new("ab".repeat(32)));
         assert!(settings.validate().is_ok());
+        // Installed workspaces bring their own tokens: the environment's may be left out.
+        settings.bot_token = None;
+        assert!(settings.validate().is_ok());
+        settings.client_id.clear();
+        assert!(settings.validate().unwrap_err().1.contains(SLACK_BOT_TOKEN_ENV));
+    }
+
+    #[test]
+    fn the_default_workspace_is_a_team_id() {
+        let mut settings = SlackSettings {
+            enabled: true,
+            bot_token: Some(Secret::new("xoxb")),
+            signing_secrets: parse_signing_secrets("s"),
+            default_workspace: "T0123ABCD".into(),
+            ..Default::default()
+        };
+        assert!(settings.validate().is_ok());
+        settings.default_workspace = "acme".into();
+        assert_eq!(settings.validate().unwrap_err().0, "slack.default_workspace");
     }
 }

@@ -167,6 +167,10 @@ pub struct AccessRequest {
     pub channel: String,
     #[serde(default)]
     pub audit_head: Option<ChainHead>,
+    /// The workspace (Slack team id) it was opened in, whose token its messages are sent
+    /// with; `None` for the default workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 /// What is asked for when a request is opened.
@@ -258,6 +262,7 @@ impl AccessRequest {
             platform: opening.platform,
             channel: opening.channel,
             audit_head: None,
+            workspace: None,
         }
     }
 

@@ -286,6 +286,10 @@ pub struct Credit {
     pub channel: String,
     #[serde(default)]
     pub audit_head: Option<ChainHead>,
+    /// The workspace (Slack team id) it was opened in, whose token its messages are sent
+    /// with; `None` for the default workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 /// What someone asks to do from the card.

@@ -149,6 +149,10 @@ pub struct Escalation {
     /// The last record of this escalation's audit chain.
     #[serde(default)]
     pub audit_head: Option<ChainHead>,
+    /// The workspace (Slack team id) it was opened in, whose token its messages are sent
+    /// with; `None` for the default workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 /// What a new escalation is opened with; everything that happens later starts empty.
@@ -194,6 +198,7 @@ impl Escalation {
             platform: o.platform,
             channel: o.channel,
             audit_head: None,
+            workspace: None,
         }
     }
 }

@@ -66,13 +66,21 @@ pub struct Person {
     pub roles: BTreeSet<Role>,
     pub time_zone: Tz,
     pub skills: BTreeSet<String>,
-    /// Platform user ids: Slack `U…`, Discord snowflake, console name.
+    /// Platform user ids: Slack `U…` (or `T…:U…`, the user of one workspace: see
+    /// `domain::workspace`), Discord snowflake, console name.
     pub identities: BTreeMap<Platform, String>,
 }
 
 impl Person {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// Their user id on `platform` as the platform knows it (without the workspace a Slack
+    /// identity may name): where their DMs go.
+    pub fn user_on(&self, platform: Platform) -> Option<&str> {
+        let configured = self.identities.get(&platform)?;
+        Some(super::workspace::split(platform, configured).1)
     }
 }
 
@@ -101,7 +109,11 @@ pub struct Directory {
     people: BTreeMap<PersonKey, Person>,
     teams: BTreeMap<TeamKey, Team>,
     accounts: BTreeMap<AccountKey, Account>,
+    /// Keyed by the identity as configured: `T1:U1` and `T2:U1` are two people.
     by_identity: HashMap<(Platform, String), PersonKey>,
+    /// The Slack workspace plain ids (`U456`) belong to; `None`: whichever workspace an
+    /// event comes from (one workspace, whose team id need not be configured).
+    default_workspace: Option<String>,
 }
 
 /// A directory that does not hang together (dangling team reference, duplicate identity).
@@ -159,10 +171,39 @@ impl Directory {
         Ok(directory)
     }
 
-    /// The person behind a platform user id, if registered.
+    /// The person behind a platform user id, if registered (in the default workspace).
     pub fn resolve(&self, platform: Platform, user: &str) -> Option<&Person> {
-        let key = self.by_identity.get(&(platform, user.to_owned()))?;
-        self.people.get(key)
+        self.resolve_in(platform, None, user)
+    }
+
+    /// Plain ids (`U456`) belong to `workspace` (Slack's team id `T123`; see
+    /// [`Directory::resolve_in`]).
+    pub fn with_default_workspace(mut self, workspace: Option<String>) -> Directory {
+        self.default_workspace = workspace.filter(|w| !w.is_empty());
+        self
+    }
+
+    /// The person behind `user` of `workspace` (`None`: the default one): the identity
+    /// qualified by the workspace (`T123:U456`) first, then a plain `U456` if the workspace
+    /// is the default one. The same user id in two workspaces is two people.
+    pub fn resolve_in(
+        &self,
+        platform: Platform,
+        workspace: Option<&str>,
+        user: &str,
+    ) -> Option<&Person> {
+        let by =
+            |id: String| self.by_identity.get(&(platform, id)).and_then(|k| self.people.get(k));
+        if let Some(team) = workspace
+            && let Some(person) = by(super::workspace::qualify(Some(team), user))
+        {
+            return Some(person);
+        }
+        let default = match (workspace, &self.default_workspace) {
+            (None, _) | (Some(_), None) => true,
+            (Some(team), Some(default)) => team == default,
+        };
+        default.then(|| by(user.to_owned())).flatten()
     }
 
     pub fn person(&self, key: &PersonKey) -> Option<&Person> {
@@ -225,6 +266,33 @@ pub(crate) mod fixtures {
 mod tests {
     use super::fixtures::*;
     use super::*;
+
+    #[test]
+    fn the_same_slack_user_id_in_two_workspaces_is_two_people() {
+        let mut t1 = person("ana", "ops", &[]);
+        t1.identities.insert(Platform::Slack, "T1:U1".into());
+        let mut t2 = person("bo", "ops", &[]);
+        t2.identities.insert(Platform::Slack, "T2:U1".into());
+        let mut plain = person("cy", "ops", &[]);
+        plain.identities.insert(Platform::Slack, "U9".into());
+        let dir = Directory::new(vec![team("ops")], vec![t1, t2, plain], vec![]).unwrap();
+        let who = |dir: &Directory, ws: Option<&str>, user: &str| {
+            dir.resolve_in(Platform::Slack, ws, user).map(|p| p.key.to_string())
+        };
+        assert_eq!(who(&dir, Some("T1"), "U1").as_deref(), Some("ana"));
+        assert_eq!(who(&dir, Some("T2"), "U1").as_deref(), Some("bo"));
+        assert_eq!(who(&dir, Some("T3"), "U1"), None);
+        // No default workspace named: a plain id is whoever has it, in any workspace.
+        assert_eq!(who(&dir, Some("T2"), "U9").as_deref(), Some("cy"));
+        let dir = dir.with_default_workspace(Some("T1".into()));
+        assert_eq!(who(&dir, Some("T1"), "U9").as_deref(), Some("cy"));
+        assert_eq!(who(&dir, None, "U9").as_deref(), Some("cy"));
+        assert_eq!(who(&dir, Some("T2"), "U9"), None, "U9 of T2 is someone else");
+        assert_eq!(
+            dir.person(&PersonKey::parse("bo").unwrap()).unwrap().user_on(Platform::Slack),
+            Some("U1")
+        );
+    }
 
     #[test]
     fn resolves_people_by_platform_identity() {

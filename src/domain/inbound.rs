@@ -12,6 +12,11 @@ pub struct Inbound {
     /// actor, so that retries and double clicks are recognised as the same intent.
     pub dedupe_key: String,
     pub platform: Platform,
+    /// The workspace the event came from (Slack's team id, `T…`): the items it creates and
+    /// every message they cause belong there, and the actor is looked up in it. `None` on
+    /// platforms without workspaces and for events that name none (the single workspace of
+    /// the environment's token).
+    pub workspace: Option<String>,
     /// The platform's user id of the actor (Slack `U…`, Discord snowflake, console name).
     pub actor: String,
     /// The channel the event came from; replies and cards go there.

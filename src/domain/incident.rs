@@ -217,6 +217,10 @@ pub struct Incident {
     pub channel: String,
     #[serde(default)]
     pub audit_head: Option<ChainHead>,
+    /// The workspace (Slack team id) it was opened in, whose token its messages are sent
+    /// with; `None` for the default workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 /// What a new incident is declared with.
@@ -276,6 +280,7 @@ impl Incident {
             platform: d.platform,
             channel: d.channel,
             audit_head: None,
+            workspace: None,
         }
     }
 

@@ -129,6 +129,9 @@ pub trait LivingItem: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
     /// The platform and channel its card lives in.
     fn platform(&self) -> Platform;
     fn channel(&self) -> &str;
+    /// The workspace it lives in (Slack's team id), `None` for the default one: its card,
+    /// thread lines and DMs are sent with that workspace's token.
+    fn workspace(&self) -> Option<&str>;
     fn audit_head_mut(&mut self) -> &mut Option<ChainHead>;
     /// The audit view: what transitions change (the `before`/`after` of audit records).
     fn snapshot(&self) -> serde_json::Value;
@@ -167,7 +170,7 @@ pub trait LivingItem: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
 }
 
 /// The [`LivingItem`] accessors of an aggregate whose fields carry the kernel's names (`id`,
-/// `version`, `team`, `platform`, `channel`, `audit_head`): expanded inside its `impl`.
+/// `version`, `team`, `platform`, `channel`, `audit_head`, `workspace`): expanded inside its `impl`.
 #[macro_export]
 macro_rules! living_item_fields {
     () => {
@@ -193,6 +196,10 @@ macro_rules! living_item_fields {
 
         fn channel(&self) -> &str {
             &self.channel
+        }
+
+        fn workspace(&self) -> Option<&str> {
+            self.workspace.as_deref()
         }
 
         fn audit_head_mut(&mut self) -> &mut Option<$crate::domain::audit::ChainHead> {

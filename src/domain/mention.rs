@@ -12,13 +12,24 @@ use super::inbound::{Inbound, InboundKind};
 
 /// `text` with each mention of a known person replaced by `@key`.
 pub fn resolve_mentions(text: &str, platform: Platform, directory: &Directory) -> String {
+    resolve_mentions_in(text, platform, None, directory)
+}
+
+/// [`resolve_mentions`] for text typed in `workspace`: a mention names that workspace's user.
+pub fn resolve_mentions_in(
+    text: &str,
+    platform: Platform,
+    workspace: Option<&str>,
+    directory: &Directory,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("<@") {
         out.push_str(&rest[..start]);
         let candidate = &rest[start..];
         match mention(candidate).and_then(|(user, len)| {
-            directory.resolve(platform, user).map(|person| (person.key.as_str(), len))
+            let person = directory.resolve_in(platform, workspace, user);
+            person.map(|person| (person.key.as_str(), len))
         }) {
             Some((key, len)) => {
                 out.push('@');
@@ -50,11 +61,14 @@ fn mention(text: &str) -> Option<(&str, usize)> {
 /// fields (a modal's "person to own it"). Clicks carry no typed text.
 pub fn resolve_inbound(mut inbound: Inbound, directory: &Directory) -> Inbound {
     let platform = inbound.platform;
+    let workspace = inbound.workspace.as_deref();
     match &mut inbound.kind {
-        InboundKind::Command { args, .. } => *args = resolve_mentions(args, platform, directory),
+        InboundKind::Command { args, .. } => {
+            *args = resolve_mentions_in(args, platform, workspace, directory)
+        }
         InboundKind::Submission { fields, .. } => {
             for value in fields.values_mut() {
-                *value = resolve_mentions(value, platform, directory);
+                *value = resolve_mentions_in(value, platform, workspace, directory);
             }
         }
         InboundKind::Action { .. } | InboundKind::RoomMessage(_) => {}

@@ -37,3 +37,4 @@ pub mod sla;
 pub mod sla_policy;
 pub mod text_limit;
 pub mod triage;
+pub mod workspace;

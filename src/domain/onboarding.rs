@@ -124,6 +124,10 @@ pub struct Onboarding {
     pub channel: String,
     #[serde(default)]
     pub audit_head: Option<ChainHead>,
+    /// The workspace (Slack team id) it was opened in, whose token its messages are sent
+    /// with; `None` for the default workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 /// What an onboarding starts with.
@@ -242,6 +246,7 @@ impl Onboarding {
             platform: o.platform,
             channel: o.channel,
             audit_head: None,
+            workspace: None,
         }
     }
 

@@ -105,6 +105,10 @@ pub struct Request {
     pub channel: String,
     #[serde(default)]
     pub audit_head: Option<ChainHead>,
+    /// The workspace (Slack team id) it was opened in, whose token its messages are sent
+    /// with; `None` for the default workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 /// What a new request is opened with; assignment, acceptance and resolution start empty.
@@ -159,6 +163,7 @@ impl Request {
             platform: o.platform,
             channel: o.channel,
             audit_head: None,
+            workspace: None,
         }
     }
 }

@@ -167,6 +167,7 @@ async fn receive(State(state): State<IntakeState>, headers: HeaderMap, body: Byt
         external_id: Some(body.external_id.trim().to_owned()),
         team: None,
         platform: None,
+        workspace: None,
     };
     match requests::intake(&state.services, new).await {
         Ok(outcome) if outcome.conflict => {

@@ -235,7 +235,11 @@ impl Dispatcher {
     async fn send(&self, port: &dyn ChatPort, message: &OutboxMessage) -> anyhow::Result<Outcome> {
         let pool = &self.services.pool;
         let platform = &message.platform;
-        let delivery = Delivery { outbox_id: message.id, attempt: message.attempts };
+        let delivery = Delivery {
+            outbox_id: message.id,
+            attempt: message.attempts,
+            workspace: message.workspace.clone(),
+        };
         if message.kind == OutboxKind::Room {
             return self.send_room(port, message, delivery).await;
         }

@@ -97,6 +97,7 @@ fn webhook_call(sealed: &Sealed, now: DateTime<Utc>) -> NewOutboxMessage {
         message: Message::text(body.to_string()),
         dedupe_key: format!("{CHECKPOINT_JOB}:{}:webhook", c.seq),
         not_before: now,
+        workspace: None,
     }
 }
 

@@ -28,12 +28,21 @@ pub fn register_jobs(registry: &mut JobRegistry) {
     registry.register(REPUBLISH_JOB, Arc::new(Republish));
 }
 
-/// Remembers that `user` opened their home (someone outside the directory is not).
-pub async fn opened(services: &Services, platform: Platform, user: &str) -> anyhow::Result<()> {
-    let Some(person) = services.directory.resolve(platform, user) else { return Ok(()) };
+/// Remembers that `user` of `workspace` opened their home (someone outside the directory
+/// is not); their home is republished in that workspace.
+pub async fn opened(
+    services: &Services,
+    platform: Platform,
+    workspace: Option<&str>,
+    user: &str,
+) -> anyhow::Result<()> {
+    let Some(person) = services.directory.resolve_in(platform, workspace, user) else {
+        return Ok(());
+    };
     let now = services.clock.now();
     let key = person.key.to_string();
-    storage::home_viewers::remember(&services.pool, platform.as_str(), user, &key, now).await?;
+    let viewer = storage::home_viewers::Viewer { platform: platform.as_str(), workspace, user };
+    storage::home_viewers::remember(&services.pool, &viewer, &key, now).await?;
     Ok(())
 }
 
@@ -65,6 +74,9 @@ fn window_of(seconds: u64, now: DateTime<Utc>) -> (i64, DateTime<Utc>) {
 struct Viewer {
     platform: String,
     user: String,
+    /// The workspace they opened it in (none before workspaces were recorded).
+    #[serde(default)]
+    workspace: Option<String>,
 }
 
 /// Builds the person's home as it is now and queues it (outbox kind `home`).
@@ -77,7 +89,8 @@ impl JobHandler for Republish {
         let platform = Platform::parse(&viewer.platform)
             .ok_or_else(|| JobError::Fatal(format!("unknown platform {}", viewer.platform)))?;
         // Left the directory since: nothing to show them.
-        let Some(person) = services.directory.resolve(platform, &viewer.user) else {
+        let workspace = viewer.workspace.as_deref();
+        let Some(person) = services.directory.resolve_in(platform, workspace, &viewer.user) else {
             return Ok(());
         };
         let now = services.clock.now();
@@ -89,6 +102,7 @@ impl JobHandler for Republish {
             message: Message::card(card),
             dedupe_key: format!("home:{}:{}:job:{}", viewer.platform, viewer.user, job.id),
             not_before: now,
+            workspace: viewer.workspace.clone(),
         };
         outbox::enqueue(tx, &message, now).await.map_err(JobError::retry)?;
         Ok(())

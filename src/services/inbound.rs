@@ -97,10 +97,11 @@ impl Services {
     pub async fn refuse_before_prompt(
         &self,
         platform: crate::domain::ids::Platform,
+        workspace: Option<&str>,
         user: &str,
         action: &str,
     ) -> Option<Reply> {
-        let checked = self.check_before_prompt(platform, user, action).await;
+        let checked = self.check_before_prompt(platform, workspace, user, action).await;
         checked.err().map(|err| {
             if let AppError::Unexpected(cause) = &err {
                 tracing::error!(error = ?cause, %action, "prompt check failed");
@@ -112,12 +113,13 @@ impl Services {
     async fn check_before_prompt(
         &self,
         platform: crate::domain::ids::Platform,
+        workspace: Option<&str>,
         user: &str,
         action: &str,
     ) -> Result<(), AppError> {
         let actor = self
             .directory
-            .resolve(platform, user)
+            .resolve_in(platform, workspace, user)
             .ok_or_else(|| AppError::UnknownPerson { platform, user: user.to_owned() })?;
         let Some((kind, r)) = parse_action_id(action) else {
             return Err(AppError::Refused(messages::unknown_button(action)));
@@ -149,13 +151,14 @@ impl Services {
     pub async fn prompt_choices(
         &self,
         platform: crate::domain::ids::Platform,
+        workspace: Option<&str>,
         user: &str,
         action: &str,
         typed: &str,
         limit: usize,
     ) -> Vec<crate::domain::reply::Choice> {
         let (Some(_actor), Some((kind, r))) =
-            (self.directory.resolve(platform, user), parse_action_id(action))
+            (self.directory.resolve_in(platform, workspace, user), parse_action_id(action))
         else {
             return Vec::new();
         };
@@ -177,7 +180,9 @@ impl Services {
     }
 
     async fn handle_inbound_inner(&self, inbound: &Inbound) -> Result<Reply, AppError> {
-        let actor = self.directory.resolve(inbound.platform, &inbound.actor);
+        // The same user id in two workspaces is two people.
+        let workspace = inbound.workspace.as_deref();
+        let actor = self.directory.resolve_in(inbound.platform, workspace, &inbound.actor);
         // A room capture (pin, reaction, edit, delete) is taken from anyone in the room, known
         // to Steward or not: the entry keeps the message's own author (issue 13). Commands and
         // clicks need a known person.

@@ -367,6 +367,7 @@ async fn publish<W: Workflow>(
         message,
         dedupe_key,
         not_before: now,
+        workspace: item.workspace().map(str::to_owned),
     };
     let post = |message: Message, dedupe_key: String| post_to(item.channel(), message, dedupe_key);
     let version = item.version();
@@ -406,14 +407,15 @@ pub(crate) fn direct_message<T: LivingItem>(
     what: impl std::fmt::Display,
     now: DateTime<Utc>,
 ) -> Option<NewOutboxMessage> {
-    let user = services.directory.person(to)?.identities.get(&item.platform())?;
+    let user = services.directory.person(to)?.user_on(item.platform())?;
     Some(NewOutboxMessage {
         platform: item.platform().as_str().to_owned(),
         kind: OutboxKind::Dm,
-        target: user.clone(),
+        target: user.to_owned(),
         message: Message::text(text),
         dedupe_key: item.key(what),
         not_before: now,
+        workspace: item.workspace().map(str::to_owned),
     })
 }
 

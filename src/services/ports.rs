@@ -70,11 +70,14 @@ pub enum SendError {
 /// Which outbox row a send is for. Adapters use it to make sends idempotent across retries:
 /// Slack carries the id in message metadata and looks for it before re-posting an attempt
 /// whose outcome is unknown; Discord sends it as the message nonce with `enforce_nonce`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub outbox_id: i64,
     /// 1 for the first try; higher when an earlier try may or may not have arrived.
     pub attempt: i32,
+    /// The workspace the message is sent in (Slack: whose token sends it); `None` for the
+    /// default workspace.
+    pub workspace: Option<String>,
 }
 
 impl Delivery {

@@ -39,13 +39,17 @@ pub async fn sync_directory(conn: &mut PgConnection, directory: &Directory) -> s
             .bind(person.key.as_str())
             .execute(&mut *conn)
             .await?;
-        for (platform, user) in &person.identities {
+        for (platform, configured) in &person.identities {
+            // `T123:U456` is user U456 of workspace T123: one row per (platform, workspace, user).
+            let (workspace, user) = crate::domain::workspace::split(*platform, configured);
             sqlx::query(
-                "INSERT INTO person_identities (platform, platform_user_id, person_key)
-                 VALUES ($1, $2, $3)
-                 ON CONFLICT (platform, platform_user_id) DO UPDATE SET person_key = EXCLUDED.person_key",
+                "INSERT INTO person_identities (platform, workspace, platform_user_id, person_key)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (platform, workspace, platform_user_id)
+                 DO UPDATE SET person_key = EXCLUDED.person_key",
             )
             .bind(platform.as_str())
+            .bind(workspace.unwrap_or_default())
             .bind(user)
             .bind(person.key.as_str())
             .execute(&mut *conn)

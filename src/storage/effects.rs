@@ -67,7 +67,7 @@ impl Effects {
 
 /// The republish of the home views of `people` (person keys): job `kind` for each of them
 /// who opened their home, one per viewer and debounce `window` (dedupe key
-/// `home:<platform>:<user>:<window>`), due at `run_at`, the window's end.
+/// `home:<platform>:[<workspace>:]<user>:<window>`), due at `run_at`, the window's end.
 #[derive(Debug, Clone)]
 pub struct HomeRepublish {
     pub kind: &'static str,
@@ -129,8 +129,8 @@ pub async fn write(
         parts.push(
             "outbox_row AS (
                  INSERT INTO outbox_fanouts (platforms, kinds, targets, payloads, living_keys,
-                                             dedupe_keys, not_befores, created_at)
-                 VALUES ($17, $18, $19, $20, $21, $22, $23, $1))",
+                                             dedupe_keys, not_befores, workspaces, created_at)
+                 VALUES ($17, $18, $19, $20, $21, $22, $23, $33, $1))",
         );
     }
     if !jobs.is_empty() {
@@ -147,8 +147,11 @@ pub async fn write(
         parts.push(
             "home_rows AS (
                  INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
-                 SELECT $29, jsonb_build_object('platform', platform, 'user', user_id),
-                        'home:' || platform || ':' || user_id || ':' || $31::bigint, $32, 3, $1
+                 SELECT $29, jsonb_build_object('platform', platform, 'user', user_id,
+                                                'workspace', NULLIF(workspace, '')),
+                        'home:' || platform || ':'
+                            || CASE WHEN workspace = '' THEN '' ELSE workspace || ':' END
+                            || user_id || ':' || $31::bigint, $32, 3, $1
                  FROM home_viewers WHERE person_key = ANY($30::text[])
                  ON CONFLICT (dedupe_key) DO NOTHING)",
         );
@@ -205,7 +208,8 @@ pub async fn write(
                 .unwrap_or_default(),
         )
         .bind(homes.map_or(0, |h| h.window))
-        .bind(homes.map_or(now, |h| h.run_at));
+        .bind(homes.map_or(now, |h| h.run_at))
+        .bind(outbox.iter().map(|m| m.workspace.as_deref()).collect::<Vec<_>>());
     let inserted = query.fetch_one(conn).await?;
     Ok(inbox.is_none() || inserted == 1)
 }

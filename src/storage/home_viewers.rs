@@ -4,24 +4,32 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-/// Remembers that `user` (resolved to `person`) opened their home.
+/// Who opened their home: a platform user of a workspace (`None`: the default one).
+pub struct Viewer<'a> {
+    pub platform: &'a str,
+    pub workspace: Option<&'a str>,
+    pub user: &'a str,
+}
+
+/// Remembers that `viewer` (resolved to `person`) opened their home.
 pub async fn remember(
     db: impl PgExecutor<'_>,
-    platform: &str,
-    user: &str,
+    viewer: &Viewer<'_>,
     person: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO home_viewers (platform, user_id, person_key, opened_at)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (platform, user_id)
-         DO UPDATE SET person_key = EXCLUDED.person_key, opened_at = EXCLUDED.opened_at",
+        "INSERT INTO home_viewers (platform, user_id, person_key, opened_at, workspace)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (platform, workspace, user_id)
+         DO UPDATE SET person_key = EXCLUDED.person_key, opened_at = EXCLUDED.opened_at,
+             workspace = EXCLUDED.workspace",
     )
-    .bind(platform)
-    .bind(user)
+    .bind(viewer.platform)
+    .bind(viewer.user)
     .bind(person)
     .bind(now)
+    .bind(viewer.workspace.unwrap_or_default())
     .execute(db)
     .await?;
     Ok(())

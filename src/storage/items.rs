@@ -114,7 +114,8 @@ fn bind_cell<'q>(
 }
 
 /// `sql` bound as insert and update take it: `$1` id, `$2` version, `$3` doc, `$4`
-/// updated_at, then the projection's cells in order.
+/// updated_at, then the projection's cells in order, then the workspace (the kernel's own
+/// column: every kind has it, so it is not part of a kind's projection).
 fn item_query<'q, T: LivingItem>(
     sql: String,
     item: &'q T,
@@ -126,7 +127,16 @@ fn item_query<'q, T: LivingItem>(
         .bind(item.version())
         .bind(Json(item))
         .bind(now);
-    projection.cells.iter().fold(query, |query, (_, cell)| bind_cell(query, cell))
+    projection
+        .cells
+        .iter()
+        .fold(query, |query, (_, cell)| bind_cell(query, cell))
+        .bind(item.workspace())
+}
+
+/// The placeholder of the workspace in [`item_query`]'s binding.
+fn workspace_placeholder(projection: &Projection) -> String {
+    format!("${}", 5 + projection.cells.len())
 }
 
 /// Inserts a new item under the id from [`next_id`]. Returns `false` when a unique
@@ -141,11 +151,13 @@ pub async fn insert<T: LivingItem>(
     let columns: Vec<&str> = projection.cells.iter().map(|(name, _)| *name).collect();
     let placeholders: Vec<String> = (5..5 + columns.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
-        "INSERT INTO {} (id, version, doc, updated_at, {}) VALUES ($1, $2, $3, $4, {})
+        "INSERT INTO {} (id, version, doc, updated_at, {}, workspace)
+         VALUES ($1, $2, $3, $4, {}, {})
          ON CONFLICT DO NOTHING",
         table(T::KIND),
         columns.join(", "),
         placeholders.join(", "),
+        workspace_placeholder(projection),
     );
     let query = item_query(sql, item, projection, now);
     Ok(query.execute(conn).await?.rows_affected() == 1)
@@ -166,10 +178,11 @@ pub async fn update<T: LivingItem>(
         .map(|(index, (name, _))| format!("{name} = ${}", index + 5))
         .collect();
     let sql = format!(
-        "UPDATE {} SET version = $2, doc = $3, updated_at = $4, {}
+        "UPDATE {} SET version = $2, doc = $3, updated_at = $4, {}, workspace = {}
          WHERE id = $1 AND version = $2 - 1",
         table(T::KIND),
         assignments.join(", "),
+        workspace_placeholder(projection),
     );
     let query = item_query(sql, item, projection, now);
     Ok(query.execute(conn).await?.rows_affected() == 1)
@@ -293,13 +306,14 @@ async fn insert_batch<T: LivingItem>(
         .map(|(index, column)| format!("${}::{}", index + 5, column.array_type()))
         .collect();
     let sql = format!(
-        "INSERT INTO {table} (id, version, doc, updated_at, {names})
-         SELECT id, version, doc, $4, {names}
-         FROM UNNEST($1::int8[], $2::int4[], $3::jsonb[], {arrays})
-             AS row (id, version, doc, {names})",
+        "INSERT INTO {table} (id, version, doc, updated_at, {names}, workspace)
+         SELECT id, version, doc, $4, {names}, workspace
+         FROM UNNEST($1::int8[], $2::int4[], $3::jsonb[], {arrays}, ${ws}::text[])
+             AS row (id, version, doc, {names}, workspace)",
         table = table(T::KIND),
         names = names.join(", "),
         arrays = arrays.join(", "),
+        ws = 5 + names.len(),
     );
     let mut query = sqlx::query(AssertSqlSafe(sql))
         .bind(items.iter().map(|item| item.id()).collect::<Vec<i64>>())
@@ -309,5 +323,6 @@ async fn insert_batch<T: LivingItem>(
     for column in columns {
         query = column.bind(query);
     }
+    let query = query.bind(items.iter().map(|item| item.workspace()).collect::<Vec<_>>());
     Ok(query.execute(conn).await?.rows_affected())
 }

@@ -62,6 +62,9 @@ pub struct NewOutboxMessage {
     /// Unique per intended message: enqueueing the same key twice sends once.
     pub dedupe_key: String,
     pub not_before: DateTime<Utc>,
+    /// The workspace it is sent in (Slack's team id: whose token sends it); `None` for the
+    /// default workspace, the environment's token.
+    pub workspace: Option<String>,
 }
 
 /// A claimed message, ready to send.
@@ -79,6 +82,8 @@ pub struct OutboxMessage {
     pub dedupe_key: String,
     /// When it was enqueued: its time budget for retries counts from here.
     pub created_at: DateTime<Utc>,
+    /// The workspace it is sent in ([`NewOutboxMessage::workspace`]).
+    pub workspace: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -91,6 +96,7 @@ struct OutboxRow {
     attempts: i32,
     dedupe_key: String,
     created_at: DateTime<Utc>,
+    workspace: Option<String>,
 }
 
 /// Enqueues a message; returns `false` if its dedupe key was already used.
@@ -100,8 +106,9 @@ pub async fn enqueue(
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
-        "INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key, not_before, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
+        "INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key, not_before,
+                             created_at, workspace)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(&new.platform)
     .bind(new.kind.as_str())
@@ -111,6 +118,7 @@ pub async fn enqueue(
     .bind(&new.dedupe_key)
     .bind(new.not_before)
     .bind(now)
+    .bind(&new.workspace)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -174,14 +182,14 @@ pub async fn fan_out(pool: &PgPool) -> sqlx::Result<u64> {
              WHERE id IN (SELECT id FROM outbox_fanouts ORDER BY id LIMIT $1)
              RETURNING *)
          INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key,
-                             not_before, created_at)
+                             not_before, workspace, created_at)
          SELECT m.platform, m.kind, m.target, m.payload, m.living_key, m.dedupe_key,
-                m.not_before, t.created_at
+                m.not_before, m.workspace, t.created_at
          FROM taken t,
               UNNEST(t.platforms, t.kinds, t.targets, t.payloads, t.living_keys,
-                     t.dedupe_keys, t.not_befores)
+                     t.dedupe_keys, t.not_befores, t.workspaces)
                   WITH ORDINALITY AS m(platform, kind, target, payload, living_key,
-                                       dedupe_key, not_before, position)
+                                       dedupe_key, not_before, workspace, position)
          ORDER BY t.id, m.position
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
@@ -218,7 +226,8 @@ pub async fn claim_due(
              ORDER BY o.not_before, o.id
              LIMIT $4
              FOR UPDATE SKIP LOCKED)
-         RETURNING id, platform, kind, target, payload, attempts, dedupe_key, created_at",
+         RETURNING id, platform, kind, target, payload, attempts, dedupe_key, created_at,
+             workspace",
     )
     .bind(platforms)
     .bind(now)
@@ -240,6 +249,7 @@ pub async fn claim_due(
             attempts: row.attempts,
             dedupe_key: row.dedupe_key,
             created_at: row.created_at,
+            workspace: row.workspace,
         })
         .collect())
 }

@@ -235,6 +235,7 @@ async fn twenty_clicks(app: &TestApp, action: &str) -> Vec<(String, String)> {
                 action,
             ),
             platform: steward::domain::ids::Platform::Console,
+            workspace: None,
             actor: user.clone(),
             channel: "emea-ops".into(),
             kind: steward::domain::inbound::InboundKind::Action { action: action.into() },

@@ -38,6 +38,7 @@ async fn enqueue(
         message,
         dedupe_key: key.into(),
         not_before: app.now(),
+        workspace: None,
     };
     let mut conn = app.pool.acquire().await.unwrap();
     assert!(outbox::enqueue(&mut conn, &new, app.now()).await.unwrap());

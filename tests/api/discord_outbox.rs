@@ -67,21 +67,21 @@ async fn a_rate_limited_card_is_delivered_after_the_wait_and_not_before() {
 #[tokio::test]
 async fn server_errors_are_retried_and_missing_access_fails_for_good() {
     let t = DiscordTest::spawn().await;
-    let delivery = Delivery { outbox_id: 1, attempt: 1 };
+    let delivery = Delivery { outbox_id: 1, attempt: 1, workspace: None };
     let message = Message::text("hello");
     t.fake.fail_next([Failure::ServerError]);
-    let err = t.port.post(delivery, CHANNEL, &message, None).await.unwrap_err();
+    let err = t.port.post(delivery.clone(), CHANNEL, &message, None).await.unwrap_err();
     assert!(matches!(err, SendError::Retryable { retry_after: None, .. }), "{err:?}");
     t.fake.fail_next([Failure::Error { status: 403, code: 50001 }]);
-    let err = t.port.post(delivery, CHANNEL, &message, None).await.unwrap_err();
+    let err = t.port.post(delivery.clone(), CHANNEL, &message, None).await.unwrap_err();
     assert!(matches!(&err, SendError::Permanent { reason } if reason.contains("50001")), "{err:?}");
     t.fake.fail_next([Failure::RateLimited { retry_after: 2.5 }]);
-    let err = t.port.post(delivery, CHANNEL, &message, None).await.unwrap_err();
+    let err = t.port.post(delivery.clone(), CHANNEL, &message, None).await.unwrap_err();
     // A 429 is a refusal, so a wait rather than a spent attempt.
     assert_eq!(err, SendError::Paced { retry_after: Duration::from_millis(2500) });
     // The route is known to be exhausted: the next try is paced locally, not sent.
     let calls = t.fake.calls().len();
-    let err = t.port.post(delivery, CHANNEL, &message, None).await.unwrap_err();
+    let err = t.port.post(delivery.clone(), CHANNEL, &message, None).await.unwrap_err();
     assert!(matches!(err, SendError::Paced { .. }), "{err:?}");
     assert_eq!(t.fake.calls().len(), calls);
 }
@@ -90,13 +90,22 @@ async fn server_errors_are_retried_and_missing_access_fails_for_good() {
 async fn a_retried_create_with_the_same_nonce_posts_once() {
     let t = DiscordTest::spawn().await;
     let message = Message::text("only once");
-    let first =
-        t.port.post(Delivery { outbox_id: 7, attempt: 1 }, CHANNEL, &message, None).await.unwrap();
-    let again =
-        t.port.post(Delivery { outbox_id: 7, attempt: 2 }, CHANNEL, &message, None).await.unwrap();
+    let first = t
+        .port
+        .post(Delivery { outbox_id: 7, attempt: 1, workspace: None }, CHANNEL, &message, None)
+        .await
+        .unwrap();
+    let again = t
+        .port
+        .post(Delivery { outbox_id: 7, attempt: 2, workspace: None }, CHANNEL, &message, None)
+        .await
+        .unwrap();
     assert_eq!(first, again);
-    let other =
-        t.port.post(Delivery { outbox_id: 8, attempt: 1 }, CHANNEL, &message, None).await.unwrap();
+    let other = t
+        .port
+        .post(Delivery { outbox_id: 8, attempt: 1, workspace: None }, CHANNEL, &message, None)
+        .await
+        .unwrap();
     assert_ne!(first.message_id, other.message_id);
 }
 
@@ -125,12 +134,16 @@ async fn a_refused_token_pauses_every_send_instead_of_a_burst_of_401s() {
     ));
     let port = steward::platform::discord::DiscordChat::new(rest);
     let message = Message::text("hello");
-    let err = port.post(Delivery { outbox_id: 1, attempt: 1 }, CHANNEL, &message, None).await;
+    let err = port
+        .post(Delivery { outbox_id: 1, attempt: 1, workspace: None }, CHANNEL, &message, None)
+        .await;
     assert!(
         matches!(err, Err(SendError::Retryable { retry_after: Some(d), .. }) if d == Duration::from_secs(60)),
         "{err:?}"
     );
-    let err = port.direct_message(Delivery { outbox_id: 2, attempt: 1 }, ALICE, &message).await;
+    let err = port
+        .direct_message(Delivery { outbox_id: 2, attempt: 1, workspace: None }, ALICE, &message)
+        .await;
     assert!(matches!(err, Err(SendError::Paced { .. })), "{err:?}");
     assert_eq!(t.fake.calls().len(), 1, "only the first request went out");
 }

@@ -93,6 +93,7 @@ async fn two_people_acknowledging_at_once_produce_one_acknowledgement() {
         let inbound = steward::domain::inbound::Inbound {
             dedupe_key: format!("{user}:{}", uuid::Uuid::new_v4()),
             platform: steward::domain::ids::Platform::Console,
+            workspace: None,
             actor: user.to_owned(),
             channel: "emea-ops".into(),
             kind: steward::domain::inbound::InboundKind::Action { action: action.into() },

@@ -67,6 +67,7 @@ async fn slack_with_digest(message: Message) -> (SlackStory, Dispatcher) {
         message,
         dedupe_key: "digest:kpi:test:slack".into(),
         not_before: app.now(),
+        workspace: None,
     };
     let mut conn = app.pool.acquire().await.unwrap();
     assert!(outbox::enqueue(&mut conn, &new, app.now()).await.unwrap());
@@ -138,7 +139,12 @@ async fn a_retry_after_the_upload_completes_the_recorded_file_and_posts_nothing_
         sqlx::query_scalar("SELECT id FROM outbox").fetch_one(&story.app.pool).await.unwrap();
     story.app.clock.advance(chrono::Duration::minutes(1));
     again
-        .post(Delivery { outbox_id: id, attempt: 3 }, CHANNEL, &digest_with(chart()), None)
+        .post(
+            Delivery { outbox_id: id, attempt: 3, workspace: None },
+            CHANNEL,
+            &digest_with(chart()),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(story.fake.shared_files().len(), 1);
@@ -199,7 +205,7 @@ async fn a_chart_slack_takes_leaves_the_card_as_posted() {
 async fn the_chart_reaches_discord_as_files_0_with_its_attachment_in_payload_json() {
     let t = DiscordTest::spawn().await;
     let png = chart();
-    let delivery = Delivery { outbox_id: 7, attempt: 1 };
+    let delivery = Delivery { outbox_id: 7, attempt: 1, workspace: None };
     let posted = t.port.post(delivery, discord::CHANNEL, &digest_with(png.clone()), None).await;
     posted.unwrap();
     let calls = t.fake.calls_to("POST", "/messages");
@@ -223,7 +229,7 @@ async fn a_file_over_discords_upload_limit_goes_as_fallback_text_once() {
     let t = DiscordTest::spawn().await;
     let mut data = chart();
     data.resize(MAX_UPLOAD_BYTES + 1, 0);
-    let delivery = Delivery { outbox_id: 8, attempt: 1 };
+    let delivery = Delivery { outbox_id: 8, attempt: 1, workspace: None };
     t.port.post(delivery, discord::CHANNEL, &digest_with(data), None).await.unwrap();
     let calls = t.fake.calls_to("POST", "/messages");
     assert_eq!(calls.iter().map(|c| c.status).collect::<Vec<_>>(), [413, 200]);

@@ -99,7 +99,9 @@ async fn a_burst_of_twenty_changes_republishes_the_home_once_with_the_latest_con
             .fetch_all(pool)
             .await
             .unwrap();
-    assert_eq!(jobs, [json!({ "platform": "slack", "user": SAM })], "one job, only for Sam");
+    // In the workspace Sam opened it in (the fake's events name `T0FAKE`).
+    let sams = json!({ "platform": "slack", "user": SAM, "workspace": "T0FAKE" });
+    assert_eq!(jobs, [sams], "one job, only for Sam");
 
     // Nothing before the debounce window ends.
     story.app.run_due_jobs().await;

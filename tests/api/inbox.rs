@@ -51,6 +51,7 @@ async fn racing_transactions_on_one_key_apply_their_effect_once() {
                 message: Message::text(format!("effect {i}")),
                 dedupe_key: format!("effect-{i}"),
                 not_before: t0(),
+                workspace: None,
             });
             let record = InboxRecord {
                 dedupe_key: "evt-effect",

@@ -293,6 +293,7 @@ async fn the_card_claims_command_once_even_for_double_and_concurrent_clicks() {
                     &claim,
                 ),
                 platform: steward::domain::ids::Platform::Console,
+                workspace: None,
                 actor: user.into(),
                 channel: "emea-ops".into(),
                 kind: steward::domain::inbound::InboundKind::Action { action: claim },
@@ -374,6 +375,7 @@ async fn a_room_message_goes_on_the_timeline_once_and_follows_its_edits_and_dele
     let event = |key: &str, change: RoomChange, text: &str| Inbound {
         dedupe_key: key.into(),
         platform: steward::domain::ids::Platform::Console,
+        workspace: None,
         actor: "sam".into(),
         channel: "inc-1".into(),
         kind: InboundKind::RoomMessage(RoomMessage {

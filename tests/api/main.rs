@@ -48,3 +48,4 @@ mod slack_install;
 mod slack_select;
 mod slack_socket;
 mod slack_workspace;
+mod slack_workspaces;

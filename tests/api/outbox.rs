@@ -22,6 +22,7 @@ async fn enqueue(app: &TestApp, dedupe: &str, message: Message) -> bool {
         message,
         dedupe_key: dedupe.into(),
         not_before: app.now(),
+        workspace: None,
     };
     let mut conn = app.pool.acquire().await.unwrap();
     outbox::enqueue(&mut conn, &new, app.now()).await.unwrap()
@@ -185,6 +186,7 @@ fn message(dedupe: &str, message: Message, app: &TestApp) -> NewOutboxMessage {
         message,
         dedupe_key: dedupe.into(),
         not_before: app.now(),
+        workspace: None,
     }
 }
 
@@ -213,7 +215,10 @@ async fn write_sets_fan_out_in_the_order_they_were_written_and_a_repeated_key_se
             &app,
             vec![
                 message(&format!("card:v{version}"), card("esc:9", &title), &app),
-                message("page:once", Message::text("you are paged"), &app),
+                NewOutboxMessage {
+                    workspace: Some("T0PAGED".into()),
+                    ..message("page:once", Message::text("you are paged"), &app)
+                },
             ],
         )
         .await;
@@ -224,6 +229,13 @@ async fn write_sets_fan_out_in_the_order_they_were_written_and_a_repeated_key_se
 
     assert_eq!(outbox::fan_out(&app.pool).await.unwrap(), 4);
     assert_eq!(outbox_keys(&app).await, ["card:v1", "page:once", "card:v2", "card:v3"]);
+    // Each message keeps its workspace (whose token sends it).
+    let workspaces: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT workspace FROM outbox ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(workspaces, [None, Some("T0PAGED".into()), None, None]);
     let chat = Arc::new(RecordingChat::default());
     app.dispatcher(&chat).flush().await.unwrap();
     let calls = chat.calls();

@@ -209,6 +209,7 @@ async fn two_supervisors_reassigning_at_once_get_one_result_and_the_other_is_tol
                 &reassign,
             ),
             platform: steward::domain::ids::Platform::Console,
+            workspace: None,
             actor: user.to_owned(),
             channel: "emea-ops".into(),
             kind: InboundKind::Submission {

@@ -103,6 +103,7 @@ impl TestApp {
         let inbound = Inbound {
             dedupe_key: Inbound::click_dedupe_key(Platform::Console, user, action),
             platform: Platform::Console,
+            workspace: None,
             actor: user.to_owned(),
             channel: "emea-ops".to_owned(),
             kind,
@@ -123,6 +124,7 @@ pub fn command_inbound(dedupe_key: &str, user: &str, line: &str) -> Inbound {
     Inbound {
         dedupe_key: dedupe_key.to_owned(),
         platform: Platform::Console,
+        workspace: None,
         actor: user.to_owned(),
         channel: "console".to_owned(),
         kind: InboundKind::Command {

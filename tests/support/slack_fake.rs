@@ -33,6 +33,25 @@ pub const CLIENT_SECRET: &str = "test-client-secret";
 pub const INSTALL_CODE: &str = "code-from-slack";
 pub const SECOND_TEAM: &str = "T0SECOND";
 pub const SECOND_TEAM_TOKEN: &str = "xoxb-second-team";
+/// A third workspace, installed with [`THIRD_INSTALL_CODE`].
+pub const THIRD_INSTALL_CODE: &str = "code-from-third";
+pub const THIRD_TEAM: &str = "T0THIRD";
+pub const THIRD_TEAM_TOKEN: &str = "xoxb-third-team";
+/// A workspace with token rotation on, installed with [`ROTATING_INSTALL_CODE`]: its
+/// tokens (`xoxe.xoxb-rotating-<n>`) come with a refresh token (`xoxe-refresh-<n>`) and
+/// expire in [`ROTATING_EXPIRES_IN`] seconds; refreshing hands out the next pair.
+pub const ROTATING_INSTALL_CODE: &str = "code-from-rotating";
+pub const ROTATING_TEAM: &str = "T0ROTATE";
+pub const ROTATING_EXPIRES_IN: i64 = 43_200;
+
+/// The bot token of a rotating workspace's `n`th grant (1 at install).
+pub fn rotating_token(n: u32) -> String {
+    format!("xoxe.xoxb-rotating-{n}")
+}
+
+pub fn rotating_refresh(n: u32) -> String {
+    format!("xoxe-refresh-{n}")
+}
 
 /// One Web API call as the fake saw it.
 #[derive(Debug, Clone)]
@@ -75,6 +94,12 @@ struct Inner {
     channels: Vec<FakeChannel>,
     /// Files by id, from `files.getUploadURLExternal` on.
     files: HashMap<String, FakeFile>,
+    /// Grants of the rotating workspace so far (the current token is the last one's).
+    rotations: u32,
+    /// Tokens Slack no longer takes (`token_expired`): replaced by a refresh and expired.
+    expired: Vec<String>,
+    /// Tokens revoked (`token_revoked`): the app was reinstalled elsewhere.
+    revoked: Vec<String>,
 }
 
 /// A channel made through the fake's `conversations.create`.
@@ -289,6 +314,32 @@ impl SlackFake {
             .expect("socket open")
     }
 
+    /// The bearer token each call of `method` came with, in order.
+    pub fn tokens_of(&self, method: &str) -> Vec<String> {
+        self.calls_of(method)
+            .iter()
+            .map(|c| c.params["_token"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// How many times the rotating workspace's token was granted (1 after its install).
+    pub fn rotations(&self) -> u32 {
+        self.inner.lock().unwrap().rotations
+    }
+
+    /// Expires every token of the rotating workspace handed out so far except the newest:
+    /// Slack then answers `token_expired` for them. With `newest` the current one too.
+    pub fn expire_rotated_tokens(&self, newest: bool) {
+        let mut inner = self.inner.lock().unwrap();
+        let last = inner.rotations + u32::from(newest);
+        inner.expired = (1..last).map(rotating_token).collect();
+    }
+
+    /// Slack answers `token_revoked` for `token` from now on.
+    pub fn revoke_token(&self, token: &str) {
+        self.inner.lock().unwrap().revoked.push(token.to_owned());
+    }
+
     /// Records a call; returns its index (to add what the fake answered).
     fn record(&self, method: &str, params: Value) -> usize {
         let mut inner = self.inner.lock().unwrap();
@@ -335,15 +386,20 @@ async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = merge_params(query, &headers, &body);
+    let mut params = merge_params(query, &headers, &body);
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = bearer.strip_prefix("Bearer ").unwrap_or_default().to_owned();
+    params["_token"] = json!(token);
     let index = fake.record(&method, params.clone());
     if method == "oauth.v2.access" {
-        return oauth_access(&headers, &params);
+        return oauth_access(&fake, &headers, &params);
     }
-    let expected = if method == "apps.connections.open" { APP_TOKEN } else { BOT_TOKEN };
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if bearer != format!("Bearer {expected}") {
-        return slack_error("invalid_auth");
+    if method == "apps.connections.open" {
+        if token != APP_TOKEN {
+            return slack_error("invalid_auth");
+        }
+    } else if let Some(problem) = fake.bot_token_problem(&token) {
+        return slack_error(problem);
     }
     let failure = {
         let mut inner = fake.inner.lock().unwrap();
@@ -657,25 +713,67 @@ async fn api(
     }
 }
 
-/// `oauth.v2.access`: the client authenticates with HTTP Basic (id:secret); the code of
-/// [`INSTALL_CODE`] grants the second team's bot token, any other is `invalid_code`.
-fn oauth_access(headers: &HeaderMap, params: &Value) -> Response {
+impl SlackFake {
+    /// Why Slack would refuse a bot token, if it would: the environment's token, the
+    /// installed teams' and the rotating team's current ones are good.
+    fn bot_token_problem(&self, token: &str) -> Option<&'static str> {
+        let inner = self.inner.lock().unwrap();
+        if inner.expired.iter().any(|t| t == token) {
+            return Some("token_expired");
+        }
+        if inner.revoked.iter().any(|t| t == token) {
+            return Some("token_revoked");
+        }
+        let rotating = (1..=inner.rotations).any(|n| rotating_token(n) == token);
+        let good = [BOT_TOKEN, SECOND_TEAM_TOKEN, THIRD_TEAM_TOKEN].contains(&token) || rotating;
+        (!good).then_some("invalid_auth")
+    }
+}
+
+/// `oauth.v2.access`: the client authenticates with HTTP Basic (id:secret). The code of
+/// [`INSTALL_CODE`] grants the second team's bot token, [`THIRD_INSTALL_CODE`] the third's,
+/// [`ROTATING_INSTALL_CODE`] the rotating team's first token and refresh token; any other
+/// code is `invalid_code`. `grant_type=refresh_token` with the rotating team's current
+/// refresh token grants the next pair (an older refresh token is `invalid_refresh_token`).
+fn oauth_access(fake: &SlackFake, headers: &HeaderMap, params: &Value) -> Response {
     use base64::Engine;
     let basic =
         base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if auth != format!("Basic {basic}") {
+    let in_form = params["client_id"] == CLIENT_ID && params["client_secret"] == CLIENT_SECRET;
+    if auth != format!("Basic {basic}") && !in_form {
         return slack_error("invalid_client_id");
     }
-    if params["code"] != INSTALL_CODE {
-        return slack_error("invalid_code");
+    let grant = |token: &str, team: &str, name: &str| {
+        json!({
+            "access_token": token, "token_type": "bot",
+            "scope": "commands,chat:write", "bot_user_id": "U0BOT2", "app_id": "A0FAKE",
+            "team": { "id": team, "name": name },
+            "authed_user": { "id": "U0ADMIN2" },
+        })
+    };
+    let rotate = |fake: &SlackFake| {
+        let mut inner = fake.inner.lock().unwrap();
+        inner.rotations += 1;
+        let n = inner.rotations;
+        let mut body = grant(&rotating_token(n), ROTATING_TEAM, "Rotating Workspace");
+        body["refresh_token"] = json!(rotating_refresh(n));
+        body["expires_in"] = json!(ROTATING_EXPIRES_IN);
+        body
+    };
+    if params["grant_type"] == "refresh_token" {
+        let current = rotating_refresh(fake.inner.lock().unwrap().rotations);
+        if params["refresh_token"] != current.as_str() {
+            return slack_error("invalid_refresh_token");
+        }
+        return ok(rotate(fake));
     }
-    ok(json!({
-        "access_token": SECOND_TEAM_TOKEN, "token_type": "bot",
-        "scope": "commands,chat:write", "bot_user_id": "U0BOT2", "app_id": "A0FAKE",
-        "team": { "id": SECOND_TEAM, "name": "Second Workspace" },
-        "authed_user": { "id": "U0ADMIN2" },
-    }))
+    match params["code"].as_str() {
+        Some(INSTALL_CODE) => ok(grant(SECOND_TEAM_TOKEN, SECOND_TEAM, "Second Workspace")),
+        Some(THIRD_INSTALL_CODE) => ok(grant(THIRD_TEAM_TOKEN, THIRD_TEAM, "Third Workspace")),
+        Some(ROTATING_INSTALL_CODE) => ok(rotate(fake)),
+        _ => slack_error("invalid_code"),
+    }
 }
 
 /// A view parameter, sent as a JSON object or as a JSON string in a form.

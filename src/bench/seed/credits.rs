@@ -113,6 +113,7 @@ pub fn generate(
         platform,
         channel,
         audit_head: None,
+        workspace: None,
     };
     let fate = match draw.weighted(&[75, 12, 7, 6]) {
         0 => Fate::Approve,

@@ -108,6 +108,10 @@ pub struct ReviewList {
     pub channel: String,
     #[serde(default)]
     pub audit_head: Option<ChainHead>,
+    /// The workspace (Slack team id) it was opened in, whose token its messages are sent
+    /// with; `None` for the default workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,6 +316,7 @@ mod tests {
             platform: Platform::Console,
             channel: "ops".into(),
             audit_head: None,
+            workspace: None,
         }
     }
 

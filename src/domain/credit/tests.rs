@@ -55,6 +55,7 @@ fn request(amount: &str) -> Credit {
         platform: Platform::Console,
         channel: "ops".into(),
         audit_head: None,
+        workspace: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn escalation() -> Escalation {
         platform: Platform::Console,
         channel: "ops".into(),
         audit_head: None,
+        workspace: None,
     }
 }
 

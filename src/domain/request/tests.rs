@@ -50,6 +50,7 @@ fn request() -> Request {
         platform: Platform::Console,
         channel: "ops".into(),
         audit_head: None,
+        workspace: None,
     }
 }
 

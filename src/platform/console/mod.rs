@@ -205,8 +205,9 @@ impl Console {
             (Some(prompt), None) if prompt.required => {
                 let actor = self.actor();
                 let services = &self.services;
-                if let Some(refusal) =
-                    services.refuse_before_prompt(Platform::Console, &actor, &button.action).await
+                if let Some(refusal) = services
+                    .refuse_before_prompt(Platform::Console, None, &actor, &button.action)
+                    .await
                 {
                     self.output.show(None, &refusal.message);
                     return Ok(());
@@ -284,6 +285,7 @@ impl Console {
         let inbound = Inbound {
             dedupe_key,
             platform: Platform::Console,
+            workspace: None,
             actor: self.actor(),
             channel: self.channel.clone(),
             kind,

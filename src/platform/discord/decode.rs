@@ -34,10 +34,10 @@ pub struct Meta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decoded {
     Ping,
-    /// Goes to the service.
+    /// Goes to the service (boxed: an event is much larger than the other variants).
     Run {
         meta: Meta,
-        inbound: Inbound,
+        inbound: Box<Inbound>,
     },
     /// A button that asks first: show a modal (`Prompt`) or a confirmation (`Confirm`).
     Ask {
@@ -125,6 +125,7 @@ fn inbound(meta: &Meta, dedupe_key: String, kind: InboundKind) -> Inbound {
     Inbound {
         dedupe_key,
         platform: Platform::Discord,
+        workspace: None,
         actor: meta.user.clone(),
         channel: meta.channel.clone(),
         kind,
@@ -133,7 +134,7 @@ fn inbound(meta: &Meta, dedupe_key: String, kind: InboundKind) -> Inbound {
 
 fn click(meta: &Meta, kind: InboundKind, action: &str) -> Decoded {
     let key = Inbound::click_dedupe_key(Platform::Discord, &meta.user, action);
-    Decoded::Run { meta: meta.clone(), inbound: inbound(meta, key, kind) }
+    Decoded::Run { meta: meta.clone(), inbound: Box::new(inbound(meta, key, kind)) }
 }
 
 pub fn decode(payload: &Value, catalogue: &Catalogue) -> Decoded {
@@ -163,7 +164,7 @@ pub fn decode(payload: &Value, catalogue: &Catalogue) -> Decoded {
             // A retried delivery of the same interaction is the same intent.
             let key = format!("discord:interaction:{}", meta.id);
             let kind = InboundKind::Command { name: name.to_owned(), args };
-            Decoded::Run { inbound: inbound(&meta, key, kind), meta }
+            Decoded::Run { inbound: Box::new(inbound(&meta, key, kind)), meta }
         }
         Some(AUTOCOMPLETE) => {
             let name = data.get("name").and_then(Value::as_str).unwrap_or_default();

@@ -72,7 +72,8 @@ impl Interactions {
             Decoded::Run { meta, inbound } => {
                 let services = self.services.clone();
                 // `<@123…>` for a person argument means that person.
-                let inbound = crate::domain::mention::resolve_inbound(inbound, &services.directory);
+                let inbound =
+                    crate::domain::mention::resolve_inbound(*inbound, &services.directory);
                 let mut task = tokio::spawn(async move { services.handle_inbound(inbound).await });
                 match tokio::time::timeout(self.defer_after, &mut task).await {
                     Ok(Ok(reply)) => Answer::now(render::reply(&reply)),
@@ -122,7 +123,7 @@ impl Interactions {
             (ControlKind::Prompt, button) => {
                 use crate::domain::ids::Platform::Discord;
                 let services = &self.services;
-                match services.refuse_before_prompt(Discord, &meta.user, action).await {
+                match services.refuse_before_prompt(Discord, None, &meta.user, action).await {
                     Some(refusal) => Some(render::reply(&refusal)),
                     None => render::modal(action, button.as_ref().and_then(|b| b.prompt.as_ref())),
                 }

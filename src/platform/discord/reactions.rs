@@ -35,6 +35,7 @@ pub fn capture(reaction: &GatewayReaction<'_>, pin_emoji: &str) -> Option<Inboun
     Some(Inbound {
         dedupe_key: format!("discord:reaction:{channel}:{message}:{user}"),
         platform: Platform::Discord,
+        workspace: None,
         actor: (*user).to_owned(),
         channel: (*channel).to_owned(),
         kind: InboundKind::RoomMessage(RoomMessage {

@@ -59,6 +59,7 @@ fn room_change(
     Inbound {
         dedupe_key,
         platform: Platform::Discord,
+        workspace: None,
         actor: author.to_owned(),
         channel: channel.to_owned(),
         kind: InboundKind::RoomMessage(RoomMessage {

@@ -1,6 +1,7 @@
 //! The Slack Web API client, built from `[slack]`: slack-morphism over a hyper-rustls
 //! connector that accepts `https` (Slack) and plain `http` (a proxy or a local fake named by
-//! `slack.api_url`), with the bot token from the environment.
+//! `slack.api_url`), with the bot token from the environment. Calls for another installed
+//! workspace use [`SlackApi::with_token`] (`team_tokens` picks the token).
 
 use std::sync::Arc;
 
@@ -12,11 +13,13 @@ use crate::config::{Secret, SlackSettings};
 
 pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
-/// A Web API client and the bot token it calls with.
+/// A Web API client and the bot token it calls with (the client is shared by every token).
 #[derive(Clone)]
 pub struct SlackApi {
     pub client: Arc<SlackClient<Connector>>,
     pub token: SlackApiToken,
+    /// The workspace the token is of (`None`: the default one): rate limits are its.
+    pub workspace: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +32,26 @@ pub enum ClientError {
 
 impl SlackApi {
     pub fn new(settings: &SlackSettings) -> Result<SlackApi, ClientError> {
-        let token = settings.bot_token.as_ref().ok_or(ClientError::NoBotToken)?;
-        Ok(SlackApi { client: Arc::new(client(settings)?), token: api_token(token) })
+        // Installed workspaces bring their own tokens, so the environment's may be left out;
+        // calls then go out with the team's (`team_tokens`), never with this empty one.
+        let token = match &settings.bot_token {
+            Some(token) => api_token(token),
+            None if super::team_tokens::installing_configured(settings) => {
+                SlackApiToken::new(SlackApiTokenValue::new(String::new()))
+            }
+            None => return Err(ClientError::NoBotToken),
+        };
+        Ok(SlackApi { client: Arc::new(client(settings)?), token, workspace: None })
+    }
+
+    /// The same client calling in `workspace` with its `token`.
+    pub fn in_workspace(&self, workspace: Option<&str>, token: SlackApiToken) -> SlackApi {
+        SlackApi { client: self.client.clone(), token, workspace: workspace.map(str::to_owned) }
+    }
+
+    /// The workspace its calls are made in.
+    pub fn workspace(&self) -> Option<&str> {
+        self.workspace.as_deref()
     }
 
     pub fn session(&self) -> SlackClientSession<'_, Connector> {

@@ -50,12 +50,19 @@ pub enum Decoded {
     Inbound { inbound: Inbound, route: ReplyRoute },
     /// A button with a prompt: open a modal with this trigger, unless `user` may not take
     /// the action (then the refusal goes by `route`).
-    OpenModal { trigger_id: String, modal: ModalRequest, user: String, route: ReplyRoute },
+    OpenModal {
+        trigger_id: String,
+        modal: ModalRequest,
+        user: String,
+        route: ReplyRoute,
+        /// The workspace of the click, whose token opens the modal.
+        workspace: Option<String>,
+    },
     /// Slack asks for the options of an `external_select` (`block_suggestion`): the choices
     /// of `action`'s prompt that match `typed`, answered in the acknowledgement.
-    Suggest { user: String, action: String, typed: String },
-    /// The person opened Steward's App Home tab: publish their home.
-    HomeOpened { user: String },
+    Suggest { user: String, action: String, typed: String, workspace: Option<String> },
+    /// The person opened Steward's App Home tab (in `workspace`): publish their home.
+    HomeOpened { user: String, workspace: Option<String> },
     /// Events API endpoint check: answer with the challenge.
     UrlVerification { challenge: String },
     /// Nothing for Steward to do (other event types, closed modals).
@@ -108,6 +115,9 @@ pub struct CommandForm {
     pub user_id: String,
     pub channel_id: String,
     pub trigger_id: String,
+    /// The workspace the command was typed in.
+    #[serde(default)]
+    pub team_id: Option<String>,
 }
 
 /// A slash command.
@@ -116,6 +126,7 @@ pub fn command(settings: &SlackSettings, form: CommandForm) -> Decoded {
     let inbound = Inbound {
         dedupe_key: format!("slack:command:{}", form.trigger_id),
         platform: Platform::Slack,
+        workspace: form.team_id.filter(|team| !team.is_empty()),
         actor: form.user_id,
         channel: form.channel_id,
         kind: InboundKind::Command { name, args: form.text },
@@ -125,11 +136,38 @@ pub fn command(settings: &SlackSettings, form: CommandForm) -> Decoded {
 
 /// An interactivity payload (the JSON in the `payload` form field).
 pub fn interaction(payload: &Value) -> Decoded {
-    match str_at(payload, &["type"]) {
+    let decoded = match str_at(payload, &["type"]) {
         Some("block_actions") => block_actions(payload),
         Some("view_submission") => view_submission(payload),
         Some("block_suggestion") => block_suggestion(payload),
         other => ignored(format!("interaction type {other:?}")),
+    };
+    in_workspace(decoded, str_at(payload, &["team", "id"]))
+}
+
+/// Puts the workspace (Slack's team id) a payload names on what it decoded to.
+fn in_workspace(mut decoded: Decoded, team: Option<&str>) -> Decoded {
+    let team = team.filter(|team| !team.is_empty()).map(str::to_owned);
+    match &mut decoded {
+        Decoded::Inbound { inbound, .. } => inbound.workspace = team,
+        Decoded::OpenModal { workspace, .. }
+        | Decoded::HomeOpened { workspace, .. }
+        | Decoded::Suggest { workspace, .. } => *workspace = team,
+        _ => {}
+    }
+    decoded
+}
+
+impl Decoded {
+    /// The workspace it came from, whose token answers it.
+    pub fn workspace(&self) -> Option<&str> {
+        match self {
+            Decoded::Inbound { inbound, .. } => inbound.workspace.as_deref(),
+            Decoded::OpenModal { workspace, .. }
+            | Decoded::HomeOpened { workspace, .. }
+            | Decoded::Suggest { workspace, .. } => workspace.as_deref(),
+            _ => None,
+        }
     }
 }
 
@@ -164,11 +202,13 @@ fn block_actions(payload: &Value) -> Decoded {
             modal,
             user: user.to_owned(),
             route,
+            workspace: None,
         };
     }
     let inbound = Inbound {
         dedupe_key: Inbound::click_dedupe_key(Platform::Slack, user, action_id),
         platform: Platform::Slack,
+        workspace: None,
         actor: user.to_owned(),
         channel,
         kind: InboundKind::Action { action: action_id.to_owned() },
@@ -200,6 +240,7 @@ fn view_submission(payload: &Value) -> Decoded {
     let inbound = Inbound {
         dedupe_key: Inbound::click_dedupe_key(Platform::Slack, user, &metadata.action),
         platform: Platform::Slack,
+        workspace: None,
         actor: user.to_owned(),
         channel: metadata.channel.clone(),
         kind: InboundKind::Submission { action: metadata.action, fields },
@@ -229,6 +270,7 @@ fn block_suggestion(payload: &Value) -> Decoded {
         user: user.to_owned(),
         action: metadata.action,
         typed: str_at(payload, &["value"]).unwrap_or_default().to_owned(),
+        workspace: None,
     }
 }
 
@@ -240,7 +282,11 @@ pub fn event(body: &Value, pin_emoji: &str) -> Decoded {
         Some("url_verification") => Decoded::UrlVerification {
             challenge: str_at(body, &["challenge"]).unwrap_or_default().to_owned(),
         },
-        Some("event_callback") => event_callback(body, pin_emoji),
+        Some("event_callback") => {
+            // The envelope names the workspace (`team_id`); an event may name it too.
+            let team = str_at(body, &["team_id"]).or_else(|| str_at(body, &["event", "team"]));
+            in_workspace(event_callback(body, pin_emoji), team)
+        }
         other => ignored(format!("event envelope {other:?}")),
     }
 }
@@ -251,7 +297,9 @@ fn event_callback(body: &Value, pin_emoji: &str) -> Decoded {
     };
     if str_at(event, &["type"]) == Some("app_home_opened") {
         return match (str_at(event, &["user"]), str_at(event, &["tab"])) {
-            (Some(user), Some("home")) => Decoded::HomeOpened { user: user.to_owned() },
+            (Some(user), Some("home")) => {
+                Decoded::HomeOpened { user: user.to_owned(), workspace: None }
+            }
             _ => ignored("app_home_opened on another tab".into()),
         };
     }
@@ -274,6 +322,7 @@ fn event_callback(body: &Value, pin_emoji: &str) -> Decoded {
     let inbound = Inbound {
         dedupe_key: format!("slack:event:{event_id}"),
         platform: Platform::Slack,
+        workspace: None,
         actor: user.to_owned(),
         channel: room,
         kind: InboundKind::Command {
@@ -399,6 +448,7 @@ impl RoomCapture<'_> {
         let inbound = Inbound {
             dedupe_key: format!("slack:event:{}", self.event_id),
             platform: Platform::Slack,
+            workspace: None,
             actor: self.user.to_owned(),
             channel: self.channel.to_owned(),
             kind: InboundKind::RoomMessage(RoomMessage {
@@ -456,12 +506,14 @@ mod tests {
             user_id: "U1".into(),
             channel_id: "C1".into(),
             trigger_id: "T.1".into(),
+            team_id: Some("T0ONE".into()),
         };
         let Decoded::Inbound { inbound, route } = command(&settings, form("/ops-esc")) else {
             panic!("not an inbound")
         };
         assert_eq!(route, ReplyRoute::Ack);
         assert_eq!(inbound.dedupe_key, "slack:command:T.1");
+        assert_eq!(inbound.workspace.as_deref(), Some("T0ONE"));
         assert_eq!(
             inbound.kind,
             InboundKind::Command { name: "escalate".into(), args: "ACME-1042 sev2 down".into() }
@@ -472,11 +524,12 @@ mod tests {
     fn a_click_is_an_action_keyed_by_actor_and_action() {
         let payload = json!({
             "type": "block_actions", "user": {"id": "U1"}, "channel": {"id": "C1"},
-            "trigger_id": "t", "response_url": "https://hooks.slack.com/x",
+            "trigger_id": "t", "response_url": "https://hooks.slack.com/x", "team": {"id": "T0TWO"},
             "actions": [{"action_id": "esc:1:ack:v1", "value": "esc:1:ack:v1"}]
         });
         let Decoded::Inbound { inbound, route } = interaction(&payload) else { panic!() };
         assert_eq!(inbound.dedupe_key, "slack:click:U1:esc:1:ack:v1");
+        assert_eq!(inbound.workspace.as_deref(), Some("T0TWO"));
         assert_eq!(route, ReplyRoute::ResponseUrl("https://hooks.slack.com/x".into()));
     }
 
@@ -515,7 +568,8 @@ mod tests {
     fn a_block_suggestion_names_the_modals_action_and_the_typed_text() {
         let metadata = ModalMetadata { action: "esc:4:reassign:v2".into(), channel: "C1".into() };
         let payload = json!({
-            "type": "block_suggestion", "user": {"id": "U1"}, "action_id": "text",
+            "type": "block_suggestion", "user": {"id": "U1"}, "team": {"id": "T1"},
+            "action_id": "text",
             "block_id": "prompt", "value": "ali", "container": {"type": "view", "view_id": "V1"},
             "view": {"id": "V1", "type": "modal",
                      "private_metadata": serde_json::to_string(&metadata).unwrap()}
@@ -525,7 +579,8 @@ mod tests {
             Decoded::Suggest {
                 user: "U1".into(),
                 action: "esc:4:reassign:v2".into(),
-                typed: "ali".into()
+                typed: "ali".into(),
+                workspace: Some("T1".into()),
             }
         );
         let foreign = json!({"type": "block_suggestion", "user": {"id": "U1"}, "value": "x",

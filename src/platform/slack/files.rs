@@ -14,6 +14,7 @@
 
 use slack_morphism::prelude::*;
 
+use super::client::SlackApi;
 use super::port::SlackChat;
 use crate::domain::reply::{Attachment, Message, MessageRef};
 use crate::services::ports::{Delivery, SendError};
@@ -29,7 +30,8 @@ impl SlackChat {
     /// updated to show the file's fallback in its blocks.
     pub(super) async fn share_files(
         &self,
-        delivery: Delivery,
+        api: &SlackApi,
+        delivery: &Delivery,
         posted: &MessageRef,
         thread: Option<&MessageRef>,
         message: &Message,
@@ -38,7 +40,7 @@ impl SlackChat {
         let mut refused = Vec::new();
         for (position, attachment) in message.attachments.iter().enumerate() {
             let position = position as i32;
-            match self.share_file(delivery, position, channel, thread, attachment).await {
+            match self.share_file(api, delivery, position, channel, thread, attachment).await {
                 Ok(()) => {}
                 Err(SendError::Permanent { reason }) => {
                     tracing::warn!(
@@ -55,19 +57,20 @@ impl SlackChat {
         if refused.is_empty() || message.card.is_none() {
             return Ok(());
         }
-        self.show_fallbacks(delivery, posted, message, &refused).await.map_err(after_posting)
+        self.show_fallbacks(api, delivery, posted, message, &refused).await.map_err(after_posting)
     }
 
     /// Updates the posted card with the fallbacks of the `refused` files in its blocks: the
     /// top-level `text` has them, but Slack shows a message's blocks, not its `text`.
     async fn show_fallbacks(
         &self,
-        delivery: Delivery,
+        api: &SlackApi,
+        delivery: &Delivery,
         posted: &MessageRef,
         message: &Message,
         refused: &[&Attachment],
     ) -> Result<(), SendError> {
-        self.admit(UPDATE)?;
+        self.admit(api.workspace(), UPDATE)?;
         let content = super::render::content_without_files(message, refused)
             .with_metadata(super::port::metadata(delivery));
         let request = SlackApiChatUpdateRequest::new(
@@ -75,9 +78,9 @@ impl SlackChat {
             content,
             SlackTs::new(posted.message_id.clone()),
         );
-        match self.api().session().chat_update(&request).await {
+        match api.session().chat_update(&request).await {
             Ok(_) => Ok(()),
-            Err(err) => match self.failed(UPDATE, err) {
+            Err(err) => match self.failed(api.workspace(), UPDATE, err) {
                 // The message and its `text` are out; a card Slack will not update stays
                 // as it was rather than failing the delivery.
                 SendError::Permanent { reason } => {
@@ -92,7 +95,8 @@ impl SlackChat {
 
     async fn share_file(
         &self,
-        delivery: Delivery,
+        api: &SlackApi,
+        delivery: &Delivery,
         position: i32,
         channel: &str,
         thread: Option<&MessageRef>,
@@ -105,7 +109,7 @@ impl SlackChat {
             Some(file) if file.shared => return Ok(()),
             Some(file) => file.file_id,
             None => {
-                let file_id = self.upload(attachment).await?;
+                let file_id = self.upload(api, attachment).await?;
                 ledger
                     .record(delivery.outbox_id, position, &file_id)
                     .await
@@ -113,45 +117,42 @@ impl SlackChat {
                 file_id
             }
         };
-        self.admit(COMPLETE)?;
+        self.admit(api.workspace(), COMPLETE)?;
         let file = SlackApiFilesComplete::new(SlackFileId::new(file_id))
             .with_title(attachment.title.clone());
         let request = SlackApiFilesCompleteUploadExternalRequest::new(vec![file])
             .with_channel_id(channel.into())
             .opt_thread_ts(thread.map(|t| SlackTs::new(t.message_id.clone())));
-        self.api()
-            .session()
+        api.session()
             .files_complete_upload_external(&request)
             .await
-            .map_err(|e| self.failed(COMPLETE, e))?;
+            .map_err(|e| self.failed(api.workspace(), COMPLETE, e))?;
         ledger.mark_shared(delivery.outbox_id, position).await.map_err(ledger_failed)
     }
 
     /// Asks for an upload URL and sends the bytes there; returns the file id.
-    async fn upload(&self, attachment: &Attachment) -> Result<String, SendError> {
-        self.admit(GET_UPLOAD_URL)?;
+    async fn upload(&self, api: &SlackApi, attachment: &Attachment) -> Result<String, SendError> {
+        self.admit(api.workspace(), GET_UPLOAD_URL)?;
         let request = SlackApiFilesGetUploadUrlExternalRequest::new(
             attachment.filename.clone(),
             attachment.data.len(),
         )
         .with_alt_txt(attachment.title.clone());
-        let target = self
-            .api()
+        let target = api
             .session()
             .get_upload_url_external(&request)
             .await
-            .map_err(|e| self.failed(GET_UPLOAD_URL, e))?;
-        self.admit(UPLOAD)?;
+            .map_err(|e| self.failed(api.workspace(), GET_UPLOAD_URL, e))?;
+        self.admit(api.workspace(), UPLOAD)?;
         let bytes = SlackApiFilesUploadViaUrlRequest::new(
             target.upload_url,
             attachment.data.clone(),
             attachment.media_type.clone(),
         );
-        self.api()
-            .session()
+        api.session()
             .files_upload_via_url(&bytes)
             .await
-            .map_err(|e| self.failed(UPLOAD, e))?;
+            .map_err(|e| self.failed(api.workspace(), UPLOAD, e))?;
         Ok(target.file_id.to_string())
     }
 }

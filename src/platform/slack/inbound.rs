@@ -23,9 +23,12 @@ use serde_json::{Value, json};
 use slack_morphism::errors::{SlackClientError, SlackClientSystemError};
 use slack_morphism::prelude::*;
 
+use std::sync::Arc;
+
 use super::client::SlackApi;
 use super::decode::{Decoded, ModalRequest, ReplyRoute};
 use super::render;
+use super::team_tokens::TeamTokens;
 use crate::domain::ids::Platform;
 use crate::domain::reply::Reply;
 use crate::services::Services;
@@ -44,45 +47,83 @@ pub enum Ack {
 pub struct SlackInbound {
     pub services: Services,
     pub api: SlackApi,
+    /// The tokens of installed workspaces (the install callback forgets a reinstalled
+    /// team's cached one).
+    pub tokens: Arc<TeamTokens>,
 }
 
 impl SlackInbound {
     pub fn new(services: Services, api: SlackApi) -> SlackInbound {
-        SlackInbound { services, api }
+        let tokens = Arc::new(TeamTokens::fixed(api.token.clone()));
+        SlackInbound { services, api, tokens }
+    }
+
+    /// Shares `tokens` with the outbound port.
+    pub fn with_tokens(mut self, tokens: Arc<TeamTokens>) -> SlackInbound {
+        self.tokens = tokens;
+        self
+    }
+
+    /// The client with the token of `workspace` (its installed one, else the environment's);
+    /// a token that cannot be had is logged and the environment's tried.
+    async fn api_for(&self, workspace: Option<&str>) -> SlackApi {
+        match self.tokens.token(workspace).await {
+            Ok(token) => self.api.in_workspace(workspace, token),
+            Err(err) => {
+                tracing::error!(error = %err, "slack: no token to answer with");
+                self.api.clone()
+            }
+        }
     }
 
     /// Handles one request; returns the acknowledgement once its transaction committed.
     pub async fn handle(&self, decoded: Decoded) -> Ack {
+        let api = self.api_for(decoded.workspace()).await;
         match decoded {
             Decoded::UrlVerification { challenge } => Ack::Body(json!({ "challenge": challenge })),
             Decoded::Ignored { why } => {
                 tracing::debug!(%why, "slack request ignored");
                 Ack::Empty
             }
-            Decoded::HomeOpened { user } => {
+            Decoded::HomeOpened { user, workspace } => {
                 // Remembered, so later changes of theirs republish it (`services::home`).
+                let services = &self.services;
+                let ws = workspace.as_deref();
                 if let Err(err) =
-                    crate::services::home::opened(&self.services, Platform::Slack, &user).await
+                    crate::services::home::opened(services, Platform::Slack, ws, &user).await
                 {
                     tracing::warn!(error = %err, "home viewer not remembered");
                 }
-                self.spawn_reply(move |this| async move { this.publish_home(&user, None).await });
+                self.spawn_reply(move |this| async move {
+                    this.publish_home(&api, workspace.as_deref(), &user, None).await
+                });
                 Ack::Empty
             }
-            Decoded::Suggest { user, action, typed } => {
+            Decoded::Suggest { user, action, typed, workspace } => {
                 // One read of the item, filtered in memory: well within Slack's 3 s.
                 let limit = render::limits::OPTIONS;
                 let choices = self
                     .services
-                    .prompt_choices(Platform::Slack, &user, &action, &typed, limit)
+                    .prompt_choices(
+                        Platform::Slack,
+                        workspace.as_deref(),
+                        &user,
+                        &action,
+                        &typed,
+                        limit,
+                    )
                     .await;
                 Ack::Body(serde_json::to_value(render::options(&choices)).unwrap_or_default())
             }
-            Decoded::OpenModal { trigger_id, modal, user, route } => {
+            Decoded::OpenModal { trigger_id, modal, user, route, workspace } => {
                 let action = &modal.metadata.action;
-                match self.services.refuse_before_prompt(Platform::Slack, &user, action).await {
-                    Some(refusal) => self.answer(refusal, route),
-                    None => self.open_modal(&trigger_id, &modal).await,
+                let refused = self
+                    .services
+                    .refuse_before_prompt(Platform::Slack, workspace.as_deref(), &user, action)
+                    .await;
+                match refused {
+                    Some(refusal) => self.answer(&api, workspace, refusal, route),
+                    None => self.open_modal(&api, &trigger_id, &modal).await,
                 }
             }
             Decoded::Inbound { inbound, route } => {
@@ -94,17 +135,25 @@ impl SlackInbound {
                 // `<@U…>` for a person argument means that person.
                 let inbound =
                     crate::domain::mention::resolve_inbound(inbound, &self.services.directory);
+                let workspace = inbound.workspace.clone();
                 let reply = self.services.handle_inbound(inbound).await;
                 if redelivery {
                     return Ack::Empty;
                 }
-                self.answer(reply, route)
+                self.answer(&api, workspace, reply, route)
             }
         }
     }
 
     /// Shows `reply` to the person by `route`: in the acknowledgement, or after it.
-    fn answer(&self, reply: Reply, route: ReplyRoute) -> Ack {
+    fn answer(
+        &self,
+        api: &SlackApi,
+        workspace: Option<String>,
+        reply: Reply,
+        route: ReplyRoute,
+    ) -> Ack {
+        let api = api.clone();
         match route {
             ReplyRoute::Ack => Ack::Body(command_response(&reply)),
             ReplyRoute::ResponseUrl(url) => {
@@ -115,13 +164,13 @@ impl SlackInbound {
             }
             ReplyRoute::Home { user } => {
                 self.spawn_reply(move |this| async move {
-                    this.publish_home(&user, Some(&reply)).await
+                    this.publish_home(&api, workspace.as_deref(), &user, Some(&reply)).await
                 });
                 Ack::Empty
             }
             ReplyRoute::Ephemeral { channel, user } => {
                 self.spawn_reply(move |this| async move {
-                    this.reply_ephemeral(&channel, &user, &reply).await
+                    this.reply_ephemeral(&api, &channel, &user, &reply).await
                 });
                 Ack::Empty
             }
@@ -132,12 +181,14 @@ impl SlackInbound {
     /// home itself) on top.
     async fn publish_home(
         &self,
+        api: &SlackApi,
+        workspace: Option<&str>,
         user: &str,
         answer: Option<&Reply>,
     ) -> Result<(), SlackClientError> {
         let services = &self.services;
         let now = services.clock.now();
-        let mut card = match services.directory.resolve(Platform::Slack, user) {
+        let mut card = match services.directory.resolve_in(Platform::Slack, workspace, user) {
             Some(person) => match crate::services::mine::card(services, person, now).await {
                 Ok(card) => card,
                 Err(err) => {
@@ -158,12 +209,12 @@ impl SlackInbound {
             SlackUserId::new(user.to_owned()),
             render::home(&card),
         );
-        self.api.session().views_publish(&request).await.map(|_| ())
+        api.session().views_publish(&request).await.map(|_| ())
     }
 
-    async fn open_modal(&self, trigger_id: &str, modal: &ModalRequest) -> Ack {
+    async fn open_modal(&self, api: &SlackApi, trigger_id: &str, modal: &ModalRequest) -> Ack {
         let request = SlackApiViewsOpenRequest::new(trigger_id.into(), render::modal(modal));
-        match self.api.session().views_open(&request).await {
+        match api.session().views_open(&request).await {
             Ok(_) => Ack::Empty,
             Err(err) => {
                 tracing::warn!(error = %err, action = %modal.metadata.action, "views.open failed");
@@ -212,6 +263,7 @@ impl SlackInbound {
 
     async fn reply_ephemeral(
         &self,
+        api: &SlackApi,
         channel: &str,
         user: &str,
         reply: &Reply,
@@ -221,8 +273,7 @@ impl SlackInbound {
             user.into(),
             render::content(&reply.message),
         );
-        retry_rate_limited(|| async { self.api.session().chat_post_ephemeral(&request).await })
-            .await?;
+        retry_rate_limited(|| async { api.session().chat_post_ephemeral(&request).await }).await?;
         Ok(())
     }
 }

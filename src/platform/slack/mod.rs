@@ -13,6 +13,7 @@
 //! - `manifest`: the app manifest `steward slack manifest` prints.
 //! - `oauth`: installing into more workspaces (`/slack/install`, the OAuth v2 callback).
 //! - `tokens`: installed workspaces' bot tokens sealed at rest.
+//! - `team_tokens`: which token each call uses (its workspace's, else the environment's).
 
 pub mod client;
 pub mod decode;
@@ -26,6 +27,7 @@ pub mod rate_limits;
 pub mod render;
 pub mod socket_mode;
 pub mod startup;
+pub mod team_tokens;
 pub mod tokens;
 pub mod verify;
 

@@ -6,7 +6,8 @@
 //! - `GET /slack/oauth/callback?code&state` refuses a forged or expired state (401) before
 //!   anything else, exchanges the code with `oauth.v2.access` (at `slack.api_url`, so a
 //!   proxy or the test fake answers), and stores the team's bot token sealed under
-//!   `STEWARD_TOKEN_KEY` (`tokens`) in `slack_installations`.
+//!   `STEWARD_TOKEN_KEY` (`tokens`) in `slack_installations` — with token rotation on, the
+//!   refresh token too (sealed) and the token's expiry (`team_tokens` refreshes it).
 //!
 //! Both answer 404 while installing is not configured (`slack.client_id`,
 //! `STEWARD_SLACK_CLIENT_SECRET`, `STEWARD_TOKEN_KEY`): one workspace, the token from the
@@ -22,12 +23,13 @@ use serde::Deserialize;
 use sha2::Sha256;
 use slack_morphism::prelude::*;
 
+use super::client::SlackApi;
 use super::http::SlackHttpState;
 use super::manifest::BOT_SCOPES;
 use super::tokens::TokenKey;
 use crate::config::{Secret, SlackSettings};
 use crate::domain::messages::slack as text;
-use crate::storage::slack_installations::{self, Installation};
+use crate::storage::slack_installations::{self, Installation, SealedRefresh};
 
 pub const INSTALL_PATH: &str = "/slack/install";
 pub const CALLBACK_PATH: &str = "/slack/oauth/callback";
@@ -129,37 +131,88 @@ pub async fn callback(
     let Some(code) = query.code.filter(|c| !c.is_empty()) else {
         return (StatusCode::BAD_REQUEST, text::INSTALL_FAILED).into_response();
     };
-    let redirect = url::Url::parse(&redirect_uri(settings)).ok();
-    let request = SlackOAuthV2AccessTokenRequest::new(
-        install.client_id.to_owned().into(),
-        install.client_secret.expose().to_owned().into(),
-        code.into(),
-    )
-    .opt_redirect_uri(redirect);
-    let granted = match state.inbound.api.client.oauth2_access(&request).await {
+    let params = [("code", Some(code)), ("redirect_uri", Some(redirect_uri(settings)))];
+    let granted = match exchange(&state.inbound.api, settings, &params).await {
         Ok(granted) => granted,
         Err(err) => {
             tracing::warn!(error = %err, "oauth.v2.access failed");
             return (StatusCode::BAD_GATEWAY, text::INSTALL_FAILED).into_response();
         }
     };
-    let team_id = granted.team.id.to_string();
+    let team_id = granted.team.id.clone();
     let team_name = granted.team.name.clone().unwrap_or_else(|| team_id.clone());
-    let (token_nonce, token_sealed) = install.key.seal(&team_id, granted.access_token.value());
+    let (token_nonce, token_sealed) = install.key.seal(&team_id, &granted.access_token);
     let installation = Installation {
         team_id: team_id.clone(),
         team_name: team_name.clone(),
-        bot_user_id: granted.bot_user_id.map(|u| u.to_string()),
-        scope: granted.scope.to_string(),
+        bot_user_id: granted.bot_user_id.clone(),
+        scope: granted.scope.clone(),
         token_nonce,
         token_sealed,
+        refresh: granted.sealed_refresh(&install.key, &team_id, now),
     };
     if let Err(err) = slack_installations::upsert(&services.pool, &installation, now).await {
         tracing::error!(error = %err, "installation not stored");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
+    state.inbound.tokens.forget(&team_id);
     tracing::info!(team = %team_id, "slack workspace installed");
     (StatusCode::OK, text::installed(&team_name)).into_response()
+}
+
+/// What `oauth.v2.access` grants: slack-morphism's response type has no `refresh_token` or
+/// `expires_in`, which a workspace with token rotation on gets, so Steward reads its own.
+#[derive(Debug, Deserialize)]
+pub struct Granted {
+    pub access_token: String,
+    #[serde(default)]
+    pub scope: String,
+    pub bot_user_id: Option<String>,
+    pub team: GrantedTeam,
+    /// With token rotation: the refresh token and the bot token's lifetime in seconds.
+    pub refresh_token: Option<String>,
+    pub expires_in: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GrantedTeam {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+impl Granted {
+    /// The refresh token sealed under `key` for `team`, and when the granted token expires
+    /// (counted from `now`); `None` without rotation.
+    pub fn sealed_refresh(
+        &self,
+        key: &TokenKey,
+        team: &str,
+        now: DateTime<Utc>,
+    ) -> Option<SealedRefresh> {
+        let (refresh, seconds) = (self.refresh_token.as_ref()?, self.expires_in?);
+        let (nonce, sealed) = key.seal(team, refresh);
+        Some(SealedRefresh { nonce, sealed, expires_at: now + chrono::Duration::seconds(seconds) })
+    }
+}
+
+/// Calls `oauth.v2.access` (at `slack.api_url`) with `params`, the app authenticating with
+/// its client id and secret (HTTP Basic): an install's `code`, or a rotation's
+/// `grant_type=refresh_token`.
+pub async fn exchange(
+    api: &SlackApi,
+    settings: &SlackSettings,
+    params: &[(&str, Option<String>)],
+) -> ClientResult<Granted> {
+    let connector = &api.client.http_api.connector;
+    let params: Vec<(&str, Option<&String>)> =
+        params.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+    let uri = SlackClientHttpApiUri::create_url_with_params(
+        connector.create_method_uri_path("oauth.v2.access")?,
+        &params,
+    )?;
+    let id = SlackClientId::new(settings.client_id.clone());
+    let secret = settings.client_secret.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default();
+    connector.http_get_with_client_secret(uri, &id, &SlackClientSecret::new(secret)).await
 }
 
 /// The bot token of an installed `team`, opened with the configured key; `None` for a team

@@ -10,6 +10,9 @@
 //! - Errors: 5xx and connection trouble → `Retryable` (the dispatcher backs off with jitter);
 //!   Slack errors that retrying cannot fix (`channel_not_found`, `not_in_channel`,
 //!   `is_archived`, `invalid_auth`, …) → `Permanent`.
+//! - Tokens: every call goes out with the token of the outbox row's workspace
+//!   ([`TeamTokens`]); a token Slack refuses is read again once and the call repeated with
+//!   the new one.
 //! - Idempotency: every post carries message metadata (`event_type` [`METADATA_EVENT`],
 //!   payload `outbox_id`). A retry (attempt > 1) whose earlier try may have arrived first
 //!   looks for that metadata — in `conversations.history` for a top-level post, in
@@ -29,10 +32,12 @@ use slack_morphism::prelude::*;
 use super::client::SlackApi;
 use super::rate_limits::{DEFAULT_PAUSE, MethodPauses};
 use super::render;
+use super::team_tokens::{AUTH_ERRORS, TeamTokens};
 use crate::domain::ids::Platform;
 use crate::domain::incident::RoomOp;
 use crate::domain::incident::room::slack_thread_room;
 use crate::domain::reply::{Message, MessageRef};
+use crate::domain::workspace;
 use crate::services::ports::{ChatPort, Clock, Delivery, SendError, UploadLedger};
 use crate::services::uploads::MemoryUploads;
 
@@ -75,15 +80,19 @@ const PERMANENT_ERRORS: &[&str] = &[
 ];
 
 pub struct SlackChat {
+    /// The client, and the token of the default workspace.
     api: SlackApi,
+    /// The token of each call's workspace.
+    tokens: Arc<TeamTokens>,
     clock: Arc<dyn Clock>,
     pacing: chrono::Duration,
     /// When each channel may next be posted to.
     next_post: Mutex<HashMap<String, DateTime<Utc>>>,
-    /// Methods paused by a 429, shared by every message of this workspace.
-    pauses: MethodPauses,
-    /// Slack user id → DM channel id (stable per user, so opened once per process; bounded
-    /// by `platform::cache`).
+    /// Methods paused by a 429, per workspace (Slack counts its limits per workspace), shared
+    /// by every message of that workspace.
+    pauses: Mutex<HashMap<Option<String>, Arc<MethodPauses>>>,
+    /// Slack user id (qualified by its workspace, `T…:U…`) → DM channel id (stable per
+    /// user, so opened once per process; bounded by `platform::cache`).
     dm_channels: Mutex<HashMap<String, String>>,
     /// Where each file upload's steps are remembered (`files`).
     uploads: Arc<dyn UploadLedger>,
@@ -93,11 +102,12 @@ impl SlackChat {
     pub fn new(api: SlackApi, clock: Arc<dyn Clock>, pacing: Duration) -> SlackChat {
         let pacing = chrono::Duration::from_std(pacing).unwrap_or(chrono::Duration::seconds(1));
         SlackChat {
+            tokens: Arc::new(TeamTokens::fixed(api.token.clone())),
             api,
             clock,
             pacing,
             next_post: Mutex::default(),
-            pauses: MethodPauses::default(),
+            pauses: Mutex::default(),
             dm_channels: Mutex::default(),
             uploads: Arc::new(MemoryUploads::default()),
         }
@@ -109,27 +119,72 @@ impl SlackChat {
         self
     }
 
+    /// Picks each call's token from `tokens` (installed workspaces) instead of always the
+    /// environment's.
+    pub fn with_tokens(mut self, tokens: Arc<TeamTokens>) -> SlackChat {
+        self.tokens = tokens;
+        self
+    }
+
     pub(super) fn uploads(&self) -> &dyn UploadLedger {
         self.uploads.as_ref()
     }
 
-    pub(super) fn api(&self) -> &SlackApi {
-        &self.api
+    /// Runs `call` with the token of the delivery's workspace; when Slack refuses that token
+    /// (the team reinstalled, or its token rotated, meanwhile), once more with the token
+    /// read again, if it is another one.
+    async fn authed<T, F, Fut>(&self, delivery: &Delivery, call: F) -> Result<T, SendError>
+    where
+        F: Fn(SlackApi) -> Fut,
+        Fut: Future<Output = Result<T, SendError>>,
+    {
+        let team = delivery.workspace.as_deref();
+        let token = self.tokens.token(team).await?;
+        match call(self.api.in_workspace(team, token.clone())).await {
+            Err(SendError::Permanent { reason }) if AUTH_ERRORS.contains(&reason.as_str()) => {
+                match self.tokens.after_refusal(team, &token).await? {
+                    Some(fresh) => call(self.api.in_workspace(team, fresh)).await,
+                    None => Err(SendError::Permanent { reason }),
+                }
+            }
+            other => other,
+        }
     }
 
-    /// `Paced` while `method` is paused by an earlier 429.
-    pub(super) fn admit(&self, method: &'static str) -> Result<(), SendError> {
-        match self.pauses.wait(method, self.clock.now()) {
+    /// The pauses of `workspace`'s methods.
+    fn pauses_of(&self, workspace: Option<&str>) -> Arc<MethodPauses> {
+        let mut pauses = self.pauses.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = pauses.get(&workspace.map(str::to_owned)) {
+            return found.clone();
+        }
+        let fresh = Arc::new(MethodPauses::default());
+        let key = workspace.map(str::to_owned);
+        crate::platform::cache::insert_bounded(&mut pauses, key, fresh.clone());
+        fresh
+    }
+
+    /// `Paced` while `method` is paused by an earlier 429 in `workspace`.
+    pub(super) fn admit(
+        &self,
+        workspace: Option<&str>,
+        method: &'static str,
+    ) -> Result<(), SendError> {
+        match self.pauses_of(workspace).wait(method, self.clock.now()) {
             Some(retry_after) => Err(SendError::Paced { retry_after }),
             None => Ok(()),
         }
     }
 
     /// Maps a failed call of `method`; a 429 pauses the method for every message.
-    pub(super) fn failed(&self, method: &'static str, err: SlackClientError) -> SendError {
+    pub(super) fn failed(
+        &self,
+        workspace: Option<&str>,
+        method: &'static str,
+        err: SlackClientError,
+    ) -> SendError {
         let error = send_error(err);
         if let SendError::Paced { retry_after } = &error {
-            self.pauses.pause(method, *retry_after, self.clock.now());
+            self.pauses_of(workspace).pause(method, *retry_after, self.clock.now());
             crate::telemetry::metrics::rate_limited("slack", method);
         }
         error
@@ -153,17 +208,18 @@ impl SlackChat {
         Ok(())
     }
 
+    /// Posts (the channel's pacing slot already claimed), unless an earlier attempt had
+    /// arrived; then shares the message's files.
     async fn post_to(
         &self,
-        delivery: Delivery,
+        api: &SlackApi,
+        delivery: &Delivery,
         channel: &str,
         message: &Message,
         thread: Option<&MessageRef>,
     ) -> Result<MessageRef, SendError> {
-        self.admit("chat.postMessage")?;
-        self.pace(channel)?;
         let found = match delivery.attempt > 1 {
-            true => self.find_posted(delivery, channel, thread).await?,
+            true => self.find_posted(api, delivery, channel, thread).await?,
             false => None,
         };
         let posted = match found {
@@ -175,12 +231,11 @@ impl SlackChat {
                 let content = render::content(message).with_metadata(metadata(delivery));
                 let request = SlackApiChatPostMessageRequest::new(channel.into(), content)
                     .opt_thread_ts(thread.map(|t| SlackTs::new(t.message_id.clone())));
-                let response = self
-                    .api
+                let response = api
                     .session()
                     .chat_post_message(&request)
                     .await
-                    .map_err(|e| self.failed("chat.postMessage", e))?;
+                    .map_err(|e| self.failed(api.workspace(), "chat.postMessage", e))?;
                 MessageRef {
                     channel: response.channel.to_string(),
                     message_id: response.ts.to_string(),
@@ -188,7 +243,7 @@ impl SlackChat {
             }
         };
         if !message.attachments.is_empty() {
-            self.share_files(delivery, &posted, thread, message).await?;
+            self.share_files(api, delivery, &posted, thread, message).await?;
         }
         Ok(posted)
     }
@@ -197,13 +252,14 @@ impl SlackChat {
     /// parent's replies for a thread reply, in the channel's history otherwise.
     async fn find_posted(
         &self,
-        delivery: Delivery,
+        api: &SlackApi,
+        delivery: &Delivery,
         channel: &str,
         thread: Option<&MessageRef>,
     ) -> Result<Option<MessageRef>, SendError> {
         let messages = match thread {
-            Some(parent) => self.replies(channel, parent).await,
-            None => self.history(channel).await,
+            Some(parent) => self.replies(api, channel, parent).await,
+            None => self.history(api, channel).await,
         }?;
         let id = delivery.outbox_id.to_string();
         let found = messages.iter().find(|m| {
@@ -218,26 +274,31 @@ impl SlackChat {
         }))
     }
 
-    async fn history(&self, channel: &str) -> Result<Vec<SlackHistoryMessage>, SendError> {
+    async fn history(
+        &self,
+        api: &SlackApi,
+        channel: &str,
+    ) -> Result<Vec<SlackHistoryMessage>, SendError> {
         const METHOD: &str = "conversations.history";
-        self.admit(METHOD)?;
+        self.admit(api.workspace(), METHOD)?;
         let request = SlackApiConversationsHistoryRequest::new()
             .with_channel(channel.into())
             .with_limit(RECONCILE_LOOKBACK)
             .with_include_all_metadata(true);
-        match self.api.session().conversations_history(&request).await {
+        match api.session().conversations_history(&request).await {
             Ok(history) => Ok(history.messages),
-            Err(err) => Err(self.lookup_failed(METHOD, err)),
+            Err(err) => Err(self.lookup_failed(api.workspace(), METHOD, err)),
         }
     }
 
     async fn replies(
         &self,
+        api: &SlackApi,
         channel: &str,
         parent: &MessageRef,
     ) -> Result<Vec<SlackHistoryMessage>, SendError> {
         const METHOD: &str = "conversations.replies";
-        self.admit(METHOD)?;
+        self.admit(api.workspace(), METHOD)?;
         let params = [
             ("channel", Some(channel.to_owned())),
             ("ts", Some(parent.message_id.clone())),
@@ -245,17 +306,26 @@ impl SlackChat {
             ("include_all_metadata", Some("true".to_owned())),
         ];
         let found: Result<SlackApiConversationsRepliesResponse, _> =
-            self.api.get_method(METHOD, &params).await;
+            api.get_method(METHOD, &params).await;
         match found {
             Ok(replies) => Ok(replies.messages),
-            Err(err) => Err(self.lookup_failed(METHOD, err)),
+            Err(err) => Err(self.lookup_failed(api.workspace(), METHOD, err)),
         }
     }
 
     /// A look-up that failed is retried, never permanent: without it a retry could post a
     /// second copy, and the message itself may well be deliverable.
-    fn lookup_failed(&self, method: &'static str, err: SlackClientError) -> SendError {
-        match self.failed(method, err) {
+    fn lookup_failed(
+        &self,
+        workspace: Option<&str>,
+        method: &'static str,
+        err: SlackClientError,
+    ) -> SendError {
+        match self.failed(workspace, method, err) {
+            // A refused token is refused for the post too: it is read again instead.
+            SendError::Permanent { reason } if AUTH_ERRORS.contains(&reason.as_str()) => {
+                SendError::Permanent { reason }
+            }
             SendError::Permanent { reason } => SendError::Retryable {
                 reason: format!("{method} (checking for an earlier attempt): {reason}"),
                 retry_after: None,
@@ -266,34 +336,33 @@ impl SlackChat {
 
     /// `conversations.create`; on `name_taken` (an earlier try made it, or anyone else did)
     /// the channel of that name is found instead: never a second channel.
-    async fn create_room(&self, name: &str) -> Result<String, SendError> {
-        self.admit("conversations.create")?;
+    async fn create_room(&self, api: &SlackApi, name: &str) -> Result<String, SendError> {
+        self.admit(api.workspace(), "conversations.create")?;
         let request = SlackApiConversationsCreateRequest::new(name.to_owned());
-        match self.api.session().conversations_create(&request).await {
+        match api.session().conversations_create(&request).await {
             Ok(made) => Ok(made.channel.id.to_string()),
-            Err(SlackClientError::ApiError(api)) if api.code == "name_taken" => {
-                self.find_channel(name).await
+            Err(SlackClientError::ApiError(error)) if error.code == "name_taken" => {
+                self.find_channel(api, name).await
             }
-            Err(err) => Err(self.failed("conversations.create", err)),
+            Err(err) => Err(self.failed(api.workspace(), "conversations.create", err)),
         }
     }
 
     /// The channel named `name` (archived ones too: their names stay taken), page by page.
-    async fn find_channel(&self, name: &str) -> Result<String, SendError> {
+    async fn find_channel(&self, api: &SlackApi, name: &str) -> Result<String, SendError> {
         let mut cursor: Option<SlackCursorId> = None;
         for _ in 0..LIST_PAGES_MAX {
-            self.admit("conversations.list")?;
+            self.admit(api.workspace(), "conversations.list")?;
             let request = SlackApiConversationsListRequest::new()
                 .with_limit(LIST_PAGE)
                 .with_exclude_archived(false)
                 .with_types(vec![SlackConversationType::Public, SlackConversationType::Private])
                 .opt_cursor(cursor.take());
-            let page = self
-                .api
+            let page = api
                 .session()
                 .conversations_list(&request)
                 .await
-                .map_err(|e| self.lookup_failed("conversations.list", e))?;
+                .map_err(|e| self.lookup_failed(api.workspace(), "conversations.list", e))?;
             if let Some(found) = page.channels.iter().find(|c| c.name.as_deref() == Some(name)) {
                 return Ok(found.id.to_string());
             }
@@ -313,6 +382,7 @@ impl SlackChat {
     /// Maps a room step's result: "already done" is done.
     fn step_done<T>(
         &self,
+        api: &SlackApi,
         method: &'static str,
         result: Result<T, SlackClientError>,
     ) -> Result<Option<String>, SendError> {
@@ -321,32 +391,31 @@ impl SlackChat {
             Err(SlackClientError::ApiError(api)) if ALREADY_DONE.contains(&api.code.as_str()) => {
                 Ok(None)
             }
-            Err(err) => Err(self.failed(method, err)),
+            Err(err) => Err(self.failed(api.workspace(), method, err)),
         }
     }
 
-    /// The DM channel with `user`, opened once and remembered.
-    async fn dm_channel(&self, user: &str) -> Result<String, SendError> {
-        if let Some(channel) = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner()).get(user)
-        {
+    /// The DM channel with `user` (known as `key` in the cache: qualified by its workspace),
+    /// opened once and remembered.
+    async fn dm_channel(&self, api: &SlackApi, key: &str, user: &str) -> Result<String, SendError> {
+        if let Some(channel) = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
             return Ok(channel.clone());
         }
-        self.admit("conversations.open")?;
+        self.admit(api.workspace(), "conversations.open")?;
         let request = SlackApiConversationsOpenRequest::new().with_users(vec![user.into()]);
-        let opened = self
-            .api
+        let opened = api
             .session()
             .conversations_open(&request)
             .await
-            .map_err(|e| self.failed("conversations.open", e))?;
+            .map_err(|e| self.failed(api.workspace(), "conversations.open", e))?;
         let channel = opened.channel.id.to_string();
         let mut cached = self.dm_channels.lock().unwrap_or_else(|e| e.into_inner());
-        crate::platform::cache::insert_bounded(&mut cached, user.to_owned(), channel.clone());
+        crate::platform::cache::insert_bounded(&mut cached, key.to_owned(), channel.clone());
         Ok(channel)
     }
 }
 
-pub(super) fn metadata(delivery: Delivery) -> SlackMessageMetadata {
+pub(super) fn metadata(delivery: &Delivery) -> SlackMessageMetadata {
     let payload = HashMap::from([("outbox_id".to_owned(), delivery.outbox_id.to_string())]);
     SlackMessageMetadata { event_type: METADATA_EVENT.to_owned(), event_payload: Some(payload) }
 }
@@ -386,27 +455,36 @@ impl ChatPort for SlackChat {
         message: &Message,
         thread: Option<&MessageRef>,
     ) -> Result<MessageRef, SendError> {
-        self.post_to(delivery, channel, message, thread).await
+        self.admit(delivery.workspace.as_deref(), "chat.postMessage")?;
+        self.pace(channel)?;
+        let delivery = &delivery;
+        self.authed(delivery, |api| async move {
+            self.post_to(&api, delivery, channel, message, thread).await
+        })
+        .await
     }
 
     async fn update(
         &self,
-        _delivery: Delivery,
+        delivery: Delivery,
         at: &MessageRef,
         message: &Message,
     ) -> Result<(), SendError> {
         // An update is idempotent: repeating it leaves the same message.
-        self.admit("chat.update")?;
+        self.admit(delivery.workspace.as_deref(), "chat.update")?;
         let request = SlackApiChatUpdateRequest::new(
             at.channel.as_str().into(),
             render::content(message),
             SlackTs::new(at.message_id.clone()),
         );
-        self.api
-            .session()
-            .chat_update(&request)
-            .await
-            .map_err(|e| self.failed("chat.update", e))?;
+        let request = &request;
+        self.authed(&delivery, |api| async move {
+            api.session()
+                .chat_update(request)
+                .await
+                .map_err(|e| self.failed(api.workspace(), "chat.update", e))
+        })
+        .await?;
         Ok(())
     }
 
@@ -416,34 +494,78 @@ impl ChatPort for SlackChat {
         user: &str,
         message: &Message,
     ) -> Result<MessageRef, SendError> {
-        let channel = self.dm_channel(user).await?;
-        self.post_to(delivery, &channel, message, None).await
+        let key = workspace::qualify(delivery.workspace.as_deref(), user);
+        self.admit(delivery.workspace.as_deref(), "chat.postMessage")?;
+        // Paced per person: the DM channel is theirs alone.
+        self.pace(&format!("dm:{key}"))?;
+        let (delivery, key) = (&delivery, key.as_str());
+        self.authed(delivery, |api| async move {
+            let channel = self.dm_channel(&api, key, user).await?;
+            self.post_to(&api, delivery, &channel, message, None).await
+        })
+        .await
     }
 
     async fn room(
         &self,
-        _delivery: Delivery,
+        delivery: Delivery,
+        op: &RoomOp,
+        pinned: Option<&MessageRef>,
+    ) -> Result<Option<String>, SendError> {
+        self.authed(&delivery, |api| async move { self.room_step(&api, op, pinned).await }).await
+    }
+
+    async fn publish_home(
+        &self,
+        delivery: Delivery,
+        user: &str,
+        message: &Message,
+    ) -> Result<(), SendError> {
+        // Publishing replaces the whole view: repeating it leaves the same home.
+        self.admit(delivery.workspace.as_deref(), "views.publish")?;
+        let card = message.card.clone().unwrap_or_default();
+        let request = SlackApiViewsPublishRequest::new(
+            SlackUserId::new(user.to_owned()),
+            render::home(&card),
+        );
+        let request = &request;
+        self.authed(&delivery, |api| async move {
+            api.session()
+                .views_publish(request)
+                .await
+                .map_err(|e| self.failed(api.workspace(), "views.publish", e))
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+impl SlackChat {
+    /// One step of a war room, with `api`'s token.
+    async fn room_step(
+        &self,
+        api: &SlackApi,
         op: &RoomOp,
         pinned: Option<&MessageRef>,
     ) -> Result<Option<String>, SendError> {
         match op {
-            RoomOp::Create { name, .. } => self.create_room(name).await.map(Some),
+            RoomOp::Create { name, .. } => self.create_room(api, name).await.map(Some),
             RoomOp::Invite { channel, users } => {
-                self.admit("conversations.invite")?;
+                self.admit(api.workspace(), "conversations.invite")?;
                 let users = users.iter().map(|u| SlackUserId::new(u.clone())).collect();
                 let request = SlackApiConversationsInviteRequest::new(channel.into(), users);
-                let invited = self.api.session().conversations_invite(&request).await;
-                self.step_done("conversations.invite", invited)
+                let invited = api.session().conversations_invite(&request).await;
+                self.step_done(api, "conversations.invite", invited)
             }
             RoomOp::Pin { channel, .. } => {
                 let Some(message) = pinned else {
                     return Err(SendError::Permanent { reason: "nothing to pin".into() });
                 };
-                self.admit("pins.add")?;
+                self.admit(api.workspace(), "pins.add")?;
                 let ts = SlackTs::new(message.message_id.clone());
                 let request = SlackApiPinsAddRequest::new(channel.into(), ts);
-                let pinned = self.api.session().pins_add(&request).await;
-                self.step_done("pins.add", pinned)
+                let pinned = api.session().pins_add(&request).await;
+                self.step_done(api, "pins.add", pinned)
             }
             // `slack_room = "thread"`: the posted card's thread is the room, nothing to call.
             RoomOp::Thread { .. } => match pinned {
@@ -454,33 +576,12 @@ impl ChatPort for SlackChat {
                 Err(SendError::Permanent { reason: format!("not a Slack room step: {op:?}") })
             }
             RoomOp::Archive { channel } => {
-                self.admit("conversations.archive")?;
+                self.admit(api.workspace(), "conversations.archive")?;
                 let request = SlackApiConversationsArchiveRequest::new(channel.into());
-                let archived = self.api.session().conversations_archive(&request).await;
-                self.step_done("conversations.archive", archived)
+                let archived = api.session().conversations_archive(&request).await;
+                self.step_done(api, "conversations.archive", archived)
             }
         }
-    }
-
-    async fn publish_home(
-        &self,
-        _delivery: Delivery,
-        user: &str,
-        message: &Message,
-    ) -> Result<(), SendError> {
-        // Publishing replaces the whole view: repeating it leaves the same home.
-        self.admit("views.publish")?;
-        let card = message.card.clone().unwrap_or_default();
-        let request = SlackApiViewsPublishRequest::new(
-            SlackUserId::new(user.to_owned()),
-            render::home(&card),
-        );
-        self.api
-            .session()
-            .views_publish(&request)
-            .await
-            .map_err(|e| self.failed("views.publish", e))?;
-        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Slack's rate limits are per method and workspace: a 429 on `chat.postMessage` says
 //! nothing about `chat.update`, but it does say that *every* `chat.postMessage` from this
-//! token must wait. One [`MethodPauses`] per workspace (per `SlackChat`) remembers until when
+//! token must wait. One [`MethodPauses`] per workspace (`SlackChat` keeps one for each
+//! workspace it sends in) remembers until when
 //! each method was paused, so a 429 to one message holds back all the others instead of
 //! each message finding out with a 429 of its own.
 

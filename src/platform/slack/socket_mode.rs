@@ -94,6 +94,7 @@ async fn on_command(
         user_id: event.user_id.to_string(),
         channel_id: event.channel_id.to_string(),
         trigger_id: event.trigger_id.to_string(),
+        team_id: Some(event.team_id.to_string()),
     };
     let body = match inbound.handle(decode::command(&settings, form)).await {
         Ack::Body(body) => body,

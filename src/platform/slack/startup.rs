@@ -8,6 +8,7 @@ use axum::Router;
 
 use super::http::{SlackHttpState, routes};
 use super::socket_mode::SocketMode;
+use super::team_tokens::TeamTokens;
 use super::{SlackApi, SlackChat, SlackInbound};
 use crate::config::SlackTransport;
 use crate::services::uploads::PgUploads;
@@ -30,10 +31,17 @@ pub async fn start(services: &Services) -> anyhow::Result<RunningSlack> {
     let api = SlackApi::new(settings)?;
     let pacing = Duration::from_millis(settings.channel_pacing_ms);
     let uploads = PgUploads::new(services.pool.clone(), services.clock.clone());
-    let port: Arc<dyn ChatPort> = Arc::new(
-        SlackChat::new(api.clone(), services.clock.clone(), pacing).with_uploads(Arc::new(uploads)),
+    // One set of tokens for the port and the install callback, which forgets a team's
+    // cached token when it is installed again.
+    let tokens = Arc::new(
+        TeamTokens::new(settings, services.pool.clone(), &api).with_clock(services.clock.clone()),
     );
-    let inbound = SlackInbound::new(services.clone(), api);
+    let port: Arc<dyn ChatPort> = Arc::new(
+        SlackChat::new(api.clone(), services.clock.clone(), pacing)
+            .with_uploads(Arc::new(uploads))
+            .with_tokens(tokens.clone()),
+    );
+    let inbound = SlackInbound::new(services.clone(), api).with_tokens(tokens);
     let mut running = RunningSlack { port: Some(port), ..RunningSlack::default() };
     match settings.transport {
         SlackTransport::Http => {

@@ -110,6 +110,7 @@ pub(crate) fn follow_ups(
             message: Message { thread_of: Some(a.card_key()), ..Message::text(body.to_string()) },
             dedupe_key: a.key(format_args!("webhook:{}", delivery.seq)),
             not_before: now,
+            workspace: None,
         });
     }
     if let Some(task) = a.open_task().filter(|t| a.deliveries.last() == Some(*t)) {

@@ -312,6 +312,7 @@ pub(crate) async fn open_campaign(
             platform,
             channel,
             audit_head: None,
+            workspace: None,
         };
         let after = list.snapshot();
         audit(

@@ -70,14 +70,15 @@ pub(crate) fn approver_dms(
     approvers(services, c)
         .into_iter()
         .filter_map(|person| {
-            let user = person.identities.get(&c.platform)?;
+            let user = person.user_on(c.platform)?;
             Some(NewOutboxMessage {
                 platform: c.platform.as_str().to_owned(),
                 kind: OutboxKind::Dm,
-                target: user.clone(),
+                target: user.to_owned(),
                 message: message.clone(),
                 dedupe_key: c.key(format_args!("{tag}:{}", person.key)),
                 not_before: now,
+                workspace: c.workspace.clone(),
             })
         })
         .collect()

@@ -108,6 +108,7 @@ pub async fn request(
         platform,
         channel,
         audit_head: None,
+        workspace: event.inbound.workspace.clone(),
     };
     credit.id = storage::items::next_id(&mut **tx, ItemKind::Credit).await?;
     let after = credit.snapshot();

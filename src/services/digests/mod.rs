@@ -101,13 +101,16 @@ pub async fn post_slot(
         return Ok(Posted::AlreadyClaimed);
     }
     for (platform, channel) in &definition.channels {
+        // A Slack channel of another workspace is written `T123:C456`.
+        let (workspace, channel) = crate::domain::workspace::split(*platform, channel);
         let new = NewOutboxMessage {
             platform: platform.as_str().to_owned(),
             kind: OutboxKind::Post,
-            target: channel.clone(),
+            target: channel.to_owned(),
             message: message.clone(),
             dedupe_key: dedupe_key(&definition.name, slot, platform.as_str()),
             not_before: now,
+            workspace: workspace.map(str::to_owned),
         };
         outbox::enqueue(&mut tx, &new, now).await?;
     }

@@ -67,14 +67,15 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
     let mut names = Vec::new();
     for person in people {
         names.push(person.display_name.clone());
-        if let Some(user) = person.identities.get(&e.platform) {
+        if let Some(user) = person.user_on(e.platform) {
             messages.push(NewOutboxMessage {
                 platform: e.platform.as_str().to_owned(),
                 kind: OutboxKind::Dm,
-                target: user.clone(),
+                target: user.to_owned(),
                 message: page.clone(),
                 dedupe_key: dedupe(person.key.as_str()),
                 not_before: now,
+                workspace: e.workspace.clone(),
             });
         }
     }
@@ -88,6 +89,7 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
             message: page.clone(),
             dedupe_key: dedupe(&format!("#{channel}")),
             not_before: now,
+            workspace: e.workspace.clone(),
         });
     }
     Some(Pages { level: index + 1, names, messages })

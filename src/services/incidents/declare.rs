@@ -41,8 +41,16 @@ pub async fn declare(
     }
     let team = items::team_of(services, &event.actor.team)?;
     let (platform, channel) = items::home_of(team, event);
-    let opening =
-        Opening { severity, title, accounts: affected, escalation: None, platform, channel };
+    let workspace = event.inbound.workspace.clone();
+    let opening = Opening {
+        severity,
+        title,
+        accounts: affected,
+        escalation: None,
+        platform,
+        channel,
+        workspace,
+    };
     let (incident, room_name) =
         open(services, tx, effects, event.actor, opening, event.now).await?;
     Ok(Reply::private(text::declared(&incident, &room_name)))
@@ -66,6 +74,7 @@ pub async fn declare_for_escalation(
         escalation: Some(e.id),
         platform: e.platform,
         channel: e.channel.clone(),
+        workspace: e.workspace.clone(),
     };
     let (incident, _) = open(services, tx, effects, actor, opening, now).await?;
     Ok(incident.id)
@@ -82,6 +91,7 @@ pub(super) struct Opening<'a> {
     /// Where its card lives.
     pub platform: Platform,
     pub channel: String,
+    pub workspace: Option<String>,
 }
 
 /// Declares an incident: its row, card, room (or the step that makes it), first timeline
@@ -94,7 +104,8 @@ pub(super) async fn open(
     opening: Opening<'_>,
     now: DateTime<Utc>,
 ) -> Result<(Incident, String), AppError> {
-    let Opening { severity, title, accounts: affected, escalation, platform, channel } = opening;
+    let Opening { severity, title, accounts: affected, escalation, platform, channel, workspace } =
+        opening;
     let team = items::team_of(services, &actor.team)?;
     let settings = &services.settings.incident;
     let mut incident = Incident::declared(IncidentDeclaration {
@@ -109,6 +120,7 @@ pub(super) async fn open(
         platform,
         channel,
     });
+    incident.workspace = workspace;
     incident.id = storage::items::next_id(&mut **tx, ItemKind::Incident).await?;
     let mut messages = Vec::new();
     // The console's room is a console channel, there as soon as it is named; the platforms'
@@ -169,6 +181,7 @@ pub(super) fn room_post(
             message: Message { thread_of: Some(incident.card_key()), ..Message::text(body) },
             dedupe_key: incident.key(what),
             not_before: now,
+            workspace: incident.workspace.clone(),
         };
     }
     NewOutboxMessage {
@@ -178,5 +191,6 @@ pub(super) fn room_post(
         message: Message::text(body),
         dedupe_key: incident.key(what),
         not_before: now,
+        workspace: incident.workspace.clone(),
     }
 }

@@ -201,10 +201,10 @@ fn invitees(services: &Services, incident: &Incident) -> Vec<String> {
     let mut users: Vec<String> = Vec::new();
     for key in people {
         let Some(person) = services.directory.person(key) else { continue };
-        if let Some(user) = person.identities.get(&incident.platform)
-            && !users.contains(user)
+        if let Some(user) = person.user_on(incident.platform)
+            && !users.iter().any(|u| u == user)
         {
-            users.push(user.clone());
+            users.push(user.to_owned());
         }
     }
     users
@@ -224,6 +224,7 @@ fn step(
         message: Message::text(serde_json::to_string(op).unwrap_or_default()),
         dedupe_key: incident.key(what),
         not_before: now,
+        workspace: incident.workspace.clone(),
     }
 }
 

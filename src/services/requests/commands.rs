@@ -40,6 +40,7 @@ pub async fn command(
                 requested_by: actor.key.to_string(),
                 team: Some(actor.team.clone()),
                 platform: Some(event.inbound.platform),
+                workspace: event.inbound.workspace.clone(),
             };
             match open_request(services, tx, effects, new, now).await? {
                 Opened::Created(r) => Ok(Reply::private(text::opened(&r, &services.directory))),

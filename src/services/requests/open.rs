@@ -39,6 +39,8 @@ pub struct NewRequest {
     pub team: Option<TeamKey>,
     /// Where the card goes; default: the team's first configured channel.
     pub platform: Option<Platform>,
+    /// The workspace of that platform (Slack's team id); `None` for the default one.
+    pub workspace: Option<String>,
 }
 
 /// The outcome of opening.
@@ -139,6 +141,7 @@ pub async fn open_request(
         platform,
         channel,
     });
+    request.workspace = new.workspace;
     request.id = storage::items::next_id(&mut **tx, ItemKind::Request).await?;
     let after = serde_json::json!({
         "account": request.account.as_str(),
