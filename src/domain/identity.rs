@@ -51,6 +51,13 @@ impl Role {
     }
 }
 
+impl Role {
+    /// Who works items: agents, and the leads who may step in.
+    pub const WORKERS: &'static [Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
+    /// Who may act on an item that is someone else's.
+    pub const LEADS: &'static [Role] = &[Role::Supervisor, Role::Admin];
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -73,6 +80,11 @@ pub struct Person {
 impl Person {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// Whether they hold at least one of `roles`.
+    pub fn has_any_role(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|role| self.has_role(*role))
     }
 }
 

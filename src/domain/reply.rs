@@ -137,6 +137,27 @@ pub struct Button {
     pub prompt: Option<Prompt>,
 }
 
+impl Button {
+    /// A plain button: no confirmation, no prompt.
+    pub fn new(label: &str, action: String, style: ButtonStyle) -> Button {
+        Button { label: label.to_owned(), action, style, confirm: None, prompt: None }
+    }
+
+    /// This button asking for a required line of text before the click is sent: the
+    /// dialog's `title` and its field's `label` (a resolution note, a reason).
+    pub fn asking(self, title: &str, label: &str) -> Button {
+        self.asking_one_of(title, label, Vec::new())
+    }
+
+    /// Like [`Button::asking`], the answer being one of `choices` (a select menu) when
+    /// there are any.
+    pub fn asking_one_of(self, title: &str, label: &str, choices: Vec<Choice>) -> Button {
+        let prompt =
+            Prompt { title: title.to_owned(), label: label.to_owned(), required: true, choices };
+        Button { prompt: Some(prompt), ..self }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ButtonStyle {

@@ -8,9 +8,17 @@ use super::local_time;
 use crate::domain::escalation::Resolution;
 use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
+use crate::domain::item::LivingItem;
 use crate::domain::page::{Listing, Page};
+use crate::domain::reply::{Button, ButtonStyle};
 use crate::domain::sla::SlaStatus;
 use crate::domain::sla_policy::ClockView;
+
+/// A plain button of `item`'s card that sends `verb` (its action id carries the card's
+/// version, so a click on an old card is recognised as stale).
+pub fn button(item: &impl LivingItem, label: &str, verb: &str, style: ButtonStyle) -> Button {
+    Button::new(label, item.action_id(verb), style)
+}
 
 /// A person's display name (the key for someone the directory does not know).
 pub fn person_name(directory: &Directory, key: &PersonKey) -> String {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::item::{clock_text, person_name};
-use super::{CommandHelp, local_time};
+use super::local_time;
 use crate::domain::identity::Directory;
 use crate::domain::item::LivingItem;
 use crate::domain::onboarding::{
@@ -14,14 +14,12 @@ use crate::domain::onboarding::{
 use crate::domain::reply::{Button, ButtonStyle, Card, Field, Prompt};
 use crate::domain::sla::SlaStatus;
 
-pub const HELP_ONBOARD: CommandHelp = CommandHelp {
-    usage: "/onboard <account> <plan>",
-    summary: "Start an account's onboarding: a checklist card with a clock per step.",
-};
-pub const HELP_ONBOARDING: CommandHelp = CommandHelp {
-    usage: "/onboarding [team]",
-    summary: "Accounts in onboarding with their current step and standing.",
-};
+crate::command_help! {
+    HELP_ONBOARD: "/onboard <account> <plan>"
+        => "Start an account's onboarding: a checklist card with a clock per step.";
+    HELP_ONBOARDING: "/onboarding [team]"
+        => "Accounts in onboarding with their current step and standing.";
+}
 
 /// Most steps whose buttons a card shows (three each; Discord allows 25 buttons).
 pub const MAX_STEPS_WITH_BUTTONS: usize = 8;
