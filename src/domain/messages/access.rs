@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::item::person_name;
+use super::item::{opened_field, person_name};
 use super::local_time;
 use crate::domain::access::{
     AccessRequest, AccessState, AccessSystem, Change, Decision, Delivery, DeliveryStatus, Refusal,
@@ -308,14 +308,7 @@ pub fn card(a: &AccessRequest, directory: &Directory, zone: Tz) -> Card {
         Field::new("For", person_name(directory, &a.holder)),
         Field::new("Duration", format_duration(a.duration())),
         Field::new("Reason", a.reason.clone()),
-        Field::new(
-            "Requested",
-            format!(
-                "by {} at {}",
-                person_name(directory, &a.holder),
-                local_time(a.requested_at, zone)
-            ),
-        ),
+        opened_field("Requested", person_name(directory, &a.holder), a.requested_at, zone),
         Field::new("State", state_text(a, directory, zone)),
     ];
     if !a.decisions.is_empty() {

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use super::item::opened_field;
 pub use super::item::{missing_account, unknown_account};
 use super::local_time;
 use crate::domain::audit::{AuditRecord, ChainBreak};
@@ -352,14 +353,7 @@ pub fn card(
         Field::new("Account", account),
         Field::new("Amount", amount(c)),
         Field::new("Reason", reason),
-        Field::new(
-            "Requested",
-            format!(
-                "by {} at {}",
-                name(directory, &c.requested_by),
-                local_time(c.requested_at, zone)
-            ),
-        ),
+        opened_field("Requested", name(directory, &c.requested_by), c.requested_at, zone),
         Field::new("State", state_text(c, directory, zone)),
         Field::new("Approval chain", chain_text(c, directory, zone)),
     ];

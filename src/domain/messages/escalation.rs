@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::item::{
-    already_resolved, button, clock_text, not_in_state, person_name as name, roles_needed,
+    already_resolved, button, clock_text, not_in_state, opened_field, person_name as name,
+    roles_needed,
 };
 pub use super::item::{missing_account, unknown_account};
 use super::local_time;
@@ -174,10 +175,7 @@ pub fn card(
         fields.push(Field::new("Acknowledge by", clock_text(&sla.acknowledge, zone)));
         fields.push(Field::new("Resolve by", clock_text(&sla.resolve, zone)));
     }
-    fields.push(Field::new(
-        "Opened",
-        format!("by {} at {}", name(directory, &e.opened_by), local_time(e.opened_at, zone)),
-    ));
+    fields.push(opened_field("Opened", name(directory, &e.opened_by), e.opened_at, zone));
     if let Some(incident) = e.incident {
         fields.push(Field::new("War room", format!("incident #{incident}")));
     }

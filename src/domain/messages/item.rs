@@ -2,6 +2,7 @@
 //! lines and the refusals every workflow can give. Each workflow's messages module keeps
 //! its own words and calls these for the common ones.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::local_time;
@@ -10,7 +11,7 @@ use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
 use crate::domain::item::LivingItem;
 use crate::domain::page::{Listing, Page};
-use crate::domain::reply::{Button, ButtonStyle};
+use crate::domain::reply::{Button, ButtonStyle, Field};
 use crate::domain::sla::SlaStatus;
 use crate::domain::sla_policy::ClockView;
 
@@ -18,6 +19,12 @@ use crate::domain::sla_policy::ClockView;
 /// version, so a click on an old card is recognised as stale).
 pub fn button(item: &impl LivingItem, label: &str, verb: &str, style: ButtonStyle) -> Button {
     Button::new(label, item.action_id(verb), style)
+}
+
+/// A card's field saying who opened (requested, started) the item and when, in `zone`:
+/// "Opened: by Ana at 09:12".
+pub fn opened_field(label: &str, who: String, at: DateTime<Utc>, zone: Tz) -> Field {
+    Field::new(label, format!("by {who} at {}", local_time(at, zone)))
 }
 
 /// A person's display name (the key for someone the directory does not know).

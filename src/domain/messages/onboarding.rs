@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::item::{clock_text, person_name};
+use super::item::{clock_text, opened_field, person_name};
 use super::local_time;
 use crate::domain::identity::Directory;
 use crate::domain::item::LivingItem;
@@ -161,14 +161,7 @@ pub fn card(o: &Onboarding, directory: &Directory, zone: Tz, now: DateTime<Utc>)
     let fields = vec![
         Field::new("Account", account),
         Field::new("Plan", o.plan_name.clone()),
-        Field::new(
-            "Started",
-            format!(
-                "by {} at {}",
-                person_name(directory, &o.opened_by),
-                local_time(o.opened_at, zone)
-            ),
-        ),
+        opened_field("Started", person_name(directory, &o.opened_by), o.opened_at, zone),
         Field::new("State", state),
         Field::new("Checklist", lines.join("\n")),
     ];

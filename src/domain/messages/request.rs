@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::item::{
-    already_resolved, button, clock_text, not_in_state, person_name as name, roles_needed,
+    already_resolved, button, clock_text, not_in_state, opened_field, person_name as name,
+    roles_needed,
 };
 pub use super::item::{missing_account, unknown_account};
 use super::local_time;
@@ -255,10 +256,7 @@ pub fn card(r: &Request, sla: Option<&RequestSla>, directory: &Directory, zone: 
     for (key, value) in &r.fields {
         fields.push(Field::new(key.clone(), value.clone()));
     }
-    fields.push(Field::new(
-        "Opened",
-        format!("by {} at {}", requester_name(directory, r), local_time(r.opened_at, zone)),
-    ));
+    fields.push(opened_field("Opened", requester_name(directory, r), r.opened_at, zone));
     Card {
         living_key: Some(r.card_key()),
         title: format!(
