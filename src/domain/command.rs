@@ -82,6 +82,28 @@ impl UsageError {
     }
 }
 
+/// The positive number a command names (`42` or `#42`: an item's id, a notice's number),
+/// or the usage error of `help` saying it is `missing` or `invalid` in the command's words.
+pub(crate) fn parse_positive<N>(
+    help: &CommandHelp,
+    raw: &str,
+    missing: fn() -> String,
+    invalid: fn(&str) -> String,
+) -> Result<N, UsageError>
+where
+    N: std::str::FromStr + PartialOrd + Default,
+{
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(UsageError::new(help, missing()));
+    }
+    raw.trim_start_matches('#')
+        .parse::<N>()
+        .ok()
+        .filter(|n| *n > N::default())
+        .ok_or_else(|| UsageError::new(help, invalid(raw)))
+}
+
 /// The name of the umbrella command under which every subcommand is also available.
 pub const ROOT: &str = "steward";
 
