@@ -268,6 +268,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_positive_number_may_carry_a_hash_and_zero_or_words_are_invalid() {
+        let help = &messages::HELP_HELP;
+        let missing = || "missing".to_owned();
+        let invalid = |raw: &str| format!("invalid {raw}");
+        assert_eq!(parse_positive::<i64>(help, " #42 ", missing, invalid), Ok(42));
+        assert_eq!(parse_positive::<u32>(help, "7", missing, invalid), Ok(7));
+        for (raw, problem) in
+            [("", "missing"), ("0", "invalid 0"), ("-3", "invalid -3"), ("x", "invalid x")]
+        {
+            let err = parse_positive::<i64>(help, raw, missing, invalid).unwrap_err();
+            assert_eq!((err.usage, err.problem.as_str()), (help.usage, problem));
+        }
+    }
+
+    #[test]
     fn root_and_short_forms_are_the_same_command() {
         assert_eq!(parse("steward", "whoami"), Ok(Command::Whoami));
         assert_eq!(parse("/whoami", ""), Ok(Command::Whoami));

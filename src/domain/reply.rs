@@ -233,6 +233,22 @@ mod tests {
     }
 
     #[test]
+    fn an_asking_button_keeps_its_action_and_requires_the_text() {
+        let plain = Button::new("Resolve", "esc:1:resolve:v2".into(), ButtonStyle::Default);
+        assert_eq!((plain.confirm.clone(), plain.prompt.clone()), (None, None));
+        let asking = plain.clone().asking("Resolve", "resolution note");
+        let prompt = asking.prompt.clone().expect("a prompt");
+        assert_eq!(
+            (asking.label.as_str(), asking.action.as_str()),
+            ("Resolve", "esc:1:resolve:v2")
+        );
+        assert_eq!((prompt.title.as_str(), prompt.label.as_str()), ("Resolve", "resolution note"));
+        assert!(prompt.required && prompt.choices.is_empty());
+        let menu = plain.asking_one_of("Reassign", "person", vec![choice("sam", "Sam")]);
+        assert_eq!(menu.prompt.expect("a prompt").choices, vec![choice("sam", "Sam")]);
+    }
+
+    #[test]
     fn matching_choices_contain_the_typed_text_in_key_or_name_ignoring_case() {
         let all = vec![
             choice("alice", "Alice Archer"),

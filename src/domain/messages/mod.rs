@@ -379,6 +379,27 @@ mod tests {
     }
 
     #[test]
+    fn digits_are_grouped_in_threes_from_the_right_sign_kept_apart() {
+        assert_eq!(group_digits("7"), "7");
+        assert_eq!(group_digits("999"), "999");
+        assert_eq!(group_digits("1000"), "1,000");
+        assert_eq!(group_digits("1234567"), "1,234,567");
+        assert_eq!(group_digits("-1234"), "-1,234");
+    }
+
+    #[test]
+    fn a_declared_help_entry_keeps_its_usage_and_summary() {
+        crate::command_help! {
+            /// An entry declared here only.
+            HELP_EXAMPLE: "/example <id>" => "Show an example.";
+        }
+        assert_eq!(
+            HELP_EXAMPLE,
+            CommandHelp { usage: "/example <id>", summary: "Show an example." }
+        );
+    }
+
+    #[test]
     fn local_time_uses_the_readers_zone() {
         let at = DateTime::parse_from_rfc3339("2026-07-01T12:00:00Z").unwrap().to_utc();
         assert_eq!(local_time(at, chrono_tz::Europe::Berlin), "Wed 01 Jul 14:00 CEST");
