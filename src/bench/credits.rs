@@ -8,37 +8,15 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
 use rust_decimal::Decimal;
 
-use super::{BenchDatabase, ClientRun};
-use crate::config::{ChainLevelConfig, LimitConfig, PersonConfig, Settings};
+use super::{BenchDatabase, ClientRun, OpenThenClick};
+use crate::config::{ChainLevelConfig, LimitConfig, Settings};
 use crate::domain::identity::Role;
-use crate::domain::ids::{PersonKey, Platform};
-use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::item::ItemKind;
 use crate::services::Services;
-
-fn person(
-    key: &str,
-    team: &crate::domain::ids::TeamKey,
-    role: Role,
-) -> anyhow::Result<PersonConfig> {
-    Ok(PersonConfig {
-        key: PersonKey::parse(key).map_err(|e| anyhow::anyhow!("{e}"))?,
-        name: key.to_owned(),
-        team: team.clone(),
-        roles: vec![role],
-        time_zone: None,
-        skills: Vec::new(),
-        slack: None,
-        discord: None,
-        console: None,
-        shift: None,
-        out_of_office: Vec::new(),
-    })
-}
 
 /// The configuration plus one requester and one approver per client.
 fn bench_settings(mut settings: Settings, clients: usize) -> anyhow::Result<Settings> {
@@ -46,8 +24,10 @@ fn bench_settings(mut settings: Settings, clients: usize) -> anyhow::Result<Sett
     let huge = Decimal::from_str("1000000000")?;
     let limit = LimitConfig { per_request: huge, monthly: huge * Decimal::from(1_000_000) };
     for client in 0..clients {
-        settings.people.push(person(&format!("bench-agent-{client}"), &team, Role::Agent)?);
-        let approver = person(&format!("bench-approver-{client}"), &team, Role::Supervisor)?;
+        let agent = format!("bench-agent-{client}");
+        settings.people.push(super::person(&agent, agent.clone(), &team, Role::Agent)?);
+        let approver = format!("bench-approver-{client}");
+        let approver = super::person(&approver, approver.clone(), &team, Role::Supervisor)?;
         settings.authority.people.insert(approver.key.clone(), [("USD".to_owned(), limit)].into());
         settings.people.push(approver);
     }
@@ -85,60 +65,18 @@ async fn drive(
     clients: usize,
     pairs: usize,
 ) -> Vec<ClientRun> {
-    let per_client = pairs.div_ceil(clients);
-    let mut tasks = tokio::task::JoinSet::new();
-    for client in 0..clients {
-        let (services, shape) = (services.clone(), shape.clone());
-        tasks.spawn(async move {
-            let (account, reason) = (&shape.0, &shape.1);
-            let requester = format!("bench-agent-{client}");
-            let approver = format!("bench-approver-{client}");
-            let mut run = ClientRun::default();
-            for n in 0..per_client {
-                let request = inbound(
-                    &requester,
-                    format!("bench:{client}:{n}:credit:{}", uuid::Uuid::new_v4()),
-                    InboundKind::Command {
-                        name: "credit".into(),
-                        args: format!("{account} 10.00 USD {reason} bench {client}-{n}"),
-                    },
-                );
-                let started = Instant::now();
-                let reply = services.handle_inbound(request).await;
-                let Some(id) = requested_id(reply.message.text.as_deref().unwrap_or("")) else {
-                    run.errors += 1;
-                    continue;
-                };
-                run.latencies.push(started.elapsed());
-                let action = format!("cr:{id}:approve:v1");
-                let click = inbound(
-                    &approver,
-                    Inbound::click_dedupe_key(Platform::Console, &approver, &action),
-                    InboundKind::Action { action },
-                );
-                let started = Instant::now();
-                let reply = services.handle_inbound(click).await;
-                if reply.message.text.as_deref().is_some_and(|t| t.ends_with(" approved.")) {
-                    run.latencies.push(started.elapsed());
-                } else {
-                    run.errors += 1;
-                }
-            }
-            run
-        });
-    }
-    tasks.join_all().await
-}
-
-fn inbound(actor: &str, dedupe_key: String, kind: InboundKind) -> Inbound {
-    Inbound {
-        dedupe_key,
-        platform: Platform::Console,
-        workspace: None,
-        actor: actor.to_owned(),
-        channel: "bench".into(),
-        kind,
-    }
+    let shape = shape.clone();
+    super::open_then_click(services, clients, pairs, move |client, n| OpenThenClick {
+        opener: format!("bench-agent-{client}"),
+        command: "credit",
+        args: format!("{} 10.00 USD {} bench {client}-{n}", shape.0, shape.1),
+        opened_id: requested_id,
+        clicker: format!("bench-approver-{client}"),
+        kind: ItemKind::Credit,
+        verb: "approve",
+        done: " approved.",
+    })
+    .await
 }
 
 /// The id in "Credit #42 requested: …".

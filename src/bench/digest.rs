@@ -13,7 +13,7 @@ use super::seed::{SeedArgs, SeedFigures, seed};
 use crate::config::{DigestConfig, PersonConfig, Settings, TeamConfig};
 use crate::domain::digest::DigestKind;
 use crate::domain::identity::Role;
-use crate::domain::ids::{PersonKey, Platform, TeamKey};
+use crate::domain::ids::{Platform, TeamKey};
 use crate::services::digests::{compute, definition};
 
 #[derive(Debug, Serialize)]
@@ -108,23 +108,15 @@ fn bench_settings(mut settings: Settings) -> anyhow::Result<Settings> {
         for n in 1..=8 {
             let role = if n == 1 { Role::Supervisor } else { Role::Agent };
             let shift = if n % 2 == 0 { "07:00-15:00" } else { "11:00-19:00" };
+            let person = super::person(&format!("{key}-{n}"), format!("{name} {n}"), &team, role)?;
             settings.people.push(PersonConfig {
-                key: PersonKey::parse(&format!("{key}-{n}")).map_err(|e| anyhow::anyhow!(e.0))?,
-                name: format!("{name} {n}"),
-                team: team.clone(),
-                roles: vec![role],
-                time_zone: None,
-                skills: Vec::new(),
-                slack: None,
-                discord: None,
-                console: None,
                 shift: Some(
                     ["mon", "tue", "wed", "thu", "fri"]
                         .iter()
                         .map(|d| (d.to_string(), shift.to_string()))
                         .collect(),
                 ),
-                out_of_office: Vec::new(),
+                ..person
             });
         }
     }

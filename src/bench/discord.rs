@@ -4,7 +4,6 @@
 //! transaction baseline runs on the same pool in the same run.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -13,7 +12,6 @@ use super::{BenchDatabase, ClientRun};
 use crate::config::Settings;
 use crate::domain::identity::Role;
 use crate::domain::ids::Platform;
-use crate::domain::inbound::{Inbound, InboundKind};
 use crate::platform::discord::http::{DiscordHttpState, PATH, routes};
 use crate::platform::discord::verify::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::platform::discord::{Interactions, render};
@@ -79,22 +77,9 @@ async fn open_escalations(
         tasks.spawn(async move {
             let mut ids = Vec::with_capacity(per_client);
             for n in 0..per_client {
-                let inbound = Inbound {
-                    dedupe_key: format!("bench:discord:{client}:{n}:{}", uuid::Uuid::new_v4()),
-                    platform: Platform::Console,
-                    workspace: None,
-                    actor: actor.clone(),
-                    channel: "bench".into(),
-                    kind: InboundKind::Command {
-                        name: "escalate".into(),
-                        args: format!("{account} sev3 Discord benchmark {client}-{n}"),
-                    },
-                };
-                let reply = services.handle_inbound(inbound).await;
-                let text = reply.message.text.unwrap_or_default();
-                let id = super::opened_escalation_id(&text)
-                    .with_context(|| format!("could not open an escalation: {text}"))?;
-                ids.push(id);
+                let args = format!("{account} sev3 Discord benchmark {client}-{n}");
+                let console = (Platform::Console, "bench");
+                ids.push(super::open_escalation(&services, console, &actor, args).await?);
             }
             anyhow::Ok(ids)
         });
@@ -114,60 +99,45 @@ async fn drive(
     ids: &[i64],
     clients: usize,
 ) -> Vec<ClientRun> {
-    let per_client = ids.len().div_ceil(clients).max(1);
-    let mut tasks = tokio::task::JoinSet::new();
-    for chunk in ids.chunks(per_client) {
-        let (url, signing, user, chunk) =
-            (url.to_owned(), signing.clone(), user.to_owned(), chunk.to_vec());
-        tasks.spawn(async move {
-            let mut run = ClientRun::default();
-            let Ok(http) = reqwest::Client::builder().pool_max_idle_per_host(1).build() else {
-                run.errors += chunk.len();
-                return run;
-            };
-            for id in chunk {
-                let action = format!("esc:{id}:acknowledge:v1");
-                let body = serde_json::json!({
-                    "id": format!("{}", 1_000_000_000_000 + id),
-                    "application_id": "1",
-                    "type": 3,
-                    "token": format!("bench-token-{id}"),
-                    "channel_id": "200000000000000001",
-                    "member": { "user": { "id": user } },
-                    "data": {
-                        "custom_id": render::custom_id(render::ControlKind::Act, &action),
-                        "component_type": 2,
-                    },
-                })
-                .to_string();
-                let timestamp = chrono::Utc::now().timestamp();
-                let signature = verify::sign(&signing, timestamp, body.as_bytes());
-                let sent = Instant::now();
-                let response = http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header(TIMESTAMP_HEADER, timestamp.to_string())
-                    .header(SIGNATURE_HEADER, signature)
-                    .body(body)
-                    .send()
-                    .await;
-                let ok = match response {
-                    Ok(r) if r.status().is_success() => match r.bytes().await {
-                        Ok(bytes) => acknowledged(&bytes),
-                        Err(_) => false,
-                    },
-                    _ => false,
-                };
-                if ok {
-                    run.latencies.push(sent.elapsed());
-                } else {
-                    run.errors += 1;
+    let (url, signing, user) = (url.to_owned(), signing.clone(), user.to_owned());
+    super::keep_alive_clients(ids, clients, move |http, id| {
+        let body = click_body(&user, id);
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = verify::sign(&signing, timestamp, body.as_bytes());
+        let request = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(SIGNATURE_HEADER, signature)
+            .body(body);
+        ClientRun::timed(async move {
+            match request.send().await {
+                Ok(r) if r.status().is_success() => {
+                    r.bytes().await.is_ok_and(|bytes| acknowledged(&bytes))
                 }
+                _ => false,
             }
-            run
-        });
-    }
-    tasks.join_all().await
+        })
+    })
+    .await
+}
+
+/// A component interaction from `user` clicking Acknowledge on escalation `id`.
+fn click_body(user: &str, id: i64) -> String {
+    let action = format!("esc:{id}:acknowledge:v1");
+    serde_json::json!({
+        "id": format!("{}", 1_000_000_000_000 + id),
+        "application_id": "1",
+        "type": 3,
+        "token": format!("bench-token-{id}"),
+        "channel_id": "200000000000000001",
+        "member": { "user": { "id": user } },
+        "data": {
+            "custom_id": render::custom_id(render::ControlKind::Act, &action),
+            "component_type": 2,
+        },
+    })
+    .to_string()
 }
 
 /// Whether the interaction answer says the escalation was acknowledged.

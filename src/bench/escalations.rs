@@ -1,15 +1,13 @@
 //! `steward bench escalations`: open + acknowledge through `Services::handle_inbound`, one
 //! transaction each, from C concurrent clients.
 
-use std::time::Instant;
-
 use anyhow::Context;
 
-use super::{BenchDatabase, ClientRun};
+use super::{BenchDatabase, ClientRun, OpenThenClick};
 use crate::config::Settings;
 use crate::domain::identity::Role;
 use crate::domain::ids::Platform;
-use crate::domain::inbound::{Inbound, InboundKind};
+use crate::domain::item::ItemKind;
 use crate::services::Services;
 
 pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
@@ -44,57 +42,16 @@ async fn drive(
     clients: usize,
     pairs: usize,
 ) -> Vec<ClientRun> {
-    let per_client = pairs.div_ceil(clients);
-    let mut tasks = tokio::task::JoinSet::new();
-    for client in 0..clients {
-        let (services, actor, account) = (services.clone(), actor.to_owned(), account.to_owned());
-        tasks.spawn(async move {
-            let mut run = ClientRun::default();
-            for n in 0..per_client {
-                let open = inbound(
-                    &actor,
-                    format!("bench:{client}:{n}:open:{}", uuid::Uuid::new_v4()),
-                    InboundKind::Command {
-                        name: "escalate".into(),
-                        args: format!("{account} sev2 Benchmark escalation {client}-{n}"),
-                    },
-                );
-                let started = Instant::now();
-                let reply = services.handle_inbound(open).await;
-                let Some(id) =
-                    super::opened_escalation_id(reply.message.text.as_deref().unwrap_or(""))
-                else {
-                    run.errors += 1;
-                    continue;
-                };
-                run.latencies.push(started.elapsed());
-                let action = format!("esc:{id}:acknowledge:v1");
-                let ack = inbound(
-                    &actor,
-                    Inbound::click_dedupe_key(Platform::Console, &actor, &action),
-                    InboundKind::Action { action },
-                );
-                let started = Instant::now();
-                let reply = services.handle_inbound(ack).await;
-                if reply.message.text.as_deref().is_some_and(|t| t.ends_with("acknowledged.")) {
-                    run.latencies.push(started.elapsed());
-                } else {
-                    run.errors += 1;
-                }
-            }
-            run
-        });
-    }
-    tasks.join_all().await
-}
-
-fn inbound(actor: &str, dedupe_key: String, kind: InboundKind) -> Inbound {
-    Inbound {
-        dedupe_key,
-        platform: Platform::Console,
-        workspace: None,
-        actor: actor.to_owned(),
-        channel: "bench".into(),
-        kind,
-    }
+    let (actor, account) = (actor.to_owned(), account.to_owned());
+    super::open_then_click(services, clients, pairs, move |client, n| OpenThenClick {
+        opener: actor.clone(),
+        command: "escalate",
+        args: format!("{account} sev2 Benchmark escalation {client}-{n}"),
+        opened_id: super::opened_escalation_id,
+        clicker: actor.clone(),
+        kind: ItemKind::Escalation,
+        verb: "acknowledge",
+        done: "acknowledged.",
+    })
+    .await
 }

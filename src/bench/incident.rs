@@ -85,17 +85,13 @@ struct Shape {
 
 /// Declares the sev1 incident through the service path and gives it its room (not measured).
 async fn declare(services: &Services) -> anyhow::Result<i64> {
-    let inbound = Inbound {
-        dedupe_key: format!("bench:incident:declare:{}", uuid::Uuid::new_v4()),
-        platform: Platform::Slack,
-        workspace: None,
-        actor: ACTOR.to_owned(),
-        channel: "C0BENCH".into(),
-        kind: InboundKind::Command {
-            name: "incident".into(),
-            args: "declare sev1 Benchmark war room".into(),
-        },
+    let dedupe_key = format!("bench:incident:declare:{}", uuid::Uuid::new_v4());
+    let kind = InboundKind::Command {
+        name: "incident".into(),
+        args: "declare sev1 Benchmark war room".into(),
     };
+    let on_slack = super::console_inbound(ACTOR, dedupe_key, kind);
+    let inbound = Inbound { platform: Platform::Slack, channel: "C0BENCH".into(), ..on_slack };
     let reply = services.handle_inbound(inbound).await;
     let text = reply.message.text.unwrap_or_default();
     let id: i64 = text
@@ -117,30 +113,26 @@ async fn declare(services: &Services) -> anyhow::Result<i64> {
 
 /// `clients` keep-alive connections sending one reaction per message number in `messages`.
 async fn drive(shape: &Arc<Shape>, messages: &[usize], clients: usize) -> Vec<ClientRun> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for chunk in messages.chunks(messages.len().div_ceil(clients).max(1)) {
-        let (shape, chunk) = (shape.clone(), chunk.to_vec());
-        tasks.spawn(async move {
+    let shape = shape.clone();
+    super::keep_alive_clients(messages, clients, move |http, n| {
+        let shape = shape.clone();
+        async move {
             let mut run = ClientRun::default();
-            let Ok(http) = reqwest::Client::builder().pool_max_idle_per_host(1).build() else {
-                run.errors += chunk.len();
-                return run;
-            };
-            for n in chunk {
-                let deliveries = if n % REDELIVER_EVERY == 0 { 2 } else { 1 };
-                for _ in 0..deliveries {
-                    let body = reaction_body(&shape.emoji, n);
-                    let sent = Instant::now();
-                    match post_signed(&http, &shape.url, "application/json", body, SECRET).await {
-                        Some(200) => run.latencies.push(sent.elapsed()),
-                        _ => run.errors += 1,
-                    }
-                }
+            let deliveries = if n % REDELIVER_EVERY == 0 { 2 } else { 1 };
+            for _ in 0..deliveries {
+                run.absorb(
+                    ClientRun::timed(async {
+                        let body = reaction_body(&shape.emoji, n);
+                        let json = "application/json";
+                        post_signed(&http, &shape.url, json, body, SECRET).await == Some(200)
+                    })
+                    .await,
+                );
             }
             run
-        });
-    }
-    tasks.join_all().await
+        }
+    })
+    .await
 }
 
 /// A `reaction_added` event on message number `n` of the room (an author Steward does not

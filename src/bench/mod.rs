@@ -15,12 +15,20 @@ pub mod seed;
 pub mod slack;
 pub mod timers;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use serde::Serialize;
 use sqlx::PgPool;
+use uuid::Uuid;
 
-use crate::config::Settings;
+use crate::config::{PersonConfig, Settings};
+use crate::domain::identity::Role;
+use crate::domain::ids::{PersonKey, Platform, TeamKey};
+use crate::domain::inbound::Inbound;
+use crate::domain::inbound::InboundKind::{self, Command};
+use crate::domain::item::ItemKind;
+use crate::services::Services;
 use crate::startup::Database;
 use crate::storage;
 
@@ -103,6 +111,166 @@ pub async fn baseline(pool: &PgPool, clients: usize, count: usize) -> anyhow::Re
 pub struct ClientRun {
     pub latencies: Vec<Duration>,
     pub errors: usize,
+}
+
+impl ClientRun {
+    /// Counts one request sent at `sent`: its latency when it succeeded, else one error.
+    pub fn record(&mut self, sent: Instant, ok: bool) {
+        if ok {
+            self.latencies.push(sent.elapsed());
+        } else {
+            self.errors += 1;
+        }
+    }
+
+    /// One request, timed from here until `request` says whether it succeeded.
+    pub async fn timed(request: impl Future<Output = bool>) -> ClientRun {
+        let (mut run, sent) = (ClientRun::default(), Instant::now());
+        run.record(sent, request.await);
+        run
+    }
+
+    /// Adds `other`'s figures to these.
+    pub fn absorb(&mut self, other: ClientRun) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
+    }
+}
+
+/// `clients` keep-alive HTTP connections (one each), each sending its share of `items` in
+/// order: `send` sends one item's requests on the connection and says how they went.
+pub async fn keep_alive_clients<T, F, Fut>(items: &[T], clients: usize, send: F) -> Vec<ClientRun>
+where
+    T: Clone + Send + 'static,
+    F: Fn(reqwest::Client, T) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ClientRun> + Send,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in items.chunks(items.len().div_ceil(clients).max(1)) {
+        let (send, chunk) = (send.clone(), chunk.to_vec());
+        tasks.spawn(async move {
+            let mut run = ClientRun::default();
+            let Ok(http) = reqwest::Client::builder().pool_max_idle_per_host(1).build() else {
+                run.errors += chunk.len();
+                return run;
+            };
+            for item in chunk {
+                run.absorb(send(http.clone(), item).await);
+            }
+            run
+        });
+    }
+    tasks.join_all().await
+}
+
+/// One iteration of a service benchmark's client: a command that opens an item, then a
+/// click on the opened item's card (version 1).
+pub struct OpenThenClick {
+    /// Who sends the command (a console user id).
+    pub opener: String,
+    pub command: &'static str,
+    pub args: String,
+    /// The opened item's id in the command's reply, if it was opened.
+    pub opened_id: fn(&str) -> Option<i64>,
+    /// Who clicks (a console user id).
+    pub clicker: String,
+    pub kind: ItemKind,
+    pub verb: &'static str,
+    /// How the click's reply ends when it worked ("acknowledged.").
+    pub done: &'static str,
+}
+
+/// `clients` concurrent loops through `Services::handle_inbound`, `pairs` iterations in
+/// total; `iteration(client, n)` says what the `n`-th iteration of a client sends. Each of
+/// the two transactions is timed on its own; a command that opens nothing is one error and
+/// its click is not sent.
+pub async fn open_then_click<F>(
+    services: &Services,
+    clients: usize,
+    pairs: usize,
+    iteration: F,
+) -> Vec<ClientRun>
+where
+    F: Fn(usize, usize) -> OpenThenClick + Clone + Send + 'static,
+{
+    let per_client = pairs.div_ceil(clients);
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in 0..clients {
+        let (services, iteration) = (services.clone(), iteration.clone());
+        tasks.spawn(async move {
+            let mut run = ClientRun::default();
+            for n in 0..per_client {
+                let it = iteration(client, n);
+                let dedupe_key = format!("bench:{client}:{n}:{}:{}", it.command, Uuid::new_v4());
+                let name = it.command.to_owned();
+                let open = console_inbound(&it.opener, dedupe_key, Command { name, args: it.args });
+                let started = Instant::now();
+                let reply = services.handle_inbound(open).await;
+                let Some(id) = (it.opened_id)(reply.message.text.as_deref().unwrap_or("")) else {
+                    run.errors += 1;
+                    continue;
+                };
+                run.latencies.push(started.elapsed());
+                let action = it.kind.action_id(id, it.verb, 1);
+                let key = Inbound::click_dedupe_key(Platform::Console, &it.clicker, &action);
+                let click = console_inbound(&it.clicker, key, InboundKind::Action { action });
+                let started = Instant::now();
+                let reply = services.handle_inbound(click).await;
+                let done = reply.message.text.as_deref().is_some_and(|t| t.ends_with(it.done));
+                run.record(started, done);
+            }
+            run
+        });
+    }
+    tasks.join_all().await
+}
+
+/// An event from `actor` on the console, in the `bench` channel.
+pub fn console_inbound(actor: &str, dedupe_key: String, kind: InboundKind) -> Inbound {
+    Inbound {
+        dedupe_key,
+        platform: Platform::Console,
+        workspace: None,
+        actor: actor.to_owned(),
+        channel: "bench".into(),
+        kind,
+    }
+}
+
+/// A person added to the configuration for a run: one role, no platform ids, no shift.
+pub fn person(key: &str, name: String, team: &TeamKey, role: Role) -> anyhow::Result<PersonConfig> {
+    Ok(PersonConfig {
+        key: PersonKey::parse(key).map_err(|e| anyhow::anyhow!("{e}"))?,
+        name,
+        team: team.clone(),
+        roles: vec![role],
+        time_zone: None,
+        skills: Vec::new(),
+        slack: None,
+        discord: None,
+        console: None,
+        shift: None,
+        out_of_office: Vec::new(),
+    })
+}
+
+/// Sends `/escalate <args>` from `actor` on `platform` in `channel` (not measured); the
+/// opened escalation's id, or an error quoting the reply.
+pub async fn open_escalation(
+    services: &Services,
+    (platform, channel): (Platform, &str),
+    actor: &str,
+    args: String,
+) -> anyhow::Result<i64> {
+    let dedupe_key = format!("bench:{platform}:escalate:{}", Uuid::new_v4());
+    let kind = Command { name: "escalate".into(), args };
+    let inbound = Inbound {
+        platform,
+        channel: channel.to_owned(),
+        ..console_inbound(actor, dedupe_key, kind)
+    };
+    let text = services.handle_inbound(inbound).await.message.text.unwrap_or_default();
+    opened_escalation_id(&text).with_context(|| format!("could not open an escalation: {text}"))
 }
 
 /// Runs a service benchmark's measured phase between two baseline runs on the same pool, then

@@ -6,7 +6,6 @@
 //! beforehand through the service path (not measured).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -15,7 +14,6 @@ use super::{BenchDatabase, ClientRun};
 use crate::config::{Secret, Settings, SlackTransport};
 use crate::domain::identity::Role;
 use crate::domain::ids::Platform;
-use crate::domain::inbound::{Inbound, InboundKind};
 use crate::platform::slack::http::{INTERACTIVITY_PATH, SlackHttpState, routes};
 use crate::platform::slack::verify::sign;
 use crate::platform::slack::{SlackApi, SlackInbound};
@@ -141,22 +139,9 @@ async fn open_escalations(
 ) -> anyhow::Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(count);
     for n in 0..count {
-        let inbound = Inbound {
-            dedupe_key: format!("bench:slack:open:{n}:{}", uuid::Uuid::new_v4()),
-            platform: Platform::Slack,
-            workspace: None,
-            actor: ACTOR.to_owned(),
-            channel: "C0BENCH".into(),
-            kind: InboundKind::Command {
-                name: "escalate".into(),
-                args: format!("{account} sev2 Benchmark escalation {n}"),
-            },
-        };
-        let reply = services.handle_inbound(inbound).await;
-        let text = reply.message.text.unwrap_or_default();
+        let args = format!("{account} sev2 Benchmark escalation {n}");
         ids.push(
-            super::opened_escalation_id(&text)
-                .with_context(|| format!("could not open: {text}"))?,
+            super::open_escalation(services, (Platform::Slack, "C0BENCH"), ACTOR, args).await?,
         );
     }
     Ok(ids)
@@ -164,26 +149,15 @@ async fn open_escalations(
 
 /// `clients` keep-alive connections clicking Acknowledge once on each of `ids`.
 async fn drive(shape: &Arc<Shape>, ids: &[i64], clients: usize) -> Vec<ClientRun> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for chunk in ids.chunks(ids.len().div_ceil(clients).max(1)) {
-        let (shape, chunk) = (shape.clone(), chunk.to_vec());
-        tasks.spawn(async move {
-            let mut run = ClientRun::default();
-            let Ok(http) = reqwest::Client::builder().pool_max_idle_per_host(1).build() else {
-                run.errors += chunk.len();
-                return run;
-            };
-            for id in chunk {
-                let sent = Instant::now();
-                match post_signed(&http, &shape.url, FORM, click_body(&shape, id), SECRET).await {
-                    Some(200) => run.latencies.push(sent.elapsed()),
-                    _ => run.errors += 1,
-                }
-            }
-            run
-        });
-    }
-    tasks.join_all().await
+    let shape = shape.clone();
+    super::keep_alive_clients(ids, clients, move |http, id| {
+        let shape = shape.clone();
+        ClientRun::timed(async move {
+            let body = click_body(&shape, id);
+            post_signed(&http, &shape.url, FORM, body, SECRET).await == Some(200)
+        })
+    })
+    .await
 }
 
 /// The content type of Slack's slash commands and interactivity payloads.

@@ -82,6 +82,28 @@ impl UsageError {
     }
 }
 
+/// The positive number a command names (`42` or `#42`: an item's id, a notice's number),
+/// or the usage error of `help` saying it is `missing` or `invalid` in the command's words.
+pub(crate) fn parse_positive<N>(
+    help: &CommandHelp,
+    raw: &str,
+    missing: fn() -> String,
+    invalid: fn(&str) -> String,
+) -> Result<N, UsageError>
+where
+    N: std::str::FromStr + PartialOrd + Default,
+{
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(UsageError::new(help, missing()));
+    }
+    raw.trim_start_matches('#')
+        .parse::<N>()
+        .ok()
+        .filter(|n| *n > N::default())
+        .ok_or_else(|| UsageError::new(help, invalid(raw)))
+}
+
 /// The name of the umbrella command under which every subcommand is also available.
 pub const ROOT: &str = "steward";
 
@@ -244,6 +266,21 @@ pub fn split_first_word(text: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_positive_number_may_carry_a_hash_and_zero_or_words_are_invalid() {
+        let help = &messages::HELP_HELP;
+        let missing = || "missing".to_owned();
+        let invalid = |raw: &str| format!("invalid {raw}");
+        assert_eq!(parse_positive::<i64>(help, " #42 ", missing, invalid), Ok(42));
+        assert_eq!(parse_positive::<u32>(help, "7", missing, invalid), Ok(7));
+        for (raw, problem) in
+            [("", "missing"), ("0", "invalid 0"), ("-3", "invalid -3"), ("x", "invalid x")]
+        {
+            let err = parse_positive::<i64>(help, raw, missing, invalid).unwrap_err();
+            assert_eq!((err.usage, err.problem.as_str()), (help.usage, problem));
+        }
+    }
 
     #[test]
     fn root_and_short_forms_are_the_same_command() {

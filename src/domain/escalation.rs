@@ -68,6 +68,15 @@ pub struct PauseSpan {
     pub end: Option<DateTime<Utc>>,
 }
 
+impl PauseSpan {
+    /// Ends the pause still open among `pauses`, if any, at `now` (resuming or resolving).
+    pub fn close_open(pauses: &mut [PauseSpan], now: DateTime<Utc>) {
+        if let Some(pause) = pauses.iter_mut().find(|p| p.end.is_none()) {
+            pause.end = Some(now);
+        }
+    }
+}
+
 /// What both SLA clocks of an item (escalation or request) are computed from: the first
 /// clock stops at `first`, the resolve clock pauses over `pauses` and while `waiting`, both
 /// stop at `resolved`.
@@ -98,6 +107,43 @@ impl ItemClocks<'_> {
         Ok(Projection::two_clocks(owner, first, resolve, resolved_at, self.waiting)
             .clock_deadlines(first.0, resolve))
     }
+}
+
+/// The two-clock SLA adapters of an aggregate, expanded inside its inherent `impl`: `clocks()`,
+/// its [`ItemClocks`] from the fields every such item names alike (`team`, `account`, `sla`,
+/// `opened_at`, `pauses`, `resolved`, `state`) plus the stamp that stops its first clock
+/// (`first:`) and the state that pauses its resolve clock (`waiting_in:`); and `sla_view(now)`,
+/// both clocks' standing in the item's own view struct with its own field names (`view:`).
+/// Escalations and requests share it, so that their clocks cannot drift apart.
+#[macro_export]
+macro_rules! two_clock_sla {
+    (
+        first: $first:ident,
+        waiting_in: $waiting:path,
+        view: $view:ident { $first_view:ident, $resolve_view:ident }
+    ) => {
+        /// The standing of both clocks at `now`.
+        pub fn sla_view(
+            &self,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<$view, $crate::domain::calendar::CalendarError> {
+            let ($first_view, $resolve_view) = self.clocks().at(now)?;
+            Ok($view { $first_view, $resolve_view })
+        }
+
+        fn clocks(&self) -> $crate::domain::escalation::ItemClocks<'_> {
+            $crate::domain::escalation::ItemClocks {
+                team: &self.team,
+                account: &self.account,
+                plan: &self.sla,
+                opened_at: self.opened_at,
+                first: self.$first.as_ref(),
+                pauses: &self.pauses,
+                resolved: self.resolved.as_ref(),
+                waiting: self.state == $waiting,
+            }
+        }
+    };
 }
 
 /// Stored pauses as the SLA clock counts them.
@@ -263,15 +309,8 @@ pub enum Refusal {
     WarRoomOpen(i64),
 }
 
-const WORKERS: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
-const LEADS: &[Role] = &[Role::Supervisor, Role::Admin];
-
 fn require(actor: &Person, action: &'static str, needs: &'static [Role]) -> Result<(), Refusal> {
-    if needs.iter().any(|role| actor.has_role(*role)) {
-        Ok(())
-    } else {
-        Err(Refusal::Role { action, needs })
-    }
+    actor.has_any_role(needs).then_some(()).ok_or(Refusal::Role { action, needs })
 }
 
 /// Who may own `escalation` (the Reassign prompt's choices, and what a reassignment is
@@ -327,7 +366,7 @@ pub fn apply(
     let stamp = || Stamp { by: actor.key.clone(), at: now };
     match action {
         A::Acknowledge => {
-            require(actor, verb, WORKERS)?;
+            require(actor, verb, Role::WORKERS)?;
             if current.state != S::Open {
                 let first = current
                     .acknowledged
@@ -340,7 +379,7 @@ pub fn apply(
             next.owner.get_or_insert_with(me);
         }
         A::Claim => {
-            require(actor, verb, WORKERS)?;
+            require(actor, verb, Role::WORKERS)?;
             if current.owner.as_ref() == Some(&actor.key) {
                 return Err(Refusal::AlreadyOwner(actor.key.clone()));
             }
@@ -353,7 +392,7 @@ pub fn apply(
         A::Reassign { to } => {
             let is_owner = current.owner.as_ref() == Some(&actor.key);
             if !is_owner {
-                require(actor, verb, LEADS)?;
+                require(actor, verb, Role::LEADS)?;
             }
             if current.owner.as_ref() == Some(to) {
                 return Err(Refusal::AlreadyOwner(to.clone()));
@@ -361,14 +400,14 @@ pub fn apply(
             next.owner = Some(to.clone());
         }
         A::EscalateNow => {
-            require(actor, verb, WORKERS)?;
+            require(actor, verb, Role::WORKERS)?;
             if current.step + 1 >= current.policy.total_steps() {
                 return Err(Refusal::NoFurtherLevels);
             }
             next.step += 1;
         }
         A::WaitOnCustomer => {
-            require(actor, verb, WORKERS)?;
+            require(actor, verb, Role::WORKERS)?;
             if current.state != S::Acknowledged {
                 return Err(Refusal::NotInState { action: verb, state: current.state });
             }
@@ -376,20 +415,20 @@ pub fn apply(
             next.pauses.push(PauseSpan { start: now, end: None });
         }
         A::Resume => {
-            require(actor, verb, WORKERS)?;
+            require(actor, verb, Role::WORKERS)?;
             if current.state != S::WaitingOnCustomer {
                 return Err(Refusal::NotInState { action: verb, state: current.state });
             }
             next.state = S::Acknowledged;
-            close_open_pause(&mut next, now);
+            PauseSpan::close_open(&mut next.pauses, now);
         }
         A::Resolve { note } => {
-            require(actor, verb, WORKERS)?;
+            require(actor, verb, Role::WORKERS)?;
             let note = note.trim();
             if note.is_empty() {
                 return Err(Refusal::NoteRequired);
             }
-            close_open_pause(&mut next, now);
+            PauseSpan::close_open(&mut next.pauses, now);
             next.state = S::Resolved;
             next.resolved = Some(Resolution { by: me(), at: now, note: note.to_owned() });
             next.acknowledged.get_or_insert_with(stamp);
@@ -397,7 +436,7 @@ pub fn apply(
         }
         A::Reopen => {
             if current.opened_by != actor.key {
-                require(actor, verb, LEADS)?;
+                require(actor, verb, Role::LEADS)?;
             }
             let Some(resolution) = &current.resolved else {
                 return Err(Refusal::NotInState { action: verb, state: current.state });
@@ -408,7 +447,7 @@ pub fn apply(
             next.resolved = None;
         }
         A::OpenWarRoom => {
-            require(actor, verb, WORKERS)?;
+            require(actor, verb, Role::WORKERS)?;
             // One war room per escalation: a second click shows the first.
             if let Some(incident) = current.incident {
                 return Err(Refusal::WarRoomOpen(incident));
@@ -416,12 +455,6 @@ pub fn apply(
         }
     }
     Ok(next)
-}
-
-fn close_open_pause(escalation: &mut Escalation, now: DateTime<Utc>) {
-    if let Some(pause) = escalation.pauses.iter_mut().find(|p| p.end.is_none()) {
-        pause.end = Some(now);
-    }
 }
 
 /// Both clocks of an escalation at a moment.
@@ -432,24 +465,7 @@ pub struct SlaView {
 }
 
 impl Escalation {
-    /// The standing of both clocks at `now`.
-    pub fn sla_view(&self, now: DateTime<Utc>) -> Result<SlaView, CalendarError> {
-        let (acknowledge, resolve) = self.clocks().at(now)?;
-        Ok(SlaView { acknowledge, resolve })
-    }
-
-    fn clocks(&self) -> ItemClocks<'_> {
-        ItemClocks {
-            team: &self.team,
-            account: &self.account,
-            plan: &self.sla,
-            opened_at: self.opened_at,
-            first: self.acknowledged.as_ref(),
-            pauses: &self.pauses,
-            resolved: self.resolved.as_ref(),
-            waiting: self.state == EscalationState::WaitingOnCustomer,
-        }
-    }
+    crate::two_clock_sla!(first: acknowledged, waiting_in: EscalationState::WaitingOnCustomer, view: SlaView { acknowledge, resolve });
 }
 
 impl LivingItem for Escalation {

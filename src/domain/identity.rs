@@ -51,6 +51,13 @@ impl Role {
     }
 }
 
+impl Role {
+    /// Who works items: agents, and the leads who may step in.
+    pub const WORKERS: &'static [Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
+    /// Who may act on an item that is someone else's.
+    pub const LEADS: &'static [Role] = &[Role::Supervisor, Role::Admin];
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -81,6 +88,11 @@ impl Person {
     pub fn user_on(&self, platform: Platform) -> Option<&str> {
         let configured = self.identities.get(&platform)?;
         Some(super::workspace::split(platform, configured).1)
+    }
+
+    /// Whether they hold at least one of `roles`.
+    pub fn has_any_role(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|role| self.has_role(*role))
     }
 }
 

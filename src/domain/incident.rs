@@ -149,8 +149,9 @@ pub struct ActionItem {
     pub owner: PersonKey,
     pub due: NaiveDate,
     pub text: String,
-    pub by: PersonKey,
-    pub at: DateTime<Utc>,
+    /// Who added it, and when (stored as its `by` and `at`).
+    #[serde(flatten)]
+    pub added: Stamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -613,8 +614,7 @@ pub fn apply(
                 owner: owner.clone(),
                 due: *due,
                 text: text.clone(),
-                by: actor.key.clone(),
-                at: now,
+                added: Stamp { by: actor.key.clone(), at: now },
             });
             Happening::Action { number, owner: owner.clone(), due: *due, text: text.clone() }
         }

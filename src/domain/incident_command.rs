@@ -221,15 +221,7 @@ fn parse_person(help: &CommandHelp, raw: &str) -> Result<PersonKey, UsageError> 
 }
 
 fn parse_notice(help: &CommandHelp, raw: &str) -> Result<u32, UsageError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(usage(help, text::missing_notice()));
-    }
-    raw.trim_start_matches('#')
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| usage(help, text::invalid_notice(raw)))
+    crate::domain::command::parse_positive(help, raw, text::missing_notice, text::invalid_notice)
 }
 
 #[cfg(test)]

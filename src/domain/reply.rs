@@ -137,6 +137,27 @@ pub struct Button {
     pub prompt: Option<Prompt>,
 }
 
+impl Button {
+    /// A plain button: no confirmation, no prompt.
+    pub fn new(label: &str, action: String, style: ButtonStyle) -> Button {
+        Button { label: label.to_owned(), action, style, confirm: None, prompt: None }
+    }
+
+    /// This button asking for a required line of text before the click is sent: the
+    /// dialog's `title` and its field's `label` (a resolution note, a reason).
+    pub fn asking(self, title: &str, label: &str) -> Button {
+        self.asking_one_of(title, label, Vec::new())
+    }
+
+    /// Like [`Button::asking`], the answer being one of `choices` (a select menu) when
+    /// there are any.
+    pub fn asking_one_of(self, title: &str, label: &str, choices: Vec<Choice>) -> Button {
+        let prompt =
+            Prompt { title: title.to_owned(), label: label.to_owned(), required: true, choices };
+        Button { prompt: Some(prompt), ..self }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ButtonStyle {
@@ -209,6 +230,22 @@ mod tests {
 
     fn choice(value: &str, label: &str) -> Choice {
         Choice { value: value.into(), label: label.into() }
+    }
+
+    #[test]
+    fn an_asking_button_keeps_its_action_and_requires_the_text() {
+        let plain = Button::new("Resolve", "esc:1:resolve:v2".into(), ButtonStyle::Default);
+        assert_eq!((plain.confirm.clone(), plain.prompt.clone()), (None, None));
+        let asking = plain.clone().asking("Resolve", "resolution note");
+        let prompt = asking.prompt.clone().expect("a prompt");
+        assert_eq!(
+            (asking.label.as_str(), asking.action.as_str()),
+            ("Resolve", "esc:1:resolve:v2")
+        );
+        assert_eq!((prompt.title.as_str(), prompt.label.as_str()), ("Resolve", "resolution note"));
+        assert!(prompt.required && prompt.choices.is_empty());
+        let menu = plain.asking_one_of("Reassign", "person", vec![choice("sam", "Sam")]);
+        assert_eq!(menu.prompt.expect("a prompt").choices, vec![choice("sam", "Sam")]);
     }
 
     #[test]

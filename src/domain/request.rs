@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use super::action::ActionRef;
 use super::audit::ChainHead;
 use super::calendar::CalendarError;
-use super::escalation::{ItemClocks, PauseSpan, Resolution, Stamp};
+use super::escalation::{PauseSpan, Resolution, Stamp};
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
 use super::item::{ItemKind, LivingItem, Projection, SYSTEM_ACTOR};
@@ -227,19 +227,12 @@ pub enum Refusal {
     NoteRequired,
 }
 
-const WORKERS: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
-const LEADS: &[Role] = &[Role::Supervisor, Role::Admin];
-
 fn require(actor: &Person, action: &'static str, needs: &'static [Role]) -> Result<(), Refusal> {
-    if needs.iter().any(|role| actor.has_role(*role)) {
-        Ok(())
-    } else {
-        Err(Refusal::Role { action, needs })
-    }
+    actor.has_any_role(needs).then_some(()).ok_or(Refusal::Role { action, needs })
 }
 
 fn is_lead(actor: &Person) -> bool {
-    LEADS.iter().any(|role| actor.has_role(*role))
+    actor.has_any_role(Role::LEADS)
 }
 
 /// Checks a prompted verb (`resolve`, `reassign`) before its text is asked for: the state
@@ -297,8 +290,8 @@ pub fn apply(
                 (A::Handoff { .. }, Some(p)) if !is_assignee(p) => {
                     return Err(Refusal::NotAssignee(current.assignee.clone()));
                 }
-                (A::Reassign { .. }, Some(p)) if !is_assignee(p) => require(p, verb, LEADS)?,
-                (A::Assign { .. }, Some(p)) => require(p, verb, LEADS)?,
+                (A::Reassign { .. }, Some(p)) if !is_assignee(p) => require(p, verb, Role::LEADS)?,
+                (A::Assign { .. }, Some(p)) => require(p, verb, Role::LEADS)?,
                 _ => {}
             }
             if current.assignee.as_ref() == Some(to) {
@@ -314,7 +307,7 @@ pub fn apply(
             let Some(p) = actor else {
                 return Err(Refusal::NotInState { action: verb, state: current.state });
             };
-            require(p, verb, WORKERS)?;
+            require(p, verb, Role::WORKERS)?;
             if !matches!(current.state, S::Queued | S::Assigned) {
                 return match &current.accepted {
                     Some(stamp) => Err(Refusal::AlreadyAccepted(stamp.clone())),
@@ -345,19 +338,19 @@ pub fn apply(
                 return Err(Refusal::NotInState { action: verb, state: current.state });
             }
             next.state = if current.accepted.is_some() { S::InProgress } else { S::Assigned };
-            close_open_pause(&mut next, now);
+            PauseSpan::close_open(&mut next.pauses, now);
         }
         A::Resolve { note } => {
             let Some(p) = actor else {
                 return Err(Refusal::NotInState { action: verb, state: current.state });
             };
-            require(p, verb, WORKERS)?;
+            require(p, verb, Role::WORKERS)?;
             assignee_or_lead()?;
             let note = note.trim();
             if note.is_empty() {
                 return Err(Refusal::NoteRequired);
             }
-            close_open_pause(&mut next, now);
+            PauseSpan::close_open(&mut next.pauses, now);
             next.state = S::Resolved;
             next.resolved = Some(Resolution { by: p.key.clone(), at: now, note: note.to_owned() });
             // Resolving answers the customer: it is a first response too.
@@ -370,7 +363,7 @@ pub fn apply(
             let Some(p) = actor else {
                 return Err(Refusal::NotInState { action: verb, state: current.state });
             };
-            require(p, verb, WORKERS)?;
+            require(p, verb, Role::WORKERS)?;
             let Some(resolution) = &current.resolved else {
                 return Err(Refusal::NotInState { action: verb, state: current.state });
             };
@@ -413,12 +406,6 @@ fn assign(
     }
 }
 
-fn close_open_pause(request: &mut Request, now: DateTime<Utc>) {
-    if let Some(pause) = request.pauses.iter_mut().find(|p| p.end.is_none()) {
-        pause.end = Some(now);
-    }
-}
-
 /// Both clocks of a request at a moment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RequestSla {
@@ -431,24 +418,7 @@ impl Request {
         self.state != RequestState::Resolved
     }
 
-    /// The standing of both clocks at `now`.
-    pub fn sla_view(&self, now: DateTime<Utc>) -> Result<RequestSla, CalendarError> {
-        let (first_response, resolve) = self.clocks().at(now)?;
-        Ok(RequestSla { first_response, resolve })
-    }
-
-    fn clocks(&self) -> ItemClocks<'_> {
-        ItemClocks {
-            team: &self.team,
-            account: &self.account,
-            plan: &self.sla,
-            opened_at: self.opened_at,
-            first: self.accepted.as_ref(),
-            pauses: &self.pauses,
-            resolved: self.resolved.as_ref(),
-            waiting: self.state == RequestState::WaitingOnCustomer,
-        }
-    }
+    crate::two_clock_sla!(first: accepted, waiting_in: RequestState::WaitingOnCustomer, view: RequestSla { first_response, resolve });
 }
 
 impl LivingItem for Request {

@@ -115,15 +115,12 @@ fn looks_like_priority(word: &str) -> bool {
 }
 
 fn parse_id(help: &CommandHelp, raw: &str) -> Result<i64, UsageError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(usage(help, text::missing_request_id()));
-    }
-    raw.trim_start_matches('#')
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| usage(help, text::invalid_request_id(raw)))
+    crate::domain::command::parse_positive(
+        help,
+        raw,
+        text::missing_request_id,
+        text::invalid_request_id,
+    )
 }
 
 fn parse_person(help: &CommandHelp, raw: &str) -> Result<PersonKey, UsageError> {

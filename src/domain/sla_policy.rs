@@ -60,13 +60,21 @@ impl SlaRules {
             .by_tier
             .get(&(tier.to_owned(), severity))
             .or_else(|| self.by_severity.get(&severity))?;
-        Some(SlaPlan {
+        Some(targets.plan(calendar, self.at_risk_fraction))
+    }
+}
+
+impl Targets {
+    /// These targets counted on `calendar`, at risk past `at_risk_fraction` of each: the
+    /// plan an item keeps (escalations by severity, requests by priority alike).
+    pub fn plan(&self, calendar: &CalendarSpec, at_risk_fraction: f64) -> SlaPlan {
+        SlaPlan {
             calendar: calendar.clone(),
-            always_open: targets.always_open,
-            acknowledge_seconds: targets.acknowledge.num_seconds(),
-            resolve_seconds: targets.resolve.num_seconds(),
-            at_risk_fraction: self.at_risk_fraction,
-        })
+            always_open: self.always_open,
+            acknowledge_seconds: self.acknowledge.num_seconds(),
+            resolve_seconds: self.resolve.num_seconds(),
+            at_risk_fraction,
+        }
     }
 }
 

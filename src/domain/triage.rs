@@ -157,14 +157,7 @@ impl RequestRules {
     /// The SLA plan of a priority on a team's calendar: first response is the "acknowledge"
     /// clock of the shared SLA machinery.
     pub fn plan(&self, priority: Priority, calendar: &CalendarSpec) -> Option<SlaPlan> {
-        let targets = self.targets.get(&priority)?;
-        Some(SlaPlan {
-            calendar: calendar.clone(),
-            always_open: targets.always_open,
-            acknowledge_seconds: targets.acknowledge.num_seconds(),
-            resolve_seconds: targets.resolve.num_seconds(),
-            at_risk_fraction: self.at_risk_fraction,
-        })
+        Some(self.targets.get(&priority)?.plan(calendar, self.at_risk_fraction))
     }
 
     pub fn strategy(&self, team: &TeamKey) -> Strategy {

@@ -17,8 +17,8 @@ use super::error::AppError;
 use super::inbound::Event;
 use crate::domain::action::ActionRef;
 use crate::domain::audit::AuditEntry;
-use crate::domain::identity::{Person, Team};
-use crate::domain::ids::{PersonKey, Platform, TeamKey};
+use crate::domain::identity::{Account, Person, Team};
+use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 use crate::domain::item::{LivingItem, Projection};
 use crate::domain::reply::{Card, Choice, Message, Reply};
 use crate::storage::effects::Effects;
@@ -222,6 +222,16 @@ pub(crate) fn team_of<'a>(services: &'a Services, key: &TeamKey) -> Result<&'a T
         .directory
         .team(key)
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {key} missing")))
+}
+
+/// The account a command names: unknown is the user's mistake, told in the shared words.
+pub(crate) fn account_of<'a>(
+    services: &'a Services,
+    key: &AccountKey,
+) -> Result<&'a Account, AppError> {
+    services.directory.account(key).ok_or_else(|| {
+        AppError::Refused(crate::domain::messages::item::unknown_account(key.as_str()))
+    })
 }
 
 /// Where a new item of `team` lives: on the event's platform, in the team's channel there,

@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::sla_policy::{ClockView, SlaPlan};
+
 /// The stream of one row.
 #[derive(Debug, Clone)]
 pub struct Draw(u64);
@@ -67,6 +69,25 @@ impl Draw {
 pub fn along(from: DateTime<Utc>, to: DateTime<Utc>, fraction: f64) -> DateTime<Utc> {
     let seconds = ((to - from).num_seconds() as f64 * fraction).round() as i64;
     from + Duration::seconds(seconds)
+}
+
+/// When a seeded two-clock item is first answered and when it is resolved: drawn around
+/// the due times of its `first` and `resolve` clocks (opened + target where a clock shows
+/// none), early or late, and resolved at least five minutes after the first answer.
+pub fn answered_and_resolved(
+    draw: &mut Draw,
+    opened_at: DateTime<Utc>,
+    plan: &SlaPlan,
+    (first, resolve): (ClockView, ClockView),
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let due =
+        |view: ClockView, target: i64| view.due.unwrap_or(opened_at + Duration::seconds(target));
+    let first_due = due(first, plan.acknowledge_seconds);
+    let resolve_due = due(resolve, plan.resolve_seconds);
+    let answered_at = along(opened_at, first_due, draw.between(0.1, 1.3));
+    let resolved_at = along(opened_at, resolve_due, draw.between(0.2, 1.5))
+        .max(answered_at + Duration::minutes(5));
+    (answered_at, resolved_at)
 }
 
 #[cfg(test)]

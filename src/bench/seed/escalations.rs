@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::draw::{Draw, along};
+use super::draw::{Draw, along, answered_and_resolved};
 use super::world::World;
 use crate::domain::escalation::{
     Escalation, EscalationAction, EscalationOpening, SlaAlerts, SlaView, apply,
@@ -13,7 +13,6 @@ use crate::domain::escalation::{
 use crate::domain::identity::Person;
 use crate::domain::item::LivingItem;
 use crate::domain::severity::Severity;
-use crate::domain::sla_policy::ClockView;
 
 const SALT: u64 = 0xE5CA_1A7E;
 /// How often each severity is opened: sev1 rare, sev3 the usual.
@@ -45,14 +44,13 @@ pub fn generate(world: &World, row: u64, count: u64) -> Option<Escalation> {
         channel,
     });
     let clocks = escalation.sla_view(opened_at).ok()?;
-    let due =
-        |view: ClockView, target: i64| view.due.unwrap_or(opened_at + Duration::seconds(target));
-    let acknowledge_due = due(clocks.acknowledge, escalation.sla.acknowledge_seconds);
-    let resolve_due = due(clocks.resolve, escalation.sla.resolve_seconds);
     let responder = *draw.pick(world.workers(&team))?;
-    let acknowledged_at = along(opened_at, acknowledge_due, draw.between(0.1, 1.3));
-    let resolved_at = along(opened_at, resolve_due, draw.between(0.2, 1.5))
-        .max(acknowledged_at + Duration::minutes(5));
+    let (acknowledged_at, resolved_at) = answered_and_resolved(
+        &mut draw,
+        opened_at,
+        &escalation.sla,
+        (clocks.acknowledge, clocks.resolve),
+    );
     let mut steps = vec![(acknowledged_at, responder, EscalationAction::Acknowledge)];
     if draw.chance(0.2) {
         let (wait, resume) = (draw.between(0.1, 0.4), draw.between(0.5, 0.8));

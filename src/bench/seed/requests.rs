@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::draw::{Draw, along};
+use super::draw::{Draw, along, answered_and_resolved};
 use super::world::World;
 use crate::domain::identity::Person;
 use crate::domain::item::LivingItem;
 use crate::domain::request::{Request, RequestAction, RequestOpening, apply};
-use crate::domain::sla_policy::ClockView;
 use crate::domain::triage::Priority;
 
 const SALT: u64 = 0x5EED_4E05;
@@ -56,15 +55,14 @@ pub fn generate(world: &World, row: u64, count: u64) -> Option<Request> {
         channel,
     });
     let clocks = request.sla_view(opened_at).ok()?;
-    let due =
-        |view: ClockView, target: i64| view.due.unwrap_or(opened_at + Duration::seconds(target));
-    let response_due = due(clocks.first_response, request.sla.acknowledge_seconds);
-    let resolve_due = due(clocks.resolve, request.sla.resolve_seconds);
     let workers = world.workers(&team);
     let assignee = *draw.pick(workers)?;
-    let accepted_at = along(opened_at, response_due, draw.between(0.1, 1.3));
-    let resolved_at = along(opened_at, resolve_due, draw.between(0.2, 1.5))
-        .max(accepted_at + Duration::minutes(5));
+    let (accepted_at, resolved_at) = answered_and_resolved(
+        &mut draw,
+        opened_at,
+        &request.sla,
+        (clocks.first_response, clocks.resolve),
+    );
     let within = |fraction: f64| along(accepted_at, resolved_at, fraction);
     let reason = "Seeded assignment".to_owned();
     let assign = RequestAction::Assign { to: assignee.key.clone(), reason };

@@ -151,15 +151,7 @@ fn parse_reason(help: &CommandHelp, raw: &str) -> Result<String, UsageError> {
 }
 
 fn parse_id(help: &CommandHelp, raw: &str) -> Result<i64, UsageError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(usage(help, text::missing_id()));
-    }
-    raw.trim_start_matches('#')
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| usage(help, text::invalid_id(raw)))
+    crate::domain::command::parse_positive(help, raw, text::missing_id, text::invalid_id)
 }
 
 #[cfg(test)]

@@ -161,3 +161,14 @@ fn escalating_past_the_last_level_is_refused() {
     let err = apply(&once, &agent("bob"), &EscalationAction::EscalateNow, t(2)).unwrap_err();
     assert_eq!(err, Refusal::NoFurtherLevels);
 }
+
+#[test]
+fn closing_the_open_pause_ends_only_the_one_still_running() {
+    let mut pauses =
+        vec![PauseSpan { start: t(1), end: Some(t(2)) }, PauseSpan { start: t(5), end: None }];
+    PauseSpan::close_open(&mut pauses, t(9));
+    assert_eq!(pauses[0], PauseSpan { start: t(1), end: Some(t(2)) });
+    assert_eq!(pauses[1], PauseSpan { start: t(5), end: Some(t(9)) });
+    PauseSpan::close_open(&mut pauses, t(12));
+    assert_eq!(pauses[1].end, Some(t(9)), "a closed pause is not moved again");
+}

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::item::person_name;
-use super::{CommandHelp, local_time};
+use super::item::{opened_field, person_name};
+use super::local_time;
 use crate::domain::access::{
     AccessRequest, AccessState, AccessSystem, Change, Decision, Delivery, DeliveryStatus, Refusal,
     Verdict,
@@ -15,26 +15,20 @@ use crate::domain::identity::Directory;
 use crate::domain::item::{LivingItem, SYSTEM_ACTOR};
 use crate::domain::reply::{Button, ButtonStyle, Card, Field, Prompt};
 
-pub const HELP_REQUEST: CommandHelp = CommandHelp {
-    usage: "/access request <system> <role> <duration> <reason>",
-    summary: "Ask for time-bound access to a system; its owners and your supervisor decide.",
-};
-pub const HELP_MINE: CommandHelp =
-    CommandHelp { usage: "/access mine", summary: "Your access requests and current grants." };
-pub const HELP_WHO: CommandHelp = CommandHelp {
-    usage: "/access who <system>",
-    summary: "Who holds access to a system now, and until when.",
-};
-pub const HELP_REVOKE: CommandHelp = CommandHelp {
-    usage: "/access revoke <access-id> <reason>",
-    summary: "End a grant now (system owners and admins).",
-};
-pub const HELP_EXTEND: CommandHelp = CommandHelp {
-    usage: "/access extend <access-id> <duration> <reason>",
-    summary: "Ask to keep your grant longer; it goes through approval again.",
-};
-pub const HELP_SHOW: CommandHelp =
-    CommandHelp { usage: "/access show <access-id>", summary: "Show an access card again." };
+crate::command_help! {
+    HELP_REQUEST: "/access request <system> <role> <duration> <reason>"
+        => "Ask for time-bound access to a system; its owners and your supervisor decide.";
+    HELP_MINE: "/access mine"
+        => "Your access requests and current grants.";
+    HELP_WHO: "/access who <system>"
+        => "Who holds access to a system now, and until when.";
+    HELP_REVOKE: "/access revoke <access-id> <reason>"
+        => "End a grant now (system owners and admins).";
+    HELP_EXTEND: "/access extend <access-id> <duration> <reason>"
+        => "Ask to keep your grant longer; it goes through approval again.";
+    HELP_SHOW: "/access show <access-id>"
+        => "Show an access card again.";
+}
 
 pub fn missing_subcommand() -> String {
     "Say what to do: request, mine, who, revoke, extend or show.".to_owned()
@@ -314,14 +308,7 @@ pub fn card(a: &AccessRequest, directory: &Directory, zone: Tz) -> Card {
         Field::new("For", person_name(directory, &a.holder)),
         Field::new("Duration", format_duration(a.duration())),
         Field::new("Reason", a.reason.clone()),
-        Field::new(
-            "Requested",
-            format!(
-                "by {} at {}",
-                person_name(directory, &a.holder),
-                local_time(a.requested_at, zone)
-            ),
-        ),
+        opened_field("Requested", person_name(directory, &a.holder), a.requested_at, zone),
         Field::new("State", state_text(a, directory, zone)),
     ];
     if !a.decisions.is_empty() {

@@ -5,26 +5,22 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::item::person_name;
-use super::{CommandHelp, local_time};
+use super::local_time;
 use crate::domain::access::review::{Refusal, ReviewAction, ReviewEntry, ReviewList, ReviewState};
 use crate::domain::identity::Directory;
 use crate::domain::item::LivingItem;
 use crate::domain::reply::{Button, ButtonStyle, Card, Field};
 
-/// The catalogue's one entry for both (Discord registers `/access review` once, as one
-/// subcommand with free text); the usage errors name the exact form.
-pub const HELP_REVIEW: CommandHelp = CommandHelp {
-    usage: "/access review start <system|all> [due=YYYY-MM-DD] | close <campaign>",
-    summary: "Start an access review (each reviewer certifies or revokes their list), or close one.",
-};
-pub const HELP_START: CommandHelp = CommandHelp {
-    usage: "/access review start <system|all> [due=YYYY-MM-DD]",
-    summary: "Start an access review: each reviewer gets a list to certify or revoke.",
-};
-pub const HELP_CLOSE: CommandHelp = CommandHelp {
-    usage: "/access review close <campaign>",
-    summary: "Close a review; what nobody reviewed is flagged or revoked (configured policy).",
-};
+crate::command_help! {
+    /// The catalogue's one entry for both (Discord registers `/access review` once, as one
+    /// subcommand with free text); the usage errors name the exact form.
+    HELP_REVIEW: "/access review start <system|all> [due=YYYY-MM-DD] | close <campaign>"
+        => "Start an access review (each reviewer certifies or revokes their list), or close one.";
+    HELP_START: "/access review start <system|all> [due=YYYY-MM-DD]"
+        => "Start an access review: each reviewer gets a list to certify or revoke.";
+    HELP_CLOSE: "/access review close <campaign>"
+        => "Close a review; what nobody reviewed is flagged or revoked (configured policy).";
+}
 
 pub fn missing_scope() -> String {
     "Name the system to review, or all.".to_owned()

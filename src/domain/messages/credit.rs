@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use super::{CommandHelp, local_time};
+use super::item::opened_field;
+pub use super::item::{missing_account, unknown_account};
+use super::local_time;
 use crate::domain::audit::{AuditRecord, ChainBreak};
 use crate::domain::audit_verify::VerifyReport;
 use crate::domain::credit::{
@@ -17,33 +19,21 @@ use crate::domain::item::LivingItem;
 use crate::domain::money::{Currency, MAX_MAGNITUDE, MoneyError};
 use crate::domain::reply::{Button, ButtonStyle, Card, Field, Prompt};
 
-pub const HELP_CREDIT: CommandHelp = CommandHelp {
-    usage: "/credit <account> <amount> <currency> <reason-code> [note]",
-    summary: "Request a goodwill credit; it goes to the approvers within their authority.",
-};
-pub const HELP_ADJUST: CommandHelp = CommandHelp {
-    usage: "/adjust <account> <amount> <currency> <reason-code> [note]",
-    summary: "Request a balance adjustment (may be negative); approved like a credit.",
-};
-pub const HELP_CREDIT_EDIT: CommandHelp = CommandHelp {
-    usage: "/credit edit <id> <amount> <currency> <reason-code> [note]",
-    summary: "Change your pending request: earlier approvals are voided, the chain restarts.",
-};
-pub const HELP_CREDIT_CANCEL: CommandHelp =
-    CommandHelp { usage: "/credit cancel <id>", summary: "Withdraw your pending request." };
-pub const HELP_CREDIT_SHOW: CommandHelp =
-    CommandHelp { usage: "/credit show <id>", summary: "Show a request's card and its chain." };
-pub const HELP_CREDITS: CommandHelp = CommandHelp {
-    usage: "/credits [pending|mine|account <key>] [page N]",
-    summary: "List credit and adjustment requests (default: pending, soonest to expire first; others newest first).",
-};
-pub const HELP_AUDIT: CommandHelp = CommandHelp {
-    usage: "/audit <account>",
-    summary: "An account's audit history: credits and escalations (auditors, admins, supervisors, finance).",
-};
-
-pub fn missing_account() -> String {
-    "Name the account, e.g. ACME-1042.".to_owned()
+crate::command_help! {
+    HELP_CREDIT: "/credit <account> <amount> <currency> <reason-code> [note]"
+        => "Request a goodwill credit; it goes to the approvers within their authority.";
+    HELP_ADJUST: "/adjust <account> <amount> <currency> <reason-code> [note]"
+        => "Request a balance adjustment (may be negative); approved like a credit.";
+    HELP_CREDIT_EDIT: "/credit edit <id> <amount> <currency> <reason-code> [note]"
+        => "Change your pending request: earlier approvals are voided, the chain restarts.";
+    HELP_CREDIT_CANCEL: "/credit cancel <id>"
+        => "Withdraw your pending request.";
+    HELP_CREDIT_SHOW: "/credit show <id>"
+        => "Show a request's card and its chain.";
+    HELP_CREDITS: "/credits [pending|mine|account <key>] [page N]"
+        => "List credit and adjustment requests (default: pending, soonest to expire first; others newest first).";
+    HELP_AUDIT: "/audit <account>"
+        => "An account's audit history: credits and escalations (auditors, admins, supervisors, finance).";
 }
 
 pub fn missing_amount() -> String {
@@ -94,23 +84,11 @@ pub fn money_error(err: &MoneyError) -> String {
 }
 
 fn group_thousands(value: Decimal) -> String {
-    let digits = value.trunc().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    super::group_digits(&value.trunc().to_string())
 }
 
 pub fn unknown_reason(raw: &str, known: &[String]) -> String {
     format!("`{raw}` is not a reason code. Use one of: {}.", known.join(", "))
-}
-
-pub fn unknown_account(key: &str) -> String {
-    format!("There is no account `{key}`. Check the key (e.g. ACME-1042).")
 }
 
 pub fn unknown_credit(id: i64) -> String {
@@ -375,14 +353,7 @@ pub fn card(
         Field::new("Account", account),
         Field::new("Amount", amount(c)),
         Field::new("Reason", reason),
-        Field::new(
-            "Requested",
-            format!(
-                "by {} at {}",
-                name(directory, &c.requested_by),
-                local_time(c.requested_at, zone)
-            ),
-        ),
+        opened_field("Requested", name(directory, &c.requested_by), c.requested_at, zone),
         Field::new("State", state_text(c, directory, zone)),
         Field::new("Approval chain", chain_text(c, directory, zone)),
     ];

@@ -5,7 +5,6 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use super::CommandHelp;
 use crate::domain::digest::chart::sparkline;
 use crate::domain::digest::report::{
     Attention, AttentionReason, BreachAge, Capped, ItemKind, KpiReport, Percentiles, SlaItem,
@@ -15,15 +14,12 @@ use crate::domain::digest::targets::{self, Standing, Trend};
 use crate::domain::digest::{DigestDefinition, DigestKind, Targets, WindowSpec};
 use crate::domain::duration::format_duration;
 
-pub const HELP_DIGEST: CommandHelp = CommandHelp {
-    usage: "/digest <name>",
-    summary: "Preview a configured digest (SLA, KPI or standup) as of now, only for you.",
-};
-
-pub const HELP_DIGEST_EXPLAIN: CommandHelp = CommandHelp {
-    usage: "/digest explain <name>",
-    summary: "How a digest's window and each of its figures are defined, and its targets.",
-};
+crate::command_help! {
+    HELP_DIGEST: "/digest <name>"
+        => "Preview a configured digest (SLA, KPI or standup) as of now, only for you.";
+    HELP_DIGEST_EXPLAIN: "/digest explain <name>"
+        => "How a digest's window and each of its figures are defined, and its targets.";
+}
 
 /// Characters a digest body may use: below Discord's 4,096 for an embed description (with
 /// room for the title and the context line) and split by Slack into 3,000-character sections.

@@ -3,33 +3,29 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::item::{already_resolved, clock_text, not_in_state, person_name as name, roles_needed};
+use super::item::{
+    already_resolved, button, clock_text, not_in_state, opened_field, person_name as name,
+    roles_needed,
+};
 pub use super::item::{missing_account, unknown_account};
-use super::{CommandHelp, local_time};
+use super::local_time;
 use crate::domain::duration::format_duration;
 use crate::domain::escalation::{Escalation, EscalationAction, EscalationState, Refusal, SlaView};
 use crate::domain::identity::Directory;
 use crate::domain::item::LivingItem;
-use crate::domain::reply::{Button, ButtonStyle, Card, Choice, Confirm, Field, Prompt};
+use crate::domain::reply::{Button, ButtonStyle, Card, Choice, Confirm, Field};
 use crate::domain::sla::{Explanation, SlaStatus};
 
-pub const HELP_ESCALATE: CommandHelp = CommandHelp {
-    usage: "/escalate <account> <sev1|sev2|sev3|sev4> <summary>",
-    summary: "Open an escalation: pages the on-call policy and starts the SLA clocks.",
-};
-pub const HELP_ESCALATIONS: CommandHelp = CommandHelp {
-    usage: "/escalations [mine|team|all] [open|at-risk|breached] [page N]",
-    summary: "List escalations, most urgent first, with their ages and owners (default: team open).",
-};
-pub const HELP_SLA: CommandHelp = CommandHelp {
-    usage: "/sla <escalation-id>",
-    summary: "Explain an escalation's due times: calendar, hours counted, pauses.",
-};
-
-pub const HELP_SHOW: CommandHelp = CommandHelp {
-    usage: "/escalation show <escalation-id>",
-    summary: "Show an escalation's card again, privately, with its buttons.",
-};
+crate::command_help! {
+    HELP_ESCALATE: "/escalate <account> <sev1|sev2|sev3|sev4> <summary>"
+        => "Open an escalation: pages the on-call policy and starts the SLA clocks.";
+    HELP_ESCALATIONS: "/escalations [mine|team|all] [open|at-risk|breached] [page N]"
+        => "List escalations, most urgent first, with their ages and owners (default: team open).";
+    HELP_SLA: "/sla <escalation-id>"
+        => "Explain an escalation's due times: calendar, hours counted, pauses.";
+    HELP_SHOW: "/escalation show <escalation-id>"
+        => "Show an escalation's card again, privately, with its buttons.";
+}
 
 pub fn unknown_escalation_subcommand(word: &str) -> String {
     if word.is_empty() {
@@ -179,10 +175,7 @@ pub fn card(
         fields.push(Field::new("Acknowledge by", clock_text(&sla.acknowledge, zone)));
         fields.push(Field::new("Resolve by", clock_text(&sla.resolve, zone)));
     }
-    fields.push(Field::new(
-        "Opened",
-        format!("by {} at {}", name(directory, &e.opened_by), local_time(e.opened_at, zone)),
-    ));
+    fields.push(opened_field("Opened", name(directory, &e.opened_by), e.opened_at, zone));
     if let Some(incident) = e.incident {
         fields.push(Field::new("War room", format!("incident #{incident}")));
     }
@@ -227,29 +220,15 @@ fn paging_text(e: &Escalation) -> String {
     }
 }
 
-fn button(e: &Escalation, label: &str, verb: &str, style: ButtonStyle) -> Button {
-    Button {
-        label: label.to_owned(),
-        action: e.action_id(verb),
-        style,
-        confirm: None,
-        prompt: None,
-    }
-}
-
 fn buttons(e: &Escalation, candidates: &[Choice]) -> Vec<Button> {
     use ButtonStyle::{Danger, Default, Primary};
     let ack = button(e, "Acknowledge", "acknowledge", Primary);
     let claim = button(e, "Claim", "claim", Default);
-    let reassign = Button {
-        prompt: Some(Prompt {
-            title: "Reassign".into(),
-            label: "person to own it".into(),
-            required: true,
-            choices: candidates.to_vec(),
-        }),
-        ..button(e, "Reassign", "reassign", Default)
-    };
+    let reassign = button(e, "Reassign", "reassign", Default).asking_one_of(
+        "Reassign",
+        "person to own it",
+        candidates.to_vec(),
+    );
     let escalate = Button {
         confirm: Some(Confirm {
             title: "Escalate now?".into(),
@@ -261,15 +240,7 @@ fn buttons(e: &Escalation, candidates: &[Choice]) -> Vec<Button> {
     };
     let wait = button(e, "Waiting on customer", "wait", Default);
     let resume = button(e, "Resume", "resume", Primary);
-    let resolve = Button {
-        prompt: Some(Prompt {
-            title: "Resolve".into(),
-            label: "resolution note".into(),
-            required: true,
-            choices: Vec::new(),
-        }),
-        ..button(e, "Resolve", "resolve", Default)
-    };
+    let resolve = button(e, "Resolve", "resolve", Default).asking("Resolve", "resolution note");
     let reopen = button(e, "Reopen", "reopen", Default);
     let war_room = button(e, "Open war room", "war_room", Danger);
     let can_escalate = e.step + 1 < e.policy.total_steps();

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::CommandHelp;
 use super::item::person_name as name;
 pub use super::item::{missing_account, unknown_account};
 use crate::domain::credit::{CreditState, RecentCredit};
@@ -17,66 +16,42 @@ use crate::domain::incident::{Incident, IncidentAction, IncidentRole, IncidentSt
 use crate::domain::item::LivingItem;
 use crate::domain::reply::{Button, ButtonStyle, Card, Field};
 
-pub const HELP_DECLARE: CommandHelp = CommandHelp {
-    usage: "/incident declare <sev1|sev2|sev3|sev4> <title> [accounts=KEY,KEY…]",
-    summary: "Declare an incident: a war room, a summary card, status-update cadence.",
-};
-pub const HELP_ROLE: CommandHelp = CommandHelp {
-    usage: "/incident role <id> <commander|comms|scribe> <person>",
-    summary: "Give an incident role to a member of the team.",
-};
-pub const HELP_JOIN: CommandHelp =
-    CommandHelp { usage: "/incident join <id>", summary: "Join an incident as a responder." };
-pub const HELP_UPDATE: CommandHelp = CommandHelp {
-    usage: "/incident update <id> <text>",
-    summary: "Post a status update (room and stakeholders); sets the next update due.",
-};
-pub const HELP_NOTE: CommandHelp =
-    CommandHelp { usage: "/incident note <id> <text>", summary: "Add an entry to the timeline." };
-pub const HELP_SEVERITY: CommandHelp = CommandHelp {
-    usage: "/incident severity <id> <sev1|sev2|sev3|sev4>",
-    summary: "Change an incident's severity (and its update cadence).",
-};
-pub const HELP_ACCOUNT: CommandHelp = CommandHelp {
-    usage: "/incident account <id> add|remove <KEY>",
-    summary: "Add or remove an affected account.",
-};
-pub const HELP_MITIGATED: CommandHelp = CommandHelp {
-    usage: "/incident mitigated <id>",
-    summary: "Mark the customer impact as stopped.",
-};
-pub const HELP_RESOLVE: CommandHelp = CommandHelp {
-    usage: "/incident resolve <id> <summary>",
-    summary: "Resolve an incident; its review draft is made.",
-};
-pub const HELP_REOPEN: CommandHelp =
-    CommandHelp { usage: "/incident reopen <id>", summary: "Reopen a resolved incident." };
-pub const HELP_NOTICE: CommandHelp = CommandHelp {
-    usage: "/incident notice <id> <account> <text>",
-    summary: "Draft a customer notice for an affected account (approved by comms, not you).",
-};
-pub const HELP_APPROVE: CommandHelp = CommandHelp {
-    usage: "/incident approve <id> <notice>",
-    summary: "Approve a customer notice someone else drafted (comms).",
-};
-pub const HELP_SENT: CommandHelp = CommandHelp {
-    usage: "/incident sent <id> <notice>",
-    summary: "Mark an approved notice as sent; the customer's next update is then due.",
-};
-pub const HELP_ACTION: CommandHelp = CommandHelp {
-    usage: "/incident action <id> <owner> <YYYY-MM-DD> <text>",
-    summary: "Add an action item with an owner and a due date.",
-};
-pub const HELP_REVIEW: CommandHelp = CommandHelp {
-    usage: "/incident review <id>",
-    summary: "The post-incident review: timeline, durations, roles, notices, credits, actions.",
-};
-pub const HELP_SHOW: CommandHelp =
-    CommandHelp { usage: "/incident show <id>", summary: "Show an incident's summary card." };
-pub const HELP_LIST: CommandHelp = CommandHelp {
-    usage: "/incidents [open|all]",
-    summary: "List incidents: open ones (default) or all.",
-};
+crate::command_help! {
+    HELP_DECLARE: "/incident declare <sev1|sev2|sev3|sev4> <title> [accounts=KEY,KEY…]"
+        => "Declare an incident: a war room, a summary card, status-update cadence.";
+    HELP_ROLE: "/incident role <id> <commander|comms|scribe> <person>"
+        => "Give an incident role to a member of the team.";
+    HELP_JOIN: "/incident join <id>"
+        => "Join an incident as a responder.";
+    HELP_UPDATE: "/incident update <id> <text>"
+        => "Post a status update (room and stakeholders); sets the next update due.";
+    HELP_NOTE: "/incident note <id> <text>"
+        => "Add an entry to the timeline.";
+    HELP_SEVERITY: "/incident severity <id> <sev1|sev2|sev3|sev4>"
+        => "Change an incident's severity (and its update cadence).";
+    HELP_ACCOUNT: "/incident account <id> add|remove <KEY>"
+        => "Add or remove an affected account.";
+    HELP_MITIGATED: "/incident mitigated <id>"
+        => "Mark the customer impact as stopped.";
+    HELP_RESOLVE: "/incident resolve <id> <summary>"
+        => "Resolve an incident; its review draft is made.";
+    HELP_REOPEN: "/incident reopen <id>"
+        => "Reopen a resolved incident.";
+    HELP_NOTICE: "/incident notice <id> <account> <text>"
+        => "Draft a customer notice for an affected account (approved by comms, not you).";
+    HELP_APPROVE: "/incident approve <id> <notice>"
+        => "Approve a customer notice someone else drafted (comms).";
+    HELP_SENT: "/incident sent <id> <notice>"
+        => "Mark an approved notice as sent; the customer's next update is then due.";
+    HELP_ACTION: "/incident action <id> <owner> <YYYY-MM-DD> <text>"
+        => "Add an action item with an owner and a due date.";
+    HELP_REVIEW: "/incident review <id>"
+        => "The post-incident review: timeline, durations, roles, notices, credits, actions.";
+    HELP_SHOW: "/incident show <id>"
+        => "Show an incident's summary card.";
+    HELP_LIST: "/incidents [open|all]"
+        => "List incidents: open ones (default) or all.";
+}
 
 // --- parse errors ---
 

@@ -2,15 +2,30 @@
 //! lines and the refusals every workflow can give. Each workflow's messages module keeps
 //! its own words and calls these for the common ones.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::local_time;
 use crate::domain::escalation::Resolution;
 use crate::domain::identity::{Directory, Role};
 use crate::domain::ids::PersonKey;
+use crate::domain::item::LivingItem;
 use crate::domain::page::{Listing, Page};
+use crate::domain::reply::{Button, ButtonStyle, Field};
 use crate::domain::sla::SlaStatus;
 use crate::domain::sla_policy::ClockView;
+
+/// A plain button of `item`'s card that sends `verb` (its action id carries the card's
+/// version, so a click on an old card is recognised as stale).
+pub fn button(item: &impl LivingItem, label: &str, verb: &str, style: ButtonStyle) -> Button {
+    Button::new(label, item.action_id(verb), style)
+}
+
+/// A card's field saying who opened (requested, started) the item and when, in `zone`:
+/// "Opened: by Ana at 09:12".
+pub fn opened_field(label: &str, who: String, at: DateTime<Utc>, zone: Tz) -> Field {
+    Field::new(label, format!("by {who} at {}", local_time(at, zone)))
+}
 
 /// A person's display name (the key for someone the directory does not know).
 pub fn person_name(directory: &Directory, key: &PersonKey) -> String {

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::CommandHelp;
 use super::item::{clock_text, count};
 use super::{credit, escalation, local_time};
 use crate::domain::credit::Credit;
@@ -13,10 +12,10 @@ use crate::domain::page::Listing;
 use crate::domain::reply::{Button, Card};
 use crate::domain::request::Request;
 
-pub const HELP_MINE: CommandHelp = CommandHelp {
-    usage: "/mine",
-    summary: "What waits on you: approvals with their buttons, your open items (most urgent first), your team's queue.",
-};
+crate::command_help! {
+    HELP_MINE: "/mine"
+        => "What waits on you: approvals with their buttons, your open items (most urgent first), your team's queue.";
+}
 
 /// Approvals with buttons on the card (Slack and Discord hold 25 buttons; three each).
 pub const APPROVALS_WITH_BUTTONS: usize = 5;

@@ -32,16 +32,28 @@ pub struct CommandHelp {
     pub summary: &'static str,
 }
 
-pub const HELP_HELP: CommandHelp =
-    CommandHelp { usage: "/steward help", summary: "List every command with its usage line." };
-pub const HELP_WHOAMI: CommandHelp = CommandHelp {
-    usage: "/steward whoami",
-    summary: "Show who Steward thinks you are: person, team, roles, time zone.",
-};
-pub const HELP_STATUS: CommandHelp = CommandHelp {
-    usage: "/steward status",
-    summary: "Show Steward's health: messages waiting to be sent, failed sends, failed jobs.",
-};
+/// Declares a feature's entries of the command catalogue, each `NAME: "usage" => "summary";`
+/// becoming a `pub const NAME: CommandHelp` (doc comments pass through), so that every
+/// feature writes its help the same way and only its own words.
+#[macro_export]
+macro_rules! command_help {
+    ($($(#[$meta:meta])* $name:ident: $usage:literal => $summary:literal;)*) => {
+        $(
+            $(#[$meta])*
+            pub const $name: $crate::domain::messages::CommandHelp =
+                $crate::domain::messages::CommandHelp { usage: $usage, summary: $summary };
+        )*
+    };
+}
+
+crate::command_help! {
+    HELP_HELP: "/steward help"
+        => "List every command with its usage line.";
+    HELP_WHOAMI: "/steward whoami"
+        => "Show who Steward thinks you are: person, team, roles, time zone.";
+    HELP_STATUS: "/steward status"
+        => "Show Steward's health: messages waiting to be sent, failed sends, failed jobs.";
+}
 
 /// Every chat command, in the order `/steward help` lists them.
 pub const COMMANDS: &[CommandHelp] = &[
@@ -161,7 +173,11 @@ pub fn action_too_long(chars: usize) -> String {
 
 /// `10000` → `10,000`.
 fn thousands(n: usize) -> String {
-    let digits = n.to_string();
+    group_digits(&n.to_string())
+}
+
+/// `"10000"` → `"10,000"`: the integer digits of any number, in groups of three.
+pub(crate) fn group_digits(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -360,6 +376,27 @@ mod tests {
         for entry in COMMANDS {
             assert!(text.contains(entry.usage), "{} missing from help", entry.usage);
         }
+    }
+
+    #[test]
+    fn digits_are_grouped_in_threes_from_the_right_sign_kept_apart() {
+        assert_eq!(group_digits("7"), "7");
+        assert_eq!(group_digits("999"), "999");
+        assert_eq!(group_digits("1000"), "1,000");
+        assert_eq!(group_digits("1234567"), "1,234,567");
+        assert_eq!(group_digits("-1234"), "-1,234");
+    }
+
+    #[test]
+    fn a_declared_help_entry_keeps_its_usage_and_summary() {
+        crate::command_help! {
+            /// An entry declared here only.
+            HELP_EXAMPLE: "/example <id>" => "Show an example.";
+        }
+        assert_eq!(
+            HELP_EXAMPLE,
+            CommandHelp { usage: "/example <id>", summary: "Show an example." }
+        );
     }
 
     #[test]

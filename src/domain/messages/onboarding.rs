@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::item::{clock_text, person_name};
-use super::{CommandHelp, local_time};
+use super::item::{clock_text, opened_field, person_name};
+use super::local_time;
 use crate::domain::identity::Directory;
 use crate::domain::item::LivingItem;
 use crate::domain::onboarding::{
@@ -14,14 +14,12 @@ use crate::domain::onboarding::{
 use crate::domain::reply::{Button, ButtonStyle, Card, Field, Prompt};
 use crate::domain::sla::SlaStatus;
 
-pub const HELP_ONBOARD: CommandHelp = CommandHelp {
-    usage: "/onboard <account> <plan>",
-    summary: "Start an account's onboarding: a checklist card with a clock per step.",
-};
-pub const HELP_ONBOARDING: CommandHelp = CommandHelp {
-    usage: "/onboarding [team]",
-    summary: "Accounts in onboarding with their current step and standing.",
-};
+crate::command_help! {
+    HELP_ONBOARD: "/onboard <account> <plan>"
+        => "Start an account's onboarding: a checklist card with a clock per step.";
+    HELP_ONBOARDING: "/onboarding [team]"
+        => "Accounts in onboarding with their current step and standing.";
+}
 
 /// Most steps whose buttons a card shows (three each; Discord allows 25 buttons).
 pub const MAX_STEPS_WITH_BUTTONS: usize = 8;
@@ -163,14 +161,7 @@ pub fn card(o: &Onboarding, directory: &Directory, zone: Tz, now: DateTime<Utc>)
     let fields = vec![
         Field::new("Account", account),
         Field::new("Plan", o.plan_name.clone()),
-        Field::new(
-            "Started",
-            format!(
-                "by {} at {}",
-                person_name(directory, &o.opened_by),
-                local_time(o.opened_at, zone)
-            ),
-        ),
+        opened_field("Started", person_name(directory, &o.opened_by), o.opened_at, zone),
         Field::new("State", state),
         Field::new("Checklist", lines.join("\n")),
     ];

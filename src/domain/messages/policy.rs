@@ -3,7 +3,6 @@
 
 use rust_decimal::Decimal;
 
-use super::CommandHelp;
 use super::escalation::clock_duration;
 use super::item::person_name;
 use crate::domain::duration::format_duration;
@@ -13,14 +12,12 @@ use crate::domain::money::Currency;
 use crate::domain::policy::{EscalationPolicy, PolicySelector};
 use crate::domain::severity::Severity;
 
-pub const HELP_POLICY: CommandHelp = CommandHelp {
-    usage: "/policy explain <account> <sev1|sev2|sev3|sev4>",
-    summary: "Who would be paged, and when: the escalation policy that applies and why, each level's waits and who is on shift now.",
-};
-pub const HELP_POLICY_CREDIT: CommandHelp = CommandHelp {
-    usage: "/policy explain credit <account> <amount> <currency>",
-    summary: "Who may approve a credit: the chain for the amount, its thresholds, and each approver's remaining authority.",
-};
+crate::command_help! {
+    HELP_POLICY: "/policy explain <account> <sev1|sev2|sev3|sev4>"
+        => "Who would be paged, and when: the escalation policy that applies and why, each level's waits and who is on shift now.";
+    HELP_POLICY_CREDIT: "/policy explain credit <account> <amount> <currency>"
+        => "Who may approve a credit: the chain for the amount, its thresholds, and each approver's remaining authority.";
+}
 
 pub fn missing_question() -> String {
     "Say what to explain: `/policy explain <account> <severity>` or `/policy explain credit <account> <amount> <currency>`.".to_owned()

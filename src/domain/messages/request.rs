@@ -4,42 +4,35 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::item::{already_resolved, clock_text, not_in_state, person_name as name, roles_needed};
+use super::item::{
+    already_resolved, button, clock_text, not_in_state, opened_field, person_name as name,
+    roles_needed,
+};
 pub use super::item::{missing_account, unknown_account};
-use super::{CommandHelp, local_time};
+use super::local_time;
 use crate::domain::assignment::{Decision, NoAssignee, Strategy};
 use crate::domain::duration::format_duration;
 use crate::domain::identity::Directory;
 use crate::domain::ids::PersonKey;
 use crate::domain::item::LivingItem;
-use crate::domain::reply::{Button, ButtonStyle, Card, Field, Prompt};
+use crate::domain::reply::{Button, ButtonStyle, Card, Field};
 use crate::domain::request::{Refusal, Request, RequestAction, RequestSla, RequestState};
 use crate::domain::triage::{Priority, PrioritySource};
 
-pub const HELP_REQUEST: CommandHelp = CommandHelp {
-    usage: "/request <account> <type> <summary> [field=value …] [p1|p2|p3|p4]",
-    summary: "Open an account request: triaged, given SLA targets and assigned to someone on shift.",
-};
-pub const HELP_SHOW: CommandHelp = CommandHelp {
-    usage: "/request show <id>",
-    summary: "Show a request's card: state, assignee and why, SLA standing.",
-};
-pub const HELP_ASSIGN: CommandHelp = CommandHelp {
-    usage: "/assign <request-id> <person>",
-    summary: "Assign a request to a person (supervisors).",
-};
-pub const HELP_HANDOFF: CommandHelp = CommandHelp {
-    usage: "/handoff <person>",
-    summary: "Hand all your open requests to a person at shift end (one summary to them).",
-};
-pub const HELP_WORKLOAD: CommandHelp = CommandHelp {
-    usage: "/workload [team]",
-    summary: "Open requests per person: count, oldest, at risk (default: your team).",
-};
-pub const HELP_BACKLOG: CommandHelp = CommandHelp {
-    usage: "/backlog [team]",
-    summary: "Open requests by priority and age (default: your team).",
-};
+crate::command_help! {
+    HELP_REQUEST: "/request <account> <type> <summary> [field=value …] [p1|p2|p3|p4]"
+        => "Open an account request: triaged, given SLA targets and assigned to someone on shift.";
+    HELP_SHOW: "/request show <id>"
+        => "Show a request's card: state, assignee and why, SLA standing.";
+    HELP_ASSIGN: "/assign <request-id> <person>"
+        => "Assign a request to a person (supervisors).";
+    HELP_HANDOFF: "/handoff <person>"
+        => "Hand all your open requests to a person at shift end (one summary to them).";
+    HELP_WORKLOAD: "/workload [team]"
+        => "Open requests per person: count, oldest, at risk (default: your team).";
+    HELP_BACKLOG: "/backlog [team]"
+        => "Open requests by priority and age (default: your team).";
+}
 
 pub fn missing_type() -> String {
     "Name the request type, e.g. billing.".to_owned()
@@ -263,10 +256,7 @@ pub fn card(r: &Request, sla: Option<&RequestSla>, directory: &Directory, zone: 
     for (key, value) in &r.fields {
         fields.push(Field::new(key.clone(), value.clone()));
     }
-    fields.push(Field::new(
-        "Opened",
-        format!("by {} at {}", requester_name(directory, r), local_time(r.opened_at, zone)),
-    ));
+    fields.push(opened_field("Opened", requester_name(directory, r), r.opened_at, zone));
     Card {
         living_key: Some(r.card_key()),
         title: format!(
@@ -291,39 +281,14 @@ fn capitalise(text: &str) -> String {
     }
 }
 
-fn button(r: &Request, label: &str, verb: &str, style: ButtonStyle) -> Button {
-    Button {
-        label: label.to_owned(),
-        action: r.action_id(verb),
-        style,
-        confirm: None,
-        prompt: None,
-    }
-}
-
 fn buttons(r: &Request) -> Vec<Button> {
     use ButtonStyle::{Default, Primary};
     let accept = button(r, "Accept", "accept", Primary);
-    let reassign = Button {
-        prompt: Some(Prompt {
-            title: "Reassign".into(),
-            label: "person to take it (their key, e.g. sam)".into(),
-            required: true,
-            choices: Vec::new(),
-        }),
-        ..button(r, "Reassign", "reassign", Default)
-    };
+    let reassign = button(r, "Reassign", "reassign", Default)
+        .asking("Reassign", "person to take it (their key, e.g. sam)");
     let need_info = button(r, "Need info", "needinfo", Default);
     let resume = button(r, "Customer replied", "resume", Primary);
-    let resolve = Button {
-        prompt: Some(Prompt {
-            title: "Resolve".into(),
-            label: "resolution note".into(),
-            required: true,
-            choices: Vec::new(),
-        }),
-        ..button(r, "Resolve", "resolve", Default)
-    };
+    let resolve = button(r, "Resolve", "resolve", Default).asking("Resolve", "resolution note");
     match r.state {
         RequestState::Queued | RequestState::Assigned => vec![accept, reassign, need_info, resolve],
         RequestState::InProgress => vec![reassign, need_info, resolve],

@@ -62,10 +62,7 @@ pub async fn request(
     let (actor, now) = (event.actor, event.now);
     let help = if kind == CreditKind::Credit { &text::HELP_CREDIT } else { &text::HELP_ADJUST };
     check_details(services, help, kind, &details)?;
-    let account = services
-        .directory
-        .account(account)
-        .ok_or_else(|| AppError::Refused(text::unknown_account(account.as_str())))?;
+    let account = items::account_of(services, account)?;
     let chain = compute_chain(&services.policies.credit.chain, details.amount, &details.currency);
     if chain.is_empty() {
         return Err(AppError::Refused(text::no_chain()));

@@ -26,10 +26,7 @@ pub async fn open(
 ) -> Result<Reply, AppError> {
     let now = event.now;
     let actor = event.actor;
-    let account = services
-        .directory
-        .account(account)
-        .ok_or_else(|| AppError::Refused(text::unknown_account(account.as_str())))?;
+    let account = items::account_of(services, account)?;
     let team = items::team_of(services, &actor.team)?;
     let policy =
         services.policies.escalation.select(severity, &account.tier, &team.key).ok_or_else(

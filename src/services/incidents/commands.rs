@@ -103,10 +103,7 @@ fn action_of(
             IncidentAction::Severity { to, cadence: settings.update_every.of(to) }
         }
         Act::AccountAdd { account } => {
-            let found = services
-                .directory
-                .account(&account)
-                .ok_or_else(|| AppError::Refused(text::unknown_account(account.as_str())))?;
+            let found = items::account_of(services, &account)?;
             IncidentAction::AddAccount { account, tier: found.tier.clone() }
         }
         Act::AccountRemove { account } => IncidentAction::RemoveAccount { account },

@@ -33,10 +33,7 @@ pub async fn declare(
     // Every account must exist before anything is written.
     let mut affected = Vec::new();
     for key in accounts {
-        let account = services
-            .directory
-            .account(key)
-            .ok_or_else(|| AppError::Refused(text::unknown_account(key.as_str())))?;
+        let account = items::account_of(services, key)?;
         affected.push((account.key.clone(), account.tier.clone()));
     }
     let team = items::team_of(services, &event.actor.team)?;

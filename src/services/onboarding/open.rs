@@ -22,9 +22,7 @@ pub async fn open(
     plan: &str,
 ) -> Result<Reply, AppError> {
     let (actor, now) = (event.actor, event.now);
-    let account = services.directory.account(account).ok_or_else(|| {
-        AppError::Refused(crate::domain::messages::item::unknown_account(account.as_str()))
-    })?;
+    let account = items::account_of(services, account)?;
     let plans = &services.policies.onboarding;
     let known: Vec<&str> = plans.iter().map(|p| p.key.as_str()).collect();
     let plan = plans
