@@ -218,8 +218,7 @@ pub struct Incident {
     pub channel: String,
     #[serde(default)]
     pub audit_head: Option<ChainHead>,
-    /// The workspace (Slack team id) it was opened in, whose token its messages are sent
-    /// with; `None` for the default workspace.
+    /// See [`LivingItem::workspace`](crate::domain::item::LivingItem::workspace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
 }
