@@ -19,7 +19,7 @@ use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
-use super::item::{ItemKind, LivingItem, Projection};
+use super::item::{Deadline, ItemKind, LivingItem, Projection, running_deadline};
 use super::policy::EscalationPolicy;
 use super::severity::Severity;
 use super::sla::Pause;
@@ -97,6 +97,17 @@ impl ItemClocks<'_> {
         let owner = (self.team, self.account);
         Ok(Projection::two_clocks(owner, first, resolve, resolved_at, self.waiting)
             .clock_deadlines(first.0, resolve))
+    }
+
+    /// The deadline of the clocks that were running at `at` for an item open then: the
+    /// first clock unless it had stopped by `at`, the resolve clock unless it is paused
+    /// (pauses are read as they are now). A replay (`domain::digest::as_of`) computes it
+    /// for items changed since `at`, whose projection tells only how they stand now.
+    pub fn running_at(&self, at: DateTime<Utc>) -> Result<Deadline, CalendarError> {
+        let first = self.first.map(|s| s.at).filter(|stopped| *stopped <= at);
+        let (first_view, resolve) =
+            both_clocks(self.plan, self.opened_at, first, &pauses_of(self.pauses), None, at)?;
+        Ok(running_deadline(&[(first_view, first.is_none()), (resolve, !self.waiting)]))
     }
 }
 
@@ -425,7 +436,8 @@ impl Escalation {
         Ok(SlaView { acknowledge, resolve })
     }
 
-    fn clocks(&self) -> ItemClocks<'_> {
+    /// What both SLA clocks are computed from (a replay reads them as of an earlier instant).
+    pub fn clocks(&self) -> ItemClocks<'_> {
         ItemClocks {
             team: &self.team,
             account: &self.account,
@@ -472,4 +484,4 @@ impl LivingItem for Escalation {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -432,7 +432,8 @@ impl Request {
         Ok(RequestSla { first_response, resolve })
     }
 
-    fn clocks(&self) -> ItemClocks<'_> {
+    /// What both SLA clocks are computed from (a replay reads them as of an earlier instant).
+    pub fn clocks(&self) -> ItemClocks<'_> {
         ItemClocks {
             team: &self.team,
             account: &self.account,

@@ -6,7 +6,10 @@ use super::items::{ItemRow, decode};
 use crate::domain::credit::Credit;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgExecutor};
+
+use crate::domain::digest::as_of::ItemAt;
 
 use crate::domain::digest::report::{
     ApproverTotal, Attainment, Backlog, CurrencyTotal, DayPoint, ItemKind, Percentiles, SlaItem,
@@ -103,25 +106,53 @@ pub async fn slots(executor: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Ve
         .await
 }
 
+/// The items of `kind` changed after `at`, each with the `before` snapshot of its first
+/// audit record after `at`: how it stood at `at` (`domain::digest::as_of`). A range scan
+/// of `audit_log (at)`, so a live slot (nothing after it) costs one index probe.
+pub async fn changed_after(
+    executor: impl PgExecutor<'_>,
+    kind: crate::domain::item::ItemKind,
+    at: DateTime<Utc>,
+) -> sqlx::Result<Vec<(i64, serde_json::Value)>> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (subject) split_part(subject, ':', 2)::int8, before
+         FROM audit_log
+         WHERE at > $2 AND subject LIKE $1 || ':%' AND split_part(subject, ':', 2) ~ '^[0-9]+$'
+         ORDER BY subject, at, seq",
+    )
+    .bind(kind.noun())
+    .bind(at)
+    .fetch_all(executor)
+    .await
+}
+
 /// Escalations and requests open at `$2` (opened by then, not resolved by then: the ones
 /// resolved since included) whose running clocks were at risk or breached at `$2`, with
 /// the deadline of the clocks that were *running* then: the first clock (acknowledge /
 /// first response) until it stopped, the resolve clock until resolution. Each clock's
 /// deadline is the domain's (`Projection::clock_deadlines`); this only picks, like
 /// `domain::item::running_deadline` does for "now", which clocks ran then:
+/// - the items changed after `$2` (`$3`, `changed`: every item with an audit record after
+///   it) as the domain rebuilt them as of `$2` (`domain::digest::as_of`: owner, pauses and
+///   state then), in place of their projection — for a live slot there are none;
 /// - open now and acknowledged by `$2` or not at all: the clocks running now ran then, so
 ///   the projected running deadline (`due_at` / `at_risk_at`) is the one at `$2` — read
 ///   from the covering at-risk index, which is what keeps the digest fast at a million rows;
 /// - open now but acknowledged after `$2`: the first clock still ran then;
 /// - resolved after `$2`: the clocks that had not stopped by `$2`.
 ///
-/// A pause of the resolve clock is known only while it lasts (a paused clock has no
-/// deadline). Parameters: `$1` teams (`[]`: all), `$2` the instant.
+/// The last two matter for items changed without an audit record (seeded history); the
+/// others are in `changed`. Parameters: `$1` teams (`[]`: all), `$2` the instant, `$3` the
+/// changed items (`ItemAt` rows as a JSON array).
 ///
 /// `as_of` is inlined, not materialized: each query then reads only the columns it uses
 /// straight from the covering indexes, and the tens of thousands of old breaches a large
 /// history holds are never copied into a work table (which spilled to disk).
 const OPEN_AT: &str = "
+    changed AS MATERIALIZED (
+        SELECT * FROM jsonb_to_recordset($3::jsonb) AS c(kind text, id int8, team_key text,
+            label text, account_key text, person text, open boolean, first_at timestamptz,
+            due timestamptz, risk timestamptz)),
     open_at AS (
         SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
                owner_key AS person, acknowledged_at AS first_at, due_at AS due,
@@ -130,12 +161,14 @@ const OPEN_AT: &str = "
         WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
           AND (acknowledged_at IS NULL OR acknowledged_at <= $2)
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
         UNION ALL
         SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
                LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
         FROM escalations
         WHERE acknowledged_at > $2 AND state <> 'resolved' AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
         UNION ALL
         SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
                LEAST(CASE WHEN acknowledged_at IS NULL OR acknowledged_at > $2
@@ -145,6 +178,7 @@ const OPEN_AT: &str = "
         FROM escalations
         WHERE resolved_at > $2 AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
         UNION ALL
         SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
                due_at, at_risk_at
@@ -152,12 +186,14 @@ const OPEN_AT: &str = "
         WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
           AND (accepted_at IS NULL OR accepted_at <= $2)
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
         UNION ALL
         SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
                LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
         FROM requests
         WHERE accepted_at > $2 AND state <> 'resolved' AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
         UNION ALL
         SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
                LEAST(CASE WHEN accepted_at IS NULL OR accepted_at > $2
@@ -166,7 +202,12 @@ const OPEN_AT: &str = "
                           THEN first_at_risk_at END, resolve_at_risk_at)
         FROM requests
         WHERE resolved_at > $2 AND opened_at <= $2
-          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
+        UNION ALL
+        SELECT kind, id, team_key, label, account_key, person, first_at, due, risk
+        FROM changed
+        WHERE open AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
     as_of AS NOT MATERIALIZED (
         SELECT * FROM open_at WHERE risk <= $2 OR due <= $2)";
 
@@ -188,6 +229,7 @@ pub async fn sla_counts(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     at: DateTime<Utc>,
+    changed: &[ItemAt],
     new_since: DateTime<Utc>,
     age_bounds: [DateTime<Utc>; 3],
 ) -> sqlx::Result<Vec<SlaCountRow>> {
@@ -195,16 +237,17 @@ pub async fn sla_counts(
         "WITH {OPEN_AT}
          SELECT team_key,
                 count(*) FILTER (WHERE due > $2) AS at_risk,
-                count(*) FILTER (WHERE due <= $2 AND due > $3) AS new_breaches,
-                count(*) FILTER (WHERE due <= $3 AND due > $4) AS under_1d,
-                count(*) FILTER (WHERE due <= $3 AND due <= $4 AND due > $5) AS from_1d_to_7d,
-                count(*) FILTER (WHERE due <= $3 AND due <= $5 AND due > $6) AS from_7d_to_28d,
-                count(*) FILTER (WHERE due <= $3 AND due <= $6) AS over_28d
+                count(*) FILTER (WHERE due <= $2 AND due > $4) AS new_breaches,
+                count(*) FILTER (WHERE due <= $4 AND due > $5) AS under_1d,
+                count(*) FILTER (WHERE due <= $4 AND due <= $5 AND due > $6) AS from_1d_to_7d,
+                count(*) FILTER (WHERE due <= $4 AND due <= $6 AND due > $7) AS from_7d_to_28d,
+                count(*) FILTER (WHERE due <= $4 AND due <= $7) AS over_28d
          FROM as_of GROUP BY team_key ORDER BY team_key"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
         .bind(at)
+        .bind(Json(changed))
         .bind(new_since)
         .bind(age_bounds[0])
         .bind(age_bounds[1])
@@ -231,20 +274,22 @@ pub async fn sla_lists(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     at: DateTime<Utc>,
+    changed: &[ItemAt],
     new_since: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<(Vec<SlaItem>, Vec<SlaItem>)> {
     let sql = format!(
         "WITH {OPEN_AT}
          (SELECT 'at_risk' AS class, kind, id, team_key, label, account_key, person, due
-          FROM as_of WHERE risk <= $2 AND due > $2 ORDER BY due, kind, id LIMIT $4)
+          FROM as_of WHERE risk <= $2 AND due > $2 ORDER BY due, kind, id LIMIT $5)
          UNION ALL
          (SELECT 'new', kind, id, team_key, label, account_key, person, due
-          FROM as_of WHERE due <= $2 AND due > $3 ORDER BY due DESC, kind, id LIMIT $4)"
+          FROM as_of WHERE due <= $2 AND due > $4 ORDER BY due DESC, kind, id LIMIT $5)"
     );
     let rows: Vec<SlaRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
         .bind(at)
+        .bind(Json(changed))
         .bind(new_since)
         .bind(limit)
         .fetch_all(executor)
@@ -722,13 +767,14 @@ pub async fn attention(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     at: DateTime<Utc>,
+    changed: &[ItemAt],
     day_end: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<AttentionRow>> {
     let sql = format!(
         "WITH {OPEN_AT},
          -- Open and not acknowledged / accepted by their owner, not yet at risk (those are
-         -- in `as_of`): what the state says now, for items still open.
+         -- in `as_of`): what the state says now, for items unchanged since `$2`.
          waiting AS (
              SELECT 'escalation' AS kind, id, team_key, owner_key AS person,
                     severity AS label, account_key, due_at AS due
@@ -736,11 +782,20 @@ pub async fn attention(
              WHERE state <> 'resolved' AND acknowledged_at IS NULL AND owner_key IS NOT NULL
                AND opened_at <= $2 AND (at_risk_at IS NULL OR at_risk_at > $2)
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+               AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
              UNION ALL
              SELECT 'request', id, team_key, assignee_key, priority, account_key, due_at
              FROM requests
              WHERE state <> 'resolved' AND accepted_at IS NULL AND assignee_key IS NOT NULL
                AND opened_at <= $2 AND (at_risk_at IS NULL OR at_risk_at > $2)
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+               AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
+             UNION ALL
+             -- The items changed since, as they stood at `$2`.
+             SELECT kind, id, team_key, person, label, account_key, due
+             FROM changed
+             WHERE open AND first_at IS NULL AND person IS NOT NULL
+               AND (risk IS NULL OR risk > $2)
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
          flagged AS MATERIALIZED (
              SELECT kind, id, team_key, person, label, account_key,
@@ -757,7 +812,7 @@ pub async fn attention(
                     account_key, CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
                     due_at
              FROM onboardings
-             WHERE state = 'onboarding' AND due_at < $4
+             WHERE state = 'onboarding' AND due_at < $5
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
          -- Each team's total, then its first `$3` by a top-N scan per team: ranking every
          -- flagged row with a window sorted them all (tens of thousands of old breaches at
@@ -769,12 +824,13 @@ pub async fn attention(
          FROM totals t
          CROSS JOIN LATERAL (
              SELECT * FROM flagged WHERE flagged.team_key = t.team_key
-             ORDER BY due NULLS LAST, kind, id LIMIT $3) AS f
+             ORDER BY due NULLS LAST, kind, id LIMIT $4) AS f
          ORDER BY t.team_key, f.due NULLS LAST, f.kind, f.id"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
         .bind(at)
+        .bind(Json(changed))
         .bind(limit)
         .bind(day_end)
         .fetch_all(executor)

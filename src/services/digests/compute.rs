@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
+use super::as_of::changed_since;
 use crate::domain::digest::report::{
     Attention, AttentionReason, BreachAge, Capped, DayPoint, ItemKind, KpiReport, PersonDay,
     Report, SlaReport, StandupReport, StandupTeam,
@@ -57,9 +58,10 @@ async fn sla(
         at - BreachAge::OverFourWeeks.from_age(),
     ];
     let pool = &services.pool;
+    let changed = changed_since(pool, at).await?;
     let (counts, (at_risk, new_breaches), (approvals, approvals_total)) = tokio::try_join!(
-        store::sla_counts(pool, teams, at, new_since, age_bounds),
-        store::sla_lists(pool, teams, at, new_since, SLA_LIST_LIMIT),
+        store::sla_counts(pool, teams, at, &changed, new_since, age_bounds),
+        store::sla_lists(pool, teams, at, &changed, new_since, SLA_LIST_LIMIT),
         store::approvals_waiting(pool, teams, at, at - approval_wait, SLA_LIST_LIMIT),
     )?;
     Ok(SlaReport {
@@ -167,6 +169,7 @@ async fn standup(
     // Action items are due by day: the day after today's UTC midnight covers every zone's
     // "today" once the days are compared in the digest's zone.
     let tomorrow = today.succ_opt().unwrap_or(today).and_time(NaiveTime::MIN).and_utc();
+    let changed = changed_since(pool, at).await?;
     let (days, attention, (approvals, approvals_per_team), incidents) = tokio::try_join!(
         store::day_per_person(pool, teams, midnight(yesterday), midnight(today)),
         // "Due today" is the digest's local calendar day, to its next local midnight.
@@ -174,6 +177,7 @@ async fn standup(
             pool,
             teams,
             at,
+            &changed,
             midnight(today.succ_opt().unwrap_or(today)),
             ATTENTION_LIMIT
         ),

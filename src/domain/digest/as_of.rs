@@ -1,0 +1,93 @@
+//! Escalations and requests as they stood at an earlier instant, for a digest replayed as of
+//! its slot. An item untouched since the slot stands as its projection says; one changed
+//! since is rebuilt here from two records of history: the state its first audit record
+//! after the slot started from (the `before` snapshot: state and owner then), and its own
+//! timestamps (acknowledgement, pauses), read up to the slot. `storage::digests` then reads
+//! these rows in place of the changed items' projected columns.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::calendar::CalendarError;
+use crate::domain::escalation::{Escalation, ItemClocks};
+use crate::domain::item::{ItemKind, LivingItem};
+use crate::domain::request::Request;
+
+/// A changed item as it stood at the slot, in the columns the digest queries read
+/// (`storage::digests`, the `changed` rows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemAt {
+    /// `escalation` or `request`, as the queries name them.
+    pub kind: &'static str,
+    pub id: i64,
+    pub team_key: String,
+    /// Severity or priority.
+    pub label: String,
+    pub account_key: String,
+    /// The owner (escalations) or assignee (requests) at the slot.
+    pub person: Option<String>,
+    /// Opened by the slot and not resolved at it.
+    pub open: bool,
+    /// Acknowledged / accepted by the slot: when.
+    pub first_at: Option<DateTime<Utc>>,
+    /// The deadline of the clocks running at the slot.
+    pub due: Option<DateTime<Utc>>,
+    pub risk: Option<DateTime<Utc>>,
+}
+
+/// The state an item was in, from the `before` snapshot of its first audit record after
+/// the instant (`LivingItem::snapshot`: `state`, and the owner under `person_field`).
+fn state_then(before: &serde_json::Value, person_field: &str) -> (bool, Option<String>) {
+    let resolved = before.get("state").and_then(|s| s.as_str()) == Some("resolved");
+    let person = before.get(person_field).and_then(|p| p.as_str()).map(str::to_owned);
+    (resolved, person)
+}
+
+fn item_at(
+    kind: ItemKind,
+    id: i64,
+    (label, person_field): (&str, &str),
+    clocks: ItemClocks<'_>,
+    before: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<ItemAt, CalendarError> {
+    let (resolved, person) = state_then(before, person_field);
+    let open = clocks.opened_at <= at && !resolved;
+    let deadline = clocks.running_at(at)?;
+    Ok(ItemAt {
+        kind: kind.noun(),
+        id,
+        team_key: clocks.team.to_string(),
+        label: label.to_owned(),
+        account_key: clocks.account.to_string(),
+        person,
+        open,
+        first_at: clocks.first.map(|s| s.at).filter(|first| *first <= at),
+        due: deadline.due,
+        risk: deadline.at_risk,
+    })
+}
+
+/// `escalation` as it stood at `at`; `before` is the snapshot its first audit record after
+/// `at` started from.
+pub fn escalation_at(
+    escalation: &Escalation,
+    before: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<ItemAt, CalendarError> {
+    let label = (escalation.severity.as_str(), "owner");
+    item_at(Escalation::KIND, escalation.id, label, escalation.clocks(), before, at)
+}
+
+/// `request` as it stood at `at` (see [`escalation_at`]).
+pub fn request_at(
+    request: &Request,
+    before: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<ItemAt, CalendarError> {
+    let label = (request.priority.as_str(), "assignee");
+    item_at(Request::KIND, request.id, label, request.clocks(), before, at)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,51 @@
+use super::*;
+use crate::domain::escalation::tests::{agent, escalation, t};
+use crate::domain::escalation::{EscalationAction as A, apply};
+use crate::domain::identity::Role;
+use crate::domain::identity::fixtures::person;
+use crate::domain::ids::PersonKey;
+
+/// An escalation on a 24x7 plan opened at `t(0)`: acknowledge within 1 hour, resolve within
+/// 8 hours, at risk after three quarters of each (45 minutes, 6 hours).
+fn opened() -> Escalation {
+    let mut e = escalation();
+    e.sla.always_open = true;
+    e
+}
+
+fn step(e: &Escalation, action: A, minute: i64) -> Escalation {
+    apply(e, &agent("bob"), &action, t(minute)).unwrap()
+}
+
+#[test]
+fn a_reassignment_after_the_instant_leaves_the_owner_of_then() {
+    let acked = step(&opened(), A::Acknowledge, 5);
+    let to = PersonKey::parse("carol").unwrap();
+    let reassigned = step(&acked, A::Reassign { to }, 60);
+    // The first record after t(30) is the reassignment: it started from `acked`.
+    let then = escalation_at(&reassigned, &acked.snapshot(), t(30)).unwrap();
+    assert_eq!(then.person.as_deref(), Some("bob"));
+    assert!(then.open);
+    assert_eq!(then.first_at, Some(t(5)));
+    // The acknowledge clock had stopped: only the resolve clock ran.
+    assert_eq!((then.due, then.risk), (Some(t(480)), Some(t(360))));
+}
+
+#[test]
+fn an_acknowledgement_after_the_instant_leaves_the_acknowledge_clock_running() {
+    let acked = step(&opened(), A::Acknowledge, 50);
+    let then = escalation_at(&acked, &opened().snapshot(), t(30)).unwrap();
+    assert_eq!((then.person, then.first_at), (None, None));
+    assert_eq!((then.due, then.risk), (Some(t(60)), Some(t(45))));
+}
+
+#[test]
+fn an_item_resolved_then_and_reopened_since_was_not_open() {
+    let acked = step(&opened(), A::Acknowledge, 5);
+    let resolved = step(&acked, A::Resolve { note: "fixed".into() }, 100);
+    let lead = person("sam", "ops", &[Role::Supervisor]);
+    let reopened = apply(&resolved, &lead, &A::Reopen, t(200)).unwrap();
+    assert!(!escalation_at(&reopened, &resolved.snapshot(), t(150)).unwrap().open);
+    // Opened after the instant: not open then either.
+    assert!(!escalation_at(&acked, &serde_json::Value::Null, t(-1)).unwrap().open);
+}
