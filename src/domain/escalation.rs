@@ -100,20 +100,38 @@ impl ItemClocks<'_> {
     }
 
     /// The deadline of the clocks that were running at `at` for an item open then: the
-    /// first clock unless it had stopped by `at`, the resolve clock unless it is paused
-    /// (pauses are read as they are now). A replay (`domain::digest::as_of`) computes it
-    /// for items changed since `at`, whose projection tells only how they stand now.
+    /// first clock unless it had stopped by `at`, the resolve clock unless it was paused
+    /// then. A replay (`domain::digest::as_of`) computes it for items changed since `at`,
+    /// whose projection tells only how they stand now.
     pub fn running_at(&self, at: DateTime<Utc>) -> Result<Deadline, CalendarError> {
         let first = self.first.map(|s| s.at).filter(|stopped| *stopped <= at);
-        let (first_view, resolve) =
-            both_clocks(self.plan, self.opened_at, first, &pauses_of(self.pauses), None, at)?;
-        Ok(running_deadline(&[(first_view, first.is_none()), (resolve, !self.waiting)]))
+        let (first_view, resolve) = both_clocks(
+            self.plan,
+            self.opened_at,
+            first,
+            &pauses_until(self.pauses, at),
+            None,
+            at,
+        )?;
+        // A pause still open at `at` leaves the resolve clock without a deadline, as a
+        // paused clock has none now.
+        Ok(running_deadline(&[(first_view, first.is_none()), (resolve, true)]))
     }
 }
 
 /// Stored pauses as the SLA clock counts them.
 pub fn pauses_of(spans: &[PauseSpan]) -> Vec<Pause> {
     spans.iter().map(|p| Pause { start: p.start, end: p.end }).collect()
+}
+
+/// Stored pauses as they stood at `at`: those begun by then, one that ended after `at`
+/// still open (a pause begun after `at` was unknown then, and the clock ran).
+pub fn pauses_until(spans: &[PauseSpan], at: DateTime<Utc>) -> Vec<Pause> {
+    spans
+        .iter()
+        .filter(|p| p.start <= at)
+        .map(|p| Pause { start: p.start, end: p.end.filter(|end| *end <= at) })
+        .collect()
 }
 
 /// SLA notifications already sent, so each is sent once.

@@ -73,3 +73,48 @@ async fn a_standup_replay_lists_an_item_reassigned_since_under_its_owner_then() 
     let now = standup(&app, app.now()).await;
     assert_eq!(item_lines(&now), [(ItemKind::Escalation, 1, Some("ada".to_owned()))]);
 }
+
+/// The ids of an SLA digest's at-risk list.
+fn at_risk_ids(report: &SlaReport) -> Vec<i64> {
+    report.at_risk.items.iter().map(|item| item.id).collect()
+}
+
+#[tokio::test]
+async fn an_sla_replay_counts_pauses_as_they_stood_at_the_slot() {
+    let app = TestApp::spawn().await;
+    // Three sev1 escalations opened at 09:00 and acknowledged by alice: each resolve clock
+    // due 13:00, at risk from 12:00.
+    app.clock.set(at("2026-11-23T09:00:00Z"));
+    for _ in 0..3 {
+        app.command("alice", "/escalate ACME-1042 sev1 Portal down").await;
+    }
+    app.clock.set(at("2026-11-23T09:05:00Z"));
+    for id in 1..=3 {
+        app.click("alice", &format!("esc:{id}:acknowledge:v1"), None).await;
+    }
+    // #2 waits on the customer from 12:10, already at risk.
+    app.clock.set(at("2026-11-23T12:10:00Z"));
+    app.click("alice", "esc:2:wait:v2", None).await;
+
+    let slot = at("2026-11-23T12:30:00Z");
+    app.clock.set(slot);
+    let then = sla(&app, slot).await;
+    // #2 is paused at the slot: no running clock, neither at risk nor breached.
+    assert_eq!(at_risk_ids(&then), [1, 3]);
+    assert_eq!((then.at_risk.total, then.breached_total()), (2, 0));
+    let standup_then = standup(&app, slot).await;
+
+    // After the slot: #2 resumes at 12:40 (30 minutes paused: due 13:30, at risk from
+    // 12:30 — the slot itself), #3 starts waiting at 12:45 (no deadline now).
+    app.clock.set(at("2026-11-23T12:40:00Z"));
+    app.click("alice", "esc:2:resume:v3", None).await;
+    app.clock.set(at("2026-11-23T12:45:00Z"));
+    app.click("alice", "esc:3:wait:v2", None).await;
+
+    let replay = sla(&app, slot).await;
+    assert_eq!(replay, then);
+    assert_eq!(standup(&app, slot).await, standup_then);
+    // As things stand now, #2 is at risk and #3 paused.
+    let now = sla(&app, app.now()).await;
+    assert_eq!(at_risk_ids(&now), [1, 2]);
+}

@@ -49,3 +49,31 @@ fn an_item_resolved_then_and_reopened_since_was_not_open() {
     // Opened after the instant: not open then either.
     assert!(!escalation_at(&acked, &serde_json::Value::Null, t(-1)).unwrap().open);
 }
+
+#[test]
+fn a_clock_paused_then_and_resumed_since_had_no_resolve_deadline_then() {
+    let acked = step(&opened(), A::Acknowledge, 5);
+    let waiting = step(&acked, A::WaitOnCustomer, 60);
+    let resumed = step(&waiting, A::Resume, 180);
+    // Two hours paused: the resolve clock is due two hours later now.
+    let now = resumed.projection().unwrap();
+    assert_eq!(now.get("due_at"), Some(&crate::domain::item::Cell::Time(Some(t(600)))));
+    // At t(120) it was paused: no running clock, so neither at risk nor breached.
+    let then = escalation_at(&resumed, &waiting.snapshot(), t(120)).unwrap();
+    assert!(then.open);
+    assert_eq!((then.due, then.risk), (None, None));
+    // At t(30), before the pause, it was due at t(480) (at risk from t(360)).
+    let before = escalation_at(&resumed, &acked.snapshot(), t(30)).unwrap();
+    assert_eq!((before.due, before.risk), (Some(t(480)), Some(t(360))));
+    // After the resume, the pause counts: t(600).
+    assert_eq!(escalation_at(&resumed, &resumed.snapshot(), t(200)).unwrap().due, Some(t(600)));
+}
+
+#[test]
+fn a_clock_paused_since_ran_at_the_instant() {
+    let acked = step(&opened(), A::Acknowledge, 5);
+    let waiting = step(&acked, A::WaitOnCustomer, 400);
+    // Paused now (no deadline); at t(370) it was running and at risk, due at t(480).
+    let then = escalation_at(&waiting, &acked.snapshot(), t(370)).unwrap();
+    assert_eq!((then.due, then.risk), (Some(t(480)), Some(t(360))));
+}
