@@ -117,6 +117,31 @@ impl ItemClocks<'_> {
         // paused clock has none now.
         Ok(running_deadline(&[(first_view, first.is_none()), (resolve, true)]))
     }
+
+    /// For an item resolved at `at` and reopened since: when that resolution was (the
+    /// reopen paused the resolve clock from it, so it is the start of the pause open at
+    /// `at`) and whether it met the resolve target, counting the pauses before it.
+    pub fn undone_resolution(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(DateTime<Utc>, bool)>, CalendarError> {
+        let Some(resolved) = self
+            .pauses
+            .iter()
+            .find(|p| p.start <= at && p.end.is_none_or(|end| end > at))
+            .map(|p| p.start)
+        else {
+            return Ok(None);
+        };
+        let first = self.first.map(|s| s.at).filter(|stopped| *stopped <= resolved);
+        let pauses: Vec<Pause> = pauses_until(self.pauses, resolved)
+            .into_iter()
+            .filter(|p| p.start < resolved)
+            .collect();
+        let (_, resolve) =
+            both_clocks(self.plan, self.opened_at, first, &pauses, Some(resolved), resolved)?;
+        Ok(Some((resolved, resolve.status == super::sla::SlaStatus::Met)))
+    }
 }
 
 /// Stored pauses as the SLA clock counts them.

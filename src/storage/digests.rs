@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
-use crate::domain::digest::as_of::ItemAt;
+use crate::domain::digest::as_of::{ItemAt, UndoneResolution};
 
 use crate::domain::digest::report::{
     ApproverTotal, Attainment, Backlog, CurrencyTotal, DayPoint, ItemKind, Percentiles, SlaItem,
@@ -119,6 +119,33 @@ pub async fn changed_after(
          FROM audit_log
          WHERE at > $2 AND subject LIKE $1 || ':%' AND split_part(subject, ':', 2) ~ '^[0-9]+$'
          ORDER BY subject, at, seq",
+    )
+    .bind(kind.noun())
+    .bind(at)
+    .fetch_all(executor)
+    .await
+}
+
+/// The items of `kind` reopened after `at`, each with the `before` snapshot of its first
+/// audit record after `at` (how it stood at `at`) and whether it had been reopened by `at`
+/// already. Only a reopen undoes a resolution, and reopens are few: a range scan of
+/// `audit_log (at)`, then each item's own records.
+pub async fn reopened_after(
+    executor: impl PgExecutor<'_>,
+    kind: crate::domain::item::ItemKind,
+    at: DateTime<Utc>,
+) -> sqlx::Result<Vec<(i64, serde_json::Value, bool)>> {
+    sqlx::query_as(
+        "WITH reopened AS (
+             SELECT DISTINCT subject FROM audit_log
+             WHERE at > $2 AND action = 'reopen' AND subject LIKE $1 || ':%'
+               AND split_part(subject, ':', 2) ~ '^[0-9]+$')
+         SELECT DISTINCT ON (a.subject) split_part(a.subject, ':', 2)::int8, a.before,
+                EXISTS (SELECT 1 FROM audit_log p
+                        WHERE p.subject = a.subject AND p.action = 'reopen' AND p.at <= $2)
+         FROM audit_log a JOIN reopened r ON r.subject = a.subject
+         WHERE a.at > $2
+         ORDER BY a.subject, a.at, a.seq",
     )
     .bind(kind.noun())
     .bind(at)
@@ -401,6 +428,20 @@ struct FiguresRow {
     reopen: Option<f64>,
 }
 
+/// The resolutions undone since (`$N`, `UndoneResolution` rows as a JSON array) within the
+/// team filter (`$1`); `{param}` is replaced by the parameter's number.
+const UNDONE: &str = "
+    undone AS MATERIALIZED (
+        SELECT * FROM jsonb_to_recordset({param}::jsonb) AS u(kind text, id int8,
+            team_key text, person text, opened_at timestamptz, acknowledged_at timestamptz,
+            resolved_at timestamptz, within_sla boolean, first_contact_resolution boolean,
+            reopened boolean, resolve_due_now timestamptz)
+        WHERE (cardinality($1::text[]) = 0 OR team_key = ANY($1)))";
+
+fn undone_cte(param: &str) -> String {
+    UNDONE.replace("{param}", param)
+}
+
 /// The team filter of the window queries (`$1`).
 const TEAMS: &str = "(cardinality($1::text[]) = 0 OR team_key = ANY($1))";
 
@@ -410,16 +451,25 @@ const TEAMS: &str = "(cardinality($1::text[]) = 0 OR team_key = ANY($1))";
 /// but still open at its end (an OR of ranges would defeat the indexes; one aggregate over
 /// all of them would evaluate every filter on every row). Each percentile pair is one sort
 /// over `date_part` seconds (float8, where `extract` would sort numerics).
+///
+/// `undone` (`$4`) are the resolutions at `end` that a reopen since undid
+/// (`domain::digest::as_of`): they count among the resolved (with their first-contact
+/// resolution then), and come off the opened-and-unresolved and open-past-due counts,
+/// where their projection now puts them.
 pub async fn window_figures(
     executor: impl PgExecutor<'_> + Copy,
     teams: &[String],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    undone: &[UndoneResolution],
 ) -> sqlx::Result<WindowFigures> {
     let window = |at: &str| format!("{at} >= $2 AND {at} < $3 AND {TEAMS}");
     let sql = format!(
-        "SELECT o.opened, o.unacknowledged, o.unresolved, a.acknowledge, r.resolved, r.resolve,
-                r.met, r.measured, d.open_past_due, r.fcr, r.reopen
+        "WITH {undone}
+         SELECT o.opened, o.unacknowledged - u.unacknowledged AS unacknowledged,
+                o.unresolved - u.unresolved AS unresolved, a.acknowledge, r.resolved,
+                r.resolve, r.met, r.measured, d.open_past_due - u.open_past_due AS open_past_due,
+                r.fcr, r.reopen
          FROM
          (SELECT count(*) AS opened,
                  count(*) FILTER (WHERE (ack_at IS NULL OR ack_at >= $3)
@@ -448,7 +498,18 @@ pub async fn window_figures(
                 UNION ALL
                 SELECT date_part('epoch', resolved_at - opened_at), resolved_within_sla,
                        first_contact_resolution, reopened
-                FROM requests WHERE {resolved_r}) AS x) AS r,
+                FROM requests WHERE {resolved_r}
+                UNION ALL
+                SELECT date_part('epoch', resolved_at - opened_at), within_sla,
+                       first_contact_resolution, reopened
+                FROM undone WHERE resolved_at >= $2 AND resolved_at < $3) AS x) AS r,
+         (SELECT count(*) FILTER (WHERE opened_at >= $2 AND opened_at < $3) AS unresolved,
+                 count(*) FILTER (WHERE opened_at >= $2 AND opened_at < $3
+                                    AND (acknowledged_at IS NULL OR acknowledged_at >= $3))
+                     AS unacknowledged,
+                 count(*) FILTER (WHERE resolve_due_now >= $2 AND resolve_due_now < $3)
+                     AS open_past_due
+          FROM undone) AS u,
          (SELECT count(*) AS open_past_due
           FROM (SELECT 1 FROM escalations
                 WHERE {due_e} AND (resolved_at IS NULL OR resolved_at >= $3)
@@ -463,11 +524,13 @@ pub async fn window_figures(
         resolved_r = window("resolved_at"),
         due_e = window("resolve_due_at"),
         due_r = window("resolve_due_at"),
+        undone = undone_cte("$4"),
     );
     let row: FiguresRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
         .bind(start)
         .bind(end)
+        .bind(Json(undone))
         .fetch_one(executor)
         .await?;
     let credits = credits_granted(executor, teams, start, end).await?;
@@ -518,14 +581,16 @@ pub async fn credits_granted(
         .collect())
 }
 
-/// Open items as of `at`, by age.
+/// Open items as of `at`, by age; `undone` (resolutions at `at` a reopen since undid) were
+/// not open then, though the projection now counts them.
 pub async fn backlog(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     at: DateTime<Utc>,
+    undone: &[UndoneResolution],
 ) -> sqlx::Result<Backlog> {
-    let (under_1d, from_1d_to_3d, from_3d_to_7d, over_7d): (i64, i64, i64, i64) = sqlx::query_as(
-        "WITH open_items AS (
+    let sql = format!(
+        "WITH {undone}, open_items AS (
              SELECT opened_at FROM escalations
              WHERE state <> 'resolved' AND opened_at < $2
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
@@ -540,48 +605,65 @@ pub async fn backlog(
              UNION ALL
              SELECT opened_at FROM requests
              WHERE state = 'resolved' AND resolved_at >= $2 AND opened_at < $2
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
-         SELECT count(*) FILTER (WHERE opened_at > $2 - interval '1 day'),
-                count(*) FILTER (WHERE opened_at <= $2 - interval '1 day'
-                                   AND opened_at > $2 - interval '3 days'),
-                count(*) FILTER (WHERE opened_at <= $2 - interval '3 days'
-                                   AND opened_at > $2 - interval '7 days'),
-                count(*) FILTER (WHERE opened_at <= $2 - interval '7 days')
-         FROM open_items",
-    )
-    .bind(teams)
-    .bind(at)
-    .fetch_one(executor)
-    .await?;
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
+         -- Each open item counts once, each undone resolution takes its item off again.
+         counted AS (
+             SELECT opened_at, 1 AS n FROM open_items
+             UNION ALL
+             SELECT opened_at, -1 FROM undone WHERE opened_at < $2)
+         SELECT coalesce(sum(n) FILTER (WHERE opened_at > $2 - interval '1 day'), 0)::int8,
+                coalesce(sum(n) FILTER (WHERE opened_at <= $2 - interval '1 day'
+                                          AND opened_at > $2 - interval '3 days'), 0)::int8,
+                coalesce(sum(n) FILTER (WHERE opened_at <= $2 - interval '3 days'
+                                          AND opened_at > $2 - interval '7 days'), 0)::int8,
+                coalesce(sum(n) FILTER (WHERE opened_at <= $2 - interval '7 days'), 0)::int8
+         FROM counted",
+        undone = undone_cte("$3"),
+    );
+    let (under_1d, from_1d_to_3d, from_3d_to_7d, over_7d): (i64, i64, i64, i64) =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(teams)
+            .bind(at)
+            .bind(Json(undone))
+            .fetch_one(executor)
+            .await?;
     Ok(Backlog { under_1d, from_1d_to_3d, from_3d_to_7d, over_7d })
 }
 
-/// Items resolved in `[start, end)` per owner (escalations) or assignee (requests).
+/// Items resolved in `[start, end)` per owner (escalations) or assignee (requests), with
+/// the resolutions at `end` a reopen since undid (`undone`, under their owner then).
 pub async fn resolved_per_person(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     limit: i64,
+    undone: &[UndoneResolution],
 ) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as(
-        "SELECT person, count(*) FROM (
+    let sql = format!(
+        "WITH {undone}
+         SELECT person, count(*) FROM (
              SELECT owner_key AS person FROM escalations
              WHERE resolved_at >= $2 AND resolved_at < $3
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
              UNION ALL
              SELECT assignee_key FROM requests
              WHERE resolved_at >= $2 AND resolved_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))) AS r
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+             UNION ALL
+             SELECT person FROM undone WHERE resolved_at >= $2 AND resolved_at < $3) AS r
          WHERE person IS NOT NULL
          GROUP BY person ORDER BY count(*) DESC, person LIMIT $4",
-    )
-    .bind(teams)
-    .bind(start)
-    .bind(end)
-    .bind(limit)
-    .fetch_all(executor)
-    .await
+        undone = undone_cte("$5"),
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(start)
+        .bind(end)
+        .bind(limit)
+        .bind(Json(undone))
+        .fetch_all(executor)
+        .await
 }
 
 /// Approvals pending at `at`: how many, and since when the oldest waits.
@@ -649,17 +731,18 @@ pub async fn escalations_by_severity(
 /// Items opened and resolved per local day: `days` are the days with the instant each
 /// begins (`domain::digest::window::day_starts`), the last one running to `end`. Rows fall
 /// into days by `width_bucket` over those instants, so no row's time is converted to a
-/// zone here.
+/// zone here. The resolutions at `end` a reopen since undid (`undone`) count on their day.
 pub async fn daily_trend(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     days: &[(NaiveDate, DateTime<Utc>)],
     end: DateTime<Utc>,
+    undone: &[UndoneResolution],
 ) -> sqlx::Result<Vec<DayPoint>> {
     let Some(&(_, start)) = days.first() else { return Ok(Vec::new()) };
     let begins: Vec<DateTime<Utc>> = days.iter().map(|(_, begins)| *begins).collect();
-    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(
-        "WITH events AS (
+    let sql = format!(
+        "WITH {undone}, events AS (
              SELECT opened_at AS at, 1 AS opened, 0 AS resolved FROM escalations
              WHERE opened_at >= $2 AND opened_at < $3
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
@@ -674,17 +757,22 @@ pub async fn daily_trend(
              UNION ALL
              SELECT resolved_at, 0, 1 FROM requests
              WHERE resolved_at >= $2 AND resolved_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+             UNION ALL
+             SELECT resolved_at, 0, 1 FROM undone WHERE resolved_at >= $2 AND resolved_at < $3)
          SELECT width_bucket(at, $4::timestamptz[]) AS day,
                 sum(opened)::int8, sum(resolved)::int8
          FROM events GROUP BY 1 ORDER BY 1",
-    )
-    .bind(teams)
-    .bind(start)
-    .bind(end)
-    .bind(&begins)
-    .fetch_all(executor)
-    .await?;
+        undone = undone_cte("$5"),
+    );
+    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(start)
+        .bind(end)
+        .bind(&begins)
+        .bind(Json(undone))
+        .fetch_all(executor)
+        .await?;
     // Bucket n (1-based) is the day that begins at the n-th instant.
     Ok(rows
         .into_iter()

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use steward::domain::digest::report::{Attention, ItemKind, Report, SlaReport, StandupReport};
 use steward::services::digests::{compute, definition};
 
+use crate::support::chat::{RecordingChat, button, latest_card};
 use crate::support::{TestApp, text_of};
 
 fn at(raw: &str) -> DateTime<Utc> {
@@ -117,4 +118,69 @@ async fn an_sla_replay_counts_pauses_as_they_stood_at_the_slot() {
     // As things stand now, #2 is at risk and #3 paused.
     let now = sla(&app, app.now()).await;
     assert_eq!(at_risk_ids(&now), [1, 2]);
+}
+
+async fn kpi(app: &TestApp, at: DateTime<Utc>) -> steward::domain::digest::report::KpiReport {
+    match report(app, "weekly-kpi", at).await {
+        Report::Kpi(report) => *report,
+        other => panic!("not a KPI digest: {other:?}"),
+    }
+}
+
+/// Alice clicks the button labelled `label` on request `id`'s latest card in `chat`.
+async fn click_request(app: &TestApp, chat: &Chat, id: i64, label: &str, text: Option<&str>) {
+    app.flush_outbox(chat).await;
+    let action = button(&latest_card(chat, &format!("req:{id}")), label);
+    app.click("alice", &action, text).await;
+    app.flush_outbox(chat).await;
+    // The card moved on: the click was taken.
+    assert!(!button_actions(chat, id).contains(&action), "{label} on #{id}");
+}
+
+type Chat = std::sync::Arc<RecordingChat>;
+
+fn button_actions(chat: &Chat, id: i64) -> Vec<String> {
+    latest_card(chat, &format!("req:{id}")).buttons.iter().map(|b| b.action.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_kpi_replay_keeps_first_contact_resolutions_that_a_reopen_since_undid() {
+    let app = TestApp::spawn().await;
+    let chat = Chat::default();
+    // Two billing requests opened Monday 23 Nov, accepted and resolved by alice, their first
+    // assignee, the same morning: first-contact resolutions in the week to Mon 30 Nov.
+    for id in 1..=2 {
+        app.clock.set(at("2026-11-23T09:00:00Z"));
+        app.command("sam", &format!("/request GLOBEX-7 billing Wrong total invoice=INV-{id}"))
+            .await;
+        click_request(&app, &chat, id, "Accept", None).await;
+        app.clock.set(at("2026-11-23T10:00:00Z"));
+        click_request(&app, &chat, id, "Resolve", Some("Credit note issued")).await;
+    }
+    // The weekly digest of Monday 30 Nov 08:00 reports the week Mon 23 – Mon 30 Nov.
+    let slot = at("2026-11-30T08:00:00Z");
+    app.clock.set(slot);
+    let then = kpi(&app, slot).await;
+    assert_eq!(
+        (then.start, then.end),
+        (at("2026-11-23T00:00:00Z"), slot - chrono::Duration::hours(8))
+    );
+    let c = &then.current;
+    assert_eq!((c.opened, c.resolved, c.unresolved), (2, 2, 0));
+    assert_eq!((c.first_contact_resolution, c.reopen_rate), (Some(1.0), Some(0.0)));
+    assert_eq!((c.attainment.met, c.attainment.resolved, c.attainment.open_past_due), (2, 2, 0));
+    assert_eq!(c.resolve.p50, Some(3600.0));
+
+    // After the slot both customers write back: #1 is reopened, #2 reopened and resolved
+    // again (no longer a first-contact resolution).
+    app.clock.set(at("2026-11-30T09:00:00Z"));
+    click_request(&app, &chat, 1, "Reopen", None).await;
+    click_request(&app, &chat, 2, "Reopen", None).await;
+    app.clock.set(at("2026-11-30T10:00:00Z"));
+    click_request(&app, &chat, 2, "Resolve", Some("Second credit note")).await;
+
+    assert_eq!(kpi(&app, slot).await, then);
+    // The next week's digest sees last week as it stood at its end, too.
+    let next = kpi(&app, slot + chrono::Duration::days(7)).await;
+    assert_eq!(next.previous, then.current);
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::domain::calendar::CalendarError;
 use crate::domain::escalation::{Escalation, ItemClocks};
-use crate::domain::item::{ItemKind, LivingItem};
+use crate::domain::item::{Cell, ItemKind, LivingItem};
 use crate::domain::request::Request;
 
 /// A changed item as it stood at the slot, in the columns the digest queries read
@@ -38,9 +38,12 @@ pub struct ItemAt {
 /// The state an item was in, from the `before` snapshot of its first audit record after
 /// the instant (`LivingItem::snapshot`: `state`, and the owner under `person_field`).
 fn state_then(before: &serde_json::Value, person_field: &str) -> (bool, Option<String>) {
-    let resolved = before.get("state").and_then(|s| s.as_str()) == Some("resolved");
     let person = before.get(person_field).and_then(|p| p.as_str()).map(str::to_owned);
-    (resolved, person)
+    (resolved_then(before), person)
+}
+
+fn resolved_then(before: &serde_json::Value) -> bool {
+    before.get("state").and_then(|s| s.as_str()) == Some("resolved")
 }
 
 fn item_at(
@@ -87,6 +90,89 @@ pub fn request_at(
 ) -> Result<ItemAt, CalendarError> {
     let label = (request.priority.as_str(), "assignee");
     item_at(Request::KIND, request.id, label, request.clocks(), before, at)
+}
+
+/// A resolution an item had at an instant and a reopen after it undid: a window ending at
+/// the instant counts it as resolved, where the projection now says open (or resolved
+/// later). `storage::digests::window_figures` adds it to the resolved items and takes it
+/// off the open ones, with the columns it reads there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UndoneResolution {
+    /// `escalation` or `request`.
+    pub kind: &'static str,
+    pub id: i64,
+    pub team_key: String,
+    /// The owner (escalations) or assignee (requests) then.
+    pub person: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    /// Acknowledged / accepted (set once, so as the projection has it).
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub resolved_at: DateTime<Utc>,
+    pub within_sla: bool,
+    /// Requests: first-contact resolution and reopened before, as they stood then.
+    pub first_contact_resolution: Option<bool>,
+    pub reopened: Option<bool>,
+    /// The resolve deadline the projection has now, by which the queries would count the
+    /// item as open past due.
+    pub resolve_due_now: Option<DateTime<Utc>>,
+}
+
+fn undone(
+    (kind, id, person_field): (ItemKind, i64, &str),
+    clocks: ItemClocks<'_>,
+    before: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<Option<UndoneResolution>, CalendarError> {
+    let Some((resolved_at, within_sla)) =
+        resolved_then(before).then(|| clocks.undone_resolution(at)).transpose()?.flatten()
+    else {
+        return Ok(None);
+    };
+    let resolve_due_now = match clocks.projection()?.get("resolve_due_at") {
+        Some(Cell::Time(due)) => *due,
+        _ => None,
+    };
+    Ok(Some(UndoneResolution {
+        kind: kind.noun(),
+        id,
+        team_key: clocks.team.to_string(),
+        person: state_then(before, person_field).1,
+        opened_at: clocks.opened_at,
+        acknowledged_at: clocks.first.map(|s| s.at),
+        resolved_at,
+        within_sla,
+        first_contact_resolution: None,
+        reopened: None,
+        resolve_due_now,
+    }))
+}
+
+/// The resolution `escalation` had at `at`, if a reopen since undid it; `before` is the
+/// snapshot its first audit record after `at` started from.
+pub fn escalation_undone(
+    escalation: &Escalation,
+    before: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<Option<UndoneResolution>, CalendarError> {
+    undone((Escalation::KIND, escalation.id, "owner"), escalation.clocks(), before, at)
+}
+
+/// The resolution `request` had at `at`, if a reopen since undid it (see
+/// [`escalation_undone`]); `reopened_before`: it had been reopened by `at` already. Its
+/// first-contact resolution then is the snapshot's.
+pub fn request_undone(
+    request: &Request,
+    before: &serde_json::Value,
+    reopened_before: bool,
+    at: DateTime<Utc>,
+) -> Result<Option<UndoneResolution>, CalendarError> {
+    let fcr = before.get("first_contact_resolution").and_then(|f| f.as_bool());
+    let item = (Request::KIND, request.id, "assignee");
+    Ok(undone(item, request.clocks(), before, at)?.map(|undone| UndoneResolution {
+        first_contact_resolution: Some(fcr.unwrap_or(false)),
+        reopened: Some(reopened_before),
+        ..undone
+    }))
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::domain::digest::as_of::{ItemAt, escalation_at, request_at};
+use crate::domain::digest::as_of::{
+    ItemAt, UndoneResolution, escalation_at, escalation_undone, request_at, request_undone,
+};
 use crate::domain::escalation::Escalation;
 use crate::domain::item::ItemKind;
 use crate::domain::request::Request;
@@ -41,3 +43,34 @@ pub async fn changed_since(pool: &PgPool, at: DateTime<Utc>) -> anyhow::Result<V
 
 /// Each changed item's `before` snapshot, by id.
 type Snapshots = BTreeMap<i64, serde_json::Value>;
+
+/// The resolutions at `at` that a reopen since undid (`domain::digest::as_of`), for the
+/// KPI window ending at `at`.
+pub async fn undone_since(
+    pool: &PgPool,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Vec<UndoneResolution>> {
+    let (escalations, requests) = tokio::try_join!(
+        store::reopened_after(pool, ItemKind::Escalation, at),
+        store::reopened_after(pool, ItemKind::Request, at),
+    )?;
+    let mut out = Vec::new();
+    if !escalations.is_empty() {
+        let before: BTreeMap<i64, serde_json::Value> =
+            escalations.into_iter().map(|(id, before, _)| (id, before)).collect();
+        let ids: Vec<i64> = before.keys().copied().collect();
+        for item in items::get_many::<Escalation>(pool, &ids).await? {
+            out.extend(escalation_undone(&item, &before[&item.id], at)?);
+        }
+    }
+    if !requests.is_empty() {
+        let before: BTreeMap<i64, (serde_json::Value, bool)> =
+            requests.into_iter().map(|(id, before, reopened)| (id, (before, reopened))).collect();
+        let ids: Vec<i64> = before.keys().copied().collect();
+        for item in items::get_many::<Request>(pool, &ids).await? {
+            let (snapshot, reopened) = &before[&item.id];
+            out.extend(request_undone(&item, snapshot, *reopened, at)?);
+        }
+    }
+    Ok(out)
+}

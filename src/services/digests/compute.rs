@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
-use super::as_of::changed_since;
+use super::as_of::{changed_since, undone_since};
 use crate::domain::digest::report::{
     Attention, AttentionReason, BreachAge, Capped, DayPoint, ItemKind, KpiReport, PersonDay,
     Report, SlaReport, StandupReport, StandupTeam,
@@ -94,15 +94,18 @@ async fn kpi(
     let Windows { previous_start, start, end } = windows_at(definition.window, zone, at);
     let month_start = month_start(zone, end);
     let days = day_starts(zone, start, end);
+    // Resolutions at each window's end that a reopen since undid.
+    let (undone_at_end, undone_at_start) =
+        tokio::try_join!(undone_since(pool, end), undone_since(pool, start))?;
     let (current, previous, backlog, per_person, pending, mut by_approver, by_severity, trend) = tokio::try_join!(
-        store::window_figures(pool, teams, start, end),
-        store::window_figures(pool, teams, previous_start, start),
-        store::backlog(pool, teams, end),
-        store::resolved_per_person(pool, teams, start, end, PEOPLE_LIMIT),
+        store::window_figures(pool, teams, start, end, &undone_at_end),
+        store::window_figures(pool, teams, previous_start, start, &undone_at_start),
+        store::backlog(pool, teams, end, &undone_at_end),
+        store::resolved_per_person(pool, teams, start, end, PEOPLE_LIMIT, &undone_at_end),
         store::approvals_pending(pool, teams, end),
         store::approvals_by_approver(pool, teams, month_start, end),
         store::escalations_by_severity(pool, teams, start, end),
-        store::daily_trend(pool, teams, &days, end),
+        store::daily_trend(pool, teams, &days, end, &undone_at_end),
     )?;
     for total in &mut by_approver {
         total.monthly_limit = monthly_limit(services, &total.approver, &total.currency);

@@ -77,3 +77,20 @@ fn a_clock_paused_since_ran_at_the_instant() {
     let then = escalation_at(&waiting, &acked.snapshot(), t(370)).unwrap();
     assert_eq!((then.due, then.risk), (Some(t(480)), Some(t(360))));
 }
+
+#[test]
+fn a_resolution_a_reopen_undid_is_found_with_its_standing_then() {
+    let acked = step(&opened(), A::Acknowledge, 5);
+    // Due at t(480); waiting t(60)–t(120) moves it to t(540); resolved at t(500): in time.
+    let waited = step(&step(&acked, A::WaitOnCustomer, 60), A::Resume, 120);
+    let resolved = step(&waited, A::Resolve { note: "fixed".into() }, 500);
+    let lead = person("sam", "ops", &[Role::Supervisor]);
+    let reopened = apply(&resolved, &lead, &A::Reopen, t(700)).unwrap();
+    let undone = escalation_undone(&reopened, &resolved.snapshot(), t(600)).unwrap().unwrap();
+    assert_eq!((undone.resolved_at, undone.within_sla), (t(500), true));
+    assert_eq!((undone.person.as_deref(), undone.acknowledged_at), (Some("bob"), Some(t(5))));
+    // The 200 minutes spent resolved are a pause too: due at t(740) now.
+    assert_eq!(undone.resolve_due_now, Some(t(740)));
+    // Open at the instant (before the resolution): nothing was undone.
+    assert_eq!(escalation_undone(&reopened, &waited.snapshot(), t(400)).unwrap(), None);
+}
