@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
-use crate::domain::digest::as_of::{ItemAt, UndoneResolution};
+use crate::domain::digest::as_of::{ItemAt, OnboardingAt, UndoneResolution};
 
 use crate::domain::digest::report::{
     ApproverTotal, Attainment, Backlog, CurrencyTotal, DayPoint, ItemKind, Percentiles, SlaItem,
@@ -442,6 +442,18 @@ fn undone_cte(param: &str) -> String {
     UNDONE.replace("{param}", param)
 }
 
+/// The onboardings changed since an instant as they stood at it (`OnboardingAt` rows as a
+/// JSON array in parameter `param`).
+pub(crate) fn onboardings_then(param: &str) -> String {
+    format!(
+        "onboardings_then AS MATERIALIZED (
+            SELECT * FROM jsonb_to_recordset({param}::jsonb) AS o(id int8, team_key text,
+                account_key text, state text, current_step text, current_owner text,
+                opened_at timestamptz, activated_at timestamptz, steps_missed int4,
+                due_at timestamptz))"
+    )
+}
+
 /// The team filter of the window queries (`$1`).
 const TEAMS: &str = "(cardinality($1::text[]) = 0 OR team_key = ANY($1))";
 
@@ -854,13 +866,13 @@ pub struct AttentionRow {
 pub async fn attention(
     executor: impl PgExecutor<'_>,
     teams: &[String],
-    at: DateTime<Utc>,
-    changed: &[ItemAt],
+    (at, changed, onboardings): (DateTime<Utc>, &[ItemAt], &[OnboardingAt]),
     day_end: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<AttentionRow>> {
+    let onboardings_then = onboardings_then("$6");
     let sql = format!(
-        "WITH {OPEN_AT},
+        "WITH {OPEN_AT}, {onboardings_then},
          -- Open and not acknowledged / accepted by their owner, not yet at risk (those are
          -- in `as_of`): what the state says now, for items unchanged since `$2`.
          waiting AS (
@@ -894,12 +906,20 @@ pub async fn attention(
              FROM waiting
              UNION ALL
              -- Onboarding steps due by the end of the local day (or past due), under the
-             -- step's named owner (none: the team's). Read as the onboardings stand now
-             -- (their steps carry no as-of deadlines).
+             -- step's named owner (none: the team's): the onboardings unchanged since `$2`
+             -- as projected, those changed since as they stood then (`$6`).
              SELECT 'onboarding', id, team_key, current_owner, coalesce(current_step, ''),
                     account_key, CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
                     due_at
              FROM onboardings
+             WHERE state = 'onboarding' AND due_at < $5 AND opened_at <= $2
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+               AND id NOT IN (SELECT id FROM onboardings_then)
+             UNION ALL
+             SELECT 'onboarding', id, team_key, current_owner, coalesce(current_step, ''),
+                    account_key, CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
+                    due_at
+             FROM onboardings_then
              WHERE state = 'onboarding' AND due_at < $5
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
          -- Each team's total, then its first `$3` by a top-N scan per team: ranking every
@@ -921,6 +941,7 @@ pub async fn attention(
         .bind(Json(changed))
         .bind(limit)
         .bind(day_end)
+        .bind(Json(onboardings))
         .fetch_all(executor)
         .await
 }

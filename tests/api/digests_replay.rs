@@ -184,3 +184,51 @@ async fn a_kpi_replay_keeps_first_contact_resolutions_that_a_reopen_since_undid(
     let next = kpi(&app, slot + chrono::Duration::days(7)).await;
     assert_eq!(next.previous, then.current);
 }
+
+/// The standup's onboarding lines: (id, label, person).
+fn onboarding_lines(report: &StandupReport) -> Vec<(i64, String, Option<String>)> {
+    report
+        .teams
+        .iter()
+        .flat_map(|t| &t.attention.items)
+        .filter(|a| a.kind == ItemKind::Onboarding)
+        .map(|a| (a.id, a.label.clone(), a.person.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn onboarding_replays_keep_steps_done_since_open_and_leave_out_plans_started_since() {
+    let app = TestApp::spawn().await;
+    // Monday 09:00 London: ACME-1042 (alice's account) starts the standard plan; its first
+    // step, the contract (4 business hours), is due at 13:00 today.
+    app.clock.set(at("2026-11-23T09:00:00Z"));
+    app.command("sam", "/onboard ACME-1042 standard").await;
+    let slot = at("2026-11-23T12:00:00Z");
+    app.clock.set(slot);
+    let then = standup(&app, slot).await;
+    let contract = (1, "contract ACME-1042".to_owned(), Some("alice".to_owned()));
+    assert_eq!(onboarding_lines(&then), [contract.clone()]);
+
+    // After the slot: the contract is done at 12:30 (KYC, 8 business hours, is due
+    // tomorrow), and GLOBEX-7 starts at 12:45 (its contract due today at 16:45).
+    app.clock.set(at("2026-11-23T12:30:00Z"));
+    let reply = app.click("alice", "onb:1:done.contract:v1", None).await;
+    assert_eq!(text_of(&reply), "Contract received: marked done.");
+    app.clock.set(at("2026-11-23T12:45:00Z"));
+    app.command("sam", "/onboard GLOBEX-7 standard").await;
+    assert_eq!(standup(&app, slot).await, then);
+    let now = standup(&app, app.now()).await;
+    assert_eq!(onboarding_lines(&now), [(2, "contract GLOBEX-7".to_owned(), Some("alice".into()))]);
+
+    // The weekly KPI of Mon 30 Nov: #1's KYC (due Tue 24 Nov 11:30) and #2's (due Tue
+    // 13:45) were overdue at the week's end. KYC done on #1 after the slot does not
+    // change the week's figures.
+    let kpi_slot = at("2026-11-30T08:00:00Z");
+    app.clock.set(kpi_slot);
+    let week = kpi(&app, kpi_slot).await;
+    assert_eq!(week.onboarding.step_breaches, 2);
+    app.clock.set(at("2026-11-30T09:00:00Z"));
+    let reply = app.click("alice", "onb:1:done.kyc:v2", None).await;
+    assert_eq!(text_of(&reply), "KYC documents validated: marked done.");
+    assert_eq!(kpi(&app, kpi_slot).await, week);
+}

@@ -3,7 +3,8 @@
 //! since is rebuilt here from two records of history: the state its first audit record
 //! after the slot started from (the `before` snapshot: state and owner then), and its own
 //! timestamps (acknowledgement, pauses), read up to the slot. `storage::digests` then reads
-//! these rows in place of the changed items' projected columns.
+//! these rows in place of the changed items' projected columns. Onboardings are rebuilt
+//! from their steps' timestamps alone.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,6 +12,7 @@ use serde::Serialize;
 use crate::domain::calendar::CalendarError;
 use crate::domain::escalation::{Escalation, ItemClocks};
 use crate::domain::item::{Cell, ItemKind, LivingItem};
+use crate::domain::onboarding::{Onboarding, OnboardingState, StepState};
 use crate::domain::request::Request;
 
 /// A changed item as it stood at the slot, in the columns the digest queries read
@@ -172,6 +174,76 @@ pub fn request_undone(
         first_contact_resolution: Some(fcr.unwrap_or(false)),
         reopened: Some(reopened_before),
         ..undone
+    }))
+}
+
+/// An onboarding as it stood at an instant, in the columns the digest queries read of its
+/// projection (`storage::digests::attention`, `storage::onboarding::kpi`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OnboardingAt {
+    pub id: i64,
+    pub team_key: String,
+    pub account_key: String,
+    /// `onboarding` or `active`.
+    pub state: String,
+    pub current_step: Option<String>,
+    pub current_owner: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub steps_missed: i32,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// `onboarding` as it stood at `at`, from its own timestamps: a step closed after `at` was
+/// open then (its clock running), a step started after `at` had not started, and an
+/// activation after `at` had not happened; `None` if it started after `at`. The columns
+/// are those of the rebuilt onboarding's projection, so they mean what the stored ones do.
+pub fn onboarding_at(
+    onboarding: &Onboarding,
+    at: DateTime<Utc>,
+) -> Result<Option<OnboardingAt>, CalendarError> {
+    if onboarding.opened_at > at {
+        return Ok(None);
+    }
+    let mut then = onboarding.clone();
+    for step in &mut then.steps {
+        if step.closed_at.is_some_and(|closed| closed > at) {
+            step.state = StepState::Open;
+            step.closed_at = None;
+            step.closed_by = None;
+        }
+        if step.started_at.is_some_and(|started| started > at) {
+            step.started_at = None;
+        }
+    }
+    if then.activated_at.is_some_and(|activated| activated > at) {
+        then.activated_at = None;
+        then.state = OnboardingState::Onboarding;
+    }
+    let projection = then.projection()?;
+    let text = |column: &str| match projection.get(column) {
+        Some(Cell::Text(value)) => value.clone(),
+        _ => None,
+    };
+    let time = |column: &str| match projection.get(column) {
+        Some(Cell::Time(value)) => *value,
+        _ => None,
+    };
+    let steps_missed = match projection.get("steps_missed") {
+        Some(Cell::Int(missed)) => *missed,
+        _ => 0,
+    };
+    Ok(Some(OnboardingAt {
+        id: then.id,
+        team_key: then.team.to_string(),
+        account_key: then.account.to_string(),
+        state: then.state.as_str().to_owned(),
+        current_step: text("current_step"),
+        current_owner: text("current_owner"),
+        opened_at: then.opened_at,
+        activated_at: then.activated_at,
+        steps_missed,
+        due_at: time("due_at"),
     }))
 }
 

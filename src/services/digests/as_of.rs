@@ -9,10 +9,12 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::domain::digest::as_of::{
-    ItemAt, UndoneResolution, escalation_at, escalation_undone, request_at, request_undone,
+    ItemAt, OnboardingAt, UndoneResolution, escalation_at, escalation_undone, onboarding_at,
+    request_at, request_undone,
 };
 use crate::domain::escalation::Escalation;
 use crate::domain::item::ItemKind;
+use crate::domain::onboarding::Onboarding;
 use crate::domain::request::Request;
 use crate::storage::digests as store;
 use crate::storage::items;
@@ -71,6 +73,24 @@ pub async fn undone_since(
             let (snapshot, reopened) = &before[&item.id];
             out.extend(request_undone(&item, snapshot, *reopened, at)?);
         }
+    }
+    Ok(out)
+}
+
+/// Every onboarding with an audit record after `at` (a step closed, an activation), as it
+/// stood at `at`; those started after `at` are left out.
+pub async fn onboardings_changed_since(
+    pool: &PgPool,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Vec<OnboardingAt>> {
+    let changed = store::changed_after(pool, ItemKind::Onboarding, at).await?;
+    if changed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+    let mut out = Vec::new();
+    for item in items::get_many::<Onboarding>(pool, &ids).await? {
+        out.extend(onboarding_at(&item, at)?);
     }
     Ok(out)
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
-use super::as_of::{changed_since, undone_since};
+use super::as_of::{changed_since, onboardings_changed_since, undone_since};
 use crate::domain::digest::report::{
     Attention, AttentionReason, BreachAge, Capped, DayPoint, ItemKind, KpiReport, PersonDay,
     Report, SlaReport, StandupReport, StandupTeam,
@@ -95,8 +95,11 @@ async fn kpi(
     let month_start = month_start(zone, end);
     let days = day_starts(zone, start, end);
     // Resolutions at each window's end that a reopen since undid.
-    let (undone_at_end, undone_at_start) =
-        tokio::try_join!(undone_since(pool, end), undone_since(pool, start))?;
+    let (undone_at_end, undone_at_start, onboardings_then) = tokio::try_join!(
+        undone_since(pool, end),
+        undone_since(pool, start),
+        onboardings_changed_since(pool, end)
+    )?;
     let (current, previous, backlog, per_person, pending, mut by_approver, by_severity, trend) = tokio::try_join!(
         store::window_figures(pool, teams, start, end, &undone_at_end),
         store::window_figures(pool, teams, previous_start, start, &undone_at_start),
@@ -126,7 +129,8 @@ async fn kpi(
         by_approver,
         by_severity,
         trend: fill_days(&trend, first_day, last_day),
-        onboarding: crate::storage::onboarding::kpi(pool, teams, start, end).await?,
+        onboarding: crate::storage::onboarding::kpi(pool, teams, start, end, &onboardings_then)
+            .await?,
         targets: definition.targets,
     })
 }
@@ -172,15 +176,15 @@ async fn standup(
     // Action items are due by day: the day after today's UTC midnight covers every zone's
     // "today" once the days are compared in the digest's zone.
     let tomorrow = today.succ_opt().unwrap_or(today).and_time(NaiveTime::MIN).and_utc();
-    let changed = changed_since(pool, at).await?;
+    let (changed, onboardings) =
+        tokio::try_join!(changed_since(pool, at), onboardings_changed_since(pool, at))?;
     let (days, attention, (approvals, approvals_per_team), incidents) = tokio::try_join!(
         store::day_per_person(pool, teams, midnight(yesterday), midnight(today)),
         // "Due today" is the digest's local calendar day, to its next local midnight.
         store::attention(
             pool,
             teams,
-            at,
-            &changed,
+            (at, &changed, &onboardings),
             midnight(today.succ_opt().unwrap_or(today)),
             ATTENTION_LIMIT
         ),
