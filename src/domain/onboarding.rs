@@ -423,4 +423,4 @@ impl LivingItem for Onboarding {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

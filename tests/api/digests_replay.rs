@@ -232,3 +232,30 @@ async fn onboarding_replays_keep_steps_done_since_open_and_leave_out_plans_start
     assert_eq!(text_of(&reply), "KYC documents validated: marked done.");
     assert_eq!(kpi(&app, kpi_slot).await, week);
 }
+
+#[tokio::test]
+async fn digest_explain_says_what_a_replay_reads_as_it_stood_at_the_slot() {
+    let app = TestApp::spawn().await;
+    let explain = |name: &'static str| {
+        let app = &app;
+        async move { text_of(&app.command("sam", &format!("/digest explain {name}")).await) }
+    };
+    let sla = explain("sla-morning").await;
+    assert!(
+        sla.contains(
+            "Items changed since are read as they stood then: their owner, their paused \
+             clocks, resolutions a later reopen undid, onboarding steps done since (still open \
+             then) and plans started since (absent)."
+        ),
+        "{sla}"
+    );
+    assert!(sla.contains("A clock paused at the slot (waiting on the customer) is neither."));
+    let kpi = explain("weekly-kpi").await;
+    assert!(
+        kpi.contains(
+            "First-contact resolution and reopen rate: of the requests resolved in the window, \
+             as they stood at its end (a resolution reopened since still counts)."
+        ),
+        "{kpi}"
+    );
+}

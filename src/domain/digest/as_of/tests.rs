@@ -94,3 +94,26 @@ fn a_resolution_a_reopen_undid_is_found_with_its_standing_then() {
     // Open at the instant (before the resolution): nothing was undone.
     assert_eq!(escalation_undone(&reopened, &waited.snapshot(), t(400)).unwrap(), None);
 }
+
+#[test]
+fn an_onboarding_then_has_the_steps_closed_since_open_and_no_activation() {
+    use crate::domain::onboarding::tests::{done, monday, onboarding};
+    let alice = person("alice", "ops", &[Role::Agent]);
+    // Contract (2 business hours) done at 10:00, KYC (4 hours, from then) at 12:00: the
+    // required steps are done, so it is active since 12:00.
+    let contract = onboarding(true).apply(&alice, &done("contract"), monday(10)).unwrap();
+    let active = contract.apply(&alice, &done("kyc"), monday(12)).unwrap();
+    assert_eq!(active.state.as_str(), "active");
+    let at = |hour| onboarding_at(&active, monday(hour)).unwrap();
+    let nine = at(9).unwrap();
+    assert_eq!(
+        (nine.state.as_str(), nine.current_step.as_deref()),
+        ("onboarding", Some("contract"))
+    );
+    assert_eq!((nine.due_at, nine.activated_at), (Some(monday(11)), None));
+    let eleven = at(11).unwrap();
+    assert_eq!((eleven.current_step.as_deref(), eleven.due_at), (Some("kyc"), Some(monday(14))));
+    assert_eq!(at(12).unwrap().activated_at, Some(monday(12)));
+    // Not started yet at 08:00.
+    assert_eq!(at(8), None);
+}
