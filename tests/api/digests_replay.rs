@@ -207,7 +207,7 @@ async fn onboarding_replays_keep_steps_done_since_open_and_leave_out_plans_start
     app.clock.set(slot);
     let then = standup(&app, slot).await;
     let contract = (1, "contract ACME-1042".to_owned(), Some("alice".to_owned()));
-    assert_eq!(onboarding_lines(&then), [contract.clone()]);
+    assert_eq!(onboarding_lines(&then), [contract]);
 
     // After the slot: the contract is done at 12:30 (KYC, 8 business hours, is due
     // tomorrow), and GLOBEX-7 starts at 12:45 (its contract due today at 16:45).
