@@ -94,7 +94,8 @@ async fn kpi(
     let Windows { previous_start, start, end } = windows_at(definition.window, zone, at);
     let month_start = month_start(zone, end);
     let days = day_starts(zone, start, end);
-    // Resolutions at each window's end that a reopen since undid.
+    // What changed since each window's end, as it stood then: resolutions a reopen since
+    // undid, and the onboardings.
     let (undone_at_end, undone_at_start, onboardings_then) = tokio::try_join!(
         undone_since(pool, end),
         undone_since(pool, start),
