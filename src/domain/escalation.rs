@@ -19,7 +19,7 @@ use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
-use super::item::{ItemKind, LivingItem, Projection};
+use super::item::{Deadline, ItemKind, LivingItem, Projection, running_deadline};
 use super::policy::EscalationPolicy;
 use super::severity::Severity;
 use super::sla::Pause;
@@ -107,6 +107,50 @@ impl ItemClocks<'_> {
         Ok(Projection::two_clocks(owner, first, resolve, resolved_at, self.waiting)
             .clock_deadlines(first.0, resolve))
     }
+
+    /// The deadline of the clocks that were running at `at` for an item open then: the
+    /// first clock unless it had stopped by `at`, the resolve clock unless it was paused
+    /// then. A replay (`domain::digest::as_of`) computes it for items changed since `at`,
+    /// whose projection tells only how they stand now.
+    pub fn running_at(&self, at: DateTime<Utc>) -> Result<Deadline, CalendarError> {
+        let first = self.first.map(|s| s.at).filter(|stopped| *stopped <= at);
+        let (first_view, resolve) = both_clocks(
+            self.plan,
+            self.opened_at,
+            first,
+            &pauses_until(self.pauses, at),
+            None,
+            at,
+        )?;
+        // A pause still open at `at` leaves the resolve clock without a deadline, as a
+        // paused clock has none now.
+        Ok(running_deadline(&[(first_view, first.is_none()), (resolve, true)]))
+    }
+
+    /// For an item resolved at `at` and reopened since: when that resolution was (the
+    /// reopen paused the resolve clock from it, so it is the start of the pause open at
+    /// `at`) and whether it met the resolve target, counting the pauses before it.
+    pub fn undone_resolution(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(DateTime<Utc>, bool)>, CalendarError> {
+        let Some(resolved) = self
+            .pauses
+            .iter()
+            .find(|p| p.start <= at && p.end.is_none_or(|end| end > at))
+            .map(|p| p.start)
+        else {
+            return Ok(None);
+        };
+        let first = self.first.map(|s| s.at).filter(|stopped| *stopped <= resolved);
+        let pauses: Vec<Pause> = pauses_until(self.pauses, resolved)
+            .into_iter()
+            .filter(|p| p.start < resolved)
+            .collect();
+        let (_, resolve) =
+            both_clocks(self.plan, self.opened_at, first, &pauses, Some(resolved), resolved)?;
+        Ok(Some((resolved, resolve.status == super::sla::SlaStatus::Met)))
+    }
 }
 
 /// The two-clock SLA adapters of an aggregate, expanded inside its inherent `impl`: `clocks()`,
@@ -131,7 +175,9 @@ macro_rules! two_clock_sla {
             Ok($view { $first_view, $resolve_view })
         }
 
-        fn clocks(&self) -> $crate::domain::escalation::ItemClocks<'_> {
+        /// What both SLA clocks are computed from (a replay reads them as of an earlier
+        /// instant).
+        pub fn clocks(&self) -> $crate::domain::escalation::ItemClocks<'_> {
             $crate::domain::escalation::ItemClocks {
                 team: &self.team,
                 account: &self.account,
@@ -149,6 +195,16 @@ macro_rules! two_clock_sla {
 /// Stored pauses as the SLA clock counts them.
 pub fn pauses_of(spans: &[PauseSpan]) -> Vec<Pause> {
     spans.iter().map(|p| Pause { start: p.start, end: p.end }).collect()
+}
+
+/// Stored pauses as they stood at `at`: those begun by then, one that ended after `at`
+/// still open (a pause begun after `at` was unknown then, and the clock ran).
+pub fn pauses_until(spans: &[PauseSpan], at: DateTime<Utc>) -> Vec<Pause> {
+    spans
+        .iter()
+        .filter(|p| p.start <= at)
+        .map(|p| Pause { start: p.start, end: p.end.filter(|end| *end <= at) })
+        .collect()
 }
 
 /// SLA notifications already sent, so each is sent once.
@@ -500,4 +556,4 @@ impl LivingItem for Escalation {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -427,4 +427,4 @@ impl LivingItem for Onboarding {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

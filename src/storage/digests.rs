@@ -6,7 +6,10 @@ use super::items::{ItemRow, decode};
 use crate::domain::credit::Credit;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgExecutor};
+
+use crate::domain::digest::as_of::{ItemAt, OnboardingAt, UndoneResolution};
 
 use crate::domain::digest::report::{
     ApproverTotal, Attainment, Backlog, CurrencyTotal, DayPoint, ItemKind, Percentiles, SlaItem,
@@ -103,25 +106,81 @@ pub async fn slots(executor: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Ve
         .await
 }
 
+/// The items of `kind` changed after `at`, each with the `before` snapshot of its first
+/// audit record after `at`: how it stood at `at` (`domain::digest::as_of`). A range scan
+/// of the BRIN index on `audit_log (at)`, so a live slot (nothing after it) reads only
+/// the newest page range.
+pub async fn changed_after(
+    executor: impl PgExecutor<'_>,
+    kind: crate::domain::item::ItemKind,
+    at: DateTime<Utc>,
+) -> sqlx::Result<Vec<(i64, serde_json::Value)>> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (subject) split_part(subject, ':', 2)::int8, before
+         FROM audit_log
+         WHERE at > $2 AND subject LIKE $1 || ':%' AND split_part(subject, ':', 2) ~ '^[0-9]+$'
+         ORDER BY subject, at, seq",
+    )
+    .bind(kind.noun())
+    .bind(at)
+    .fetch_all(executor)
+    .await
+}
+
+/// The items of `kind` reopened after `at`, each with the `before` snapshot of its first
+/// audit record after `at` (how it stood at `at`) and whether it had been reopened by `at`
+/// already. Only a reopen undoes a resolution, and reopens are few: a range scan of
+/// `audit_log (at)`, then each item's own records.
+pub async fn reopened_after(
+    executor: impl PgExecutor<'_>,
+    kind: crate::domain::item::ItemKind,
+    at: DateTime<Utc>,
+) -> sqlx::Result<Vec<(i64, serde_json::Value, bool)>> {
+    sqlx::query_as(
+        "WITH reopened AS (
+             SELECT DISTINCT subject FROM audit_log
+             WHERE at > $2 AND action = 'reopen' AND subject LIKE $1 || ':%'
+               AND split_part(subject, ':', 2) ~ '^[0-9]+$')
+         SELECT DISTINCT ON (a.subject) split_part(a.subject, ':', 2)::int8, a.before,
+                EXISTS (SELECT 1 FROM audit_log p
+                        WHERE p.subject = a.subject AND p.action = 'reopen' AND p.at <= $2)
+         FROM audit_log a JOIN reopened r ON r.subject = a.subject
+         WHERE a.at > $2
+         ORDER BY a.subject, a.at, a.seq",
+    )
+    .bind(kind.noun())
+    .bind(at)
+    .fetch_all(executor)
+    .await
+}
+
 /// Escalations and requests open at `$2` (opened by then, not resolved by then: the ones
 /// resolved since included) whose running clocks were at risk or breached at `$2`, with
 /// the deadline of the clocks that were *running* then: the first clock (acknowledge /
 /// first response) until it stopped, the resolve clock until resolution. Each clock's
 /// deadline is the domain's (`Projection::clock_deadlines`); this only picks, like
 /// `domain::item::running_deadline` does for "now", which clocks ran then:
+/// - the items changed after `$2` (`$3`, `changed`: every item with an audit record after
+///   it) as the domain rebuilt them as of `$2` (`domain::digest::as_of`: owner, pauses and
+///   state then), in place of their projection — for a live slot there are none;
 /// - open now and acknowledged by `$2` or not at all: the clocks running now ran then, so
 ///   the projected running deadline (`due_at` / `at_risk_at`) is the one at `$2` — read
 ///   from the covering at-risk index, which is what keeps the digest fast at a million rows;
 /// - open now but acknowledged after `$2`: the first clock still ran then;
 /// - resolved after `$2`: the clocks that had not stopped by `$2`.
 ///
-/// A pause of the resolve clock is known only while it lasts (a paused clock has no
-/// deadline). Parameters: `$1` teams (`[]`: all), `$2` the instant.
+/// The last two matter for items changed without an audit record (seeded history); the
+/// others are in `changed`. Parameters: `$1` teams (`[]`: all), `$2` the instant, `$3` the
+/// changed items (`ItemAt` rows as a JSON array).
 ///
 /// `as_of` is inlined, not materialized: each query then reads only the columns it uses
 /// straight from the covering indexes, and the tens of thousands of old breaches a large
 /// history holds are never copied into a work table (which spilled to disk).
 const OPEN_AT: &str = "
+    changed AS MATERIALIZED (
+        SELECT * FROM jsonb_to_recordset($3::jsonb) AS c(kind text, id int8, team_key text,
+            label text, account_key text, person text, open boolean, first_at timestamptz,
+            due timestamptz, risk timestamptz)),
     open_at AS (
         SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
                owner_key AS person, acknowledged_at AS first_at, due_at AS due,
@@ -130,12 +189,14 @@ const OPEN_AT: &str = "
         WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
           AND (acknowledged_at IS NULL OR acknowledged_at <= $2)
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
         UNION ALL
         SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
                LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
         FROM escalations
         WHERE acknowledged_at > $2 AND state <> 'resolved' AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
         UNION ALL
         SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
                LEAST(CASE WHEN acknowledged_at IS NULL OR acknowledged_at > $2
@@ -145,6 +206,7 @@ const OPEN_AT: &str = "
         FROM escalations
         WHERE resolved_at > $2 AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
         UNION ALL
         SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
                due_at, at_risk_at
@@ -152,12 +214,14 @@ const OPEN_AT: &str = "
         WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
           AND (accepted_at IS NULL OR accepted_at <= $2)
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
         UNION ALL
         SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
                LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
         FROM requests
         WHERE accepted_at > $2 AND state <> 'resolved' AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
         UNION ALL
         SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
                LEAST(CASE WHEN accepted_at IS NULL OR accepted_at > $2
@@ -166,7 +230,12 @@ const OPEN_AT: &str = "
                           THEN first_at_risk_at END, resolve_at_risk_at)
         FROM requests
         WHERE resolved_at > $2 AND opened_at <= $2
-          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
+          AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
+        UNION ALL
+        SELECT kind, id, team_key, label, account_key, person, first_at, due, risk
+        FROM changed
+        WHERE open AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
     as_of AS NOT MATERIALIZED (
         SELECT * FROM open_at WHERE risk <= $2 OR due <= $2)";
 
@@ -188,6 +257,7 @@ pub async fn sla_counts(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     at: DateTime<Utc>,
+    changed: &[ItemAt],
     new_since: DateTime<Utc>,
     age_bounds: [DateTime<Utc>; 3],
 ) -> sqlx::Result<Vec<SlaCountRow>> {
@@ -195,16 +265,17 @@ pub async fn sla_counts(
         "WITH {OPEN_AT}
          SELECT team_key,
                 count(*) FILTER (WHERE due > $2) AS at_risk,
-                count(*) FILTER (WHERE due <= $2 AND due > $3) AS new_breaches,
-                count(*) FILTER (WHERE due <= $3 AND due > $4) AS under_1d,
-                count(*) FILTER (WHERE due <= $3 AND due <= $4 AND due > $5) AS from_1d_to_7d,
-                count(*) FILTER (WHERE due <= $3 AND due <= $5 AND due > $6) AS from_7d_to_28d,
-                count(*) FILTER (WHERE due <= $3 AND due <= $6) AS over_28d
+                count(*) FILTER (WHERE due <= $2 AND due > $4) AS new_breaches,
+                count(*) FILTER (WHERE due <= $4 AND due > $5) AS under_1d,
+                count(*) FILTER (WHERE due <= $4 AND due <= $5 AND due > $6) AS from_1d_to_7d,
+                count(*) FILTER (WHERE due <= $4 AND due <= $6 AND due > $7) AS from_7d_to_28d,
+                count(*) FILTER (WHERE due <= $4 AND due <= $7) AS over_28d
          FROM as_of GROUP BY team_key ORDER BY team_key"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
         .bind(at)
+        .bind(Json(changed))
         .bind(new_since)
         .bind(age_bounds[0])
         .bind(age_bounds[1])
@@ -231,20 +302,22 @@ pub async fn sla_lists(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     at: DateTime<Utc>,
+    changed: &[ItemAt],
     new_since: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<(Vec<SlaItem>, Vec<SlaItem>)> {
     let sql = format!(
         "WITH {OPEN_AT}
          (SELECT 'at_risk' AS class, kind, id, team_key, label, account_key, person, due
-          FROM as_of WHERE risk <= $2 AND due > $2 ORDER BY due, kind, id LIMIT $4)
+          FROM as_of WHERE risk <= $2 AND due > $2 ORDER BY due, kind, id LIMIT $5)
          UNION ALL
          (SELECT 'new', kind, id, team_key, label, account_key, person, due
-          FROM as_of WHERE due <= $2 AND due > $3 ORDER BY due DESC, kind, id LIMIT $4)"
+          FROM as_of WHERE due <= $2 AND due > $4 ORDER BY due DESC, kind, id LIMIT $5)"
     );
     let rows: Vec<SlaRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
         .bind(at)
+        .bind(Json(changed))
         .bind(new_since)
         .bind(limit)
         .fetch_all(executor)
@@ -356,6 +429,32 @@ struct FiguresRow {
     reopen: Option<f64>,
 }
 
+/// The resolutions undone since (`$N`, `UndoneResolution` rows as a JSON array) within the
+/// team filter (`$1`); `{param}` is replaced by the parameter's number.
+const UNDONE: &str = "
+    undone AS MATERIALIZED (
+        SELECT * FROM jsonb_to_recordset({param}::jsonb) AS u(kind text, id int8,
+            team_key text, person text, opened_at timestamptz, acknowledged_at timestamptz,
+            resolved_at timestamptz, within_sla boolean, first_contact_resolution boolean,
+            reopened boolean, resolve_due_now timestamptz)
+        WHERE (cardinality($1::text[]) = 0 OR team_key = ANY($1)))";
+
+fn undone_cte(param: &str) -> String {
+    UNDONE.replace("{param}", param)
+}
+
+/// The onboardings changed since an instant as they stood at it (`OnboardingAt` rows as a
+/// JSON array in parameter `param`).
+pub(crate) fn onboardings_then(param: &str) -> String {
+    format!(
+        "onboardings_then AS MATERIALIZED (
+            SELECT * FROM jsonb_to_recordset({param}::jsonb) AS o(id int8, team_key text,
+                account_key text, state text, current_step text, current_owner text,
+                opened_at timestamptz, activated_at timestamptz, steps_missed int4,
+                due_at timestamptz))"
+    )
+}
+
 /// The team filter of the window queries (`$1`).
 const TEAMS: &str = "(cardinality($1::text[]) = 0 OR team_key = ANY($1))";
 
@@ -365,16 +464,25 @@ const TEAMS: &str = "(cardinality($1::text[]) = 0 OR team_key = ANY($1))";
 /// but still open at its end (an OR of ranges would defeat the indexes; one aggregate over
 /// all of them would evaluate every filter on every row). Each percentile pair is one sort
 /// over `date_part` seconds (float8, where `extract` would sort numerics).
+///
+/// `undone` (`$4`) are the resolutions at `end` that a reopen since undid
+/// (`domain::digest::as_of`): they count among the resolved (with their first-contact
+/// resolution then), and come off the opened-and-unresolved and open-past-due counts,
+/// where their projection now puts them.
 pub async fn window_figures(
     executor: impl PgExecutor<'_> + Copy,
     teams: &[String],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    undone: &[UndoneResolution],
 ) -> sqlx::Result<WindowFigures> {
     let window = |at: &str| format!("{at} >= $2 AND {at} < $3 AND {TEAMS}");
     let sql = format!(
-        "SELECT o.opened, o.unacknowledged, o.unresolved, a.acknowledge, r.resolved, r.resolve,
-                r.met, r.measured, d.open_past_due, r.fcr, r.reopen
+        "WITH {undone}
+         SELECT o.opened, o.unacknowledged - u.unacknowledged AS unacknowledged,
+                o.unresolved - u.unresolved AS unresolved, a.acknowledge, r.resolved,
+                r.resolve, r.met, r.measured, d.open_past_due - u.open_past_due AS open_past_due,
+                r.fcr, r.reopen
          FROM
          (SELECT count(*) AS opened,
                  count(*) FILTER (WHERE (ack_at IS NULL OR ack_at >= $3)
@@ -403,7 +511,18 @@ pub async fn window_figures(
                 UNION ALL
                 SELECT date_part('epoch', resolved_at - opened_at), resolved_within_sla,
                        first_contact_resolution, reopened
-                FROM requests WHERE {resolved_r}) AS x) AS r,
+                FROM requests WHERE {resolved_r}
+                UNION ALL
+                SELECT date_part('epoch', resolved_at - opened_at), within_sla,
+                       first_contact_resolution, reopened
+                FROM undone WHERE resolved_at >= $2 AND resolved_at < $3) AS x) AS r,
+         (SELECT count(*) FILTER (WHERE opened_at >= $2 AND opened_at < $3) AS unresolved,
+                 count(*) FILTER (WHERE opened_at >= $2 AND opened_at < $3
+                                    AND (acknowledged_at IS NULL OR acknowledged_at >= $3))
+                     AS unacknowledged,
+                 count(*) FILTER (WHERE resolve_due_now >= $2 AND resolve_due_now < $3)
+                     AS open_past_due
+          FROM undone) AS u,
          (SELECT count(*) AS open_past_due
           FROM (SELECT 1 FROM escalations
                 WHERE {due_e} AND (resolved_at IS NULL OR resolved_at >= $3)
@@ -418,11 +537,13 @@ pub async fn window_figures(
         resolved_r = window("resolved_at"),
         due_e = window("resolve_due_at"),
         due_r = window("resolve_due_at"),
+        undone = undone_cte("$4"),
     );
     let row: FiguresRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
         .bind(start)
         .bind(end)
+        .bind(Json(undone))
         .fetch_one(executor)
         .await?;
     let credits = credits_granted(executor, teams, start, end).await?;
@@ -473,14 +594,16 @@ pub async fn credits_granted(
         .collect())
 }
 
-/// Open items as of `at`, by age.
+/// Open items as of `at`, by age; `undone` (resolutions at `at` a reopen since undid) were
+/// not open then, though the projection now counts them.
 pub async fn backlog(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     at: DateTime<Utc>,
+    undone: &[UndoneResolution],
 ) -> sqlx::Result<Backlog> {
-    let (under_1d, from_1d_to_3d, from_3d_to_7d, over_7d): (i64, i64, i64, i64) = sqlx::query_as(
-        "WITH open_items AS (
+    let sql = format!(
+        "WITH {undone}, open_items AS (
              SELECT opened_at FROM escalations
              WHERE state <> 'resolved' AND opened_at < $2
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
@@ -495,48 +618,65 @@ pub async fn backlog(
              UNION ALL
              SELECT opened_at FROM requests
              WHERE state = 'resolved' AND resolved_at >= $2 AND opened_at < $2
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
-         SELECT count(*) FILTER (WHERE opened_at > $2 - interval '1 day'),
-                count(*) FILTER (WHERE opened_at <= $2 - interval '1 day'
-                                   AND opened_at > $2 - interval '3 days'),
-                count(*) FILTER (WHERE opened_at <= $2 - interval '3 days'
-                                   AND opened_at > $2 - interval '7 days'),
-                count(*) FILTER (WHERE opened_at <= $2 - interval '7 days')
-         FROM open_items",
-    )
-    .bind(teams)
-    .bind(at)
-    .fetch_one(executor)
-    .await?;
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
+         -- Each open item counts once, each undone resolution takes its item off again.
+         counted AS (
+             SELECT opened_at, 1 AS n FROM open_items
+             UNION ALL
+             SELECT opened_at, -1 FROM undone WHERE opened_at < $2)
+         SELECT coalesce(sum(n) FILTER (WHERE opened_at > $2 - interval '1 day'), 0)::int8,
+                coalesce(sum(n) FILTER (WHERE opened_at <= $2 - interval '1 day'
+                                          AND opened_at > $2 - interval '3 days'), 0)::int8,
+                coalesce(sum(n) FILTER (WHERE opened_at <= $2 - interval '3 days'
+                                          AND opened_at > $2 - interval '7 days'), 0)::int8,
+                coalesce(sum(n) FILTER (WHERE opened_at <= $2 - interval '7 days'), 0)::int8
+         FROM counted",
+        undone = undone_cte("$3"),
+    );
+    let (under_1d, from_1d_to_3d, from_3d_to_7d, over_7d): (i64, i64, i64, i64) =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(teams)
+            .bind(at)
+            .bind(Json(undone))
+            .fetch_one(executor)
+            .await?;
     Ok(Backlog { under_1d, from_1d_to_3d, from_3d_to_7d, over_7d })
 }
 
-/// Items resolved in `[start, end)` per owner (escalations) or assignee (requests).
+/// Items resolved in `[start, end)` per owner (escalations) or assignee (requests), with
+/// the resolutions at `end` a reopen since undid (`undone`, under their owner then).
 pub async fn resolved_per_person(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     limit: i64,
+    undone: &[UndoneResolution],
 ) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as(
-        "SELECT person, count(*) FROM (
+    let sql = format!(
+        "WITH {undone}
+         SELECT person, count(*) FROM (
              SELECT owner_key AS person FROM escalations
              WHERE resolved_at >= $2 AND resolved_at < $3
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
              UNION ALL
              SELECT assignee_key FROM requests
              WHERE resolved_at >= $2 AND resolved_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))) AS r
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+             UNION ALL
+             SELECT person FROM undone WHERE resolved_at >= $2 AND resolved_at < $3) AS r
          WHERE person IS NOT NULL
          GROUP BY person ORDER BY count(*) DESC, person LIMIT $4",
-    )
-    .bind(teams)
-    .bind(start)
-    .bind(end)
-    .bind(limit)
-    .fetch_all(executor)
-    .await
+        undone = undone_cte("$5"),
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(start)
+        .bind(end)
+        .bind(limit)
+        .bind(Json(undone))
+        .fetch_all(executor)
+        .await
 }
 
 /// Approvals pending at `at`: how many, and since when the oldest waits.
@@ -604,17 +744,18 @@ pub async fn escalations_by_severity(
 /// Items opened and resolved per local day: `days` are the days with the instant each
 /// begins (`domain::digest::window::day_starts`), the last one running to `end`. Rows fall
 /// into days by `width_bucket` over those instants, so no row's time is converted to a
-/// zone here.
+/// zone here. The resolutions at `end` a reopen since undid (`undone`) count on their day.
 pub async fn daily_trend(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     days: &[(NaiveDate, DateTime<Utc>)],
     end: DateTime<Utc>,
+    undone: &[UndoneResolution],
 ) -> sqlx::Result<Vec<DayPoint>> {
     let Some(&(_, start)) = days.first() else { return Ok(Vec::new()) };
     let begins: Vec<DateTime<Utc>> = days.iter().map(|(_, begins)| *begins).collect();
-    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(
-        "WITH events AS (
+    let sql = format!(
+        "WITH {undone}, events AS (
              SELECT opened_at AS at, 1 AS opened, 0 AS resolved FROM escalations
              WHERE opened_at >= $2 AND opened_at < $3
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
@@ -629,17 +770,22 @@ pub async fn daily_trend(
              UNION ALL
              SELECT resolved_at, 0, 1 FROM requests
              WHERE resolved_at >= $2 AND resolved_at < $3
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+             UNION ALL
+             SELECT resolved_at, 0, 1 FROM undone WHERE resolved_at >= $2 AND resolved_at < $3)
          SELECT width_bucket(at, $4::timestamptz[]) AS day,
                 sum(opened)::int8, sum(resolved)::int8
          FROM events GROUP BY 1 ORDER BY 1",
-    )
-    .bind(teams)
-    .bind(start)
-    .bind(end)
-    .bind(&begins)
-    .fetch_all(executor)
-    .await?;
+        undone = undone_cte("$5"),
+    );
+    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(start)
+        .bind(end)
+        .bind(&begins)
+        .bind(Json(undone))
+        .fetch_all(executor)
+        .await?;
     // Bucket n (1-based) is the day that begins at the n-th instant.
     Ok(rows
         .into_iter()
@@ -721,14 +867,15 @@ pub struct AttentionRow {
 pub async fn attention(
     executor: impl PgExecutor<'_>,
     teams: &[String],
-    at: DateTime<Utc>,
+    (at, changed, onboardings): (DateTime<Utc>, &[ItemAt], &[OnboardingAt]),
     day_end: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<AttentionRow>> {
+    let onboardings_then = onboardings_then("$6");
     let sql = format!(
-        "WITH {OPEN_AT},
+        "WITH {OPEN_AT}, {onboardings_then},
          -- Open and not acknowledged / accepted by their owner, not yet at risk (those are
-         -- in `as_of`): what the state says now, for items still open.
+         -- in `as_of`): what the state says now, for items unchanged since `$2`.
          waiting AS (
              SELECT 'escalation' AS kind, id, team_key, owner_key AS person,
                     severity AS label, account_key, due_at AS due
@@ -736,11 +883,20 @@ pub async fn attention(
              WHERE state <> 'resolved' AND acknowledged_at IS NULL AND owner_key IS NOT NULL
                AND opened_at <= $2 AND (at_risk_at IS NULL OR at_risk_at > $2)
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+               AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
              UNION ALL
              SELECT 'request', id, team_key, assignee_key, priority, account_key, due_at
              FROM requests
              WHERE state <> 'resolved' AND accepted_at IS NULL AND assignee_key IS NOT NULL
                AND opened_at <= $2 AND (at_risk_at IS NULL OR at_risk_at > $2)
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+               AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
+             UNION ALL
+             -- The items changed since, as they stood at `$2`.
+             SELECT kind, id, team_key, person, label, account_key, due
+             FROM changed
+             WHERE open AND first_at IS NULL AND person IS NOT NULL
+               AND (risk IS NULL OR risk > $2)
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
          flagged AS MATERIALIZED (
              SELECT kind, id, team_key, person, label, account_key,
@@ -751,13 +907,21 @@ pub async fn attention(
              FROM waiting
              UNION ALL
              -- Onboarding steps due by the end of the local day (or past due), under the
-             -- step's named owner (none: the team's). Read as the onboardings stand now
-             -- (their steps carry no as-of deadlines).
+             -- step's named owner (none: the team's): the onboardings unchanged since `$2`
+             -- as projected, those changed since as they stood then (`$6`).
              SELECT 'onboarding', id, team_key, current_owner, coalesce(current_step, ''),
                     account_key, CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
                     due_at
              FROM onboardings
-             WHERE state = 'onboarding' AND due_at < $4
+             WHERE state = 'onboarding' AND due_at < $5 AND opened_at <= $2
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+               AND id NOT IN (SELECT id FROM onboardings_then)
+             UNION ALL
+             SELECT 'onboarding', id, team_key, current_owner, coalesce(current_step, ''),
+                    account_key, CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
+                    due_at
+             FROM onboardings_then
+             WHERE state = 'onboarding' AND due_at < $5
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
          -- Each team's total, then its first `$3` by a top-N scan per team: ranking every
          -- flagged row with a window sorted them all (tens of thousands of old breaches at
@@ -769,14 +933,16 @@ pub async fn attention(
          FROM totals t
          CROSS JOIN LATERAL (
              SELECT * FROM flagged WHERE flagged.team_key = t.team_key
-             ORDER BY due NULLS LAST, kind, id LIMIT $3) AS f
+             ORDER BY due NULLS LAST, kind, id LIMIT $4) AS f
          ORDER BY t.team_key, f.due NULLS LAST, f.kind, f.id"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(teams)
         .bind(at)
+        .bind(Json(changed))
         .bind(limit)
         .bind(day_end)
+        .bind(Json(onboardings))
         .fetch_all(executor)
         .await
 }

@@ -5,6 +5,7 @@ use sqlx::PgExecutor;
 use chrono::{DateTime, Utc};
 
 use super::items::{ItemRow, decode};
+use crate::domain::digest::as_of::OnboardingAt;
 use crate::domain::digest::report::{OnboardingFigures, Percentiles};
 use crate::domain::onboarding::Onboarding;
 
@@ -49,15 +50,19 @@ struct KpiRow {
     overdue: i64,
 }
 
-/// The KPI digest's onboarding figures for `[start, end)` (`teams` empty: every team).
+/// The KPI digest's onboarding figures for `[start, end)` (`teams` empty: every team), as
+/// the onboardings stood at `end`: those changed since (`then`, rebuilt by
+/// `domain::digest::as_of::onboarding_at`) are read as they were, not as projected now.
 pub async fn kpi(
     executor: impl PgExecutor<'_>,
     teams: &[String],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    then: &[OnboardingAt],
 ) -> sqlx::Result<OnboardingFigures> {
-    let row: KpiRow = sqlx::query_as(
-        "SELECT
+    let sql = format!(
+        "WITH {onboardings_then}
+         SELECT
              count(*) FILTER (WHERE activated) AS activated,
              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM activated_at - opened_at))
                  FILTER (WHERE activated) AS p50,
@@ -65,16 +70,27 @@ pub async fn kpi(
                  FILTER (WHERE activated) AS p90,
              coalesce(sum(steps_missed) FILTER (WHERE activated), 0)::int8 AS missed,
              count(*) FILTER (WHERE state = 'onboarding' AND due_at < $3) AS overdue
-         FROM (SELECT *, (activated_at >= $2 AND activated_at < $3) AS activated
+         FROM (SELECT state, opened_at, activated_at, steps_missed, due_at,
+                      (activated_at >= $2 AND activated_at < $3) AS activated
                FROM onboardings
                WHERE (state = 'onboarding' OR (activated_at >= $2 AND activated_at < $3))
+                 AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
+                 AND id NOT IN (SELECT id FROM onboardings_then)
+               UNION ALL
+               SELECT state, opened_at, activated_at, steps_missed, due_at,
+                      (activated_at >= $2 AND activated_at < $3)
+               FROM onboardings_then
+               WHERE (state = 'onboarding' OR (activated_at >= $2 AND activated_at < $3))
                  AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))) o",
-    )
-    .bind(teams)
-    .bind(start)
-    .bind(end)
-    .fetch_one(executor)
-    .await?;
+        onboardings_then = super::digests::onboardings_then("$4"),
+    );
+    let row: KpiRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(teams)
+        .bind(start)
+        .bind(end)
+        .bind(sqlx::types::Json(then))
+        .fetch_one(executor)
+        .await?;
     Ok(OnboardingFigures {
         activated: row.activated,
         time_to_onboard: Percentiles { p50: row.p50, p90: row.p90 },

@@ -20,6 +20,7 @@ mod delivery;
 mod digests;
 mod digests_as_of;
 mod digests_kpi;
+mod digests_replay;
 mod digests_seed;
 mod discord;
 mod discord_gateway;

@@ -164,6 +164,7 @@ async fn an_onboarding_goes_from_contract_to_active_with_a_breached_step() {
         &[],
         at("2026-11-23T00:00:00Z"),
         at("2026-11-25T00:00:00Z"),
+        &[],
     )
     .await
     .unwrap();

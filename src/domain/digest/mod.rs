@@ -2,6 +2,7 @@
 //! charts a digest is made of. The SQL that gathers the figures lives in
 //! `storage::digests`; the wording in `messages::digest`.
 
+pub mod as_of;
 pub mod chart;
 pub mod report;
 pub mod slots;

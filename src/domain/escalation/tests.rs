@@ -5,12 +5,12 @@ use crate::domain::identity::fixtures::person;
 use crate::domain::policy::{Level, PageTarget};
 use crate::domain::sla_policy::CalendarSpec;
 
-fn t(minutes: i64) -> DateTime<Utc> {
+pub(crate) fn t(minutes: i64) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z").unwrap().to_utc()
         + Duration::minutes(minutes)
 }
 
-fn escalation() -> Escalation {
+pub(crate) fn escalation() -> Escalation {
     let level = Level { wait_seconds: 600, targets: vec![PageTarget::Shift(None)] };
     Escalation {
         id: 7,
@@ -50,7 +50,7 @@ fn escalation() -> Escalation {
     }
 }
 
-fn agent(key: &str) -> Person {
+pub(crate) fn agent(key: &str) -> Person {
     person(key, "ops", &[Role::Agent])
 }
 

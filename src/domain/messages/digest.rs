@@ -625,13 +625,19 @@ pub fn explain(definition: &DigestDefinition) -> String {
         "Every figure is as of the slot: a replay (`steward digest run … --at`) shows what was \
          known then.\n",
     );
+    out.push_str(
+        "Items changed since are read as they stood then: their owner, their paused clocks, \
+         resolutions a later reopen undid, onboarding steps done since (still open then) and \
+         plans started since (absent).\n",
+    );
     match definition.kind {
         DigestKind::Sla => out.push_str(
             "At risk: open at the slot, a running clock past its at-risk time but not its due \
              time. Breached: a running clock past its due time; \"new\" since the previous slot \
              of the schedule, older ones counted per team and by how long ago the deadline \
-             passed. Approvals: pending at the slot and waiting longer than the reminder \
-             delay. Counts are totals; lists show the first lines.\n",
+             passed. A clock paused at the slot (waiting on the customer) is neither. \
+             Approvals: pending at the slot and waiting longer than the reminder delay. Counts \
+             are totals; lists show the first lines.\n",
         ),
         DigestKind::Kpi => {
             out.push_str(&format!("Window: {window}; compared with the window before it.\n"));
@@ -645,7 +651,7 @@ pub fn explain(definition: &DigestDefinition) -> String {
                  SLA attainment: resolved within the resolve target ÷ (resolved in the window + \
                  still open at its end with a resolve deadline that fell in it).\n\
                  First-contact resolution and reopen rate: of the requests resolved in the \
-                 window.\n\
+                 window, as they stood at its end (a resolution reopened since still counts).\n\
                  Approved this month: each approver's approvals from the 1st of the month to the \
                  window's end, against the monthly authority.\n",
             );

@@ -5,7 +5,7 @@ use super::*;
 use crate::domain::identity::fixtures::person;
 
 /// Monday 23 November 2026, 09:00 London (office hours 09–17).
-fn monday(hour: u32) -> DateTime<Utc> {
+pub(crate) fn monday(hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, hour, 0, 0).unwrap()
 }
 
@@ -20,7 +20,7 @@ fn step(key: &str, role: Role, hours: i64, required: bool) -> PlanStep {
     }
 }
 
-fn onboarding(in_order: bool) -> Onboarding {
+pub(crate) fn onboarding(in_order: bool) -> Onboarding {
     let plan = OnboardingPlan {
         key: "standard".into(),
         name: "Standard".into(),
@@ -46,7 +46,7 @@ fn onboarding(in_order: bool) -> Onboarding {
     })
 }
 
-fn done(step: &str) -> StepAction {
+pub(crate) fn done(step: &str) -> StepAction {
     StepAction::Done { step: step.into() }
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
+use super::as_of::{changed_since, onboardings_changed_since, undone_since};
 use crate::domain::digest::report::{
     Attention, AttentionReason, BreachAge, Capped, DayPoint, ItemKind, KpiReport, PersonDay,
     Report, SlaReport, StandupReport, StandupTeam,
@@ -57,9 +58,10 @@ async fn sla(
         at - BreachAge::OverFourWeeks.from_age(),
     ];
     let pool = &services.pool;
+    let changed = changed_since(pool, at).await?;
     let (counts, (at_risk, new_breaches), (approvals, approvals_total)) = tokio::try_join!(
-        store::sla_counts(pool, teams, at, new_since, age_bounds),
-        store::sla_lists(pool, teams, at, new_since, SLA_LIST_LIMIT),
+        store::sla_counts(pool, teams, at, &changed, new_since, age_bounds),
+        store::sla_lists(pool, teams, at, &changed, new_since, SLA_LIST_LIMIT),
         store::approvals_waiting(pool, teams, at, at - approval_wait, SLA_LIST_LIMIT),
     )?;
     Ok(SlaReport {
@@ -92,15 +94,22 @@ async fn kpi(
     let Windows { previous_start, start, end } = windows_at(definition.window, zone, at);
     let month_start = month_start(zone, end);
     let days = day_starts(zone, start, end);
+    // What changed since each window's end, as it stood then: resolutions a reopen since
+    // undid, and the onboardings.
+    let (undone_at_end, undone_at_start, onboardings_then) = tokio::try_join!(
+        undone_since(pool, end),
+        undone_since(pool, start),
+        onboardings_changed_since(pool, end)
+    )?;
     let (current, previous, backlog, per_person, pending, mut by_approver, by_severity, trend) = tokio::try_join!(
-        store::window_figures(pool, teams, start, end),
-        store::window_figures(pool, teams, previous_start, start),
-        store::backlog(pool, teams, end),
-        store::resolved_per_person(pool, teams, start, end, PEOPLE_LIMIT),
+        store::window_figures(pool, teams, start, end, &undone_at_end),
+        store::window_figures(pool, teams, previous_start, start, &undone_at_start),
+        store::backlog(pool, teams, end, &undone_at_end),
+        store::resolved_per_person(pool, teams, start, end, PEOPLE_LIMIT, &undone_at_end),
         store::approvals_pending(pool, teams, end),
         store::approvals_by_approver(pool, teams, month_start, end),
         store::escalations_by_severity(pool, teams, start, end),
-        store::daily_trend(pool, teams, &days, end),
+        store::daily_trend(pool, teams, &days, end, &undone_at_end),
     )?;
     for total in &mut by_approver {
         total.monthly_limit = monthly_limit(services, &total.approver, &total.currency);
@@ -121,7 +130,8 @@ async fn kpi(
         by_approver,
         by_severity,
         trend: fill_days(&trend, first_day, last_day),
-        onboarding: crate::storage::onboarding::kpi(pool, teams, start, end).await?,
+        onboarding: crate::storage::onboarding::kpi(pool, teams, start, end, &onboardings_then)
+            .await?,
         targets: definition.targets,
     })
 }
@@ -167,13 +177,15 @@ async fn standup(
     // Action items are due by day: the day after today's UTC midnight covers every zone's
     // "today" once the days are compared in the digest's zone.
     let tomorrow = today.succ_opt().unwrap_or(today).and_time(NaiveTime::MIN).and_utc();
+    let (changed, onboardings) =
+        tokio::try_join!(changed_since(pool, at), onboardings_changed_since(pool, at))?;
     let (days, attention, (approvals, approvals_per_team), incidents) = tokio::try_join!(
         store::day_per_person(pool, teams, midnight(yesterday), midnight(today)),
         // "Due today" is the digest's local calendar day, to its next local midnight.
         store::attention(
             pool,
             teams,
-            at,
+            (at, &changed, &onboardings),
             midnight(today.succ_opt().unwrap_or(today)),
             ATTENTION_LIMIT
         ),

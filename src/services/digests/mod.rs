@@ -2,6 +2,7 @@
 //! (`render`), and post a slot exactly once through the outbox (`post_slot`). The scheduler
 //! (`scheduler::digests`), `steward digest run` and `/digest` all come through here.
 
+mod as_of;
 mod compute;
 pub mod run;
 
