@@ -15,15 +15,7 @@ fn card(key: &str, title: &str) -> Message {
 }
 
 async fn enqueue(app: &TestApp, dedupe: &str, message: Message) -> bool {
-    let new = NewOutboxMessage {
-        platform: "console".into(),
-        kind: OutboxKind::Post,
-        target: "ops".into(),
-        message,
-        dedupe_key: dedupe.into(),
-        not_before: app.now(),
-        workspace: None,
-    };
+    let new = self::message(dedupe, message, app);
     let mut conn = app.pool.acquire().await.unwrap();
     outbox::enqueue(&mut conn, &new, app.now()).await.unwrap()
 }
