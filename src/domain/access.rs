@@ -19,10 +19,10 @@ pub mod schedule;
 pub mod system;
 pub mod task;
 
+use crate::domain::item::Living;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::identity::Person;
 use super::ids::{PersonKey, Platform, TeamKey};
@@ -163,13 +163,9 @@ pub struct AccessRequest {
     pub task_alerts: Vec<task::TaskAlert>,
     pub closed: Option<Closure>,
     pub team: TeamKey,
-    pub platform: Platform,
-    pub channel: String,
-    #[serde(default)]
-    pub audit_head: Option<ChainHead>,
-    /// See [`LivingItem::workspace`](crate::domain::item::LivingItem::workspace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<String>,
+    /// The kernel's part: where its card lives, its workspace, its audit chain's head.
+    #[serde(flatten)]
+    pub living: Living,
 }
 
 /// What is asked for when a request is opened.
@@ -258,10 +254,7 @@ impl AccessRequest {
             task_alerts: Vec::new(),
             closed: None,
             team: opening.holder.team.clone(),
-            platform: opening.platform,
-            channel: opening.channel,
-            audit_head: None,
-            workspace: None,
+            living: Living::new(opening.platform, opening.channel, None),
         }
     }
 

@@ -12,6 +12,7 @@
 //! Every decision is bound to the SHA-256 of (account, amount, currency, reason): an approval
 //! of another payload is never counted.
 
+use crate::domain::item::Living;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
@@ -21,10 +22,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use super::action::ActionRef;
-use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::identity::{Person, Role};
-use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
+use super::ids::{AccountKey, PersonKey, TeamKey};
 use super::item::{ItemKind, LivingItem, Projection};
 use super::money::Currency;
 
@@ -282,13 +282,9 @@ pub struct Credit {
     pub expires_at: DateTime<Utc>,
     pub reminded: bool,
     pub closed: Option<Closure>,
-    pub platform: Platform,
-    pub channel: String,
-    #[serde(default)]
-    pub audit_head: Option<ChainHead>,
-    /// See [`LivingItem::workspace`](crate::domain::item::LivingItem::workspace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<String>,
+    /// The kernel's part: where its card lives, its workspace, its audit chain's head.
+    #[serde(flatten)]
+    pub living: Living,
 }
 
 /// What someone asks to do from the card.

@@ -11,11 +11,11 @@
 //! `now`, and returns the next escalation or a [`Refusal`]. The service loads the row
 //! `FOR UPDATE`, applies, and writes back with `version + 1`.
 
+use crate::domain::item::Living;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use super::action::ActionRef;
-use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
@@ -245,15 +245,9 @@ pub struct Escalation {
     /// The incident its card's "Open war room" declared, if any.
     #[serde(default)]
     pub incident: Option<i64>,
-    /// Where the card lives.
-    pub platform: Platform,
-    pub channel: String,
-    /// The last record of this escalation's audit chain.
-    #[serde(default)]
-    pub audit_head: Option<ChainHead>,
-    /// See [`LivingItem::workspace`](crate::domain::item::LivingItem::workspace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<String>,
+    /// The kernel's part: where its card lives, its workspace, its audit chain's head.
+    #[serde(flatten)]
+    pub living: Living,
 }
 
 /// What a new escalation is opened with; everything that happens later starts empty.
@@ -296,10 +290,7 @@ impl Escalation {
             pauses: Vec::new(),
             alerts: SlaAlerts::default(),
             incident: None,
-            platform: o.platform,
-            channel: o.channel,
-            audit_head: None,
-            workspace: None,
+            living: Living::new(o.platform, o.channel, None),
         }
     }
 }

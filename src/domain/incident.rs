@@ -19,10 +19,10 @@ pub mod timeline;
 #[cfg(test)]
 mod tests;
 
+use crate::domain::item::Living;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::escalation::Stamp;
 use super::identity::{Person, Role};
@@ -213,14 +213,9 @@ pub struct Incident {
     /// is no longer kept in it from then on.
     #[serde(default)]
     pub room_archived_at: Option<DateTime<Utc>>,
-    /// Where the summary card lives.
-    pub platform: Platform,
-    pub channel: String,
-    #[serde(default)]
-    pub audit_head: Option<ChainHead>,
-    /// See [`LivingItem::workspace`](crate::domain::item::LivingItem::workspace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<String>,
+    /// The kernel's part: where its card lives, its workspace, its audit chain's head.
+    #[serde(flatten)]
+    pub living: Living,
 }
 
 /// What a new incident is declared with.
@@ -277,10 +272,7 @@ impl Incident {
             nags: Nags::default(),
             room: None,
             room_archived_at: None,
-            platform: d.platform,
-            channel: d.channel,
-            audit_head: None,
-            workspace: None,
+            living: Living::new(d.platform, d.channel, None),
         }
     }
 

@@ -169,8 +169,30 @@ pub trait LivingItem: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
     }
 }
 
+/// What every living item carries for the kernel, embedded (flattened, so a stored document
+/// keeps its shape) in each aggregate as its `living` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Living {
+    /// Where the card lives.
+    pub platform: Platform,
+    pub channel: String,
+    /// The workspace (Slack's team id) it lives in, see [`LivingItem::workspace`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    /// The last record of its audit chain.
+    #[serde(default)]
+    pub audit_head: Option<ChainHead>,
+}
+
+impl Living {
+    /// A new item's: its card goes to `channel` on `platform`, no audit record yet.
+    pub fn new(platform: Platform, channel: String, workspace: Option<String>) -> Living {
+        Living { platform, channel, workspace, audit_head: None }
+    }
+}
+
 /// The [`LivingItem`] accessors of an aggregate whose fields carry the kernel's names (`id`,
-/// `version`, `team`, `platform`, `channel`, `audit_head`, `workspace`): expanded inside its `impl`.
+/// `version`, `team`) and that embeds [`Living`] as `living`: expanded inside its `impl`.
 #[macro_export]
 macro_rules! living_item_fields {
     () => {
@@ -191,19 +213,19 @@ macro_rules! living_item_fields {
         }
 
         fn platform(&self) -> $crate::domain::ids::Platform {
-            self.platform
+            self.living.platform
         }
 
         fn channel(&self) -> &str {
-            &self.channel
+            &self.living.channel
         }
 
         fn workspace(&self) -> Option<&str> {
-            self.workspace.as_deref()
+            self.living.workspace.as_deref()
         }
 
         fn audit_head_mut(&mut self) -> &mut Option<$crate::domain::audit::ChainHead> {
-            &mut self.audit_head
+            &mut self.living.audit_head
         }
     };
 }

@@ -16,10 +16,10 @@
 
 pub mod command;
 
+use crate::domain::item::Living;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::identity::{Person, Role};
 use super::ids::{AccountKey, PersonKey, Platform, TeamKey};
@@ -120,13 +120,9 @@ pub struct Onboarding {
     pub state: OnboardingState,
     pub activated_at: Option<DateTime<Utc>>,
     pub team: TeamKey,
-    pub platform: Platform,
-    pub channel: String,
-    #[serde(default)]
-    pub audit_head: Option<ChainHead>,
-    /// See [`LivingItem::workspace`](crate::domain::item::LivingItem::workspace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<String>,
+    /// The kernel's part: where its card lives, its workspace, its audit chain's head.
+    #[serde(flatten)]
+    pub living: Living,
 }
 
 /// What an onboarding starts with.
@@ -242,10 +238,7 @@ impl Onboarding {
             state: OnboardingState::Onboarding,
             activated_at: None,
             team: o.team,
-            platform: o.platform,
-            channel: o.channel,
-            audit_head: None,
-            workspace: None,
+            living: Living::new(o.platform, o.channel, None),
         }
     }
 

@@ -12,13 +12,13 @@
 //! pauses while waiting on the customer. A request resolved by its first assignee with no
 //! reassignment, hand-off or reopen counts as first-contact resolution.
 
+use crate::domain::item::Living;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use super::action::ActionRef;
-use super::audit::ChainHead;
 use super::calendar::CalendarError;
 use super::escalation::{PauseSpan, Resolution, Stamp};
 use super::identity::{Person, Role};
@@ -100,14 +100,9 @@ pub struct Request {
     pub first_contact_resolution: bool,
     pub sla: SlaPlan,
     pub pauses: Vec<PauseSpan>,
-    /// Where the card lives.
-    pub platform: Platform,
-    pub channel: String,
-    #[serde(default)]
-    pub audit_head: Option<ChainHead>,
-    /// See [`LivingItem::workspace`](crate::domain::item::LivingItem::workspace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<String>,
+    /// The kernel's part: where its card lives, its workspace, its audit chain's head.
+    #[serde(flatten)]
+    pub living: Living,
 }
 
 /// What a new request is opened with; assignment, acceptance and resolution start empty.
@@ -159,10 +154,7 @@ impl Request {
             first_contact_resolution: false,
             sla: o.sla,
             pauses: Vec::new(),
-            platform: o.platform,
-            channel: o.channel,
-            audit_head: None,
-            workspace: None,
+            living: Living::new(o.platform, o.channel, None),
         }
     }
 }

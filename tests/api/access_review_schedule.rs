@@ -83,7 +83,7 @@ async fn a_scheduled_review_starts_once_per_slot_however_many_replicas_queue_it(
     assert_eq!(started.reviewer.as_str(), "fran");
     assert_eq!(started.started_by.as_str(), "steward");
     assert_eq!(started.due_at, at("2026-12-15T09:00:00Z"), "due_in after the slot");
-    assert_eq!(started.channel, "emea-ops");
+    assert_eq!(started.living.channel, "emea-ops");
     app.flush_outbox(&chat).await;
     assert!(
         dms(&chat)

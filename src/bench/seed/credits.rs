@@ -4,6 +4,7 @@
 //! the authority, rejected, cancelled by the requester, or expired. Approvals at the
 //! authority level count against the approver's monthly limit, as live ones do.
 
+use crate::domain::item::Living;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -110,10 +111,7 @@ pub fn generate(
         expires_at: requested_at + expire_after,
         reminded: false,
         closed: None,
-        platform,
-        channel,
-        audit_head: None,
-        workspace: None,
+        living: Living::new(platform, channel, None),
     };
     let fate = match draw.weighted(&[75, 12, 7, 6]) {
         0 => Fate::Approve,

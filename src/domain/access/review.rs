@@ -9,13 +9,13 @@
 //! A reviewer never certifies their own access: such grants are given to someone else when
 //! the campaign starts, and the rule is checked again on every click.
 
+use crate::domain::item::Living;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::audit::ChainHead;
 use crate::domain::calendar::CalendarError;
 use crate::domain::identity::{Person, Role};
-use crate::domain::ids::{PersonKey, Platform, TeamKey};
+use crate::domain::ids::{PersonKey, TeamKey};
 use crate::domain::item::{ItemKind, LivingItem, Projection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,13 +104,9 @@ pub struct ReviewList {
     pub escalated_to: Vec<PersonKey>,
     pub closed_at: Option<DateTime<Utc>>,
     pub team: TeamKey,
-    pub platform: Platform,
-    pub channel: String,
-    #[serde(default)]
-    pub audit_head: Option<ChainHead>,
-    /// See [`LivingItem::workspace`](crate::domain::item::LivingItem::workspace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<String>,
+    /// The kernel's part: where its card lives, its workspace, its audit chain's head.
+    #[serde(flatten)]
+    pub living: Living,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,10 +308,7 @@ mod tests {
             escalated_to: Vec::new(),
             closed_at: None,
             team: TeamKey::parse("ops").unwrap(),
-            platform: Platform::Console,
-            channel: "ops".into(),
-            audit_head: None,
-            workspace: None,
+            living: Living::new(crate::domain::ids::Platform::Console, "ops".into(), None),
         }
     }
 

@@ -1,3 +1,4 @@
+use crate::domain::item::Living;
 use std::str::FromStr;
 
 use super::*;
@@ -52,10 +53,7 @@ fn request(amount: &str) -> Credit {
         expires_at: now + chrono::Duration::hours(72),
         reminded: false,
         closed: None,
-        platform: Platform::Console,
-        channel: "ops".into(),
-        audit_head: None,
-        workspace: None,
+        living: Living::new(crate::domain::ids::Platform::Console, "ops".into(), None),
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::domain::item::Living;
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
@@ -43,10 +44,7 @@ pub(crate) fn escalation() -> Escalation {
         pauses: vec![],
         alerts: SlaAlerts::default(),
         incident: None,
-        platform: Platform::Console,
-        channel: "ops".into(),
-        audit_head: None,
-        workspace: None,
+        living: Living::new(Platform::Console, "ops".into(), None),
     }
 }
 

@@ -185,7 +185,7 @@ pub fn requested(a: &AccessRequest) -> String {
         a.id,
         what(a),
         format_duration(a.duration()),
-        a.channel
+        a.living.channel
     )
 }
 
@@ -436,7 +436,7 @@ pub fn decision_needed(a: &AccessRequest, holder: &str) -> String {
         a.id,
         what(a),
         format_duration(length),
-        a.channel
+        a.living.channel
     )
 }
 
@@ -453,7 +453,7 @@ pub fn task_assigned(
         what(a),
         person_name(directory, &a.holder),
         delivery_text(task, directory, zone),
-        a.channel
+        a.living.channel
     )
 }
 
@@ -519,7 +519,7 @@ pub fn task_overdue(a: &AccessRequest, task: &Delivery, zone: Tz) -> String {
         a.id,
         what(a),
         change_word(task.change).to_lowercase(),
-        a.channel
+        a.living.channel
     )
 }
 
@@ -532,7 +532,7 @@ pub fn task_escalated(a: &AccessRequest, task: &Delivery, owner: &str, zone: Tz)
         what(a),
         change_word(task.change).to_lowercase(),
         task_due(task, zone),
-        a.channel
+        a.living.channel
     )
 }
 

@@ -216,7 +216,7 @@ pub fn list_assigned(l: &ReviewList, due: DateTime<Utc>, zone: Tz) -> String {
         super::count_of(l.entries.len(), "grant", "grants"),
         local_time(due, zone),
         l.id,
-        l.channel
+        l.living.channel
     )
 }
 

@@ -146,7 +146,7 @@ pub fn requested(c: &Credit) -> String {
         amount(c),
         c.account,
         c.payload.reason,
-        c.channel
+        c.living.channel
     )
 }
 

@@ -79,7 +79,7 @@ pub fn no_policy(severity: &str, team: &str) -> String {
 pub fn opened(escalation: &Escalation) -> String {
     format!(
         "Escalation #{} opened for {} ({}). The card is in #{}.",
-        escalation.id, escalation.account, escalation.severity, escalation.channel
+        escalation.id, escalation.account, escalation.severity, escalation.living.channel
     )
 }
 

@@ -55,7 +55,7 @@ pub fn unknown_onboarding(id: i64) -> String {
 pub fn started(o: &Onboarding) -> String {
     format!(
         "Onboarding #{} started for {} ({}). The checklist is in #{}.",
-        o.id, o.account, o.plan_name, o.channel
+        o.id, o.account, o.plan_name, o.living.channel
     )
 }
 

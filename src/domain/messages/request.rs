@@ -165,7 +165,7 @@ pub fn opened(r: &Request, directory: &Directory) -> String {
         r.account,
         r.kind,
         r.priority.as_str().to_uppercase(),
-        r.channel
+        r.living.channel
     )
 }
 

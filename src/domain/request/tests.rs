@@ -1,3 +1,4 @@
+use crate::domain::item::Living;
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
@@ -47,10 +48,7 @@ fn request() -> Request {
             at_risk_fraction: 0.75,
         },
         pauses: vec![],
-        platform: Platform::Console,
-        channel: "ops".into(),
-        audit_head: None,
-        workspace: None,
+        living: Living::new(Platform::Console, "ops".into(), None),
     }
 }
 

@@ -97,7 +97,7 @@ async fn request(
         channel,
         now,
     });
-    access.workspace = event.inbound.workspace.clone();
+    access.living.workspace = event.inbound.workspace.clone();
     access.id = storage::items::next_id(&mut **tx, ItemKind::AccessRequest).await?;
     let after = access.snapshot();
     let actor_key = actor.key.to_string();

@@ -4,6 +4,7 @@
 //! before the due time; at the due time the reviewer's supervisors are told and may decide;
 //! `/access review close` applies the close policy.
 
+use crate::domain::item::Living;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -309,10 +310,7 @@ pub(crate) async fn open_campaign(
             escalated_to: Vec::new(),
             closed_at: None,
             team: team.key.clone(),
-            platform,
-            channel,
-            audit_head: None,
-            workspace: None,
+            living: Living::new(platform, channel, None),
         };
         let after = list.snapshot();
         audit(

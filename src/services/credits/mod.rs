@@ -70,15 +70,15 @@ pub(crate) fn approver_dms(
     approvers(services, c)
         .into_iter()
         .filter_map(|person| {
-            let user = person.user_on(c.platform)?;
+            let user = person.user_on(c.living.platform)?;
             Some(NewOutboxMessage {
-                platform: c.platform.as_str().to_owned(),
+                platform: c.living.platform.as_str().to_owned(),
                 kind: OutboxKind::Dm,
                 target: user.to_owned(),
                 message: message.clone(),
                 dedupe_key: c.key(format_args!("{tag}:{}", person.key)),
                 not_before: now,
-                workspace: c.workspace.clone(),
+                workspace: c.living.workspace.clone(),
             })
         })
         .collect()

@@ -7,6 +7,7 @@ use crate::domain::credit::{
 };
 use crate::domain::credit_command::{CreditList, Details};
 use crate::domain::ids::AccountKey;
+use crate::domain::item::Living;
 use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::CommandHelp;
 use crate::domain::messages::credit as text;
@@ -102,10 +103,7 @@ pub async fn request(
         expires_at: expiry(services, now),
         reminded: false,
         closed: None,
-        platform,
-        channel,
-        audit_head: None,
-        workspace: event.inbound.workspace.clone(),
+        living: Living::new(platform, channel, event.inbound.workspace.clone()),
     };
     credit.id = storage::items::next_id(&mut **tx, ItemKind::Credit).await?;
     let after = credit.snapshot();

@@ -51,7 +51,7 @@ pub async fn open(
         platform,
         channel,
     });
-    escalation.workspace = event.inbound.workspace.clone();
+    escalation.living.workspace = event.inbound.workspace.clone();
     // The id comes first: pages and the card name it, and both are stored with the row.
     escalation.id = storage::items::next_id(&mut **tx, ItemKind::Escalation).await?;
     // The card itself says who opened it and who is paged: no thread lines yet.

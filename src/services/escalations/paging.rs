@@ -67,29 +67,32 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
     let mut names = Vec::new();
     for person in people {
         names.push(person.display_name.clone());
-        if let Some(user) = person.user_on(e.platform) {
+        if let Some(user) = person.user_on(e.living.platform) {
             messages.push(NewOutboxMessage {
-                platform: e.platform.as_str().to_owned(),
+                platform: e.living.platform.as_str().to_owned(),
                 kind: OutboxKind::Dm,
                 target: user.to_owned(),
                 message: page.clone(),
                 dedupe_key: dedupe(person.key.as_str()),
                 not_before: now,
-                workspace: e.workspace.clone(),
+                workspace: e.living.workspace.clone(),
             });
         }
     }
     for channel in channels {
         names.push(format!("#{channel}"));
         messages.push(NewOutboxMessage {
-            platform: e.platform.as_str().to_owned(),
+            platform: e.living.platform.as_str().to_owned(),
             kind: OutboxKind::Post,
             // Checked at start-up: every enabled platform has an id for the logical channel.
-            target: services.settings.channel_on(e.platform, &channel).unwrap_or(channel.clone()),
+            target: services
+                .settings
+                .channel_on(e.living.platform, &channel)
+                .unwrap_or(channel.clone()),
             message: page.clone(),
             dedupe_key: dedupe(&format!("#{channel}")),
             not_before: now,
-            workspace: e.workspace.clone(),
+            workspace: e.living.workspace.clone(),
         });
     }
     Some(Pages { level: index + 1, names, messages })

@@ -179,8 +179,8 @@ fn messages_of(
             let stakeholders = services
                 .directory
                 .team(&incident.team)
-                .and_then(|team| team.channels.get(&incident.platform).cloned())
-                .unwrap_or_else(|| incident.channel.clone());
+                .and_then(|team| team.channels.get(&incident.living.platform).cloned())
+                .unwrap_or_else(|| incident.living.channel.clone());
             out.push(room_post(
                 incident,
                 &stakeholders,
@@ -196,7 +196,7 @@ fn messages_of(
                 .room
                 .as_ref()
                 .map(|r| r.channel.clone())
-                .unwrap_or_else(|| incident.channel.clone());
+                .unwrap_or_else(|| incident.living.channel.clone());
             out.push(room_post(incident, &target, words, &format!("notice:{number}:draft"), now));
         }
         _ => {}

@@ -69,9 +69,9 @@ pub async fn declare_for_escalation(
         title: &title,
         accounts: vec![(e.account.clone(), e.tier.clone())],
         escalation: Some(e.id),
-        platform: e.platform,
-        channel: e.channel.clone(),
-        workspace: e.workspace.clone(),
+        platform: e.living.platform,
+        channel: e.living.channel.clone(),
+        workspace: e.living.workspace.clone(),
     };
     let (incident, _) = open(services, tx, effects, actor, opening, now).await?;
     Ok(incident.id)
@@ -117,7 +117,7 @@ pub(super) async fn open(
         platform,
         channel,
     });
-    incident.workspace = workspace;
+    incident.living.workspace = workspace;
     incident.id = storage::items::next_id(&mut **tx, ItemKind::Incident).await?;
     let mut messages = Vec::new();
     // The console's room is a console channel, there as soon as it is named; the platforms'
@@ -172,22 +172,22 @@ pub(super) fn room_post(
     // A Slack thread room: a reply in the card's thread, in the card's channel.
     if let Some((channel, _)) = crate::domain::incident::room::thread_room_parts(room) {
         return NewOutboxMessage {
-            platform: incident.platform.as_str().to_owned(),
+            platform: incident.living.platform.as_str().to_owned(),
             kind: OutboxKind::Post,
             target: channel.to_owned(),
             message: Message { thread_of: Some(incident.card_key()), ..Message::text(body) },
             dedupe_key: incident.key(what),
             not_before: now,
-            workspace: incident.workspace.clone(),
+            workspace: incident.living.workspace.clone(),
         };
     }
     NewOutboxMessage {
-        platform: incident.platform.as_str().to_owned(),
+        platform: incident.living.platform.as_str().to_owned(),
         kind: OutboxKind::Post,
         target: room.to_owned(),
         message: Message::text(body),
         dedupe_key: incident.key(what),
         not_before: now,
-        workspace: incident.workspace.clone(),
+        workspace: incident.living.workspace.clone(),
     }
 }

@@ -72,7 +72,7 @@ pub(super) fn create_step(
 ) -> Option<(NewOutboxMessage, String)> {
     let settings = &services.settings.incident;
     let name = channel_name(&settings.channel_prefix, incident.id, &incident.title);
-    let op = match incident.platform {
+    let op = match incident.living.platform {
         Platform::Slack if settings.slack_room == RoomMode::Channel => {
             RoomOp::Create { incident: incident.id, name: name.clone() }
         }
@@ -96,7 +96,7 @@ pub(super) fn create_step(
         },
         _ => return None,
     };
-    Some((step(incident, &incident.channel, &op, "room:create", now), name))
+    Some((step(incident, &incident.living.channel, &op, "room:create", now), name))
 }
 
 /// The room's channel when it is a Slack channel of its own (not the team's channel): the
@@ -104,7 +104,7 @@ pub(super) fn create_step(
 pub(super) fn own_channel(incident: &Incident) -> Option<&str> {
     let room = incident.room.as_ref()?;
     let thread = thread_room_parts(&room.channel).is_some();
-    (room.platform == Platform::Slack && room.channel != incident.channel && !thread)
+    (room.platform == Platform::Slack && room.channel != incident.living.channel && !thread)
         .then_some(room.channel.as_str())
 }
 
@@ -179,7 +179,7 @@ fn invite_steps(
     what: &str,
     now: DateTime<Utc>,
 ) -> Vec<NewOutboxMessage> {
-    if incident.platform == Platform::Discord {
+    if incident.living.platform == Platform::Discord {
         let add = |user: String| {
             let key = format!("{what}:{user}");
             let op = RoomOp::AddMember { channel: channel.to_owned(), user };
@@ -201,7 +201,7 @@ fn invitees(services: &Services, incident: &Incident) -> Vec<String> {
     let mut users: Vec<String> = Vec::new();
     for key in people {
         let Some(person) = services.directory.person(key) else { continue };
-        if let Some(user) = person.user_on(incident.platform)
+        if let Some(user) = person.user_on(incident.living.platform)
             && !users.iter().any(|u| u == user)
         {
             users.push(user.to_owned());
@@ -218,13 +218,13 @@ fn step(
     now: DateTime<Utc>,
 ) -> NewOutboxMessage {
     NewOutboxMessage {
-        platform: incident.platform.as_str().to_owned(),
+        platform: incident.living.platform.as_str().to_owned(),
         kind: OutboxKind::Room,
         target: target.to_owned(),
         message: Message::text(serde_json::to_string(op).unwrap_or_default()),
         dedupe_key: incident.key(what),
         not_before: now,
-        workspace: incident.workspace.clone(),
+        workspace: incident.living.workspace.clone(),
     }
 }
 

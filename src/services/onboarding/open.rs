@@ -54,7 +54,7 @@ pub async fn open(
         channel,
         now,
     });
-    onboarding.workspace = event.inbound.workspace.clone();
+    onboarding.living.workspace = event.inbound.workspace.clone();
     onboarding.id = storage::items::next_id(&mut **tx, ItemKind::Onboarding).await?;
     let after = onboarding.snapshot();
     let actor_key = actor.key.to_string();

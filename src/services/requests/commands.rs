@@ -81,7 +81,7 @@ pub async fn command(
             let summary = text::handoff_summary(&actor.display_name, &moved);
             let key = format!("handoff:{}:{}:{}", actor.key, to, now.timestamp_micros());
             let mut summary_to = first.clone();
-            summary_to.platform = event.inbound.platform;
+            summary_to.living.platform = event.inbound.platform;
             effects.outbox.extend(direct_message(services, &summary_to, &to, summary, key, now));
             Ok(Reply::private(text::handed_off(moved.len(), &receiver.unwrap_or_default())))
         }

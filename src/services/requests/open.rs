@@ -141,7 +141,7 @@ pub async fn open_request(
         platform,
         channel,
     });
-    request.workspace = new.workspace;
+    request.living.workspace = new.workspace;
     request.id = storage::items::next_id(&mut **tx, ItemKind::Request).await?;
     let after = serde_json::json!({
         "account": request.account.as_str(),
