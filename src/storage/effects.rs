@@ -162,7 +162,8 @@ pub async fn write(
     let result = if inbox.is_some() { "count(*) FROM inbox_row" } else { "1::bigint" };
     let sql = format!("WITH {} SELECT {result}", parts.join(",\n"));
     // Placeholders keep their numbers whichever parts are present; a part left out leaves
-    // its parameters unused, and those are bound as untyped nulls.
+    // its parameters unused, and they are still bound (empty arrays, text nulls) with the
+    // types sqlx declares, so every shape takes the same parameter list.
     let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(now);
     query = match &inbox {
         Some(i) => query
