@@ -81,7 +81,7 @@ pub async fn run(
     let mut samples = Vec::with_capacity(decisions);
     for n in 0..decisions + 50 {
         services.loads.invalidate(&team);
-        let mut tx = db.pool.begin().await?;
+        let mut tx = crate::storage::Tx::begin(&db.pool).await?;
         let started = Instant::now();
         let decision = choose(&services, &mut tx, &team, &kind, 2, chrono::Utc::now()).await?;
         let elapsed = started.elapsed();

@@ -99,14 +99,14 @@ async fn declare(services: &Services) -> anyhow::Result<i64> {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|id| id.parse().ok())
         .with_context(|| format!("could not declare: {text}"))?;
-    let mut tx = services.pool.begin().await?;
+    let mut tx = crate::storage::Tx::begin(&services.pool).await?;
     let mut effects = services.effects();
     let room = Room { platform: Platform::Slack, channel: ROOM.into() };
     let now = services.clock.now();
     crate::services::incidents::room_opened(services, &mut tx, &mut effects, id, room, now)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
-    crate::storage::effects::write(&mut tx, &effects, None, now).await?;
+    crate::storage::effects::write_all(tx.conn().await?, &effects, now).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -29,7 +29,7 @@ struct BenchTimer;
 impl JobHandler for BenchTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let now = services.clock.now();
-        store::record_timer_run(tx, job.id, now).await.map_err(JobError::retry)
+        store::record_timer_run(tx.conn().await?, job.id, now).await.map_err(JobError::retry)
     }
 }
 

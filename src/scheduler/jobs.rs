@@ -139,13 +139,13 @@ impl JobWorker {
         let Some(handler) = self.registry.get(&job.kind) else {
             return Ok(Err(JobError::Fatal(format!("no handler for job kind `{}`", job.kind))));
         };
-        let mut tx = self.services.pool.begin().await?;
+        let mut tx = crate::storage::Tx::begin(&self.services.pool).await?;
         if let Err(err) = handler.run(&self.services, job, &mut tx).await {
             tx.rollback().await?;
             return Ok(Err(err));
         }
         let now = self.services.clock.now();
-        if jobs::complete(&mut *tx, job.id, &self.id, now).await? {
+        if jobs::complete(tx.conn().await?, job.id, &self.id, now).await? {
             tx.commit().await?;
             Ok(Ok(true))
         } else {

@@ -218,8 +218,8 @@ impl Dispatcher {
     /// Marks the message failed; a page that could not be delivered pages the next level.
     async fn give_up(&self, message: &OutboxMessage, reason: &str) -> anyhow::Result<()> {
         tracing::warn!(outbox_id = message.id, %reason, "message failed permanently");
-        let mut tx = self.services.pool.begin().await?;
-        outbox::mark_failed(&mut *tx, message.id, reason).await?;
+        let mut tx = crate::storage::Tx::begin(&self.services.pool).await?;
+        outbox::mark_failed(tx.conn().await?, message.id, reason).await?;
         crate::services::escalations::page_undeliverable(
             &self.services,
             &mut tx,

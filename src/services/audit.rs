@@ -178,7 +178,8 @@ pub async fn history(
         return Err(AppError::NotFound(text::unknown_account(account.as_str())));
     }
     let records =
-        storage::audit_trail::account_history(&mut **tx, account.as_str(), HISTORY_LIMIT).await?;
+        storage::audit_trail::account_history(tx.conn().await?, account.as_str(), HISTORY_LIMIT)
+            .await?;
     let lines: Vec<String> =
         records.iter().map(|r| text::audit_line(r, &services.directory, actor.time_zone)).collect();
     let body = if lines.is_empty() { text::audit_empty() } else { lines.join("\n") };

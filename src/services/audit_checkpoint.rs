@@ -154,8 +154,10 @@ impl JobHandler for CheckpointJob {
         let retry = |e: sqlx::Error| JobError::Retryable(e.to_string());
         let now = services.clock.now();
         let webhook = services.settings.audit.checkpoint_webhook_url.is_some();
-        seal(tx, now, webhook).await.map_err(retry)?;
-        storage::jobs::enqueue(&mut **tx, &next_job(services, now), now).await.map_err(retry)?;
+        seal(tx.conn().await?, now, webhook).await.map_err(retry)?;
+        storage::jobs::enqueue(tx.conn().await?, &next_job(services, now), now)
+            .await
+            .map_err(retry)?;
         Ok(())
     }
 }

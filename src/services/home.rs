@@ -104,7 +104,7 @@ impl JobHandler for Republish {
             not_before: now,
             workspace: viewer.workspace.clone(),
         };
-        outbox::enqueue(tx, &message, now).await.map_err(JobError::retry)?;
+        outbox::enqueue(tx.conn().await?, &message, now).await.map_err(JobError::retry)?;
         Ok(())
     }
 }

@@ -22,8 +22,19 @@ use crate::domain::inbound::{Inbound, InboundKind};
 use crate::domain::item::{ItemKind, parse_action_id};
 use crate::domain::messages;
 use crate::domain::reply::Reply;
-use crate::storage::effects::{Effects, InboxRecord};
+use crate::storage::effects::{Effects, InboxRecord, Written};
 use crate::storage::{self, Tx};
+
+/// How often an event is decided again when an item it changes was changed meanwhile.
+/// Each attempt sees the others' changes, so a second conflict needs a third writer racing.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// What one attempt at an inbound event came to.
+enum Attempt {
+    Done(Box<Reply>),
+    /// An item changed between reading and writing it: nothing was written.
+    Conflict,
+}
 
 /// One inbound event being handled: who, what, when.
 pub struct Event<'a> {
@@ -193,9 +204,36 @@ impl Services {
             return Err(unknown());
         }
         // Parse before touching the database: bad input writes nothing.
-        let intent = Intent::parse(inbound)?;
+        let mut intent = Intent::parse(inbound)?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
+        // Items are read without a lock and written only if unchanged (compare-and-set, see
+        // `storage::Tx`): when someone else wrote one in between, nothing of this attempt
+        // was written, and it is decided again on what is there now — which then sees the
+        // other change (a stale card, "already acknowledged").
+        for attempt in 1.. {
+            match self.attempt(inbound, actor, intent, now).await? {
+                Attempt::Done(reply) => return Ok(*reply),
+                Attempt::Conflict if attempt < MAX_ATTEMPTS => {
+                    tracing::info!(attempt, "an item changed meanwhile; deciding again");
+                    intent = Intent::parse(inbound)?;
+                }
+                Attempt::Conflict => break,
+            }
+        }
+        Err(AppError::Conflict(messages::changed_meanwhile()))
+    }
+
+    /// One attempt at an inbound event, in one unit of work.
+    async fn attempt(
+        &self,
+        inbound: &Inbound,
+        actor: Option<&Person>,
+        intent: Intent,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt, AppError> {
+        let unknown =
+            || AppError::UnknownPerson { platform: inbound.platform, user: inbound.actor.clone() };
+        let mut tx = Tx::new(&self.pool);
         let mut effects = self.effects();
         let routed = match (actor, intent) {
             (_, Intent::RoomMessage(message)) => {
@@ -218,13 +256,14 @@ impl Services {
                         storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?
                 {
                     tracing::info!("duplicate delivery; answering with the stored reply");
-                    return Ok(stored);
+                    return Ok(Attempt::Done(Box::new(stored)));
                 }
                 return Err(err);
             }
         };
         // The inbox row goes last, with the reply, in the same statement as the effects: a
-        // duplicate (even a concurrent one) finds the key taken and its work is rolled back.
+        // duplicate (even a concurrent one) finds the key taken and none of its work is
+        // written.
         let record = InboxRecord {
             dedupe_key: &inbound.dedupe_key,
             platform: inbound.platform.as_str(),
@@ -232,14 +271,23 @@ impl Services {
             summary: &inbound.summary(),
             reply: &reply,
         };
-        if !storage::effects::write(&mut tx, &effects, Some(record), now).await? {
-            tx.rollback().await?;
-            tracing::info!("duplicate delivery; answering with the stored reply");
-            let stored = storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?;
-            return Ok(stored.unwrap_or_else(|| Reply::private(messages::already_handled())));
+        match storage::effects::write(tx.last().await?, &effects, Some(record), now).await? {
+            Written::Done => {
+                tx.commit().await?;
+                Ok(Attempt::Done(Box::new(reply)))
+            }
+            Written::Duplicate => {
+                tx.rollback().await?;
+                tracing::info!("duplicate delivery; answering with the stored reply");
+                let stored = storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?;
+                let reply = stored.unwrap_or_else(|| Reply::private(messages::already_handled()));
+                Ok(Attempt::Done(Box::new(reply)))
+            }
+            Written::Conflict => {
+                tx.rollback().await?;
+                Ok(Attempt::Conflict)
+            }
         }
-        tx.commit().await?;
-        Ok(reply)
     }
 
     async fn route(

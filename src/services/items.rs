@@ -3,10 +3,14 @@
 //! its card, its refusals, its transition — and the kernel does the rest:
 //!
 //! ```text
-//! click ─▶ decode verb ─▶ lock row ─▶ version compare ─▶ stale? current card, privately
+//! click ─▶ decode verb ─▶ read row ─▶ version compare ─▶ stale? current card, privately
 //!                                           └▶ workflow transition ─▶ save: audit record,
 //!                                              compare-and-set row + projection, card update,
 //!                                              thread lines, DMs, the workflow's timers
+//!
+//! The row is read without a lock and every write goes into the event's write set, written
+//! in one statement that holds only if the row is still the version read (see `storage::Tx`);
+//! otherwise the event is decided again, and then sees the other change.
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -22,8 +26,15 @@ use crate::domain::ids::{AccountKey, PersonKey, Platform, TeamKey};
 use crate::domain::item::{LivingItem, Projection};
 use crate::domain::reply::{Card, Choice, Message, Reply};
 use crate::storage::effects::Effects;
+use crate::storage::items::ItemWrite;
 use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
 use crate::storage::{self, Tx};
+
+/// Item rows a write set carries; a use case that writes more (an import, a review campaign
+/// of many lists) writes the rest as it goes, inside its transaction. A click writes one or
+/// two; the cap keeps one statement's parameters (12 or so per row) far below PostgreSQL's
+/// 65,535 and its plan small.
+const MAX_ITEMS_PER_WRITE_SET: usize = 16;
 
 /// A change to persist: the item after a transition (version already bumped).
 pub(crate) struct Change<T> {
@@ -77,7 +88,7 @@ pub(crate) trait Workflow {
 
     /// Refuses `action` by `actor` if it makes no sense for `item` as it is, e.g. "already
     /// acknowledged by Sam", or a missing role: checked before a prompt asks for text, on a
-    /// stale card, and again under the row lock by the transition.
+    /// stale card, and again by the transition.
     fn check(
         services: &Services,
         item: &Self::Item,
@@ -172,7 +183,9 @@ pub(crate) async fn handle_click<W: Workflow>(
 ) -> Result<Reply, AppError> {
     let (actor, now) = (event.actor, event.now);
     let action = W::decode(services, &action_ref.verb, typed.map(str::trim).unwrap_or(""))?;
-    let current: W::Item = storage::items::get_for_update(tx, action_ref.id)
+    // Read without a lock: the save writes the row only if it is still this version (see
+    // `storage::Tx`), else the whole event is decided again.
+    let current: W::Item = storage::items::get(tx.read().await?, action_ref.id)
         .await?
         .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
     if action_ref.version != current.version() {
@@ -254,7 +267,7 @@ pub(crate) async fn save_in_job<W: Workflow>(
     use super::jobs::JobError;
     let now = services.clock.now();
     save::<W>(services, tx, &mut effects, change, now).await.map_err(JobError::retry)?;
-    storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+    storage::effects::write_all(tx.conn().await?, &effects, now).await.map_err(JobError::retry)
 }
 
 /// `<kind> show <id>`: the item's card, privately, times in the reader's zone.
@@ -264,7 +277,7 @@ pub(crate) async fn show<W: Workflow>(
     event: &Event<'_>,
     id: i64,
 ) -> Result<Reply, AppError> {
-    let item: W::Item = storage::items::get(&mut **tx, id)
+    let item: W::Item = storage::items::get(tx.read().await?, id)
         .await?
         .ok_or_else(|| AppError::NotFound(W::unknown(id)))?;
     let mut card = W::card(services, tx, &item, event.actor.time_zone, event.now).await?;
@@ -314,9 +327,9 @@ pub(crate) fn audit<T: LivingItem>(
     effects.audit.push(record);
 }
 
-/// Persists a change: the audit record and the compare-and-set write of the row with its
-/// projection now, the card update, thread lines, messages and the workflow's follow-ups
-/// into `effects`. Fails with a conflict if the row moved on.
+/// Persists a change: the audit record, the compare-and-set write of the row with its
+/// projection, the card update, thread lines, messages and the workflow's follow-ups, all
+/// into `effects` (whose write fails as a whole if the row moved on).
 pub(crate) async fn save<W: Workflow>(
     services: &Services,
     tx: &mut Tx,
@@ -328,7 +341,9 @@ pub(crate) async fn save<W: Workflow>(
     let mut item = change.after;
     let (before, after) = (change.before.snapshot(), item.snapshot());
     audit(effects, &mut item, change.actor, &change.action, before, after, now);
-    if !storage::items::update(tx, &item, &projection(&item)?, now).await? {
+    if defers(effects, &item) {
+        effects.write_item(item_write(ItemWrite::update(&item, projection(&item)?), &item)?);
+    } else if !storage::items::update(tx.conn().await?, &item, &projection(&item)?, now).await? {
         let zone = team_zone(services, &item);
         return Err(AppError::Conflict(W::stale(services, &item, zone)));
     }
@@ -339,8 +354,8 @@ pub(crate) async fn save<W: Workflow>(
 }
 
 /// Writes a new item, whose first audit records are already chained onto it (see
-/// [`audit`]), and publishes its card. Returns `false`, writing nothing, when a unique
-/// constraint of its table refused the row (a duplicate delivery).
+/// [`audit`]), and publishes its card, all with the rest of `effects`. For an item whose only
+/// key is the id reserved for it; one with a key of its own uses [`create_once`].
 pub(crate) async fn create<W: Workflow>(
     services: &Services,
     tx: &mut Tx,
@@ -349,13 +364,49 @@ pub(crate) async fn create<W: Workflow>(
     lines: &[String],
     messages: Vec<NewOutboxMessage>,
     now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if defers(effects, item) {
+        effects.write_item(item_write(ItemWrite::new_row(item, projection(item)?), item)?);
+    } else {
+        storage::items::insert(tx.conn().await?, item, &projection(item)?, now).await?;
+    }
+    publish::<W>(services, tx, effects, item, lines, messages, now).await?;
+    super::home::changed(services, effects, W::home_people(services, item), now);
+    Ok(())
+}
+
+/// [`create`] for an item with a unique key of its own (a request's source and external
+/// id, an incident's room): its row is written now, and `false`, writing nothing else, says
+/// a unique constraint refused it (a duplicate; a concurrent one waits for the first).
+pub(crate) async fn create_once<W: Workflow>(
+    services: &Services,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    item: &W::Item,
+    lines: &[String],
+    messages: Vec<NewOutboxMessage>,
+    now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    if !storage::items::insert(tx, item, &projection(item)?, now).await? {
+    if !storage::items::insert(tx.conn().await?, item, &projection(item)?, now).await? {
         return Ok(false);
     }
     publish::<W>(services, tx, effects, item, lines, messages, now).await?;
     super::home::changed(services, effects, W::home_people(services, item), now);
     Ok(true)
+}
+
+/// Whether `item`'s row goes into the write set rather than being written now: while the set
+/// has room, and always when it already holds the row (which is not written yet).
+fn defers<T: LivingItem>(effects: &Effects, item: &T) -> bool {
+    effects.items.len() < MAX_ITEMS_PER_WRITE_SET || effects.holds_item(T::KIND, item.id())
+}
+
+/// A failure to serialise an item is a bug, not the user's doing.
+fn item_write<T: LivingItem>(
+    write: serde_json::Result<ItemWrite>,
+    item: &T,
+) -> Result<ItemWrite, AppError> {
+    write.map_err(|err| AppError::Unexpected(anyhow::anyhow!("{} {}: {err}", T::KIND, item.id())))
 }
 
 /// The card (posted once, then updated in place), its thread lines, the messages and the

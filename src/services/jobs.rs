@@ -28,6 +28,13 @@ impl JobError {
     }
 }
 
+/// A database error in a job is worth another attempt (an outage, a serialisation failure).
+impl From<sqlx::Error> for JobError {
+    fn from(err: sqlx::Error) -> JobError {
+        JobError::retry(err)
+    }
+}
+
 /// A job's payload as `T`; a payload that does not parse can never succeed.
 pub fn payload<T: serde::de::DeserializeOwned>(
     job: &crate::storage::jobs::Job,

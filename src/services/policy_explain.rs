@@ -127,7 +127,7 @@ async fn credit(
                 // The month is the approver's own, as when they approve.
                 let (from, to) = month_bounds(event.now, person.time_zone);
                 let used = storage::credits::approved_sum(
-                    tx,
+                    tx.conn().await?,
                     person.key.as_str(),
                     currency.code(),
                     from,

@@ -24,10 +24,10 @@ pub fn whoami(services: &Services, event: &Event<'_>) -> Reply {
 }
 
 pub async fn status(tx: &mut Tx) -> Result<Reply, AppError> {
-    let outbox = storage::outbox::counts(&mut **tx).await?;
-    let (jobs_pending, jobs_dead) = storage::jobs::counts(&mut **tx).await?;
+    let outbox = storage::outbox::counts(tx.conn().await?).await?;
+    let (jobs_pending, jobs_dead) = storage::jobs::counts(tx.conn().await?).await?;
     let pattern = super::escalations::page_key_pattern();
-    let pages_failed = storage::outbox::count_failed_like(&mut **tx, &pattern).await?;
+    let pages_failed = storage::outbox::count_failed_like(tx.conn().await?, &pattern).await?;
     Ok(Reply::private(messages::status(&StatusFigures {
         outbox_pending: outbox.pending,
         outbox_failed: outbox.failed,

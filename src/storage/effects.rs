@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 
+use super::items::ItemWrite;
 use super::jobs::NewJob;
 use super::outbox::NewOutboxMessage;
 use std::collections::BTreeSet;
@@ -19,9 +20,11 @@ use crate::domain::audit::AuditRecord;
 use crate::domain::audit_key::AuditKeys;
 use crate::domain::reply::{Message, Reply};
 
-/// Everything a transition writes besides its aggregate row.
+/// Everything a transition writes: its item rows, audit records, messages, timers.
 #[derive(Debug)]
 pub struct Effects {
+    /// Item rows to insert or compare-and-set, at most one write per item.
+    pub items: Vec<ItemWrite>,
     /// Chained records for subjects whose chain head lives in their own row.
     pub audit: Vec<AuditRecord>,
     pub outbox: Vec<NewOutboxMessage>,
@@ -37,7 +40,24 @@ pub struct Effects {
 impl Effects {
     /// An empty write set whose audit records are chained under `keys`.
     pub fn new(keys: Arc<AuditKeys>) -> Effects {
-        Effects { audit: Vec::new(), outbox: Vec::new(), jobs: Vec::new(), homes: None, keys }
+        Effects {
+            items: Vec::new(),
+            audit: Vec::new(),
+            outbox: Vec::new(),
+            jobs: Vec::new(),
+            homes: None,
+            keys,
+        }
+    }
+
+    /// Adds an item row to write. An item written twice in one write set is written once,
+    /// with the later content (see [`ItemWrite::then`]).
+    pub fn write_item(&mut self, write: ItemWrite) {
+        let same = |w: &&mut ItemWrite| (w.kind, w.id) == (write.kind, write.id);
+        match self.items.iter_mut().find(same) {
+            Some(earlier) => earlier.then(write),
+            None => self.items.push(write),
+        }
     }
 
     /// Adds `people` to the homes to republish in the debounce window that `homes` names
@@ -49,6 +69,11 @@ impl Effects {
         }
     }
 
+    /// Whether the write set holds a write of item `id` of `kind`.
+    pub fn holds_item(&self, kind: crate::domain::item::ItemKind, id: i64) -> bool {
+        self.items.iter().any(|w| w.kind == kind && w.id == id)
+    }
+
     pub fn send(&mut self, message: NewOutboxMessage) {
         self.outbox.push(message);
     }
@@ -58,7 +83,8 @@ impl Effects {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.audit.is_empty()
+        self.items.is_empty()
+            && self.audit.is_empty()
             && self.outbox.is_empty()
             && self.jobs.is_empty()
             && self.homes.is_none()
@@ -86,9 +112,28 @@ pub struct InboxRecord<'a> {
     pub reply: &'a Reply,
 }
 
-/// Writes `effects` (and the inbox row, if given) in one statement. Returns `false` when the
-/// inbox row's dedupe key was already recorded: the event is a duplicate and the caller must
-/// roll back. A concurrent duplicate blocks on the key until the first transaction ends.
+/// How a write set fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// All of it is written.
+    Done,
+    /// None of it: the inbox row's dedupe key was already recorded, the event is a duplicate.
+    Duplicate,
+    /// None of it: an item row was no longer the version it was read at (someone else
+    /// wrote it first). Decide again on what is there now.
+    Conflict,
+}
+
+/// The SQLSTATEs the statement fails itself with (see the `write_set_abort` migration).
+const DUPLICATE: &str = "SWDUP";
+const CONFLICT: &str = "SWCAS";
+
+/// Writes `effects` (and the inbox row, if given) in one statement, all of it or nothing:
+/// when the inbox row's dedupe key is taken, or an item row moved on, the statement fails
+/// itself and says which ([`Written`]). So the statement needs no transaction around it to
+/// be atomic (see [`Tx`](super::Tx)); inside one, the caller rolls back on anything but
+/// [`Written::Done`]. A concurrent duplicate or writer blocks on the key or row until the
+/// first ends.
 ///
 /// The statement holds only the parts that have rows: a data-modifying CTE costs its table
 /// and every index opened and locked even when it inserts nothing, which is most of the cost
@@ -99,38 +144,82 @@ pub async fn write(
     effects: &Effects,
     inbox: Option<InboxRecord<'_>>,
     now: DateTime<Utc>,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<Written> {
+    match write_statement(conn, effects, inbox, now).await {
+        Ok(()) => Ok(Written::Done),
+        Err(err) => match err.as_database_error().and_then(|e| e.code()).as_deref() {
+            Some(DUPLICATE) => Ok(Written::Duplicate),
+            Some(CONFLICT) => Ok(Written::Conflict),
+            _ => Err(err),
+        },
+    }
+}
+
+/// Writes `effects` (no inbox row) in one statement, all of it or nothing. An item row that
+/// moved on fails it with the database error `SWCAS` — for a job, one more attempt.
+pub async fn write_all(
+    conn: &mut PgConnection,
+    effects: &Effects,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    write_statement(conn, effects, None, now).await
+}
+
+async fn write_statement(
+    conn: &mut PgConnection,
+    effects: &Effects,
+    inbox: Option<InboxRecord<'_>>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     if effects.is_empty() && inbox.is_none() {
-        return Ok(true);
+        return Ok(());
     }
     let (audit, outbox, jobs) = (&effects.audit, &effects.outbox, &effects.jobs);
     let homes = effects.homes.as_ref().filter(|h| !h.people.is_empty());
-    let mut parts: Vec<&str> = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
+    // The item writes first, each returning a row if it held; the audit records are inserted
+    // only if all held, so a writer that lost the race never takes the next place in an
+    // item's chain (which would fail on the chain's unique key instead).
+    let mut first = FIXED_PARAMETERS + 1;
+    let mut held = Vec::new();
+    for (index, item) in effects.items.iter().enumerate() {
+        let name = format!("item_{index}");
+        parts.push(item.cte(&name, first));
+        first += item.parameters();
+        held.push(format!("(SELECT count(*) FROM {name})"));
+    }
+    let all_held = match held.len() {
+        0 => None,
+        n => Some(format!("{} = {n}", held.join(" + "))),
+    };
     if inbox.is_some() {
         parts.push(
             "inbox_row AS (
                  INSERT INTO inbox (dedupe_key, platform, actor, summary, received_at, reply)
                  VALUES ($2, $3, $4, $5, $1, $6)
                  ON CONFLICT (dedupe_key) DO NOTHING
-                 RETURNING 1)",
+                 RETURNING 1)"
+                .to_owned(),
         );
     }
     if !audit.is_empty() {
-        parts.push(
+        let gate = all_held.as_deref().map_or(String::new(), |held| format!(" WHERE {held}"));
+        parts.push(format!(
             "audit_rows AS (
                  INSERT INTO audit_log (at, actor, subject, subject_seq, action, before, after,
                                         prev_hash, hash, key_id)
                  SELECT * FROM UNNEST($7::timestamptz[], $8::text[], $9::text[], $10::bigint[],
                                       $11::text[], $12::jsonb[], $13::jsonb[], $14::text[],
-                                      $15::text[], $16::text[]))",
-        );
+                                      $15::text[], $16::text[]) AS a{gate})"
+        ));
     }
     if !outbox.is_empty() {
         parts.push(
             "outbox_row AS (
                  INSERT INTO outbox_fanouts (platforms, kinds, targets, payloads, living_keys,
                                              dedupe_keys, not_befores, workspaces, created_at)
-                 VALUES ($17, $18, $19, $20, $21, $22, $23, $33, $1))",
+                 VALUES ($17, $18, $19, $20, $21, $22, $23, $33, $1))"
+                .to_owned(),
         );
     }
     if !jobs.is_empty() {
@@ -140,7 +229,8 @@ pub async fn write(
                  SELECT k, p, d, r, m, $1
                  FROM UNNEST($24::text[], $25::jsonb[], $26::text[], $27::timestamptz[],
                              $28::integer[]) AS j(k, p, d, r, m)
-                 ON CONFLICT (dedupe_key) DO NOTHING)",
+                 ON CONFLICT (dedupe_key) DO NOTHING)"
+                .to_owned(),
         );
     }
     if homes.is_some() {
@@ -153,13 +243,27 @@ pub async fn write(
                             || CASE WHEN workspace = '' THEN '' ELSE workspace || ':' END
                             || user_id || ':' || $31::bigint, $32, 3, $1
                  FROM home_viewers WHERE person_key = ANY($30::text[])
-                 ON CONFLICT (dedupe_key) DO NOTHING)",
+                 ON CONFLICT (dedupe_key) DO NOTHING)"
+                .to_owned(),
         );
     }
     if parts.is_empty() {
-        return Ok(true);
+        return Ok(());
     }
-    let result = if inbox.is_some() { "count(*) FROM inbox_row" } else { "1::bigint" };
+    // The duplicate first: a redelivery whose item has moved on is still a redelivery.
+    let mut refusals = Vec::new();
+    if inbox.is_some() {
+        refusals.push(format!(
+            "WHEN (SELECT count(*) FROM inbox_row) = 0 THEN steward_abort_write_set('{DUPLICATE}')"
+        ));
+    }
+    if let Some(held) = &all_held {
+        refusals.push(format!("WHEN NOT ({held}) THEN steward_abort_write_set('{CONFLICT}')"));
+    }
+    let result = match refusals.is_empty() {
+        true => "1::bigint".to_owned(),
+        false => format!("CASE {} ELSE 1 END", refusals.join(" ")),
+    };
     let sql = format!("WITH {} SELECT {result}", parts.join(",\n"));
     // Placeholders keep their numbers whichever parts are present; a part left out leaves
     // its parameters unused, and they are still bound (empty arrays, text nulls) with the
@@ -211,6 +315,11 @@ pub async fn write(
         .bind(homes.map_or(0, |h| h.window))
         .bind(homes.map_or(now, |h| h.run_at))
         .bind(outbox.iter().map(|m| m.workspace.as_deref()).collect::<Vec<_>>());
-    let inserted = query.fetch_one(conn).await?;
-    Ok(inbox.is_none() || inserted == 1)
+    for item in &effects.items {
+        query = item.bind(query);
+    }
+    query.fetch_one(conn).await.map(|_| ())
 }
+
+/// The parameters every shape binds (`$1` … `$33`); the item writes' follow.
+const FIXED_PARAMETERS: usize = 33;

@@ -188,6 +188,112 @@ pub async fn update<T: LivingItem>(
     Ok(query.execute(conn).await?.rows_affected() == 1)
 }
 
+/// An item row written as part of a write set, in the same statement as the rest of it
+/// ([`effects::write`](super::effects::write)): the item's document, serialised once, and
+/// its projection, with what the stored row must be for the write to hold.
+#[derive(Debug)]
+pub struct ItemWrite {
+    pub kind: ItemKind,
+    pub id: i64,
+    pub version: i32,
+    /// The version the stored row must still have (compare-and-set); `None` for a new row.
+    pub replaces: Option<i32>,
+    pub doc: Box<serde_json::value::RawValue>,
+    pub projection: Projection,
+    pub workspace: Option<String>,
+}
+
+impl ItemWrite {
+    /// A new row for `item`, whose id was reserved with [`next_id`].
+    pub fn new_row<T: LivingItem>(item: &T, projection: Projection) -> serde_json::Result<Self> {
+        ItemWrite::of(item, projection, None)
+    }
+
+    /// `item` as version `item.version()` over the version before it.
+    pub fn update<T: LivingItem>(item: &T, projection: Projection) -> serde_json::Result<Self> {
+        ItemWrite::of(item, projection, Some(item.version() - 1))
+    }
+
+    fn of<T: LivingItem>(
+        item: &T,
+        projection: Projection,
+        replaces: Option<i32>,
+    ) -> serde_json::Result<Self> {
+        Ok(ItemWrite {
+            kind: T::KIND,
+            id: item.id(),
+            version: item.version(),
+            replaces,
+            doc: serde_json::value::to_raw_value(item)?,
+            projection,
+            workspace: item.workspace().map(str::to_owned),
+        })
+    }
+
+    /// The same row written again later in the same write set: the later content, held to
+    /// what the first write expected (one statement sees the row only as it was before).
+    pub fn then(&mut self, later: ItemWrite) {
+        let replaces = self.replaces;
+        *self = ItemWrite { replaces, ..later };
+    }
+
+    /// This write as a data-modifying CTE named `name` returning one row if it held, its
+    /// parameters numbered from `$first` (`$1` is the write set's `now`), in the order
+    /// [`ItemWrite::bind`] binds them.
+    pub(super) fn cte(&self, name: &str, first: usize) -> String {
+        let columns: Vec<&str> = self.projection.cells.iter().map(|(name, _)| *name).collect();
+        let cells: Vec<String> =
+            (0..columns.len()).map(|i| format!("${}", first + 3 + i)).collect();
+        let (id, version, doc, workspace) =
+            (first, first + 1, first + 2, first + 3 + columns.len());
+        let table = table(self.kind);
+        match self.replaces {
+            None => format!(
+                "{name} AS (INSERT INTO {table} (id, version, doc, updated_at, {}, workspace)
+                 VALUES (${id}, ${version}, ${doc}, $1, {}, ${workspace})
+                 ON CONFLICT DO NOTHING RETURNING 1)",
+                columns.join(", "),
+                cells.join(", "),
+            ),
+            Some(_) => {
+                let assignments: Vec<String> =
+                    columns.iter().zip(&cells).map(|(c, p)| format!("{c} = {p}")).collect();
+                format!(
+                    "{name} AS (UPDATE {table} SET version = ${version}, doc = ${doc},
+                         updated_at = $1, {}, workspace = ${workspace}
+                     WHERE id = ${id} AND version = ${} RETURNING 1)",
+                    assignments.join(", "),
+                    workspace + 1,
+                )
+            }
+        }
+    }
+
+    /// How many parameters [`ItemWrite::cte`] numbers.
+    pub(super) fn parameters(&self) -> usize {
+        4 + self.projection.cells.len() + usize::from(self.replaces.is_some())
+    }
+
+    pub(super) fn bind<'q, O>(
+        &'q self,
+        query: sqlx::query::QueryScalar<'q, Postgres, O, PgArguments>,
+    ) -> sqlx::query::QueryScalar<'q, Postgres, O, PgArguments> {
+        let query = query.bind(self.id).bind(self.version).bind(Json(&self.doc));
+        let query = self.projection.cells.iter().fold(query, |query, (_, cell)| match cell {
+            Cell::Text(value) => query.bind(value.as_deref()),
+            Cell::Time(value) => query.bind(*value),
+            Cell::Flag(value) => query.bind(*value),
+            Cell::Int(value) => query.bind(*value),
+            Cell::Amount(value) => query.bind(*value),
+        });
+        let query = query.bind(self.workspace.as_deref());
+        match self.replaces {
+            Some(version) => query.bind(version),
+            None => query,
+        }
+    }
+}
+
 /// Rows per statement of [`insert_many`]: large enough that a million rows are a few hundred
 /// statements, small enough that one batch's arrays stay a few megabytes.
 const INSERT_BATCH: usize = 2_000;

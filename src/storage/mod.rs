@@ -26,14 +26,14 @@ pub mod retention;
 pub mod roles;
 pub mod seed;
 pub mod slack_installations;
+mod unit;
+
+pub use unit::Tx;
 
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Postgres};
-
-/// A transaction on the Steward database.
-pub type Tx = sqlx::Transaction<'static, Postgres>;
+use sqlx::{AssertSqlSafe, ConnectOptions, PgPool};
 
 /// The embedded migrations in `./migrations`, applied at start and by `steward migrate`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -430,7 +430,9 @@ impl steward::scheduler::jobs::JobHandler for HangingJob {
             dedupe_key: Some("hang-effect".into()),
             max_attempts: 1,
         };
-        steward::storage::jobs::enqueue(&mut **tx, &new, chrono::Utc::now()).await.unwrap();
+        steward::storage::jobs::enqueue(tx.conn().await.unwrap(), &new, chrono::Utc::now())
+            .await
+            .unwrap();
         self.shutdown.cancel();
         std::future::pending().await
     }

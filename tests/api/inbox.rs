@@ -61,8 +61,9 @@ async fn racing_transactions_on_one_key_apply_their_effect_once() {
                 reply: &reply,
             };
             let mut tx = pool.begin().await.unwrap();
-            let fresh =
+            let written =
                 storage::effects::write(&mut tx, &effects, Some(record), t0()).await.unwrap();
+            let fresh = written == storage::effects::Written::Done;
             if fresh {
                 tx.commit().await.unwrap();
             } else {

@@ -563,7 +563,7 @@ async fn on_slack_pins_and_pin_reactions_in_the_room_go_on_the_timeline_once_and
     assert_eq!(cards.len(), 1, "the summary card is posted once");
     // The room as its creation reports it (again: a retry must not record it again).
     for _ in 0..2 {
-        let mut tx = story.app.pool.begin().await.unwrap();
+        let mut tx = steward::storage::Tx::begin(&story.app.pool).await.unwrap();
         let mut effects = story.app.services.effects();
         let room = Room { platform: Platform::Slack, channel: ROOM.into() };
         let now = story.app.now();
@@ -577,7 +577,9 @@ async fn on_slack_pins_and_pin_reactions_in_the_room_go_on_the_timeline_once_and
         )
         .await
         .unwrap();
-        steward::storage::effects::write(&mut tx, &effects, None, now).await.unwrap();
+        steward::storage::effects::write_all(tx.conn().await.unwrap(), &effects, now)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     assert_eq!(audit_actions(&story.app, 1).await, ["declare", "room"]);

@@ -50,3 +50,4 @@ mod slack_select;
 mod slack_socket;
 mod slack_workspace;
 mod slack_workspaces;
+mod write_sets;

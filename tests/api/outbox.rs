@@ -188,7 +188,7 @@ async fn write_set(app: &TestApp, messages: Vec<NewOutboxMessage>) {
         effects.send(m);
     }
     let mut conn = app.pool.acquire().await.unwrap();
-    assert!(effects::write(&mut conn, &effects, None, app.now()).await.unwrap());
+    effects::write_all(&mut conn, &effects, app.now()).await.unwrap();
 }
 
 async fn outbox_keys(app: &TestApp) -> Vec<String> {

@@ -337,6 +337,12 @@ pub fn status(figures: &StatusFigures) -> String {
     out
 }
 
+/// Others kept changing what the event changes, attempt after attempt; nothing was changed.
+pub fn changed_meanwhile() -> String {
+    "This changed while you acted, several times over; nothing was changed. Look again and retry."
+        .to_owned()
+}
+
 pub fn already_handled() -> String {
     "Already done: that request was handled before.".to_owned()
 }

@@ -29,12 +29,13 @@ pub async fn command(
             request(services, tx, effects, event, &system, &role, duration, reason).await
         }
         AccessCommand::Mine => {
-            let rows = storage::access::open_of_holder(&mut **tx, event.actor.key.as_str()).await?;
+            let rows =
+                storage::access::open_of_holder(tx.conn().await?, event.actor.key.as_str()).await?;
             Ok(list(services, event, "mine", &rows))
         }
         AccessCommand::Who { system } => {
             known_system(services, &system)?;
-            let rows = storage::access::active_of_system(&mut **tx, &system).await?;
+            let rows = storage::access::active_of_system(tx.conn().await?, &system).await?;
             Ok(list(services, event, &system, &rows))
         }
         AccessCommand::Revoke { id, reason } => {
@@ -98,7 +99,7 @@ async fn request(
         now,
     });
     access.living.workspace = event.inbound.workspace.clone();
-    access.id = storage::items::next_id(&mut **tx, ItemKind::AccessRequest).await?;
+    access.id = storage::items::next_id(tx.read().await?, ItemKind::AccessRequest).await?;
     let after = access.snapshot();
     let actor_key = actor.key.to_string();
     audit(effects, &mut access, actor_key, "request", serde_json::Value::Null, after, now);
@@ -108,7 +109,7 @@ async fn request(
 }
 
 async fn load_for_update(tx: &mut Tx, id: i64) -> Result<AccessRequest, AppError> {
-    storage::items::get_for_update(tx, id)
+    storage::items::get_for_update(tx.conn().await?, id)
         .await?
         .ok_or_else(|| AppError::NotFound(text::unknown_access(id)))
 }

@@ -42,10 +42,10 @@ pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
         ));
     }
     let now = services.clock.now();
-    let mut tx = services.pool.begin().await?;
+    let mut tx = crate::storage::Tx::begin(&services.pool).await?;
     let mut effects = services.effects();
     for mut grant in grants {
-        grant.id = storage::items::next_id(&mut *tx, ItemKind::AccessRequest).await?;
+        grant.id = storage::items::next_id(tx.read().await?, ItemKind::AccessRequest).await?;
         let after = grant.snapshot();
         audit(
             &mut effects,
@@ -61,7 +61,7 @@ pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         follow_ups(services, &mut effects, &grant, now);
     }
-    storage::effects::write(&mut tx, &effects, None, now).await?;
+    storage::effects::write_all(tx.conn().await?, &effects, now).await?;
     tx.commit().await?;
     Ok(text::imported(rows.len()))
 }

@@ -64,7 +64,9 @@ async fn revoke_grant(
     campaign: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let Some(current) = storage::items::get_for_update::<AccessRequest>(tx, access).await? else {
+    let Some(current) =
+        storage::items::get_for_update::<AccessRequest>(tx.conn().await?, access).await?
+    else {
         return Ok(());
     };
     let within =
@@ -270,7 +272,7 @@ pub(crate) async fn open_campaign(
 ) -> Result<Option<Opened>, AppError> {
     let times = review_times(services)?;
     let due_at = plan.due_at;
-    let grants = storage::access_reviews::active_grants(&mut **tx, plan.system).await?;
+    let grants = storage::access_reviews::active_grants(tx.conn().await?, plan.system).await?;
     if grants.is_empty() {
         return Ok(None);
     }
@@ -286,7 +288,7 @@ pub(crate) async fn open_campaign(
             decision: None,
         });
     }
-    let campaign = storage::access_reviews::next_campaign(&mut **tx).await?;
+    let campaign = storage::access_reviews::next_campaign(tx.conn().await?).await?;
     let platform = plan.platform;
     let lists = by_reviewer.len();
     for (reviewer, entries) in by_reviewer {
@@ -295,7 +297,7 @@ pub(crate) async fn open_campaign(
         let channel = team.channels.get(&platform).cloned();
         let channel = channel.unwrap_or_else(|| plan.fallback_channel.to_owned());
         let mut list = ReviewList {
-            id: storage::items::next_id(&mut **tx, ItemKind::AccessReview).await?,
+            id: storage::items::next_id(tx.read().await?, ItemKind::AccessReview).await?,
             version: 1,
             campaign,
             scope: plan.scope.to_owned(),
@@ -361,13 +363,15 @@ pub async fn close(
     if !may_run_reviews(actor) {
         return Err(AppError::Forbidden(text::forbidden()));
     }
-    let ids = storage::access_reviews::list_ids(&mut **tx, campaign).await?;
+    let ids = storage::access_reviews::list_ids(tx.conn().await?, campaign).await?;
     if ids.is_empty() {
         return Err(AppError::NotFound(text::unknown_campaign(campaign)));
     }
     let mut closed = 0;
     for id in ids {
-        let Some(current) = storage::items::get_for_update::<ReviewList>(tx, id).await? else {
+        let Some(current) =
+            storage::items::get_for_update::<ReviewList>(tx.conn().await?, id).await?
+        else {
             continue;
         };
         if close_list(services, tx, effects, current, actor.key.as_str(), now).await? {
@@ -414,8 +418,9 @@ struct ListTimer {
 
 async fn open_list(tx: &mut Tx, job: &Job) -> Result<Option<ReviewList>, JobError> {
     let ListTimer { list, .. } = payload(job)?;
-    let current =
-        storage::items::get_for_update::<ReviewList>(tx, list).await.map_err(JobError::retry)?;
+    let current = storage::items::get_for_update::<ReviewList>(tx.conn().await?, list)
+        .await
+        .map_err(JobError::retry)?;
     Ok(current.filter(|l| l.state == ReviewState::Open))
 }
 
@@ -484,7 +489,10 @@ impl JobHandler for CloseTimer {
         close_list(services, tx, &mut effects, current, SYSTEM_ACTOR, now)
             .await
             .map_err(JobError::retry)?;
-        storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+        storage::effects::write_all(tx.conn().await?, &effects, now)
+            .await
+            .map(|_| ())
+            .map_err(JobError::retry)
     }
 }
 

@@ -105,6 +105,9 @@ impl JobHandler for ScheduledStart {
         if let Some(next) = schedule.next_slot(now.max(slot)) {
             effects.schedule(slot_job(&schedule, next));
         }
-        storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+        storage::effects::write_all(tx.conn().await?, &effects, now)
+            .await
+            .map(|_| ())
+            .map_err(JobError::retry)
     }
 }

@@ -33,7 +33,7 @@ struct GrantTimer {
 /// The grant as it is now, if it is still active with the expiry the timer was set for.
 async fn load_grant(tx: &mut Tx, job: &Job) -> Result<Option<AccessRequest>, JobError> {
     let GrantTimer { access, expires_at } = payload(job)?;
-    let current = storage::items::get_for_update::<AccessRequest>(tx, access)
+    let current = storage::items::get_for_update::<AccessRequest>(tx.conn().await?, access)
         .await
         .map_err(JobError::retry)?;
     Ok(current.filter(|a| {
@@ -55,7 +55,7 @@ async fn save(
 }
 
 async fn write(tx: &mut Tx, effects: &Effects, now: DateTime<Utc>) -> Result<(), JobError> {
-    storage::effects::write(tx, effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+    storage::effects::write_all(tx.conn().await?, effects, now).await.map_err(JobError::retry)
 }
 
 /// Reminds the holder before the grant expires (a DM; the item does not change).
@@ -123,9 +123,10 @@ pub struct WebhookOutcome;
 impl JobHandler for WebhookOutcome {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Outcome { call, ok, detail } = payload(job)?;
-        let current = storage::items::get_for_update::<AccessRequest>(tx, call.access)
-            .await
-            .map_err(JobError::retry)?;
+        let current =
+            storage::items::get_for_update::<AccessRequest>(tx.conn().await?, call.access)
+                .await
+                .map_err(JobError::retry)?;
         let Some(current) = current else { return Ok(()) };
         let now = services.clock.now();
         let outcome = if ok { Ok(()) } else { Err(detail) };
@@ -189,7 +190,7 @@ pub struct TaskAlertTimer;
 impl JobHandler for TaskAlertTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let TaskTimer { access, seq, stage } = payload(job)?;
-        let current = storage::items::get_for_update::<AccessRequest>(tx, access)
+        let current = storage::items::get_for_update::<AccessRequest>(tx.conn().await?, access)
             .await
             .map_err(JobError::retry)?;
         let Some(current) = current else { return Ok(()) };

@@ -77,10 +77,16 @@ impl Workflow for Credits {
         let uses_authority = *action == CreditAction::Approve && level.authority;
         let (who, payload) = (actor.key.as_str(), &current.payload);
         if uses_authority {
-            storage::credits::lock_authority(tx, who).await?;
+            storage::credits::lock_authority(tx.conn().await?, who).await?;
             let (from, to) = month_bounds(now, actor.time_zone);
-            let used =
-                storage::credits::approved_sum(tx, who, payload.currency.code(), from, to).await?;
+            let used = storage::credits::approved_sum(
+                tx.conn().await?,
+                who,
+                payload.currency.code(),
+                from,
+                to,
+            )
+            .await?;
             let matrix = &services.policies.credit.authority;
             check_authority(matrix, actor, &level, payload.amount, &payload.currency, used)
                 .map_err(|r| refused(services, actor, r))?;
@@ -88,8 +94,15 @@ impl Workflow for Credits {
         let next = current.decide(actor, action, now).map_err(|r| refused(services, actor, r))?;
         if uses_authority {
             let (currency, magnitude) = (payload.currency.code(), payload.amount.abs());
-            storage::credits::record_approval(tx, current.id, who, currency, magnitude, now)
-                .await?;
+            storage::credits::record_approval(
+                tx.conn().await?,
+                current.id,
+                who,
+                currency,
+                magnitude,
+                now,
+            )
+            .await?;
         }
         let mut change = Change::new(current, next, actor.key.to_string(), action.verb());
         let line = text::decision_line(action, &actor.display_name, &change.after);
@@ -115,9 +128,14 @@ impl Workflow for Credits {
         let days = services.settings.credits.recent_days;
         let since = now - Duration::days(i64::from(days));
         let account = c.account.as_str();
-        let recent =
-            storage::credits::recent_for_account(&mut **tx, account, since, c.id, RECENT_LIMIT)
-                .await?;
+        let recent = storage::credits::recent_for_account(
+            tx.conn().await?,
+            account,
+            since,
+            c.id,
+            RECENT_LIMIT,
+        )
+        .await?;
         Ok(text::card(c, &recent, days, &services.directory, zone))
     }
 

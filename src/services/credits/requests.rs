@@ -105,7 +105,7 @@ pub async fn request(
         closed: None,
         living: Living::new(platform, channel, event.inbound.workspace.clone()),
     };
-    credit.id = storage::items::next_id(&mut **tx, ItemKind::Credit).await?;
+    credit.id = storage::items::next_id(tx.read().await?, ItemKind::Credit).await?;
     let after = credit.snapshot();
     let actor_key = actor.key.to_string();
     audit(effects, &mut credit, actor_key, "request", serde_json::Value::Null, after, now);
@@ -116,7 +116,7 @@ pub async fn request(
 }
 
 async fn load_for_update(tx: &mut Tx, id: i64) -> Result<Credit, AppError> {
-    storage::items::get_for_update(tx, id)
+    storage::items::get_for_update(tx.conn().await?, id)
         .await?
         .ok_or_else(|| AppError::NotFound(text::unknown_credit(id)))
 }
@@ -191,7 +191,7 @@ pub async fn list(
         CreditList::Mine => (Filter::RequestedBy(event.actor.key.to_string()), "mine".to_owned()),
         CreditList::Account(key) => (Filter::Account(key.to_string()), format!("account {key}")),
     };
-    let listing = storage::credits::list(&mut **tx, &filter, page).await?;
+    let listing = storage::credits::list(tx.conn().await?, &filter, page).await?;
     let command = text::list_command(&word);
     if listing.items.is_empty() && page > Page::FIRST {
         return Err(AppError::Refused(item_text::page_past_end(page, &command)));

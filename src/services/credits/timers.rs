@@ -28,8 +28,9 @@ struct Payload {
 
 async fn load(tx: &mut Tx, job: &Job) -> Result<Option<Credit>, JobError> {
     let Payload { credit, round } = payload(job)?;
-    let current =
-        storage::items::get_for_update::<Credit>(tx, credit).await.map_err(JobError::retry)?;
+    let current = storage::items::get_for_update::<Credit>(tx.conn().await?, credit)
+        .await
+        .map_err(JobError::retry)?;
     Ok(current.filter(|c| c.state == CreditState::Pending && c.round == round))
 }
 

@@ -127,7 +127,9 @@ impl Workflow for Escalations {
                 change.messages.extend(direct_message(services, next, to, dm, what, now));
             }
             EscalationAction::OpenWarRoom => {
-                // Under the escalation's row lock: concurrent clicks declare one incident.
+                // The escalation is written only if still the version read: of concurrent
+                // clicks one declares; the others' whole units (incident included) are
+                // rolled back and decided again, seeing its war room.
                 let before = &change.before;
                 let incident = crate::services::incidents::declare_for_escalation(
                     services, tx, effects, actor, before, now,

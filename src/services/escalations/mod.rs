@@ -44,7 +44,7 @@ pub async fn page_undeliverable(
     }
     let now = services.clock.now();
     let job = timers::page_next_now(escalation, step, reason, now);
-    crate::storage::jobs::enqueue(&mut **tx, &job, now).await.map(|_| ())
+    crate::storage::jobs::enqueue(tx.conn().await?, &job, now).await.map(|_| ())
 }
 
 /// Registers the escalation timers with the job workers.

@@ -53,7 +53,7 @@ pub async fn open(
     });
     escalation.living.workspace = event.inbound.workspace.clone();
     // The id comes first: pages and the card name it, and both are stored with the row.
-    escalation.id = storage::items::next_id(&mut **tx, ItemKind::Escalation).await?;
+    escalation.id = storage::items::next_id(tx.read().await?, ItemKind::Escalation).await?;
     // The card itself says who opened it and who is paged: no thread lines yet.
     let pages = page_step(services, &escalation, now);
     if let Some(pages) = &pages {

@@ -122,7 +122,8 @@ pub(crate) async fn step_reached_someone(
     escalation: i64,
     step: u32,
 ) -> sqlx::Result<bool> {
-    storage::outbox::any_sent_with_prefix(&mut **tx, &page_key_prefix(escalation, step)).await
+    storage::outbox::any_sent_with_prefix(tx.conn().await?, &page_key_prefix(escalation, step))
+        .await
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ pub(crate) fn page_next_now(
 
 /// Writes a timer's effects in its transaction.
 async fn write(tx: &mut Tx, effects: &Effects, now: DateTime<Utc>) -> Result<(), JobError> {
-    storage::effects::write(tx, effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+    storage::effects::write_all(tx.conn().await?, effects, now).await.map_err(JobError::retry)
 }
 
 /// Pages the next level when the current one's wait ran out unacknowledged.
@@ -94,9 +94,10 @@ pub struct StepTimer;
 impl JobHandler for StepTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let StepPayload { escalation, step, undeliverable } = payload(job)?;
-        let Some(current) = storage::items::get_for_update::<Escalation>(tx, escalation)
-            .await
-            .map_err(JobError::retry)?
+        let Some(current) =
+            storage::items::get_for_update::<Escalation>(tx.conn().await?, escalation)
+                .await
+                .map_err(JobError::retry)?
         else {
             return Ok(());
         };
@@ -161,9 +162,10 @@ pub struct SlaCheck;
 impl JobHandler for SlaCheck {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let SlaPayload { escalation } = payload(job)?;
-        let Some(current) = storage::items::get_for_update::<Escalation>(tx, escalation)
-            .await
-            .map_err(JobError::retry)?
+        let Some(current) =
+            storage::items::get_for_update::<Escalation>(tx.conn().await?, escalation)
+                .await
+                .map_err(JobError::retry)?
         else {
             return Ok(());
         };

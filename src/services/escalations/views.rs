@@ -40,7 +40,8 @@ pub async fn list(
         ListStatus::Breached => (StatusFilter::Breached, "breached"),
     };
     let now = event.now;
-    let listing = storage::escalations::list(&mut **tx, &storage_scope, filter, now, page).await?;
+    let listing =
+        storage::escalations::list(tx.conn().await?, &storage_scope, filter, now, page).await?;
     let command = text::list_command(scope_word, status_word);
     if listing.items.is_empty() && page > Page::FIRST {
         return Err(AppError::Refused(item_text::page_past_end(page, &command)));
@@ -61,7 +62,7 @@ pub async fn list(
 
 /// `/sla <id>`: how both due times were computed, in the reader's time zone.
 pub async fn explain(tx: &mut Tx, event: &Event<'_>, id: i64) -> Result<Reply, AppError> {
-    let escalation = storage::items::get::<Escalation>(&mut **tx, id)
+    let escalation = storage::items::get::<Escalation>(tx.conn().await?, id)
         .await?
         .ok_or_else(|| AppError::NotFound(text::unknown_escalation(id)))?;
     Ok(Reply::private(explain_text(&escalation, event)?))

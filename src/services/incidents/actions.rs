@@ -84,7 +84,7 @@ impl Workflow for Incidents {
         _now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
         let keys: Vec<String> = incident.accounts.iter().map(|a| a.key.to_string()).collect();
-        let rows = storage::incidents::open_items_per_account(&mut **tx, &keys).await?;
+        let rows = storage::incidents::open_items_per_account(tx.conn().await?, &keys).await?;
         let facts: Vec<(AccountKey, AccountFacts)> = rows
             .into_iter()
             .filter_map(|(key, open_escalations, open_requests)| {
@@ -139,7 +139,7 @@ pub(super) async fn transition(
         happening,
         source_key: None,
     };
-    storage::incidents::insert_entries(tx, current.id, &[entry]).await?;
+    storage::incidents::insert_entries(tx.conn().await?, current.id, &[entry]).await?;
     let invite = super::room::invite_newcomers(services, &current, &next, now);
     Ok(Change::new(current, next, actor.key.to_string(), action.verb())
         .line(line)

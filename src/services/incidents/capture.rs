@@ -23,11 +23,11 @@ pub async fn capture(
     message: &RoomMessage,
 ) -> Result<Reply, AppError> {
     let room = lookup_key(platform, &message.channel);
-    let mut id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+    let mut id = storage::incidents::id_by_room(tx.conn().await?, &room).await?;
     // A reply in a thread of a room channel: the room is the channel, not the thread.
     if id.is_none() && bare_channel(&message.channel) != message.channel {
         let room = lookup_key(platform, bare_channel(&message.channel));
-        id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+        id = storage::incidents::id_by_room(tx.conn().await?, &room).await?;
     }
     let id = id.ok_or_else(|| AppError::Refused(text::not_a_room(&message.channel)))?;
     // Keyed by the bare channel: a reaction (which names no thread) and a pin of the same
@@ -50,15 +50,19 @@ pub async fn capture(
                 happening,
                 source_key: Some(source),
             };
-            let added = storage::incidents::insert_entries(tx, id, &[entry]).await? == 1;
+            let added =
+                storage::incidents::insert_entries(tx.conn().await?, id, &[entry]).await? == 1;
             Ok(Reply::private(text::captured(id, added)))
         }
         RoomChange::Edited => {
-            let found = storage::incidents::edit_captured(tx, id, &source, &happening, now).await?;
+            let found =
+                storage::incidents::edit_captured(tx.conn().await?, id, &source, &happening, now)
+                    .await?;
             Ok(Reply::private(text::capture_edited(id, found)))
         }
         RoomChange::Deleted => {
-            let found = storage::incidents::delete_captured(tx, id, &source, now).await?;
+            let found =
+                storage::incidents::delete_captured(tx.conn().await?, id, &source, now).await?;
             Ok(Reply::private(text::capture_deleted(id, found)))
         }
     }

@@ -38,7 +38,7 @@ pub async fn command(
         }
         IncidentCommand::Act { id, act } => {
             let id = incident_id(tx, event, id).await?;
-            let current = storage::items::get_for_update::<Incident>(tx, id)
+            let current = storage::items::get_for_update::<Incident>(tx.conn().await?, id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(text::unknown_incident(id)))?;
             let action = action_of(services, &current, act)?;
@@ -52,7 +52,8 @@ pub async fn command(
         IncidentCommand::Review { id } => {
             let id = incident_id(tx, event, id).await?;
             let zone = event.actor.time_zone;
-            let review = review_text(services, tx, id, zone, ReviewFormat::Text).await?;
+            let review =
+                review_text(services, tx.conn().await?, id, zone, ReviewFormat::Text).await?;
             Ok(Reply::private(review))
         }
         IncidentCommand::Show { id } => {
@@ -60,7 +61,7 @@ pub async fn command(
             items::show::<Incidents>(services, tx, event, id).await
         }
         IncidentCommand::List { all } => {
-            let incidents = storage::incidents::list(&mut **tx, all, LIST_LIMIT).await?;
+            let incidents = storage::incidents::list(tx.conn().await?, all, LIST_LIMIT).await?;
             Ok(Reply::private_card(text::list(&incidents, all, event.actor.time_zone)))
         }
     }
@@ -73,11 +74,11 @@ async fn incident_id(tx: &mut Tx, event: &Event<'_>, id: Option<i64>) -> Result<
     }
     let platform = event.inbound.platform;
     let room = lookup_key(platform, &event.inbound.channel);
-    let mut id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+    let mut id = storage::incidents::id_by_room(tx.conn().await?, &room).await?;
     // Typed in a thread of a room channel: the room is the channel.
     if id.is_none() && bare_channel(&event.inbound.channel) != event.inbound.channel {
         let room = lookup_key(platform, bare_channel(&event.inbound.channel));
-        id = storage::incidents::id_by_room(&mut **tx, &room).await?;
+        id = storage::incidents::id_by_room(tx.conn().await?, &room).await?;
     }
     id.ok_or_else(|| AppError::Refused(text::which_incident()))
 }

@@ -118,7 +118,7 @@ pub(super) async fn open(
         channel,
     });
     incident.living.workspace = workspace;
-    incident.id = storage::items::next_id(&mut **tx, ItemKind::Incident).await?;
+    incident.id = storage::items::next_id(tx.read().await?, ItemKind::Incident).await?;
     let mut messages = Vec::new();
     // The console's room is a console channel, there as soon as it is named; the platforms'
     // rooms are made by the outbox (Slack channel, Discord thread).
@@ -153,10 +153,12 @@ pub(super) async fn open(
         happening: Happening::Declared { severity, title: incident.title.clone() },
         source_key: None,
     };
-    if !items::create::<Incidents>(services, tx, effects, &incident, &[], messages, now).await? {
+    if !items::create_once::<Incidents>(services, tx, effects, &incident, &[], messages, now)
+        .await?
+    {
         return Err(AppError::Unexpected(anyhow::anyhow!("incident {} exists", incident.id)));
     }
-    storage::incidents::insert_entries(tx, incident.id, &[entry]).await?;
+    storage::incidents::insert_entries(tx.conn().await?, incident.id, &[entry]).await?;
     timers::schedule_no_commander(services, effects, &incident);
     Ok((incident, room_name))
 }

@@ -76,12 +76,15 @@ pub(super) fn schedule(services: &Services, effects: &mut Effects, i: &Incident)
 }
 
 async fn load(tx: &mut Tx, id: i64) -> Result<Option<Incident>, JobError> {
-    storage::items::get::<Incident>(&mut **tx, id).await.map_err(JobError::retry)
+    storage::items::get::<Incident>(tx.conn().await?, id).await.map_err(JobError::retry)
 }
 
 async fn send(services: &Services, tx: &mut Tx, effects: Effects) -> Result<(), JobError> {
     let now = services.clock.now();
-    storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
+    storage::effects::write_all(tx.conn().await?, &effects, now)
+        .await
+        .map(|_| ())
+        .map_err(JobError::retry)
 }
 
 /// Reminds an action item's owner before it is due and when it is due.

@@ -47,7 +47,7 @@ pub async fn room_opened(
     room: Room,
     now: DateTime<Utc>,
 ) -> Result<Incident, AppError> {
-    let current = storage::items::get_for_update::<Incident>(tx, id)
+    let current = storage::items::get_for_update::<Incident>(tx.conn().await?, id)
         .await?
         .ok_or_else(|| AppError::NotFound(text::unknown_incident(id)))?;
     if current.room.as_ref() == Some(&room) {
@@ -56,7 +56,7 @@ pub async fn room_opened(
     let mut next = current.clone();
     next.room = Some(room.clone());
     let entry = system_entry(Happening::RoomOpened { channel: room.channel.clone() }, now);
-    storage::incidents::insert_entries(tx, id, &[entry]).await?;
+    storage::incidents::insert_entries(tx.conn().await?, id, &[entry]).await?;
     let change = Change::new(current, next, SYSTEM_ACTOR, "room");
     items::save::<Incidents>(services, tx, effects, change, now).await
 }
@@ -127,13 +127,13 @@ pub async fn room_created(
     channel: &str,
 ) -> anyhow::Result<()> {
     let now = services.clock.now();
-    let mut tx = services.pool.begin().await?;
+    let mut tx = crate::storage::Tx::begin(&services.pool).await?;
     let mut effects = services.effects();
     let room = Room { platform, channel: channel.to_owned() };
     let incident = room_opened(services, &mut tx, &mut effects, id, room, now).await?;
     // A Slack thread room is the team's channel: nobody to invite, the card is the parent.
     if platform == Platform::Slack && thread_room_parts(channel).is_some() {
-        storage::effects::write(&mut tx, &effects, None, now).await?;
+        storage::effects::write_all(tx.conn().await?, &effects, now).await?;
         tx.commit().await?;
         return Ok(());
     }
@@ -145,7 +145,7 @@ pub async fn room_created(
         let op = RoomOp::Pin { channel: channel.to_owned(), living_key };
         effects.send(step(&incident, channel, &op, "room:pin", now));
     }
-    storage::effects::write(&mut tx, &effects, None, now).await?;
+    storage::effects::write_all(tx.conn().await?, &effects, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -272,7 +272,7 @@ pub struct ArchiveRoom;
 impl JobHandler for ArchiveRoom {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let ArchivePayload { incident, resolved_at } = payload(job)?;
-        let current = storage::items::get_for_update::<Incident>(tx, incident)
+        let current = storage::items::get_for_update::<Incident>(tx.conn().await?, incident)
             .await
             .map_err(JobError::retry)?;
         let Some(current) = current else { return Ok(()) };
@@ -284,7 +284,7 @@ impl JobHandler for ArchiveRoom {
         };
         let now = services.clock.now();
         let entry = system_entry(Happening::RoomArchived { channel: channel.clone() }, now);
-        storage::incidents::insert_entries(tx, incident, &[entry])
+        storage::incidents::insert_entries(tx.conn().await?, incident, &[entry])
             .await
             .map_err(JobError::retry)?;
         let archive = step(

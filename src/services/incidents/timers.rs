@@ -79,7 +79,7 @@ pub struct NoCommander;
 impl JobHandler for NoCommander {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let NoCommanderPayload { incident } = payload(job)?;
-        let current = storage::items::get_for_update::<Incident>(tx, incident)
+        let current = storage::items::get_for_update::<Incident>(tx.conn().await?, incident)
             .await
             .map_err(JobError::retry)?;
         let Some(current) = current else { return Ok(()) };
@@ -121,7 +121,7 @@ pub struct UpdateDue;
 impl JobHandler for UpdateDue {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let UpdateDuePayload { incident, due } = payload(job)?;
-        let current = storage::items::get_for_update::<Incident>(tx, incident)
+        let current = storage::items::get_for_update::<Incident>(tx.conn().await?, incident)
             .await
             .map_err(JobError::retry)?;
         let Some(current) = current else { return Ok(()) };

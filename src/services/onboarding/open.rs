@@ -33,7 +33,9 @@ pub async fn open(
     if !tiers.is_empty() && !tiers.contains(&account.tier) {
         return Err(AppError::Refused(text::plan_not_for_tier(&plan.key, &account.tier, tiers)));
     }
-    if let Some(id) = storage::onboarding::open_of_account(&mut **tx, account.key.as_str()).await? {
+    if let Some(id) =
+        storage::onboarding::open_of_account(tx.conn().await?, account.key.as_str()).await?
+    {
         return Err(AppError::Refused(text::already_onboarding(account.key.as_str(), id)));
     }
     // The account owner's team works it; without an owner, the actor's.
@@ -55,7 +57,7 @@ pub async fn open(
         now,
     });
     onboarding.living.workspace = event.inbound.workspace.clone();
-    onboarding.id = storage::items::next_id(&mut **tx, ItemKind::Onboarding).await?;
+    onboarding.id = storage::items::next_id(tx.read().await?, ItemKind::Onboarding).await?;
     let after = onboarding.snapshot();
     let actor_key = actor.key.to_string();
     audit(effects, &mut onboarding, actor_key, "start", serde_json::Value::Null, after, now);
@@ -73,7 +75,7 @@ pub async fn list(
     if services.directory.team(team).is_none() {
         return Err(AppError::Refused(text::unknown_team(team.as_str())));
     }
-    let rows = storage::onboarding::open_of_team(&mut **tx, team.as_str()).await?;
+    let rows = storage::onboarding::open_of_team(tx.conn().await?, team.as_str()).await?;
     let zone = event.actor.time_zone;
     let lines: Vec<String> = rows.iter().map(|o| text::list_line(o, zone, event.now)).collect();
     let body = if lines.is_empty() { text::empty_list() } else { lines.join("\n") };

@@ -32,7 +32,7 @@ pub struct ClockTimer;
 impl JobHandler for ClockTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Payload { onboarding, step } = payload(job)?;
-        let current = storage::items::get_for_update::<Onboarding>(tx, onboarding)
+        let current = storage::items::get_for_update::<Onboarding>(tx.conn().await?, onboarding)
             .await
             .map_err(JobError::retry)?;
         let Some(current) = current.filter(|o| o.state == OnboardingState::Onboarding) else {

@@ -47,7 +47,8 @@ pub async fn choose(
         None => {
             let keys: Vec<&str> = members.iter().map(|p| p.key.as_str()).collect();
             let (cursor, loads) =
-                storage::requests::assignment_inputs(&mut **tx, team.as_str(), &keys).await?;
+                storage::requests::assignment_inputs(tx.conn().await?, team.as_str(), &keys)
+                    .await?;
             let inputs = TeamInputs {
                 cursor: cursor.and_then(|c| PersonKey::parse(&c).ok()),
                 loads: loads

@@ -52,7 +52,7 @@ pub async fn command(
         RequestCommand::Show { id } => items::show::<Requests>(services, tx, event, id).await,
         RequestCommand::Assign { id, to } => {
             let to = known_person(services, to.as_str())?;
-            let current = storage::items::get_for_update::<Request>(tx, id)
+            let current = storage::items::get_for_update::<Request>(tx.conn().await?, id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(text::unknown_request(id)))?;
             let reason = text::manual_assignment_reason(&actor.display_name);
@@ -65,8 +65,11 @@ pub async fn command(
             if to == actor.key {
                 return Err(AppError::Refused(text::handoff_to_self()));
             }
-            let mine =
-                storage::requests::open_assigned_to_for_update(tx, actor.key.as_str()).await?;
+            let mine = storage::requests::open_assigned_to_for_update(
+                tx.conn().await?,
+                actor.key.as_str(),
+            )
+            .await?;
             if mine.is_empty() {
                 return Err(AppError::Refused(text::nothing_to_hand_off()));
             }
@@ -87,7 +90,7 @@ pub async fn command(
         }
         RequestCommand::Workload { team } => {
             let team = team_or_own(services, team, &actor.team)?;
-            let rows = storage::requests::workload(&mut **tx, team.as_str(), now).await?;
+            let rows = storage::requests::workload(tx.conn().await?, team.as_str(), now).await?;
             let queued = rows.iter().filter(|r| r.assignee.is_none()).map(|r| r.open).sum();
             let people: Vec<text::WorkloadRow> = rows
                 .into_iter()
@@ -105,7 +108,7 @@ pub async fn command(
         }
         RequestCommand::Backlog { team } => {
             let team = team_or_own(services, team, &actor.team)?;
-            let rows = storage::requests::backlog(&mut **tx, team.as_str(), now).await?;
+            let rows = storage::requests::backlog(tx.conn().await?, team.as_str(), now).await?;
             let rows: Vec<(Priority, [i64; 4])> = rows
                 .into_iter()
                 .filter_map(|(p, a, b, c, d)| Some((Priority::parse(&p)?, [a, b, c, d])))

@@ -27,8 +27,9 @@ struct RetryPayload {
 impl JobHandler for AssignRetry {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let RetryPayload { request: id } = payload(job)?;
-        let Some(current) =
-            storage::items::get_for_update::<Request>(tx, id).await.map_err(JobError::retry)?
+        let Some(current) = storage::items::get_for_update::<Request>(tx.conn().await?, id)
+            .await
+            .map_err(JobError::retry)?
         else {
             return Ok(());
         };
@@ -65,7 +66,9 @@ impl JobHandler for AssignRetry {
             }
             Err(_) => super::open::schedule_retry(services, &mut effects, &current, now),
         }
-        storage::effects::write(tx, &effects, None, now).await.map_err(JobError::retry)?;
+        storage::effects::write_all(tx.conn().await?, &effects, now)
+            .await
+            .map_err(JobError::retry)?;
         Ok(())
     }
 }

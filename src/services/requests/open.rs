@@ -87,9 +87,9 @@ pub async fn open_request(
     }
     if let Some(external_id) = &new.external_id
         && let Some(id) =
-            storage::requests::find_external(&mut **tx, &new.source, external_id).await?
+            storage::requests::find_external(tx.conn().await?, &new.source, external_id).await?
     {
-        let first = storage::items::get::<Request>(&mut **tx, id).await?;
+        let first = storage::items::get::<Request>(tx.conn().await?, id).await?;
         let same = first.is_some_and(|r| {
             r.account == account.key
                 && r.kind == kind.key
@@ -142,7 +142,7 @@ pub async fn open_request(
         channel,
     });
     request.living.workspace = new.workspace;
-    request.id = storage::items::next_id(&mut **tx, ItemKind::Request).await?;
+    request.id = storage::items::next_id(tx.read().await?, ItemKind::Request).await?;
     let after = serde_json::json!({
         "account": request.account.as_str(),
         "type": request.kind,
@@ -181,11 +181,14 @@ pub async fn open_request(
             );
         }
     }
-    if !items::create::<Requests>(services, tx, effects, &request, &lines, messages, now).await? {
+    if !items::create_once::<Requests>(services, tx, effects, &request, &lines, messages, now)
+        .await?
+    {
         // A concurrent delivery of the same (source, external_id) committed first.
         let existing = match &request.external_id {
             Some(external_id) => {
-                storage::requests::find_external(&mut **tx, &request.source, external_id).await?
+                storage::requests::find_external(tx.conn().await?, &request.source, external_id)
+                    .await?
             }
             None => None,
         };
@@ -271,11 +274,11 @@ pub struct IntakeOutcome {
 /// same `(source, external_id)` — even a concurrent one — gets the first delivery's id.
 pub async fn intake(services: &Services, new: NewRequest) -> Result<IntakeOutcome, AppError> {
     let now = services.clock.now();
-    let mut tx = services.pool.begin().await?;
+    let mut tx = crate::storage::Tx::begin(&services.pool).await?;
     let mut effects = services.effects();
     match open_request(services, &mut tx, &mut effects, new, now).await {
         Ok(Opened::Created(request)) => {
-            storage::effects::write(&mut tx, &effects, None, now).await?;
+            storage::effects::write_all(tx.conn().await?, &effects, now).await?;
             tx.commit().await?;
             Ok(IntakeOutcome { id: request.id, created: true, conflict: false })
         }
