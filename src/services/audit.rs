@@ -174,13 +174,15 @@ pub async fn history(
     if !READERS.iter().any(|role| actor.has_role(*role)) {
         return Err(AppError::Forbidden(text::audit_forbidden()));
     }
-    if services.directory.account(account).is_none() {
+    if services.setup().directory.account(account).is_none() {
         return Err(AppError::NotFound(text::unknown_account(account.as_str())));
     }
     let records =
         storage::audit_trail::account_history(&mut **tx, account.as_str(), HISTORY_LIMIT).await?;
-    let lines: Vec<String> =
-        records.iter().map(|r| text::audit_line(r, &services.directory, actor.time_zone)).collect();
+    let lines: Vec<String> = records
+        .iter()
+        .map(|r| text::audit_line(r, &services.setup().directory, actor.time_zone))
+        .collect();
     let body = if lines.is_empty() { text::audit_empty() } else { lines.join("\n") };
     Ok(Reply::private_card(Card {
         title: text::audit_title(account.as_str(), records.len()),

@@ -36,13 +36,13 @@ pub async fn opened(
     workspace: Option<&str>,
     user: &str,
 ) -> anyhow::Result<()> {
-    let Some(person) = services.directory.resolve_in(platform, workspace, user) else {
+    let Some(person) = services.setup().directory.resolve_in(platform, workspace, user) else {
         return Ok(());
     };
-    let now = services.clock.now();
+    let now = services.clock().now();
     let key = person.key.to_string();
     let viewer = storage::home_viewers::Viewer { platform: platform.as_str(), workspace, user };
-    storage::home_viewers::remember(&services.pool, &viewer, &key, now).await?;
+    storage::home_viewers::remember(services.pool(), &viewer, &key, now).await?;
     Ok(())
 }
 
@@ -58,7 +58,7 @@ pub(crate) fn changed(
     if people.is_empty() {
         return;
     }
-    let (window, run_at) = window_of(services.settings.slack.home_debounce_seconds, now);
+    let (window, run_at) = window_of(services.setup().settings.slack.home_debounce_seconds, now);
     effects.republish_homes(HomeRepublish { kind: REPUBLISH_JOB, people, window, run_at });
 }
 
@@ -90,10 +90,11 @@ impl JobHandler for Republish {
             .ok_or_else(|| JobError::Fatal(format!("unknown platform {}", viewer.platform)))?;
         // Left the directory since: nothing to show them.
         let workspace = viewer.workspace.as_deref();
-        let Some(person) = services.directory.resolve_in(platform, workspace, &viewer.user) else {
+        let Some(person) = services.setup().directory.resolve_in(platform, workspace, &viewer.user)
+        else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let card = super::mine::card(services, person, now).await.map_err(JobError::retry)?;
         let message = NewOutboxMessage {
             platform: viewer.platform.clone(),

@@ -88,7 +88,7 @@ impl Services {
     /// Whether an event with this dedupe key was already handled (adapters that answer out of
     /// band use it not to show a redelivery's answer twice). A failed lookup counts as no.
     pub async fn already_handled(&self, dedupe_key: &str) -> bool {
-        storage::inbox::get_reply(&self.pool, dedupe_key).await.ok().flatten().is_some()
+        storage::inbox::get_reply(self.pool(), dedupe_key).await.ok().flatten().is_some()
     }
 
     /// Before a button's prompt asks for text: the refusal to show instead, if the actor may
@@ -118,13 +118,14 @@ impl Services {
         action: &str,
     ) -> Result<(), AppError> {
         let actor = self
+            .setup()
             .directory
             .resolve_in(platform, workspace, user)
             .ok_or_else(|| AppError::UnknownPerson { platform, user: user.to_owned() })?;
         let Some((kind, r)) = parse_action_id(action) else {
             return Err(AppError::Refused(messages::unknown_button(action)));
         };
-        let now = self.clock.now();
+        let now = self.clock().now();
         match kind {
             ItemKind::Escalation => {
                 items::check_before_text::<Escalations>(self, actor, &r, now).await
@@ -158,7 +159,7 @@ impl Services {
         limit: usize,
     ) -> Vec<crate::domain::reply::Choice> {
         let (Some(_actor), Some((kind, r))) =
-            (self.directory.resolve_in(platform, workspace, user), parse_action_id(action))
+            (self.setup().directory.resolve_in(platform, workspace, user), parse_action_id(action))
         else {
             return Vec::new();
         };
@@ -182,7 +183,7 @@ impl Services {
     async fn handle_inbound_inner(&self, inbound: &Inbound) -> Result<Reply, AppError> {
         // The same user id in two workspaces is two people.
         let workspace = inbound.workspace.as_deref();
-        let actor = self.directory.resolve_in(inbound.platform, workspace, &inbound.actor);
+        let actor = self.setup().directory.resolve_in(inbound.platform, workspace, &inbound.actor);
         // A room capture (pin, reaction, edit, delete) is taken from anyone in the room, known
         // to Steward or not: the entry keeps the message's own author (issue 13). Commands and
         // clicks need a known person.
@@ -194,8 +195,8 @@ impl Services {
         }
         // Parse before touching the database: bad input writes nothing.
         let intent = Intent::parse(inbound)?;
-        let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
+        let now = self.clock().now();
+        let mut tx = self.pool().begin().await?;
         let mut effects = self.effects();
         let routed = match (actor, intent) {
             (_, Intent::RoomMessage(message)) => {
@@ -215,7 +216,7 @@ impl Services {
                 // succeeded (a double click sees its own change); answer as the first time.
                 if !matches!(err, AppError::Unexpected(_) | AppError::DatabaseUnavailable(_))
                     && let Some(stored) =
-                        storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?
+                        storage::inbox::get_reply(self.pool(), &inbound.dedupe_key).await?
                 {
                     tracing::info!("duplicate delivery; answering with the stored reply");
                     return Ok(stored);
@@ -235,7 +236,7 @@ impl Services {
         if !storage::effects::write(&mut tx, &effects, Some(record), now).await? {
             tx.rollback().await?;
             tracing::info!("duplicate delivery; answering with the stored reply");
-            let stored = storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?;
+            let stored = storage::inbox::get_reply(self.pool(), &inbound.dedupe_key).await?;
             return Ok(stored.unwrap_or_else(|| Reply::private(messages::already_handled())));
         }
         tx.commit().await?;

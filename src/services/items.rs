@@ -194,7 +194,7 @@ pub(crate) async fn check_before_text<W: Workflow>(
     action_ref: &ActionRef,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let item: W::Item = storage::items::get(&services.pool, action_ref.id)
+    let item: W::Item = storage::items::get(services.pool(), action_ref.id)
         .await?
         .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
     W::check_before_text(services, &item, actor, &action_ref.verb, now)
@@ -208,7 +208,7 @@ pub(crate) async fn choices<W: Workflow>(
     typed: &str,
     limit: usize,
 ) -> Result<Vec<Choice>, AppError> {
-    let item: W::Item = storage::items::get(&services.pool, action_ref.id)
+    let item: W::Item = storage::items::get(services.pool(), action_ref.id)
         .await?
         .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
     let all = W::choices(services, &item, &action_ref.verb);
@@ -219,6 +219,7 @@ pub(crate) async fn choices<W: Workflow>(
 /// configuration, not the user's doing.
 pub(crate) fn team_of<'a>(services: &'a Services, key: &TeamKey) -> Result<&'a Team, AppError> {
     services
+        .setup()
         .directory
         .team(key)
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {key} missing")))
@@ -229,7 +230,7 @@ pub(crate) fn account_of<'a>(
     services: &'a Services,
     key: &AccountKey,
 ) -> Result<&'a Account, AppError> {
-    services.directory.account(key).ok_or_else(|| {
+    services.setup().directory.account(key).ok_or_else(|| {
         AppError::Refused(crate::domain::messages::item::unknown_account(key.as_str()))
     })
 }
@@ -252,7 +253,7 @@ pub(crate) async fn save_in_job<W: Workflow>(
     change: Change<W::Item>,
 ) -> Result<(), super::jobs::JobError> {
     use super::jobs::JobError;
-    let now = services.clock.now();
+    let now = services.clock().now();
     save::<W>(services, tx, &mut effects, change, now).await.map_err(JobError::retry)?;
     storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
 }
@@ -404,7 +405,7 @@ pub(crate) fn mirror_key(card_key: &str, channel: &str) -> String {
 
 /// The team's zone: cards are read by the whole channel.
 pub(crate) fn team_zone<T: LivingItem>(services: &Services, item: &T) -> Tz {
-    services.directory.team(item.team()).map(|t| t.time_zone).unwrap_or(Tz::UTC)
+    services.setup().directory.team(item.team()).map(|t| t.time_zone).unwrap_or(Tz::UTC)
 }
 
 /// A direct message about `item` to a person on the item's platform; nothing if they have
@@ -417,7 +418,7 @@ pub(crate) fn direct_message<T: LivingItem>(
     what: impl std::fmt::Display,
     now: DateTime<Utc>,
 ) -> Option<NewOutboxMessage> {
-    let user = services.directory.person(to)?.user_on(item.platform())?;
+    let user = services.setup().directory.person(to)?.user_on(item.platform())?;
     Some(NewOutboxMessage {
         platform: item.platform().as_str().to_owned(),
         kind: OutboxKind::Dm,
@@ -436,13 +437,15 @@ pub(crate) fn owner_and_team(
     owner: Option<&PersonKey>,
     team: &TeamKey,
 ) -> Vec<PersonKey> {
-    let members = services.directory.people().filter(|p| &p.team == team).map(|p| p.key.clone());
+    let members =
+        services.setup().directory.people().filter(|p| &p.team == team).map(|p| p.key.clone());
     owner.cloned().into_iter().chain(members).collect()
 }
 
 /// The display name of a person key (the key itself for someone unknown).
 pub(crate) fn name_of(services: &Services, key: &PersonKey) -> String {
     services
+        .setup()
         .directory
         .person(key)
         .map(|p| p.display_name.clone())

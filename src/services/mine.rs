@@ -24,7 +24,7 @@ pub async fn card(
     person: &Person,
     now: DateTime<Utc>,
 ) -> Result<Card, AppError> {
-    let pool = &services.pool;
+    let pool = services.pool();
     let me = person.key.to_string();
     let pending = storage::credits::pending(pool, PENDING_LOOKED_AT).await?;
     let approvals_cut = pending.len() as i64 == PENDING_LOOKED_AT;
@@ -55,5 +55,5 @@ pub async fn card(
         team_escalations_unowned,
         team_requests_unassigned,
     };
-    Ok(text::card(&mine, &services.directory, person.time_zone, now))
+    Ok(text::card(&mine, &services.setup().directory, person.time_zone, now))
 }

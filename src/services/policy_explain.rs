@@ -41,12 +41,14 @@ fn escalation(
     severity: Severity,
 ) -> Result<Reply, AppError> {
     let account = services
+        .setup()
         .directory
         .account(account)
         .ok_or_else(|| AppError::Refused(item_text::unknown_account(account.as_str())))?;
     // An escalation belongs to the team of whoever opens it.
     let team = &event.actor.team;
     let (position, selector, policy) = services
+        .setup()
         .policies
         .escalation
         .select_explained(severity, &account.tier, team)
@@ -59,8 +61,8 @@ fn escalation(
         &account.tier,
         team.as_str(),
     )];
-    let calendar = services.settings.team_calendar(team);
-    if let Some(plan) = services.policies.sla.plan(severity, &account.tier, &calendar) {
+    let calendar = services.setup().settings.team_calendar(team);
+    if let Some(plan) = services.setup().policies.sla.plan(severity, &account.tier, &calendar) {
         lines.push(text::sla_targets(
             plan.acknowledge_seconds,
             plan.resolve_seconds,
@@ -99,10 +101,11 @@ async fn credit(
     currency: &Currency,
 ) -> Result<Reply, AppError> {
     let account = services
+        .setup()
         .directory
         .account(account)
         .ok_or_else(|| AppError::Refused(item_text::unknown_account(account.as_str())))?;
-    let policy = &services.policies.credit;
+    let policy = &services.setup().policies.credit;
     let chain = compute_chain(&policy.chain, amount, currency);
     let rules = policy.chain.iter().filter(|rule| rule.applies(amount, currency));
     let mut lines = Vec::new();
@@ -111,6 +114,7 @@ async fn credit(
         let applies = text::level_applies(rule.above.get(currency).copied(), currency);
         lines.push(text::chain_level_heading(index + 1, &level.roles, &applies, level.authority));
         let holders: Vec<_> = services
+            .setup()
             .directory
             .people()
             .filter(|p| level.roles.iter().any(|r| p.has_role(*r)))
@@ -153,7 +157,8 @@ async fn credit(
             if level.authority && matches!(standing, Standing::Within { .. }) {
                 anyone_can_finish = true;
             }
-            let line = text::approver_line(&services.directory, &person.key, &standing, currency);
+            let line =
+                text::approver_line(&services.setup().directory, &person.key, &standing, currency);
             lines.push(format!("  {line}"));
         }
     }

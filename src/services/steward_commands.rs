@@ -14,7 +14,7 @@ pub fn help() -> Reply {
 pub fn whoami(services: &Services, event: &Event<'_>) -> Reply {
     let person = event.actor;
     let team_name =
-        services.directory.team(&person.team).map(|t| t.name.as_str()).unwrap_or("(none)");
+        services.setup().directory.team(&person.team).map(|t| t.name.as_str()).unwrap_or("(none)");
     Reply::private(messages::whoami(
         person,
         team_name,

@@ -19,7 +19,7 @@ use crate::storage::effects::Effects;
 pub struct Access;
 
 pub(crate) fn refused(services: &Services, a: &AccessRequest, refusal: Refusal) -> AppError {
-    AppError::Refused(text::refusal(&refusal, &services.directory, a))
+    AppError::Refused(text::refusal(&refusal, &services.setup().directory, a))
 }
 
 /// Whether `actor` owns the item's system (admins count as owners for its tasks).
@@ -105,7 +105,7 @@ impl Workflow for Access {
         zone: Tz,
         _now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
-        Ok(text::card(a, &services.directory, zone))
+        Ok(text::card(a, &services.setup().directory, zone))
     }
 
     fn stale(_services: &Services, a: &AccessRequest, _zone: Tz) -> String {

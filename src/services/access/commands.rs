@@ -57,7 +57,7 @@ fn known_system<'a>(
     services: &'a Services,
     key: &str,
 ) -> Result<&'a crate::domain::access::AccessSystem, AppError> {
-    let catalog = &services.policies.access;
+    let catalog = &services.setup().policies.access;
     catalog.system(key).ok_or_else(|| AppError::Refused(text::unknown_system(key, &catalog.keys())))
 }
 
@@ -80,7 +80,7 @@ async fn request(
     if duration > system.max_duration {
         return Err(AppError::Refused(text::too_long(system, duration)));
     }
-    let deciders = system.deciders(&services.directory, actor);
+    let deciders = system.deciders(&services.setup().directory, actor);
     if deciders.len() < system.approvals_needed() {
         return Err(AppError::Refused(text::no_deciders(system)));
     }
@@ -164,7 +164,7 @@ async fn extend(
 fn list(services: &Services, event: &Event<'_>, what: &str, rows: &[AccessRequest]) -> Reply {
     let zone = event.actor.time_zone;
     let lines: Vec<String> =
-        rows.iter().map(|a| text::list_line(a, &services.directory, zone)).collect();
+        rows.iter().map(|a| text::list_line(a, &services.setup().directory, zone)).collect();
     let body = if lines.is_empty() { text::empty_list() } else { lines.join("\n") };
     Reply::private_card(Card {
         title: text::list_title(what, rows.len()),

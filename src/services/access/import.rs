@@ -14,7 +14,7 @@ use crate::storage;
 /// Imports the grants of `csv`; returns what to print, or why nothing was imported.
 pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
     let rows = parse_csv(csv).map_err(anyhow::Error::msg)?;
-    let catalog = &services.policies.access;
+    let catalog = &services.setup().policies.access;
     let mut grants = Vec::new();
     for row in &rows {
         let system = catalog.system(&row.system).ok_or_else(|| {
@@ -23,15 +23,15 @@ pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
         if !system.roles.contains(&row.role) {
             anyhow::bail!(text::import_unknown_role(row.line, system, &row.role));
         }
-        let holder = services.directory.person(&row.person).ok_or_else(|| {
+        let holder = services.setup().directory.person(&row.person).ok_or_else(|| {
             anyhow::anyhow!(text::import_unknown_person(row.line, row.person.as_str()))
         })?;
         // The card goes where the holder's team's cards go (the console when it has none).
-        let team = services.directory.team(&holder.team);
+        let team = services.setup().directory.team(&holder.team);
         let place = team
             .and_then(|t| t.channels.iter().next())
             .map(|(platform, channel)| (*platform, channel.clone()))
-            .unwrap_or((Platform::Console, services.settings.console.channel.clone()));
+            .unwrap_or((Platform::Console, services.setup().settings.console.channel.clone()));
         grants.push(AccessRequest::imported(
             system,
             holder,
@@ -41,8 +41,8 @@ pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
             place,
         ));
     }
-    let now = services.clock.now();
-    let mut tx = services.pool.begin().await?;
+    let now = services.clock().now();
+    let mut tx = services.pool().begin().await?;
     let mut effects = services.effects();
     for mut grant in grants {
         grant.id = storage::items::next_id(&mut *tx, ItemKind::AccessRequest).await?;

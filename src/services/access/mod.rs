@@ -54,7 +54,7 @@ pub fn register_jobs(registry: &mut JobRegistry) {
 
 /// The configured system of an item (a system removed from the configuration since: none).
 pub(crate) fn system_of<'a>(services: &'a Services, a: &AccessRequest) -> Option<&'a AccessSystem> {
-    services.policies.access.system(&a.system)
+    services.setup().policies.access.system(&a.system)
 }
 
 /// DMs asking whoever may still decide what waits.
@@ -117,10 +117,11 @@ pub(crate) fn follow_ups(
         let body = text::task_assigned(
             a,
             task,
-            &services.directory,
+            &services.setup().directory,
             crate::services::items::team_zone(services, a),
         );
-        for owner in system_of(services, a).into_iter().flat_map(|s| s.owners(&services.directory))
+        for owner in
+            system_of(services, a).into_iter().flat_map(|s| s.owners(&services.setup().directory))
         {
             let what = format!("task:{}:{}", task.seq, owner.key);
             effects.outbox.extend(direct_message(services, a, &owner.key, body.clone(), what, now));
@@ -129,6 +130,7 @@ pub(crate) fn follow_ups(
         // that the task is still open.
         if let DeliveryStatus::Task { due } = task.status {
             let escalate_after = services
+                .setup()
                 .settings
                 .access_task_escalation()
                 .unwrap_or_else(|_| chrono::Duration::hours(4));
@@ -148,7 +150,7 @@ pub(crate) fn follow_ups(
     let Some(grant) = a.grant.filter(|_| a.state == AccessState::Active) else { return };
     let expiry = grant.expires_at.timestamp();
     let payload = serde_json::json!({ "access": a.id, "expires_at": grant.expires_at });
-    for before in &services.policies.access_reminders {
+    for before in &services.setup().policies.access_reminders {
         let run_at = grant.expires_at - *before;
         if run_at <= now {
             continue;

@@ -43,7 +43,7 @@ pub const CLOSE: &str = "close";
 pub struct Reviews;
 
 fn shown(services: &Services) -> usize {
-    services.settings.access.review.shown
+    services.setup().settings.access.review.shown
 }
 
 fn refused(
@@ -51,7 +51,7 @@ fn refused(
     l: &ReviewList,
     r: crate::domain::access::review::Refusal,
 ) -> AppError {
-    AppError::Refused(text::refusal(&r, l, &services.directory))
+    AppError::Refused(text::refusal(&r, l, &services.setup().directory))
 }
 
 /// Ends `access` as revoked by `by` (a review decision or the close policy), if still active.
@@ -149,7 +149,7 @@ impl Workflow for Reviews {
         zone: Tz,
         _now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
-        Ok(text::card(l, shown(services), &services.directory, zone))
+        Ok(text::card(l, shown(services), &services.setup().directory, zone))
     }
 
     fn stale(_services: &Services, l: &ReviewList, _zone: Tz) -> String {
@@ -159,7 +159,7 @@ impl Workflow for Reviews {
 
 /// Who reviews `grant`: by the configured rule, never its holder; `None` if nobody can.
 fn reviewer_of<'a>(services: &'a Services, grant: &AccessRequest) -> Option<&'a Person> {
-    let directory = &services.directory;
+    let directory = &services.setup().directory;
     let holder = directory.person(&grant.holder)?;
     let owners = || {
         super::system_of(services, grant)
@@ -169,7 +169,7 @@ fn reviewer_of<'a>(services: &'a Services, grant: &AccessRequest) -> Option<&'a 
     };
     let supervisors = || directory.supervisors(&holder.team).find(|p| p.key != grant.holder);
     let admins = || directory.people().find(|p| p.has_role(Role::Admin) && p.key != grant.holder);
-    match services.settings.access.review.reviewer {
+    match services.setup().settings.access.review.reviewer {
         ReviewerRule::Owner => owners().or_else(supervisors),
         ReviewerRule::Supervisor => supervisors().or_else(owners),
     }
@@ -195,7 +195,7 @@ pub async fn start(
     let system = if scope == "all" {
         None
     } else {
-        let catalog = &services.policies.access;
+        let catalog = &services.setup().policies.access;
         let known = catalog.system(scope).ok_or_else(|| {
             AppError::Refused(crate::domain::messages::access::unknown_system(
                 scope,
@@ -232,6 +232,7 @@ pub async fn start(
 /// The checked review durations (validated at load, so a failure here is unexpected).
 pub(crate) fn review_times(services: &Services) -> Result<crate::config::ReviewTimes, AppError> {
     services
+        .setup()
         .settings
         .review_durations()
         .map_err(|(k, p)| AppError::Unexpected(anyhow::anyhow!("{k}: {p}")))
@@ -290,8 +291,8 @@ pub(crate) async fn open_campaign(
     let platform = plan.platform;
     let lists = by_reviewer.len();
     for (reviewer, entries) in by_reviewer {
-        let Some(person) = services.directory.person(&reviewer) else { continue };
-        let Some(team) = services.directory.team(&person.team) else { continue };
+        let Some(person) = services.setup().directory.person(&reviewer) else { continue };
+        let Some(team) = services.setup().directory.team(&person.team) else { continue };
         let channel = team.channels.get(&platform).cloned();
         let channel = channel.unwrap_or_else(|| plan.fallback_channel.to_owned());
         let mut list = ReviewList {
@@ -387,7 +388,7 @@ async fn close_list(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    let policy = services.settings.access.review.close_policy;
+    let policy = services.setup().settings.access.review.close_policy;
     let Some(next) = current.close(policy, by, now) else { return Ok(false) };
     if policy == ClosePolicy::Revoke {
         let left: Vec<i64> = current.undecided().map(|e| e.access).collect();
@@ -436,7 +437,7 @@ impl JobHandler for RemindTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Some(current) = open_list(tx, job).await? else { return Ok(()) };
         let before_seconds = payload::<ListTimer>(job)?.before_seconds;
-        let now = services.clock.now();
+        let now = services.clock().now();
         let sent = match before_seconds {
             Some(secs) => current.reminders_sent.contains(&secs),
             None => current.reminded,
@@ -452,6 +453,7 @@ impl JobHandler for RemindTimer {
             }
         }
         let zone = services
+            .setup()
             .directory
             .person(&current.reviewer)
             .map(|p| p.time_zone)
@@ -479,7 +481,7 @@ pub struct CloseTimer;
 impl JobHandler for CloseTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Some(current) = open_list(tx, job).await? else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let mut effects = services.effects();
         close_list(services, tx, &mut effects, current, SYSTEM_ACTOR, now)
             .await
@@ -498,7 +500,7 @@ impl JobHandler for OverdueTimer {
         if !current.escalated_to.is_empty() {
             return Ok(());
         }
-        let directory = &services.directory;
+        let directory = &services.setup().directory;
         let Some(reviewer) = directory.person(&current.reviewer) else { return Ok(()) };
         let supervisors: Vec<PersonKey> = directory
             .supervisors(&reviewer.team)
@@ -517,7 +519,7 @@ impl JobHandler for OverdueTimer {
         if escalated_to.is_empty() {
             return Ok(());
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let mut next = current.clone();
         next.escalated_to = escalated_to;
         let body = text::overdue(&next, &reviewer.display_name);

@@ -45,14 +45,17 @@ pub fn slot_job(schedule: &ReviewSchedule, slot: DateTime<Utc>) -> NewJob {
 /// Queues the next slot of every schedule (a slot already queued is left as it is). Called
 /// at start-up by every replica.
 pub async fn schedule_all(services: &Services) -> anyhow::Result<usize> {
-    let schedules =
-        services.settings.review_schedules().map_err(|(k, p)| anyhow::anyhow!("{k}: {p}"))?;
-    let now = services.clock.now();
+    let schedules = services
+        .setup()
+        .settings
+        .review_schedules()
+        .map_err(|(k, p)| anyhow::anyhow!("{k}: {p}"))?;
+    let now = services.clock().now();
     let mut queued = 0;
     for schedule in &schedules {
         if let Some(slot) = schedule.next_slot(now) {
             let job = slot_job(schedule, slot);
-            queued += usize::from(jobs::enqueue(&services.pool, &job, now).await?.is_some());
+            queued += usize::from(jobs::enqueue(services.pool(), &job, now).await?.is_some());
         }
     }
     Ok(queued)
@@ -72,6 +75,7 @@ impl JobHandler for ScheduledStart {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let SlotPayload { schedule, slot } = payload(job)?;
         let schedules = services
+            .setup()
             .settings
             .review_schedules()
             .map_err(|(k, p)| JobError::Fatal(k + ": " + &p))?;
@@ -79,7 +83,7 @@ impl JobHandler for ScheduledStart {
         let Some(schedule) = schedules.into_iter().find(|s| s.name == schedule) else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let started_by = PersonKey::parse(SYSTEM_ACTOR).map_err(JobError::retry)?;
         let plan = CampaignPlan {
             scope: &schedule.scope,

@@ -46,7 +46,7 @@ async fn save(
     tx: &mut Tx,
     change: Change<AccessRequest>,
 ) -> Result<(), JobError> {
-    let now = services.clock.now();
+    let now = services.clock().now();
     let mut effects = services.effects();
     items::save::<Access>(services, tx, &mut effects, change, now)
         .await
@@ -66,8 +66,9 @@ impl JobHandler for RemindTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Some(a) = load_grant(tx, job).await? else { return Ok(()) };
         let Some(grant) = a.grant else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let zone = services
+            .setup()
             .directory
             .person(&a.holder)
             .map(|p| p.time_zone)
@@ -88,7 +89,7 @@ pub struct ExpireTimer;
 impl JobHandler for ExpireTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Some(current) = load_grant(tx, job).await? else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let within = system_of(services, &current)
             .map(|s| s.task_within)
             .unwrap_or_else(|| chrono::Duration::days(1));
@@ -127,7 +128,7 @@ impl JobHandler for WebhookOutcome {
             .await
             .map_err(JobError::retry)?;
         let Some(current) = current else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let outcome = if ok { Ok(()) } else { Err(detail) };
         let Some(next) = current.delivered(call.delivery, outcome, now) else { return Ok(()) };
         let zone = team_zone(services, &next);
@@ -135,7 +136,7 @@ impl JobHandler for WebhookOutcome {
             .deliveries
             .iter()
             .find(|d| d.seq == call.delivery)
-            .map(|d| text::delivery_line(d, &services.directory, zone))
+            .map(|d| text::delivery_line(d, &services.setup().directory, zone))
             .unwrap_or_default();
         let change = Change::new(current, next, SYSTEM_ACTOR, "webhook");
         save(services, tx, change.line(line)).await
@@ -157,7 +158,7 @@ struct TaskTimer {
 
 /// Who does the manual tasks of `a`: the system's first owner other than the holder.
 pub(crate) fn task_owner<'a>(services: &'a Services, a: &AccessRequest) -> Option<&'a Person> {
-    system_of(services, a)?.owners(&services.directory).find(|p| p.key != a.holder)
+    system_of(services, a)?.owners(&services.setup().directory).find(|p| p.key != a.holder)
 }
 
 /// Who hears of a task still overdue: the other owners and the owner's supervisors (admins
@@ -167,7 +168,7 @@ fn escalation_targets<'a>(
     a: &AccessRequest,
     owner: Option<&'a Person>,
 ) -> Vec<&'a Person> {
-    let directory = &services.directory;
+    let directory = &services.setup().directory;
     let not_them = |p: &&Person| p.key != a.holder && owner.is_none_or(|o| o.key != p.key);
     let owners = system_of(services, a).into_iter().flat_map(|s| s.owners(directory));
     let supervisors = owner.into_iter().flat_map(|o| directory.supervisors(&o.team));
@@ -193,7 +194,7 @@ impl JobHandler for TaskAlertTimer {
             .await
             .map_err(JobError::retry)?;
         let Some(current) = current else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         // Done in time, or alerted already: nothing to say.
         let Some(next) = current.raise_task_alert(seq, stage, now) else { return Ok(()) };
         let Some(task) = next.overdue_task(seq, now).cloned() else { return Ok(()) };

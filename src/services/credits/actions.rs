@@ -25,7 +25,7 @@ const RECENT_LIMIT: i64 = 5;
 pub struct Credits;
 
 fn refused(services: &Services, actor: &Person, refusal: Refusal) -> AppError {
-    AppError::Refused(text::refusal(&refusal, &services.directory, actor.time_zone))
+    AppError::Refused(text::refusal(&refusal, &services.setup().directory, actor.time_zone))
 }
 
 impl Workflow for Credits {
@@ -81,7 +81,7 @@ impl Workflow for Credits {
             let (from, to) = month_bounds(now, actor.time_zone);
             let used =
                 storage::credits::approved_sum(tx, who, payload.currency.code(), from, to).await?;
-            let matrix = &services.policies.credit.authority;
+            let matrix = &services.setup().policies.credit.authority;
             check_authority(matrix, actor, &level, payload.amount, &payload.currency, used)
                 .map_err(|r| refused(services, actor, r))?;
         }
@@ -112,16 +112,16 @@ impl Workflow for Credits {
         zone: Tz,
         now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
-        let days = services.settings.credits.recent_days;
+        let days = services.setup().settings.credits.recent_days;
         let since = now - Duration::days(i64::from(days));
         let account = c.account.as_str();
         let recent =
             storage::credits::recent_for_account(&mut **tx, account, since, c.id, RECENT_LIMIT)
                 .await?;
-        Ok(text::card(c, &recent, days, &services.directory, zone))
+        Ok(text::card(c, &recent, days, &services.setup().directory, zone))
     }
 
     fn stale(services: &Services, c: &Credit, zone: Tz) -> String {
-        text::stale_card(c, &services.directory, zone)
+        text::stale_card(c, &services.setup().directory, zone)
     }
 }

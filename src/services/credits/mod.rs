@@ -41,6 +41,7 @@ pub fn register_jobs(registry: &mut JobRegistry) {
 pub(crate) fn approvers<'a>(services: &'a Services, c: &'a Credit) -> Vec<&'a Person> {
     let Some(level) = c.level() else { return Vec::new() };
     services
+        .setup()
         .directory
         .people()
         .filter(|p| level.roles.iter().any(|r| p.has_role(*r)))
@@ -48,6 +49,7 @@ pub(crate) fn approvers<'a>(services: &'a Services, c: &'a Credit) -> Vec<&'a Pe
         .filter(|p| {
             !level.authority
                 || services
+                    .setup()
                     .policies
                     .credit
                     .authority
@@ -102,7 +104,8 @@ pub(crate) fn schedule_timers(
     c: &Credit,
     now: DateTime<Utc>,
 ) {
-    let remind_at = now + Duration::hours(i64::from(services.settings.credits.remind_after_hours));
+    let remind_at =
+        now + Duration::hours(i64::from(services.setup().settings.credits.remind_after_hours));
     let payload = serde_json::json!({ "credit": c.id, "round": c.round });
     effects.schedule(NewJob {
         kind: ItemKind::Credit.job_kind(REMIND),
@@ -122,5 +125,5 @@ pub(crate) fn schedule_timers(
 
 /// When a request made or edited at `now` expires.
 pub(crate) fn expiry(services: &Services, now: DateTime<Utc>) -> DateTime<Utc> {
-    now + Duration::hours(i64::from(services.settings.credits.expire_after_hours))
+    now + Duration::hours(i64::from(services.setup().settings.credits.expire_after_hours))
 }

@@ -32,7 +32,7 @@ fn check_details(
     details: &Details,
 ) -> Result<(), AppError> {
     let usage = |problem| AppError::Usage(UsageError { usage: help.usage, problem });
-    let codes = &services.settings.credits.reason_codes;
+    let codes = &services.setup().settings.credits.reason_codes;
     if !codes.contains(&details.reason) {
         return Err(usage(text::unknown_reason(&details.reason, codes)));
     }
@@ -64,15 +64,16 @@ pub async fn request(
     let help = if kind == CreditKind::Credit { &text::HELP_CREDIT } else { &text::HELP_ADJUST };
     check_details(services, help, kind, &details)?;
     let account = items::account_of(services, account)?;
-    let chain = compute_chain(&services.policies.credit.chain, details.amount, &details.currency);
+    let chain =
+        compute_chain(&services.setup().policies.credit.chain, details.amount, &details.currency);
     if chain.is_empty() {
         return Err(AppError::Refused(text::no_chain()));
     }
     // A chain nobody can finish would wait for ever: refuse it now, saying what can be approved.
     if let Some(level) = chain.iter().find(|level| level.authority) {
-        let matrix = &services.policies.credit.authority;
+        let matrix = &services.setup().policies.credit.authority;
         let approvable =
-            matrix.approvable_currencies(services.directory.people(), &actor.key, level);
+            matrix.approvable_currencies(services.setup().directory.people(), &actor.key, level);
         if !approvable.contains(&details.currency) {
             return Err(AppError::Refused(text::no_authority_in(&details.currency, &approvable)));
         }
@@ -132,9 +133,11 @@ pub async fn edit(
     let (actor, now) = (event.actor, event.now);
     let current = load_for_update(tx, id).await?;
     check_details(services, &text::HELP_CREDIT_EDIT, current.kind, &details)?;
-    let refused = |r| AppError::Refused(text::refusal(&r, &services.directory, actor.time_zone));
+    let refused =
+        |r| AppError::Refused(text::refusal(&r, &services.setup().directory, actor.time_zone));
     let payload = payload(details);
-    let chain = compute_chain(&services.policies.credit.chain, payload.amount, &payload.currency);
+    let chain =
+        compute_chain(&services.setup().policies.credit.chain, payload.amount, &payload.currency);
     if chain.is_empty() {
         return Err(AppError::Refused(text::no_chain()));
     }
@@ -168,7 +171,8 @@ pub async fn cancel(
 ) -> Result<Reply, AppError> {
     let (actor, now) = (event.actor, event.now);
     let current = load_for_update(tx, id).await?;
-    let refused = |r| AppError::Refused(text::refusal(&r, &services.directory, actor.time_zone));
+    let refused =
+        |r| AppError::Refused(text::refusal(&r, &services.setup().directory, actor.time_zone));
     let next = current.cancel(actor, now).map_err(refused)?;
     let line = text::cancelled_line(&actor.display_name);
     let mut change = Change::new(current, next, actor.key.to_string(), "cancel");
@@ -197,7 +201,7 @@ pub async fn list(
         return Err(AppError::Refused(item_text::page_past_end(page, &command)));
     }
     let mut lines: Vec<String> =
-        listing.items.iter().map(|c| text::list_line(c, &services.directory)).collect();
+        listing.items.iter().map(|c| text::list_line(c, &services.setup().directory)).collect();
     lines.extend(item_text::page_footer(&listing, &command));
     let body = if listing.items.is_empty() { text::empty_list() } else { lines.join("\n") };
     Ok(Reply::private_card(Card {

@@ -47,7 +47,7 @@ impl JobHandler for RemindTimer {
         if current.reminded {
             return Ok(());
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let mut next = current.clone();
         next.reminded = true;
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "remind");
@@ -63,7 +63,7 @@ pub struct ExpireTimer;
 impl JobHandler for ExpireTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let Some(current) = load(tx, job).await? else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let Some(next) = current.expire(now, SYSTEM_ACTOR) else { return Ok(()) };
         let line = text::expired_line();
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "expire");

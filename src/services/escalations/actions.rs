@@ -25,7 +25,7 @@ fn refused(
     actor: &Person,
     refusal: &crate::domain::escalation::Refusal,
 ) -> AppError {
-    AppError::Refused(text::refusal(refusal, &services.directory, actor.time_zone))
+    AppError::Refused(text::refusal(refusal, &services.setup().directory, actor.time_zone))
 }
 
 impl Workflow for Escalations {
@@ -49,7 +49,7 @@ impl Workflow for Escalations {
             "reassign" => {
                 let key = PersonKey::parse(typed)
                     .ok()
-                    .filter(|key| services.directory.person(key).is_some())
+                    .filter(|key| services.setup().directory.person(key).is_some())
                     .ok_or_else(|| AppError::Refused(text::unknown_person_key(typed)))?;
                 EscalationAction::Reassign { to: key }
             }
@@ -84,7 +84,7 @@ impl Workflow for Escalations {
 
     fn choices(services: &Services, e: &Escalation, verb: &str) -> Vec<Choice> {
         match verb {
-            "reassign" => text::owner_choices(e, &services.directory),
+            "reassign" => text::owner_choices(e, &services.setup().directory),
             _ => Vec::new(),
         }
     }
@@ -101,7 +101,7 @@ impl Workflow for Escalations {
         if let EscalationAction::Reassign { to } = action {
             // The prompt offers only who may own it; a typed or forged key is held to the
             // same list (the current owner is left to `apply`, which says so).
-            let person = services.directory.person(to);
+            let person = services.setup().directory.person(to);
             let eligible = person.is_some_and(|p| may_own(&current, p));
             if !eligible && current.owner.as_ref() != Some(to) {
                 let name = person.map_or(to.as_str(), |p| p.display_name.as_str());
@@ -110,7 +110,7 @@ impl Workflow for Escalations {
         }
         let next = apply(&current, actor, action, now).map_err(|r| refused(services, actor, &r))?;
         let mut change = Change::new(current, next, actor.key.to_string(), action.verb())
-            .line(text::thread_line(action, &actor.display_name, &services.directory));
+            .line(text::thread_line(action, &actor.display_name, &services.setup().directory));
         let next = &mut change.after;
         match action {
             EscalationAction::EscalateNow => {
@@ -160,7 +160,7 @@ impl Workflow for Escalations {
         now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
         let view = sla_view(e, now)?;
-        Ok(text::card(e, Some(&view), &services.directory, zone))
+        Ok(text::card(e, Some(&view), &services.setup().directory, zone))
     }
 
     fn stale(_services: &Services, e: &Escalation, _zone: Tz) -> String {

@@ -28,15 +28,17 @@ pub async fn open(
     let actor = event.actor;
     let account = items::account_of(services, account)?;
     let team = items::team_of(services, &actor.team)?;
-    let policy =
-        services.policies.escalation.select(severity, &account.tier, &team.key).ok_or_else(
-            || AppError::Refused(text::no_policy(severity.as_str(), team.key.as_str())),
-        )?;
-    let calendar = services.settings.team_calendar(&team.key);
+    let policy = services
+        .setup()
+        .policies
+        .escalation
+        .select(severity, &account.tier, &team.key)
+        .ok_or_else(|| AppError::Refused(text::no_policy(severity.as_str(), team.key.as_str())))?;
+    let calendar = services.setup().settings.team_calendar(&team.key);
     let sla =
-        services.policies.sla.plan(severity, &account.tier, &calendar).ok_or_else(|| {
-            AppError::Unexpected(anyhow::anyhow!("no SLA targets for {severity}"))
-        })?;
+        services.setup().policies.sla.plan(severity, &account.tier, &calendar).ok_or_else(
+            || AppError::Unexpected(anyhow::anyhow!("no SLA targets for {severity}")),
+        )?;
     let (platform, channel) = items::home_of(team, event);
     let mut escalation = Escalation::opened(EscalationOpening {
         team: team.key.clone(),

@@ -35,16 +35,20 @@ pub(crate) fn recipients<'a>(
     let mut channels = BTreeSet::new();
     for target in &level.targets {
         match target {
-            PageTarget::Person(key) => people.extend(services.directory.person(key)),
+            PageTarget::Person(key) => people.extend(services.setup().directory.person(key)),
             PageTarget::Role(role) => people.extend(
-                services.directory.people().filter(|p| &p.team == team && p.has_role(*role)),
+                services
+                    .setup()
+                    .directory
+                    .people()
+                    .filter(|p| &p.team == team && p.has_role(*role)),
             ),
             PageTarget::Shift(shift_team) => {
                 let shift_team = shift_team.as_ref().unwrap_or(team);
-                people.extend(services.directory.people().filter(|p| {
+                people.extend(services.setup().directory.people().filter(|p| {
                     &p.team == shift_team
                         && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor))
-                        && services.policies.on_shift(&p.key, now)
+                        && services.setup().policies.on_shift(&p.key, now)
                 }));
             }
             PageTarget::Channel(name) => {
@@ -86,6 +90,7 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
             kind: OutboxKind::Post,
             // Checked at start-up: every enabled platform has an id for the logical channel.
             target: services
+                .setup()
                 .settings
                 .channel_on(e.living.platform, &channel)
                 .unwrap_or(channel.clone()),

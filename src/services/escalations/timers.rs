@@ -103,7 +103,7 @@ impl JobHandler for StepTimer {
         if current.state != EscalationState::Open || current.step != step {
             return Ok(()); // acknowledged, resolved, or already moved on
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let mut next = current.clone();
         next.step += 1;
         let (mut lines, messages, action) = match page_step(services, &next, now) {
@@ -170,7 +170,7 @@ impl JobHandler for SlaCheck {
         if current.state == EscalationState::Resolved {
             return Ok(());
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let view = sla_view(&current, now).map_err(JobError::retry)?;
         let zone = team_zone(services, &current);
         let mut next = current.clone();
@@ -224,8 +224,8 @@ fn alert_recipients(
     now: DateTime<Utc>,
 ) -> Vec<NewOutboxMessage> {
     let people: Vec<_> = match &e.owner {
-        Some(owner) => services.directory.person(owner).into_iter().collect(),
-        None => services.directory.supervisors(&e.team).collect(),
+        Some(owner) => services.setup().directory.person(owner).into_iter().collect(),
+        None => services.setup().directory.supervisors(&e.team).collect(),
     };
     people
         .into_iter()

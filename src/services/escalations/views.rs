@@ -48,7 +48,9 @@ pub async fn list(
     let mut lines: Vec<String> = listing
         .items
         .iter()
-        .map(|e| text::list_line(e, e.sla_view(now).ok().as_ref(), &services.directory, now))
+        .map(|e| {
+            text::list_line(e, e.sla_view(now).ok().as_ref(), &services.setup().directory, now)
+        })
         .collect();
     lines.extend(item_text::page_footer(&listing, &command));
     let body = if listing.items.is_empty() { text::empty_list() } else { lines.join("\n") };

@@ -22,7 +22,7 @@ use crate::storage::{self, Tx};
 pub struct Incidents;
 
 pub(super) fn refused(services: &Services, refusal: &Refusal) -> AppError {
-    AppError::Refused(text::refusal(refusal, &services.directory))
+    AppError::Refused(text::refusal(refusal, &services.setup().directory))
 }
 
 impl Workflow for Incidents {
@@ -39,7 +39,7 @@ impl Workflow for Incidents {
                 IncidentAction::ApproveNotice { number }
             }
             _ if let Some(number) = number(text::NOTICE_SENT_VERB) => {
-                let next_update_in = services.settings.incident.customer_update_every;
+                let next_update_in = services.setup().settings.incident.customer_update_every;
                 IncidentAction::MarkNoticeSent { number, next_update_in }
             }
             other => return Err(AppError::Refused(unknown_button(other))),
@@ -73,7 +73,7 @@ impl Workflow for Incidents {
     }
 
     fn done(services: &Services, action: &IncidentAction, saved: &Incident) -> String {
-        text::done(action, saved, &services.directory)
+        text::done(action, saved, &services.setup().directory)
     }
 
     async fn card(
@@ -94,7 +94,7 @@ impl Workflow for Incidents {
                 ))
             })
             .collect();
-        Ok(text::card(incident, &facts, &services.directory, zone))
+        Ok(text::card(incident, &facts, &services.setup().directory, zone))
     }
 
     fn stale(_services: &Services, incident: &Incident, _zone: Tz) -> String {
@@ -130,8 +130,11 @@ pub(super) async fn transition(
 ) -> Result<Change<Incident>, AppError> {
     let (next, happening) =
         apply(&current, actor, action, now).map_err(|r| refused(services, &r))?;
-    let line =
-        format!("{}: {}", actor.display_name, text::happening(&happening, &services.directory));
+    let line = format!(
+        "{}: {}",
+        actor.display_name,
+        text::happening(&happening, &services.setup().directory)
+    );
     let entry = NewTimelineEntry {
         at: now,
         author_key: Some(actor.key.to_string()),

@@ -38,7 +38,7 @@ pub async fn capture(
     match message.change {
         RoomChange::Captured(_) => {
             // Someone Steward knows by their name here; anyone else by their platform name.
-            let known = services.directory.resolve(platform, &message.author);
+            let known = services.setup().directory.resolve(platform, &message.author);
             let author_name = known
                 .map(|p| p.display_name.clone())
                 .or_else(|| message.author_name.clone())

@@ -47,7 +47,7 @@ pub async fn command(
             let change = transition(services, tx, actor, current, &action, event.now).await?;
             let change = change.messages(messages);
             let saved = items::save::<Incidents>(services, tx, effects, change, event.now).await?;
-            Ok(Reply::private(text::done(&action, &saved, &services.directory)))
+            Ok(Reply::private(text::done(&action, &saved, &services.setup().directory)))
         }
         IncidentCommand::Review { id } => {
             let id = incident_id(tx, event, id).await?;
@@ -88,7 +88,7 @@ fn action_of(
     incident: &Incident,
     act: Act,
 ) -> Result<IncidentAction, AppError> {
-    let settings = &services.settings.incident;
+    let settings = &services.setup().settings.incident;
     Ok(match act {
         Act::Role { role, person } => {
             let person = member(services, incident, &person)?;
@@ -113,7 +113,7 @@ fn action_of(
             IncidentAction::Reopen { cadence: settings.update_every.of(incident.severity) }
         }
         Act::Notice { account, text: body } => {
-            if services.directory.account(&account).is_none() {
+            if services.setup().directory.account(&account).is_none() {
                 return Err(AppError::Refused(text::unknown_account(account.as_str())));
             }
             IncidentAction::DraftNotice { account, text: body }
@@ -131,7 +131,7 @@ fn action_of(
 }
 
 fn known(services: &Services, key: &PersonKey) -> Result<(), AppError> {
-    match services.directory.person(key) {
+    match services.setup().directory.person(key) {
         Some(_) => Ok(()),
         None => Err(AppError::NotFound(text::unknown_person(key.as_str()))),
     }
@@ -144,6 +144,7 @@ fn member(
     key: &PersonKey,
 ) -> Result<PersonKey, AppError> {
     let person = services
+        .setup()
         .directory
         .person(key)
         .ok_or_else(|| AppError::NotFound(text::unknown_person(key.as_str())))?;
@@ -177,6 +178,7 @@ fn messages_of(
                 ));
             }
             let stakeholders = services
+                .setup()
                 .directory
                 .team(&incident.team)
                 .and_then(|team| team.channels.get(&incident.living.platform).cloned())

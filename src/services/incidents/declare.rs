@@ -104,7 +104,7 @@ pub(super) async fn open(
     let Opening { severity, title, accounts: affected, escalation, platform, channel, workspace } =
         opening;
     let team = items::team_of(services, &actor.team)?;
-    let settings = &services.settings.incident;
+    let settings = &services.setup().settings.incident;
     let mut incident = Incident::declared(IncidentDeclaration {
         team: team.key.clone(),
         title: title.trim().to_owned(),

@@ -49,7 +49,7 @@ pub(super) fn schedule(services: &Services, effects: &mut Effects, i: &Incident)
             continue;
         };
         let due = due.with_timezone(&Utc);
-        let before = due - services.settings.incident.action_remind_before;
+        let before = due - services.setup().settings.incident.action_remind_before;
         for (stage, at) in [("before", before), ("due", due)] {
             effects.schedule(NewJob {
                 kind: ItemKind::Incident.job_kind(ACTION_DUE),
@@ -80,7 +80,7 @@ async fn load(tx: &mut Tx, id: i64) -> Result<Option<Incident>, JobError> {
 }
 
 async fn send(services: &Services, tx: &mut Tx, effects: Effects) -> Result<(), JobError> {
-    let now = services.clock.now();
+    let now = services.clock().now();
     storage::effects::write(tx, &effects, None, now).await.map(|_| ()).map_err(JobError::retry)
 }
 
@@ -95,7 +95,7 @@ impl JobHandler for ActionDue {
         let Some(action) = current.actions.iter().find(|a| a.number == number) else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let words = text::action_reminder(&current, action, stage == "due");
         let what = format!("action:{number}:{stage}:dm");
         let mut effects = services.effects();
@@ -120,7 +120,7 @@ impl JobHandler for CustomerUpdate {
         else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let words =
             text::customer_update_owed(&current, &account, due, team_zone(services, &current));
         let what = format!("customer:{account}:{}:dm", due.timestamp());

@@ -41,5 +41,5 @@ pub async fn review_text(
     }
     credits.sort_by_key(|(_, c)| c.requested_at);
     let facts = ReviewFacts { timeline: &timeline, credits: &credits };
-    Ok(text::review(&incident, &facts, &services.directory, zone, format))
+    Ok(text::review(&incident, &facts, &services.setup().directory, zone, format))
 }

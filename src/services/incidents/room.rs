@@ -70,7 +70,7 @@ pub(super) fn create_step(
     incident: &Incident,
     now: DateTime<Utc>,
 ) -> Option<(NewOutboxMessage, String)> {
-    let settings = &services.settings.incident;
+    let settings = &services.setup().settings.incident;
     let name = channel_name(&settings.channel_prefix, incident.id, &incident.title);
     let op = match incident.living.platform {
         Platform::Slack if settings.slack_room == RoomMode::Channel => {
@@ -126,8 +126,8 @@ pub async fn room_created(
     id: i64,
     channel: &str,
 ) -> anyhow::Result<()> {
-    let now = services.clock.now();
-    let mut tx = services.pool.begin().await?;
+    let now = services.clock().now();
+    let mut tx = services.pool().begin().await?;
     let mut effects = services.effects();
     let room = Room { platform, channel: channel.to_owned() };
     let incident = room_opened(services, &mut tx, &mut effects, id, room, now).await?;
@@ -200,7 +200,7 @@ fn invitees(services: &Services, incident: &Incident) -> Vec<String> {
     let people = incident.responders.iter().chain(roles.into_iter().flatten());
     let mut users: Vec<String> = Vec::new();
     for key in people {
-        let Some(person) = services.directory.person(key) else { continue };
+        let Some(person) = services.setup().directory.person(key) else { continue };
         if let Some(user) = person.user_on(incident.living.platform)
             && !users.iter().any(|u| u == user)
         {
@@ -258,7 +258,7 @@ pub(super) fn schedule_archive(services: &Services, effects: &mut Effects, incid
     effects.schedule(NewJob {
         kind: ItemKind::Incident.job_kind(ARCHIVE_ROOM),
         payload: serde_json::json!({ "incident": incident.id, "resolved_at": resolved.at }),
-        run_at: resolved.at + services.settings.incident.archive_after,
+        run_at: resolved.at + services.setup().settings.incident.archive_after,
         dedupe_key: Some(incident.key(format_args!("room:archive:{}", resolved.at.timestamp()))),
         max_attempts: 5,
     });
@@ -282,7 +282,7 @@ impl JobHandler for ArchiveRoom {
         let Some(channel) = own_channel(&current).filter(|_| still).map(str::to_owned) else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let entry = system_entry(Happening::RoomArchived { channel: channel.clone() }, now);
         storage::incidents::insert_entries(tx, incident, &[entry])
             .await

@@ -37,7 +37,7 @@ struct UpdateDuePayload {
 }
 
 pub(super) fn schedule_no_commander(services: &Services, effects: &mut Effects, i: &Incident) {
-    let at = i.declared_at + services.settings.incident.commander_within;
+    let at = i.declared_at + services.setup().settings.incident.commander_within;
     effects.schedule(NewJob {
         kind: ItemKind::Incident.job_kind(NO_COMMANDER),
         payload: serde_json::json!({ "incident": i.id }),
@@ -89,9 +89,10 @@ impl JobHandler for NoCommander {
         {
             return Ok(());
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let words = text::no_commander_nag(&current, now - current.declared_at);
         let messages: Vec<_> = services
+            .setup()
             .directory
             .people()
             .filter(|p| p.team == current.team && p.has_role(Role::Supervisor))
@@ -128,7 +129,7 @@ impl JobHandler for UpdateDue {
         if current.state == IncidentState::Resolved || current.next_update_due != Some(due) {
             return Ok(());
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let words = text::update_overdue_nag(&current, due, team_zone(services, &current));
         let mut next = current.clone();
         let mut extra = Vec::new();
@@ -136,7 +137,7 @@ impl JobHandler for UpdateDue {
         let (to, stage) = match (&current.roles.comms, current.nags.update_comms) {
             (Some(comms), None) => {
                 next.nags.update_comms = Some(due);
-                let later = now + services.settings.incident.escalate_overdue_after;
+                let later = now + services.setup().settings.incident.escalate_overdue_after;
                 extra.push(NewJob {
                     kind: ItemKind::Incident.job_kind(UPDATE_DUE),
                     payload: serde_json::json!({ "incident": incident, "due": due }),

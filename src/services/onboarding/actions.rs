@@ -80,7 +80,7 @@ impl Workflow for Onboardings {
         zone: Tz,
         now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
-        Ok(text::card(o, &services.directory, zone, now))
+        Ok(text::card(o, &services.setup().directory, zone, now))
     }
 
     fn stale(_services: &Services, o: &Onboarding, _zone: Tz) -> String {

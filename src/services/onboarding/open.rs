@@ -23,13 +23,13 @@ pub async fn open(
 ) -> Result<Reply, AppError> {
     let (actor, now) = (event.actor, event.now);
     let account = items::account_of(services, account)?;
-    let plans = &services.policies.onboarding;
+    let plans = &services.setup().policies.onboarding;
     let known: Vec<&str> = plans.iter().map(|p| p.key.as_str()).collect();
     let plan = plans
         .iter()
         .find(|p| p.key == plan)
         .ok_or_else(|| AppError::Refused(text::unknown_plan(plan, &known)))?;
-    let tiers = services.settings.onboarding_tiers(&plan.key);
+    let tiers = services.setup().settings.onboarding_tiers(&plan.key);
     if !tiers.is_empty() && !tiers.contains(&account.tier) {
         return Err(AppError::Refused(text::plan_not_for_tier(&plan.key, &account.tier, tiers)));
     }
@@ -38,17 +38,17 @@ pub async fn open(
     }
     // The account owner's team works it; without an owner, the actor's.
     let owner_team =
-        account.owner.as_ref().and_then(|k| services.directory.person(k)).map(|p| &p.team);
+        account.owner.as_ref().and_then(|k| services.setup().directory.person(k)).map(|p| &p.team);
     let team_key = owner_team.unwrap_or(&actor.team);
     let team = items::team_of(services, team_key)?;
     let (platform, channel) = items::home_of(team, event);
     let mut onboarding = Onboarding::opened(OnboardingOpening {
         account: account.key.clone(),
         plan,
-        calendar: services.settings.team_calendar(&team.key),
-        at_risk_fraction: services.settings.onboarding.at_risk_fraction,
+        calendar: services.setup().settings.team_calendar(&team.key),
+        at_risk_fraction: services.setup().settings.onboarding.at_risk_fraction,
         opened_by: actor,
-        account_owner: account.owner.as_ref().and_then(|k| services.directory.person(k)),
+        account_owner: account.owner.as_ref().and_then(|k| services.setup().directory.person(k)),
         team: team.key.clone(),
         platform,
         channel,
@@ -70,7 +70,7 @@ pub async fn list(
     team: Option<&TeamKey>,
 ) -> Result<Reply, AppError> {
     let team = team.unwrap_or(&event.actor.team);
-    if services.directory.team(team).is_none() {
+    if services.setup().directory.team(team).is_none() {
         return Err(AppError::Refused(text::unknown_team(team.as_str())));
     }
     let rows = storage::onboarding::open_of_team(&mut **tx, team.as_str()).await?;

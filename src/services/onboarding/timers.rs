@@ -38,7 +38,7 @@ impl JobHandler for ClockTimer {
         let Some(current) = current.filter(|o| o.state == OnboardingState::Onboarding) else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let Some(index) = current.steps.iter().position(|s| s.plan.key == step) else {
             return Ok(());
         };

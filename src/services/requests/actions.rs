@@ -22,7 +22,7 @@ use crate::storage::effects::Effects;
 pub struct Requests;
 
 fn refused(services: &Services, actor: &Person, refusal: &Refusal) -> AppError {
-    AppError::Refused(text::refusal(refusal, &services.directory, actor.time_zone))
+    AppError::Refused(text::refusal(refusal, &services.setup().directory, actor.time_zone))
 }
 
 impl Workflow for Requests {
@@ -83,7 +83,7 @@ impl Workflow for Requests {
     }
 
     fn done(services: &Services, action: &RequestAction, saved: &Request) -> String {
-        text::done(action, saved.id, &services.directory)
+        text::done(action, saved.id, &services.setup().directory)
     }
 
     async fn card(
@@ -94,7 +94,7 @@ impl Workflow for Requests {
         now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
         let view = sla_view(r, now)?;
-        Ok(text::card(r, Some(&view), &services.directory, zone))
+        Ok(text::card(r, Some(&view), &services.setup().directory, zone))
     }
 
     fn stale(_services: &Services, r: &Request, _zone: Tz) -> String {
@@ -108,7 +108,7 @@ impl Workflow for Requests {
         _now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         // Accepts, reassignments and resolutions move loads in ways the cache does not follow.
-        services.loads.invalidate(&r.team);
+        services.setup().loads.invalidate(&r.team);
         Ok(())
     }
 }
@@ -134,7 +134,8 @@ fn transition(
         _ => None,
     };
     let reason_text = reason.clone().unwrap_or_default();
-    let line = text::thread_line(action, &actor.display_name, &reason_text, &services.directory);
+    let line =
+        text::thread_line(action, &actor.display_name, &reason_text, &services.setup().directory);
     let mut change = Change::new(current, next, actor.key.to_string(), action.verb()).line(line);
     let next = &mut change.after;
     if let (Some(reason), Some(assignment)) = (reason, next.assignment.as_mut()) {
@@ -167,6 +168,6 @@ pub(crate) async fn transition_and_save(
 pub(crate) fn known_person(services: &Services, raw: &str) -> Result<PersonKey, AppError> {
     PersonKey::parse(raw)
         .ok()
-        .filter(|key| services.directory.person(key).is_some())
+        .filter(|key| services.setup().directory.person(key).is_some())
         .ok_or_else(|| AppError::Refused(text::unknown_person(raw)))
 }

@@ -30,19 +30,20 @@ pub async fn choose(
     now: DateTime<Utc>,
 ) -> Result<Result<Decision, NoAssignee>, AppError> {
     let members: Vec<&Person> = services
+        .setup()
         .directory
         .people()
         .filter(|p| &p.team == team && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor)))
         .collect();
     let candidates: Vec<Candidate> = members
         .iter()
-        .filter(|p| services.policies.on_shift(&p.key, now))
+        .filter(|p| services.setup().policies.on_shift(&p.key, now))
         .map(|p| Candidate { key: p.key.clone(), skills: p.skills.clone() })
         .collect();
     if candidates.is_empty() {
         return Ok(Err(NoAssignee::NobodyOnShift));
     }
-    let inputs = match services.loads.fresh(team, now) {
+    let inputs = match services.setup().loads.fresh(team, now) {
         Some(inputs) => inputs,
         None => {
             let keys: Vec<&str> = members.iter().map(|p| p.key.as_str()).collect();
@@ -57,15 +58,15 @@ pub async fn choose(
                     })
                     .collect(),
             };
-            services.loads.store(team, now, inputs.clone());
+            services.setup().loads.store(team, now, inputs.clone());
             inputs
         }
     };
-    let strategy = services.policies.requests.strategy(team);
+    let strategy = services.setup().policies.requests.strategy(team);
     let decision =
         decide(strategy, &candidates, &inputs.loads, inputs.cursor.as_ref(), &kind.skills);
     if let Ok(decision) = &decision {
-        services.loads.assigned(team, &decision.person, weight);
+        services.setup().loads.assigned(team, &decision.person, weight);
     }
     Ok(decision)
 }

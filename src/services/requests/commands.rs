@@ -43,7 +43,9 @@ pub async fn command(
                 workspace: event.inbound.workspace.clone(),
             };
             match open_request(services, tx, effects, new, now).await? {
-                Opened::Created(r) => Ok(Reply::private(text::opened(&r, &services.directory))),
+                Opened::Created(r) => {
+                    Ok(Reply::private(text::opened(&r, &services.setup().directory)))
+                }
                 Opened::Existing(id) | Opened::Different(id) => Err(AppError::Unexpected(
                     anyhow::anyhow!("chat request deduplicated as #{id} without an external id"),
                 )),
@@ -58,7 +60,7 @@ pub async fn command(
             let reason = text::manual_assignment_reason(&actor.display_name);
             let action = RequestAction::Assign { to, reason };
             let saved = transition(services, tx, effects, actor, current, &action, now).await?;
-            Ok(Reply::private(text::done(&action, saved.id, &services.directory)))
+            Ok(Reply::private(text::done(&action, saved.id, &services.setup().directory)))
         }
         RequestCommand::Handoff { to } => {
             let to = known_person(services, to.as_str())?;
@@ -77,7 +79,7 @@ pub async fn command(
             }
             // One summary to the receiver, on the platform the hand-off came from.
             let first = &moved[0];
-            let receiver = services.directory.person(&to).map(|p| p.display_name.clone());
+            let receiver = services.setup().directory.person(&to).map(|p| p.display_name.clone());
             let summary = text::handoff_summary(&actor.display_name, &moved);
             let key = format!("handoff:{}:{}:{}", actor.key, to, now.timestamp_micros());
             let mut summary_to = first.clone();
@@ -94,7 +96,7 @@ pub async fn command(
                 .filter_map(|row| {
                     let key = row.assignee?;
                     Some(text::WorkloadRow {
-                        person: display_name(&services.directory, &key),
+                        person: display_name(&services.setup().directory, &key),
                         open: row.open,
                         oldest: row.oldest,
                         at_risk: row.at_risk,
@@ -122,7 +124,7 @@ fn team_or_own(
     own: &TeamKey,
 ) -> Result<TeamKey, AppError> {
     let team = team.unwrap_or_else(|| own.clone());
-    match services.directory.team(&team) {
+    match services.setup().directory.team(&team) {
         Some(_) => Ok(team),
         None => Err(AppError::NotFound(text::unknown_team(team.as_str()))),
     }

@@ -36,8 +36,9 @@ impl JobHandler for AssignRetry {
         if current.state != RequestState::Queued || current.assignee.is_some() {
             return Ok(());
         }
-        let now = services.clock.now();
-        let Some(kind) = services.policies.requests.request_type(&current.kind).cloned() else {
+        let now = services.clock().now();
+        let Some(kind) = services.setup().policies.requests.request_type(&current.kind).cloned()
+        else {
             return Err(JobError::Fatal(format!("request type {} is gone", current.kind)));
         };
         let mut effects = services.effects();
@@ -47,12 +48,13 @@ impl JobHandler for AssignRetry {
             .map_err(JobError::retry)?
         {
             Ok(decision) => {
-                let reason = text::assignment_reason(&decision, &services.directory);
+                let reason = text::assignment_reason(&decision, &services.setup().directory);
                 let action =
                     RequestAction::Assign { to: decision.person.clone(), reason: reason.clone() };
                 let next = apply(&current, None, &action, now)
                     .map_err(|r| JobError::retry(format!("{r:?}")))?;
-                let line = text::thread_line(&action, SYSTEM_ACTOR, &reason, &services.directory);
+                let line =
+                    text::thread_line(&action, SYSTEM_ACTOR, &reason, &services.setup().directory);
                 let mut change = Change::new(current, next, SYSTEM_ACTOR, "assign").line(line);
                 let dm = text::assigned_to_you(&change.after, &reason);
                 let what = format!("assigned:v{}", change.after.version);

@@ -67,14 +67,14 @@ pub async fn open_request(
     now: DateTime<Utc>,
 ) -> Result<Opened, AppError> {
     // Everything the sender could have said wrong is checked before the database.
-    let rules = &services.policies.requests;
+    let rules = &services.setup().policies.requests;
     let kind = rules
         .request_type(new.kind.trim())
         .ok_or_else(|| invalid(text::unknown_type(new.kind.trim(), &rules.type_keys())))?
         .clone();
     let account = AccountKey::parse(&new.account)
         .ok()
-        .and_then(|key| services.directory.account(&key))
+        .and_then(|key| services.setup().directory.account(&key))
         .ok_or_else(|| invalid(text::unknown_account(new.account.trim())))?
         .clone();
     let missing = rules.missing_fields(&kind, &new.fields);
@@ -103,11 +103,12 @@ pub async fn open_request(
         .clone()
         .or_else(|| {
             let owner = account.owner.as_ref()?;
-            services.directory.person(owner).map(|p| p.team.clone())
+            services.setup().directory.person(owner).map(|p| p.team.clone())
         })
-        .or_else(|| services.directory.teams().next().map(|t| t.key.clone()))
+        .or_else(|| services.setup().directory.teams().next().map(|t| t.key.clone()))
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no team configured")))?;
     let team = services
+        .setup()
         .directory
         .team(&team_key)
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {team_key} missing")))?;
@@ -120,7 +121,7 @@ pub async fn open_request(
     };
     let channel = channel.unwrap_or_else(|| team.key.to_string());
     let (priority, priority_source) = rules.triage(&kind, &account.tier, &summary, new.priority);
-    let calendar = services.settings.team_calendar(&team.key);
+    let calendar = services.setup().settings.team_calendar(&team.key);
     let sla = rules
         .plan(priority, &calendar)
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no targets for {priority}")))?;
@@ -206,7 +207,7 @@ pub(crate) fn assign_decided(
     decision: &Decision,
     now: DateTime<Utc>,
 ) -> Result<(Request, Option<NewOutboxMessage>), AppError> {
-    let reason = text::assignment_reason(decision, &services.directory);
+    let reason = text::assignment_reason(decision, &services.setup().directory);
     let action = RequestAction::Assign { to: decision.person.clone(), reason: reason.clone() };
     let before = request.snapshot();
     let mut next = apply(request, None, &action, now).map_err(|refusal| {
@@ -232,7 +233,7 @@ fn tell_supervisors(
     why: &str,
     now: DateTime<Utc>,
 ) -> Vec<NewOutboxMessage> {
-    let supervisors = services.directory.supervisors(&r.team);
+    let supervisors = services.setup().directory.supervisors(&r.team);
     let dm = |p: &Person| {
         let what = format!("queued:v{}:{}", r.version, p.key);
         direct_message(services, r, &p.key, text::queued_for_supervisor(r, why), what, now)
@@ -247,7 +248,7 @@ pub(crate) fn schedule_retry(
     r: &Request,
     now: DateTime<Utc>,
 ) {
-    let at = now + chrono::Duration::seconds(services.policies.requests.retry_seconds);
+    let at = now + chrono::Duration::seconds(services.setup().policies.requests.retry_seconds);
     effects.schedule(NewJob {
         kind: ItemKind::Request.job_kind(super::ASSIGN_RETRY),
         payload: serde_json::json!({ "request": r.id }),
@@ -270,8 +271,8 @@ pub struct IntakeOutcome {
 /// Opens a request delivered by another system, in a transaction of its own. A retry of the
 /// same `(source, external_id)` — even a concurrent one — gets the first delivery's id.
 pub async fn intake(services: &Services, new: NewRequest) -> Result<IntakeOutcome, AppError> {
-    let now = services.clock.now();
-    let mut tx = services.pool.begin().await?;
+    let now = services.clock().now();
+    let mut tx = services.pool().begin().await?;
     let mut effects = services.effects();
     match open_request(services, &mut tx, &mut effects, new, now).await {
         Ok(Opened::Created(request)) => {
