@@ -84,7 +84,8 @@ pub async fn run(
         services.setup().loads.invalidate(&team);
         let mut tx = db.pool.begin().await?;
         let started = Instant::now();
-        let decision = choose(&services, &mut tx, &team, &kind, 2, chrono::Utc::now()).await?;
+        let decision =
+            choose(services.setup(), &mut tx, &team, &kind, 2, chrono::Utc::now()).await?;
         let elapsed = started.elapsed();
         tx.rollback().await?;
         decision.map_err(|why| anyhow::anyhow!("nobody chosen: {why:?}"))?;

@@ -103,7 +103,7 @@ async fn declare(services: &Services) -> anyhow::Result<i64> {
     let mut effects = services.effects();
     let room = Room { platform: Platform::Slack, channel: ROOM.into() };
     let now = services.clock().now();
-    crate::services::incidents::room_opened(services, &mut tx, &mut effects, id, room, now)
+    crate::services::incidents::room_opened(services.setup(), &mut tx, &mut effects, id, room, now)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     crate::storage::effects::write(&mut tx, &effects, None, now).await?;

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::Services;
 use super::jobs::{JobError, JobHandler, JobRegistry, payload};
+use super::{Services, Setup};
 use crate::domain::ids::{PersonKey, Platform};
 use crate::domain::reply::Message;
 use crate::storage::effects::{Effects, HomeRepublish};
@@ -49,7 +49,7 @@ pub async fn opened(
 /// Schedules the republish of the homes of `people` who opened theirs, with the change's
 /// other effects (in the same statement); nothing when nobody is affected.
 pub(crate) fn changed(
-    services: &Services,
+    setup: &Setup,
     effects: &mut Effects,
     people: impl IntoIterator<Item = PersonKey>,
     now: DateTime<Utc>,
@@ -58,7 +58,7 @@ pub(crate) fn changed(
     if people.is_empty() {
         return;
     }
-    let (window, run_at) = window_of(services.setup().settings.slack.home_debounce_seconds, now);
+    let (window, run_at) = window_of(setup.settings.slack.home_debounce_seconds, now);
     effects.republish_homes(HomeRepublish { kind: REPUBLISH_JOB, people, window, run_at });
 }
 

@@ -30,7 +30,7 @@ pub async fn card(
     let approvals_cut = pending.len() as i64 == PENDING_LOOKED_AT;
     let approvals: Vec<_> = pending
         .into_iter()
-        .filter(|c| approvers(services, c).iter().any(|p| p.key == person.key))
+        .filter(|c| approvers(services.setup(), c).iter().any(|p| p.key == person.key))
         .collect();
     let escalations = storage::escalations::list(
         pool,

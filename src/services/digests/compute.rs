@@ -238,7 +238,7 @@ async fn standup(
             .collect();
         // One line per approval, naming everyone it waits on.
         for approval in approvals.iter().filter(|a| a.team.as_str() == key) {
-            let approvers = crate::services::credits::approvers(services, approval)
+            let approvers = crate::services::credits::approvers(services.setup(), approval)
                 .into_iter()
                 .map(|person| person.key.to_string())
                 .collect();
