@@ -26,7 +26,7 @@ use slack_morphism::prelude::*;
 use std::sync::Arc;
 
 use super::client::SlackApi;
-use super::decode::{Decoded, ModalRequest, ReplyRoute};
+use super::decode::{Decoded, PromptModal, ReplyRoute};
 use super::render;
 use super::team_tokens::TeamTokens;
 use crate::domain::ids::Platform;
@@ -215,7 +215,7 @@ impl SlackInbound {
         api.session().views_publish(&request).await.map(|_| ())
     }
 
-    async fn open_modal(&self, api: &SlackApi, trigger_id: &str, modal: &ModalRequest) -> Ack {
+    async fn open_modal(&self, api: &SlackApi, trigger_id: &str, modal: &PromptModal) -> Ack {
         let request = SlackApiViewsOpenRequest::new(trigger_id.into(), render::modal(modal));
         match api.session().views_open(&request).await {
             Ok(_) => Ack::Empty,
