@@ -621,7 +621,7 @@ async fn incident_review(
         let services = startup::services(&settings, database.pool.clone()).await?;
         let mut conn = database.pool.acquire().await?;
         let zone = chrono_tz::UTC;
-        crate::services::incidents::review_text(&services, &mut conn, id, zone, format)
+        crate::services::incidents::review_text(services.setup(), &mut conn, id, zone, format)
             .await
             .map_err(|err| match err {
                 crate::services::error::AppError::NotFound(text) => anyhow::Error::msg(text),

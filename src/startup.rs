@@ -247,11 +247,11 @@ pub fn spawn_background(
         }
     });
     let host = std::process::id();
-    for index in 0..services.settings.jobs.workers {
+    for index in 0..services.setup().settings.jobs.workers {
         let worker = JobWorker::new(services.clone(), registry.clone(), format!("{host}-{index}"));
         tasks.spawn(worker.run(shutdown.clone()));
     }
-    if !services.settings.digests.is_empty() {
+    if !services.setup().settings.digests.is_empty() {
         match crate::scheduler::digests::DigestScheduler::new(services.clone(), format!("{host}")) {
             Ok(scheduler) => {
                 tasks.spawn(scheduler.run(shutdown.clone()));
@@ -286,7 +286,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     ports.extend(discord.port.clone());
     spawn_background(&services, ports, &mut tasks, &shutdown);
     // The daily prune re-queues itself; this starts the chain (once a day, by its dedupe key).
-    crate::services::retention::schedule(&services, services.clock.now()).await?;
+    crate::services::retention::schedule(&services, services.clock().now()).await?;
     let listener = tokio::net::TcpListener::bind(settings.server.listen)
         .await
         .with_context(|| format!("could not listen on {}", settings.server.listen))?;

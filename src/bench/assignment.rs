@@ -67,23 +67,25 @@ pub async fn run(
     let settings = bench_settings(settings, people.max(1))?;
     // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
     let services = crate::startup::services(&settings, db.pool.clone()).await?;
-    let _directory = services.directory.clone();
+    let _directory = services.setup().directory.clone();
     let team = settings.teams[0].key.clone();
     let keys: Vec<String> = settings.people.iter().map(|p| p.key.to_string()).collect();
     let now = chrono::Utc::now();
     storage::requests::seed_open(&db.pool, team.as_str(), &keys, &serde_json::json!({}), open, now)
         .await?;
     sqlx_analyze(&db).await?;
-    let kind = services.policies.requests.types.first().context("no request types")?.clone();
+    let kind =
+        services.setup().policies.requests.types.first().context("no request types")?.clone();
 
     // One decision = what intake does to pick someone; rolled back so the loads stay put.
     // The process's load cache is dropped first, so every timed decision runs its query.
     let mut samples = Vec::with_capacity(decisions);
     for n in 0..decisions + 50 {
-        services.loads.invalidate(&team);
+        services.setup().loads.invalidate(&team);
         let mut tx = crate::storage::Tx::begin(&db.pool).await?;
         let started = Instant::now();
-        let decision = choose(&services, &mut tx, &team, &kind, 2, chrono::Utc::now()).await?;
+        let decision =
+            choose(services.setup(), &mut tx, &team, &kind, 2, chrono::Utc::now()).await?;
         let elapsed = started.elapsed();
         tx.rollback().await?;
         decision.map_err(|why| anyhow::anyhow!("nobody chosen: {why:?}"))?;
@@ -123,7 +125,7 @@ pub async fn run(
         "intake_errors": errors,
     });
     println!("{figures}");
-    services.pool.close().await;
+    services.pool().close().await;
     db.drop().await;
     Ok(())
 }

@@ -42,7 +42,7 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
     // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
     let services = crate::startup::services(&settings, db.pool.clone()).await?;
-    let directory = services.directory.clone();
+    let directory = services.setup().directory.clone();
     let account =
         directory.accounts().next().context("the configuration needs an account")?.key.to_string();
     let reason = settings.credits.reason_codes.first().context("no reason codes")?.clone();

@@ -44,7 +44,7 @@ async fn measure(
 ) -> anyhow::Result<Figures> {
     // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
     let services = crate::startup::services(settings, database.pool.clone()).await?;
-    let _directory = services.directory.clone();
+    let _directory = services.setup().directory.clone();
     println!(
         "Seeding {} requests, {} escalations, {} credits over {} days …",
         args.requests, args.escalations, args.credits, args.days

@@ -25,7 +25,7 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     settings.discord.public_key = Some(public);
     // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
     let services = crate::startup::services(&settings, db.pool.clone()).await?;
-    let directory = services.directory.clone();
+    let directory = services.setup().directory.clone();
     let actor = directory
         .people()
         .filter(|p| p.has_role(Role::Agent) || p.has_role(Role::Supervisor))

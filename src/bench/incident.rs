@@ -30,7 +30,7 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     let (services, db) = (&slack.services, &slack.db);
     let id = declare(services).await?;
     let url = slack.url(EVENTS_PATH);
-    let emoji = services.settings.incident.pin_emoji_slack.clone();
+    let emoji = services.setup().settings.incident.pin_emoji_slack.clone();
     let shape = Arc::new(Shape { url, emoji });
 
     // Warm-up messages are numbered after the measured ones, so both are distinct.
@@ -99,11 +99,11 @@ async fn declare(services: &Services) -> anyhow::Result<i64> {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|id| id.parse().ok())
         .with_context(|| format!("could not declare: {text}"))?;
-    let mut tx = crate::storage::Tx::begin(&services.pool).await?;
+    let mut tx = crate::storage::Tx::begin(services.pool()).await?;
     let mut effects = services.effects();
     let room = Room { platform: Platform::Slack, channel: ROOM.into() };
-    let now = services.clock.now();
-    crate::services::incidents::room_opened(services, &mut tx, &mut effects, id, room, now)
+    let now = services.clock().now();
+    crate::services::incidents::room_opened(services.setup(), &mut tx, &mut effects, id, room, now)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     crate::storage::effects::write_all(tx.conn().await?, &effects, now).await?;

@@ -38,8 +38,8 @@ struct Tally {
 pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Result<()> {
     let clients = clients.max(1);
     let slack = LoopbackSlack::start(settings, clients).await?;
-    let account =
-        slack.services.directory.accounts().next().context("the configuration needs an account")?;
+    let directory = &slack.services.setup().directory;
+    let account = directory.accounts().next().context("the configuration needs an account")?;
     let account = account.key.to_string();
     let url = Arc::new(slack.url(COMMANDS_PATH));
 

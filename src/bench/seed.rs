@@ -65,7 +65,7 @@ pub async fn run(settings: Settings, args: SeedArgs) -> anyhow::Result<()> {
     let database = crate::startup::Database::open(&settings).await?;
     let result = async {
         let services = crate::startup::services(&settings, database.pool.clone()).await?;
-        seed(&services, &args, services.clock.now()).await
+        seed(&services, &args, services.clock().now()).await
     }
     .await;
     database.close().await;
@@ -90,7 +90,7 @@ pub async fn seed(
 ) -> anyhow::Result<SeedFigures> {
     let started = Instant::now();
     let world = World::new(services, args.days, now)?;
-    let mut conn = services.pool.acquire().await?;
+    let mut conn = services.pool().acquire().await?;
     store::bulk_session(&mut conn).await?;
 
     let clock = Instant::now();

@@ -27,6 +27,7 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     let slack = LoopbackSlack::start(settings, clients).await?;
     let account = slack
         .services
+        .setup()
         .directory
         .accounts()
         .next()
@@ -79,7 +80,7 @@ impl LoopbackSlack {
         let db = BenchDatabase::create(&settings, clients as u32 + 2).await?;
         // Loads the directory, mirrors it into SQL and builds the services, as `serve` does.
         let services = crate::startup::services(&settings, db.pool.clone()).await?;
-        let api = SlackApi::new(&services.settings.slack)?;
+        let api = SlackApi::new(&services.setup().settings.slack)?;
         let router = routes(SlackHttpState::new(SlackInbound::new(services.clone(), api)));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);

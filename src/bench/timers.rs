@@ -28,7 +28,7 @@ struct BenchTimer;
 #[async_trait]
 impl JobHandler for BenchTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
-        let now = services.clock.now();
+        let now = services.clock().now();
         store::record_timer_run(tx.conn().await?, job.id, now).await.map_err(JobError::retry)
     }
 }

@@ -14,11 +14,26 @@ use super::page::{Page, take_page};
 /// What a `/credit`-family command asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreditCommand {
-    Request { kind: CreditKind, account: AccountKey, details: Details },
-    Edit { id: i64, details: Details },
-    Cancel { id: i64 },
-    Show { id: i64 },
-    List { filter: CreditList, page: Page },
+    /// `/credit` or `/adjust`: a new credit for approval.
+    Open {
+        kind: CreditKind,
+        account: AccountKey,
+        details: Details,
+    },
+    Edit {
+        id: i64,
+        details: Details,
+    },
+    Cancel {
+        id: i64,
+    },
+    Show {
+        id: i64,
+    },
+    List {
+        filter: CreditList,
+        page: Page,
+    },
 }
 
 /// Amount, currency, reason code and optional note.
@@ -55,14 +70,14 @@ pub fn parse_credit(args: &str) -> Result<Command, UsageError> {
         }
         "cancel" => CreditCommand::Cancel { id: parse_id(&text::HELP_CREDIT_CANCEL, rest)? },
         "show" => CreditCommand::Show { id: parse_id(&text::HELP_CREDIT_SHOW, rest)? },
-        _ => parse_request(CreditKind::Credit, &text::HELP_CREDIT, args)?,
+        _ => parse_open(CreditKind::Credit, &text::HELP_CREDIT, args)?,
     };
     Ok(Command::Credit(command))
 }
 
 /// `/adjust <account> <amount> <currency> <reason-code> [note]`.
 pub fn parse_adjust(args: &str) -> Result<Command, UsageError> {
-    Ok(Command::Credit(parse_request(CreditKind::Adjustment, &text::HELP_ADJUST, args)?))
+    Ok(Command::Credit(parse_open(CreditKind::Adjustment, &text::HELP_ADJUST, args)?))
 }
 
 /// `/credits [pending|mine|account <key>] [page N]`.
@@ -94,7 +109,7 @@ pub fn parse_audit(args: &str) -> Result<Command, UsageError> {
     Ok(Command::Audit { account })
 }
 
-fn parse_request(
+fn parse_open(
     kind: CreditKind,
     help: &CommandHelp,
     args: &str,
@@ -105,7 +120,7 @@ fn parse_request(
     }
     let account = AccountKey::parse(account).map_err(|e| usage(help, e.0))?;
     let details = parse_details(help, rest, kind == CreditKind::Adjustment)?;
-    Ok(CreditCommand::Request { kind, account, details })
+    Ok(CreditCommand::Open { kind, account, details })
 }
 
 fn parse_id(help: &CommandHelp, raw: &str) -> Result<i64, UsageError> {
@@ -151,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_credit_request_parses_amount_currency_reason_and_note() {
-        let Ok(Command::Credit(CreditCommand::Request { kind, account, details })) =
+        let Ok(Command::Credit(CreditCommand::Open { kind, account, details })) =
             parse("credit", "ACME-1042 250 usd goodwill Sorry for the outage")
         else {
             panic!("not a request")

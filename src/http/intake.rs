@@ -47,8 +47,8 @@ pub struct IntakeState {
 impl IntakeState {
     /// The secrets and window come from the services' settings.
     pub fn new(services: Services) -> IntakeState {
-        let secrets = Arc::new(services.settings.requests.intake_secrets.clone());
-        let window_seconds = services.settings.requests.signature_window_seconds;
+        let secrets = Arc::new(services.setup().settings.requests.intake_secrets.clone());
+        let window_seconds = services.setup().settings.requests.signature_window_seconds;
         IntakeState { services, secrets, window_seconds }
     }
 }
@@ -57,7 +57,7 @@ impl IntakeState {
 /// few kilobytes, so a larger body is refused before it is read whole, let alone verified.
 pub fn routes(state: IntakeState) -> Router {
     // Never above the server-wide cap: this layer replaces it for the route.
-    let server = &state.services.settings.server;
+    let server = &state.services.setup().settings.server;
     let max_body = server.intake_max_body_bytes.min(server.max_body_bytes);
     Router::new()
         .route(PATH, post(receive))
@@ -105,7 +105,7 @@ fn error(status: StatusCode, message: String) -> Response {
 }
 
 async fn receive(State(state): State<IntakeState>, headers: HeaderMap, body: Bytes) -> Response {
-    let now = state.services.clock.now().timestamp();
+    let now = state.services.clock().now().timestamp();
     if !verify(&state.secrets, &headers, &body, now, state.window_seconds) {
         tracing::info!("intake request with a missing, invalid or stale signature");
         return error(StatusCode::UNAUTHORIZED, text::intake_unauthorized());

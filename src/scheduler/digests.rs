@@ -39,8 +39,8 @@ impl DigestScheduler {
     /// Fails only for settings that did not pass `config::load`'s validation.
     pub fn new(services: Services, id: impl Into<String>) -> anyhow::Result<DigestScheduler> {
         let problem = |(key, problem): (String, String)| anyhow::anyhow!("{key}: {problem}");
-        let definitions = services.settings.digest_definitions().map_err(problem)?;
-        let grace = services.settings.digest_grace().map_err(problem)?;
+        let definitions = services.setup().settings.digest_definitions().map_err(problem)?;
+        let grace = services.setup().settings.digest_grace().map_err(problem)?;
         Ok(DigestScheduler { services, definitions: Arc::new(definitions), grace, id: id.into() })
     }
 
@@ -61,15 +61,15 @@ impl DigestScheduler {
         definition: &DigestDefinition,
         report: &mut TickReport,
     ) -> anyhow::Result<()> {
-        let now = self.services.clock.now();
-        let last_recorded = store::last_slot(&self.services.pool, &definition.name).await?;
+        let now = self.services.clock().now();
+        let last_recorded = store::last_slot(self.services.pool(), &definition.name).await?;
         let plan = SlotPlan { now, last_recorded, grace: self.grace, on_time: ON_TIME };
         let slots = plan_slots(&definition.schedule, definition.time_zone, plan);
         let skipped: Vec<_> =
             slots.iter().filter(|s| matches!(s, Slot::Skipped(_))).map(|s| s.at()).collect();
         if !skipped.is_empty() {
             let recorded = store::record_skipped(
-                &self.services.pool,
+                self.services.pool(),
                 &definition.name,
                 &skipped,
                 now,
@@ -96,7 +96,7 @@ impl DigestScheduler {
 
     /// Runs passes until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
-        let idle = Duration::from_millis(self.services.settings.digest.poll_interval_ms);
+        let idle = Duration::from_millis(self.services.setup().settings.digest.poll_interval_ms);
         loop {
             if let Err(err) = self.tick().await {
                 tracing::error!(scheduler = %self.id, error = ?err, "digest scheduler error");

@@ -42,7 +42,7 @@ pub struct JobWorker {
 
 impl JobWorker {
     pub fn new(services: Services, registry: Arc<JobRegistry>, id: impl Into<String>) -> JobWorker {
-        let settings = services.settings.jobs.clone();
+        let settings = services.setup().settings.jobs.clone();
         JobWorker { services, registry, settings, id: id.into() }
     }
 
@@ -63,10 +63,10 @@ impl JobWorker {
         grace: Duration,
         limit: i64,
     ) -> anyhow::Result<Vec<JobOutcome>> {
-        let now = self.services.clock.now();
+        let now = self.services.clock().now();
         let lease = chrono::Duration::seconds(self.settings.lease_seconds as i64);
         let claimed =
-            jobs::claim_due(&self.services.pool, &self.id, now, now + lease, limit).await?;
+            jobs::claim_due(self.services.pool(), &self.id, now, now + lease, limit).await?;
         let runs = claimed.iter().map(|job| self.run_claimed(job, shutdown, grace));
         let mut outcomes = Vec::with_capacity(claimed.len());
         for result in futures::future::join_all(runs).await {
@@ -94,13 +94,13 @@ impl JobWorker {
                 biased;
                 result = self.run_in_transaction(job) => result?,
                 _ = grace_over => {
-                    jobs::release(&self.services.pool, job.id, &self.id).await?;
+                    jobs::release(self.services.pool(), job.id, &self.id).await?;
                     tracing::warn!(job = job.id, kind = %job.kind, "job cut off by shutdown, released");
                     return Ok(None);
                 }
             }
         };
-        let now = self.services.clock.now();
+        let now = self.services.clock().now();
         let outcome = match result {
             Ok(true) => JobOutcome::Done { id: job.id },
             Ok(false) => JobOutcome::LeaseLost { id: job.id },
@@ -116,7 +116,7 @@ impl JobWorker {
                 };
                 let error = err.to_string();
                 let owned =
-                    jobs::fail(&self.services.pool, job.id, &self.id, &error, retry_at, now)
+                    jobs::fail(self.services.pool(), job.id, &self.id, &error, retry_at, now)
                         .await?;
                 match (owned, retry_at) {
                     (false, _) => JobOutcome::LeaseLost { id: job.id },
@@ -139,12 +139,12 @@ impl JobWorker {
         let Some(handler) = self.registry.get(&job.kind) else {
             return Ok(Err(JobError::Fatal(format!("no handler for job kind `{}`", job.kind))));
         };
-        let mut tx = crate::storage::Tx::begin(&self.services.pool).await?;
+        let mut tx = crate::storage::Tx::begin(self.services.pool()).await?;
         if let Err(err) = handler.run(&self.services, job, &mut tx).await {
             tx.rollback().await?;
             return Ok(Err(err));
         }
-        let now = self.services.clock.now();
+        let now = self.services.clock().now();
         if jobs::complete(tx.conn().await?, job.id, &self.id, now).await? {
             tx.commit().await?;
             Ok(Ok(true))
@@ -159,7 +159,8 @@ impl JobWorker {
     /// `server.shutdown_timeout_seconds`.
     pub async fn run(self, shutdown: CancellationToken) {
         let idle = Duration::from_millis(self.settings.poll_interval_ms);
-        let grace = Duration::from_secs(self.services.settings.server.shutdown_timeout_seconds) / 2;
+        let grace =
+            Duration::from_secs(self.services.setup().settings.server.shutdown_timeout_seconds) / 2;
         while !shutdown.is_cancelled() {
             let batch = self.settings.batch_size.max(1);
             let pause = match self.run_batch_until(&shutdown, grace, batch).await {

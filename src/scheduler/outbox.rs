@@ -89,7 +89,7 @@ impl Dispatcher {
 
     /// How long sends under way may still take once a stop was asked for.
     fn grace(&self) -> Duration {
-        Duration::from_secs(self.services.settings.server.shutdown_timeout_seconds) / 2
+        Duration::from_secs(self.services.setup().settings.server.shutdown_timeout_seconds) / 2
     }
 
     /// Claims one batch of due messages and sends them; returns how many were claimed.
@@ -99,9 +99,9 @@ impl Dispatcher {
     }
 
     async fn dispatch_batch(&self, stop: &Stop<'_>) -> anyhow::Result<usize> {
-        let settings = &self.services.settings.outbox;
-        let pool = &self.services.pool;
-        let now = self.services.clock.now();
+        let settings = &self.services.setup().settings.outbox;
+        let pool = self.services.pool();
+        let now = self.services.clock().now();
         let lease = chrono::Duration::seconds(settings.lease_seconds as i64);
         let batch =
             outbox::claim_due(pool, &self.platforms(), now, now + lease, settings.batch_size)
@@ -127,8 +127,9 @@ impl Dispatcher {
     pub async fn flush(&self) -> anyhow::Result<()> {
         loop {
             let claimed = self.dispatch_once().await?;
-            let now = self.services.clock.now();
-            if claimed == 0 && !outbox::has_due(&self.services.pool, &self.platforms(), now).await?
+            let now = self.services.clock().now();
+            if claimed == 0
+                && !outbox::has_due(self.services.pool(), &self.platforms(), now).await?
             {
                 return Ok(());
             }
@@ -137,7 +138,7 @@ impl Dispatcher {
 
     /// Runs until `shutdown`, polling when idle; returns within the shutdown grace.
     pub async fn run(self, shutdown: CancellationToken) {
-        let idle = Duration::from_millis(self.services.settings.outbox.poll_interval_ms);
+        let idle = Duration::from_millis(self.services.setup().settings.outbox.poll_interval_ms);
         let stop = Stop { token: &shutdown, grace: self.grace() };
         while !shutdown.is_cancelled() {
             let pause = match self.dispatch_batch(&stop).await {
@@ -156,7 +157,7 @@ impl Dispatcher {
     }
 
     async fn deliver(&self, message: &OutboxMessage) -> anyhow::Result<()> {
-        let pool = &self.services.pool;
+        let pool = self.services.pool();
         let Some(port) = Platform::parse(&message.platform).and_then(|p| self.ports.get(&p)) else {
             return Ok(()); // claimed only for platforms we have; unreachable in practice
         };
@@ -166,7 +167,7 @@ impl Dispatcher {
             return Ok(());
         }
         let outcome = self.send(port.as_ref(), message).await?;
-        let now = self.services.clock.now();
+        let now = self.services.clock().now();
         let counted = match &outcome {
             Outcome::Sent(_) => "sent",
             Outcome::Wait(_) => "waited",
@@ -202,7 +203,7 @@ impl Dispatcher {
     /// Whether a message that failed again has had its chances: its kind's time budget is
     /// spent and it reached the platform at least `max_attempts` times.
     fn budget_spent(&self, message: &OutboxMessage, now: DateTime<Utc>) -> bool {
-        let settings = &self.services.settings.outbox;
+        let settings = &self.services.setup().settings.outbox;
         let minutes = match message.kind {
             // A home view is as personal as a DM, and a later one replaces it anyway.
             OutboxKind::Dm | OutboxKind::Home => settings.dm_budget_minutes,
@@ -218,7 +219,7 @@ impl Dispatcher {
     /// Marks the message failed; a page that could not be delivered pages the next level.
     async fn give_up(&self, message: &OutboxMessage, reason: &str) -> anyhow::Result<()> {
         tracing::warn!(outbox_id = message.id, %reason, "message failed permanently");
-        let mut tx = crate::storage::Tx::begin(&self.services.pool).await?;
+        let mut tx = crate::storage::Tx::begin(self.services.pool()).await?;
         outbox::mark_failed(tx.conn().await?, message.id, reason).await?;
         crate::services::escalations::page_undeliverable(
             &self.services,
@@ -233,7 +234,7 @@ impl Dispatcher {
 
     /// Sends one message and says what became of it.
     async fn send(&self, port: &dyn ChatPort, message: &OutboxMessage) -> anyhow::Result<Outcome> {
-        let pool = &self.services.pool;
+        let pool = self.services.pool();
         let platform = &message.platform;
         let delivery = Delivery {
             outbox_id: message.id,
@@ -279,7 +280,7 @@ impl Dispatcher {
         };
         let pinned = match op.waits_for() {
             Some(key) => {
-                match outbox::living_ref(&self.services.pool, &message.platform, key).await? {
+                match outbox::living_ref(self.services.pool(), &message.platform, key).await? {
                     Some(posted) => Some(posted),
                     None => return Ok(self.parent_missing(message, key)),
                 }
@@ -301,9 +302,10 @@ impl Dispatcher {
     /// A thread line whose parent card is not posted yet waits (without spending an
     /// attempt) for as long as a post may take; after that the parent is not coming.
     fn parent_missing(&self, message: &OutboxMessage, parent: &str) -> Outcome {
-        let budget =
-            chrono::Duration::minutes(self.services.settings.outbox.post_budget_minutes as i64);
-        if self.services.clock.now() - message.created_at >= budget {
+        let budget = chrono::Duration::minutes(
+            self.services.setup().settings.outbox.post_budget_minutes as i64,
+        );
+        if self.services.clock().now() - message.created_at >= budget {
             Outcome::Failed(format!("`{parent}` was never posted"))
         } else {
             Outcome::Wait(PARENT_WAIT)

@@ -49,7 +49,8 @@ enum Attempt {
 
 impl WebhookDispatcher {
     pub fn new(services: Services) -> anyhow::Result<WebhookDispatcher> {
-        let timeout = Duration::from_secs(services.settings.access.webhook_timeout_seconds.max(1));
+        let timeout =
+            Duration::from_secs(services.setup().settings.access.webhook_timeout_seconds.max(1));
         let client = reqwest::Client::builder().timeout(timeout).build()?;
         Ok(WebhookDispatcher { services, client })
     }
@@ -60,10 +61,10 @@ impl WebhookDispatcher {
 
     /// Claims one batch of due calls and sends them; returns how many were claimed.
     pub async fn dispatch_once(&self) -> anyhow::Result<usize> {
-        let settings = &self.services.settings.outbox;
-        let now = self.services.clock.now();
+        let settings = &self.services.setup().settings.outbox;
+        let now = self.services.clock().now();
         let lease = chrono::Duration::seconds(settings.lease_seconds as i64);
-        let pool = &self.services.pool;
+        let pool = self.services.pool();
         let batch =
             outbox::claim_due(pool, &Self::platforms(), now, now + lease, settings.batch_size)
                 .await?;
@@ -81,7 +82,7 @@ impl WebhookDispatcher {
 
     /// Runs until `shutdown`, polling when idle.
     pub async fn run(self, shutdown: CancellationToken) {
-        let idle = Duration::from_millis(self.services.settings.outbox.poll_interval_ms);
+        let idle = Duration::from_millis(self.services.setup().settings.outbox.poll_interval_ms);
         loop {
             let pause = match self.dispatch_once().await {
                 Ok(0) => idle,
@@ -99,7 +100,7 @@ impl WebhookDispatcher {
     }
 
     async fn attempt(&self, call: &OutboxMessage) -> Attempt {
-        let settings = &self.services.settings;
+        let settings = &self.services.setup().settings;
         let url = if call.target == crate::services::audit_checkpoint::WEBHOOK_TARGET {
             settings.audit.checkpoint_webhook_url.as_deref()
         } else {
@@ -113,7 +114,7 @@ impl WebhookDispatcher {
             return Attempt::Failed(format!("no signing secret: {env} is not set"));
         };
         let body = call.message.text.clone().unwrap_or_default();
-        let timestamp = self.services.clock.now().timestamp();
+        let timestamp = self.services.clock().now().timestamp();
         let signature = SCHEME.sign(secret.expose(), timestamp, body.as_bytes());
         let sent = self
             .client
@@ -142,28 +143,28 @@ impl WebhookDispatcher {
     }
 
     async fn deliver(&self, call: &OutboxMessage) -> anyhow::Result<()> {
-        let max_attempts = self.services.settings.outbox.max_attempts;
+        let max_attempts = self.services.setup().settings.outbox.max_attempts;
         let attempt = match self.attempt(call).await {
             Attempt::Retry(reason) if call.attempts >= max_attempts => {
                 Attempt::Failed(format!("gave up after {max_attempts} attempts: {reason}"))
             }
             other => other,
         };
-        let now = self.services.clock.now();
+        let now = self.services.clock().now();
         let (ok, detail) = match attempt {
             Attempt::Retry(reason) => {
                 let wait = backoff(call.attempts, RETRY_BASE, RETRY_MAX)
                     .mul_f64(rand::rng().random_range(0.75..1.25));
                 tracing::info!(outbox_id = call.id, %reason, ?wait, "webhook call will be retried");
                 let not_before = now + chrono::Duration::from_std(wait)?;
-                outbox::mark_retry(&self.services.pool, call.id, not_before, &reason).await?;
+                outbox::mark_retry(self.services.pool(), call.id, not_before, &reason).await?;
                 return Ok(());
             }
             Attempt::Delivered(answer) => (true, answer),
             Attempt::Failed(reason) => (false, reason),
         };
         // The outcome and the report to the item commit together: shown on the card once.
-        let mut tx = self.services.pool.begin().await?;
+        let mut tx = self.services.pool().begin().await?;
         if ok {
             outbox::mark_sent(&mut *tx, call.id, None, now).await?;
         } else {

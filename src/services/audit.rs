@@ -6,7 +6,7 @@ use std::io::Write;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
-use super::Services;
+use super::Setup;
 use super::error::AppError;
 use super::inbound::Event;
 use crate::domain::audit::AuditRecord;
@@ -165,7 +165,7 @@ pub fn write_records(
 
 /// `/audit <account>`: the account's credits and escalations as recorded in the audit log.
 pub async fn history(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     event: &Event<'_>,
     account: &AccountKey,
@@ -174,14 +174,14 @@ pub async fn history(
     if !READERS.iter().any(|role| actor.has_role(*role)) {
         return Err(AppError::Forbidden(text::audit_forbidden()));
     }
-    if services.directory.account(account).is_none() {
+    if setup.directory.account(account).is_none() {
         return Err(AppError::NotFound(text::unknown_account(account.as_str())));
     }
     let records =
         storage::audit_trail::account_history(tx.conn().await?, account.as_str(), HISTORY_LIMIT)
             .await?;
     let lines: Vec<String> =
-        records.iter().map(|r| text::audit_line(r, &services.directory, actor.time_zone)).collect();
+        records.iter().map(|r| text::audit_line(r, &setup.directory, actor.time_zone)).collect();
     let body = if lines.is_empty() { text::audit_empty() } else { lines.join("\n") };
     Ok(Reply::private_card(Card {
         title: text::audit_title(account.as_str(), records.len()),

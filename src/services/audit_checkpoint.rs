@@ -122,21 +122,21 @@ pub async fn seal_now_with(
 /// The job for the slot after `now`; its dedupe key names the slot, so every replica
 /// scheduling it (and the previous run re-scheduling it) yields one run.
 fn next_job(services: &Services, now: DateTime<Utc>) -> NewJob {
-    let every = Duration::minutes(services.settings.audit.checkpoint_every_minutes as i64);
+    let every = Duration::minutes(services.setup().settings.audit.checkpoint_every_minutes as i64);
     let slot = audit_checkpoint::next_slot(now, every);
     NewJob {
         kind: CHECKPOINT_JOB.to_owned(),
         payload: serde_json::json!({}),
         run_at: slot,
         dedupe_key: Some(format!("{CHECKPOINT_JOB}:{}", slot.to_rfc3339())),
-        max_attempts: services.settings.jobs.max_attempts,
+        max_attempts: services.setup().settings.jobs.max_attempts,
     }
 }
 
 /// Schedules the next checkpoint (at start-up; afterwards each run schedules the next).
 pub async fn schedule(services: &Services) -> sqlx::Result<()> {
-    let now = services.clock.now();
-    storage::jobs::enqueue(&services.pool, &next_job(services, now), now).await?;
+    let now = services.clock().now();
+    storage::jobs::enqueue(services.pool(), &next_job(services, now), now).await?;
     Ok(())
 }
 
@@ -152,8 +152,8 @@ pub struct CheckpointJob;
 impl JobHandler for CheckpointJob {
     async fn run(&self, services: &Services, _job: &Job, tx: &mut Tx) -> Result<(), JobError> {
         let retry = |e: sqlx::Error| JobError::Retryable(e.to_string());
-        let now = services.clock.now();
-        let webhook = services.settings.audit.checkpoint_webhook_url.is_some();
+        let now = services.clock().now();
+        let webhook = services.setup().settings.audit.checkpoint_webhook_url.is_some();
         seal(tx.conn().await?, now, webhook).await.map_err(retry)?;
         storage::jobs::enqueue(tx.conn().await?, &next_job(services, now), now)
             .await

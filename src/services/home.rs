@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::Services;
 use super::jobs::{JobError, JobHandler, JobRegistry, payload};
+use super::{Services, Setup};
 use crate::domain::ids::{PersonKey, Platform};
 use crate::domain::reply::Message;
 use crate::storage::effects::{Effects, HomeRepublish};
@@ -36,20 +36,20 @@ pub async fn opened(
     workspace: Option<&str>,
     user: &str,
 ) -> anyhow::Result<()> {
-    let Some(person) = services.directory.resolve_in(platform, workspace, user) else {
+    let Some(person) = services.setup().directory.resolve_in(platform, workspace, user) else {
         return Ok(());
     };
-    let now = services.clock.now();
+    let now = services.clock().now();
     let key = person.key.to_string();
     let viewer = storage::home_viewers::Viewer { platform: platform.as_str(), workspace, user };
-    storage::home_viewers::remember(&services.pool, &viewer, &key, now).await?;
+    storage::home_viewers::remember(services.pool(), &viewer, &key, now).await?;
     Ok(())
 }
 
 /// Schedules the republish of the homes of `people` who opened theirs, with the change's
 /// other effects (in the same statement); nothing when nobody is affected.
 pub(crate) fn changed(
-    services: &Services,
+    setup: &Setup,
     effects: &mut Effects,
     people: impl IntoIterator<Item = PersonKey>,
     now: DateTime<Utc>,
@@ -58,7 +58,7 @@ pub(crate) fn changed(
     if people.is_empty() {
         return;
     }
-    let (window, run_at) = window_of(services.settings.slack.home_debounce_seconds, now);
+    let (window, run_at) = window_of(setup.settings.slack.home_debounce_seconds, now);
     effects.republish_homes(HomeRepublish { kind: REPUBLISH_JOB, people, window, run_at });
 }
 
@@ -90,10 +90,11 @@ impl JobHandler for Republish {
             .ok_or_else(|| JobError::Fatal(format!("unknown platform {}", viewer.platform)))?;
         // Left the directory since: nothing to show them.
         let workspace = viewer.workspace.as_deref();
-        let Some(person) = services.directory.resolve_in(platform, workspace, &viewer.user) else {
+        let Some(person) = services.setup().directory.resolve_in(platform, workspace, &viewer.user)
+        else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let card = super::mine::card(services, person, now).await.map_err(JobError::retry)?;
         let message = NewOutboxMessage {
             platform: viewer.platform.clone(),

@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 use tracing::Instrument;
 
-use super::Services;
 use super::access::{self, Access};
 use super::credits::Credits;
 use super::error::AppError;
@@ -14,6 +13,7 @@ use super::incidents::{self, Incidents};
 use super::items::{self, handle_click};
 use super::onboarding::{self, Onboardings};
 use super::requests::Requests;
+use super::{Services, Setup};
 use super::{audit, credits, digests, escalations, policy_explain, requests, steward_commands};
 use crate::domain::command::{self, Command};
 use crate::domain::credit_command::CreditCommand;
@@ -41,6 +41,16 @@ pub struct Event<'a> {
     pub actor: &'a Person,
     pub inbound: &'a Inbound,
     pub now: DateTime<Utc>,
+}
+
+/// What the router hands a command that changes state: the read-only setup, the event's
+/// transaction with its write set, and the event. Never the pool: everything the command
+/// writes commits with the event's inbox row or not at all.
+pub struct EventTx<'a, 'e> {
+    pub setup: &'a Setup,
+    pub tx: &'a mut Tx,
+    pub effects: &'a mut Effects,
+    pub event: &'a Event<'e>,
 }
 
 impl Services {
@@ -99,7 +109,7 @@ impl Services {
     /// Whether an event with this dedupe key was already handled (adapters that answer out of
     /// band use it not to show a redelivery's answer twice). A failed lookup counts as no.
     pub async fn already_handled(&self, dedupe_key: &str) -> bool {
-        storage::inbox::get_reply(&self.pool, dedupe_key).await.ok().flatten().is_some()
+        storage::inbox::get_reply(self.pool(), dedupe_key).await.ok().flatten().is_some()
     }
 
     /// Before a button's prompt asks for text: the refusal to show instead, if the actor may
@@ -129,13 +139,14 @@ impl Services {
         action: &str,
     ) -> Result<(), AppError> {
         let actor = self
+            .setup()
             .directory
             .resolve_in(platform, workspace, user)
             .ok_or_else(|| AppError::UnknownPerson { platform, user: user.to_owned() })?;
         let Some((kind, r)) = parse_action_id(action) else {
             return Err(AppError::Refused(messages::unknown_button(action)));
         };
-        let now = self.clock.now();
+        let now = self.clock().now();
         match kind {
             ItemKind::Escalation => {
                 items::check_before_text::<Escalations>(self, actor, &r, now).await
@@ -169,7 +180,7 @@ impl Services {
         limit: usize,
     ) -> Vec<crate::domain::reply::Choice> {
         let (Some(_actor), Some((kind, r))) =
-            (self.directory.resolve_in(platform, workspace, user), parse_action_id(action))
+            (self.setup().directory.resolve_in(platform, workspace, user), parse_action_id(action))
         else {
             return Vec::new();
         };
@@ -193,7 +204,7 @@ impl Services {
     async fn handle_inbound_inner(&self, inbound: &Inbound) -> Result<Reply, AppError> {
         // The same user id in two workspaces is two people.
         let workspace = inbound.workspace.as_deref();
-        let actor = self.directory.resolve_in(inbound.platform, workspace, &inbound.actor);
+        let actor = self.setup().directory.resolve_in(inbound.platform, workspace, &inbound.actor);
         // A room capture (pin, reaction, edit, delete) is taken from anyone in the room, known
         // to Steward or not: the entry keeps the message's own author (issue 13). Commands and
         // clicks need a known person.
@@ -205,7 +216,7 @@ impl Services {
         }
         // Parse before touching the database: bad input writes nothing.
         let mut intent = Intent::parse(inbound)?;
-        let now = self.clock.now();
+        let now = self.clock().now();
         // Items are read without a lock and written only if unchanged (compare-and-set, see
         // `storage::Tx`): when someone else wrote one in between, nothing of this attempt
         // was written, and it is decided again on what is there now — which then sees the
@@ -233,11 +244,11 @@ impl Services {
     ) -> Result<Attempt, AppError> {
         let unknown =
             || AppError::UnknownPerson { platform: inbound.platform, user: inbound.actor.clone() };
-        let mut tx = Tx::new(&self.pool);
+        let mut tx = Tx::new(self.pool());
         let mut effects = self.effects();
         let routed = match (actor, intent) {
             (_, Intent::RoomMessage(message)) => {
-                incidents::capture(self, &mut tx, inbound.platform, now, &message).await
+                incidents::capture(self.setup(), &mut tx, inbound.platform, now, &message).await
             }
             (Some(actor), intent) => {
                 let event = Event { actor, inbound, now };
@@ -253,7 +264,7 @@ impl Services {
                 // succeeded (a double click sees its own change); answer as the first time.
                 if !matches!(err, AppError::Unexpected(_) | AppError::DatabaseUnavailable(_))
                     && let Some(stored) =
-                        storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?
+                        storage::inbox::get_reply(self.pool(), &inbound.dedupe_key).await?
                 {
                     tracing::info!("duplicate delivery; answering with the stored reply");
                     return Ok(Attempt::Done(Box::new(stored)));
@@ -279,7 +290,7 @@ impl Services {
             Written::Duplicate => {
                 tx.rollback().await?;
                 tracing::info!("duplicate delivery; answering with the stored reply");
-                let stored = storage::inbox::get_reply(&self.pool, &inbound.dedupe_key).await?;
+                let stored = storage::inbox::get_reply(self.pool(), &inbound.dedupe_key).await?;
                 let reply = stored.unwrap_or_else(|| Reply::private(messages::already_handled()));
                 Ok(Attempt::Done(Box::new(reply)))
             }
@@ -297,6 +308,13 @@ impl Services {
         event: &Event<'_>,
         intent: Intent,
     ) -> Result<Reply, AppError> {
+        // A command that changes state gets the setup with the event's transaction and write set.
+        let setup = self.setup();
+        macro_rules! work {
+            () => {
+                EventTx { setup, tx, effects, event }
+            };
+        }
         let command = match intent {
             Intent::Click { action, text } => {
                 return self.route_click(tx, effects, event, &action, text.as_deref()).await;
@@ -304,39 +322,37 @@ impl Services {
             Intent::Command(command) => command,
             Intent::RoomMessage(message) => {
                 let platform = event.inbound.platform;
-                return incidents::capture(self, tx, platform, event.now, &message).await;
+                return incidents::capture(setup, tx, platform, event.now, &message).await;
             }
         };
         match command {
             Command::Help => Ok(steward_commands::help()),
-            Command::Whoami => Ok(steward_commands::whoami(self, event)),
+            Command::Whoami => Ok(steward_commands::whoami(setup, event)),
             Command::Status => steward_commands::status(tx).await,
             Command::Escalate { account, severity, summary } => {
-                escalations::open(self, tx, effects, event, &account, severity, &summary).await
+                escalations::open(work!(), &account, severity, &summary).await
             }
             Command::Escalations { scope, status, page } => {
-                escalations::list(self, tx, event, scope, status, page).await
+                escalations::list(setup, tx, event, scope, status, page).await
             }
             Command::Sla { id } => escalations::explain(tx, event, id).await,
-            Command::EscalationShow { id } => items::show::<Escalations>(self, tx, event, id).await,
+            Command::EscalationShow { id } => {
+                items::show::<Escalations>(setup, tx, event, id).await
+            }
             Command::Credit(command) => self.route_credit(tx, effects, event, command).await,
-            Command::Audit { account } => audit::history(self, tx, event, &account).await,
+            Command::Audit { account } => audit::history(setup, tx, event, &account).await,
             Command::Digest { name } => digests::preview(self, &name).await,
             Command::Mine => {
                 let card = super::mine::card(self, event.actor, event.now).await?;
                 Ok(Reply::private_card(card))
             }
-            Command::Policy(question) => policy_explain::explain(self, tx, event, &question).await,
+            Command::Policy(question) => policy_explain::explain(setup, tx, event, &question).await,
             Command::DigestExplain { name } => digests::explain(self, &name),
-            Command::Request(command) => requests::command(self, tx, effects, event, command).await,
-            Command::Access(command) => access::command(self, tx, effects, event, command).await,
-            Command::Onboard { account, plan } => {
-                onboarding::open(self, tx, effects, event, &account, &plan).await
-            }
-            Command::Onboarding { team } => onboarding::list(self, tx, event, team.as_ref()).await,
-            Command::Incident(command) => {
-                incidents::command(self, tx, effects, event, command).await
-            }
+            Command::Request(command) => requests::command(work!(), command).await,
+            Command::Access(command) => access::command(work!(), command).await,
+            Command::Onboard { account, plan } => onboarding::open(work!(), &account, &plan).await,
+            Command::Onboarding { team } => onboarding::list(setup, tx, event, team.as_ref()).await,
+            Command::Incident(command) => incidents::command(work!(), command).await,
         }
     }
 
@@ -353,24 +369,26 @@ impl Services {
             tracing::info!(%action, "click on an unknown action");
             return Err(AppError::Refused(messages::unknown_button(action)));
         };
-        let r = &action_ref;
+        let (setup, r) = (self.setup(), &action_ref);
         match kind {
             ItemKind::Escalation => {
-                handle_click::<Escalations>(self, tx, effects, event, r, typed).await
+                handle_click::<Escalations>(setup, tx, effects, event, r, typed).await
             }
-            ItemKind::Request => handle_click::<Requests>(self, tx, effects, event, r, typed).await,
-            ItemKind::Credit => handle_click::<Credits>(self, tx, effects, event, r, typed).await,
+            ItemKind::Request => {
+                handle_click::<Requests>(setup, tx, effects, event, r, typed).await
+            }
+            ItemKind::Credit => handle_click::<Credits>(setup, tx, effects, event, r, typed).await,
             ItemKind::AccessRequest => {
-                handle_click::<Access>(self, tx, effects, event, r, typed).await
+                handle_click::<Access>(setup, tx, effects, event, r, typed).await
             }
             ItemKind::AccessReview => {
-                handle_click::<access::review::Reviews>(self, tx, effects, event, r, typed).await
+                handle_click::<access::review::Reviews>(setup, tx, effects, event, r, typed).await
             }
             ItemKind::Onboarding => {
-                handle_click::<Onboardings>(self, tx, effects, event, r, typed).await
+                handle_click::<Onboardings>(setup, tx, effects, event, r, typed).await
             }
             ItemKind::Incident => {
-                handle_click::<Incidents>(self, tx, effects, event, r, typed).await
+                handle_click::<Incidents>(setup, tx, effects, event, r, typed).await
             }
         }
     }
@@ -382,17 +400,22 @@ impl Services {
         event: &Event<'_>,
         command: CreditCommand,
     ) -> Result<Reply, AppError> {
+        // A command that changes state gets the setup with the event's transaction and write set.
+        let setup = self.setup();
+        macro_rules! work {
+            () => {
+                EventTx { setup, tx, effects, event }
+            };
+        }
         match command {
-            CreditCommand::Request { kind, account, details } => {
-                credits::request(self, tx, effects, event, kind, &account, details).await
+            CreditCommand::Open { kind, account, details } => {
+                credits::open(work!(), kind, &account, details).await
             }
-            CreditCommand::Edit { id, details } => {
-                credits::edit(self, tx, effects, event, id, details).await
-            }
-            CreditCommand::Cancel { id } => credits::cancel(self, tx, effects, event, id).await,
-            CreditCommand::Show { id } => items::show::<Credits>(self, tx, event, id).await,
+            CreditCommand::Edit { id, details } => credits::edit(work!(), id, details).await,
+            CreditCommand::Cancel { id } => credits::cancel(work!(), id).await,
+            CreditCommand::Show { id } => items::show::<Credits>(setup, tx, event, id).await,
             CreditCommand::List { filter, page } => {
-                credits::list(self, tx, event, &filter, page).await
+                credits::list(setup, tx, event, &filter, page).await
             }
         }
     }

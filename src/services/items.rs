@@ -16,9 +16,9 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::Services;
 use super::error::AppError;
 use super::inbound::Event;
+use super::{Services, Setup};
 use crate::domain::action::ActionRef;
 use crate::domain::audit::AuditEntry;
 use crate::domain::identity::{Account, Person, Team};
@@ -81,7 +81,7 @@ pub(crate) trait Workflow {
     type Action: Send + Sync;
 
     /// Reads a clicked verb, with the text typed into its prompt.
-    fn decode(services: &Services, verb: &str, typed: &str) -> Result<Self::Action, AppError>;
+    fn decode(setup: &Setup, verb: &str, typed: &str) -> Result<Self::Action, AppError>;
 
     /// "There is no escalation #7."
     fn unknown(id: i64) -> String;
@@ -90,7 +90,7 @@ pub(crate) trait Workflow {
     /// acknowledged by Sam", or a missing role: checked before a prompt asks for text, on a
     /// stale card, and again by the transition.
     fn check(
-        services: &Services,
+        setup: &Setup,
         item: &Self::Item,
         actor: &Person,
         action: &Self::Action,
@@ -102,28 +102,28 @@ pub(crate) trait Workflow {
     /// a workflow whose decode or check reads the text (a person to reassign to) says what
     /// to check instead.
     fn check_before_text(
-        services: &Services,
+        setup: &Setup,
         item: &Self::Item,
         actor: &Person,
         verb: &str,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        let action = Self::decode(services, verb, "(to be typed)")?;
-        Self::check(services, item, actor, &action, now)
+        let action = Self::decode(setup, verb, "(to be typed)")?;
+        Self::check(setup, item, actor, &action, now)
     }
 
     /// Everything a prompted `verb` on `item` offers to choose from (the people who may own
     /// it), for an adapter that loads a long list while the person types (Slack's
     /// `external_select`). The same list the card's prompt carries; a submitted choice is
     /// still checked by the transition. Verbs without choices offer none.
-    fn choices(_services: &Services, _item: &Self::Item, _verb: &str) -> Vec<Choice> {
+    fn choices(_setup: &Setup, _item: &Self::Item, _verb: &str) -> Vec<Choice> {
         Vec::new()
     }
 
     /// The transition of a click on the current card: the pure decision plus what the
     /// workflow adds (pages, DMs, authority bookkeeping). The kernel saves the change.
     async fn transition(
-        services: &Services,
+        setup: &Setup,
         tx: &mut Tx,
         effects: &mut Effects,
         actor: &Person,
@@ -133,11 +133,11 @@ pub(crate) trait Workflow {
     ) -> Result<Change<Self::Item>, AppError>;
 
     /// What the clicker is told once it is saved.
-    fn done(services: &Services, action: &Self::Action, saved: &Self::Item) -> String;
+    fn done(setup: &Setup, action: &Self::Action, saved: &Self::Item) -> String;
 
     /// The item's card as a reader in `zone` sees it.
     async fn card(
-        services: &Services,
+        setup: &Setup,
         tx: &mut Tx,
         item: &Self::Item,
         zone: Tz,
@@ -145,7 +145,7 @@ pub(crate) trait Workflow {
     ) -> Result<Card, AppError>;
 
     /// "This changed since you looked", with whatever the workflow says of the current item.
-    fn stale(services: &Services, item: &Self::Item, zone: Tz) -> String;
+    fn stale(setup: &Setup, item: &Self::Item, zone: Tz) -> String;
 
     /// Further channels the card is kept in besides the item's own (an incident's room
     /// channel): a copy posted once there and updated in place with every save, under its
@@ -157,13 +157,13 @@ pub(crate) trait Workflow {
     /// The people whose home view (`/mine`, the Slack App Home) shows this item: its owner,
     /// who must decide it, its team's queue. Their homes are republished, debounced, when
     /// it is created or changes (`services::home`), as it was before and after the change.
-    fn home_people(_services: &Services, _item: &Self::Item) -> Vec<PersonKey> {
+    fn home_people(_setup: &Setup, _item: &Self::Item) -> Vec<PersonKey> {
         Vec::new()
     }
 
     /// The workflow's own follow-ups of every save (e.g. the next SLA check).
     fn after_save(
-        _services: &Services,
+        _setup: &Setup,
         _effects: &mut Effects,
         _item: &Self::Item,
         _now: DateTime<Utc>,
@@ -174,7 +174,7 @@ pub(crate) trait Workflow {
 
 /// Handles a click on `<prefix>:<id>:<verb>:v<version>` of a `W` item.
 pub(crate) async fn handle_click<W: Workflow>(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     event: &Event<'_>,
@@ -182,7 +182,7 @@ pub(crate) async fn handle_click<W: Workflow>(
     typed: Option<&str>,
 ) -> Result<Reply, AppError> {
     let (actor, now) = (event.actor, event.now);
-    let action = W::decode(services, &action_ref.verb, typed.map(str::trim).unwrap_or(""))?;
+    let action = W::decode(setup, &action_ref.verb, typed.map(str::trim).unwrap_or(""))?;
     // Read without a lock: the save writes the row only if it is still this version (see
     // `storage::Tx`), else the whole event is decided again.
     let current: W::Item = storage::items::get(tx.read().await?, action_ref.id)
@@ -191,12 +191,12 @@ pub(crate) async fn handle_click<W: Workflow>(
     if action_ref.version != current.version() {
         // The card was out of date (someone else acted first). If the action makes no sense
         // any more, say why; otherwise show the current card to decide again.
-        W::check(services, &current, actor, &action, now)?;
-        return stale_reply::<W>(services, tx, &current, actor.time_zone, now).await;
+        W::check(setup, &current, actor, &action, now)?;
+        return stale_reply::<W>(setup, tx, &current, actor.time_zone, now).await;
     }
-    let change = W::transition(services, tx, effects, actor, current, &action, now).await?;
-    let saved = save::<W>(services, tx, effects, change, now).await?;
-    Ok(Reply::private(W::done(services, &action, &saved)))
+    let change = W::transition(setup, tx, effects, actor, current, &action, now).await?;
+    let saved = save::<W>(setup, tx, effects, change, now).await?;
+    Ok(Reply::private(W::done(setup, &action, &saved)))
 }
 
 /// Refuses a click on a `W` item's prompted button before the prompt is shown (see
@@ -207,10 +207,11 @@ pub(crate) async fn check_before_text<W: Workflow>(
     action_ref: &ActionRef,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let item: W::Item = storage::items::get(&services.pool, action_ref.id)
+    let setup = services.setup();
+    let item: W::Item = storage::items::get(services.pool(), action_ref.id)
         .await?
         .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
-    W::check_before_text(services, &item, actor, &action_ref.verb, now)
+    W::check_before_text(setup, &item, actor, &action_ref.verb, now)
 }
 
 /// The choices of a prompted verb on a `W` item that match `typed` (see
@@ -221,28 +222,26 @@ pub(crate) async fn choices<W: Workflow>(
     typed: &str,
     limit: usize,
 ) -> Result<Vec<Choice>, AppError> {
-    let item: W::Item = storage::items::get(&services.pool, action_ref.id)
+    let setup = services.setup();
+    let item: W::Item = storage::items::get(services.pool(), action_ref.id)
         .await?
         .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
-    let all = W::choices(services, &item, &action_ref.verb);
+    let all = W::choices(setup, &item, &action_ref.verb);
     Ok(crate::domain::reply::matching(all, typed, limit))
 }
 
 /// A team the directory must know (an actor's, an owner's): missing is a broken
 /// configuration, not the user's doing.
-pub(crate) fn team_of<'a>(services: &'a Services, key: &TeamKey) -> Result<&'a Team, AppError> {
-    services
+pub(crate) fn team_of<'a>(setup: &'a Setup, key: &TeamKey) -> Result<&'a Team, AppError> {
+    setup
         .directory
         .team(key)
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {key} missing")))
 }
 
 /// The account a command names: unknown is the user's mistake, told in the shared words.
-pub(crate) fn account_of<'a>(
-    services: &'a Services,
-    key: &AccountKey,
-) -> Result<&'a Account, AppError> {
-    services.directory.account(key).ok_or_else(|| {
+pub(crate) fn account_of<'a>(setup: &'a Setup, key: &AccountKey) -> Result<&'a Account, AppError> {
+    setup.directory.account(key).ok_or_else(|| {
         AppError::Refused(crate::domain::messages::item::unknown_account(key.as_str()))
     })
 }
@@ -264,15 +263,16 @@ pub(crate) async fn save_in_job<W: Workflow>(
     mut effects: Effects,
     change: Change<W::Item>,
 ) -> Result<(), super::jobs::JobError> {
+    let setup = services.setup();
     use super::jobs::JobError;
-    let now = services.clock.now();
-    save::<W>(services, tx, &mut effects, change, now).await.map_err(JobError::retry)?;
+    let now = services.clock().now();
+    save::<W>(setup, tx, &mut effects, change, now).await.map_err(JobError::retry)?;
     storage::effects::write_all(tx.conn().await?, &effects, now).await.map_err(JobError::retry)
 }
 
 /// `<kind> show <id>`: the item's card, privately, times in the reader's zone.
 pub(crate) async fn show<W: Workflow>(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     event: &Event<'_>,
     id: i64,
@@ -280,22 +280,22 @@ pub(crate) async fn show<W: Workflow>(
     let item: W::Item = storage::items::get(tx.read().await?, id)
         .await?
         .ok_or_else(|| AppError::NotFound(W::unknown(id)))?;
-    let mut card = W::card(services, tx, &item, event.actor.time_zone, event.now).await?;
+    let mut card = W::card(setup, tx, &item, event.actor.time_zone, event.now).await?;
     card.living_key = None;
     Ok(Reply { ephemeral: true, message: Message::card(card) })
 }
 
 /// The current card, privately, with the workflow's "this changed" line.
 async fn stale_reply<W: Workflow>(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     current: &W::Item,
     zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<Reply, AppError> {
-    let mut card = W::card(services, tx, current, zone, now).await?;
+    let mut card = W::card(setup, tx, current, zone, now).await?;
     card.living_key = None;
-    let text = W::stale(services, current, zone);
+    let text = W::stale(setup, current, zone);
     Ok(Reply { ephemeral: true, message: Message { text: Some(text), ..Message::card(card) } })
 }
 
@@ -331,25 +331,25 @@ pub(crate) fn audit<T: LivingItem>(
 /// projection, the card update, thread lines, messages and the workflow's follow-ups, all
 /// into `effects` (whose write fails as a whole if the row moved on).
 pub(crate) async fn save<W: Workflow>(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     change: Change<W::Item>,
     now: DateTime<Utc>,
 ) -> Result<W::Item, AppError> {
-    let mut people = W::home_people(services, &change.before);
+    let mut people = W::home_people(setup, &change.before);
     let mut item = change.after;
     let (before, after) = (change.before.snapshot(), item.snapshot());
     audit(effects, &mut item, change.actor, &change.action, before, after, now);
     if defers(effects, &item) {
         effects.write_item(item_write(ItemWrite::update(&item, projection(&item)?), &item)?);
     } else if !storage::items::update(tx.conn().await?, &item, &projection(&item)?, now).await? {
-        let zone = team_zone(services, &item);
-        return Err(AppError::Conflict(W::stale(services, &item, zone)));
+        let zone = team_zone(setup, &item);
+        return Err(AppError::Conflict(W::stale(setup, &item, zone)));
     }
-    publish::<W>(services, tx, effects, &item, &change.lines, change.messages, now).await?;
-    people.extend(W::home_people(services, &item));
-    super::home::changed(services, effects, people, now);
+    publish::<W>(setup, tx, effects, &item, &change.lines, change.messages, now).await?;
+    people.extend(W::home_people(setup, &item));
+    super::home::changed(setup, effects, people, now);
     Ok(item)
 }
 
@@ -357,7 +357,7 @@ pub(crate) async fn save<W: Workflow>(
 /// [`audit`]), and publishes its card, all with the rest of `effects`. For an item whose only
 /// key is the id reserved for it; one with a key of its own uses [`create_once`].
 pub(crate) async fn create<W: Workflow>(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     item: &W::Item,
@@ -370,8 +370,8 @@ pub(crate) async fn create<W: Workflow>(
     } else {
         storage::items::insert(tx.conn().await?, item, &projection(item)?, now).await?;
     }
-    publish::<W>(services, tx, effects, item, lines, messages, now).await?;
-    super::home::changed(services, effects, W::home_people(services, item), now);
+    publish::<W>(setup, tx, effects, item, lines, messages, now).await?;
+    super::home::changed(setup, effects, W::home_people(setup, item), now);
     Ok(())
 }
 
@@ -379,7 +379,7 @@ pub(crate) async fn create<W: Workflow>(
 /// id, an incident's room): its row is written now, and `false`, writing nothing else, says
 /// a unique constraint refused it (a duplicate; a concurrent one waits for the first).
 pub(crate) async fn create_once<W: Workflow>(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     item: &W::Item,
@@ -390,8 +390,8 @@ pub(crate) async fn create_once<W: Workflow>(
     if !storage::items::insert(tx.conn().await?, item, &projection(item)?, now).await? {
         return Ok(false);
     }
-    publish::<W>(services, tx, effects, item, lines, messages, now).await?;
-    super::home::changed(services, effects, W::home_people(services, item), now);
+    publish::<W>(setup, tx, effects, item, lines, messages, now).await?;
+    super::home::changed(setup, effects, W::home_people(setup, item), now);
     Ok(true)
 }
 
@@ -412,7 +412,7 @@ fn item_write<T: LivingItem>(
 /// The card (posted once, then updated in place), its thread lines, the messages and the
 /// workflow's follow-ups.
 async fn publish<W: Workflow>(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     item: &W::Item,
@@ -420,7 +420,7 @@ async fn publish<W: Workflow>(
     messages: Vec<NewOutboxMessage>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let card = W::card(services, tx, item, team_zone(services, item), now).await?;
+    let card = W::card(setup, tx, item, team_zone(setup, item), now).await?;
     let post_to = |target: &str, message: Message, dedupe_key: String| NewOutboxMessage {
         platform: item.platform().as_str().to_owned(),
         kind: OutboxKind::Post,
@@ -444,7 +444,7 @@ async fn publish<W: Workflow>(
         effects.send(post(message, item.key(format_args!("line:v{version}:{index}"))));
     }
     effects.outbox.extend(messages);
-    W::after_save(services, effects, item, now)
+    W::after_save(setup, effects, item, now)
 }
 
 /// The living key of the copy of card `card_key` kept in `channel` (see
@@ -454,21 +454,21 @@ pub(crate) fn mirror_key(card_key: &str, channel: &str) -> String {
 }
 
 /// The team's zone: cards are read by the whole channel.
-pub(crate) fn team_zone<T: LivingItem>(services: &Services, item: &T) -> Tz {
-    services.directory.team(item.team()).map(|t| t.time_zone).unwrap_or(Tz::UTC)
+pub(crate) fn team_zone<T: LivingItem>(setup: &Setup, item: &T) -> Tz {
+    setup.directory.team(item.team()).map(|t| t.time_zone).unwrap_or(Tz::UTC)
 }
 
 /// A direct message about `item` to a person on the item's platform; nothing if they have
 /// no identity there. `what` completes the dedupe key `<prefix>:<id>:<what>`.
 pub(crate) fn direct_message<T: LivingItem>(
-    services: &Services,
+    setup: &Setup,
     item: &T,
     to: &PersonKey,
     text: String,
     what: impl std::fmt::Display,
     now: DateTime<Utc>,
 ) -> Option<NewOutboxMessage> {
-    let user = services.directory.person(to)?.user_on(item.platform())?;
+    let user = setup.directory.person(to)?.user_on(item.platform())?;
     Some(NewOutboxMessage {
         platform: item.platform().as_str().to_owned(),
         kind: OutboxKind::Dm,
@@ -483,19 +483,15 @@ pub(crate) fn direct_message<T: LivingItem>(
 /// An item's owner (if any) and everyone in its team (whose home shows the team's queue):
 /// the usual [`Workflow::home_people`].
 pub(crate) fn owner_and_team(
-    services: &Services,
+    setup: &Setup,
     owner: Option<&PersonKey>,
     team: &TeamKey,
 ) -> Vec<PersonKey> {
-    let members = services.directory.people().filter(|p| &p.team == team).map(|p| p.key.clone());
+    let members = setup.directory.people().filter(|p| &p.team == team).map(|p| p.key.clone());
     owner.cloned().into_iter().chain(members).collect()
 }
 
 /// The display name of a person key (the key itself for someone unknown).
-pub(crate) fn name_of(services: &Services, key: &PersonKey) -> String {
-    services
-        .directory
-        .person(key)
-        .map(|p| p.display_name.clone())
-        .unwrap_or_else(|| key.to_string())
+pub(crate) fn name_of(setup: &Setup, key: &PersonKey) -> String {
+    setup.directory.person(key).map(|p| p.display_name.clone()).unwrap_or_else(|| key.to_string())
 }

@@ -23,10 +23,10 @@ pub async fn suggest(
 ) -> anyhow::Result<Vec<(String, String)>> {
     let rows = match what {
         Suggest::Account => {
-            storage::lookup::search_accounts(&services.pool, typed, MAX_SUGGESTIONS).await?
+            storage::lookup::search_accounts(services.pool(), typed, MAX_SUGGESTIONS).await?
         }
         Suggest::Person => {
-            storage::lookup::search_people(&services.pool, typed, MAX_SUGGESTIONS).await?
+            storage::lookup::search_people(services.pool(), typed, MAX_SUGGESTIONS).await?
         }
     };
     Ok(rows.into_iter().map(|(key, name)| (format!("{key} · {name}"), key)).collect())
@@ -34,5 +34,5 @@ pub async fn suggest(
 
 /// The button (with its prompt or confirmation) last shown for `action`.
 pub async fn button(services: &Services, action: &str) -> anyhow::Result<Option<Button>> {
-    Ok(storage::lookup::find_button(&services.pool, action).await?)
+    Ok(storage::lookup::find_button(services.pool(), action).await?)
 }

@@ -24,13 +24,13 @@ pub async fn card(
     person: &Person,
     now: DateTime<Utc>,
 ) -> Result<Card, AppError> {
-    let pool = &services.pool;
+    let pool = services.pool();
     let me = person.key.to_string();
     let pending = storage::credits::pending(pool, PENDING_LOOKED_AT).await?;
     let approvals_cut = pending.len() as i64 == PENDING_LOOKED_AT;
     let approvals: Vec<_> = pending
         .into_iter()
-        .filter(|c| approvers(services, c).iter().any(|p| p.key == person.key))
+        .filter(|c| approvers(services.setup(), c).iter().any(|p| p.key == person.key))
         .collect();
     let escalations = storage::escalations::list(
         pool,
@@ -55,5 +55,5 @@ pub async fn card(
         team_escalations_unowned,
         team_requests_unassigned,
     };
-    Ok(text::card(&mine, &services.directory, person.time_zone, now))
+    Ok(text::card(&mine, &services.setup().directory, person.time_zone, now))
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_checkpoint;
 pub mod credits;
 pub mod digests;
+mod drivers;
 pub mod error;
 pub mod escalations;
 pub mod home;
@@ -23,14 +24,13 @@ pub mod retention;
 mod steward_commands;
 pub mod uploads;
 
+pub use drivers::Services;
 pub use ports::ChatPort;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-
-use sqlx::PgPool;
 
 use crate::config::{CreditPolicy, Settings};
 use crate::domain::access::AccessCatalog;
@@ -41,21 +41,17 @@ use crate::domain::ids::PersonKey;
 use crate::domain::policy::PolicyBook;
 use crate::domain::sla_policy::SlaRules;
 use crate::domain::triage::RequestRules;
-use ports::Clock;
 
-/// What every use case needs: the database, the time, who is who, the settings and the
-/// policies derived from them.
-#[derive(Clone)]
-pub struct Services {
-    pub pool: PgPool,
-    pub clock: Arc<dyn Clock>,
+/// What a use case reads and never writes: who is who, the settings, the policies derived
+/// from them and the assignment-load cache. Use cases take `&Setup` plus the
+/// transaction, write set and instant their driver gives them, so none of them can reach the
+/// pool (and write outside the event's transaction) or read the clock on its own.
+pub struct Setup {
     pub directory: Arc<Directory>,
     pub settings: Arc<Settings>,
-    pub policies: Arc<Policies>,
+    pub policies: Policies,
     /// Recent assignment inputs per team (see `requests::loads`).
-    pub loads: Arc<requests::loads::LoadCache>,
-    /// The audit chain's HMAC keys (`STEWARD_AUDIT_KEY`), shared by every write set.
-    pub audit_keys: Arc<crate::domain::audit_key::AuditKeys>,
+    pub loads: requests::loads::LoadCache,
 }
 
 /// Rules parsed once from the settings.
@@ -90,51 +86,5 @@ impl Policies {
         self.rosters
             .get(person)
             .is_some_and(|roster| on_shift(&roster.shift, &roster.out_of_office, now))
-    }
-}
-
-impl Services {
-    /// An empty write set for one transaction, chaining audit records under the configured
-    /// keys.
-    pub fn effects(&self) -> crate::storage::effects::Effects {
-        crate::storage::effects::Effects::new(self.audit_keys.clone())
-    }
-
-    /// Fails only for settings that did not pass `config::load`'s validation.
-    pub fn new(
-        pool: PgPool,
-        clock: Arc<dyn Clock>,
-        directory: Directory,
-        settings: Settings,
-    ) -> anyhow::Result<Services> {
-        let problem = |(key, problem): (String, String)| anyhow::anyhow!("{key}: {problem}");
-        let policies = Policies {
-            sla: settings.sla_rules().map_err(problem)?,
-            escalation: settings.policy_book().map_err(problem)?,
-            credit: settings.credit_policy().map_err(problem)?,
-            requests: settings.request_rules().map_err(problem)?,
-            access: settings.access_catalog().map_err(problem)?,
-            access_reminders: settings.access_reminders().map_err(problem)?,
-            onboarding: settings.onboarding_plans().map_err(problem)?,
-            rosters: directory
-                .people()
-                .filter_map(|person| {
-                    let roster = Roster {
-                        shift: settings.shift_calendar(person)?,
-                        out_of_office: settings.out_of_office(&person.key).to_vec(),
-                    };
-                    Some((person.key.clone(), roster))
-                })
-                .collect(),
-        };
-        Ok(Services {
-            audit_keys: Arc::new(settings.audit.keys.clone()),
-            pool,
-            clock,
-            directory: Arc::new(directory),
-            settings: Arc::new(settings),
-            policies: Arc::new(policies),
-            loads: Arc::default(),
-        })
     }
 }

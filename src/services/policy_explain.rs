@@ -4,7 +4,7 @@
 
 use rust_decimal::Decimal;
 
-use super::Services;
+use super::Setup;
 use super::error::AppError;
 use super::escalations::recipients;
 use super::inbound::Event;
@@ -19,34 +19,34 @@ use crate::domain::severity::Severity;
 use crate::storage::{self, Tx};
 
 pub async fn explain(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     event: &Event<'_>,
     question: &PolicyQuestion,
 ) -> Result<Reply, AppError> {
     match question {
         PolicyQuestion::Escalation { account, severity } => {
-            escalation(services, event, account, *severity)
+            escalation(setup, event, account, *severity)
         }
         PolicyQuestion::Credit { account, amount, currency } => {
-            credit(services, tx, event, account, *amount, currency).await
+            credit(setup, tx, event, account, *amount, currency).await
         }
     }
 }
 
 fn escalation(
-    services: &Services,
+    setup: &Setup,
     event: &Event<'_>,
     account: &AccountKey,
     severity: Severity,
 ) -> Result<Reply, AppError> {
-    let account = services
+    let account = setup
         .directory
         .account(account)
         .ok_or_else(|| AppError::Refused(item_text::unknown_account(account.as_str())))?;
     // An escalation belongs to the team of whoever opens it.
     let team = &event.actor.team;
-    let (position, selector, policy) = services
+    let (position, selector, policy) = setup
         .policies
         .escalation
         .select_explained(severity, &account.tier, team)
@@ -59,8 +59,8 @@ fn escalation(
         &account.tier,
         team.as_str(),
     )];
-    let calendar = services.settings.team_calendar(team);
-    if let Some(plan) = services.policies.sla.plan(severity, &account.tier, &calendar) {
+    let calendar = setup.settings.team_calendar(team);
+    if let Some(plan) = setup.policies.sla.plan(severity, &account.tier, &calendar) {
         lines.push(text::sla_targets(
             plan.acknowledge_seconds,
             plan.resolve_seconds,
@@ -68,7 +68,7 @@ fn escalation(
         ));
     }
     for (index, level) in policy.levels.iter().enumerate() {
-        let (people, channels) = recipients(services, team, level, event.now);
+        let (people, channels) = recipients(setup, team, level, event.now);
         let names: Vec<String> = people.iter().map(|p| p.display_name.clone()).collect();
         let channels: Vec<String> = channels.iter().map(|c| format!("#{c}")).collect();
         let targets: Vec<String> = level.targets.iter().map(|t| t.to_string()).collect();
@@ -91,18 +91,18 @@ fn escalation(
 }
 
 async fn credit(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     event: &Event<'_>,
     account: &AccountKey,
     amount: Decimal,
     currency: &Currency,
 ) -> Result<Reply, AppError> {
-    let account = services
+    let account = setup
         .directory
         .account(account)
         .ok_or_else(|| AppError::Refused(item_text::unknown_account(account.as_str())))?;
-    let policy = &services.policies.credit;
+    let policy = &setup.policies.credit;
     let chain = compute_chain(&policy.chain, amount, currency);
     let rules = policy.chain.iter().filter(|rule| rule.applies(amount, currency));
     let mut lines = Vec::new();
@@ -110,7 +110,7 @@ async fn credit(
     for (index, (rule, level)) in rules.zip(&chain).enumerate() {
         let applies = text::level_applies(rule.above.get(currency).copied(), currency);
         lines.push(text::chain_level_heading(index + 1, &level.roles, &applies, level.authority));
-        let holders: Vec<_> = services
+        let holders: Vec<_> = setup
             .directory
             .people()
             .filter(|p| level.roles.iter().any(|r| p.has_role(*r)))
@@ -153,7 +153,7 @@ async fn credit(
             if level.authority && matches!(standing, Standing::Within { .. }) {
                 anyone_can_finish = true;
             }
-            let line = text::approver_line(&services.directory, &person.key, &standing, currency);
+            let line = text::approver_line(&setup.directory, &person.key, &standing, currency);
             lines.push(format!("  {line}"));
         }
     }

@@ -67,8 +67,8 @@ impl PruneReport {
 /// Prunes every table once (or only counts, for a dry run). Each batch is a statement of its
 /// own, outside any transaction of the caller, so no lock is held for longer than a batch.
 pub async fn prune(services: &Services, dry_run: bool) -> anyhow::Result<PruneReport> {
-    let settings = &services.settings.retention;
-    let now = services.clock.now();
+    let settings = &services.setup().settings.retention;
+    let now = services.clock().now();
     let mut tables = Vec::new();
     for table in Pruned::ALL {
         let keep_days = match table {
@@ -78,7 +78,7 @@ pub async fn prune(services: &Services, dry_run: bool) -> anyhow::Result<PruneRe
         };
         let cutoff = now - chrono::Duration::days(i64::from(keep_days));
         let (removed, batches) = if dry_run {
-            (store::count_prunable(&services.pool, table, cutoff).await?.max(0) as u64, 0)
+            (store::count_prunable(services.pool(), table, cutoff).await?.max(0) as u64, 0)
         } else {
             prune_table(services, table, cutoff).await?
         };
@@ -93,10 +93,10 @@ async fn prune_table(
     table: Pruned,
     cutoff: DateTime<Utc>,
 ) -> anyhow::Result<(u64, u32)> {
-    let batch_size = services.settings.retention.batch_size;
+    let batch_size = services.setup().settings.retention.batch_size;
     let (mut removed, mut batches) = (0, 0);
     loop {
-        let deleted = store::prune_batch(&services.pool, table, cutoff, batch_size).await?;
+        let deleted = store::prune_batch(services.pool(), table, cutoff, batch_size).await?;
         removed += deleted;
         batches += 1;
         if deleted < batch_size as u64 {
@@ -115,7 +115,7 @@ pub async fn schedule(services: &Services, run_at: DateTime<Utc>) -> sqlx::Resul
         dedupe_key: Some(format!("{PRUNE_JOB}:{}", run_at.date_naive())),
         max_attempts: PRUNE_MAX_ATTEMPTS,
     };
-    jobs::enqueue(&services.pool, &job, services.clock.now()).await.map(|_| ())
+    jobs::enqueue(services.pool(), &job, services.clock().now()).await.map(|_| ())
 }
 
 /// Runs the prune and queues tomorrow's.
@@ -129,7 +129,7 @@ impl JobHandler for PruneJob {
         // stop the daily chain. The batches run outside the job's transaction for the same
         // reason as in `prune`: deleting is idempotent, and short transactions hold no lock
         // for long.
-        let next = services.clock.now().max(job.run_at) + chrono::Duration::days(1);
+        let next = services.clock().now().max(job.run_at) + chrono::Duration::days(1);
         schedule(services, next).await.map_err(|e| retry(&e))?;
         let report = prune(services, false).await.map_err(|e| retry(&e))?;
         tracing::info!(summary = %report.summary(), "retention prune finished");

@@ -1,6 +1,6 @@
 //! `/steward help`, `/steward whoami`, `/steward status`.
 
-use super::Services;
+use super::Setup;
 use super::error::AppError;
 use super::inbound::Event;
 use crate::domain::messages::{self, StatusFigures};
@@ -11,10 +11,9 @@ pub fn help() -> Reply {
     Reply::private(messages::help())
 }
 
-pub fn whoami(services: &Services, event: &Event<'_>) -> Reply {
+pub fn whoami(setup: &Setup, event: &Event<'_>) -> Reply {
     let person = event.actor;
-    let team_name =
-        services.directory.team(&person.team).map(|t| t.name.as_str()).unwrap_or("(none)");
+    let team_name = setup.directory.team(&person.team).map(|t| t.name.as_str()).unwrap_or("(none)");
     Reply::private(messages::whoami(
         person,
         team_name,

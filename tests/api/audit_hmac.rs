@@ -2,7 +2,6 @@
 //! recomputed and its head moved is detected, rotation by key id, a missing key named.
 
 use std::process::{Command, Output};
-use std::sync::Arc;
 
 use steward::domain::audit::record_hash;
 use steward::domain::audit_key::AuditKeys;
@@ -127,7 +126,7 @@ async fn without_a_key_the_same_rewrite_passes_which_is_why_the_key_exists() {
 async fn after_rotation_old_records_verify_with_the_old_key_and_a_missing_key_is_named() {
     let mut app = keyed_app().await;
     // Rotate: k2 chains from now on, k1 stays for verification.
-    app.services.audit_keys = Arc::new(keys(K2, K1));
+    app.services = app.services.clone().with_audit_keys(keys(K2, K1));
     app.command("alice", "/credit edit 1 260 USD goodwill").await;
     app.command("alice", "/credit GLOBEX-7 40 EUR promo").await;
     let ids: Vec<Option<String>> = sqlx::query_scalar("SELECT key_id FROM audit_log ORDER BY seq")

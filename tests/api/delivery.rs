@@ -95,7 +95,7 @@ async fn temporary_failures_are_retried_for_the_whole_budget_not_ten_quick_tries
     assert_eq!((counts.pending, counts.failed), (1, 0), "{counts:?}");
     assert!(attempts(&app, "dm").await >= 20);
     // Past the DM budget (6 h), the next failure gives up.
-    let budget = app.services.settings.outbox.dm_budget_minutes as i64;
+    let budget = app.services.setup().settings.outbox.dm_budget_minutes as i64;
     app.clock.advance(chrono::Duration::minutes(budget));
     dispatcher.flush().await.unwrap();
     let counts = outbox::counts(&app.pool).await.unwrap();

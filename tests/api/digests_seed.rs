@@ -124,10 +124,11 @@ async fn seeded_rows_are_aggregates_with_their_own_projection_on_the_configured_
     assert!(escalations.windows(2).all(|w| w[0].opened_at <= w[1].opened_at));
     let mut business_hours_dues = 0;
     for escalation in &escalations {
-        let calendar = services.settings.team_calendar(&escalation.team);
-        let plan = services.policies.sla.plan(escalation.severity, &escalation.tier, &calendar);
+        let calendar = services.setup().settings.team_calendar(&escalation.team);
+        let plan =
+            services.setup().policies.sla.plan(escalation.severity, &escalation.tier, &calendar);
         assert_eq!(Some(&escalation.sla), plan.as_ref(), "escalation {}", escalation.id);
-        let policy = services.policies.escalation.select(
+        let policy = services.setup().policies.escalation.select(
             escalation.severity,
             &escalation.tier,
             &escalation.team,
@@ -147,8 +148,8 @@ async fn seeded_rows_are_aggregates_with_their_own_projection_on_the_configured_
     assert!(requests.windows(2).all(|w| w[0].opened_at <= w[1].opened_at));
     let mut business_hours_dues = 0;
     for request in &requests {
-        let calendar = services.settings.team_calendar(&request.team);
-        let plan = services.policies.requests.plan(request.priority, &calendar);
+        let calendar = services.setup().settings.team_calendar(&request.team);
+        let plan = services.setup().policies.requests.plan(request.priority, &calendar);
         assert_eq!(Some(&request.sla), plan.as_ref(), "request {}", request.id);
         let due = request.projection().unwrap().get("due_at").cloned();
         if let (false, Some(Cell::Time(Some(due)))) = (request.sla.always_open, due) {
@@ -180,7 +181,7 @@ async fn seeded_rows_are_aggregates_with_their_own_projection_on_the_configured_
     let mut monthly: BTreeMap<(String, String, DateTime<Utc>), Decimal> = BTreeMap::new();
     for credit in &credits {
         let chain = compute_chain(
-            &services.policies.credit.chain,
+            &services.setup().policies.credit.chain,
             credit.payload.amount,
             &credit.payload.currency,
         );
@@ -193,9 +194,10 @@ async fn seeded_rows_are_aggregates_with_their_own_projection_on_the_configured_
         assert_eq!((recorded.1.as_str(), recorded.4), (last.by.as_str(), last.at));
         assert_eq!(recorded.3, credit.payload.amount.abs());
         assert_ne!(last.by, credit.requested_by);
-        let approver = services.directory.person(&last.by).unwrap();
+        let approver = services.setup().directory.person(&last.by).unwrap();
         let level = credit.chain.last().unwrap();
         let limit = services
+            .setup()
             .policies
             .credit
             .authority

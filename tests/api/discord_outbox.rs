@@ -112,7 +112,7 @@ async fn a_retried_create_with_the_same_nonce_posts_once() {
 #[tokio::test]
 async fn registration_overwrites_every_command_in_the_guild() {
     let t = DiscordTest::spawn().await;
-    let settings = t.app.services.settings.clone();
+    let settings = t.app.services.setup().settings.clone();
     let count = steward::platform::discord::register(&t.rest, &settings, Some(300000000000000001))
         .await
         .unwrap();
@@ -126,7 +126,7 @@ async fn registration_overwrites_every_command_in_the_guild() {
 #[tokio::test]
 async fn a_refused_token_pauses_every_send_instead_of_a_burst_of_401s() {
     let t = DiscordTest::spawn().await;
-    let settings = t.app.services.settings.clone();
+    let settings = t.app.services.setup().settings.clone();
     let rest = std::sync::Arc::new(steward::platform::discord::Rest::new(
         &settings.discord,
         "not-the-token",

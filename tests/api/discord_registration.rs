@@ -79,7 +79,7 @@ async fn the_fake_refuses_a_bulk_overwrite_with_a_duplicate_name() {
         .expect_err("Discord refuses duplicate names");
     assert_eq!(err.code, Some(INVALID_FORM_BODY));
     // Steward's own registration goes through.
-    let settings = t.app.services.settings.clone();
+    let settings = t.app.services.setup().settings.clone();
     let count = steward::platform::discord::register(&t.rest, &settings, None).await.unwrap();
     assert_eq!(count, Catalogue::new(&settings).registration().as_array().unwrap().len());
 }

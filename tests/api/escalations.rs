@@ -110,6 +110,7 @@ async fn two_people_acknowledging_at_once_produce_one_acknowledgement() {
         .unwrap();
     let name = app
         .services
+        .setup()
         .directory
         .person(&winner.acknowledged.as_ref().unwrap().by)
         .unwrap()

@@ -53,7 +53,7 @@ fn digest_with(data: Vec<u8>) -> Message {
 async fn slack_with_digest(message: Message) -> (SlackStory, Dispatcher) {
     let story = SlackStory::start(SlackTransport::Http).await;
     let app = &story.app;
-    let api = SlackApi::new(&app.services.settings.slack).unwrap();
+    let api = SlackApi::new(&app.services.setup().settings.slack).unwrap();
     let uploads = Arc::new(PgUploads::new(app.pool.clone(), app.clock.clone()));
     let port: Arc<dyn ChatPort> = Arc::new(
         SlackChat::new(api, app.clock.clone(), std::time::Duration::from_secs(1))
@@ -130,7 +130,7 @@ async fn a_retry_after_the_upload_completes_the_recorded_file_and_posts_nothing_
 
     // A later pass over the same row (say, a lost response) finds the file shared.
     let again = SlackChat::new(
-        SlackApi::new(&story.app.services.settings.slack).unwrap(),
+        SlackApi::new(&story.app.services.setup().settings.slack).unwrap(),
         story.app.clock.clone(),
         std::time::Duration::from_secs(1),
     )

@@ -48,7 +48,7 @@ fn with_responders() -> steward::config::Settings {
 
 /// A second dispatcher with its own Slack port: another replica of Steward.
 fn replica(story: &SlackStory) -> Dispatcher {
-    let api = SlackApi::new(&story.app.services.settings.slack).unwrap();
+    let api = SlackApi::new(&story.app.services.setup().settings.slack).unwrap();
     let port: Arc<dyn ChatPort> =
         Arc::new(SlackChat::new(api, story.app.clock.clone(), Duration::from_secs(1)));
     Dispatcher::new(story.app.services.clone(), vec![port])
@@ -181,7 +181,7 @@ async fn the_room_channel_is_archived_once_the_configured_delay_after_resolve() 
     settle(&story, &other).await;
 
     // Not before `archive_after` (24 h by default) has passed since the resolve.
-    let archive_after = story.app.services.settings.incident.archive_after;
+    let archive_after = story.app.services.setup().settings.incident.archive_after;
     story.app.clock.advance(archive_after - chrono::Duration::minutes(30));
     story.app.run_due_jobs().await;
     settle(&story, &other).await;

@@ -568,7 +568,7 @@ async fn on_slack_pins_and_pin_reactions_in_the_room_go_on_the_timeline_once_and
         let room = Room { platform: Platform::Slack, channel: ROOM.into() };
         let now = story.app.now();
         steward::services::incidents::room_opened(
-            &story.app.services,
+            story.app.services.setup(),
             &mut tx,
             &mut effects,
             1,

@@ -163,7 +163,7 @@ mod bad_input {
     #[tokio::test]
     async fn an_unsigned_intake_body_over_its_cap_is_refused_before_the_signature() {
         let app = TestApp::spawn().await;
-        let cap = app.services.settings.server.intake_max_body_bytes;
+        let cap = app.services.setup().settings.server.intake_max_body_bytes;
         let big = request("HD-big", &"x".repeat(cap));
         let (status, _) = post(&app, &big, false).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);

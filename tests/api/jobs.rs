@@ -77,7 +77,7 @@ async fn a_job_whose_worker_died_runs_again_after_its_lease() {
     let app = TestApp::spawn().await;
     let id = schedule(&app, None, 3).await.unwrap();
     // A worker claims the job and dies without finishing it.
-    let lease = chrono::Duration::seconds(app.services.settings.jobs.lease_seconds as i64);
+    let lease = chrono::Duration::seconds(app.services.setup().settings.jobs.lease_seconds as i64);
     let claimed = jobs::claim_next(&app.pool, "dead-worker", t0(), t0() + lease).await.unwrap();
     assert_eq!(claimed.unwrap().id, id);
 
@@ -165,7 +165,7 @@ async fn a_batch_claim_takes_expired_leases_first_then_due_jobs_in_order_up_to_i
     for _ in 0..5 {
         ids.push(schedule(&app, None, 3).await.unwrap());
     }
-    let lease = chrono::Duration::seconds(app.services.settings.jobs.lease_seconds as i64);
+    let lease = chrono::Duration::seconds(app.services.setup().settings.jobs.lease_seconds as i64);
     // The last job's worker claimed it and died; its lease runs out.
     let dead = jobs::claim_due(&app.pool, "dead-worker", t0(), t0() + lease, 1).await.unwrap();
     assert_eq!(dead.iter().map(|job| job.id).collect::<Vec<_>>(), vec![ids[0]]);

@@ -43,7 +43,7 @@ async fn a_stopped_database_gets_a_reply_within_three_seconds_and_readyz_says_50
     let app = TestApp::spawn().await;
     let (services, proxy) = behind_proxy(&app).await;
     assert!(!whoami(&services, 1).await.contains("database"), "works while the database is up");
-    let ready = router(HttpState { pool: services.pool.clone() });
+    let ready = router(HttpState { pool: services.pool().clone() });
 
     proxy.stop().await;
     let started = Instant::now();

@@ -99,7 +99,7 @@ async fn pacing_defers_a_send_without_using_up_its_attempts() {
     let app = TestApp::spawn().await;
     enqueue(&app, "k", Message::text("busy channel")).await;
     let chat = Arc::new(RecordingChat::default());
-    let max_attempts = app.services.settings.outbox.max_attempts;
+    let max_attempts = app.services.setup().settings.outbox.max_attempts;
     let paced =
         (0..max_attempts + 2).map(|_| SendError::Paced { retry_after: Duration::from_secs(1) });
     chat.fail_next(paced);

@@ -8,7 +8,7 @@ use steward::domain::reply::{
     Attachment, Button, ButtonStyle, Card, Choice, Confirm, Field, Message, Prompt, Reply,
 };
 use steward::platform::discord::render as discord;
-use steward::platform::slack::decode::{ModalMetadata, ModalRequest};
+use steward::platform::slack::decode::{ModalMetadata, PromptModal};
 use steward::platform::slack::render as slack;
 
 use crate::support::platform_limits;
@@ -139,7 +139,7 @@ fn slack_modals_from_every_button_stay_within_every_limit() {
             value.chars().count()
         );
         let metadata = ModalMetadata { action: b.action.clone(), channel: "C0OPS".into() };
-        let request = ModalRequest::from_value(&value, metadata).unwrap();
+        let request = PromptModal::from_value(&value, metadata).unwrap();
         let view = serde_json::to_value(slack::modal(&request)).unwrap();
         assert_none(platform_limits::slack_view(&view), "slack modal");
         // Too many people for a menu: loaded while typing; a team of 20 keeps its menu.
@@ -152,7 +152,7 @@ fn slack_modals_from_every_button_stay_within_every_limit() {
         }
     }
     // Even a forged value with 500 choices opens a modal Slack accepts.
-    let request = ModalRequest {
+    let request = PromptModal {
         prompt: prompt(people(500, 2000)),
         metadata: ModalMetadata { action: "esc:1:reassign:v1".into(), channel: "C0OPS".into() },
         external: false,

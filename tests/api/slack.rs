@@ -68,7 +68,7 @@ impl SlackStory {
         let fake = SlackFake::start().await;
         settings.slack = slack_settings(&fake, transport);
         let app = TestApp::spawn_with(settings).await;
-        let api = SlackApi::new(&app.services.settings.slack).unwrap();
+        let api = SlackApi::new(&app.services.setup().settings.slack).unwrap();
         let port: Arc<dyn ChatPort> =
             Arc::new(SlackChat::new(api.clone(), app.clock.clone(), Duration::from_secs(1)));
         let inbound = SlackInbound::new(app.services.clone(), api);

@@ -34,7 +34,7 @@ async fn install_story() -> Install {
     settings.slack.token_key = Some(Secret::new(TOKEN_KEY));
     settings.slack.public_url = "https://steward.acme.test".into();
     let app = TestApp::spawn_with(settings).await;
-    let api = SlackApi::new(&app.services.settings.slack).unwrap();
+    let api = SlackApi::new(&app.services.setup().settings.slack).unwrap();
     let router = routes(SlackHttpState::new(SlackInbound::new(app.services.clone(), api)));
     Install { app, fake, router }
 }
@@ -87,7 +87,7 @@ async fn an_install_stores_the_teams_token_sealed_and_it_opens_with_the_key() {
             .await
             .unwrap();
     assert!(!sealed.windows(4).any(|w| w == b"xoxb"), "the token is not stored in the clear");
-    let settings = &t.app.services.settings.slack;
+    let settings = &t.app.services.setup().settings.slack;
     let token = team_token(&t.app.pool, settings, slack_fake::SECOND_TEAM).await.unwrap();
     assert_eq!(token.unwrap().expose(), slack_fake::SECOND_TEAM_TOKEN);
     assert!(team_token(&t.app.pool, settings, "T0NEVER").await.unwrap().is_none());
@@ -127,7 +127,7 @@ async fn without_a_client_id_there_is_one_workspace_and_no_install_route() {
     let mut settings = demo_settings();
     settings.slack = slack_settings(&fake, SlackTransport::Http);
     let app = TestApp::spawn_with(settings).await;
-    let api = SlackApi::new(&app.services.settings.slack).unwrap();
+    let api = SlackApi::new(&app.services.setup().settings.slack).unwrap();
     let router = routes(SlackHttpState::new(SlackInbound::new(app.services.clone(), api)));
     assert_eq!(get(&router, "/slack/install").await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&router, "/slack/oauth/callback?code=x&state=y").await.0, StatusCode::NOT_FOUND);

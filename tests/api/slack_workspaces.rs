@@ -44,7 +44,7 @@ pub async fn multi_workspace_story(
         settings.slack.bot_token = None;
     }
     let app = TestApp::spawn_with(settings).await;
-    let slack = &app.services.settings.slack;
+    let slack = &app.services.setup().settings.slack;
     let api = SlackApi::new(slack).unwrap();
     let tokens =
         Arc::new(TeamTokens::new(slack, app.pool.clone(), &api).with_clock(app.clock.clone()));
@@ -350,7 +350,7 @@ async fn a_rotating_token_is_refreshed_before_it_expires_once_across_dispatchers
     // Four minutes before expiry: within the five minutes, so the next call refreshes. Two
     // replicas ask at once; the row lock lets one refresh and the other find its token.
     story.app.clock.set(expires_at - chrono::Duration::minutes(4));
-    let slack = &story.app.services.settings.slack;
+    let slack = &story.app.services.setup().settings.slack;
     let api = SlackApi::new(slack).unwrap();
     let replica =
         || TeamTokens::new(slack, story.app.pool.clone(), &api).with_clock(story.app.clock.clone());

@@ -35,7 +35,7 @@ pub struct World<'a> {
 
 impl<'a> World<'a> {
     pub fn new(services: &'a Services, days: i64, now: DateTime<Utc>) -> anyhow::Result<World<'a>> {
-        let directory = &services.directory;
+        let directory = &services.setup().directory;
         let people: Vec<&Person> = directory.people().collect();
         let accounts: Vec<&Account> = directory.accounts().collect();
         anyhow::ensure!(!people.is_empty(), "seeding needs at least one configured person");
@@ -56,14 +56,14 @@ impl<'a> World<'a> {
         let mut calendars = BTreeMap::new();
         let mut places = BTreeMap::new();
         for team in directory.teams() {
-            calendars.insert(team.key.clone(), services.settings.team_calendar(&team.key));
+            calendars.insert(team.key.clone(), services.setup().settings.team_calendar(&team.key));
             let place = match team.channels.iter().next() {
                 Some((platform, channel)) => (*platform, channel.clone()),
                 None => (Platform::Console, team.key.to_string()),
             };
             places.insert(team.key.clone(), place);
         }
-        let authority = &services.policies.credit.authority;
+        let authority = &services.setup().policies.credit.authority;
         let mut currencies: Vec<Currency> = authority
             .roles
             .values()
@@ -73,8 +73,8 @@ impl<'a> World<'a> {
         currencies.sort();
         currencies.dedup();
         Ok(World {
-            policies: &services.policies,
-            settings: &services.settings,
+            policies: &services.setup().policies,
+            settings: &services.setup().settings,
             people,
             accounts,
             currencies,

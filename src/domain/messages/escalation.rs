@@ -3,12 +3,8 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::item::{
-    already_resolved, button, clock_text, not_in_state, opened_field, person_name as name,
-    roles_needed,
-};
+use super::item::prelude::*;
 pub use super::item::{missing_account, unknown_account};
-use super::local_time;
 use crate::domain::duration::format_duration;
 use crate::domain::escalation::{Escalation, EscalationAction, EscalationState, Refusal, SlaView};
 use crate::domain::identity::Directory;
@@ -108,7 +104,7 @@ pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
     match refusal {
         Refusal::AlreadyAcknowledged(stamp) => format!(
             "Already acknowledged by {} at {}.",
-            name(directory, &stamp.by),
+            person_name(directory, &stamp.by),
             local_time(stamp.at, zone)
         ),
         Refusal::AlreadyResolved(resolution) => already_resolved(resolution, directory, zone),
@@ -118,7 +114,7 @@ pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
         Refusal::Role { action, needs } => roles_needed(action, "an escalation", needs),
         Refusal::NoteRequired => "Resolving needs a resolution note.".to_owned(),
         Refusal::WarRoomOpen(incident) => war_room_exists(*incident),
-        Refusal::AlreadyOwner(key) => format!("{} already owns it.", name(directory, key)),
+        Refusal::AlreadyOwner(key) => format!("{} already owns it.", person_name(directory, key)),
         Refusal::NoFurtherLevels => {
             "Every level of the policy has been paged; there is nobody further to escalate to."
                 .to_owned()
@@ -151,17 +147,18 @@ pub fn card(
         (EscalationState::Resolved, _, Some(r)) => {
             format!(
                 "Resolved by {} at {}: {}",
-                name(directory, &r.by),
+                person_name(directory, &r.by),
                 local_time(r.at, zone),
                 r.note
             )
         }
         (EscalationState::Open, _, _) => "Open, not acknowledged".to_owned(),
         (EscalationState::WaitingOnCustomer, _, _) => "Waiting on customer".to_owned(),
-        (_, Some(ack), _) => format!("Acknowledged by {}", name(directory, &ack.by)),
+        (_, Some(ack), _) => format!("Acknowledged by {}", person_name(directory, &ack.by)),
         _ => state_word(e.state).to_owned(),
     };
-    let owner = e.owner.as_ref().map(|o| name(directory, o)).unwrap_or_else(|| "nobody yet".into());
+    let owner =
+        e.owner.as_ref().map(|o| person_name(directory, o)).unwrap_or_else(|| "nobody yet".into());
     let mut fields = vec![
         Field::new("Account", account),
         Field::new("Severity", e.severity.as_str().to_uppercase()),
@@ -175,7 +172,7 @@ pub fn card(
         fields.push(Field::new("Acknowledge by", clock_text(&sla.acknowledge, zone)));
         fields.push(Field::new("Resolve by", clock_text(&sla.resolve, zone)));
     }
-    fields.push(opened_field("Opened", name(directory, &e.opened_by), e.opened_at, zone));
+    fields.push(opened_field("Opened", person_name(directory, &e.opened_by), e.opened_at, zone));
     if let Some(incident) = e.incident {
         fields.push(Field::new("War room", format!("incident #{incident}")));
     }
@@ -280,7 +277,7 @@ pub fn thread_line(action: &EscalationAction, actor: &str, directory: &Directory
         EscalationAction::Acknowledge => format!("{actor} acknowledged."),
         EscalationAction::Claim => format!("{actor} claimed it."),
         EscalationAction::Reassign { to } => {
-            format!("{actor} reassigned it to {}.", name(directory, to))
+            format!("{actor} reassigned it to {}.", person_name(directory, to))
         }
         EscalationAction::EscalateNow => format!("{actor} escalated to the next level."),
         EscalationAction::WaitOnCustomer => {
@@ -350,7 +347,8 @@ pub fn list_line(
     directory: &Directory,
     now: DateTime<Utc>,
 ) -> String {
-    let owner = e.owner.as_ref().map(|o| name(directory, o)).unwrap_or_else(|| "unowned".into());
+    let owner =
+        e.owner.as_ref().map(|o| person_name(directory, o)).unwrap_or_else(|| "unowned".into());
     let age = format_duration(now - e.opened_at);
     let flag = match sla {
         Some(view)

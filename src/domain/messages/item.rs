@@ -15,6 +15,16 @@ use crate::domain::reply::{Button, ButtonStyle, Field};
 use crate::domain::sla::SlaStatus;
 use crate::domain::sla_policy::ClockView;
 
+/// What a living item's own words module starts from (`use super::item::prelude::*`): the
+/// card's buttons and fields, people by name, clock lines and the shared refusals, so each
+/// workflow's words name only what is its own.
+pub mod prelude {
+    pub use super::super::local_time;
+    pub use super::{
+        already_resolved, button, clock_text, not_in_state, opened_field, person_name, roles_needed,
+    };
+}
+
 /// A plain button of `item`'s card that sends `verb` (its action id carries the card's
 /// version, so a click on an old card is recognised as stale).
 pub fn button(item: &impl LivingItem, label: &str, verb: &str, style: ButtonStyle) -> Button {

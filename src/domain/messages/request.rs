@@ -4,12 +4,8 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::item::{
-    already_resolved, button, clock_text, not_in_state, opened_field, person_name as name,
-    roles_needed,
-};
+use super::item::prelude::*;
 pub use super::item::{missing_account, unknown_account};
-use super::local_time;
 use crate::domain::assignment::{Decision, NoAssignee, Strategy};
 use crate::domain::duration::format_duration;
 use crate::domain::identity::Directory;
@@ -94,7 +90,7 @@ pub fn handoff_to_self() -> String {
 /// (an email, a customer id) is shown as given.
 fn requester_name(directory: &Directory, r: &Request) -> String {
     match PersonKey::parse(&r.requested_by) {
-        Ok(key) if directory.person(&key).is_some() => name(directory, &key),
+        Ok(key) if directory.person(&key).is_some() => person_name(directory, &key),
         _ => r.requested_by.clone(),
     }
 }
@@ -117,7 +113,7 @@ pub fn assignment_reason(decision: &Decision, directory: &Directory) -> String {
         "{} of {} on shift{skills}: {}, {} open",
         strategy_word(decision.strategy),
         decision.considered,
-        name(directory, &decision.person),
+        person_name(directory, &decision.person),
         decision.open
     )
 }
@@ -156,7 +152,7 @@ fn priority_text(priority: Priority, source: &PrioritySource) -> String {
 
 pub fn opened(r: &Request, directory: &Directory) -> String {
     let to = match &r.assignee {
-        Some(person) => format!("assigned to {}", name(directory, person)),
+        Some(person) => format!("assigned to {}", person_name(directory, person)),
         None => "waiting in the team queue".to_owned(),
     };
     format!(
@@ -171,10 +167,10 @@ pub fn opened(r: &Request, directory: &Directory) -> String {
 
 pub fn done(action: &RequestAction, id: i64, directory: &Directory) -> String {
     let what = match action {
-        RequestAction::Assign { to, .. } => format!("assigned to {}", name(directory, to)),
+        RequestAction::Assign { to, .. } => format!("assigned to {}", person_name(directory, to)),
         RequestAction::Accept => "is yours; the first-response clock has stopped".to_owned(),
-        RequestAction::Reassign { to } => format!("reassigned to {}", name(directory, to)),
-        RequestAction::Handoff { to } => format!("handed off to {}", name(directory, to)),
+        RequestAction::Reassign { to } => format!("reassigned to {}", person_name(directory, to)),
+        RequestAction::Handoff { to } => format!("handed off to {}", person_name(directory, to)),
         RequestAction::NeedInfo => {
             "is waiting on the customer; the resolution clock is paused".to_owned()
         }
@@ -194,7 +190,7 @@ pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
         Refusal::AlreadyResolved(r) => already_resolved(r, directory, zone),
         Refusal::AlreadyAccepted(stamp) => format!(
             "Already accepted by {} at {}.",
-            name(directory, &stamp.by),
+            person_name(directory, &stamp.by),
             local_time(stamp.at, zone)
         ),
         Refusal::NotInState { action, state } => {
@@ -203,10 +199,10 @@ pub fn refusal(refusal: &Refusal, directory: &Directory, zone: Tz) -> String {
         Refusal::Role { action, needs } => roles_needed(action, "a request", needs),
         Refusal::NotAssignee(Some(key)) => format!(
             "{} has this request; only they or a supervisor can do that.",
-            name(directory, key)
+            person_name(directory, key)
         ),
         Refusal::NotAssignee(None) => "Nobody has this request yet; accept it first.".to_owned(),
-        Refusal::AlreadyAssignee(key) => format!("{} already has it.", name(directory, key)),
+        Refusal::AlreadyAssignee(key) => format!("{} already has it.", person_name(directory, key)),
         Refusal::NoteRequired => "Resolving needs a resolution note.".to_owned(),
     }
 }
@@ -230,15 +226,18 @@ pub fn card(r: &Request, sla: Option<&RequestSla>, directory: &Directory, zone: 
     let state = match (&r.state, &r.resolved) {
         (RequestState::Resolved, Some(res)) => format!(
             "Resolved by {} at {}: {}{}",
-            name(directory, &res.by),
+            person_name(directory, &res.by),
             local_time(res.at, zone),
             res.note,
             if r.first_contact_resolution { " (first contact)" } else { "" }
         ),
         (state, _) => capitalise(state_word(*state)),
     };
-    let assignee =
-        r.assignee.as_ref().map(|a| name(directory, a)).unwrap_or_else(|| "nobody yet".into());
+    let assignee = r
+        .assignee
+        .as_ref()
+        .map(|a| person_name(directory, a))
+        .unwrap_or_else(|| "nobody yet".into());
     let mut fields = vec![
         Field::new("Account", account),
         Field::new("Type", r.kind.clone()),
@@ -306,14 +305,14 @@ pub fn thread_line(
 ) -> String {
     match action {
         RequestAction::Assign { to, .. } => {
-            format!("Assigned to {} ({reason}).", name(directory, to))
+            format!("Assigned to {} ({reason}).", person_name(directory, to))
         }
         RequestAction::Accept => format!("{actor} accepted it."),
         RequestAction::Reassign { to } => {
-            format!("{actor} reassigned it to {}.", name(directory, to))
+            format!("{actor} reassigned it to {}.", person_name(directory, to))
         }
         RequestAction::Handoff { to } => {
-            format!("{actor} handed it off to {} at shift end.", name(directory, to))
+            format!("{actor} handed it off to {} at shift end.", person_name(directory, to))
         }
         RequestAction::NeedInfo => {
             format!("{actor}: needs information from the customer (resolution clock paused).")

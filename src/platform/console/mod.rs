@@ -60,9 +60,9 @@ impl Console {
         output: Arc<ConsoleOutput>,
         interactive: bool,
     ) -> anyhow::Result<Console> {
-        let directory = &services.directory;
+        let directory = &services.setup().directory;
         let known: Vec<&str> = directory.people().map(|p| p.key.as_str()).collect();
-        let person = match &services.settings.console.person {
+        let person = match &services.setup().settings.console.person {
             Some(key) => directory
                 .people()
                 .find(|p| p.key.as_str() == key)
@@ -71,7 +71,7 @@ impl Console {
         }
         .cloned()
         .map_err(anyhow::Error::msg)?;
-        let channel = services.settings.console.channel.clone();
+        let channel = services.setup().settings.console.channel.clone();
         Ok(Console {
             services,
             dispatcher,
@@ -140,7 +140,7 @@ impl Console {
     }
 
     fn switch_person(&mut self, name: &str) {
-        let directory = &self.services.directory;
+        let directory = &self.services.setup().directory;
         let found = directory
             .resolve(Platform::Console, name)
             .or_else(|| directory.people().find(|p| p.key.as_str() == name));
@@ -174,7 +174,7 @@ impl Console {
             author: self.actor(),
             author_name: Some(self.person.display_name.clone()),
             text: text.to_owned(),
-            posted_at: self.services.clock.now(),
+            posted_at: self.services.clock().now(),
             change: RoomChange::Captured(CaptureHow::Pin),
         };
         self.said.insert(number, message);

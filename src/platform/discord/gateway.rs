@@ -72,7 +72,9 @@ impl EventHandler for Handler {
             emoji,
         };
         let services = self.interactions.services();
-        let Some(inbound) = reactions::capture(&seen, &services.settings.incident.pin_emoji) else {
+        let Some(inbound) =
+            reactions::capture(&seen, &services.setup().settings.incident.pin_emoji)
+        else {
             return;
         };
         // Nobody waits for an answer to a reaction; a refusal (not a room, someone unknown)
@@ -133,7 +135,7 @@ pub async fn run(
     token: String,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let settings = interactions.services().settings.discord.clone();
+    let settings = interactions.services().setup().settings.discord.clone();
     let http = serenity_http(&settings, &token);
     let mut intents = GatewayIntents::GUILDS
         | GatewayIntents::GUILD_MESSAGES

@@ -27,7 +27,7 @@ pub struct DiscordHttpState {
 impl DiscordHttpState {
     /// The key and window come from `[discord]`.
     pub fn new(interactions: Interactions) -> Result<DiscordHttpState, String> {
-        let settings = &interactions.services().settings.discord;
+        let settings = &interactions.services().setup().settings.discord;
         let key = settings.public_key.as_deref().ok_or("discord.public_key is not set")?;
         let public_key = Arc::new(verify::public_key(key)?);
         let window_seconds = settings.signature_window_seconds;
@@ -44,7 +44,7 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let now = state.interactions.services().clock.now().timestamp();
+    let now = state.interactions.services().clock().now().timestamp();
     if !verify::verify(&state.public_key, &headers, &body, now, state.window_seconds) {
         tracing::info!("Discord interaction with a missing, invalid or stale signature");
         return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();

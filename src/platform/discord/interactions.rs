@@ -53,10 +53,10 @@ pub struct Interactions {
 impl Interactions {
     /// `rest` answers deferred interactions (and, on the gateway, every interaction).
     pub fn new(services: Services, rest: Option<Arc<Rest>>) -> Interactions {
-        let settings = &services.settings.discord;
+        let settings = &services.setup().settings.discord;
         let defer_after = Duration::from_millis(settings.defer_after_ms);
         let application_id = settings.application_id;
-        let catalogue = Arc::new(Catalogue::new(&services.settings));
+        let catalogue = Arc::new(Catalogue::new(&services.setup().settings));
         Interactions { services, catalogue, rest, defer_after, application_id }
     }
 
@@ -73,7 +73,7 @@ impl Interactions {
                 let services = self.services.clone();
                 // `<@123…>` for a person argument means that person.
                 let inbound =
-                    crate::domain::mention::resolve_inbound(*inbound, &services.directory);
+                    crate::domain::mention::resolve_inbound(*inbound, &services.setup().directory);
                 let mut task = tokio::spawn(async move { services.handle_inbound(inbound).await });
                 match tokio::time::timeout(self.defer_after, &mut task).await {
                     Ok(Ok(reply)) => Answer::now(render::reply(&reply)),
@@ -140,6 +140,7 @@ impl Interactions {
         // Only people Steward knows see its directory.
         let known = self
             .services
+            .setup()
             .directory
             .resolve(crate::domain::ids::Platform::Discord, &meta.user)
             .is_some();

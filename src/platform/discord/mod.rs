@@ -83,11 +83,11 @@ pub async fn start(
     tasks: &mut tokio::task::JoinSet<()>,
     shutdown: &tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<DiscordRuntime> {
-    let settings = &services.settings;
+    let settings = &services.setup().settings;
     if !settings.discord.enabled {
         return Ok(DiscordRuntime::default());
     }
-    let rest = rest(settings, services.clock.clone()).ok_or_else(|| {
+    let rest = rest(settings, services.clock().clone()).ok_or_else(|| {
         anyhow::anyhow!("[discord] is enabled but {} is not set", crate::config::DISCORD_TOKEN_ENV)
     })?;
     if settings.discord.register_on_start {

@@ -52,7 +52,7 @@ pub enum Decoded {
     /// the action (then the refusal goes by `route`).
     OpenModal {
         trigger_id: String,
-        modal: ModalRequest,
+        modal: PromptModal,
         user: String,
         route: ReplyRoute,
         /// The workspace of the click, whose token opens the modal.
@@ -71,7 +71,7 @@ pub enum Decoded {
 
 /// A modal to open for a prompting button.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModalRequest {
+pub struct PromptModal {
     pub prompt: Prompt,
     pub metadata: ModalMetadata,
     /// The prompt's choices were too many for the button value and a static menu: the modal
@@ -91,11 +91,11 @@ pub struct PromptValue {
     pub external: bool,
 }
 
-impl ModalRequest {
+impl PromptModal {
     /// The modal a button with `value` opens (none when it is not a prompt's value).
-    pub fn from_value(value: &str, metadata: ModalMetadata) -> Option<ModalRequest> {
+    pub fn from_value(value: &str, metadata: ModalMetadata) -> Option<PromptModal> {
         let PromptValue { prompt, external } = serde_json::from_str(value).ok()?;
-        Some(ModalRequest { prompt, metadata, external })
+        Some(PromptModal { prompt, metadata, external })
     }
 }
 
@@ -192,7 +192,7 @@ fn block_actions(payload: &Value) -> Decoded {
         None => ReplyRoute::Ephemeral { channel: channel.clone(), user: user.to_owned() },
     };
     let metadata = ModalMetadata { action: action_id.to_owned(), channel: channel.clone() };
-    let modal = str_at(action, &["value"]).and_then(|v| ModalRequest::from_value(v, metadata));
+    let modal = str_at(action, &["value"]).and_then(|v| PromptModal::from_value(v, metadata));
     if let Some(modal) = modal {
         let Some(trigger_id) = str_at(payload, &["trigger_id"]) else {
             return ignored("prompt button without a trigger_id".into());

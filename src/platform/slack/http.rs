@@ -41,7 +41,7 @@ pub struct SlackHttpState {
 
 impl SlackHttpState {
     pub fn new(inbound: SlackInbound) -> SlackHttpState {
-        let settings = Arc::new(inbound.services.settings.slack.clone());
+        let settings = Arc::new(inbound.services.setup().settings.slack.clone());
         let secrets = Arc::new(settings.signing_secrets.clone());
         SlackHttpState { inbound, settings, secrets }
     }
@@ -60,7 +60,7 @@ pub fn routes(state: SlackHttpState) -> Router {
 
 /// Checks the signature (logging why a request is refused).
 fn verified(state: &SlackHttpState, headers: &HeaderMap, body: &[u8]) -> bool {
-    let now = state.inbound.services.clock.now().timestamp();
+    let now = state.inbound.services.clock().now().timestamp();
     let window = state.settings.signature_window_seconds;
     match verify::verify(&state.secrets, headers, body, now, window) {
         Ok(()) => true,
@@ -95,7 +95,7 @@ async fn events(State(state): State<SlackHttpState>, headers: HeaderMap, body: B
         Ok(body) => body,
         Err(err) => return bad_request("event", err),
     };
-    let pin_emoji = &state.inbound.services.settings.incident.pin_emoji_slack;
+    let pin_emoji = &state.inbound.services.setup().settings.incident.pin_emoji_slack;
     ack(state.inbound.handle(decode::event(&body, pin_emoji)).await)
 }
 

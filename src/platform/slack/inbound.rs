@@ -26,7 +26,7 @@ use slack_morphism::prelude::*;
 use std::sync::Arc;
 
 use super::client::SlackApi;
-use super::decode::{Decoded, ModalRequest, ReplyRoute};
+use super::decode::{Decoded, PromptModal, ReplyRoute};
 use super::render;
 use super::team_tokens::TeamTokens;
 use crate::domain::ids::Platform;
@@ -133,8 +133,10 @@ impl SlackInbound {
                 let redelivery = matches!(route, ReplyRoute::Ephemeral { .. })
                     && self.services.already_handled(&inbound.dedupe_key).await;
                 // `<@U…>` for a person argument means that person.
-                let inbound =
-                    crate::domain::mention::resolve_inbound(inbound, &self.services.directory);
+                let inbound = crate::domain::mention::resolve_inbound(
+                    inbound,
+                    &self.services.setup().directory,
+                );
                 let workspace = inbound.workspace.clone();
                 let reply = self.services.handle_inbound(inbound).await;
                 if redelivery {
@@ -187,8 +189,9 @@ impl SlackInbound {
         answer: Option<&Reply>,
     ) -> Result<(), SlackClientError> {
         let services = &self.services;
-        let now = services.clock.now();
-        let mut card = match services.directory.resolve_in(Platform::Slack, workspace, user) {
+        let now = services.clock().now();
+        let mut card = match services.setup().directory.resolve_in(Platform::Slack, workspace, user)
+        {
             Some(person) => match crate::services::mine::card(services, person, now).await {
                 Ok(card) => card,
                 Err(err) => {
@@ -212,7 +215,7 @@ impl SlackInbound {
         api.session().views_publish(&request).await.map(|_| ())
     }
 
-    async fn open_modal(&self, api: &SlackApi, trigger_id: &str, modal: &ModalRequest) -> Ack {
+    async fn open_modal(&self, api: &SlackApi, trigger_id: &str, modal: &PromptModal) -> Ack {
         let request = SlackApiViewsOpenRequest::new(trigger_id.into(), render::modal(modal));
         match api.session().views_open(&request).await {
             Ok(_) => Ack::Empty,

@@ -92,7 +92,7 @@ pub async fn install(State(state): State<SlackHttpState>) -> Response {
     let Some(install) = configured(settings) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let now = state.inbound.services.clock.now();
+    let now = state.inbound.services.clock().now();
     let expires = now + chrono::Duration::minutes(settings.install_state_minutes.max(1));
     let mut url = match url::Url::parse(&settings.authorize_url) {
         Ok(url) => url,
@@ -122,7 +122,7 @@ pub async fn callback(
         return StatusCode::NOT_FOUND.into_response();
     };
     let services = &state.inbound.services;
-    let now = services.clock.now();
+    let now = services.clock().now();
     let valid =
         query.state.as_deref().is_some_and(|s| state_is_valid(install.client_secret, s, now));
     if !valid {
@@ -151,7 +151,7 @@ pub async fn callback(
         token_sealed,
         refresh: granted.sealed_refresh(&install.key, &team_id, now),
     };
-    if let Err(err) = slack_installations::upsert(&services.pool, &installation, now).await {
+    if let Err(err) = slack_installations::upsert(services.pool(), &installation, now).await {
         tracing::error!(error = %err, "installation not stored");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }

@@ -15,7 +15,7 @@
 
 use slack_morphism::prelude::*;
 
-use super::decode::{ModalRequest, PromptValue};
+use super::decode::{PromptModal, PromptValue};
 use crate::domain::messages::slack as text;
 use crate::domain::reply::{Attachment, Button, ButtonStyle, Card, Choice, Message, Prompt};
 use crate::platform::text::{clip, clip_pieces};
@@ -356,7 +356,7 @@ pub fn home(card: &Card) -> SlackView {
 
 /// The modal a prompting button opens: one text input, or a select when the prompt has
 /// choices. `private_metadata` carries the action and channel back on submit.
-pub fn modal(request: &ModalRequest) -> SlackView {
+pub fn modal(request: &PromptModal) -> SlackView {
     let prompt = &request.prompt;
     let element = if request.external { external_select() } else { input_element(prompt) };
     let label = clip(&prompt.label, limits::INPUT_LABEL);
@@ -494,7 +494,7 @@ mod tests {
 
     #[test]
     fn a_prompt_with_choices_becomes_a_select_in_a_modal() {
-        let request = ModalRequest {
+        let request = PromptModal {
             prompt: Prompt {
                 title: "Resolve".into(),
                 label: "Outcome".into(),

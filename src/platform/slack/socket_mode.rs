@@ -43,7 +43,7 @@ struct SocketState {
 impl SocketMode {
     /// Connects and starts dispatching envelopes to `inbound`.
     pub async fn start(inbound: SlackInbound) -> Result<SocketMode, SocketModeError> {
-        let settings = Arc::new(inbound.services.settings.slack.clone());
+        let settings = Arc::new(inbound.services.setup().settings.slack.clone());
         let app_token = settings
             .app_token
             .as_ref()
@@ -129,7 +129,7 @@ async fn on_push_event(
     let (inbound, _) = state(&states).await.ok_or_else(missing_state)?;
     let mut body = serde_json::to_value(&event)?;
     body["type"] = serde_json::json!("event_callback");
-    let pin_emoji = &inbound.services.settings.incident.pin_emoji_slack;
+    let pin_emoji = &inbound.services.setup().settings.incident.pin_emoji_slack;
     inbound.handle(decode::event(&body, pin_emoji)).await;
     Ok(())
 }

@@ -24,20 +24,21 @@ pub struct RunningSlack {
 
 /// Starts the adapter as configured.
 pub async fn start(services: &Services) -> anyhow::Result<RunningSlack> {
-    let settings = &services.settings.slack;
+    let settings = &services.setup().settings.slack;
     if !settings.enabled {
         return Ok(RunningSlack::default());
     }
     let api = SlackApi::new(settings)?;
     let pacing = Duration::from_millis(settings.channel_pacing_ms);
-    let uploads = PgUploads::new(services.pool.clone(), services.clock.clone());
+    let uploads = PgUploads::new(services.pool().clone(), services.clock().clone());
     // One set of tokens for the port and the install callback, which forgets a team's
     // cached token when it is installed again.
     let tokens = Arc::new(
-        TeamTokens::new(settings, services.pool.clone(), &api).with_clock(services.clock.clone()),
+        TeamTokens::new(settings, services.pool().clone(), &api)
+            .with_clock(services.clock().clone()),
     );
     let port: Arc<dyn ChatPort> = Arc::new(
-        SlackChat::new(api.clone(), services.clock.clone(), pacing)
+        SlackChat::new(api.clone(), services.clock().clone(), pacing)
             .with_uploads(Arc::new(uploads))
             .with_tokens(tokens.clone()),
     );

@@ -10,61 +10,56 @@ use crate::domain::identity::Role;
 use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::access as text;
 use crate::domain::reply::{Card, Reply};
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
-use crate::services::inbound::Event;
+use crate::services::inbound::{Event, EventTx};
 use crate::services::items::{self, Change, audit};
 use crate::storage::effects::Effects;
 use crate::storage::{self, Tx};
 
-pub async fn command(
-    services: &Services,
-    tx: &mut Tx,
-    effects: &mut Effects,
-    event: &Event<'_>,
-    command: AccessCommand,
-) -> Result<Reply, AppError> {
+pub async fn command(work: EventTx<'_, '_>, command: AccessCommand) -> Result<Reply, AppError> {
+    let EventTx { setup, tx, effects, event } = work;
     match command {
         AccessCommand::Request { system, role, duration, reason } => {
-            request(services, tx, effects, event, &system, &role, duration, reason).await
+            request(setup, tx, effects, event, &system, &role, duration, reason).await
         }
         AccessCommand::Mine => {
             let rows =
                 storage::access::open_of_holder(tx.conn().await?, event.actor.key.as_str()).await?;
-            Ok(list(services, event, "mine", &rows))
+            Ok(list(setup, event, "mine", &rows))
         }
         AccessCommand::Who { system } => {
-            known_system(services, &system)?;
+            known_system(setup, &system)?;
             let rows = storage::access::active_of_system(tx.conn().await?, &system).await?;
-            Ok(list(services, event, &system, &rows))
+            Ok(list(setup, event, &system, &rows))
         }
         AccessCommand::Revoke { id, reason } => {
-            revoke(services, tx, effects, event, id, &reason).await
+            revoke(setup, tx, effects, event, id, &reason).await
         }
         AccessCommand::Extend { id, duration, reason } => {
-            extend(services, tx, effects, event, id, duration, &reason).await
+            extend(setup, tx, effects, event, id, duration, &reason).await
         }
-        AccessCommand::Show { id } => items::show::<Access>(services, tx, event, id).await,
+        AccessCommand::Show { id } => items::show::<Access>(setup, tx, event, id).await,
         AccessCommand::ReviewStart { scope, due } => {
-            super::review::start(services, tx, effects, event, &scope, due).await
+            super::review::start(setup, tx, effects, event, &scope, due).await
         }
         AccessCommand::ReviewClose { campaign } => {
-            super::review::close(services, tx, effects, event, campaign).await
+            super::review::close(setup, tx, effects, event, campaign).await
         }
     }
 }
 
 fn known_system<'a>(
-    services: &'a Services,
+    setup: &'a Setup,
     key: &str,
 ) -> Result<&'a crate::domain::access::AccessSystem, AppError> {
-    let catalog = &services.policies.access;
+    let catalog = &setup.policies.access;
     catalog.system(key).ok_or_else(|| AppError::Refused(text::unknown_system(key, &catalog.keys())))
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn request(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     event: &Event<'_>,
@@ -74,18 +69,18 @@ async fn request(
     reason: String,
 ) -> Result<Reply, AppError> {
     let (actor, now) = (event.actor, event.now);
-    let system = known_system(services, system)?;
+    let system = known_system(setup, system)?;
     if !system.roles.iter().any(|r| r == role) {
         return Err(AppError::Refused(text::unknown_role(system, role)));
     }
     if duration > system.max_duration {
         return Err(AppError::Refused(text::too_long(system, duration)));
     }
-    let deciders = system.deciders(&services.directory, actor);
+    let deciders = system.deciders(&setup.directory, actor);
     if deciders.len() < system.approvals_needed() {
         return Err(AppError::Refused(text::no_deciders(system)));
     }
-    let team = items::team_of(services, &actor.team)?;
+    let team = items::team_of(setup, &actor.team)?;
     let (platform, channel) = items::home_of(team, event);
     let mut access = AccessRequest::opened(AccessOpening {
         system,
@@ -103,8 +98,8 @@ async fn request(
     let after = access.snapshot();
     let actor_key = actor.key.to_string();
     audit(effects, &mut access, actor_key, "request", serde_json::Value::Null, after, now);
-    let dms = decider_dms(services, &access, now);
-    items::create::<Access>(services, tx, effects, &access, &[], dms, now).await?;
+    let dms = decider_dms(setup, &access, now);
+    items::create::<Access>(setup, tx, effects, &access, &[], dms, now).await?;
     Ok(Reply::private(text::requested(&access)))
 }
 
@@ -115,7 +110,7 @@ async fn load_for_update(tx: &mut Tx, id: i64) -> Result<AccessRequest, AppError
 }
 
 async fn revoke(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     event: &Event<'_>,
@@ -124,7 +119,7 @@ async fn revoke(
 ) -> Result<Reply, AppError> {
     let (actor, now) = (event.actor, event.now);
     let current = load_for_update(tx, id).await?;
-    let system = system_of(services, &current);
+    let system = system_of(setup, &current);
     if !actor.has_role(Role::Admin) && !system.is_some_and(|s| s.is_owner(actor)) {
         return Err(AppError::Forbidden(text::revoke_forbidden(&current.system)));
     }
@@ -132,16 +127,16 @@ async fn revoke(
     let key = actor.key.to_string();
     let next = current
         .end(AccessState::Revoked, &key, Some(reason), within, now)
-        .map_err(|r| refused(services, &current, r))?;
+        .map_err(|r| refused(setup, &current, r))?;
     let line = text::revoked_line(&actor.display_name, reason);
     let mut change = Change::new(current, next, key, "revoke");
-    change.messages.extend(holder_dm(services, &change.after, &line, now));
-    let saved = items::save::<Access>(services, tx, effects, change.line(line), now).await?;
+    change.messages.extend(holder_dm(setup, &change.after, &line, now));
+    let saved = items::save::<Access>(setup, tx, effects, change.line(line), now).await?;
     Ok(Reply::private(text::revoked(&saved)))
 }
 
 async fn extend(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     event: &Event<'_>,
@@ -151,21 +146,21 @@ async fn extend(
 ) -> Result<Reply, AppError> {
     let (actor, now) = (event.actor, event.now);
     let current = load_for_update(tx, id).await?;
-    let max = system_of(services, &current).map(|s| s.max_duration).unwrap_or_default();
+    let max = system_of(setup, &current).map(|s| s.max_duration).unwrap_or_default();
     let next = current
         .request_extension(actor, by, reason, max, now)
-        .map_err(|r| refused(services, &current, r))?;
+        .map_err(|r| refused(setup, &current, r))?;
     let line = text::extension_line(&actor.display_name, by, reason);
     let mut change = Change::new(current, next, actor.key.to_string(), "extend");
-    change.messages.extend(decider_dms(services, &change.after, now));
-    let saved = items::save::<Access>(services, tx, effects, change.line(line), now).await?;
+    change.messages.extend(decider_dms(setup, &change.after, now));
+    let saved = items::save::<Access>(setup, tx, effects, change.line(line), now).await?;
     Ok(Reply::private(text::extension_requested(&saved)))
 }
 
-fn list(services: &Services, event: &Event<'_>, what: &str, rows: &[AccessRequest]) -> Reply {
+fn list(setup: &Setup, event: &Event<'_>, what: &str, rows: &[AccessRequest]) -> Reply {
     let zone = event.actor.time_zone;
     let lines: Vec<String> =
-        rows.iter().map(|a| text::list_line(a, &services.directory, zone)).collect();
+        rows.iter().map(|a| text::list_line(a, &setup.directory, zone)).collect();
     let body = if lines.is_empty() { text::empty_list() } else { lines.join("\n") };
     Reply::private_card(Card {
         title: text::list_title(what, rows.len()),

@@ -13,8 +13,9 @@ use crate::storage;
 
 /// Imports the grants of `csv`; returns what to print, or why nothing was imported.
 pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
+    let setup = services.setup();
     let rows = parse_csv(csv).map_err(anyhow::Error::msg)?;
-    let catalog = &services.policies.access;
+    let catalog = &setup.policies.access;
     let mut grants = Vec::new();
     for row in &rows {
         let system = catalog.system(&row.system).ok_or_else(|| {
@@ -23,15 +24,15 @@ pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
         if !system.roles.contains(&row.role) {
             anyhow::bail!(text::import_unknown_role(row.line, system, &row.role));
         }
-        let holder = services.directory.person(&row.person).ok_or_else(|| {
+        let holder = setup.directory.person(&row.person).ok_or_else(|| {
             anyhow::anyhow!(text::import_unknown_person(row.line, row.person.as_str()))
         })?;
         // The card goes where the holder's team's cards go (the console when it has none).
-        let team = services.directory.team(&holder.team);
+        let team = setup.directory.team(&holder.team);
         let place = team
             .and_then(|t| t.channels.iter().next())
             .map(|(platform, channel)| (*platform, channel.clone()))
-            .unwrap_or((Platform::Console, services.settings.console.channel.clone()));
+            .unwrap_or((Platform::Console, setup.settings.console.channel.clone()));
         grants.push(AccessRequest::imported(
             system,
             holder,
@@ -41,8 +42,8 @@ pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
             place,
         ));
     }
-    let now = services.clock.now();
-    let mut tx = crate::storage::Tx::begin(&services.pool).await?;
+    let now = services.clock().now();
+    let mut tx = crate::storage::Tx::begin(services.pool()).await?;
     let mut effects = services.effects();
     for mut grant in grants {
         grant.id = storage::items::next_id(tx.read().await?, ItemKind::AccessRequest).await?;
@@ -56,10 +57,10 @@ pub async fn import(services: &Services, csv: &str) -> anyhow::Result<String> {
             after,
             now,
         );
-        items::create::<Access>(services, &mut tx, &mut effects, &grant, &[], Vec::new(), now)
+        items::create::<Access>(setup, &mut tx, &mut effects, &grant, &[], Vec::new(), now)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        follow_ups(services, &mut effects, &grant, now);
+        follow_ups(setup, &mut effects, &grant, now);
     }
     storage::effects::write_all(tx.conn().await?, &effects, now).await?;
     tx.commit().await?;

@@ -25,7 +25,7 @@ pub use timers::{
     EXPIRE, ExpireTimer, REMIND, RemindTimer, TASK_ALERT, TaskAlertTimer, WebhookOutcome,
 };
 
-use super::Services;
+use super::Setup;
 use super::jobs::JobRegistry;
 use crate::domain::access::task::TaskAlertStage;
 use crate::domain::access::{AccessRequest, AccessState, AccessSystem, DeliveryStatus};
@@ -53,42 +53,42 @@ pub fn register_jobs(registry: &mut JobRegistry) {
 }
 
 /// The configured system of an item (a system removed from the configuration since: none).
-pub(crate) fn system_of<'a>(services: &'a Services, a: &AccessRequest) -> Option<&'a AccessSystem> {
-    services.policies.access.system(&a.system)
+pub(crate) fn system_of<'a>(setup: &'a Setup, a: &AccessRequest) -> Option<&'a AccessSystem> {
+    setup.policies.access.system(&a.system)
 }
 
 /// DMs asking whoever may still decide what waits.
 pub(crate) fn decider_dms(
-    services: &Services,
+    setup: &Setup,
     a: &AccessRequest,
     now: DateTime<Utc>,
 ) -> Vec<NewOutboxMessage> {
-    let holder = name_of(services, &a.holder);
+    let holder = name_of(setup, &a.holder);
     let body = text::decision_needed(a, &holder);
     a.waiting_on()
         .into_iter()
         .filter_map(|key| {
             let what = format!("ask:v{}:{key}", a.version);
-            direct_message(services, a, key, body.clone(), what, now)
+            direct_message(setup, a, key, body.clone(), what, now)
         })
         .collect()
 }
 
 /// The DM telling the holder what happened.
 pub(crate) fn holder_dm(
-    services: &Services,
+    setup: &Setup,
     a: &AccessRequest,
     line: &str,
     now: DateTime<Utc>,
 ) -> Option<NewOutboxMessage> {
     let what = format!("holder:v{}", a.version);
-    direct_message(services, a, &a.holder, text::holder_update(a, line), what, now)
+    direct_message(setup, a, &a.holder, text::holder_update(a, line), what, now)
 }
 
 /// What every save adds: the webhook call of a new grant change, and the reminder and
 /// expiry timers of the current grant.
 pub(crate) fn follow_ups(
-    services: &Services,
+    setup: &Setup,
     effects: &mut Effects,
     a: &AccessRequest,
     now: DateTime<Utc>,
@@ -117,18 +117,17 @@ pub(crate) fn follow_ups(
         let body = text::task_assigned(
             a,
             task,
-            &services.directory,
-            crate::services::items::team_zone(services, a),
+            &setup.directory,
+            crate::services::items::team_zone(setup, a),
         );
-        for owner in system_of(services, a).into_iter().flat_map(|s| s.owners(&services.directory))
-        {
+        for owner in system_of(setup, a).into_iter().flat_map(|s| s.owners(&setup.directory)) {
             let what = format!("task:{}:{}", task.seq, owner.key);
-            effects.outbox.extend(direct_message(services, a, &owner.key, body.clone(), what, now));
+            effects.outbox.extend(direct_message(setup, a, &owner.key, body.clone(), what, now));
         }
         // The overdue alerts: the owner at the due time, the others later; each job re-checks
         // that the task is still open.
         if let DeliveryStatus::Task { due } = task.status {
-            let escalate_after = services
+            let escalate_after = setup
                 .settings
                 .access_task_escalation()
                 .unwrap_or_else(|_| chrono::Duration::hours(4));
@@ -148,7 +147,7 @@ pub(crate) fn follow_ups(
     let Some(grant) = a.grant.filter(|_| a.state == AccessState::Active) else { return };
     let expiry = grant.expires_at.timestamp();
     let payload = serde_json::json!({ "access": a.id, "expires_at": grant.expires_at });
-    for before in &services.policies.access_reminders {
+    for before in &setup.policies.access_reminders {
         let run_at = grant.expires_at - *before;
         if run_at <= now {
             continue;

@@ -24,11 +24,11 @@ use crate::domain::ids::PersonKey;
 use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::access_review as text;
 use crate::domain::reply::{Card, Reply};
-use crate::services::Services;
 use crate::services::error::AppError;
 use crate::services::inbound::Event;
 use crate::services::items::{self, Change, Workflow, audit, direct_message, name_of, team_zone};
 use crate::services::jobs::{JobError, JobHandler, payload};
+use crate::services::{Services, Setup};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::{Job, NewJob};
 use crate::storage::{self, Tx};
@@ -42,21 +42,17 @@ pub const CLOSE: &str = "close";
 /// The review list workflow.
 pub struct Reviews;
 
-fn shown(services: &Services) -> usize {
-    services.settings.access.review.shown
+fn shown(setup: &Setup) -> usize {
+    setup.settings.access.review.shown
 }
 
-fn refused(
-    services: &Services,
-    l: &ReviewList,
-    r: crate::domain::access::review::Refusal,
-) -> AppError {
-    AppError::Refused(text::refusal(&r, l, &services.directory))
+fn refused(setup: &Setup, l: &ReviewList, r: crate::domain::access::review::Refusal) -> AppError {
+    AppError::Refused(text::refusal(&r, l, &setup.directory))
 }
 
 /// Ends `access` as revoked by `by` (a review decision or the close policy), if still active.
 async fn revoke_grant(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     access: i64,
@@ -70,27 +66,27 @@ async fn revoke_grant(
         return Ok(());
     };
     let within =
-        super::system_of(services, &current).map(|s| s.task_within).unwrap_or(Duration::days(1));
+        super::system_of(setup, &current).map(|s| s.task_within).unwrap_or(Duration::days(1));
     let reason = text::revoked_by_review(campaign);
     let Ok(next) = current.end(AccessState::Revoked, by, Some(&reason), within, now) else {
         return Ok(());
     };
-    let line = crate::domain::messages::access::revoked_line(&name_of_raw(services, by), &reason);
+    let line = crate::domain::messages::access::revoked_line(&name_of_raw(setup, by), &reason);
     let mut change = Change::new(current, next, by, "revoke");
-    change.messages.extend(super::holder_dm(services, &change.after, &line, now));
-    items::save::<Access>(services, tx, effects, change.line(line), now).await?;
+    change.messages.extend(super::holder_dm(setup, &change.after, &line, now));
+    items::save::<Access>(setup, tx, effects, change.line(line), now).await?;
     Ok(())
 }
 
-fn name_of_raw(services: &Services, raw: &str) -> String {
-    PersonKey::parse(raw).map(|k| name_of(services, &k)).unwrap_or_else(|_| raw.to_owned())
+fn name_of_raw(setup: &Setup, raw: &str) -> String {
+    PersonKey::parse(raw).map(|k| name_of(setup, &k)).unwrap_or_else(|_| raw.to_owned())
 }
 
 impl Workflow for Reviews {
     type Item = ReviewList;
     type Action = ReviewAction;
 
-    fn decode(_services: &Services, verb: &str, _typed: &str) -> Result<ReviewAction, AppError> {
+    fn decode(_setup: &Setup, verb: &str, _typed: &str) -> Result<ReviewAction, AppError> {
         let unknown = || AppError::Refused(crate::domain::messages::unknown_button(verb));
         if verb == "certify-shown" {
             return Ok(ReviewAction::CertifyShown);
@@ -109,19 +105,17 @@ impl Workflow for Reviews {
     }
 
     fn check(
-        services: &Services,
+        setup: &Setup,
         l: &ReviewList,
         actor: &Person,
         action: &ReviewAction,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        l.apply(actor, action, shown(services), now)
-            .map(|_| ())
-            .map_err(|r| refused(services, l, r))
+        l.apply(actor, action, shown(setup), now).map(|_| ()).map_err(|r| refused(setup, l, r))
     }
 
     async fn transition(
-        services: &Services,
+        setup: &Setup,
         tx: &mut Tx,
         effects: &mut Effects,
         actor: &Person,
@@ -130,48 +124,48 @@ impl Workflow for Reviews {
         now: DateTime<Utc>,
     ) -> Result<Change<ReviewList>, AppError> {
         let next = current
-            .apply(actor, action, shown(services), now)
-            .map_err(|r| refused(services, &current, r))?;
+            .apply(actor, action, shown(setup), now)
+            .map_err(|r| refused(setup, &current, r))?;
         if let ReviewAction::Revoke { access } = action {
-            revoke_grant(services, tx, effects, *access, actor.key.as_str(), current.campaign, now)
+            revoke_grant(setup, tx, effects, *access, actor.key.as_str(), current.campaign, now)
                 .await?;
         }
         let line = text::decision_line(&actor.display_name, action);
         Ok(Change::new(current, next, actor.key.to_string(), action.verb()).line(line))
     }
 
-    fn done(_services: &Services, action: &ReviewAction, saved: &ReviewList) -> String {
+    fn done(_setup: &Setup, action: &ReviewAction, saved: &ReviewList) -> String {
         text::done(action, saved)
     }
 
     async fn card(
-        services: &Services,
+        setup: &Setup,
         _tx: &mut Tx,
         l: &ReviewList,
         zone: Tz,
         _now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
-        Ok(text::card(l, shown(services), &services.directory, zone))
+        Ok(text::card(l, shown(setup), &setup.directory, zone))
     }
 
-    fn stale(_services: &Services, l: &ReviewList, _zone: Tz) -> String {
+    fn stale(_setup: &Setup, l: &ReviewList, _zone: Tz) -> String {
         text::stale_card(l)
     }
 }
 
 /// Who reviews `grant`: by the configured rule, never its holder; `None` if nobody can.
-fn reviewer_of<'a>(services: &'a Services, grant: &AccessRequest) -> Option<&'a Person> {
-    let directory = &services.directory;
+fn reviewer_of<'a>(setup: &'a Setup, grant: &AccessRequest) -> Option<&'a Person> {
+    let directory = &setup.directory;
     let holder = directory.person(&grant.holder)?;
     let owners = || {
-        super::system_of(services, grant)
+        super::system_of(setup, grant)
             .into_iter()
             .flat_map(|s| s.owners(directory))
             .find(|p| p.key != grant.holder)
     };
     let supervisors = || directory.supervisors(&holder.team).find(|p| p.key != grant.holder);
     let admins = || directory.people().find(|p| p.has_role(Role::Admin) && p.key != grant.holder);
-    match services.settings.access.review.reviewer {
+    match setup.settings.access.review.reviewer {
         ReviewerRule::Owner => owners().or_else(supervisors),
         ReviewerRule::Supervisor => supervisors().or_else(owners),
     }
@@ -183,7 +177,7 @@ fn may_run_reviews(actor: &Person) -> bool {
 }
 
 pub async fn start(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     event: &Event<'_>,
@@ -197,7 +191,7 @@ pub async fn start(
     let system = if scope == "all" {
         None
     } else {
-        let catalog = &services.policies.access;
+        let catalog = &setup.policies.access;
         let known = catalog.system(scope).ok_or_else(|| {
             AppError::Refused(crate::domain::messages::access::unknown_system(
                 scope,
@@ -206,7 +200,7 @@ pub async fn start(
         })?;
         Some(known.key.as_str())
     };
-    let times = review_times(services)?;
+    let times = review_times(setup)?;
     let due_at = match due {
         // The end of the due day in the actor's zone.
         Some(date) => {
@@ -224,7 +218,7 @@ pub async fn start(
         platform: event.inbound.platform,
         fallback_channel: crate::domain::incident::room::bare_channel(&event.inbound.channel),
     };
-    let opened = open_campaign(services, tx, effects, &plan, now).await?;
+    let opened = open_campaign(setup, tx, effects, &plan, now).await?;
     let Some(Opened { campaign, lists, grants }) = opened else {
         return Err(AppError::Refused(text::nothing_to_review(scope)));
     };
@@ -232,8 +226,8 @@ pub async fn start(
 }
 
 /// The checked review durations (validated at load, so a failure here is unexpected).
-pub(crate) fn review_times(services: &Services) -> Result<crate::config::ReviewTimes, AppError> {
-    services
+pub(crate) fn review_times(setup: &Setup) -> Result<crate::config::ReviewTimes, AppError> {
+    setup
         .settings
         .review_durations()
         .map_err(|(k, p)| AppError::Unexpected(anyhow::anyhow!("{k}: {p}")))
@@ -264,13 +258,13 @@ pub(crate) struct Opened {
 /// reminders, its overdue escalation and its automatic close as jobs. `None`: nothing to
 /// review, nothing written.
 pub(crate) async fn open_campaign(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     plan: &CampaignPlan<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<Opened>, AppError> {
-    let times = review_times(services)?;
+    let times = review_times(setup)?;
     let due_at = plan.due_at;
     let grants = storage::access_reviews::active_grants(tx.conn().await?, plan.system).await?;
     if grants.is_empty() {
@@ -278,7 +272,7 @@ pub(crate) async fn open_campaign(
     }
     let mut by_reviewer: BTreeMap<PersonKey, Vec<ReviewEntry>> = BTreeMap::new();
     for grant in &grants {
-        let Some(reviewer) = reviewer_of(services, grant) else { continue };
+        let Some(reviewer) = reviewer_of(setup, grant) else { continue };
         by_reviewer.entry(reviewer.key.clone()).or_default().push(ReviewEntry {
             access: grant.id,
             holder: grant.holder.clone(),
@@ -292,8 +286,8 @@ pub(crate) async fn open_campaign(
     let platform = plan.platform;
     let lists = by_reviewer.len();
     for (reviewer, entries) in by_reviewer {
-        let Some(person) = services.directory.person(&reviewer) else { continue };
-        let Some(team) = services.directory.team(&person.team) else { continue };
+        let Some(person) = setup.directory.person(&reviewer) else { continue };
+        let Some(team) = setup.directory.team(&person.team) else { continue };
         let channel = team.channels.get(&platform).cloned();
         let channel = channel.unwrap_or_else(|| plan.fallback_channel.to_owned());
         let mut list = ReviewList {
@@ -326,8 +320,8 @@ pub(crate) async fn open_campaign(
         );
         let zone = person.time_zone;
         let dm = text::list_assigned(&list, due_at, zone);
-        let dms = direct_message(services, &list, &list.reviewer, dm, "assigned", now);
-        items::create::<Reviews>(services, tx, effects, &list, &[], dms.into_iter().collect(), now)
+        let dms = direct_message(setup, &list, &list.reviewer, dm, "assigned", now);
+        items::create::<Reviews>(setup, tx, effects, &list, &[], dms.into_iter().collect(), now)
             .await?;
         let job = |timer: &str, key: String, payload: serde_json::Value, run_at| NewJob {
             kind: ItemKind::AccessReview.job_kind(timer),
@@ -353,7 +347,7 @@ pub(crate) async fn open_campaign(
 }
 
 pub async fn close(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     event: &Event<'_>,
@@ -374,7 +368,7 @@ pub async fn close(
         else {
             continue;
         };
-        if close_list(services, tx, effects, current, actor.key.as_str(), now).await? {
+        if close_list(setup, tx, effects, current, actor.key.as_str(), now).await? {
             closed += 1;
         }
     }
@@ -384,19 +378,19 @@ pub async fn close(
 /// Closes one list (locked by the caller) by the close policy: what nobody reviewed is
 /// flagged, or revoked (each grant ended in the same transaction). `false`: it was not open.
 async fn close_list(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     current: ReviewList,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    let policy = services.settings.access.review.close_policy;
+    let policy = setup.settings.access.review.close_policy;
     let Some(next) = current.close(policy, by, now) else { return Ok(false) };
     if policy == ClosePolicy::Revoke {
         let left: Vec<i64> = current.undecided().map(|e| e.access).collect();
         for access in left {
-            revoke_grant(services, tx, effects, access, by, current.campaign, now).await?;
+            revoke_grant(setup, tx, effects, access, by, current.campaign, now).await?;
         }
     }
     let word = match policy {
@@ -404,7 +398,7 @@ async fn close_list(
         ClosePolicy::Revoke => ReviewVerdict::Revoked.as_str(),
     };
     let change = Change::new(current, next, by, "close").line(text::closed_line(word));
-    items::save::<Reviews>(services, tx, effects, change, now).await?;
+    items::save::<Reviews>(setup, tx, effects, change, now).await?;
     Ok(true)
 }
 
@@ -439,9 +433,10 @@ pub struct RemindTimer;
 #[async_trait]
 impl JobHandler for RemindTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let Some(current) = open_list(tx, job).await? else { return Ok(()) };
         let before_seconds = payload::<ListTimer>(job)?.before_seconds;
-        let now = services.clock.now();
+        let now = services.clock().now();
         let sent = match before_seconds {
             Some(secs) => current.reminders_sent.contains(&secs),
             None => current.reminded,
@@ -450,17 +445,17 @@ impl JobHandler for RemindTimer {
             return Ok(());
         }
         if let Some(secs) = before_seconds {
-            let series = review_times(services).map_err(JobError::retry)?.remind_before;
+            let series = review_times(setup).map_err(JobError::retry)?.remind_before;
             let before = Duration::seconds(secs);
             if !reminder_still_useful(current.due_at, &series, before, now) {
                 return Ok(());
             }
         }
-        let zone = services
+        let zone = setup
             .directory
             .person(&current.reviewer)
             .map(|p| p.time_zone)
-            .unwrap_or(team_zone(services, &current));
+            .unwrap_or(team_zone(setup, &current));
         let mut next = current.clone();
         next.reminded = true;
         next.reminders_sent.extend(before_seconds);
@@ -469,7 +464,7 @@ impl JobHandler for RemindTimer {
             None => "reminder".to_owned(),
         };
         let dm =
-            direct_message(services, &next, &next.reviewer, text::reminder(&next, zone), what, now);
+            direct_message(setup, &next, &next.reviewer, text::reminder(&next, zone), what, now);
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "remind");
         change.messages.extend(dm);
         save(services, tx, change).await
@@ -483,10 +478,11 @@ pub struct CloseTimer;
 #[async_trait]
 impl JobHandler for CloseTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let Some(current) = open_list(tx, job).await? else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let mut effects = services.effects();
-        close_list(services, tx, &mut effects, current, SYSTEM_ACTOR, now)
+        close_list(setup, tx, &mut effects, current, SYSTEM_ACTOR, now)
             .await
             .map_err(JobError::retry)?;
         storage::effects::write_all(tx.conn().await?, &effects, now)
@@ -502,11 +498,12 @@ pub struct OverdueTimer;
 #[async_trait]
 impl JobHandler for OverdueTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let Some(current) = open_list(tx, job).await? else { return Ok(()) };
         if !current.escalated_to.is_empty() {
             return Ok(());
         }
-        let directory = &services.directory;
+        let directory = &setup.directory;
         let Some(reviewer) = directory.person(&current.reviewer) else { return Ok(()) };
         let supervisors: Vec<PersonKey> = directory
             .supervisors(&reviewer.team)
@@ -525,16 +522,16 @@ impl JobHandler for OverdueTimer {
         if escalated_to.is_empty() {
             return Ok(());
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let mut next = current.clone();
         next.escalated_to = escalated_to;
         let body = text::overdue(&next, &reviewer.display_name);
-        let names: Vec<String> = next.escalated_to.iter().map(|k| name_of(services, k)).collect();
+        let names: Vec<String> = next.escalated_to.iter().map(|k| name_of(setup, k)).collect();
         let dms: Vec<_> = next
             .escalated_to
             .iter()
             .filter_map(|k| {
-                direct_message(services, &next, k, body.clone(), format!("overdue:{k}"), now)
+                direct_message(setup, &next, k, body.clone(), format!("overdue:{k}"), now)
             })
             .collect();
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "overdue")

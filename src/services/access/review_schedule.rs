@@ -45,14 +45,15 @@ pub fn slot_job(schedule: &ReviewSchedule, slot: DateTime<Utc>) -> NewJob {
 /// Queues the next slot of every schedule (a slot already queued is left as it is). Called
 /// at start-up by every replica.
 pub async fn schedule_all(services: &Services) -> anyhow::Result<usize> {
+    let setup = services.setup();
     let schedules =
-        services.settings.review_schedules().map_err(|(k, p)| anyhow::anyhow!("{k}: {p}"))?;
-    let now = services.clock.now();
+        setup.settings.review_schedules().map_err(|(k, p)| anyhow::anyhow!("{k}: {p}"))?;
+    let now = services.clock().now();
     let mut queued = 0;
     for schedule in &schedules {
         if let Some(slot) = schedule.next_slot(now) {
             let job = slot_job(schedule, slot);
-            queued += usize::from(jobs::enqueue(&services.pool, &job, now).await?.is_some());
+            queued += usize::from(jobs::enqueue(services.pool(), &job, now).await?.is_some());
         }
     }
     Ok(queued)
@@ -70,16 +71,15 @@ struct ScheduledStart;
 #[async_trait]
 impl JobHandler for ScheduledStart {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let SlotPayload { schedule, slot } = payload(job)?;
-        let schedules = services
-            .settings
-            .review_schedules()
-            .map_err(|(k, p)| JobError::Fatal(k + ": " + &p))?;
+        let schedules =
+            setup.settings.review_schedules().map_err(|(k, p)| JobError::Fatal(k + ": " + &p))?;
         // A schedule removed from the configuration since: its chain ends here.
         let Some(schedule) = schedules.into_iter().find(|s| s.name == schedule) else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let started_by = PersonKey::parse(SYSTEM_ACTOR).map_err(JobError::retry)?;
         let plan = CampaignPlan {
             scope: &schedule.scope,
@@ -90,10 +90,7 @@ impl JobHandler for ScheduledStart {
             fallback_channel: &schedule.channel,
         };
         let mut effects = services.effects();
-        match open_campaign(services, tx, &mut effects, &plan, now)
-            .await
-            .map_err(JobError::retry)?
-        {
+        match open_campaign(setup, tx, &mut effects, &plan, now).await.map_err(JobError::retry)? {
             Some(Opened { campaign, lists, grants }) => {
                 tracing::info!(schedule = %schedule.name, %slot, campaign, lists, grants,
                     "scheduled access review started");

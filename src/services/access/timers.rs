@@ -11,9 +11,9 @@ use crate::domain::access::{AccessRequest, AccessState};
 use crate::domain::identity::{Person, Role};
 use crate::domain::item::SYSTEM_ACTOR;
 use crate::domain::messages::access as text;
-use crate::services::Services;
 use crate::services::items::{self, Change, direct_message, team_zone};
 use crate::services::jobs::{JobError, JobHandler, payload};
+use crate::services::{Services, Setup};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::Job;
 use crate::storage::{self, Tx};
@@ -46,11 +46,10 @@ async fn save(
     tx: &mut Tx,
     change: Change<AccessRequest>,
 ) -> Result<(), JobError> {
-    let now = services.clock.now();
+    let setup = services.setup();
+    let now = services.clock().now();
     let mut effects = services.effects();
-    items::save::<Access>(services, tx, &mut effects, change, now)
-        .await
-        .map_err(JobError::retry)?;
+    items::save::<Access>(setup, tx, &mut effects, change, now).await.map_err(JobError::retry)?;
     write(tx, &effects, now).await
 }
 
@@ -64,19 +63,17 @@ pub struct RemindTimer;
 #[async_trait]
 impl JobHandler for RemindTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let Some(a) = load_grant(tx, job).await? else { return Ok(()) };
         let Some(grant) = a.grant else { return Ok(()) };
-        let now = services.clock.now();
-        let zone = services
-            .directory
-            .person(&a.holder)
-            .map(|p| p.time_zone)
-            .unwrap_or(team_zone(services, &a));
+        let now = services.clock().now();
+        let zone =
+            setup.directory.person(&a.holder).map(|p| p.time_zone).unwrap_or(team_zone(setup, &a));
         let left = grant.expires_at - now;
         let body = text::expiry_reminder(&a, grant.expires_at, left, zone);
         let what = format!("reminded:{}:{}", grant.expires_at.timestamp(), job.id);
         let mut effects = services.effects();
-        effects.outbox.extend(direct_message(services, &a, &a.holder, body, what, now));
+        effects.outbox.extend(direct_message(setup, &a, &a.holder, body, what, now));
         write(tx, &effects, now).await
     }
 }
@@ -87,9 +84,10 @@ pub struct ExpireTimer;
 #[async_trait]
 impl JobHandler for ExpireTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let Some(current) = load_grant(tx, job).await? else { return Ok(()) };
-        let now = services.clock.now();
-        let within = system_of(services, &current)
+        let now = services.clock().now();
+        let within = system_of(setup, &current)
             .map(|s| s.task_within)
             .unwrap_or_else(|| chrono::Duration::days(1));
         let Ok(next) = current.end(AccessState::Expired, SYSTEM_ACTOR, None, within, now) else {
@@ -97,7 +95,7 @@ impl JobHandler for ExpireTimer {
         };
         let line = text::expired_line();
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "expire");
-        change.messages.extend(holder_dm(services, &change.after, &line, now));
+        change.messages.extend(holder_dm(setup, &change.after, &line, now));
         save(services, tx, change.line(line)).await
     }
 }
@@ -122,21 +120,22 @@ pub struct WebhookOutcome;
 #[async_trait]
 impl JobHandler for WebhookOutcome {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let Outcome { call, ok, detail } = payload(job)?;
         let current =
             storage::items::get_for_update::<AccessRequest>(tx.conn().await?, call.access)
                 .await
                 .map_err(JobError::retry)?;
         let Some(current) = current else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let outcome = if ok { Ok(()) } else { Err(detail) };
         let Some(next) = current.delivered(call.delivery, outcome, now) else { return Ok(()) };
-        let zone = team_zone(services, &next);
+        let zone = team_zone(setup, &next);
         let line = next
             .deliveries
             .iter()
             .find(|d| d.seq == call.delivery)
-            .map(|d| text::delivery_line(d, &services.directory, zone))
+            .map(|d| text::delivery_line(d, &setup.directory, zone))
             .unwrap_or_default();
         let change = Change::new(current, next, SYSTEM_ACTOR, "webhook");
         save(services, tx, change.line(line)).await
@@ -157,20 +156,20 @@ struct TaskTimer {
 }
 
 /// Who does the manual tasks of `a`: the system's first owner other than the holder.
-pub(crate) fn task_owner<'a>(services: &'a Services, a: &AccessRequest) -> Option<&'a Person> {
-    system_of(services, a)?.owners(&services.directory).find(|p| p.key != a.holder)
+pub(crate) fn task_owner<'a>(setup: &'a Setup, a: &AccessRequest) -> Option<&'a Person> {
+    system_of(setup, a)?.owners(&setup.directory).find(|p| p.key != a.holder)
 }
 
 /// Who hears of a task still overdue: the other owners and the owner's supervisors (admins
 /// if there is nobody else), never the holder or the owner themselves.
 fn escalation_targets<'a>(
-    services: &'a Services,
+    setup: &'a Setup,
     a: &AccessRequest,
     owner: Option<&'a Person>,
 ) -> Vec<&'a Person> {
-    let directory = &services.directory;
+    let directory = &setup.directory;
     let not_them = |p: &&Person| p.key != a.holder && owner.is_none_or(|o| o.key != p.key);
-    let owners = system_of(services, a).into_iter().flat_map(|s| s.owners(directory));
+    let owners = system_of(setup, a).into_iter().flat_map(|s| s.owners(directory));
     let supervisors = owner.into_iter().flat_map(|o| directory.supervisors(&o.team));
     let mut targets: Vec<&Person> = Vec::new();
     for p in owners.chain(supervisors).filter(not_them) {
@@ -189,17 +188,18 @@ pub struct TaskAlertTimer;
 #[async_trait]
 impl JobHandler for TaskAlertTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let TaskTimer { access, seq, stage } = payload(job)?;
         let current = storage::items::get_for_update::<AccessRequest>(tx.conn().await?, access)
             .await
             .map_err(JobError::retry)?;
         let Some(current) = current else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         // Done in time, or alerted already: nothing to say.
         let Some(next) = current.raise_task_alert(seq, stage, now) else { return Ok(()) };
         let Some(task) = next.overdue_task(seq, now).cloned() else { return Ok(()) };
-        let zone = team_zone(services, &next);
-        let owner = task_owner(services, &next);
+        let zone = team_zone(setup, &next);
+        let owner = task_owner(setup, &next);
         let (to, body): (Vec<&Person>, String) = match stage {
             TaskAlertStage::Owner => {
                 (owner.into_iter().collect(), text::task_overdue(&next, &task, zone))
@@ -207,7 +207,7 @@ impl JobHandler for TaskAlertTimer {
             TaskAlertStage::Escalated => {
                 let owner_name = owner.map_or_else(String::new, |o| o.display_name.clone());
                 let body = text::task_escalated(&next, &task, &owner_name, zone);
-                (escalation_targets(services, &next, owner), body)
+                (escalation_targets(setup, &next, owner), body)
             }
         };
         let names: Vec<&str> = to.iter().map(|p| p.display_name.as_str()).collect();
@@ -216,7 +216,7 @@ impl JobHandler for TaskAlertTimer {
             .iter()
             .filter_map(|p| {
                 let what = format!("task-overdue:{seq}:{}:{}", stage.as_str(), p.key);
-                direct_message(services, &next, &p.key, body.clone(), what, now)
+                direct_message(setup, &next, &p.key, body.clone(), what, now)
             })
             .collect();
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "task-overdue");

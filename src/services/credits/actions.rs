@@ -12,7 +12,7 @@ use crate::domain::credit::{
 use crate::domain::identity::Person;
 use crate::domain::messages::credit as text;
 use crate::domain::reply::Card;
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::services::items::{Change, Workflow};
 use crate::storage::effects::Effects;
@@ -24,8 +24,8 @@ const RECENT_LIMIT: i64 = 5;
 /// The credit and adjustment workflow.
 pub struct Credits;
 
-fn refused(services: &Services, actor: &Person, refusal: Refusal) -> AppError {
-    AppError::Refused(text::refusal(&refusal, &services.directory, actor.time_zone))
+fn refused(setup: &Setup, actor: &Person, refusal: Refusal) -> AppError {
+    AppError::Refused(text::refusal(&refusal, &setup.directory, actor.time_zone))
 }
 
 impl Workflow for Credits {
@@ -34,11 +34,11 @@ impl Workflow for Credits {
 
     /// Who may decide the waiting level: the approval appears on their home, and goes away
     /// once decided (the people before the change are republished too).
-    fn home_people(services: &Services, item: &Credit) -> Vec<crate::domain::ids::PersonKey> {
-        super::approvers(services, item).into_iter().map(|p| p.key.clone()).collect()
+    fn home_people(setup: &Setup, item: &Credit) -> Vec<crate::domain::ids::PersonKey> {
+        super::approvers(setup, item).into_iter().map(|p| p.key.clone()).collect()
     }
 
-    fn decode(_services: &Services, verb: &str, typed: &str) -> Result<CreditAction, AppError> {
+    fn decode(_setup: &Setup, verb: &str, typed: &str) -> Result<CreditAction, AppError> {
         let typed = typed.to_owned();
         Ok(match verb {
             "approve" => CreditAction::Approve,
@@ -53,17 +53,17 @@ impl Workflow for Credits {
     }
 
     fn check(
-        services: &Services,
+        setup: &Setup,
         c: &Credit,
         actor: &Person,
         _action: &CreditAction,
         _now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        c.check_decider(actor).map(|_| ()).map_err(|r| refused(services, actor, r))
+        c.check_decider(actor).map(|_| ()).map_err(|r| refused(setup, actor, r))
     }
 
     async fn transition(
-        services: &Services,
+        setup: &Setup,
         tx: &mut Tx,
         _effects: &mut Effects,
         actor: &Person,
@@ -71,7 +71,7 @@ impl Workflow for Credits {
         action: &CreditAction,
         now: DateTime<Utc>,
     ) -> Result<Change<Credit>, AppError> {
-        let level = current.check_decider(actor).map_err(|r| refused(services, actor, r))?.clone();
+        let level = current.check_decider(actor).map_err(|r| refused(setup, actor, r))?.clone();
         // Read what the decision needs (authority used this month, under a per-approver lock
         // so two approvals cannot both fit the last of a limit), decide, then write.
         let uses_authority = *action == CreditAction::Approve && level.authority;
@@ -87,11 +87,11 @@ impl Workflow for Credits {
                 to,
             )
             .await?;
-            let matrix = &services.policies.credit.authority;
+            let matrix = &setup.policies.credit.authority;
             check_authority(matrix, actor, &level, payload.amount, &payload.currency, used)
-                .map_err(|r| refused(services, actor, r))?;
+                .map_err(|r| refused(setup, actor, r))?;
         }
-        let next = current.decide(actor, action, now).map_err(|r| refused(services, actor, r))?;
+        let next = current.decide(actor, action, now).map_err(|r| refused(setup, actor, r))?;
         if uses_authority {
             let (currency, magnitude) = (payload.currency.code(), payload.amount.abs());
             storage::credits::record_approval(
@@ -106,26 +106,26 @@ impl Workflow for Credits {
         }
         let mut change = Change::new(current, next, actor.key.to_string(), action.verb());
         let line = text::decision_line(action, &actor.display_name, &change.after);
-        change.messages.extend(requester_dm(services, &change.after, &line, now));
+        change.messages.extend(requester_dm(setup, &change.after, &line, now));
         if *action == CreditAction::Approve && change.after.state == CreditState::Pending {
-            change.messages.extend(approver_dms(services, &change.after, now, false));
+            change.messages.extend(approver_dms(setup, &change.after, now, false));
         }
         Ok(change.line(line))
     }
 
-    fn done(_services: &Services, action: &CreditAction, saved: &Credit) -> String {
+    fn done(_setup: &Setup, action: &CreditAction, saved: &Credit) -> String {
         text::done(action, saved)
     }
 
     /// The card as of `c`, with the account's recent requests.
     async fn card(
-        services: &Services,
+        setup: &Setup,
         tx: &mut Tx,
         c: &Credit,
         zone: Tz,
         now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
-        let days = services.settings.credits.recent_days;
+        let days = setup.settings.credits.recent_days;
         let since = now - Duration::days(i64::from(days));
         let account = c.account.as_str();
         let recent = storage::credits::recent_for_account(
@@ -136,10 +136,10 @@ impl Workflow for Credits {
             RECENT_LIMIT,
         )
         .await?;
-        Ok(text::card(c, &recent, days, &services.directory, zone))
+        Ok(text::card(c, &recent, days, &setup.directory, zone))
     }
 
-    fn stale(services: &Services, c: &Credit, zone: Tz) -> String {
-        text::stale_card(c, &services.directory, zone)
+    fn stale(setup: &Setup, c: &Credit, zone: Tz) -> String {
+        text::stale_card(c, &setup.directory, zone)
     }
 }

@@ -6,7 +6,7 @@
 //! in the row, compare-and-set write with the projection, card update and thread lines.
 
 mod actions;
-mod requests;
+mod commands;
 mod timers;
 
 use std::sync::Arc;
@@ -14,10 +14,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 pub use actions::Credits;
-pub use requests::{cancel, edit, list, request};
+pub use commands::{cancel, edit, list, open};
 pub use timers::{EXPIRE, ExpireTimer, REMIND, RemindTimer};
 
-use super::Services;
+use super::Setup;
 use super::jobs::JobRegistry;
 use crate::domain::credit::Credit;
 use crate::domain::identity::Person;
@@ -38,16 +38,16 @@ pub fn register_jobs(registry: &mut JobRegistry) {
 /// Who may decide the waiting level: holders of its roles other than the requester and
 /// those who decided already; at the authority level only those whose per-request limit in
 /// the currency covers the amount (nobody is asked for what they could only refuse).
-pub(crate) fn approvers<'a>(services: &'a Services, c: &'a Credit) -> Vec<&'a Person> {
+pub(crate) fn approvers<'a>(setup: &'a Setup, c: &'a Credit) -> Vec<&'a Person> {
     let Some(level) = c.level() else { return Vec::new() };
-    services
+    setup
         .directory
         .people()
         .filter(|p| level.roles.iter().any(|r| p.has_role(*r)))
         .filter(|p| p.key != c.requested_by && !c.decisions.iter().any(|d| d.by == p.key))
         .filter(|p| {
             !level.authority
-                || services
+                || setup
                     .policies
                     .credit
                     .authority
@@ -59,15 +59,15 @@ pub(crate) fn approvers<'a>(services: &'a Services, c: &'a Credit) -> Vec<&'a Pe
 
 /// DMs to the approvers of the waiting level.
 pub(crate) fn approver_dms(
-    services: &Services,
+    setup: &Setup,
     c: &Credit,
     now: DateTime<Utc>,
     reminder: bool,
 ) -> Vec<NewOutboxMessage> {
-    let requester = name_of(services, &c.requested_by);
+    let requester = name_of(setup, &c.requested_by);
     let message = Message::text(text::approval_needed(c, &requester, reminder));
     let tag = if reminder { format!("remind:r{}", c.round) } else { format!("ask:v{}", c.version) };
-    approvers(services, c)
+    approvers(setup, c)
         .into_iter()
         .filter_map(|person| {
             let user = person.user_on(c.living.platform)?;
@@ -86,23 +86,23 @@ pub(crate) fn approver_dms(
 
 /// The DM telling the requester what happened.
 pub(crate) fn requester_dm(
-    services: &Services,
+    setup: &Setup,
     c: &Credit,
     line: &str,
     now: DateTime<Utc>,
 ) -> Option<NewOutboxMessage> {
     let what = format!("requester:v{}", c.version);
-    direct_message(services, c, &c.requested_by, text::requester_update(c, line), what, now)
+    direct_message(setup, c, &c.requested_by, text::requester_update(c, line), what, now)
 }
 
 /// Sets the reminder and expiry timers of the request's current round.
 pub(crate) fn schedule_timers(
-    services: &Services,
+    setup: &Setup,
     effects: &mut Effects,
     c: &Credit,
     now: DateTime<Utc>,
 ) {
-    let remind_at = now + Duration::hours(i64::from(services.settings.credits.remind_after_hours));
+    let remind_at = now + Duration::hours(i64::from(setup.settings.credits.remind_after_hours));
     let payload = serde_json::json!({ "credit": c.id, "round": c.round });
     effects.schedule(NewJob {
         kind: ItemKind::Credit.job_kind(REMIND),
@@ -121,6 +121,6 @@ pub(crate) fn schedule_timers(
 }
 
 /// When a request made or edited at `now` expires.
-pub(crate) fn expiry(services: &Services, now: DateTime<Utc>) -> DateTime<Utc> {
-    now + Duration::hours(i64::from(services.settings.credits.expire_after_hours))
+pub(crate) fn expiry(setup: &Setup, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::hours(i64::from(setup.settings.credits.expire_after_hours))
 }

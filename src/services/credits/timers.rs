@@ -44,15 +44,16 @@ pub struct RemindTimer;
 #[async_trait]
 impl JobHandler for RemindTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let Some(current) = load(tx, job).await? else { return Ok(()) };
         if current.reminded {
             return Ok(());
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let mut next = current.clone();
         next.reminded = true;
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "remind");
-        change.messages = approver_dms(services, &change.after, now, true);
+        change.messages = approver_dms(setup, &change.after, now, true);
         save(services, tx, change.line(text::reminder_line())).await
     }
 }
@@ -63,12 +64,13 @@ pub struct ExpireTimer;
 #[async_trait]
 impl JobHandler for ExpireTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let Some(current) = load(tx, job).await? else { return Ok(()) };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let Some(next) = current.expire(now, SYSTEM_ACTOR) else { return Ok(()) };
         let line = text::expired_line();
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "expire");
-        change.messages.extend(requester_dm(services, &change.after, &line, now));
+        change.messages.extend(requester_dm(setup, &change.after, &line, now));
         save(services, tx, change.line(line)).await
     }
 }

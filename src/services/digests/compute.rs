@@ -49,7 +49,8 @@ async fn sla(
     at: DateTime<Utc>,
 ) -> anyhow::Result<SlaReport> {
     // A pending approval is listed once its approvers are reminded.
-    let approval_wait = Duration::hours(i64::from(services.settings.credits.remind_after_hours));
+    let approval_wait =
+        Duration::hours(i64::from(services.setup().settings.credits.remind_after_hours));
     let new_since = previous_slot(&definition.schedule, definition.time_zone, at)
         .unwrap_or(at - Duration::days(1));
     let age_bounds = [
@@ -57,7 +58,7 @@ async fn sla(
         at - BreachAge::OneToFourWeeks.from_age(),
         at - BreachAge::OverFourWeeks.from_age(),
     ];
-    let pool = &services.pool;
+    let pool = services.pool();
     let changed = changed_since(pool, at).await?;
     let (counts, (at_risk, new_breaches), (approvals, approvals_total)) = tokio::try_join!(
         store::sla_counts(pool, teams, at, &changed, new_since, age_bounds),
@@ -89,7 +90,7 @@ async fn kpi(
     teams: &[String],
     at: DateTime<Utc>,
 ) -> anyhow::Result<KpiReport> {
-    let pool = &services.pool;
+    let pool = services.pool();
     let zone = definition.time_zone;
     let Windows { previous_start, start, end } = windows_at(definition.window, zone, at);
     let month_start = month_start(zone, end);
@@ -142,10 +143,16 @@ fn monthly_limit(
     approver: &str,
     currency: &str,
 ) -> Option<rust_decimal::Decimal> {
-    let person = services.directory.person(&PersonKey::parse(approver).ok()?)?;
+    let person = services.setup().directory.person(&PersonKey::parse(approver).ok()?)?;
     let roles: Vec<Role> = person.roles.iter().copied().collect();
     let currency = Currency::parse(currency)?;
-    services.policies.credit.authority.limit_for(person, &roles, &currency).map(|l| l.monthly)
+    services
+        .setup()
+        .policies
+        .credit
+        .authority
+        .limit_for(person, &roles, &currency)
+        .map(|l| l.monthly)
 }
 
 /// Every day from `first` to `last`, zero where the database had no events.
@@ -173,7 +180,7 @@ async fn standup(
     let today = at.with_timezone(&zone).date_naive();
     let yesterday = today.pred_opt().unwrap_or(today);
     let midnight = |day: NaiveDate| place(zone, day.and_time(NaiveTime::MIN));
-    let pool = &services.pool;
+    let pool = services.pool();
     // Action items are due by day: the day after today's UTC midnight covers every zone's
     // "today" once the days are compared in the digest's zone.
     let tomorrow = today.succ_opt().unwrap_or(today).and_time(NaiveTime::MIN).and_utc();
@@ -193,9 +200,10 @@ async fn standup(
         crate::storage::incidents::with_actions_due_before(pool, tomorrow + Duration::days(1)),
     )?;
     let mut out = Vec::new();
-    for team in services.directory.teams().filter(|t| definition.covers(&t.key)) {
+    for team in services.setup().directory.teams().filter(|t| definition.covers(&t.key)) {
         let key = team.key.as_str();
-        let members: Vec<_> = services.directory.people().filter(|p| p.team == team.key).collect();
+        let members: Vec<_> =
+            services.setup().directory.people().filter(|p| p.team == team.key).collect();
         let on_shift = members
             .iter()
             .filter(|p| works_on(services, &p.key, today))
@@ -230,7 +238,7 @@ async fn standup(
             .collect();
         // One line per approval, naming everyone it waits on.
         for approval in approvals.iter().filter(|a| a.team.as_str() == key) {
-            let approvers = crate::services::credits::approvers(services, approval)
+            let approvers = crate::services::credits::approvers(services.setup(), approval)
                 .into_iter()
                 .map(|person| person.key.to_string())
                 .collect();
@@ -285,6 +293,7 @@ async fn standup(
 /// Whether the person has shift hours on `day` (their own calendar) and is not away.
 fn works_on(services: &Services, person: &PersonKey, day: NaiveDate) -> bool {
     services
+        .setup()
         .policies
         .rosters
         .get(person)

@@ -33,7 +33,7 @@ pub fn render(
         Report::Sla(report) => text::sla_body(report, zone, |team| {
             crate::domain::ids::TeamKey::parse(team)
                 .ok()
-                .and_then(|key| services.directory.team(&key).map(|t| t.name.clone()))
+                .and_then(|key| services.setup().directory.team(&key).map(|t| t.name.clone()))
                 .unwrap_or_else(|| team.to_owned())
         }),
         Report::Kpi(report) => {
@@ -89,13 +89,13 @@ pub async fn post_slot(
     late: bool,
     claimed_by: &str,
 ) -> anyhow::Result<Posted> {
-    if store::slots(&services.pool, &definition.name).await?.iter().any(|s| s.slot_at == slot) {
+    if store::slots(services.pool(), &definition.name).await?.iter().any(|s| s.slot_at == slot) {
         return Ok(Posted::AlreadyClaimed);
     }
     let report = compute(services, definition, slot).await?;
     let message = render(services, definition, &report, slot, late);
-    let now = services.clock.now();
-    let mut tx = services.pool.begin().await?;
+    let now = services.clock().now();
+    let mut tx = services.pool().begin().await?;
     let outcome = if late { SlotOutcome::Late } else { SlotOutcome::Posted };
     if !store::claim_slot(&mut tx, &definition.name, slot, outcome, now, claimed_by).await? {
         tx.rollback().await?;
@@ -122,12 +122,12 @@ pub async fn post_slot(
 
 /// The configured digest called `name`.
 pub fn definition(services: &Services, name: &str) -> Option<DigestDefinition> {
-    services.settings.digest_definitions().ok()?.into_iter().find(|d| d.name == name)
+    services.setup().settings.digest_definitions().ok()?.into_iter().find(|d| d.name == name)
 }
 
 /// Names of the configured digests, for messages.
 pub fn names(services: &Services) -> Vec<String> {
-    services.settings.digests.iter().map(|d| d.name.clone()).collect()
+    services.setup().settings.digests.iter().map(|d| d.name.clone()).collect()
 }
 
 /// `/digest <name>`: the digest as of now, only for the asker; nothing is claimed or posted.
@@ -140,7 +140,7 @@ pub async fn preview(
         let known: Vec<&str> = known.iter().map(String::as_str).collect();
         return Err(super::error::AppError::NotFound(text::unknown_digest(name, &known)));
     };
-    let now = services.clock.now();
+    let now = services.clock().now();
     let report =
         compute(services, &definition, now).await.map_err(super::error::AppError::Unexpected)?;
     let mut message = render(services, &definition, &report, now, false);

@@ -11,7 +11,7 @@ use crate::domain::identity::Person;
 use crate::domain::ids::PersonKey;
 use crate::domain::messages::escalation as text;
 use crate::domain::reply::{Card, Choice};
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::services::items::{Change, Workflow, direct_message};
 use crate::storage::Tx;
@@ -21,22 +21,22 @@ use crate::storage::effects::Effects;
 pub struct Escalations;
 
 fn refused(
-    services: &Services,
+    setup: &Setup,
     actor: &Person,
     refusal: &crate::domain::escalation::Refusal,
 ) -> AppError {
-    AppError::Refused(text::refusal(refusal, &services.directory, actor.time_zone))
+    AppError::Refused(text::refusal(refusal, &setup.directory, actor.time_zone))
 }
 
 impl Workflow for Escalations {
     type Item = Escalation;
     type Action = EscalationAction;
 
-    fn home_people(services: &Services, item: &Escalation) -> Vec<crate::domain::ids::PersonKey> {
-        crate::services::items::owner_and_team(services, item.owner.as_ref(), &item.team)
+    fn home_people(setup: &Setup, item: &Escalation) -> Vec<crate::domain::ids::PersonKey> {
+        crate::services::items::owner_and_team(setup, item.owner.as_ref(), &item.team)
     }
 
-    fn decode(services: &Services, verb: &str, typed: &str) -> Result<EscalationAction, AppError> {
+    fn decode(setup: &Setup, verb: &str, typed: &str) -> Result<EscalationAction, AppError> {
         Ok(match verb {
             "acknowledge" => EscalationAction::Acknowledge,
             "claim" => EscalationAction::Claim,
@@ -49,7 +49,7 @@ impl Workflow for Escalations {
             "reassign" => {
                 let key = PersonKey::parse(typed)
                     .ok()
-                    .filter(|key| services.directory.person(key).is_some())
+                    .filter(|key| setup.directory.person(key).is_some())
                     .ok_or_else(|| AppError::Refused(text::unknown_person_key(typed)))?;
                 EscalationAction::Reassign { to: key }
             }
@@ -62,35 +62,35 @@ impl Workflow for Escalations {
     }
 
     fn check(
-        services: &Services,
+        setup: &Setup,
         e: &Escalation,
         actor: &Person,
         action: &EscalationAction,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        apply(e, actor, action, now).map(|_| ()).map_err(|r| refused(services, actor, &r))
+        apply(e, actor, action, now).map(|_| ()).map_err(|r| refused(setup, actor, &r))
     }
 
     fn check_before_text(
-        services: &Services,
+        setup: &Setup,
         item: &Escalation,
         actor: &Person,
         verb: &str,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         crate::domain::escalation::check_before_text(item, actor, verb, now)
-            .map_err(|r| refused(services, actor, &r))
+            .map_err(|r| refused(setup, actor, &r))
     }
 
-    fn choices(services: &Services, e: &Escalation, verb: &str) -> Vec<Choice> {
+    fn choices(setup: &Setup, e: &Escalation, verb: &str) -> Vec<Choice> {
         match verb {
-            "reassign" => text::owner_choices(e, &services.directory),
+            "reassign" => text::owner_choices(e, &setup.directory),
             _ => Vec::new(),
         }
     }
 
     async fn transition(
-        services: &Services,
+        setup: &Setup,
         tx: &mut Tx,
         effects: &mut Effects,
         actor: &Person,
@@ -101,20 +101,20 @@ impl Workflow for Escalations {
         if let EscalationAction::Reassign { to } = action {
             // The prompt offers only who may own it; a typed or forged key is held to the
             // same list (the current owner is left to `apply`, which says so).
-            let person = services.directory.person(to);
+            let person = setup.directory.person(to);
             let eligible = person.is_some_and(|p| may_own(&current, p));
             if !eligible && current.owner.as_ref() != Some(to) {
                 let name = person.map_or(to.as_str(), |p| p.display_name.as_str());
                 return Err(AppError::Refused(text::may_not_own(name, &current.team)));
             }
         }
-        let next = apply(&current, actor, action, now).map_err(|r| refused(services, actor, &r))?;
+        let next = apply(&current, actor, action, now).map_err(|r| refused(setup, actor, &r))?;
         let mut change = Change::new(current, next, actor.key.to_string(), action.verb())
-            .line(text::thread_line(action, &actor.display_name, &services.directory));
+            .line(text::thread_line(action, &actor.display_name, &setup.directory));
         let next = &mut change.after;
         match action {
             EscalationAction::EscalateNow => {
-                if let Some(pages) = page_step(services, next, now) {
+                if let Some(pages) = page_step(setup, next, now) {
                     next.paging = pages.names.clone();
                     change.lines.push(text::paged_line(pages.level, &pages.names, false));
                     change.messages.extend(pages.messages);
@@ -124,7 +124,7 @@ impl Workflow for Escalations {
             EscalationAction::Reassign { to } => {
                 let dm = text::reassigned_to_you(next, &actor.display_name);
                 let what = format!("assigned:v{}", next.version);
-                change.messages.extend(direct_message(services, next, to, dm, what, now));
+                change.messages.extend(direct_message(setup, next, to, dm, what, now));
             }
             EscalationAction::OpenWarRoom => {
                 // The escalation is written only if still the version read: of concurrent
@@ -132,7 +132,7 @@ impl Workflow for Escalations {
                 // rolled back and decided again, seeing its war room.
                 let before = &change.before;
                 let incident = crate::services::incidents::declare_for_escalation(
-                    services, tx, effects, actor, before, now,
+                    setup, tx, effects, actor, before, now,
                 )
                 .await?;
                 change.after.incident = Some(incident);
@@ -145,7 +145,7 @@ impl Workflow for Escalations {
         Ok(change)
     }
 
-    fn done(_services: &Services, action: &EscalationAction, saved: &Escalation) -> String {
+    fn done(_setup: &Setup, action: &EscalationAction, saved: &Escalation) -> String {
         match (action, saved.incident) {
             (EscalationAction::OpenWarRoom, Some(incident)) => {
                 text::war_room_opened(saved.id, incident)
@@ -155,22 +155,22 @@ impl Workflow for Escalations {
     }
 
     async fn card(
-        services: &Services,
+        setup: &Setup,
         _tx: &mut Tx,
         e: &Escalation,
         zone: Tz,
         now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
         let view = sla_view(e, now)?;
-        Ok(text::card(e, Some(&view), &services.directory, zone))
+        Ok(text::card(e, Some(&view), &setup.directory, zone))
     }
 
-    fn stale(_services: &Services, e: &Escalation, _zone: Tz) -> String {
+    fn stale(_setup: &Setup, e: &Escalation, _zone: Tz) -> String {
         text::stale_card(e.id)
     }
 
     fn after_save(
-        _services: &Services,
+        _setup: &Setup,
         effects: &mut Effects,
         e: &Escalation,
         now: DateTime<Utc>,

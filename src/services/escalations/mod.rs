@@ -42,7 +42,7 @@ pub async fn page_undeliverable(
     if paging::step_reached_someone(tx, escalation, step).await? {
         return Ok(());
     }
-    let now = services.clock.now();
+    let now = services.clock().now();
     let job = timers::page_next_now(escalation, step, reason, now);
     crate::storage::jobs::enqueue(tx.conn().await?, &job, now).await.map(|_| ())
 }

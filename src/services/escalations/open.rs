@@ -8,33 +8,29 @@ use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::escalation as text;
 use crate::domain::reply::Reply;
 use crate::domain::severity::Severity;
-use crate::services::Services;
 use crate::services::error::AppError;
-use crate::services::inbound::Event;
+use crate::services::inbound::EventTx;
 use crate::services::items::{self, audit};
-use crate::storage::effects::Effects;
-use crate::storage::{self, Tx};
+use crate::storage;
 
 pub async fn open(
-    services: &Services,
-    tx: &mut Tx,
-    effects: &mut Effects,
-    event: &Event<'_>,
+    work: EventTx<'_, '_>,
     account: &AccountKey,
     severity: Severity,
     summary: &str,
 ) -> Result<Reply, AppError> {
+    let EventTx { setup, tx, effects, event } = work;
     let now = event.now;
     let actor = event.actor;
-    let account = items::account_of(services, account)?;
-    let team = items::team_of(services, &actor.team)?;
+    let account = items::account_of(setup, account)?;
+    let team = items::team_of(setup, &actor.team)?;
     let policy =
-        services.policies.escalation.select(severity, &account.tier, &team.key).ok_or_else(
-            || AppError::Refused(text::no_policy(severity.as_str(), team.key.as_str())),
-        )?;
-    let calendar = services.settings.team_calendar(&team.key);
+        setup.policies.escalation.select(severity, &account.tier, &team.key).ok_or_else(|| {
+            AppError::Refused(text::no_policy(severity.as_str(), team.key.as_str()))
+        })?;
+    let calendar = setup.settings.team_calendar(&team.key);
     let sla =
-        services.policies.sla.plan(severity, &account.tier, &calendar).ok_or_else(|| {
+        setup.policies.sla.plan(severity, &account.tier, &calendar).ok_or_else(|| {
             AppError::Unexpected(anyhow::anyhow!("no SLA targets for {severity}"))
         })?;
     let (platform, channel) = items::home_of(team, event);
@@ -55,7 +51,7 @@ pub async fn open(
     // The id comes first: pages and the card name it, and both are stored with the row.
     escalation.id = storage::items::next_id(tx.read().await?, ItemKind::Escalation).await?;
     // The card itself says who opened it and who is paged: no thread lines yet.
-    let pages = page_step(services, &escalation, now);
+    let pages = page_step(setup, &escalation, now);
     if let Some(pages) = &pages {
         escalation.paging = pages.names.clone();
     }
@@ -69,7 +65,7 @@ pub async fn open(
     let actor_key = actor.key.to_string();
     audit(effects, &mut escalation, actor_key, "open", serde_json::Value::Null, after, now);
     let pages = pages.into_iter().flat_map(|p| p.messages).collect();
-    items::create::<Escalations>(services, tx, effects, &escalation, &[], pages, now).await?;
+    items::create::<Escalations>(setup, tx, effects, &escalation, &[], pages, now).await?;
     timers::schedule_step(effects, &escalation, now);
     Ok(Reply::private(text::opened(&escalation)))
 }

@@ -11,7 +11,7 @@ use crate::domain::item::ItemKind;
 use crate::domain::messages::escalation as text;
 use crate::domain::policy::{Level, PageTarget};
 use crate::domain::reply::Message;
-use crate::services::Services;
+use crate::services::Setup;
 use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
 use crate::storage::{self, Tx};
 
@@ -26,7 +26,7 @@ pub(crate) struct Pages {
 /// Who a policy level pages at `now` for `team`: people (sorted, once each) and channels.
 /// `/policy explain` shows the same, so what it says is what a page would do.
 pub(crate) fn recipients<'a>(
-    services: &'a Services,
+    setup: &'a Setup,
     team: &TeamKey,
     level: &'a Level,
     now: DateTime<Utc>,
@@ -35,16 +35,15 @@ pub(crate) fn recipients<'a>(
     let mut channels = BTreeSet::new();
     for target in &level.targets {
         match target {
-            PageTarget::Person(key) => people.extend(services.directory.person(key)),
-            PageTarget::Role(role) => people.extend(
-                services.directory.people().filter(|p| &p.team == team && p.has_role(*role)),
-            ),
+            PageTarget::Person(key) => people.extend(setup.directory.person(key)),
+            PageTarget::Role(role) => people
+                .extend(setup.directory.people().filter(|p| &p.team == team && p.has_role(*role))),
             PageTarget::Shift(shift_team) => {
                 let shift_team = shift_team.as_ref().unwrap_or(team);
-                people.extend(services.directory.people().filter(|p| {
+                people.extend(setup.directory.people().filter(|p| {
                     &p.team == shift_team
                         && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor))
-                        && services.policies.on_shift(&p.key, now)
+                        && setup.policies.on_shift(&p.key, now)
                 }));
             }
             PageTarget::Channel(name) => {
@@ -58,9 +57,9 @@ pub(crate) fn recipients<'a>(
 }
 
 /// Pages the level at `escalation.step`; `None` when the policy is exhausted.
-pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>) -> Option<Pages> {
+pub(crate) fn page_step(setup: &Setup, e: &Escalation, now: DateTime<Utc>) -> Option<Pages> {
     let (index, level) = e.policy.level_at(e.step)?;
-    let (people, channels) = recipients(services, &e.team, level, now);
+    let (people, channels) = recipients(setup, &e.team, level, now);
     let page = Message::text(text::page(e, index + 1));
     let dedupe = |to: &str| format!("{}{to}", page_key_prefix(e.id, e.step));
     let mut messages = Vec::new();
@@ -85,7 +84,7 @@ pub(crate) fn page_step(services: &Services, e: &Escalation, now: DateTime<Utc>)
             platform: e.living.platform.as_str().to_owned(),
             kind: OutboxKind::Post,
             // Checked at start-up: every enabled platform has an id for the logical channel.
-            target: services
+            target: setup
                 .settings
                 .channel_on(e.living.platform, &channel)
                 .unwrap_or(channel.clone()),

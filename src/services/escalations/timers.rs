@@ -12,9 +12,9 @@ use crate::domain::escalation::{Escalation, EscalationState, SlaView};
 use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::escalation as text;
 use crate::domain::sla::SlaStatus;
-use crate::services::Services;
 use crate::services::items::{self, Change, direct_message, team_zone};
 use crate::services::jobs::{JobError, JobHandler, payload};
+use crate::services::{Services, Setup};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::{Job, NewJob};
 use crate::storage::outbox::NewOutboxMessage;
@@ -93,6 +93,7 @@ pub struct StepTimer;
 #[async_trait]
 impl JobHandler for StepTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let StepPayload { escalation, step, undeliverable } = payload(job)?;
         let Some(current) =
             storage::items::get_for_update::<Escalation>(tx.conn().await?, escalation)
@@ -104,10 +105,10 @@ impl JobHandler for StepTimer {
         if current.state != EscalationState::Open || current.step != step {
             return Ok(()); // acknowledged, resolved, or already moved on
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let mut next = current.clone();
         next.step += 1;
-        let (mut lines, messages, action) = match page_step(services, &next, now) {
+        let (mut lines, messages, action) = match page_step(setup, &next, now) {
             Some(pages) => {
                 next.paging = pages.names.clone();
                 (vec![text::paged_line(pages.level, &pages.names, true)], pages.messages, "page")
@@ -125,7 +126,7 @@ impl JobHandler for StepTimer {
         let mut change = Change::new(current, next, SYSTEM_ACTOR, action).messages(messages);
         change.lines = lines;
         let mut effects = services.effects();
-        let saved = items::save::<Escalations>(services, tx, &mut effects, change, now)
+        let saved = items::save::<Escalations>(setup, tx, &mut effects, change, now)
             .await
             .map_err(JobError::retry)?;
         schedule_step(&mut effects, &saved, now);
@@ -161,6 +162,7 @@ pub struct SlaCheck;
 #[async_trait]
 impl JobHandler for SlaCheck {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let SlaPayload { escalation } = payload(job)?;
         let Some(current) =
             storage::items::get_for_update::<Escalation>(tx.conn().await?, escalation)
@@ -172,9 +174,9 @@ impl JobHandler for SlaCheck {
         if current.state == EscalationState::Resolved {
             return Ok(());
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let view = sla_view(&current, now).map_err(JobError::retry)?;
-        let zone = team_zone(services, &current);
+        let zone = team_zone(setup, &current);
         let mut next = current.clone();
         let mut lines = Vec::new();
         let mut raise = |status: SlaStatus, due, at_risk: &mut bool, breached: &mut bool, clock| {
@@ -209,9 +211,9 @@ impl JobHandler for SlaCheck {
             return write(tx, &effects, now).await;
         }
         let mut change = Change::new(current, next, SYSTEM_ACTOR, "sla_alert");
-        change.messages = alert_recipients(services, &change.after, &lines, now);
+        change.messages = alert_recipients(setup, &change.after, &lines, now);
         change.lines = lines;
-        items::save::<Escalations>(services, tx, &mut effects, change, now)
+        items::save::<Escalations>(setup, tx, &mut effects, change, now)
             .await
             .map_err(JobError::retry)?;
         write(tx, &effects, now).await
@@ -220,20 +222,20 @@ impl JobHandler for SlaCheck {
 
 /// SLA alerts go to the owner, or to the team's supervisors while nobody owns it.
 fn alert_recipients(
-    services: &Services,
+    setup: &Setup,
     e: &Escalation,
     lines: &[String],
     now: DateTime<Utc>,
 ) -> Vec<NewOutboxMessage> {
     let people: Vec<_> = match &e.owner {
-        Some(owner) => services.directory.person(owner).into_iter().collect(),
-        None => services.directory.supervisors(&e.team).collect(),
+        Some(owner) => setup.directory.person(owner).into_iter().collect(),
+        None => setup.directory.supervisors(&e.team).collect(),
     };
     people
         .into_iter()
         .filter_map(|person| {
             let what = format!("alert:v{}:{}", e.version, person.key);
-            direct_message(services, e, &person.key, text::sla_alert_dm(e, lines), what, now)
+            direct_message(setup, e, &person.key, text::sla_alert_dm(e, lines), what, now)
         })
         .collect()
 }

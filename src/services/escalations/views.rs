@@ -14,14 +14,14 @@ use crate::domain::severity::Severity;
 use crate::domain::sla::Explanation;
 use crate::domain::sla::explain as explain_clock;
 use crate::domain::sla_policy::ClockKind;
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::services::inbound::Event;
 use crate::storage::escalations::{Scope, StatusFilter};
 use crate::storage::{self, Tx};
 
 pub async fn list(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     event: &Event<'_>,
     scope: ListScope,
@@ -49,7 +49,7 @@ pub async fn list(
     let mut lines: Vec<String> = listing
         .items
         .iter()
-        .map(|e| text::list_line(e, e.sla_view(now).ok().as_ref(), &services.directory, now))
+        .map(|e| text::list_line(e, e.sla_view(now).ok().as_ref(), &setup.directory, now))
         .collect();
     lines.extend(item_text::page_footer(&listing, &command));
     let body = if listing.items.is_empty() { text::empty_list() } else { lines.join("\n") };

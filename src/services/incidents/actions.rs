@@ -11,7 +11,7 @@ use crate::domain::incident::{Incident, IncidentAction, Refusal, apply};
 use crate::domain::messages::incident::{self as text, AccountFacts};
 use crate::domain::messages::unknown_button;
 use crate::domain::reply::Card;
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::services::items::{Change, Workflow};
 use crate::storage::effects::Effects;
@@ -21,15 +21,15 @@ use crate::storage::{self, Tx};
 /// The incident workflow.
 pub struct Incidents;
 
-pub(super) fn refused(services: &Services, refusal: &Refusal) -> AppError {
-    AppError::Refused(text::refusal(refusal, &services.directory))
+pub(super) fn refused(setup: &Setup, refusal: &Refusal) -> AppError {
+    AppError::Refused(text::refusal(refusal, &setup.directory))
 }
 
 impl Workflow for Incidents {
     type Item = Incident;
     type Action = IncidentAction;
 
-    fn decode(services: &Services, verb: &str, _typed: &str) -> Result<IncidentAction, AppError> {
+    fn decode(setup: &Setup, verb: &str, _typed: &str) -> Result<IncidentAction, AppError> {
         // The notice buttons carry their notice's number: `notice_approve_2`, `notice_sent_2`.
         let number = |prefix: &str| verb.strip_prefix(prefix).and_then(|n| n.parse::<u32>().ok());
         Ok(match verb {
@@ -39,7 +39,7 @@ impl Workflow for Incidents {
                 IncidentAction::ApproveNotice { number }
             }
             _ if let Some(number) = number(text::NOTICE_SENT_VERB) => {
-                let next_update_in = services.settings.incident.customer_update_every;
+                let next_update_in = setup.settings.incident.customer_update_every;
                 IncidentAction::MarkNoticeSent { number, next_update_in }
             }
             other => return Err(AppError::Refused(unknown_button(other))),
@@ -51,17 +51,17 @@ impl Workflow for Incidents {
     }
 
     fn check(
-        services: &Services,
+        setup: &Setup,
         incident: &Incident,
         actor: &Person,
         action: &IncidentAction,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        apply(incident, actor, action, now).map(|_| ()).map_err(|r| refused(services, &r))
+        apply(incident, actor, action, now).map(|_| ()).map_err(|r| refused(setup, &r))
     }
 
     async fn transition(
-        services: &Services,
+        setup: &Setup,
         tx: &mut Tx,
         _effects: &mut Effects,
         actor: &Person,
@@ -69,15 +69,15 @@ impl Workflow for Incidents {
         action: &IncidentAction,
         now: DateTime<Utc>,
     ) -> Result<Change<Incident>, AppError> {
-        transition(services, tx, actor, current, action, now).await
+        transition(setup, tx, actor, current, action, now).await
     }
 
-    fn done(services: &Services, action: &IncidentAction, saved: &Incident) -> String {
-        text::done(action, saved, &services.directory)
+    fn done(setup: &Setup, action: &IncidentAction, saved: &Incident) -> String {
+        text::done(action, saved, &setup.directory)
     }
 
     async fn card(
-        services: &Services,
+        setup: &Setup,
         tx: &mut Tx,
         incident: &Incident,
         zone: Tz,
@@ -94,10 +94,10 @@ impl Workflow for Incidents {
                 ))
             })
             .collect();
-        Ok(text::card(incident, &facts, &services.directory, zone))
+        Ok(text::card(incident, &facts, &setup.directory, zone))
     }
 
-    fn stale(_services: &Services, incident: &Incident, _zone: Tz) -> String {
+    fn stale(_setup: &Setup, incident: &Incident, _zone: Tz) -> String {
         text::stale_card(incident.id)
     }
 
@@ -106,14 +106,14 @@ impl Workflow for Incidents {
     }
 
     fn after_save(
-        services: &Services,
+        setup: &Setup,
         effects: &mut Effects,
         incident: &Incident,
         _now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         timers::schedule_update_due(effects, incident);
-        super::room::schedule_archive(services, effects, incident);
-        super::reminders::schedule(services, effects, incident);
+        super::room::schedule_archive(setup, effects, incident);
+        super::reminders::schedule(setup, effects, incident);
         Ok(())
     }
 }
@@ -121,17 +121,15 @@ impl Workflow for Incidents {
 /// Applies `action` by `actor` to a locked incident: the change with its thread line, and
 /// its timeline entry written in the same transaction.
 pub(super) async fn transition(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     actor: &Person,
     current: Incident,
     action: &IncidentAction,
     now: DateTime<Utc>,
 ) -> Result<Change<Incident>, AppError> {
-    let (next, happening) =
-        apply(&current, actor, action, now).map_err(|r| refused(services, &r))?;
-    let line =
-        format!("{}: {}", actor.display_name, text::happening(&happening, &services.directory));
+    let (next, happening) = apply(&current, actor, action, now).map_err(|r| refused(setup, &r))?;
+    let line = format!("{}: {}", actor.display_name, text::happening(&happening, &setup.directory));
     let entry = NewTimelineEntry {
         at: now,
         author_key: Some(actor.key.to_string()),
@@ -140,7 +138,7 @@ pub(super) async fn transition(
         source_key: None,
     };
     storage::incidents::insert_entries(tx.conn().await?, current.id, &[entry]).await?;
-    let invite = super::room::invite_newcomers(services, &current, &next, now);
+    let invite = super::room::invite_newcomers(setup, &current, &next, now);
     Ok(Change::new(current, next, actor.key.to_string(), action.verb())
         .line(line)
         .messages(invite.into_iter().flatten()))

@@ -10,13 +10,13 @@ use crate::domain::incident::room::{bare_channel, lookup_key};
 use crate::domain::incident::timeline::{Happening, RoomChange, RoomMessage, source_key};
 use crate::domain::messages::incident as text;
 use crate::domain::reply::Reply;
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::storage::incidents::NewTimelineEntry;
 use crate::storage::{self, Tx};
 
 pub async fn capture(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     platform: Platform,
     now: DateTime<Utc>,
@@ -38,7 +38,7 @@ pub async fn capture(
     match message.change {
         RoomChange::Captured(_) => {
             // Someone Steward knows by their name here; anyone else by their platform name.
-            let known = services.directory.resolve(platform, &message.author);
+            let known = setup.directory.resolve(platform, &message.author);
             let author_name = known
                 .map(|p| p.display_name.clone())
                 .or_else(|| message.author_name.clone())

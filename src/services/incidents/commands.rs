@@ -14,51 +14,44 @@ use crate::domain::incident::{Incident, IncidentAction};
 use crate::domain::incident_command::{Act, IncidentCommand};
 use crate::domain::messages::incident::{self as text, ReviewFormat};
 use crate::domain::reply::Reply;
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
-use crate::services::inbound::Event;
+use crate::services::inbound::{Event, EventTx};
 use crate::services::items;
-use crate::storage::effects::Effects;
 use crate::storage::outbox::NewOutboxMessage;
 use crate::storage::{self, Tx};
 
 /// How many incidents `/incidents` lists at most.
 const LIST_LIMIT: i64 = 50;
 
-pub async fn command(
-    services: &Services,
-    tx: &mut Tx,
-    effects: &mut Effects,
-    event: &Event<'_>,
-    command: IncidentCommand,
-) -> Result<Reply, AppError> {
+pub async fn command(work: EventTx<'_, '_>, command: IncidentCommand) -> Result<Reply, AppError> {
+    let EventTx { setup, tx, effects, event } = work;
     match command {
         IncidentCommand::Declare { severity, title, accounts } => {
-            declare(services, tx, effects, event, severity, &title, &accounts).await
+            declare(setup, tx, effects, event, severity, &title, &accounts).await
         }
         IncidentCommand::Act { id, act } => {
             let id = incident_id(tx, event, id).await?;
             let current = storage::items::get_for_update::<Incident>(tx.conn().await?, id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(text::unknown_incident(id)))?;
-            let action = action_of(services, &current, act)?;
-            let messages = messages_of(services, event.actor, &current, &action, event.now);
+            let action = action_of(setup, &current, act)?;
+            let messages = messages_of(setup, event.actor, &current, &action, event.now);
             let actor = event.actor;
-            let change = transition(services, tx, actor, current, &action, event.now).await?;
+            let change = transition(setup, tx, actor, current, &action, event.now).await?;
             let change = change.messages(messages);
-            let saved = items::save::<Incidents>(services, tx, effects, change, event.now).await?;
-            Ok(Reply::private(text::done(&action, &saved, &services.directory)))
+            let saved = items::save::<Incidents>(setup, tx, effects, change, event.now).await?;
+            Ok(Reply::private(text::done(&action, &saved, &setup.directory)))
         }
         IncidentCommand::Review { id } => {
             let id = incident_id(tx, event, id).await?;
             let zone = event.actor.time_zone;
-            let review =
-                review_text(services, tx.conn().await?, id, zone, ReviewFormat::Text).await?;
+            let review = review_text(setup, tx.conn().await?, id, zone, ReviewFormat::Text).await?;
             Ok(Reply::private(review))
         }
         IncidentCommand::Show { id } => {
             let id = incident_id(tx, event, id).await?;
-            items::show::<Incidents>(services, tx, event, id).await
+            items::show::<Incidents>(setup, tx, event, id).await
         }
         IncidentCommand::List { all } => {
             let incidents = storage::incidents::list(tx.conn().await?, all, LIST_LIMIT).await?;
@@ -84,15 +77,11 @@ async fn incident_id(tx: &mut Tx, event: &Event<'_>, id: Option<i64>) -> Result<
 }
 
 /// The domain action of a command, with what it needs from the directory and settings.
-fn action_of(
-    services: &Services,
-    incident: &Incident,
-    act: Act,
-) -> Result<IncidentAction, AppError> {
-    let settings = &services.settings.incident;
+fn action_of(setup: &Setup, incident: &Incident, act: Act) -> Result<IncidentAction, AppError> {
+    let settings = &setup.settings.incident;
     Ok(match act {
         Act::Role { role, person } => {
-            let person = member(services, incident, &person)?;
+            let person = member(setup, incident, &person)?;
             IncidentAction::AssignRole { role, to: person }
         }
         Act::Join => IncidentAction::Join,
@@ -104,7 +93,7 @@ fn action_of(
             IncidentAction::Severity { to, cadence: settings.update_every.of(to) }
         }
         Act::AccountAdd { account } => {
-            let found = items::account_of(services, &account)?;
+            let found = items::account_of(setup, &account)?;
             IncidentAction::AddAccount { account, tier: found.tier.clone() }
         }
         Act::AccountRemove { account } => IncidentAction::RemoveAccount { account },
@@ -114,7 +103,7 @@ fn action_of(
             IncidentAction::Reopen { cadence: settings.update_every.of(incident.severity) }
         }
         Act::Notice { account, text: body } => {
-            if services.directory.account(&account).is_none() {
+            if setup.directory.account(&account).is_none() {
                 return Err(AppError::Refused(text::unknown_account(account.as_str())));
             }
             IncidentAction::DraftNotice { account, text: body }
@@ -125,26 +114,22 @@ fn action_of(
             next_update_in: settings.customer_update_every,
         },
         Act::Action { owner, due, text: body } => {
-            known(services, &owner)?;
+            known(setup, &owner)?;
             IncidentAction::AddAction { owner, due, text: body }
         }
     })
 }
 
-fn known(services: &Services, key: &PersonKey) -> Result<(), AppError> {
-    match services.directory.person(key) {
+fn known(setup: &Setup, key: &PersonKey) -> Result<(), AppError> {
+    match setup.directory.person(key) {
         Some(_) => Ok(()),
         None => Err(AppError::NotFound(text::unknown_person(key.as_str()))),
     }
 }
 
 /// A person who may hold a role: known, and in the incident's team or joined to it.
-fn member(
-    services: &Services,
-    incident: &Incident,
-    key: &PersonKey,
-) -> Result<PersonKey, AppError> {
-    let person = services
+fn member(setup: &Setup, incident: &Incident, key: &PersonKey) -> Result<PersonKey, AppError> {
+    let person = setup
         .directory
         .person(key)
         .ok_or_else(|| AppError::NotFound(text::unknown_person(key.as_str())))?;
@@ -157,7 +142,7 @@ fn member(
 /// What a change says beyond the card: a status update goes to the room and to the team's
 /// stakeholder channel, a notice draft to the room.
 fn messages_of(
-    services: &Services,
+    setup: &Setup,
     actor: &Person,
     incident: &Incident,
     action: &IncidentAction,
@@ -177,7 +162,7 @@ fn messages_of(
                     now,
                 ));
             }
-            let stakeholders = services
+            let stakeholders = setup
                 .directory
                 .team(&incident.team)
                 .and_then(|team| team.channels.get(&incident.living.platform).cloned())

@@ -12,7 +12,7 @@ use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::incident as text;
 use crate::domain::reply::{Message, Reply};
 use crate::domain::severity::Severity;
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::services::inbound::Event;
 use crate::services::items::{self, audit};
@@ -22,7 +22,7 @@ use crate::storage::outbox::{NewOutboxMessage, OutboxKind};
 use crate::storage::{self, Tx};
 
 pub async fn declare(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     event: &Event<'_>,
@@ -33,10 +33,10 @@ pub async fn declare(
     // Every account must exist before anything is written.
     let mut affected = Vec::new();
     for key in accounts {
-        let account = items::account_of(services, key)?;
+        let account = items::account_of(setup, key)?;
         affected.push((account.key.clone(), account.tier.clone()));
     }
-    let team = items::team_of(services, &event.actor.team)?;
+    let team = items::team_of(setup, &event.actor.team)?;
     let (platform, channel) = items::home_of(team, event);
     let workspace = event.inbound.workspace.clone();
     let opening = Opening {
@@ -48,15 +48,14 @@ pub async fn declare(
         channel,
         workspace,
     };
-    let (incident, room_name) =
-        open(services, tx, effects, event.actor, opening, event.now).await?;
+    let (incident, room_name) = open(setup, tx, effects, event.actor, opening, event.now).await?;
     Ok(Reply::private(text::declared(&incident, &room_name)))
 }
 
 /// "Open war room" on escalation `e`'s card: declares an incident linked to it, at its
 /// severity, its account affected, its card next to the escalation's. Returns its id.
 pub async fn declare_for_escalation(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     actor: &Person,
@@ -73,7 +72,7 @@ pub async fn declare_for_escalation(
         channel: e.living.channel.clone(),
         workspace: e.living.workspace.clone(),
     };
-    let (incident, _) = open(services, tx, effects, actor, opening, now).await?;
+    let (incident, _) = open(setup, tx, effects, actor, opening, now).await?;
     Ok(incident.id)
 }
 
@@ -94,7 +93,7 @@ pub(super) struct Opening<'a> {
 /// Declares an incident: its row, card, room (or the step that makes it), first timeline
 /// entry and first timer. Returns it with its room's name.
 pub(super) async fn open(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     actor: &Person,
@@ -103,8 +102,8 @@ pub(super) async fn open(
 ) -> Result<(Incident, String), AppError> {
     let Opening { severity, title, accounts: affected, escalation, platform, channel, workspace } =
         opening;
-    let team = items::team_of(services, &actor.team)?;
-    let settings = &services.settings.incident;
+    let team = items::team_of(setup, &actor.team)?;
+    let settings = &setup.settings.incident;
     let mut incident = Incident::declared(IncidentDeclaration {
         team: team.key.clone(),
         title: title.trim().to_owned(),
@@ -123,7 +122,7 @@ pub(super) async fn open(
     // The console's room is a console channel, there as soon as it is named; the platforms'
     // rooms are made by the outbox (Slack channel, Discord thread).
     let mut room_name = format!("{}{}", settings.channel_prefix, incident.id);
-    if let Some((create, name)) = room::create_step(services, &incident, now) {
+    if let Some((create, name)) = room::create_step(setup, &incident, now) {
         messages.push(create);
         room_name = name;
     }
@@ -153,13 +152,11 @@ pub(super) async fn open(
         happening: Happening::Declared { severity, title: incident.title.clone() },
         source_key: None,
     };
-    if !items::create_once::<Incidents>(services, tx, effects, &incident, &[], messages, now)
-        .await?
-    {
+    if !items::create_once::<Incidents>(setup, tx, effects, &incident, &[], messages, now).await? {
         return Err(AppError::Unexpected(anyhow::anyhow!("incident {} exists", incident.id)));
     }
     storage::incidents::insert_entries(tx.conn().await?, incident.id, &[entry]).await?;
-    timers::schedule_no_commander(services, effects, &incident);
+    timers::schedule_no_commander(setup, effects, &incident);
     Ok((incident, room_name))
 }
 

@@ -11,9 +11,9 @@ use crate::domain::ids::AccountKey;
 use crate::domain::incident::{Incident, IncidentState};
 use crate::domain::item::{ItemKind, LivingItem};
 use crate::domain::messages::incident as text;
-use crate::services::Services;
 use crate::services::items::{direct_message, team_zone};
 use crate::services::jobs::{JobError, JobHandler, payload};
+use crate::services::{Services, Setup};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::{Job, NewJob};
 use crate::storage::{self, Tx};
@@ -42,14 +42,14 @@ struct CustomerPayload {
 }
 
 /// The reminders of every action item and every customer owed an update.
-pub(super) fn schedule(services: &Services, effects: &mut Effects, i: &Incident) {
-    let zone = team_zone(services, i);
+pub(super) fn schedule(setup: &Setup, effects: &mut Effects, i: &Incident) {
+    let zone = team_zone(setup, i);
     for action in &i.actions {
         let Some(due) = zone.from_local_datetime(&action.due.and_time(DUE_AT)).earliest() else {
             continue;
         };
         let due = due.with_timezone(&Utc);
-        let before = due - services.settings.incident.action_remind_before;
+        let before = due - setup.settings.incident.action_remind_before;
         for (stage, at) in [("before", before), ("due", due)] {
             effects.schedule(NewJob {
                 kind: ItemKind::Incident.job_kind(ACTION_DUE),
@@ -80,11 +80,8 @@ async fn load(tx: &mut Tx, id: i64) -> Result<Option<Incident>, JobError> {
 }
 
 async fn send(services: &Services, tx: &mut Tx, effects: Effects) -> Result<(), JobError> {
-    let now = services.clock.now();
-    storage::effects::write_all(tx.conn().await?, &effects, now)
-        .await
-        .map(|_| ())
-        .map_err(JobError::retry)
+    let now = services.clock().now();
+    storage::effects::write_all(tx.conn().await?, &effects, now).await.map_err(JobError::retry)
 }
 
 /// Reminds an action item's owner before it is due and when it is due.
@@ -93,16 +90,17 @@ pub struct ActionDue;
 #[async_trait]
 impl JobHandler for ActionDue {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let ActionPayload { incident, number, stage } = payload(job)?;
         let Some(current) = load(tx, incident).await? else { return Ok(()) };
         let Some(action) = current.actions.iter().find(|a| a.number == number) else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let words = text::action_reminder(&current, action, stage == "due");
         let what = format!("action:{number}:{stage}:dm");
         let mut effects = services.effects();
-        effects.outbox.extend(direct_message(services, &current, &action.owner, words, what, now));
+        effects.outbox.extend(direct_message(setup, &current, &action.owner, words, what, now));
         send(services, tx, effects).await
     }
 }
@@ -113,6 +111,7 @@ pub struct CustomerUpdate;
 #[async_trait]
 impl JobHandler for CustomerUpdate {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let CustomerPayload { incident, account, due } = payload(job)?;
         let Some(current) = load(tx, incident).await? else { return Ok(()) };
         let owed = current.affected(&account).and_then(|a| a.next_customer_update_by);
@@ -123,12 +122,11 @@ impl JobHandler for CustomerUpdate {
         else {
             return Ok(());
         };
-        let now = services.clock.now();
-        let words =
-            text::customer_update_owed(&current, &account, due, team_zone(services, &current));
+        let now = services.clock().now();
+        let words = text::customer_update_owed(&current, &account, due, team_zone(setup, &current));
         let what = format!("customer:{account}:{}:dm", due.timestamp());
         let mut effects = services.effects();
-        effects.outbox.extend(direct_message(services, &current, &to, words, what, now));
+        effects.outbox.extend(direct_message(setup, &current, &to, words, what, now));
         send(services, tx, effects).await
     }
 }

@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 
 use crate::domain::incident::Incident;
 use crate::domain::messages::incident::{self as text, ReviewFacts, ReviewFormat};
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::storage;
 
@@ -14,7 +14,7 @@ const CREDITS_PER_ACCOUNT: i64 = 50;
 
 /// The review of incident `id` (a draft until it is resolved), times in `zone`.
 pub async fn review_text(
-    services: &Services,
+    setup: &Setup,
     conn: &mut PgConnection,
     id: i64,
     zone: Tz,
@@ -41,5 +41,5 @@ pub async fn review_text(
     }
     credits.sort_by_key(|(_, c)| c.requested_at);
     let facts = ReviewFacts { timeline: &timeline, credits: &credits };
-    Ok(text::review(&incident, &facts, &services.directory, zone, format))
+    Ok(text::review(&incident, &facts, &setup.directory, zone, format))
 }

@@ -24,10 +24,10 @@ use crate::domain::incident::{Incident, IncidentState, Room, RoomOp};
 use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::incident as text;
 use crate::domain::reply::Message;
-use crate::services::Services;
 use crate::services::error::AppError;
 use crate::services::items::{self, Change, mirror_key};
 use crate::services::jobs::{JobError, JobHandler, payload};
+use crate::services::{Services, Setup};
 use crate::storage::effects::Effects;
 use crate::storage::incidents::NewTimelineEntry;
 use crate::storage::jobs::{Job, NewJob};
@@ -40,7 +40,7 @@ pub const ARCHIVE_ROOM: &str = "archive_room";
 /// Records that incident `id`'s room is `room`; a second report of the same room changes
 /// nothing (the room is made once, however often that is reported).
 pub async fn room_opened(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     id: i64,
@@ -58,7 +58,7 @@ pub async fn room_opened(
     let entry = system_entry(Happening::RoomOpened { channel: room.channel.clone() }, now);
     storage::incidents::insert_entries(tx.conn().await?, id, &[entry]).await?;
     let change = Change::new(current, next, SYSTEM_ACTOR, "room");
-    items::save::<Incidents>(services, tx, effects, change, now).await
+    items::save::<Incidents>(setup, tx, effects, change, now).await
 }
 
 /// The outbox step that makes the room of a new incident, with the room's name: a Slack
@@ -66,11 +66,11 @@ pub async fn room_opened(
 /// a Discord thread on the summary card. None
 /// elsewhere (the console's room is named at declare).
 pub(super) fn create_step(
-    services: &Services,
+    setup: &Setup,
     incident: &Incident,
     now: DateTime<Utc>,
 ) -> Option<(NewOutboxMessage, String)> {
-    let settings = &services.settings.incident;
+    let settings = &setup.settings.incident;
     let name = channel_name(&settings.channel_prefix, incident.id, &incident.title);
     let op = match incident.living.platform {
         Platform::Slack if settings.slack_room == RoomMode::Channel => {
@@ -126,18 +126,19 @@ pub async fn room_created(
     id: i64,
     channel: &str,
 ) -> anyhow::Result<()> {
-    let now = services.clock.now();
-    let mut tx = crate::storage::Tx::begin(&services.pool).await?;
+    let setup = services.setup();
+    let now = services.clock().now();
+    let mut tx = crate::storage::Tx::begin(services.pool()).await?;
     let mut effects = services.effects();
     let room = Room { platform, channel: channel.to_owned() };
-    let incident = room_opened(services, &mut tx, &mut effects, id, room, now).await?;
+    let incident = room_opened(setup, &mut tx, &mut effects, id, room, now).await?;
     // A Slack thread room is the team's channel: nobody to invite, the card is the parent.
     if platform == Platform::Slack && thread_room_parts(channel).is_some() {
         storage::effects::write_all(tx.conn().await?, &effects, now).await?;
         tx.commit().await?;
         return Ok(());
     }
-    let users = invitees(services, &incident);
+    let users = invitees(setup, &incident);
     effects.outbox.extend(invite_steps(&incident, channel, users, "room:invite", now));
     // A Slack room keeps a pinned copy of the card; a Discord thread starts from the card.
     if platform == Platform::Slack {
@@ -153,7 +154,7 @@ pub async fn room_created(
 /// The invite of the people a change made responders or role holders, when the room's
 /// channel exists already (the ones before were invited when it was made).
 pub(super) fn invite_newcomers(
-    services: &Services,
+    setup: &Setup,
     before: &Incident,
     after: &Incident,
     now: DateTime<Utc>,
@@ -163,9 +164,9 @@ pub(super) fn invite_newcomers(
         _ => own_channel(before),
     };
     let channel = made.filter(|_| before.room_archived_at.is_none())?;
-    let known = invitees(services, before);
+    let known = invitees(setup, before);
     let users: Vec<String> =
-        invitees(services, after).into_iter().filter(|u| !known.contains(u)).collect();
+        invitees(setup, after).into_iter().filter(|u| !known.contains(u)).collect();
     let what = format!("room:invite:v{}", after.version + 1);
     Some(invite_steps(after, channel, users, &what, now))
 }
@@ -195,12 +196,12 @@ fn invite_steps(
 }
 
 /// The platform ids of the responders and role holders, each once, in order.
-fn invitees(services: &Services, incident: &Incident) -> Vec<String> {
+fn invitees(setup: &Setup, incident: &Incident) -> Vec<String> {
     let roles = [&incident.roles.commander, &incident.roles.comms, &incident.roles.scribe];
     let people = incident.responders.iter().chain(roles.into_iter().flatten());
     let mut users: Vec<String> = Vec::new();
     for key in people {
-        let Some(person) = services.directory.person(key) else { continue };
+        let Some(person) = setup.directory.person(key) else { continue };
         if let Some(user) = person.user_on(incident.living.platform)
             && !users.iter().any(|u| u == user)
         {
@@ -247,7 +248,7 @@ struct ArchivePayload {
 
 /// After every save of a resolved incident with a room channel: archive it
 /// `incident.archive_after` after the resolve (once per resolve).
-pub(super) fn schedule_archive(services: &Services, effects: &mut Effects, incident: &Incident) {
+pub(super) fn schedule_archive(setup: &Setup, effects: &mut Effects, incident: &Incident) {
     let Some(resolved) = &incident.resolved else { return };
     if incident.state != IncidentState::Resolved
         || incident.room_archived_at.is_some()
@@ -258,7 +259,7 @@ pub(super) fn schedule_archive(services: &Services, effects: &mut Effects, incid
     effects.schedule(NewJob {
         kind: ItemKind::Incident.job_kind(ARCHIVE_ROOM),
         payload: serde_json::json!({ "incident": incident.id, "resolved_at": resolved.at }),
-        run_at: resolved.at + services.settings.incident.archive_after,
+        run_at: resolved.at + setup.settings.incident.archive_after,
         dedupe_key: Some(incident.key(format_args!("room:archive:{}", resolved.at.timestamp()))),
         max_attempts: 5,
     });
@@ -282,7 +283,7 @@ impl JobHandler for ArchiveRoom {
         let Some(channel) = own_channel(&current).filter(|_| still).map(str::to_owned) else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let entry = system_entry(Happening::RoomArchived { channel: channel.clone() }, now);
         storage::incidents::insert_entries(tx.conn().await?, incident, &[entry])
             .await

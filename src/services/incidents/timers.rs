@@ -12,9 +12,9 @@ use crate::domain::identity::Role;
 use crate::domain::incident::{Incident, IncidentState};
 use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::incident as text;
-use crate::services::Services;
 use crate::services::items::{self, Change, direct_message, team_zone};
 use crate::services::jobs::{JobError, JobHandler, payload};
+use crate::services::{Services, Setup};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::{Job, NewJob};
 use crate::storage::{self, Tx};
@@ -36,8 +36,8 @@ struct UpdateDuePayload {
     due: DateTime<Utc>,
 }
 
-pub(super) fn schedule_no_commander(services: &Services, effects: &mut Effects, i: &Incident) {
-    let at = i.declared_at + services.settings.incident.commander_within;
+pub(super) fn schedule_no_commander(setup: &Setup, effects: &mut Effects, i: &Incident) {
+    let at = i.declared_at + setup.settings.incident.commander_within;
     effects.schedule(NewJob {
         kind: ItemKind::Incident.job_kind(NO_COMMANDER),
         payload: serde_json::json!({ "incident": i.id }),
@@ -78,6 +78,7 @@ pub struct NoCommander;
 #[async_trait]
 impl JobHandler for NoCommander {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let NoCommanderPayload { incident } = payload(job)?;
         let current = storage::items::get_for_update::<Incident>(tx.conn().await?, incident)
             .await
@@ -89,15 +90,15 @@ impl JobHandler for NoCommander {
         {
             return Ok(());
         }
-        let now = services.clock.now();
+        let now = services.clock().now();
         let words = text::no_commander_nag(&current, now - current.declared_at);
-        let messages: Vec<_> = services
+        let messages: Vec<_> = setup
             .directory
             .people()
             .filter(|p| p.team == current.team && p.has_role(Role::Supervisor))
             .filter_map(|p| {
                 direct_message(
-                    services,
+                    setup,
                     &current,
                     &p.key,
                     words.clone(),
@@ -120,6 +121,7 @@ pub struct UpdateDue;
 #[async_trait]
 impl JobHandler for UpdateDue {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let UpdateDuePayload { incident, due } = payload(job)?;
         let current = storage::items::get_for_update::<Incident>(tx.conn().await?, incident)
             .await
@@ -128,15 +130,15 @@ impl JobHandler for UpdateDue {
         if current.state == IncidentState::Resolved || current.next_update_due != Some(due) {
             return Ok(());
         }
-        let now = services.clock.now();
-        let words = text::update_overdue_nag(&current, due, team_zone(services, &current));
+        let now = services.clock().now();
+        let words = text::update_overdue_nag(&current, due, team_zone(setup, &current));
         let mut next = current.clone();
         let mut extra = Vec::new();
         // The comms holder first (or, with none, straight to the commander).
         let (to, stage) = match (&current.roles.comms, current.nags.update_comms) {
             (Some(comms), None) => {
                 next.nags.update_comms = Some(due);
-                let later = now + services.settings.incident.escalate_overdue_after;
+                let later = now + setup.settings.incident.escalate_overdue_after;
                 extra.push(NewJob {
                     kind: ItemKind::Incident.job_kind(UPDATE_DUE),
                     payload: serde_json::json!({ "incident": incident, "due": due }),
@@ -155,7 +157,7 @@ impl JobHandler for UpdateDue {
             }
         };
         let what = format!("nag:update:{}:{stage}", due.timestamp());
-        let messages = to.and_then(|to| direct_message(services, &current, &to, words, what, now));
+        let messages = to.and_then(|to| direct_message(setup, &current, &to, words, what, now));
         let change = Change::new(current, next, SYSTEM_ACTOR, "nag_update").messages(messages);
         save(services, tx, change, extra).await
     }

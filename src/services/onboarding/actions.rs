@@ -9,7 +9,7 @@ use crate::domain::identity::Person;
 use crate::domain::messages::onboarding as text;
 use crate::domain::onboarding::{Onboarding, StepAction};
 use crate::domain::reply::Card;
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::services::items::{Change, Workflow};
 use crate::storage::Tx;
@@ -26,7 +26,7 @@ impl Workflow for Onboardings {
     type Item = Onboarding;
     type Action = StepAction;
 
-    fn decode(_services: &Services, verb: &str, typed: &str) -> Result<StepAction, AppError> {
+    fn decode(_setup: &Setup, verb: &str, typed: &str) -> Result<StepAction, AppError> {
         let unknown = || AppError::Refused(crate::domain::messages::unknown_button(verb));
         let (verb, step) = verb.split_once('.').ok_or_else(unknown)?;
         let (step, reason) = (step.to_owned(), typed.to_owned());
@@ -43,7 +43,7 @@ impl Workflow for Onboardings {
     }
 
     fn check(
-        _services: &Services,
+        _setup: &Setup,
         o: &Onboarding,
         actor: &Person,
         action: &StepAction,
@@ -53,7 +53,7 @@ impl Workflow for Onboardings {
     }
 
     async fn transition(
-        _services: &Services,
+        _setup: &Setup,
         _tx: &mut Tx,
         _effects: &mut Effects,
         actor: &Person,
@@ -69,26 +69,26 @@ impl Workflow for Onboardings {
         Ok(change)
     }
 
-    fn done(_services: &Services, action: &StepAction, saved: &Onboarding) -> String {
+    fn done(_setup: &Setup, action: &StepAction, saved: &Onboarding) -> String {
         text::done(action, saved)
     }
 
     async fn card(
-        services: &Services,
+        setup: &Setup,
         _tx: &mut Tx,
         o: &Onboarding,
         zone: Tz,
         now: DateTime<Utc>,
     ) -> Result<Card, AppError> {
-        Ok(text::card(o, &services.directory, zone, now))
+        Ok(text::card(o, &setup.directory, zone, now))
     }
 
-    fn stale(_services: &Services, o: &Onboarding, _zone: Tz) -> String {
+    fn stale(_setup: &Setup, o: &Onboarding, _zone: Tz) -> String {
         text::stale_card(o)
     }
 
     fn after_save(
-        _services: &Services,
+        _setup: &Setup,
         effects: &mut Effects,
         o: &Onboarding,
         now: DateTime<Utc>,

@@ -31,6 +31,7 @@ pub struct ClockTimer;
 #[async_trait]
 impl JobHandler for ClockTimer {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let Payload { onboarding, step } = payload(job)?;
         let current = storage::items::get_for_update::<Onboarding>(tx.conn().await?, onboarding)
             .await
@@ -38,7 +39,7 @@ impl JobHandler for ClockTimer {
         let Some(current) = current.filter(|o| o.state == OnboardingState::Onboarding) else {
             return Ok(());
         };
-        let now = services.clock.now();
+        let now = services.clock().now();
         let Some(index) = current.steps.iter().position(|s| s.plan.key == step) else {
             return Ok(());
         };
@@ -54,10 +55,10 @@ impl JobHandler for ClockTimer {
             SlaStatus::AtRisk if !s.alerted_at_risk => s.alerted_at_risk = true,
             _ => return Ok(()),
         }
-        let zone = team_zone(services, &current);
+        let zone = team_zone(setup, &current);
         let line = text::clock_alert(&next, &next.steps[index], status, zone, now);
         let what = format!("alert:{step}:{}", status.as_str());
-        let dm = direct_message(services, &next, &next.opened_by, line.clone(), what, now);
+        let dm = direct_message(setup, &next, &next.opened_by, line.clone(), what, now);
         let action = format!("{}:{step}", status.as_str());
         let mut change = Change::new(current, next, SYSTEM_ACTOR, &action).line(line);
         change.messages.extend(dm);

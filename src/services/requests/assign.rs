@@ -12,7 +12,7 @@ use crate::domain::assignment::{Candidate, Decision, Load, NoAssignee, decide};
 use crate::domain::identity::{Person, Role};
 use crate::domain::ids::{PersonKey, TeamKey};
 use crate::domain::triage::RequestType;
-use crate::services::Services;
+use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::services::requests::loads::TeamInputs;
 use crate::storage::{self, Tx};
@@ -22,27 +22,27 @@ use crate::storage::{self, Tx};
 /// `storage::requests::assignment_inputs`), and the loads come from [`LoadCache`] when this
 /// process read them less than a second ago.
 pub async fn choose(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     team: &TeamKey,
     kind: &RequestType,
     weight: i64,
     now: DateTime<Utc>,
 ) -> Result<Result<Decision, NoAssignee>, AppError> {
-    let members: Vec<&Person> = services
+    let members: Vec<&Person> = setup
         .directory
         .people()
         .filter(|p| &p.team == team && (p.has_role(Role::Agent) || p.has_role(Role::Supervisor)))
         .collect();
     let candidates: Vec<Candidate> = members
         .iter()
-        .filter(|p| services.policies.on_shift(&p.key, now))
+        .filter(|p| setup.policies.on_shift(&p.key, now))
         .map(|p| Candidate { key: p.key.clone(), skills: p.skills.clone() })
         .collect();
     if candidates.is_empty() {
         return Ok(Err(NoAssignee::NobodyOnShift));
     }
-    let inputs = match services.loads.fresh(team, now) {
+    let inputs = match setup.loads.fresh(team, now) {
         Some(inputs) => inputs,
         None => {
             let keys: Vec<&str> = members.iter().map(|p| p.key.as_str()).collect();
@@ -58,15 +58,15 @@ pub async fn choose(
                     })
                     .collect(),
             };
-            services.loads.store(team, now, inputs.clone());
+            setup.loads.store(team, now, inputs.clone());
             inputs
         }
     };
-    let strategy = services.policies.requests.strategy(team);
+    let strategy = setup.policies.requests.strategy(team);
     let decision =
         decide(strategy, &candidates, &inputs.loads, inputs.cursor.as_ref(), &kind.skills);
     if let Ok(decision) = &decision {
-        services.loads.assigned(team, &decision.person, weight);
+        setup.loads.assigned(team, &decision.person, weight);
     }
     Ok(decision)
 }

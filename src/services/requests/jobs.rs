@@ -26,6 +26,7 @@ struct RetryPayload {
 #[async_trait]
 impl JobHandler for AssignRetry {
     async fn run(&self, services: &Services, job: &Job, tx: &mut Tx) -> Result<(), JobError> {
+        let setup = services.setup();
         let RetryPayload { request: id } = payload(job)?;
         let Some(current) = storage::items::get_for_update::<Request>(tx.conn().await?, id)
             .await
@@ -37,34 +38,33 @@ impl JobHandler for AssignRetry {
         if current.state != RequestState::Queued || current.assignee.is_some() {
             return Ok(());
         }
-        let now = services.clock.now();
-        let Some(kind) = services.policies.requests.request_type(&current.kind).cloned() else {
+        let now = services.clock().now();
+        let Some(kind) = setup.policies.requests.request_type(&current.kind).cloned() else {
             return Err(JobError::Fatal(format!("request type {} is gone", current.kind)));
         };
         let mut effects = services.effects();
         let weight = i64::from(current.priority.weight());
-        match super::choose(services, tx, &current.team, &kind, weight, now)
+        match super::choose(setup, tx, &current.team, &kind, weight, now)
             .await
             .map_err(JobError::retry)?
         {
             Ok(decision) => {
-                let reason = text::assignment_reason(&decision, &services.directory);
+                let reason = text::assignment_reason(&decision, &setup.directory);
                 let action =
                     RequestAction::Assign { to: decision.person.clone(), reason: reason.clone() };
                 let next = apply(&current, None, &action, now)
                     .map_err(|r| JobError::retry(format!("{r:?}")))?;
-                let line = text::thread_line(&action, SYSTEM_ACTOR, &reason, &services.directory);
+                let line = text::thread_line(&action, SYSTEM_ACTOR, &reason, &setup.directory);
                 let mut change = Change::new(current, next, SYSTEM_ACTOR, "assign").line(line);
                 let dm = text::assigned_to_you(&change.after, &reason);
                 let what = format!("assigned:v{}", change.after.version);
-                let message =
-                    direct_message(services, &change.after, &decision.person, dm, what, now);
+                let message = direct_message(setup, &change.after, &decision.person, dm, what, now);
                 change.messages.extend(message);
-                items::save::<Requests>(services, tx, &mut effects, change, now)
+                items::save::<Requests>(setup, tx, &mut effects, change, now)
                     .await
                     .map_err(JobError::retry)?;
             }
-            Err(_) => super::open::schedule_retry(services, &mut effects, &current, now),
+            Err(_) => super::open::schedule_retry(setup, &mut effects, &current, now),
         }
         storage::effects::write_all(tx.conn().await?, &effects, now)
             .await

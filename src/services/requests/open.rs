@@ -14,9 +14,9 @@ use crate::domain::item::{ItemKind, LivingItem, SYSTEM_ACTOR};
 use crate::domain::messages::request as text;
 use crate::domain::request::{Request, RequestAction, RequestOpening, apply};
 use crate::domain::triage::Priority;
-use crate::services::Services;
 use crate::services::error::AppError;
 use crate::services::items::{self, audit, direct_message};
+use crate::services::{Services, Setup};
 use crate::storage::effects::Effects;
 use crate::storage::jobs::NewJob;
 use crate::storage::outbox::NewOutboxMessage;
@@ -60,21 +60,21 @@ fn invalid(problem: String) -> AppError {
 
 /// Opens a request in `tx`; the audit records, card, messages and jobs go into `effects`.
 pub async fn open_request(
-    services: &Services,
+    setup: &Setup,
     tx: &mut Tx,
     effects: &mut Effects,
     new: NewRequest,
     now: DateTime<Utc>,
 ) -> Result<Opened, AppError> {
     // Everything the sender could have said wrong is checked before the database.
-    let rules = &services.policies.requests;
+    let rules = &setup.policies.requests;
     let kind = rules
         .request_type(new.kind.trim())
         .ok_or_else(|| invalid(text::unknown_type(new.kind.trim(), &rules.type_keys())))?
         .clone();
     let account = AccountKey::parse(&new.account)
         .ok()
-        .and_then(|key| services.directory.account(&key))
+        .and_then(|key| setup.directory.account(&key))
         .ok_or_else(|| invalid(text::unknown_account(new.account.trim())))?
         .clone();
     let missing = rules.missing_fields(&kind, &new.fields);
@@ -103,11 +103,11 @@ pub async fn open_request(
         .clone()
         .or_else(|| {
             let owner = account.owner.as_ref()?;
-            services.directory.person(owner).map(|p| p.team.clone())
+            setup.directory.person(owner).map(|p| p.team.clone())
         })
-        .or_else(|| services.directory.teams().next().map(|t| t.key.clone()))
+        .or_else(|| setup.directory.teams().next().map(|t| t.key.clone()))
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no team configured")))?;
-    let team = services
+    let team = setup
         .directory
         .team(&team_key)
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("team {team_key} missing")))?;
@@ -120,7 +120,7 @@ pub async fn open_request(
     };
     let channel = channel.unwrap_or_else(|| team.key.to_string());
     let (priority, priority_source) = rules.triage(&kind, &account.tier, &summary, new.priority);
-    let calendar = services.settings.team_calendar(&team.key);
+    let calendar = setup.settings.team_calendar(&team.key);
     let sla = rules
         .plan(priority, &calendar)
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no targets for {priority}")))?;
@@ -158,17 +158,17 @@ pub async fn open_request(
     let mut lines = Vec::new();
     let mut messages = Vec::new();
     let weight = i64::from(request.priority.weight());
-    match super::choose(services, tx, &team.key, &kind, weight, now).await? {
+    match super::choose(setup, tx, &team.key, &kind, weight, now).await? {
         Ok(decision) => {
-            let (assigned, message) = assign_decided(services, effects, &request, &decision, now)?;
+            let (assigned, message) = assign_decided(setup, effects, &request, &decision, now)?;
             request = assigned;
             messages.extend(message);
         }
         Err(why) => {
             let why = text::queued_reason(&why);
             lines.push(text::queued_line(&why));
-            messages.extend(tell_supervisors(services, &request, &why, now));
-            schedule_retry(services, effects, &request, now);
+            messages.extend(tell_supervisors(setup, &request, &why, now));
+            schedule_retry(setup, effects, &request, now);
             let after = serde_json::json!({ "state": "queued", "reason": why });
             audit(
                 effects,
@@ -181,9 +181,7 @@ pub async fn open_request(
             );
         }
     }
-    if !items::create_once::<Requests>(services, tx, effects, &request, &lines, messages, now)
-        .await?
-    {
+    if !items::create_once::<Requests>(setup, tx, effects, &request, &lines, messages, now).await? {
         // A concurrent delivery of the same (source, external_id) committed first.
         let existing = match &request.external_id {
             Some(external_id) => {
@@ -203,13 +201,13 @@ pub async fn open_request(
 /// the reason) into `effects`, and the direct message to the new assignee. The version is not
 /// bumped (the caller does for an existing row; a new row starts at 1).
 pub(crate) fn assign_decided(
-    services: &Services,
+    setup: &Setup,
     effects: &mut Effects,
     request: &Request,
     decision: &Decision,
     now: DateTime<Utc>,
 ) -> Result<(Request, Option<NewOutboxMessage>), AppError> {
-    let reason = text::assignment_reason(decision, &services.directory);
+    let reason = text::assignment_reason(decision, &setup.directory);
     let action = RequestAction::Assign { to: decision.person.clone(), reason: reason.clone() };
     let before = request.snapshot();
     let mut next = apply(request, None, &action, now).map_err(|refusal| {
@@ -224,33 +222,33 @@ pub(crate) fn assign_decided(
     audit(effects, &mut next, SYSTEM_ACTOR, "assign", before, after, now);
     let dm = text::assigned_to_you(&next, &reason);
     let what = format!("assigned:{}:{}", decision.person, now.timestamp());
-    let message = direct_message(services, &next, &decision.person, dm, what, now);
+    let message = direct_message(setup, &next, &decision.person, dm, what, now);
     Ok((next, message))
 }
 
 /// Tells the team's supervisors that a request waits in the queue.
 fn tell_supervisors(
-    services: &Services,
+    setup: &Setup,
     r: &Request,
     why: &str,
     now: DateTime<Utc>,
 ) -> Vec<NewOutboxMessage> {
-    let supervisors = services.directory.supervisors(&r.team);
+    let supervisors = setup.directory.supervisors(&r.team);
     let dm = |p: &Person| {
         let what = format!("queued:v{}:{}", r.version, p.key);
-        direct_message(services, r, &p.key, text::queued_for_supervisor(r, why), what, now)
+        direct_message(setup, r, &p.key, text::queued_for_supervisor(r, why), what, now)
     };
     supervisors.filter_map(dm).collect()
 }
 
 /// Schedules the next attempt to assign a queued request.
 pub(crate) fn schedule_retry(
-    services: &Services,
+    setup: &Setup,
     effects: &mut Effects,
     r: &Request,
     now: DateTime<Utc>,
 ) {
-    let at = now + chrono::Duration::seconds(services.policies.requests.retry_seconds);
+    let at = now + chrono::Duration::seconds(setup.policies.requests.retry_seconds);
     effects.schedule(NewJob {
         kind: ItemKind::Request.job_kind(super::ASSIGN_RETRY),
         payload: serde_json::json!({ "request": r.id }),
@@ -273,10 +271,11 @@ pub struct IntakeOutcome {
 /// Opens a request delivered by another system, in a transaction of its own. A retry of the
 /// same `(source, external_id)` — even a concurrent one — gets the first delivery's id.
 pub async fn intake(services: &Services, new: NewRequest) -> Result<IntakeOutcome, AppError> {
-    let now = services.clock.now();
-    let mut tx = crate::storage::Tx::begin(&services.pool).await?;
+    let setup = services.setup();
+    let now = services.clock().now();
+    let mut tx = crate::storage::Tx::begin(services.pool()).await?;
     let mut effects = services.effects();
-    match open_request(services, &mut tx, &mut effects, new, now).await {
+    match open_request(setup, &mut tx, &mut effects, new, now).await {
         Ok(Opened::Created(request)) => {
             storage::effects::write_all(tx.conn().await?, &effects, now).await?;
             tx.commit().await?;
