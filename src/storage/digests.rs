@@ -174,9 +174,9 @@ pub async fn reopened_after(
 /// others are in `changed`. Parameters: `$1` teams (`[]`: all), `$2` the instant, `$3` the
 /// changed items (`ItemAt` rows as a JSON array).
 ///
-/// Each of those is its own CTE (`OPEN_AT_PARTS`), and `open_at` their union: a query
-/// can then also read each part on its own, with its own `ORDER BY … LIMIT` that
-/// PostgreSQL answers from the part's index (the standup's first items per team).
+/// Each of those is its own CTE (`OPEN_NOW_PARTS`, `OPEN_SINCE_PARTS`), and `open_at` their
+/// union: a query can then also read each part on its own, with its own `ORDER BY … LIMIT`
+/// that PostgreSQL answers from the part's index (the standup's first items per team).
 ///
 /// `as_of` is inlined, not materialized: each query then reads only the columns it uses
 /// straight from the covering indexes, and the tens of thousands of old breaches a large
@@ -259,13 +259,14 @@ const OPEN_AT: &str = "
     as_of AS NOT MATERIALIZED (
         SELECT * FROM open_at WHERE risk <= $2 OR due <= $2)";
 
-/// The parts of `OPEN_AT`'s `open_at`, each a CTE with its columns; `as_of` is their union
-/// filtered by `AS_OF`.
-const OPEN_AT_PARTS: [&str; 7] = [
-    "escalations_now",
+/// The parts of `OPEN_AT`'s `open_at`, each a CTE with its columns. The items open now,
+/// as projected: each read by range from the open items' index by (team, deadline).
+const OPEN_NOW_PARTS: [&str; 2] = ["escalations_now", "requests_now"];
+/// The other parts: items that changed after `$2`, read by when they changed (none for a
+/// live slot; for a replay, everything resolved or acknowledged since).
+const OPEN_SINCE_PARTS: [&str; 5] = [
     "escalations_acknowledged_since",
     "escalations_resolved_since",
-    "requests_now",
     "requests_accepted_since",
     "requests_resolved_since",
     "changed_open",
@@ -902,8 +903,9 @@ pub struct AttentionRow {
 ///
 /// Per team, not grouped: each team's count reads its range of the (team, deadline)
 /// indexes once, and its first `limit` items are the first entries of those ranges
-/// (`OPEN_AT_PARTS`, each limited on its own and merged), so the tens of thousands of old
-/// breaches a large history holds are counted but never sorted or copied.
+/// (`OPEN_NOW_PARTS`, each limited on its own and merged), so the tens of thousands of old
+/// breaches a large history holds are counted but never sorted or copied. What changed
+/// since `at` (`OPEN_SINCE_PARTS`, `waiting`, the onboardings) is read once for all teams.
 pub async fn attention(
     executor: impl PgExecutor<'_>,
     teams: &[String],
@@ -912,19 +914,23 @@ pub async fn attention(
     limit: i64,
 ) -> sqlx::Result<Vec<AttentionRow>> {
     let onboardings_then = onboardings_then("$6");
-    // Each part of `as_of`, of the team `t`: counted, and its first `$4` by deadline.
-    let counts = OPEN_AT_PARTS.map(|part| {
+    // Each part open now, of the team `t`: counted, and its first `$4` by deadline.
+    let counts = OPEN_NOW_PARTS.map(|part| {
         format!("(SELECT count(*) FROM {part} p WHERE p.team_key = t.team_key AND {AS_OF})")
     });
-    let firsts = OPEN_AT_PARTS.map(|part| {
+    let firsts = OPEN_NOW_PARTS.map(|part| {
         format!(
             "(SELECT kind, id, person, label, account_key, due, false AS waiting FROM {part} p
               WHERE p.team_key = t.team_key AND {AS_OF} ORDER BY due, kind, id LIMIT $4)"
         )
     });
-    let (counts, firsts) = (counts.join("\n + "), firsts.join("\n UNION ALL "));
+    let since = OPEN_SINCE_PARTS.map(|part| format!("SELECT * FROM {part} WHERE {AS_OF}"));
+    let (counts, firsts, since) =
+        (counts.join("\n + "), firsts.join("\n UNION ALL "), since.join("\n UNION ALL "));
     let sql = format!(
         "WITH {OPEN_AT}, {onboardings_then},
+         -- The parts of `as_of` that changed since `$2`, for all teams at once.
+         since AS MATERIALIZED ({since}),
          -- Open and not acknowledged / accepted by their owner, not yet at risk (those are
          -- in `as_of`): what the state says now, for items unchanged since `$2`. A few per
          -- team, read once for all teams.
@@ -974,6 +980,7 @@ pub async fn attention(
          -- `OFFSET 0` keeps the counts a subquery run once per team, not once per row.
          CROSS JOIN LATERAL (
              SELECT {counts}
+                  + (SELECT count(*) FROM since s WHERE s.team_key = t.team_key)
                   + (SELECT count(*) FROM waiting w WHERE w.team_key = t.team_key)
                   + (SELECT count(*) FROM onboarding_due o WHERE o.team_key = t.team_key)
                     AS team_total
@@ -981,6 +988,9 @@ pub async fn attention(
          CROSS JOIN LATERAL (
              SELECT * FROM (
                  {firsts}
+                 UNION ALL
+                 SELECT kind, id, person, label, account_key, due, false FROM since s
+                 WHERE s.team_key = t.team_key
                  UNION ALL
                  SELECT kind, id, person, label, account_key, due, true FROM waiting w
                  WHERE w.team_key = t.team_key
