@@ -165,13 +165,18 @@ pub async fn reopened_after(
 ///   state then), in place of their projection — for a live slot there are none;
 /// - open now and acknowledged by `$2` or not at all: the clocks running now ran then, so
 ///   the projected running deadline (`due_at` / `at_risk_at`) is the one at `$2` — read
-///   from the covering at-risk index, which is what keeps the digest fast at a million rows;
+///   from the covering index of the open items by (team, deadline), which is what keeps
+///   the digests fast at a million rows;
 /// - open now but acknowledged after `$2`: the first clock still ran then;
 /// - resolved after `$2`: the clocks that had not stopped by `$2`.
 ///
 /// The last two matter for items changed without an audit record (seeded history); the
 /// others are in `changed`. Parameters: `$1` teams (`[]`: all), `$2` the instant, `$3` the
 /// changed items (`ItemAt` rows as a JSON array).
+///
+/// Each of those is its own CTE (`OPEN_NOW_PARTS`, `OPEN_SINCE_PARTS`), and `open_at` their
+/// union: a query can then also read each part on its own, with its own `ORDER BY … LIMIT`
+/// that PostgreSQL answers from the part's index (the standup's first items per team).
 ///
 /// `as_of` is inlined, not materialized: each query then reads only the columns it uses
 /// straight from the covering indexes, and the tens of thousands of old breaches a large
@@ -181,7 +186,7 @@ const OPEN_AT: &str = "
         SELECT * FROM jsonb_to_recordset($3::jsonb) AS c(kind text, id int8, team_key text,
             label text, account_key text, person text, open boolean, first_at timestamptz,
             due timestamptz, risk timestamptz)),
-    open_at AS (
+    escalations_now AS NOT MATERIALIZED (
         SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
                owner_key AS person, acknowledged_at AS first_at, due_at AS due,
                at_risk_at AS risk
@@ -189,55 +194,86 @@ const OPEN_AT: &str = "
         WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
           AND (acknowledged_at IS NULL OR acknowledged_at <= $2)
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
-        UNION ALL
-        SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
-               LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')),
+    escalations_acknowledged_since AS NOT MATERIALIZED (
+        SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
+               owner_key AS person, acknowledged_at AS first_at,
+               LEAST(first_due_at, resolve_due_at) AS due,
+               LEAST(first_at_risk_at, resolve_at_risk_at) AS risk
         FROM escalations
         WHERE acknowledged_at > $2 AND state <> 'resolved' AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
-        UNION ALL
-        SELECT 'escalation', id, team_key, severity, account_key, owner_key, acknowledged_at,
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')),
+    escalations_resolved_since AS NOT MATERIALIZED (
+        SELECT 'escalation' AS kind, id, team_key, severity AS label, account_key,
+               owner_key AS person, acknowledged_at AS first_at,
                LEAST(CASE WHEN acknowledged_at IS NULL OR acknowledged_at > $2
-                          THEN first_due_at END, resolve_due_at),
+                          THEN first_due_at END, resolve_due_at) AS due,
                LEAST(CASE WHEN acknowledged_at IS NULL OR acknowledged_at > $2
-                          THEN first_at_risk_at END, resolve_at_risk_at)
+                          THEN first_at_risk_at END, resolve_at_risk_at) AS risk
         FROM escalations
         WHERE resolved_at > $2 AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')
-        UNION ALL
-        SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
-               due_at, at_risk_at
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'escalation')),
+    requests_now AS NOT MATERIALIZED (
+        SELECT 'request' AS kind, id, team_key, priority AS label, account_key,
+               assignee_key AS person, accepted_at AS first_at, due_at AS due,
+               at_risk_at AS risk
         FROM requests
         WHERE state <> 'resolved' AND at_risk_at <= $2 AND opened_at <= $2
           AND (accepted_at IS NULL OR accepted_at <= $2)
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
-        UNION ALL
-        SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
-               LEAST(first_due_at, resolve_due_at), LEAST(first_at_risk_at, resolve_at_risk_at)
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')),
+    requests_accepted_since AS NOT MATERIALIZED (
+        SELECT 'request' AS kind, id, team_key, priority AS label, account_key,
+               assignee_key AS person, accepted_at AS first_at,
+               LEAST(first_due_at, resolve_due_at) AS due,
+               LEAST(first_at_risk_at, resolve_at_risk_at) AS risk
         FROM requests
         WHERE accepted_at > $2 AND state <> 'resolved' AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
-        UNION ALL
-        SELECT 'request', id, team_key, priority, account_key, assignee_key, accepted_at,
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')),
+    requests_resolved_since AS NOT MATERIALIZED (
+        SELECT 'request' AS kind, id, team_key, priority AS label, account_key,
+               assignee_key AS person, accepted_at AS first_at,
                LEAST(CASE WHEN accepted_at IS NULL OR accepted_at > $2
-                          THEN first_due_at END, resolve_due_at),
+                          THEN first_due_at END, resolve_due_at) AS due,
                LEAST(CASE WHEN accepted_at IS NULL OR accepted_at > $2
-                          THEN first_at_risk_at END, resolve_at_risk_at)
+                          THEN first_at_risk_at END, resolve_at_risk_at) AS risk
         FROM requests
         WHERE resolved_at > $2 AND opened_at <= $2
           AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
-          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')
-        UNION ALL
+          AND id NOT IN (SELECT id FROM changed WHERE kind = 'request')),
+    changed_open AS NOT MATERIALIZED (
         SELECT kind, id, team_key, label, account_key, person, first_at, due, risk
         FROM changed
         WHERE open AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
+    open_at AS (
+        SELECT * FROM escalations_now
+        UNION ALL SELECT * FROM escalations_acknowledged_since
+        UNION ALL SELECT * FROM escalations_resolved_since
+        UNION ALL SELECT * FROM requests_now
+        UNION ALL SELECT * FROM requests_accepted_since
+        UNION ALL SELECT * FROM requests_resolved_since
+        UNION ALL SELECT * FROM changed_open),
     as_of AS NOT MATERIALIZED (
         SELECT * FROM open_at WHERE risk <= $2 OR due <= $2)";
+
+/// The parts of `OPEN_AT`'s `open_at`, each a CTE with its columns. The items open now,
+/// as projected: each read by range from the open items' index by (team, deadline).
+const OPEN_NOW_PARTS: [&str; 2] = ["escalations_now", "requests_now"];
+/// The other parts: items that changed after `$2`, read by when they changed (none for a
+/// live slot; for a replay, everything resolved or acknowledged since).
+const OPEN_SINCE_PARTS: [&str; 5] = [
+    "escalations_acknowledged_since",
+    "escalations_resolved_since",
+    "requests_accepted_since",
+    "requests_resolved_since",
+    "changed_open",
+];
+
+/// What `as_of` keeps of `open_at`: at risk or breached at `$2`.
+const AS_OF: &str = "(risk <= $2 OR due <= $2)";
 
 /// The SLA digest's counts per team at `at`: at risk (not breached), breached after
 /// `new_since`, and older breaches by age (`age_bounds`: the instants one day, seven days
@@ -862,8 +898,14 @@ pub struct AttentionRow {
 
 /// Items open at `at` that someone should act on: at risk or breached then (owned or not),
 /// or waiting for their owner to acknowledge / accept, and onboarding steps due before
-/// `day_end` (the end of the digest's local day); at most `limit` per team, nearest deadline
-/// first, each row with its team's total.
+/// `day_end` (the end of the digest's local day); for each of `teams`, at most `limit`,
+/// nearest deadline first, each row with its team's total.
+///
+/// Per team, not grouped: each team's count reads its range of the (team, deadline)
+/// indexes once, and its first `limit` items are the first entries of those ranges
+/// (`OPEN_NOW_PARTS`, each limited on its own and merged), so the tens of thousands of old
+/// breaches a large history holds are counted but never sorted or copied. What changed
+/// since `at` (`OPEN_SINCE_PARTS`, `waiting`, the onboardings) is read once for all teams.
 pub async fn attention(
     executor: impl PgExecutor<'_>,
     teams: &[String],
@@ -872,11 +914,27 @@ pub async fn attention(
     limit: i64,
 ) -> sqlx::Result<Vec<AttentionRow>> {
     let onboardings_then = onboardings_then("$6");
+    // Each part open now, of the team `t`: counted, and its first `$4` by deadline.
+    let counts = OPEN_NOW_PARTS.map(|part| {
+        format!("(SELECT count(*) FROM {part} p WHERE p.team_key = t.team_key AND {AS_OF})")
+    });
+    let firsts = OPEN_NOW_PARTS.map(|part| {
+        format!(
+            "(SELECT kind, id, person, label, account_key, due, false AS waiting FROM {part} p
+              WHERE p.team_key = t.team_key AND {AS_OF} ORDER BY due, kind, id LIMIT $4)"
+        )
+    });
+    let since = OPEN_SINCE_PARTS.map(|part| format!("SELECT * FROM {part} WHERE {AS_OF}"));
+    let (counts, firsts, since) =
+        (counts.join("\n + "), firsts.join("\n UNION ALL "), since.join("\n UNION ALL "));
     let sql = format!(
         "WITH {OPEN_AT}, {onboardings_then},
+         -- The parts of `as_of` that changed since `$2`, for all teams at once.
+         since AS MATERIALIZED ({since}),
          -- Open and not acknowledged / accepted by their owner, not yet at risk (those are
-         -- in `as_of`): what the state says now, for items unchanged since `$2`.
-         waiting AS (
+         -- in `as_of`): what the state says now, for items unchanged since `$2`. A few per
+         -- team, read once for all teams.
+         waiting AS MATERIALIZED (
              SELECT 'escalation' AS kind, id, team_key, owner_key AS person,
                     severity AS label, account_key, due_at AS due
              FROM escalations
@@ -898,41 +956,47 @@ pub async fn attention(
              WHERE open AND first_at IS NULL AND person IS NOT NULL
                AND (risk IS NULL OR risk > $2)
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
-         flagged AS MATERIALIZED (
-             SELECT kind, id, team_key, person, label, account_key,
-                    CASE WHEN due <= $2 THEN 'breached' ELSE 'at_risk' END AS reason, due
-             FROM as_of
-             UNION ALL
-             SELECT kind, id, team_key, person, label, account_key, 'waiting', due
-             FROM waiting
-             UNION ALL
-             -- Onboarding steps due by the end of the local day (or past due), under the
-             -- step's named owner (none: the team's): the onboardings unchanged since `$2`
-             -- as projected, those changed since as they stood then (`$6`).
-             SELECT 'onboarding', id, team_key, current_owner, coalesce(current_step, ''),
-                    account_key, CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
-                    due_at
+         -- Onboarding steps due by the end of the local day (or past due), under the
+         -- step's named owner (none: the team's): the onboardings unchanged since `$2`
+         -- as projected, those changed since as they stood then (`$6`).
+         onboarding_due AS MATERIALIZED (
+             SELECT 'onboarding' AS kind, id, team_key, current_owner AS person,
+                    coalesce(current_step, '') AS label, account_key, due_at AS due
              FROM onboardings
              WHERE state = 'onboarding' AND due_at < $5 AND opened_at <= $2
                AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))
                AND id NOT IN (SELECT id FROM onboardings_then)
              UNION ALL
              SELECT 'onboarding', id, team_key, current_owner, coalesce(current_step, ''),
-                    account_key, CASE WHEN due_at <= $2 THEN 'breached' ELSE 'at_risk' END,
-                    due_at
+                    account_key, due_at
              FROM onboardings_then
              WHERE state = 'onboarding' AND due_at < $5
-               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1))),
-         -- Each team's total, then its first `$3` by a top-N scan per team: ranking every
-         -- flagged row with a window sorted them all (tens of thousands of old breaches at
-         -- a million items, spilled to disk).
-         totals AS (
-             SELECT team_key, count(*) AS team_total FROM flagged GROUP BY team_key)
+               AND (cardinality($1::text[]) = 0 OR team_key = ANY($1)))
          SELECT f.kind, f.id, t.team_key, f.person, f.label || ' ' || f.account_key AS label,
-                f.reason, f.due, t.team_total
-         FROM totals t
+                CASE WHEN f.waiting THEN 'waiting'
+                     WHEN f.due <= $2 THEN 'breached' ELSE 'at_risk' END AS reason,
+                f.due, c.team_total
+         FROM unnest($1::text[]) AS t(team_key)
+         -- `OFFSET 0` keeps the counts a subquery run once per team, not once per row.
          CROSS JOIN LATERAL (
-             SELECT * FROM flagged WHERE flagged.team_key = t.team_key
+             SELECT {counts}
+                  + (SELECT count(*) FROM since s WHERE s.team_key = t.team_key)
+                  + (SELECT count(*) FROM waiting w WHERE w.team_key = t.team_key)
+                  + (SELECT count(*) FROM onboarding_due o WHERE o.team_key = t.team_key)
+                    AS team_total
+             OFFSET 0) AS c
+         CROSS JOIN LATERAL (
+             SELECT * FROM (
+                 {firsts}
+                 UNION ALL
+                 SELECT kind, id, person, label, account_key, due, false FROM since s
+                 WHERE s.team_key = t.team_key
+                 UNION ALL
+                 SELECT kind, id, person, label, account_key, due, true FROM waiting w
+                 WHERE w.team_key = t.team_key
+                 UNION ALL
+                 SELECT kind, id, person, label, account_key, due, false FROM onboarding_due o
+                 WHERE o.team_key = t.team_key) AS u
              ORDER BY due NULLS LAST, kind, id LIMIT $4) AS f
          ORDER BY t.team_key, f.due NULLS LAST, f.kind, f.id"
     );

@@ -6,9 +6,13 @@
 //! Fixture rows carry the projected columns the digests read (each clock's deadline beside
 //! the running one), as the services' projection writes them.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
+use steward::config::TeamConfig;
 use steward::domain::digest::DigestKind;
-use steward::domain::digest::report::{KpiReport, Report, SlaReport};
+use steward::domain::digest::report::{AttentionReason, KpiReport, Report, SlaReport};
+use steward::domain::ids::TeamKey;
 use steward::domain::messages::digest::BODY_BUDGET;
 use steward::services::digests::{compute, definition, render};
 
@@ -566,4 +570,70 @@ async fn a_long_standup_stays_within_its_budget_and_says_how_many_more() {
     assert!(text.contains(&format!("  … and {} more", 60 - listed)), "{text}");
     assert!(text.chars().count() <= BODY_BUDGET, "{} characters", text.chars().count());
     assert!(!text.contains("breached, breached"), "{text}");
+}
+
+#[tokio::test]
+async fn the_standup_counts_and_cuts_each_team_on_its_own_nearest_deadline_first() {
+    let mut settings = settings_with(
+        vec![digest("standup", DigestKind::Standup, "0 9 * * *", chrono_tz::Europe::London)],
+        "2h",
+    );
+    settings.teams.push(TeamConfig {
+        key: TeamKey::parse("accounts-amer").unwrap(),
+        name: "Accounts Americas".into(),
+        time_zone: chrono_tz::America::New_York,
+        channels: BTreeMap::new(),
+        hours: None,
+        holidays: Vec::new(),
+    });
+    let app = TestApp::spawn_with(settings).await;
+    let now = app.now();
+    // EMEA: 30 breached (acknowledge due 15 minutes after opening, 10 hours ago), written
+    // out of deadline order, so that neither id nor insertion order is the answer.
+    let mut emea = Vec::new();
+    for i in 0..30 {
+        let opened = now - Duration::hours(10) - Duration::minutes((i * 7) % 30);
+        let id =
+            put(&app, None, "accounts-emea", Fixture::opened(opened, Duration::hours(8))).await;
+        emea.push((opened, id));
+    }
+    // Americas: two breached, one at risk (acknowledge due in 3 minutes) and one waiting on
+    // its owner (not yet at risk), written newest first.
+    let mut amer = Vec::new();
+    for minutes_ago in [2, 12, 60, 180] {
+        let opened = now - Duration::minutes(minutes_ago);
+        amer.push(
+            put(&app, None, "accounts-amer", Fixture::opened(opened, Duration::hours(8))).await,
+        );
+    }
+    let report = match compute(&app.services, &definition(&app.services, "standup").unwrap(), now)
+        .await
+        .unwrap()
+    {
+        Report::Standup(report) => report,
+        other => panic!("not a standup: {other:?}"),
+    };
+    let team = |key: &str| report.teams.iter().find(|t| t.team == key).unwrap();
+
+    let emea_team = team("accounts-emea");
+    assert_eq!(emea_team.attention.total, 30);
+    emea.sort();
+    let nearest: Vec<i64> = emea.iter().take(25).map(|(_, id)| *id).collect();
+    let listed: Vec<i64> = emea_team.attention.items.iter().map(|a| a.id).collect();
+    assert_eq!(listed, nearest, "the 25 nearest deadlines, nearest first");
+    assert!(emea_team.attention.items.iter().all(|a| a.reason == AttentionReason::Breached));
+
+    let amer_team = team("accounts-amer");
+    assert_eq!(amer_team.attention.total, 4);
+    let listed: Vec<(i64, AttentionReason)> =
+        amer_team.attention.items.iter().map(|a| (a.id, a.reason)).collect();
+    assert_eq!(
+        listed,
+        vec![
+            (amer[3], AttentionReason::Breached),
+            (amer[2], AttentionReason::Breached),
+            (amer[1], AttentionReason::AtRisk),
+            (amer[0], AttentionReason::WaitingOnYou),
+        ]
+    );
 }

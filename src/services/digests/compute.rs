@@ -186,12 +186,19 @@ async fn standup(
     let tomorrow = today.succ_opt().unwrap_or(today).and_time(NaiveTime::MIN).and_utc();
     let (changed, onboardings) =
         tokio::try_join!(changed_since(pool, at), onboardings_changed_since(pool, at))?;
+    // The teams the standup shows, named: the attention list is counted and cut per team.
+    let covered: Vec<String> = services
+        .directory
+        .teams()
+        .filter(|t| definition.covers(&t.key))
+        .map(|t| t.key.as_str().to_owned())
+        .collect();
     let (days, attention, (approvals, approvals_per_team), incidents) = tokio::try_join!(
         store::day_per_person(pool, teams, midnight(yesterday), midnight(today)),
         // "Due today" is the digest's local calendar day, to its next local midnight.
         store::attention(
             pool,
-            teams,
+            &covered,
             (at, &changed, &onboardings),
             midnight(today.succ_opt().unwrap_or(today)),
             ATTENTION_LIMIT
