@@ -132,6 +132,14 @@ pub(crate) trait Workflow {
         now: DateTime<Utc>,
     ) -> Result<Change<Self::Item>, AppError>;
 
+    /// Whether `action` runs under the item's row lock rather than being decided again when
+    /// someone wrote first: one that creates other items (a war room's incident), so that
+    /// racing clicks wait for the first instead of each reserving an id that the losers
+    /// would leave unused (a gap in the numbers people see).
+    fn locks(_action: &Self::Action) -> bool {
+        false
+    }
+
     /// What the clicker is told once it is saved.
     fn done(setup: &Setup, action: &Self::Action, saved: &Self::Item) -> String;
 
@@ -184,10 +192,13 @@ pub(crate) async fn handle_click<W: Workflow>(
     let (actor, now) = (event.actor, event.now);
     let action = W::decode(setup, &action_ref.verb, typed.map(str::trim).unwrap_or(""))?;
     // Read without a lock: the save writes the row only if it is still this version (see
-    // `storage::Tx`), else the whole event is decided again.
-    let current: W::Item = storage::items::get(tx.read().await?, action_ref.id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
+    // `storage::Tx`), else the whole event is decided again. An action that says it locks
+    // waits for the row instead.
+    let read = match W::locks(&action) {
+        true => storage::items::get_for_update(tx.conn().await?, action_ref.id).await,
+        false => storage::items::get(tx.read().await?, action_ref.id).await,
+    };
+    let current: W::Item = read?.ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
     if action_ref.version != current.version() {
         // The card was out of date (someone else acted first). If the action makes no sense
         // any more, say why; otherwise show the current card to decide again.

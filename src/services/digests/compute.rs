@@ -188,6 +188,7 @@ async fn standup(
         tokio::try_join!(changed_since(pool, at), onboardings_changed_since(pool, at))?;
     // The teams the standup shows, named: the attention list is counted and cut per team.
     let covered: Vec<String> = services
+        .setup()
         .directory
         .teams()
         .filter(|t| definition.covers(&t.key))

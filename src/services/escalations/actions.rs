@@ -57,6 +57,10 @@ impl Workflow for Escalations {
         })
     }
 
+    fn locks(action: &EscalationAction) -> bool {
+        matches!(action, EscalationAction::OpenWarRoom)
+    }
+
     fn unknown(id: i64) -> String {
         text::unknown_escalation(id)
     }
@@ -127,9 +131,8 @@ impl Workflow for Escalations {
                 change.messages.extend(direct_message(setup, next, to, dm, what, now));
             }
             EscalationAction::OpenWarRoom => {
-                // The escalation is written only if still the version read: of concurrent
-                // clicks one declares; the others' whole units (incident included) are
-                // rolled back and decided again, seeing its war room.
+                // Under the escalation's row lock (`locks`): concurrent clicks declare one
+                // incident, and the others then see its war room.
                 let before = &change.before;
                 let incident = crate::services::incidents::declare_for_escalation(
                     setup, tx, effects, actor, before, now,
