@@ -10,17 +10,27 @@ use crate::domain::credit::{Credit, CreditState, RecentCredit};
 use crate::domain::money::Currency;
 use crate::domain::page::{Listing, Page};
 
-/// Serialises authority checks of one approver until the transaction ends, so two approvals
-/// of different requests by the same person cannot both fit the last of a monthly limit.
-pub async fn lock_authority(conn: &mut PgConnection, approver: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('credit-authority:' || $1, 0))")
+/// Takes the approver's authority lock until the transaction ends, then sums their authority
+/// approvals in `currency` within `[from, to)` as they stand once it is granted: two
+/// approvals of different requests by the same person cannot both fit the last of a monthly
+/// limit. One round trip (see the `locked_authority_used` migration).
+pub async fn lock_authority_and_sum(
+    conn: &mut PgConnection,
+    approver: &str,
+    currency: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Decimal> {
+    sqlx::query_scalar("SELECT steward_locked_authority_used($1, $2, $3, $4)")
         .bind(approver)
-        .execute(conn)
+        .bind(currency)
+        .bind(from)
+        .bind(to)
+        .fetch_one(conn)
         .await
-        .map(|_| ())
 }
 
-/// Sum of the approver's authority approvals in `currency` within `[from, to)`.
+/// Sum of the approver's authority approvals (no lock: for explaining, not deciding) in `currency` within `[from, to)`.
 pub async fn approved_sum(
     conn: &mut PgConnection,
     approver: &str,

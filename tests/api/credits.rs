@@ -158,6 +158,46 @@ async fn the_monthly_limit_counts_in_the_approvers_zone_and_rolls_over_at_their_
     assert_eq!(text_of(&app.click("sam", "cr:11:approve:v1", None).await), "Credit #11 approved.");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_approver_approving_at_once_requests_that_only_fit_one_at_a_time_approves_one() {
+    let app = TestApp::spawn().await;
+    app.clock.set(at("2026-11-10T10:00:00Z"));
+    // 4,500.00 of sam's 5,000.00 a month used: any one more 500 fits, two do not.
+    for id in 1..=9 {
+        app.command("alice", "/credit ACME-1042 500 USD goodwill").await;
+        let reply = app.click("sam", &format!("cr:{id}:approve:v1"), None).await;
+        assert_eq!(text_of(&reply), format!("Credit #{id} approved."));
+    }
+    for _ in 10..=13 {
+        app.command("alice", "/credit ACME-1042 500 USD goodwill").await;
+    }
+    let clicks = (10..=13).map(|id| {
+        let services = app.services.clone();
+        let action = format!("cr:{id}:approve:v1");
+        let inbound = steward::domain::inbound::Inbound {
+            dedupe_key: format!("sam:{action}"),
+            platform: steward::domain::ids::Platform::Console,
+            workspace: None,
+            actor: "sam".to_owned(),
+            channel: "emea-ops".into(),
+            kind: steward::domain::inbound::InboundKind::Action { action },
+        };
+        tokio::spawn(async move { text_of(&services.handle_inbound(inbound).await) })
+    });
+    let replies: Vec<String> = join_all(clicks).await.into_iter().map(Result::unwrap).collect();
+    let approved = replies.iter().filter(|r| r.ends_with("approved.")).count();
+    assert_eq!(approved, 1, "{replies:#?}");
+    let refused = replies.iter().filter(|r| r.starts_with("This would exceed your monthly limit"));
+    assert_eq!(refused.count(), 3, "{replies:#?}");
+    let used: rust_decimal::Decimal = sqlx::query_scalar(
+        "SELECT sum(amount) FROM credit_approvals WHERE approver = 'sam' AND currency = 'USD'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(used, rust_decimal::Decimal::new(5000_00, 2));
+}
+
 #[tokio::test]
 async fn two_levels_above_the_threshold_and_an_edit_after_the_first_approval_restarts_the_chain() {
     let app = TestApp::spawn().await;

@@ -77,9 +77,8 @@ impl Workflow for Credits {
         let uses_authority = *action == CreditAction::Approve && level.authority;
         let (who, payload) = (actor.key.as_str(), &current.payload);
         if uses_authority {
-            storage::credits::lock_authority(tx.conn().await?, who).await?;
             let (from, to) = month_bounds(now, actor.time_zone);
-            let used = storage::credits::approved_sum(
+            let used = storage::credits::lock_authority_and_sum(
                 tx.conn().await?,
                 who,
                 payload.currency.code(),
@@ -128,8 +127,9 @@ impl Workflow for Credits {
         let days = setup.settings.credits.recent_days;
         let since = now - Duration::days(i64::from(days));
         let account = c.account.as_str();
+        // Display only: outside the transaction when none is open (a new request's card).
         let recent = storage::credits::recent_for_account(
-            tx.conn().await?,
+            tx.read().await?,
             account,
             since,
             c.id,
