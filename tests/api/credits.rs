@@ -195,7 +195,7 @@ async fn one_approver_approving_at_once_requests_that_only_fit_one_at_a_time_app
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(used, rust_decimal::Decimal::new(5000_00, 2));
+    assert_eq!(used, rust_decimal::Decimal::new(500_000, 2));
 }
 
 #[tokio::test]
