@@ -21,16 +21,11 @@ pub async fn lock_authority_and_sum(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> sqlx::Result<Decimal> {
-    sqlx::query_scalar("SELECT steward_locked_authority_used($1, $2, $3, $4)")
-        .bind(approver)
-        .bind(currency)
-        .bind(from)
-        .bind(to)
-        .fetch_one(conn)
-        .await
+    let sql = "SELECT steward_locked_authority_used($1, $2, $3, $4)";
+    usage(conn, sql, approver, currency, from, to).await
 }
 
-/// Sum of the approver's authority approvals (no lock: for explaining, not deciding) in `currency` within `[from, to)`.
+/// The same sum without the lock: for explaining a limit, not for deciding within it.
 pub async fn approved_sum(
     conn: &mut PgConnection,
     approver: &str,
@@ -38,16 +33,20 @@ pub async fn approved_sum(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> sqlx::Result<Decimal> {
-    sqlx::query_scalar(
-        "SELECT coalesce(sum(amount), 0) FROM credit_approvals
-         WHERE approver = $1 AND currency = $2 AND decided_at >= $3 AND decided_at < $4",
-    )
-    .bind(approver)
-    .bind(currency)
-    .bind(from)
-    .bind(to)
-    .fetch_one(conn)
-    .await
+    let sql = "SELECT coalesce(sum(amount), 0) FROM credit_approvals
+               WHERE approver = $1 AND currency = $2 AND decided_at >= $3 AND decided_at < $4";
+    usage(conn, sql, approver, currency, from, to).await
+}
+
+async fn usage(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    approver: &str,
+    currency: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Decimal> {
+    sqlx::query_scalar(sql).bind(approver).bind(currency).bind(from).bind(to).fetch_one(conn).await
 }
 
 /// Records an approval that used authority (`amount` is the magnitude).
