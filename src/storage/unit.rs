@@ -79,11 +79,6 @@ impl Tx {
         connection(&mut self.state, &self.pool).await
     }
 
-    /// Whether the transaction is open (a statement has needed it).
-    pub fn is_open(&self) -> bool {
-        matches!(self.state, State::Open(_))
-    }
-
     pub async fn commit(self) -> sqlx::Result<()> {
         match self.state {
             State::Open(tx) => tx.commit().await,
