@@ -126,14 +126,8 @@ async fn credit(
             } else {
                 // The month is the approver's own, as when they approve.
                 let (from, to) = month_bounds(event.now, person.time_zone);
-                let used = storage::credits::approved_sum(
-                    tx.conn().await?,
-                    person.key.as_str(),
-                    currency.code(),
-                    from,
-                    to,
-                )
-                .await?;
+                let (who, code) = (person.key.as_str(), currency.code());
+                let used = storage::authority::used(tx.read().await?, who, code, from, to).await?;
                 let checked =
                     check_authority(&policy.authority, person, level, amount, currency, used);
                 match (checked, policy.authority.limit_for(person, &level.roles, currency)) {

@@ -1,76 +1,15 @@
-//! Credit requests: lists, the card's recent credits, and the approvals that count against
-//! monthly authority. Rows are read and written by the kernel's `storage::items`.
+//! Credit requests: lists and the card's recent credits. Rows are read and written by the
+//! kernel's `storage::items`; the approvals that count against monthly authority by
+//! `storage::authority`.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::PgExecutor;
 
 use super::items::{PagedRow, decode_page};
 use crate::domain::credit::{Credit, CreditState, RecentCredit};
 use crate::domain::money::Currency;
 use crate::domain::page::{Listing, Page};
-
-/// Takes the approver's authority lock until the transaction ends, then sums their authority
-/// approvals in `currency` within `[from, to)` as they stand once it is granted: two
-/// approvals of different requests by the same person cannot both fit the last of a monthly
-/// limit. One round trip (see the `locked_authority_used` migration).
-pub async fn lock_authority_and_sum(
-    conn: &mut PgConnection,
-    approver: &str,
-    currency: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> sqlx::Result<Decimal> {
-    let sql = "SELECT steward_locked_authority_used($1, $2, $3, $4)";
-    usage(conn, sql, approver, currency, from, to).await
-}
-
-/// The same sum without the lock: for explaining a limit, not for deciding within it.
-pub async fn approved_sum(
-    conn: &mut PgConnection,
-    approver: &str,
-    currency: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> sqlx::Result<Decimal> {
-    let sql = "SELECT coalesce(sum(amount), 0) FROM credit_approvals
-               WHERE approver = $1 AND currency = $2 AND decided_at >= $3 AND decided_at < $4";
-    usage(conn, sql, approver, currency, from, to).await
-}
-
-async fn usage(
-    conn: &mut PgConnection,
-    sql: &'static str,
-    approver: &str,
-    currency: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> sqlx::Result<Decimal> {
-    sqlx::query_scalar(sql).bind(approver).bind(currency).bind(from).bind(to).fetch_one(conn).await
-}
-
-/// Records an approval that used authority (`amount` is the magnitude).
-pub async fn record_approval(
-    conn: &mut PgConnection,
-    credit_id: i64,
-    approver: &str,
-    currency: &str,
-    amount: Decimal,
-    at: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO credit_approvals (credit_id, approver, currency, amount, decided_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(credit_id)
-    .bind(approver)
-    .bind(currency)
-    .bind(amount)
-    .bind(at)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
 
 /// The account's other requests since `since`, newest first: the summary columns only, so
 /// that rendering a card never loads other requests' documents.

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 
+use super::authority::AuthorityClaim;
 use super::items::ItemWrite;
 use super::jobs::NewJob;
 use super::outbox::NewOutboxMessage;
@@ -20,11 +21,15 @@ use crate::domain::audit::AuditRecord;
 use crate::domain::audit_key::AuditKeys;
 use crate::domain::reply::{Message, Reply};
 
-/// Everything a transition writes: its item rows, audit records, messages, timers.
+/// Everything a transition writes: its item rows, authority claim, audit records, messages,
+/// timers.
 #[derive(Debug)]
 pub struct Effects {
     /// Item rows to insert or compare-and-set, at most one write per item.
     pub items: Vec<ItemWrite>,
+    /// An approval's claim on its approver's monthly authority, compare-and-set like the
+    /// item rows.
+    pub authority: Option<AuthorityClaim>,
     /// Chained records for subjects whose chain head lives in their own row.
     pub audit: Vec<AuditRecord>,
     pub outbox: Vec<NewOutboxMessage>,
@@ -42,6 +47,7 @@ impl Effects {
     pub fn new(keys: Arc<AuditKeys>) -> Effects {
         Effects {
             items: Vec::new(),
+            authority: None,
             audit: Vec::new(),
             outbox: Vec::new(),
             jobs: Vec::new(),
@@ -74,6 +80,11 @@ impl Effects {
         self.items.iter().any(|w| w.kind == kind && w.id == id)
     }
 
+    /// Adds an approval's claim on authority (one per write set: one approval per click).
+    pub fn claim_authority(&mut self, claim: AuthorityClaim) {
+        self.authority = Some(claim);
+    }
+
     pub fn send(&mut self, message: NewOutboxMessage) {
         self.outbox.push(message);
     }
@@ -84,6 +95,7 @@ impl Effects {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+            && self.authority.is_none()
             && self.audit.is_empty()
             && self.outbox.is_empty()
             && self.jobs.is_empty()
@@ -188,10 +200,17 @@ async fn write_statement(
         first += item.parameters();
         held.push(format!("(SELECT count(*) FROM {name})"));
     }
+    let claim = effects.authority.as_ref();
+    if claim.is_some() {
+        held.push("(SELECT count(*) FROM claim_total)".to_owned());
+    }
     let all_held = match held.len() {
         0 => None,
         n => Some(format!("{} = {n}", held.join(" + "))),
     };
+    if let (Some(_), Some(held)) = (claim, &all_held) {
+        parts.extend(AuthorityClaim::ctes(first, held));
+    }
     if inbox.is_some() {
         parts.push(
             "inbox_row AS (
@@ -318,8 +337,12 @@ async fn write_statement(
     for item in &effects.items {
         query = item.bind(query);
     }
+    if let Some(claim) = claim {
+        query = claim.bind(query);
+    }
     query.fetch_one(conn).await.map(|_| ())
 }
 
-/// The parameters every shape binds (`$1` … `$33`); the item writes' follow.
+/// The parameters every shape binds (`$1` … `$33`); the item writes' follow, then the
+/// authority claim's.
 const FIXED_PARAMETERS: usize = 33;

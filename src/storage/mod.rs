@@ -6,6 +6,7 @@ pub mod access_reviews;
 pub mod audit_checkpoints;
 pub mod audit_log;
 pub mod audit_trail;
+pub mod authority;
 pub mod bench;
 pub mod credits;
 pub mod digests;

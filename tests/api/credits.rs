@@ -158,11 +158,10 @@ async fn the_monthly_limit_counts_in_the_approvers_zone_and_rolls_over_at_their_
     assert_eq!(text_of(&app.click("sam", "cr:11:approve:v1", None).await), "Credit #11 approved.");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_approver_approving_at_once_requests_that_only_fit_one_at_a_time_approves_one() {
-    let app = TestApp::spawn().await;
+/// sam approves nine 500.00 credits in November (4,500.00 of his 5,000.00 a month), then
+/// four more at once, of which any one fits and two do not. Returns the four replies.
+async fn sam_approves_four_at_once_after_nine(app: &TestApp, before_the_four: &str) -> Vec<String> {
     app.clock.set(at("2026-11-10T10:00:00Z"));
-    // 4,500.00 of sam's 5,000.00 a month used: any one more 500 fits, two do not.
     for id in 1..=9 {
         app.command("alice", "/credit ACME-1042 500 USD goodwill").await;
         let reply = app.click("sam", &format!("cr:{id}:approve:v1"), None).await;
@@ -171,6 +170,7 @@ async fn one_approver_approving_at_once_requests_that_only_fit_one_at_a_time_app
     for _ in 10..=13 {
         app.command("alice", "/credit ACME-1042 500 USD goodwill").await;
     }
+    sqlx::query(sqlx::AssertSqlSafe(before_the_four)).execute(&app.pool).await.unwrap();
     let clicks = (10..=13).map(|id| {
         let services = app.services.clone();
         let action = format!("cr:{id}:approve:v1");
@@ -184,18 +184,43 @@ async fn one_approver_approving_at_once_requests_that_only_fit_one_at_a_time_app
         };
         tokio::spawn(async move { text_of(&services.handle_inbound(inbound).await) })
     });
-    let replies: Vec<String> = join_all(clicks).await.into_iter().map(Result::unwrap).collect();
+    join_all(clicks).await.into_iter().map(Result::unwrap).collect()
+}
+
+/// One approved, three refused on the limit, and both the recorded approvals and sam's
+/// running total at exactly the limit.
+async fn assert_one_of_four_approved(app: &TestApp, replies: &[String]) {
     let approved = replies.iter().filter(|r| r.ends_with("approved.")).count();
     assert_eq!(approved, 1, "{replies:#?}");
     let refused = replies.iter().filter(|r| r.starts_with("This would exceed your monthly limit"));
     assert_eq!(refused.count(), 3, "{replies:#?}");
-    let used: rust_decimal::Decimal = sqlx::query_scalar(
-        "SELECT sum(amount) FROM credit_approvals WHERE approver = 'sam' AND currency = 'USD'",
+    let (recorded, total): (rust_decimal::Decimal, rust_decimal::Decimal) = sqlx::query_as(
+        "SELECT (SELECT sum(amount) FROM credit_approvals
+                 WHERE approver = 'sam' AND currency = 'USD'),
+                (SELECT used FROM authority_usage WHERE approver = 'sam' AND currency = 'USD')",
     )
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(used, rust_decimal::Decimal::new(500_000, 2));
+    assert_eq!(recorded, rust_decimal::Decimal::new(500_000, 2));
+    assert_eq!(total, recorded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_approver_approving_at_once_requests_that_only_fit_one_at_a_time_approves_one() {
+    let app = TestApp::spawn().await;
+    // The four race on the month's running total (compare-and-set in their write sets).
+    let replies = sam_approves_four_at_once_after_nine(&app, "SELECT 1").await;
+    assert_one_of_four_approved(&app, &replies).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn approvals_recorded_before_the_running_total_count_and_racing_first_claims_approve_one() {
+    let app = TestApp::spawn().await;
+    // As after upgrading a database whose approvals predate the running totals: the four
+    // read the month's sum, and race to insert the total.
+    let replies = sam_approves_four_at_once_after_nine(&app, "DELETE FROM authority_usage").await;
+    assert_one_of_four_approved(&app, &replies).await;
 }
 
 #[tokio::test]

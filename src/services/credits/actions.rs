@@ -1,5 +1,5 @@
 //! The credit workflow as the kernel sees it: clicked verbs, four eyes and authority checked
-//! server-side under the row lock, the decision, and the card with the account's recent
+//! server-side on what is stored, the decision, and the card with the account's recent
 //! credits. Seeing a button grants nothing: everything is checked here.
 
 use chrono::{DateTime, Duration, Utc};
@@ -15,6 +15,7 @@ use crate::domain::reply::Card;
 use crate::services::Setup;
 use crate::services::error::AppError;
 use crate::services::items::{Change, Workflow};
+use crate::storage::authority::AuthorityClaim;
 use crate::storage::effects::Effects;
 use crate::storage::{self, Tx};
 
@@ -65,43 +66,39 @@ impl Workflow for Credits {
     async fn transition(
         setup: &Setup,
         tx: &mut Tx,
-        _effects: &mut Effects,
+        effects: &mut Effects,
         actor: &Person,
         current: Credit,
         action: &CreditAction,
         now: DateTime<Utc>,
     ) -> Result<Change<Credit>, AppError> {
         let level = current.check_decider(actor).map_err(|r| refused(setup, actor, r))?.clone();
-        // Read what the decision needs (authority used this month, under a per-approver lock
-        // so two approvals cannot both fit the last of a limit), decide, then write.
+        // Read the authority used this month, decide, then claim the amount in the write
+        // set, which holds only if the total is still the one read: two approvals cannot
+        // both fit the last of a limit (the loser is decided again on the new total).
         let uses_authority = *action == CreditAction::Approve && level.authority;
         let (who, payload) = (actor.key.as_str(), &current.payload);
+        let mut claim = None;
         if uses_authority {
             let (from, to) = month_bounds(now, actor.time_zone);
-            let used = storage::credits::lock_authority_and_sum(
-                tx.conn().await?,
-                who,
-                payload.currency.code(),
+            let currency = payload.currency.code();
+            let read = storage::authority::used(tx.read().await?, who, currency, from, to).await?;
+            let matrix = &setup.policies.credit.authority;
+            check_authority(matrix, actor, &level, payload.amount, &payload.currency, read)
+                .map_err(|r| refused(setup, actor, r))?;
+            claim = Some(AuthorityClaim {
+                credit_id: current.id,
+                approver: who.to_owned(),
+                currency: currency.to_owned(),
                 from,
                 to,
-            )
-            .await?;
-            let matrix = &setup.policies.credit.authority;
-            check_authority(matrix, actor, &level, payload.amount, &payload.currency, used)
-                .map_err(|r| refused(setup, actor, r))?;
+                amount: payload.amount.abs(),
+                read,
+            });
         }
         let next = current.decide(actor, action, now).map_err(|r| refused(setup, actor, r))?;
-        if uses_authority {
-            let (currency, magnitude) = (payload.currency.code(), payload.amount.abs());
-            storage::credits::record_approval(
-                tx.conn().await?,
-                current.id,
-                who,
-                currency,
-                magnitude,
-                now,
-            )
-            .await?;
+        if let Some(claim) = claim {
+            effects.claim_authority(claim);
         }
         let mut change = Change::new(current, next, actor.key.to_string(), action.verb());
         let line = text::decision_line(action, &actor.display_name, &change.after);
