@@ -67,7 +67,9 @@ pub(super) fn decode<T: LivingItem>(row: ItemRow) -> sqlx::Result<T> {
 /// Reserves the id of a new item (the card and the first audit record name it before the
 /// row is written).
 pub async fn next_id(executor: impl PgExecutor<'_>, kind: ItemKind) -> sqlx::Result<i64> {
-    let sql = format!("SELECT nextval(pg_get_serial_sequence('{}', 'id'))", table(kind));
+    // The sequence by name, so the plan holds its oid (`pg_get_serial_sequence` would look
+    // it up in the catalogue on every call).
+    let sql = format!("SELECT nextval('{}_id_seq'::regclass)", table(kind));
     sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(executor).await
 }
 

@@ -34,7 +34,7 @@ pub use unit::Tx;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, PgPool};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 
 /// The embedded migrations in `./migrations`, applied at start and by `steward migrate`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -44,6 +44,11 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// thousands of old breaches); 32 MB keeps them in memory. `PGOPTIONS` in the environment
 /// overrides it (e.g. `PGOPTIONS="-c work_mem=64MB"`).
 const SESSION_WORK_MEM: &str = "32MB";
+
+/// A pooled connection idle longer than this is checked (one `Sync` round trip) before it is
+/// handed out; a busier one was checked when it came back to the pool, which sqlx always
+/// does, so checking it again would only add a round trip to every unit of work.
+const RECHECK_IDLE_AFTER: Duration = Duration::from_secs(5);
 
 /// Opens a pool. Statement logging is at debug level so `info` logs stay readable.
 ///
@@ -65,6 +70,15 @@ pub async fn connect(
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= RECHECK_IDLE_AFTER {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_lazy_with(options);
     let deadline = tokio::time::Instant::now() + connect_timeout;
     loop {
