@@ -95,7 +95,7 @@ impl JobHandler for Republish {
             return Ok(());
         };
         let now = services.clock().now();
-        let card = super::mine::card(services, person, now).await.map_err(JobError::retry)?;
+        let card = super::mine::card_now(services, person, now).await.map_err(JobError::retry)?;
         let message = NewOutboxMessage {
             platform: viewer.platform.clone(),
             kind: OutboxKind::Home,

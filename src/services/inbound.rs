@@ -343,7 +343,7 @@ impl Services {
             Command::Audit { account } => audit::history(setup, tx, event, &account).await,
             Command::Digest { name } => digests::preview(self, &name).await,
             Command::Mine => {
-                let card = super::mine::card(self, event.actor, event.now).await?;
+                let card = super::mine::card(setup, tx, event.actor, event.now).await?;
                 Ok(Reply::private_card(card))
             }
             Command::Policy(question) => policy_explain::explain(setup, tx, event, &question).await,

@@ -192,7 +192,7 @@ impl SlackInbound {
         let now = services.clock().now();
         let mut card = match services.setup().directory.resolve_in(Platform::Slack, workspace, user)
         {
-            Some(person) => match crate::services::mine::card(services, person, now).await {
+            Some(person) => match crate::services::mine::card_now(services, person, now).await {
                 Ok(card) => card,
                 Err(err) => {
                     tracing::error!(error = %err, "home view not built");
