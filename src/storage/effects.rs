@@ -235,9 +235,10 @@ async fn write_statement(
     if !outbox.is_empty() {
         parts.push(
             "outbox_row AS (
-                 INSERT INTO outbox_fanouts (platforms, kinds, targets, payloads, living_keys,
-                                             dedupe_keys, not_befores, workspaces, created_at)
-                 VALUES ($17, $18, $19, $20, $21, $22, $23, $33, $1))"
+                 INSERT INTO outbox_fanouts (platforms, kinds, targets, payloads, payload_of,
+                                             living_keys, dedupe_keys, not_befores,
+                                             workspaces, created_at)
+                 VALUES ($17, $18, $19, $20, $34, $21, $22, $23, $33, $1))"
                 .to_owned(),
         );
     }
@@ -287,6 +288,7 @@ async fn write_statement(
     // Placeholders keep their numbers whichever parts are present; a part left out leaves
     // its parameters unused, and they are still bound (empty arrays, text nulls) with the
     // types sqlx declares, so every shape takes the same parameter list.
+    let payloads = SharedPayloads::of(outbox);
     let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(now);
     query = match &inbox {
         Some(i) => query
@@ -316,7 +318,7 @@ async fn write_statement(
         .bind(outbox.iter().map(|m| m.platform.as_str()).collect::<Vec<_>>())
         .bind(outbox.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>())
         .bind(outbox.iter().map(|m| m.target.as_str()).collect::<Vec<_>>())
-        .bind(outbox.iter().map(|m| Json::<&Message>(&m.message)).collect::<Vec<_>>())
+        .bind(payloads.distinct.iter().map(|m| Json::<&Message>(m)).collect::<Vec<_>>())
         .bind(outbox.iter().map(|m| m.message.living_key()).collect::<Vec<_>>())
         .bind(outbox.iter().map(|m| m.dedupe_key.as_str()).collect::<Vec<_>>())
         .bind(outbox.iter().map(|m| m.not_before).collect::<Vec<_>>())
@@ -333,7 +335,8 @@ async fn write_statement(
         )
         .bind(homes.map_or(0, |h| h.window))
         .bind(homes.map_or(now, |h| h.run_at))
-        .bind(outbox.iter().map(|m| m.workspace.as_deref()).collect::<Vec<_>>());
+        .bind(outbox.iter().map(|m| m.workspace.as_deref()).collect::<Vec<_>>())
+        .bind(payloads.of);
     for item in &effects.items {
         query = item.bind(query);
     }
@@ -343,6 +346,33 @@ async fn write_statement(
     query.fetch_one(conn).await.map(|_| ())
 }
 
-/// The parameters every shape binds (`$1` … `$33`); the item writes' follow, then the
+/// The parameters every shape binds (`$1` … `$34`); the item writes' follow, then the
 /// authority claim's.
-const FIXED_PARAMETERS: usize = 33;
+const FIXED_PARAMETERS: usize = 34;
+
+/// The write set's message payloads, each distinct one once (a credit asks every approver
+/// with the same text: one payload, not one per approver), and for each message the 1-based
+/// position of its payload, as `outbox_fanouts` stores them.
+struct SharedPayloads<'a> {
+    distinct: Vec<&'a Message>,
+    of: Vec<i32>,
+}
+
+impl<'a> SharedPayloads<'a> {
+    fn of(outbox: &'a [NewOutboxMessage]) -> SharedPayloads<'a> {
+        let mut shared =
+            SharedPayloads { distinct: Vec::new(), of: Vec::with_capacity(outbox.len()) };
+        for message in outbox {
+            // A write set holds a few distinct messages: a linear search beats hashing them.
+            let position = match shared.distinct.iter().position(|m| **m == message.message) {
+                Some(position) => position,
+                None => {
+                    shared.distinct.push(&message.message);
+                    shared.distinct.len() - 1
+                }
+            };
+            shared.of.push(position as i32 + 1);
+        }
+        shared
+    }
+}

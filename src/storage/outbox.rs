@@ -155,7 +155,8 @@ const FAN_OUT_LOCK: i64 = 0x5354_4557_4f55_5401;
 const FAN_OUT_LIMIT: i64 = 500;
 
 /// Turns the write sets in `outbox_fanouts` into outbox rows, one per message, in the order
-/// they were written; returns how many rows were made. A message whose dedupe key is already
+/// they were written (each with its payload: `payloads[payload_of[i]]`, or `payloads[i]` in
+/// rows from before payloads were shared); returns how many rows were made. A message whose dedupe key is already
 /// in the outbox is dropped, as it was when write sets inserted their messages directly.
 ///
 /// One dispatcher at a time (an advisory lock; the others go on to claim), so that rows get
@@ -183,12 +184,13 @@ pub async fn fan_out(pool: &PgPool) -> sqlx::Result<u64> {
              RETURNING *)
          INSERT INTO outbox (platform, kind, target, payload, living_key, dedupe_key,
                              not_before, workspace, created_at)
-         SELECT m.platform, m.kind, m.target, m.payload, m.living_key, m.dedupe_key,
+         SELECT m.platform, m.kind, m.target,
+                t.payloads[coalesce(m.payload_of, m.position)], m.living_key, m.dedupe_key,
                 m.not_before, m.workspace, t.created_at
          FROM taken t,
-              UNNEST(t.platforms, t.kinds, t.targets, t.payloads, t.living_keys,
+              UNNEST(t.platforms, t.kinds, t.targets, t.payload_of, t.living_keys,
                      t.dedupe_keys, t.not_befores, t.workspaces)
-                  WITH ORDINALITY AS m(platform, kind, target, payload, living_key,
+                  WITH ORDINALITY AS m(platform, kind, target, payload_of, living_key,
                                        dedupe_key, not_before, workspace, position)
          ORDER BY t.id, m.position
          ON CONFLICT (dedupe_key) DO NOTHING",

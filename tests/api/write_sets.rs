@@ -124,3 +124,67 @@ async fn an_item_saved_twice_in_one_set_is_written_once_over_the_version_read() 
     let stored: Escalation = storage::items::get(&app.pool, 1).await.unwrap().unwrap();
     assert_eq!((stored.version, stored.summary.as_str()), (read.version + 2, "the later content"));
 }
+
+/// A DM to each of `targets`, the first, third, … saying one thing and the others another.
+fn two_texts(app: &TestApp, targets: &[&str]) -> Effects {
+    let mut effects = app.services.effects();
+    for (i, target) in targets.iter().enumerate() {
+        effects.send(NewOutboxMessage {
+            platform: "console".into(),
+            kind: OutboxKind::Dm,
+            target: (*target).to_owned(),
+            message: Message::text(if i % 2 == 0 { "even" } else { "odd" }),
+            dedupe_key: format!("shared-{i}"),
+            not_before: t0(),
+            workspace: None,
+        });
+    }
+    effects
+}
+
+/// Each outbox row's target and text, in id order.
+async fn outbox_rows(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT target, payload->>'text' FROM outbox ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn messages_saying_the_same_store_their_payload_once_and_each_fans_out_with_its_own() {
+    let app = TestApp::spawn().await;
+    let targets = ["ann", "bob", "cy", "dee", "ed"];
+    let mut conn = app.pool.acquire().await.unwrap();
+    storage::effects::write_all(&mut conn, &two_texts(&app, &targets), t0()).await.unwrap();
+    let stored: i32 = sqlx::query_scalar("SELECT cardinality(payloads) FROM outbox_fanouts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 2, "two distinct payloads for five messages");
+    assert_eq!(storage::outbox::fan_out(&app.pool).await.unwrap(), 5);
+    let expected: Vec<(String, String)> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ((*t).to_owned(), if i % 2 == 0 { "even" } else { "odd" }.to_owned()))
+        .collect();
+    assert_eq!(outbox_rows(&app).await, expected);
+}
+
+#[tokio::test]
+async fn a_write_set_stored_before_payloads_were_shared_fans_out_one_payload_per_message() {
+    let app = TestApp::spawn().await;
+    // The row shape before `payload_of`: one payload per message, in order.
+    sqlx::query(
+        "INSERT INTO outbox_fanouts (platforms, kinds, targets, payloads, living_keys,
+                                     dedupe_keys, not_befores, created_at)
+         VALUES ('{console,console}', '{dm,dm}', '{ann,bob}',
+                 ARRAY['{\"text\": \"first\"}', '{\"text\": \"second\"}']::jsonb[],
+                 ARRAY[NULL, NULL]::text[], '{old-1,old-2}', ARRAY[now(), now()], now())",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(storage::outbox::fan_out(&app.pool).await.unwrap(), 2);
+    let expected = vec![("ann".into(), "first".into()), ("bob".into(), "second".into())];
+    assert_eq!(outbox_rows(&app).await, expected);
+}
