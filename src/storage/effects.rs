@@ -242,30 +242,34 @@ async fn write_statement(
                 .to_owned(),
         );
     }
+    // Timers and home republishes are both job rows: one insert for both, so the statement
+    // opens the jobs table and its indexes once.
+    let mut job_sources = Vec::new();
     if !jobs.is_empty() {
-        parts.push(
-            "job_rows AS (
-                 INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
-                 SELECT k, p, d, r, m, $1
-                 FROM UNNEST($24::text[], $25::jsonb[], $26::text[], $27::timestamptz[],
-                             $28::integer[]) AS j(k, p, d, r, m)
-                 ON CONFLICT (dedupe_key) DO NOTHING)"
-                .to_owned(),
+        job_sources.push(
+            "SELECT k, p, d, r, m
+             FROM UNNEST($24::text[], $25::jsonb[], $26::text[], $27::timestamptz[],
+                         $28::integer[]) AS j(k, p, d, r, m)",
         );
     }
     if homes.is_some() {
-        parts.push(
-            "home_rows AS (
-                 INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
-                 SELECT $29, jsonb_build_object('platform', platform, 'user', user_id,
-                                                'workspace', NULLIF(workspace, '')),
-                        'home:' || platform || ':'
-                            || CASE WHEN workspace = '' THEN '' ELSE workspace || ':' END
-                            || user_id || ':' || $31::bigint, $32, 3, $1
-                 FROM home_viewers WHERE person_key = ANY($30::text[])
-                 ON CONFLICT (dedupe_key) DO NOTHING)"
-                .to_owned(),
+        job_sources.push(
+            "SELECT $29, jsonb_build_object('platform', platform, 'user', user_id,
+                                            'workspace', NULLIF(workspace, '')),
+                    'home:' || platform || ':'
+                        || CASE WHEN workspace = '' THEN '' ELSE workspace || ':' END
+                        || user_id || ':' || $31::bigint, $32, 3
+             FROM home_viewers WHERE person_key = ANY($30::text[])",
         );
+    }
+    if !job_sources.is_empty() {
+        parts.push(format!(
+            "job_rows AS (
+                 INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at)
+                 SELECT k, p, d, r, m, $1 FROM ({}) AS due(k, p, d, r, m)
+                 ON CONFLICT (dedupe_key) DO NOTHING)",
+            job_sources.join("\n UNION ALL ")
+        ));
     }
     if parts.is_empty() {
         return Ok(());
