@@ -63,7 +63,13 @@ impl AuthorityClaim {
     /// only grow, as every approval adds a positive amount, so an equal total is an unchanged
     /// one), and the approval is recorded only if `held` (a condition over the write set's
     /// compare-and-sets, this one included) is true, so a loser of a race records nothing.
-    pub(super) fn ctes(first: usize, held: &str) -> [String; 2] {
+    ///
+    /// Every other running total of the approver's whose period holds this instant gains the
+    /// amount too (`claim_elsewhere`): a period is the month in the zone the approver had
+    /// when it was first used, so after a change of zone and back, the first period's total
+    /// still counts what was approved in between. Each total is thus always the sum of the
+    /// recorded approvals in its period.
+    pub(super) fn ctes(first: usize, held: &str) -> [String; 3] {
         let p = |offset: usize| format!("${}", first + offset);
         let (approver, currency, from, to, amount, read, credit) =
             (p(0), p(1), p(2), p(3), p(4), p(5), p(6));
@@ -77,6 +83,13 @@ impl AuthorityClaim {
                      DO UPDATE SET used = u.used + {amount}
                      WHERE u.used = {read}::numeric
                      RETURNING 1)"
+            ),
+            format!(
+                "claim_elsewhere AS (
+                     UPDATE authority_usage SET used = used + {amount}
+                     WHERE approver = {approver} AND currency = {currency}
+                       AND period_start <> {from} AND period_start <= $1 AND period_end > $1
+                       AND {held})"
             ),
             format!(
                 "claim_approval AS (

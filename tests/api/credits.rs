@@ -224,6 +224,45 @@ async fn approvals_recorded_before_the_running_total_count_and_racing_first_clai
 }
 
 #[tokio::test]
+async fn a_running_total_counts_what_the_approver_approved_while_in_another_zone() {
+    use steward::storage::authority::{AuthorityClaim, used};
+    let app = TestApp::spawn().await;
+    let now = at("2026-11-10T10:00:00Z");
+    app.clock.set(now);
+    for _ in 1..=3 {
+        app.command("alice", "/credit ACME-1042 100 USD goodwill").await;
+    }
+    // sam's November in UTC, and in a zone an hour ahead (it starts an hour earlier).
+    let utc = (at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"));
+    let ahead = (at("2026-10-31T23:00:00Z"), at("2026-11-30T23:00:00Z"));
+    let hundred = rust_decimal::Decimal::new(100_00, 2);
+    // Credit 1 approved in UTC, 2 after a change of zone, 3 after the change back: each on
+    // the total read for the month it was decided in, as an approval is.
+    for (credit_id, (from, to)) in [(1, utc), (2, ahead), (3, utc)] {
+        let read = used(&app.pool, "sam", "USD", from, to).await.unwrap();
+        let mut effects = app.services.effects();
+        effects.claim_authority(AuthorityClaim {
+            credit_id,
+            approver: "sam".into(),
+            currency: "USD".into(),
+            from,
+            to,
+            amount: hundred,
+            read,
+        });
+        let mut conn = app.pool.acquire().await.unwrap();
+        storage::effects::write_all(&mut conn, &effects, now).await.unwrap();
+    }
+    // Both months hold all three approvals, as the recorded approvals say.
+    for (from, to) in [utc, ahead] {
+        assert_eq!(
+            used(&app.pool, "sam", "USD", from, to).await.unwrap(),
+            hundred * rust_decimal::Decimal::from(3)
+        );
+    }
+}
+
+#[tokio::test]
 async fn two_levels_above_the_threshold_and_an_edit_after_the_first_approval_restarts_the_chain() {
     let app = TestApp::spawn().await;
     let chat = Arc::new(RecordingChat::default());
