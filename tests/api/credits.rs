@@ -235,7 +235,7 @@ async fn a_running_total_counts_what_the_approver_approved_while_in_another_zone
     // sam's November in UTC, and in a zone an hour ahead (it starts an hour earlier).
     let utc = (at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"));
     let ahead = (at("2026-10-31T23:00:00Z"), at("2026-11-30T23:00:00Z"));
-    let hundred = rust_decimal::Decimal::new(100_00, 2);
+    let hundred = rust_decimal::Decimal::new(10_000, 2);
     // Credit 1 approved in UTC, 2 after a change of zone, 3 after the change back: each on
     // the total read for the month it was decided in, as an approval is.
     for (credit_id, (from, to)) in [(1, utc), (2, ahead), (3, utc)] {
