@@ -10,10 +10,7 @@
 -- per-approver advisory lock and `steward_locked_authority_used`.
 --
 -- `period_start` is the month's first instant in the approver's zone at approval time (the
--- month the limit is over); `period_end` is the next month's. An approval adds its amount to
--- every total of the approver's whose period holds its instant, not only its own month's, so
--- that each total stays the sum of the recorded approvals in its period even when the
--- approver's zone changes and changes back within a month.
+-- month the limit is over); `period_end` is the next month's.
 CREATE TABLE authority_usage (
     approver     text NOT NULL,
     currency     text NOT NULL,

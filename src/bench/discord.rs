@@ -1,6 +1,7 @@
 //! `steward bench discord`: Ed25519-signed button clicks (Discord component interactions)
 //! over loopback HTTP against the real `/discord/interactions` router and PostgreSQL, from C
-//! concurrent clients; each click acknowledges one escalation (one transaction). The bare
+//! concurrent clients; each click acknowledges one escalation (one transaction). The clicks
+//! are signed before the measured phase (Discord's work, not Steward's). The bare
 //! transaction baseline runs on the same pool in the same run.
 
 use std::sync::Arc;
@@ -48,12 +49,11 @@ pub async fn run(settings: Settings, clients: usize, count: usize) -> anyhow::Re
     let url = format!("http://{}{PATH}", listener.local_addr()?);
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(crate::http::serve(listener, routes(state), shutdown.clone()));
-    let signing = Arc::new(signing);
-
     let (warm_ids, measured_ids) = ids.split_at(warm.min(ids.len()));
-    drive(&url, &signing, &actor.1, warm_ids, clients).await;
+    drive(&url, &signed_clicks(&signing, &actor.1, warm_ids), clients).await;
+    let clicks = signed_clicks(&signing, &actor.1, measured_ids);
     super::measure("discord", "signed click → acknowledge", &db.pool, clients, count, || {
-        drive(&url, &signing, &actor.1, measured_ids, clients)
+        drive(&url, &clicks, clients)
     })
     .await?;
     shutdown.cancel();
@@ -91,25 +91,34 @@ async fn open_escalations(
     Ok(ids)
 }
 
-/// `clients` keep-alive connections clicking Acknowledge on `ids`, split between them.
-async fn drive(
-    url: &str,
-    signing: &Arc<ed25519_dalek::SigningKey>,
+/// The clicks on Acknowledge of escalations `ids` by `user`, built and signed up front:
+/// signing is Discord's work, not Steward's, so it is done before the measured phase instead
+/// of taking CPU from the service being measured.
+fn signed_clicks(
+    signing: &ed25519_dalek::SigningKey,
     user: &str,
     ids: &[i64],
-    clients: usize,
-) -> Vec<ClientRun> {
-    let (url, signing, user) = (url.to_owned(), signing.clone(), user.to_owned());
-    super::keep_alive_clients(ids, clients, move |http, id| {
-        let body = click_body(&user, id);
-        let timestamp = chrono::Utc::now().timestamp();
-        let signature = verify::sign(&signing, timestamp, body.as_bytes());
+) -> Vec<Arc<SignedClick>> {
+    ids.iter()
+        .map(|id| {
+            let body = click_body(user, *id);
+            let timestamp = chrono::Utc::now().timestamp();
+            let signature = verify::sign(signing, timestamp, body.as_bytes());
+            Arc::new(SignedClick { body, timestamp, signature })
+        })
+        .collect()
+}
+
+/// `clients` keep-alive connections sending `clicks`, split between them.
+async fn drive(url: &str, clicks: &[Arc<SignedClick>], clients: usize) -> Vec<ClientRun> {
+    let url = Arc::new(url.to_owned());
+    super::keep_alive_clients(clicks, clients, move |http, click| {
         let request = http
-            .post(&url)
+            .post(url.as_str())
             .header("content-type", "application/json")
-            .header(TIMESTAMP_HEADER, timestamp.to_string())
-            .header(SIGNATURE_HEADER, signature)
-            .body(body);
+            .header(TIMESTAMP_HEADER, click.timestamp.to_string())
+            .header(SIGNATURE_HEADER, click.signature.as_str())
+            .body(click.body.clone());
         ClientRun::timed(async move {
             match request.send().await {
                 Ok(r) if r.status().is_success() => {
@@ -120,6 +129,13 @@ async fn drive(
         })
     })
     .await
+}
+
+/// A click's body and its signature, as Discord sends them.
+struct SignedClick {
+    body: String,
+    timestamp: i64,
+    signature: String,
 }
 
 /// A component interaction from `user` clicking Acknowledge on escalation `id`.
