@@ -41,25 +41,34 @@ pub struct Approval {
     pub decided_at: DateTime<Utc>,
 }
 
-/// Inserts approvals in one statement.
+/// Inserts approvals in one statement. A running total of authority (`authority_usage`) whose
+/// month one of them falls in is dropped in the same statement: it no longer sums its
+/// month's approvals, and the next approval reads that sum again (see `storage::authority`).
 pub async fn insert_approvals(conn: &mut PgConnection, rows: &[Approval]) -> sqlx::Result<u64> {
     if rows.is_empty() {
         return Ok(0);
     }
     let column = |f: fn(&Approval) -> String| rows.iter().map(f).collect::<Vec<String>>();
-    sqlx::query(
-        "INSERT INTO credit_approvals (credit_id, approver, currency, amount, decided_at)
-         SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::numeric[],
-                              $5::timestamptz[])",
+    let inserted: i64 = sqlx::query_scalar(
+        "WITH added AS (
+             INSERT INTO credit_approvals (credit_id, approver, currency, amount, decided_at)
+             SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::numeric[],
+                                  $5::timestamptz[])
+             RETURNING approver, currency, decided_at),
+         stale AS (
+             DELETE FROM authority_usage u USING added a
+             WHERE u.approver = a.approver AND u.currency = a.currency
+               AND a.decided_at >= u.period_start AND a.decided_at < u.period_end)
+         SELECT count(*) FROM added",
     )
     .bind(rows.iter().map(|r| r.credit_id).collect::<Vec<i64>>())
     .bind(column(|r| r.approver.clone()))
     .bind(column(|r| r.currency.clone()))
     .bind(rows.iter().map(|r| r.amount).collect::<Vec<Decimal>>())
     .bind(rows.iter().map(|r| r.decided_at).collect::<Vec<DateTime<Utc>>>())
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected())
+    .fetch_one(conn)
+    .await?;
+    Ok(inserted as u64)
 }
 
 /// Bulk history: if the machine dies mid-seed, only the seed is lost, so commits need not

@@ -263,6 +263,34 @@ async fn a_running_total_counts_what_the_approver_approved_while_in_another_zone
 }
 
 #[tokio::test]
+async fn approvals_seeded_into_a_month_that_has_a_running_total_count_against_it() {
+    let app = TestApp::spawn().await;
+    app.clock.set(at("2026-11-10T10:00:00Z"));
+    for _ in 1..=2 {
+        app.command("alice", "/credit ACME-1042 100 USD goodwill").await;
+    }
+    assert_eq!(text_of(&app.click("sam", "cr:1:approve:v1", None).await), "Credit #1 approved.");
+    // sam's November as his approval recorded it.
+    let (from, to): (DateTime<Utc>, DateTime<Utc>) = sqlx::query_as(
+        "SELECT period_start, period_end FROM authority_usage WHERE approver = 'sam'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let seeded = storage::seed::Approval {
+        credit_id: 2,
+        approver: "sam".into(),
+        currency: "USD".into(),
+        amount: rust_decimal::Decimal::new(40_000, 2),
+        decided_at: at("2026-11-05T10:00:00Z"),
+    };
+    let mut conn = app.pool.acquire().await.unwrap();
+    assert_eq!(storage::seed::insert_approvals(&mut conn, &[seeded]).await.unwrap(), 1);
+    let used = storage::authority::used(&app.pool, "sam", "USD", from, to).await.unwrap();
+    assert_eq!(used, rust_decimal::Decimal::new(50_000, 2));
+}
+
+#[tokio::test]
 async fn two_levels_above_the_threshold_and_an_edit_after_the_first_approval_restarts_the_chain() {
     let app = TestApp::spawn().await;
     let chat = Arc::new(RecordingChat::default());
