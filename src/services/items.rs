@@ -381,9 +381,7 @@ pub(crate) async fn create<W: Workflow>(
     } else {
         storage::items::insert(tx.conn().await?, item, &projection(item)?, now).await?;
     }
-    publish::<W>(setup, tx, effects, item, lines, messages, now).await?;
-    super::home::changed(setup, effects, W::home_people(setup, item), now);
-    Ok(())
+    announce::<W>(setup, tx, effects, item, lines, messages, now).await
 }
 
 /// [`create`] for an item with a unique key of its own (a request's source and external
@@ -401,9 +399,23 @@ pub(crate) async fn create_once<W: Workflow>(
     if !storage::items::insert(tx.conn().await?, item, &projection(item)?, now).await? {
         return Ok(false);
     }
+    announce::<W>(setup, tx, effects, item, lines, messages, now).await?;
+    Ok(true)
+}
+
+/// What follows a new item's row: its card, lines and messages, and the homes it appears on.
+async fn announce<W: Workflow>(
+    setup: &Setup,
+    tx: &mut Tx,
+    effects: &mut Effects,
+    item: &W::Item,
+    lines: &[String],
+    messages: Vec<NewOutboxMessage>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     publish::<W>(setup, tx, effects, item, lines, messages, now).await?;
     super::home::changed(setup, effects, W::home_people(setup, item), now);
-    Ok(true)
+    Ok(())
 }
 
 /// Whether `item`'s row goes into the write set rather than being written now: while the set
