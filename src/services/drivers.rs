@@ -10,6 +10,7 @@ use super::{Policies, Roster, Setup};
 use crate::config::Settings;
 use crate::domain::audit_key::AuditKeys;
 use crate::domain::identity::Directory;
+use crate::storage::item_cache::ItemCache;
 
 /// What the drivers (inbound routing, job workers, the dispatcher, digests, start-up, the
 /// benchmarks) hold: the database and the clock besides the [`Setup`]. Use cases get the
@@ -22,6 +23,9 @@ pub struct Services {
     /// driver opens the write set, so the keys are the driver's.
     audit_keys: Arc<AuditKeys>,
     setup: Arc<Setup>,
+    /// What this process committed of its items, so a click on a card it just published
+    /// skips reading the row back (see [`ItemCache`]).
+    items: ItemCache,
 }
 
 impl Services {
@@ -38,6 +42,11 @@ impl Services {
     /// The time, read by drivers once per event or job.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// The items this process committed: inbound events read from it and keep it current.
+    pub fn item_cache(&self) -> &ItemCache {
+        &self.items
     }
 
     /// An empty write set for one transaction, chaining audit records under the configured
@@ -85,6 +94,7 @@ impl Services {
             policies,
             loads: Default::default(),
         };
-        Ok(Services { pool, clock, audit_keys, setup: Arc::new(setup) })
+        let items = ItemCache::new();
+        Ok(Services { pool, clock, audit_keys, setup: Arc::new(setup), items })
     }
 }

@@ -244,7 +244,7 @@ impl Services {
     ) -> Result<Attempt, AppError> {
         let unknown =
             || AppError::UnknownPerson { platform: inbound.platform, user: inbound.actor.clone() };
-        let mut tx = Tx::new(self.pool());
+        let mut tx = Tx::new(self.pool()).with_item_cache(self.item_cache().clone());
         let mut effects = self.effects();
         let routed = match (actor, intent) {
             (_, Intent::RoomMessage(message)) => {
@@ -285,6 +285,7 @@ impl Services {
         match storage::effects::write(tx.last().await?, &effects, Some(record), now).await? {
             Written::Done => {
                 tx.commit().await?;
+                self.item_cache().remember(&effects.items);
                 Ok(Attempt::Done(Box::new(reply)))
             }
             Written::Duplicate => {
@@ -296,6 +297,8 @@ impl Services {
             }
             Written::Conflict => {
                 tx.rollback().await?;
+                // One of the rows moved on since this process wrote it: read them afresh.
+                self.item_cache().forget(&effects.items);
                 Ok(Attempt::Conflict)
             }
         }

@@ -191,12 +191,13 @@ pub(crate) async fn handle_click<W: Workflow>(
 ) -> Result<Reply, AppError> {
     let (actor, now) = (event.actor, event.now);
     let action = W::decode(setup, &action_ref.verb, typed.map(str::trim).unwrap_or(""))?;
-    // Read without a lock: the save writes the row only if it is still this version (see
-    // `storage::Tx`), else the whole event is decided again. An action that says it locks
-    // waits for the row instead.
+    // Read without a lock (from this process's copy when it holds the clicked version): the
+    // save writes the row only if it is still this version (see `storage::Tx`), else the
+    // whole event is decided again. An action that says it locks waits for the row instead.
+    let (id, version) = (action_ref.id, action_ref.version);
     let read = match W::locks(&action) {
-        true => storage::items::get_for_update(tx.conn().await?, action_ref.id).await,
-        false => storage::items::get(tx.read().await?, action_ref.id).await,
+        true => storage::items::get_for_update(tx.conn().await?, id).await,
+        false => storage::items::get_expecting(tx, id, version).await,
     };
     let current: W::Item = read?.ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
     if action_ref.version != current.version() {

@@ -80,6 +80,24 @@ pub async fn get<T: LivingItem>(executor: impl PgExecutor<'_>, id: i64) -> sqlx:
     row.map(decode).transpose()
 }
 
+/// Item `id` for a click on its card at `version`: this process's copy when it committed
+/// that very version itself (no round trip, see [`ItemCache`](super::item_cache)), else the
+/// row as it is now. Either way the write that follows holds only if the row is still that
+/// version.
+pub async fn get_expecting<T: LivingItem>(
+    tx: &mut super::Tx,
+    id: i64,
+    version: i32,
+) -> sqlx::Result<Option<T>> {
+    if let Some(doc) = tx.item_cache().and_then(|cache| cache.get(T::KIND, id, version)) {
+        let mut item: T =
+            serde_json::from_str(&doc).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
+        item.set_stored(id, version);
+        return Ok(Some(item));
+    }
+    get(tx.read().await?, id).await
+}
+
 /// Loads an item and locks its row until the transaction ends.
 pub async fn get_for_update<T: LivingItem>(
     conn: &mut PgConnection,

@@ -16,6 +16,7 @@ pub mod escalations;
 pub mod home_viewers;
 pub mod inbox;
 pub mod incidents;
+pub mod item_cache;
 pub mod items;
 pub mod jobs;
 pub mod lookup;

@@ -16,11 +16,16 @@
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
 
+use super::item_cache::ItemCache;
+
 pub struct Tx {
     pool: PgPool,
     state: State,
     /// The unit's one write ran on its own ([`Tx::last`]): no statement may follow it.
     finished: bool,
+    /// What this process committed of its items, when the driver shares it (see
+    /// [`ItemCache`]).
+    items: Option<ItemCache>,
 }
 
 enum State {
@@ -37,12 +42,23 @@ fn finished() -> sqlx::Error {
 impl Tx {
     /// A unit of work on `pool`; nothing is acquired until its first statement.
     pub fn new(pool: &PgPool) -> Tx {
-        Tx { pool: pool.clone(), state: State::Idle(None), finished: false }
+        Tx { pool: pool.clone(), state: State::Idle(None), finished: false, items: None }
+    }
+
+    /// This unit reading the items this process committed from `items` when it can.
+    pub fn with_item_cache(self, items: ItemCache) -> Tx {
+        Tx { items: Some(items), ..self }
+    }
+
+    /// The item cache this unit reads from, if any.
+    pub(super) fn item_cache(&self) -> Option<&ItemCache> {
+        self.items.as_ref()
     }
 
     /// A unit of work whose transaction is open from the start.
     pub async fn begin(pool: &PgPool) -> sqlx::Result<Tx> {
-        Ok(Tx { pool: pool.clone(), state: State::Open(pool.begin().await?), finished: false })
+        let state = State::Open(pool.begin().await?);
+        Ok(Tx { pool: pool.clone(), state, finished: false, items: None })
     }
 
     /// The connection inside the transaction, opening it first if it is not yet.

@@ -35,6 +35,7 @@ mod incident_rooms;
 mod incidents;
 mod input_limits;
 mod intake_http;
+mod item_cache;
 mod jobs;
 mod layering;
 mod onboarding;
