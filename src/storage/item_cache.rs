@@ -11,10 +11,12 @@
 //! as read from the database. Restoring a backup under a running daemon breaks "versions
 //! only grow": restart it afterwards.
 //!
-//! Memory is bounded by two generations of [`ENTRIES_PER_GENERATION`] entries: a write of an
-//! item already held replaces its entry in place; a new one goes into the current
-//! generation, and a full current generation becomes the previous one, dropping the one
-//! before it. Items written recently stay; long-quiet ones are read from the database again.
+//! Memory is bounded by two generations, each of at most [`ENTRIES_PER_GENERATION`] entries
+//! and [`BYTES_PER_GENERATION`] bytes of documents: a write of an item already held replaces
+//! its entry in place; a new one goes into the current generation, and a full current
+//! generation becomes the previous one, dropping the one before it. Items written recently
+//! stay; long-quiet ones are read from the database again. A document larger than
+//! [`LARGEST_DOCUMENT`] (a review campaign with thousands of grants) is not kept at all.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,8 +24,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::items::ItemWrite;
 use crate::domain::item::ItemKind;
 
-/// At about 2 KB per document, two generations hold at most some 16 MB.
+/// At about 2 KB per document (an escalation, a credit), 4,096 items fill about 8 MB.
 pub const ENTRIES_PER_GENERATION: usize = 4096;
+
+/// Two generations hold at most twice this, plus one document each.
+pub const BYTES_PER_GENERATION: usize = 8 << 20;
+
+/// Documents larger than this are read from the database every time.
+pub const LARGEST_DOCUMENT: usize = 256 << 10;
 
 type Key = (ItemKind, i64);
 
@@ -36,24 +44,38 @@ struct Entry {
 #[derive(Default)]
 struct Generations {
     current: HashMap<Key, Entry>,
+    /// The bytes of the current generation's documents.
+    current_bytes: usize,
     previous: HashMap<Key, Entry>,
 }
 
 /// Shared by every clone (one per process, held by the services).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ItemCache {
     generations: Arc<Mutex<Generations>>,
-    per_generation: usize,
+    entries_per_generation: usize,
+    bytes_per_generation: usize,
+}
+
+impl Default for ItemCache {
+    fn default() -> ItemCache {
+        ItemCache::with_generation_size(ENTRIES_PER_GENERATION, BYTES_PER_GENERATION)
+    }
 }
 
 impl ItemCache {
     pub fn new() -> ItemCache {
-        ItemCache::with_generation_size(ENTRIES_PER_GENERATION)
+        ItemCache::default()
     }
 
-    /// A cache whose generations hold `entries` each (tests use small ones).
-    pub fn with_generation_size(entries: usize) -> ItemCache {
-        ItemCache { generations: Arc::default(), per_generation: entries.max(1) }
+    /// A cache whose generations hold at most `entries` documents and `bytes` bytes of them
+    /// each (tests use small ones).
+    pub fn with_generation_size(entries: usize, bytes: usize) -> ItemCache {
+        ItemCache {
+            generations: Arc::default(),
+            entries_per_generation: entries.max(1),
+            bytes_per_generation: bytes,
+        }
     }
 
     /// The document committed as item `id`'s `version`, if this process committed it.
@@ -69,15 +91,27 @@ impl ItemCache {
         let mut generations = self.lock();
         for write in writes {
             let key = (write.kind, write.id);
-            let entry = Entry { version: write.version, doc: Arc::from(write.doc.get()) };
+            let doc = write.doc.get();
+            if doc.len() > LARGEST_DOCUMENT {
+                // Not kept, so an older version held must go too (it would only miss).
+                generations.forget(key);
+                continue;
+            }
+            let entry = Entry { version: write.version, doc: Arc::from(doc) };
             if let Some(held) = generations.current.get_mut(&key) {
+                let old_len = held.doc.len();
                 *held = entry;
+                generations.current_bytes = generations.current_bytes - old_len + doc.len();
                 continue;
             }
             generations.previous.remove(&key);
-            if generations.current.len() >= self.per_generation {
+            let full = generations.current.len() >= self.entries_per_generation
+                || generations.current_bytes + doc.len() > self.bytes_per_generation;
+            if full {
                 generations.previous = std::mem::take(&mut generations.current);
+                generations.current_bytes = 0;
             }
+            generations.current_bytes += doc.len();
             generations.current.insert(key, entry);
         }
     }
@@ -87,9 +121,7 @@ impl ItemCache {
     pub fn forget(&self, writes: &[ItemWrite]) {
         let mut generations = self.lock();
         for write in writes {
-            let key = (write.kind, write.id);
-            generations.current.remove(&key);
-            generations.previous.remove(&key);
+            generations.forget((write.kind, write.id));
         }
     }
 
@@ -103,10 +135,26 @@ impl ItemCache {
         self.len() == 0
     }
 
+    /// The bytes of documents held (both generations).
+    pub fn bytes(&self) -> usize {
+        let generations = self.lock();
+        generations.current_bytes
+            + generations.previous.values().map(|e| e.doc.len()).sum::<usize>()
+    }
+
     fn lock(&self) -> MutexGuard<'_, Generations> {
         // The maps are consistent after every statement above, so a panic elsewhere while
         // the lock was held leaves nothing half-done: carry on with them.
         self.generations.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Generations {
+    fn forget(&mut self, key: Key) {
+        if let Some(entry) = self.current.remove(&key) {
+            self.current_bytes -= entry.doc.len();
+        }
+        self.previous.remove(&key);
     }
 }
 
@@ -144,7 +192,7 @@ mod tests {
 
     #[test]
     fn at_most_two_generations_are_held_and_rewriting_an_item_keeps_its_place() {
-        let cache = ItemCache::with_generation_size(3);
+        let cache = ItemCache::with_generation_size(3, BYTES_PER_GENERATION);
         for id in 1..=3 {
             cache.remember(&[write(id, 1, "{}")]);
         }
@@ -165,5 +213,31 @@ mod tests {
         assert!(cache.get(ItemKind::Escalation, 3, 2).is_some());
         assert!(cache.get(ItemKind::Escalation, 6, 1).is_some());
         assert_eq!(cache.len(), 4);
+    }
+
+    #[test]
+    fn documents_are_held_within_the_byte_budget_and_the_largest_not_at_all() {
+        let doc = |len: usize| format!("\"{}\"", "x".repeat(len - 2));
+        let cache = ItemCache::with_generation_size(100, 1000);
+        for id in 1..=4 {
+            cache.remember(&[write(id, 1, &doc(400))]);
+        }
+        // 400 + 400 fit a generation of 1,000 bytes; the third starts a new one, and the
+        // fifth drops the first two.
+        assert_eq!(cache.len(), 4);
+        cache.remember(&[write(5, 1, &doc(400))]);
+        assert_eq!(cache.len(), 3);
+        assert!(cache.bytes() <= 2 * 1000);
+        assert_eq!(cache.get(ItemKind::Escalation, 1, 1), None);
+        // Rewriting a held item accounts for the new length, not both.
+        cache.remember(&[write(5, 2, &doc(100))]);
+        assert_eq!(cache.bytes(), 400 + 400 + 100);
+
+        let small = ItemCache::new();
+        small.remember(&[write(9, 1, "{}")]);
+        small.remember(&[write(9, 2, &doc(LARGEST_DOCUMENT + 1))]);
+        assert_eq!(small.get(ItemKind::Escalation, 9, 1), None, "the older copy went too");
+        assert_eq!(small.get(ItemKind::Escalation, 9, 2), None);
+        assert!(small.is_empty());
     }
 }
