@@ -4,7 +4,8 @@
 //! row, audit records, messages, timers, the inbox row — in one statement
 //! ([`effects::write`](super::effects::write)). One statement is atomic on its own, so
 //! wrapping it in `BEGIN` … `COMMIT` would cost two round trips and buy nothing: such a unit
-//! runs in 2 round trips instead of 5. Its item was read without a lock; the statement
+//! runs in 2 round trips instead of 5, or in 1 when the item comes from this process's copy
+//! of what it committed ([`ItemCache`], shared by the driver with [`Tx::with_item_cache`]). Its item was read without a lock; the statement
 //! writes the row only if its version is still the one read (compare-and-set) and otherwise
 //! fails as a whole, and the caller decides again on what is there now.
 //!
