@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use super::{BenchDatabase, ClientRun};
+use super::{BenchDatabase, ClientRun, SignedBody};
 use crate::config::Settings;
 use crate::domain::identity::Role;
 use crate::domain::ids::Platform;
@@ -98,19 +98,19 @@ fn signed_clicks(
     signing: &ed25519_dalek::SigningKey,
     user: &str,
     ids: &[i64],
-) -> Vec<Arc<SignedClick>> {
+) -> Vec<Arc<SignedBody>> {
     ids.iter()
         .map(|id| {
             let body = click_body(user, *id);
             let timestamp = chrono::Utc::now().timestamp();
             let signature = verify::sign(signing, timestamp, body.as_bytes());
-            Arc::new(SignedClick { body, timestamp, signature })
+            Arc::new(SignedBody { body, timestamp, signature })
         })
         .collect()
 }
 
 /// `clients` keep-alive connections sending `clicks`, split between them.
-async fn drive(url: &str, clicks: &[Arc<SignedClick>], clients: usize) -> Vec<ClientRun> {
+async fn drive(url: &str, clicks: &[Arc<SignedBody>], clients: usize) -> Vec<ClientRun> {
     let url = Arc::new(url.to_owned());
     super::keep_alive_clients(clicks, clients, move |http, click| {
         let request = http
@@ -129,13 +129,6 @@ async fn drive(url: &str, clicks: &[Arc<SignedClick>], clients: usize) -> Vec<Cl
         })
     })
     .await
-}
-
-/// A click's body and its signature, as Discord sends them.
-struct SignedClick {
-    body: String,
-    timestamp: i64,
-    signature: String,
 }
 
 /// A component interaction from `user` clicking Acknowledge on escalation `id`.

@@ -106,6 +106,14 @@ pub async fn baseline(pool: &PgPool, clients: usize, count: usize) -> anyhow::Re
     Ok((per_client * clients) as f64 / started.elapsed().as_secs_f64())
 }
 
+/// A request body as a platform sends it: signed at `timestamp` (Slack's HMAC, Discord's
+/// Ed25519). Benches sign before the measured phase: signing is the platform's work.
+pub(crate) struct SignedBody {
+    pub body: String,
+    pub timestamp: i64,
+    pub signature: String,
+}
+
 /// One client's results: latencies of successful transactions, and failures.
 #[derive(Debug, Default)]
 pub struct ClientRun {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use super::{BenchDatabase, ClientRun};
+use super::{BenchDatabase, ClientRun, SignedBody};
 use crate::config::{Secret, Settings, SlackTransport};
 use crate::domain::identity::Role;
 use crate::domain::ids::Platform;
@@ -154,7 +154,7 @@ async fn open_escalations(
 /// Slack's work, not Steward's, so it is done before the measured phase instead of taking
 /// CPU from the service being measured.
 fn signed_clicks(shape: &Shape, ids: &[i64]) -> Vec<Arc<SignedBody>> {
-    ids.iter().map(|id| Arc::new(SignedBody::new(SECRET, click_body(shape, *id)))).collect()
+    ids.iter().map(|id| Arc::new(signed(SECRET, click_body(shape, *id)))).collect()
 }
 
 /// `clients` keep-alive connections sending `clicks`, split between them.
@@ -170,21 +170,12 @@ async fn drive(shape: &Arc<Shape>, clicks: &[Arc<SignedBody>], clients: usize) -
 /// The content type of Slack's slash commands and interactivity payloads.
 pub(super) const FORM: &str = "application/x-www-form-urlencoded";
 
-/// A request body as Slack sends it: signed with the signing secret (v0 HMAC over the
-/// timestamp and body) at `timestamp`.
-pub(super) struct SignedBody {
-    body: String,
-    timestamp: i64,
-    signature: String,
-}
-
-impl SignedBody {
-    /// `body` signed with `secret` now (Slack accepts it for five minutes).
-    pub(super) fn new(secret: &str, body: String) -> SignedBody {
-        let timestamp = chrono::Utc::now().timestamp();
-        let signature = sign(secret, timestamp, body.as_bytes());
-        SignedBody { body, timestamp, signature }
-    }
+/// `body` as Slack sends it: signed now with the signing secret (v0 HMAC over the timestamp
+/// and body; Slack accepts it for five minutes).
+fn signed(secret: &str, body: String) -> SignedBody {
+    let timestamp = chrono::Utc::now().timestamp();
+    let signature = sign(secret, timestamp, body.as_bytes());
+    SignedBody { body, timestamp, signature }
 }
 
 /// Posts `body` to `url` as Slack does, signed with `secret`; the answer's status once its
@@ -196,7 +187,7 @@ pub(super) async fn post_signed(
     body: String,
     secret: &str,
 ) -> Option<u16> {
-    post(http, url, content_type, &SignedBody::new(secret, body)).await
+    post(http, url, content_type, &signed(secret, body)).await
 }
 
 /// Posts a signed body to `url`; the answer's status once its body is read, `None` when the

@@ -199,8 +199,8 @@ pub(crate) async fn handle_click<W: Workflow>(
         true => storage::items::get_for_update(tx.conn().await?, id).await,
         false => storage::items::get_expecting(tx, id, version).await,
     };
-    let current: W::Item = read?.ok_or_else(|| AppError::NotFound(W::unknown(action_ref.id)))?;
-    if action_ref.version != current.version() {
+    let current: W::Item = read?.ok_or_else(|| AppError::NotFound(W::unknown(id)))?;
+    if version != current.version() {
         // The card was out of date (someone else acted first). If the action makes no sense
         // any more, say why; otherwise show the current card to decide again.
         W::check(setup, &current, actor, &action, now)?;

@@ -126,17 +126,15 @@ impl ItemCache {
     }
 
     /// How many items are held (both generations).
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         let generations = self.lock();
         generations.current.len() + generations.previous.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The bytes of documents held (both generations).
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
         let generations = self.lock();
         generations.current_bytes
             + generations.previous.values().map(|e| e.doc.len()).sum::<usize>()
@@ -238,6 +236,6 @@ mod tests {
         small.remember(&[write(9, 2, &doc(LARGEST_DOCUMENT + 1))]);
         assert_eq!(small.get(ItemKind::Escalation, 9, 1), None, "the older copy went too");
         assert_eq!(small.get(ItemKind::Escalation, 9, 2), None);
-        assert!(small.is_empty());
+        assert_eq!(small.len(), 0);
     }
 }
