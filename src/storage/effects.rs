@@ -132,13 +132,17 @@ pub enum Written {
     /// None of it: the inbox row's dedupe key was already recorded, the event is a duplicate.
     Duplicate,
     /// None of it: an item row was no longer the version it was read at (someone else
-    /// wrote it first). Decide again on what is there now.
+    /// wrote it first), or PostgreSQL broke a deadlock by aborting the statement (two
+    /// approvals by one approver in two zones each hold the running total the other
+    /// needs). Decide again on what is there now.
     Conflict,
 }
 
 /// The SQLSTATEs the statement fails itself with (see the `write_set_abort` migration).
 const DUPLICATE: &str = "SWDUP";
 const CONFLICT: &str = "SWCAS";
+/// `deadlock_detected`: the statement was the victim, and none of it was written.
+const DEADLOCK: &str = "40P01";
 
 /// Writes `effects` (and the inbox row, if given) in one statement, all of it or nothing:
 /// when the inbox row's dedupe key is taken, or an item row moved on, the statement fails
@@ -161,7 +165,7 @@ pub async fn write(
         Ok(()) => Ok(Written::Done),
         Err(err) => match err.as_database_error().and_then(|e| e.code()).as_deref() {
             Some(DUPLICATE) => Ok(Written::Duplicate),
-            Some(CONFLICT) => Ok(Written::Conflict),
+            Some(CONFLICT | DEADLOCK) => Ok(Written::Conflict),
             _ => Err(err),
         },
     }

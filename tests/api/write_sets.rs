@@ -106,6 +106,57 @@ async fn a_duplicate_event_writes_none_of_its_set_even_its_item_row() {
 }
 
 #[tokio::test]
+async fn a_write_set_postgres_aborts_to_break_a_deadlock_is_a_conflict_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    app.command("alice", "/escalate ACME-1042 sev2 Payments portal slow").await;
+    let read: Escalation = storage::items::get(&app.pool, 1).await.unwrap().unwrap();
+    let (messages_before, inbox_before) = counts(&app).await;
+    // Another transaction holds the escalation's row, and waits longer than the write set
+    // before looking for a deadlock, so the write set is the one PostgreSQL aborts.
+    let mut other = app.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL deadlock_timeout = '20s'").execute(&mut *other).await.unwrap();
+    sqlx::query("SELECT 1 FROM escalations WHERE id = 1 FOR UPDATE")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    // The write set inserts its inbox key, then waits for the row.
+    let effects = moved_on(&app, &read, "victim");
+    let pool = app.pool.clone();
+    let writer = tokio::spawn(async move {
+        let reply = Reply::private("done");
+        let record = InboxRecord {
+            dedupe_key: "evt-deadlock",
+            platform: "console",
+            actor: "alice",
+            summary: "/x",
+            reply: &reply,
+        };
+        let mut conn = pool.acquire().await.unwrap();
+        storage::effects::write(&mut conn, &effects, Some(record), t0()).await
+    });
+    let waiting = "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'
+                     AND query LIKE 'WITH%')";
+    while !sqlx::query_scalar::<_, bool>(waiting).fetch_one(&app.pool).await.unwrap() {
+        tokio::task::yield_now().await;
+    }
+    // Now the other transaction wants the write set's inbox key: each waits for the other.
+    sqlx::query(
+        "INSERT INTO inbox (dedupe_key, platform, actor, summary, received_at, reply)
+         VALUES ('evt-deadlock', 'console', 'bob', '/y', now(), '{}')",
+    )
+    .execute(&mut *other)
+    .await
+    .expect("the write set is the deadlock's victim, so this insert goes through");
+    other.rollback().await.unwrap();
+    let written = writer.await.unwrap().expect("a deadlock's victim is not an error");
+    assert_eq!(written, Written::Conflict);
+    let stored: Escalation = storage::items::get(&app.pool, 1).await.unwrap().unwrap();
+    assert_eq!(stored.version, read.version, "the item row is not written");
+    assert_eq!(counts(&app).await, (messages_before, inbox_before));
+}
+
+#[tokio::test]
 async fn an_item_saved_twice_in_one_set_is_written_once_over_the_version_read() {
     let app = TestApp::spawn().await;
     app.command("alice", "/escalate ACME-1042 sev2 Payments portal slow").await;
