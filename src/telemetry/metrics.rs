@@ -11,6 +11,9 @@
 //! - `rate_limited_total{platform, method}` — 429s received (Slack: the Web API method;
 //!   Discord: `route` or `global`).
 //! - `digest_slots_total{outcome}` — posted, late, skipped.
+//! - `token_refresh_failures_total{platform, team}` — a rotating token the platform would not
+//!   refresh: its messages wait until someone reinstalls the app there (or the platform
+//!   answers again).
 //! - sampled: `outbox_messages{platform, state}`, `outbox_oldest_pending_seconds{platform}`,
 //!   `jobs{kind, state}`, `job_lag_seconds{kind}`, `jobs_dead`, `db_pool_connections{state}`.
 
@@ -57,6 +60,12 @@ pub fn send(platform: &str, outcome: &'static str) {
 pub fn rate_limited(platform: &'static str, method: &str) {
     let labels = [("platform", platform.to_owned()), ("method", method.to_owned())];
     metrics::counter!("steward_rate_limited_total", &labels).increment(1);
+}
+
+/// A rotating token of `team` that could not be refreshed.
+pub fn token_refresh_failed(platform: &'static str, team: &str) {
+    let labels = [("platform", platform.to_owned()), ("team", team.to_owned())];
+    metrics::counter!("steward_token_refresh_failures_total", &labels).increment(1);
 }
 
 /// Digest slots handled by the scheduler.

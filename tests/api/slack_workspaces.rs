@@ -399,6 +399,31 @@ async fn a_token_slack_calls_expired_is_refreshed_and_the_call_repeated() {
 }
 
 #[tokio::test]
+async fn a_refresh_slack_refuses_is_counted_for_alerting_and_the_messages_wait() {
+    let metrics = steward::telemetry::metrics::handle().expect("Steward's recorder");
+    let story = multi_workspace_story(demo_settings(), true).await;
+    install(&story, slack_fake::ROTATING_INSTALL_CODE).await;
+    let team = slack_fake::ROTATING_TEAM;
+    // The app was uninstalled there: Slack refuses the token and then its refresh.
+    story.fake.refuse_refreshes();
+    story.fake.expire_rotated_tokens(true);
+    slash_in(&story, team, ALICE, "/escalate", "ACME-1042 sev2 down").await;
+    story.flush().await;
+    assert_eq!(story.fake.rotations(), 1, "no new token was granted");
+    let rendered = metrics.render();
+    let counted = rendered.lines().any(|l| {
+        l.starts_with("steward_token_refresh_failures_total{")
+            && l.contains("platform=\"slack\"")
+            && l.contains(&format!("team=\"{team}\""))
+    });
+    assert!(counted, "{rendered}");
+    // The messages wait for a token; none is given up on.
+    let counts = storage::outbox::counts(&story.app.pool).await.unwrap();
+    assert!(counts.pending > 0, "{counts:?}");
+    assert_eq!(counts.failed, 0, "{counts:?}");
+}
+
+#[tokio::test]
 async fn a_rate_limit_in_one_workspace_does_not_hold_back_another() {
     let story = multi_workspace_story(demo_settings(), true).await;
     install(&story, slack_fake::INSTALL_CODE).await;

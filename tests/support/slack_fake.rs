@@ -100,6 +100,8 @@ struct Inner {
     expired: Vec<String>,
     /// Tokens revoked (`token_revoked`): the app was reinstalled elsewhere.
     revoked: Vec<String>,
+    /// Every refresh is answered `invalid_refresh_token` (the app was uninstalled).
+    refuse_refreshes: bool,
 }
 
 /// A channel made through the fake's `conversations.create`.
@@ -325,6 +327,11 @@ impl SlackFake {
     /// How many times the rotating workspace's token was granted (1 after its install).
     pub fn rotations(&self) -> u32 {
         self.inner.lock().unwrap().rotations
+    }
+
+    /// From now on every refresh is answered `invalid_refresh_token`.
+    pub fn refuse_refreshes(&self) {
+        self.inner.lock().unwrap().refuse_refreshes = true;
     }
 
     /// Expires every token of the rotating workspace handed out so far except the newest:
@@ -734,7 +741,8 @@ impl SlackFake {
 /// [`INSTALL_CODE`] grants the second team's bot token, [`THIRD_INSTALL_CODE`] the third's,
 /// [`ROTATING_INSTALL_CODE`] the rotating team's first token and refresh token; any other
 /// code is `invalid_code`. `grant_type=refresh_token` with the rotating team's current
-/// refresh token grants the next pair (an older refresh token is `invalid_refresh_token`).
+/// refresh token grants the next pair (an older refresh token is `invalid_refresh_token`, and
+/// so is every one after [`SlackFake::refuse_refreshes`]).
 fn oauth_access(fake: &SlackFake, headers: &HeaderMap, params: &Value) -> Response {
     use base64::Engine;
     let basic =
@@ -762,8 +770,11 @@ fn oauth_access(fake: &SlackFake, headers: &HeaderMap, params: &Value) -> Respon
         body
     };
     if params["grant_type"] == "refresh_token" {
-        let current = rotating_refresh(fake.inner.lock().unwrap().rotations);
-        if params["refresh_token"] != current.as_str() {
+        let (current, refused) = {
+            let inner = fake.inner.lock().unwrap();
+            (rotating_refresh(inner.rotations), inner.refuse_refreshes)
+        };
+        if refused || params["refresh_token"] != current.as_str() {
             return slack_error("invalid_refresh_token");
         }
         return ok(rotate(fake));

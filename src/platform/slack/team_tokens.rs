@@ -246,8 +246,13 @@ impl TeamTokens {
             ("grant_type", Some("refresh_token".to_owned())),
             ("refresh_token", Some(refresh_token)),
         ];
-        let refused_by_slack =
-            |reason: String| TokenError::RefreshFailed { team: team.to_owned(), reason };
+        let refused_by_slack = |reason: String| {
+            // Counted for alerting: until the refresh goes through, every message to the
+            // workspace waits, and if Slack keeps refusing only a reinstall mends it.
+            crate::telemetry::metrics::token_refresh_failed("slack", team);
+            tracing::error!(team, %reason, "slack: the workspace's token could not be refreshed");
+            TokenError::RefreshFailed { team: team.to_owned(), reason }
+        };
         let granted = oauth::exchange(api, &installed.settings, &params)
             .await
             .map_err(|e| refused_by_slack(e.to_string()))?;
