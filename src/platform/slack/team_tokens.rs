@@ -86,8 +86,12 @@ impl From<TokenError> for SendError {
     fn from(err: TokenError) -> SendError {
         match err {
             // The database or Slack may be back in a moment; a missing token will not appear.
-            TokenError::Unreadable { .. } | TokenError::RefreshFailed { .. } => {
+            TokenError::Unreadable { .. } => {
                 tracing::warn!(error = %err, "slack: token not available yet");
+                SendError::Retryable { reason: err.to_string(), retry_after: None }
+            }
+            // Logged and counted where the refresh was refused (`TeamTokens::refresh`).
+            TokenError::RefreshFailed { .. } => {
                 SendError::Retryable { reason: err.to_string(), retry_after: None }
             }
             _ => {
